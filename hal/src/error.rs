@@ -65,9 +65,3 @@ impl std::error::Error for HalError {
         self.source.as_ref().map(|e| e as _)
     }
 }
-
-impl From<nix::Error> for HalError {
-    fn from(e: nix::Error) -> HalError {
-        HalError::io("system call", io::Error::from(e))
-    }
-}

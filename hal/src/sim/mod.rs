@@ -11,6 +11,7 @@
 //! The world does no allocation per tick: frames are fixed arrays and D-channel frames travel as
 //! bytes in preallocated queues.
 
+mod cable;
 pub mod fault;
 pub mod frame;
 pub mod hdlc;
@@ -20,5 +21,5 @@ mod world;
 
 pub use fault::FaultConfig;
 pub use line::{FarEndRole, LineSpec};
-pub use span::{SimSpanSpec, SimSpanStatus};
-pub use world::{SimCommand, World, WorldClock};
+pub use span::{SimDChannel, SimSpanSpec, SimSpanStatus};
+pub use world::{SimCommand, World, WorldClock, WorldOptions};

@@ -1,0 +1,491 @@
+//! The event loop: one mio poll over signals, the media thread's waker, HTTP commands and the
+//! D-channels; it owns every socket and the clock, and publishes snapshots for the HTTP side.
+//!
+//! Architecture invariant: this is the only thread that changes signalling state. The poll timeout
+//! is the nearest deadline of everything the loop drives (today: the next snapshot).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use hal::sim::{SimDChannel, SimSpanStatus};
+use hal::{Board, DChannel, SpanStatus, MAX_HDLC_FRAME};
+use log::{info, warn};
+use media_dsp::ring::{ring, Consumer, Producer};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token, Waker};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use provisioning::Config;
+
+use crate::board;
+use crate::http::{ApiCommand, ApiReply, ApiRequest, HttpServer, Published};
+use crate::media::{MediaCmd, MediaEvent, MediaThread, Timing};
+use crate::status::{AlarmSnap, BoardSnap, ChannelSnap, CounterSnap, MediaSnap, SimSnap, Snapshot, SpanSnap};
+
+const SIGNAL: Token = Token(0);
+const WAKE: Token = Token(1);
+/// D-channel tokens are `DCHAN_BASE + node index`.
+const DCHAN_BASE: usize = 16;
+const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Overrides `[http] listen`.
+    pub http: Option<SocketAddr>,
+}
+
+/// Why the daemon stopped with an error.
+#[derive(Debug)]
+pub struct DaemonError(pub String);
+
+impl std::fmt::Display for DaemonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DaemonError {}
+
+fn err(what: &str) -> impl FnOnce(std::io::Error) -> DaemonError + '_ {
+    move |e| DaemonError(format!("{what}: {e}"))
+}
+
+/// Blocks SIGINT and SIGTERM in the calling thread (and every thread it spawns later) so they are
+/// only ever received through the event loop's signalfd.
+fn block_signals() -> Result<SignalFd, DaemonError> {
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGINT);
+    mask.add(Signal::SIGTERM);
+    mask.thread_block().map_err(|e| DaemonError(format!("block signals: {e}")))?;
+    SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+        .map_err(|e| DaemonError(format!("create signalfd: {e}")))
+}
+
+struct SpanView {
+    node: usize,
+    status: SpanStatus,
+    sim: SimSpanStatus,
+    reported: bool,
+}
+
+struct Pending {
+    /// Where a capture's audio goes; plays are answered when they start.
+    reply: Option<Sender<ApiReply>>,
+    node: usize,
+    ts: u8,
+    capture: bool,
+}
+
+/// The event loop's state.
+struct EventLoop {
+    cfg: Config,
+    started: Instant,
+    spans: Vec<SpanView>,
+    timing: Timing,
+    far_nodes: HashMap<u32, usize>,
+    dchans: Vec<(usize, SimDChannel)>,
+    dchan_frames: HashMap<usize, u64>,
+    cmds: Producer<MediaCmd>,
+    events: Consumer<MediaEvent>,
+    api: Receiver<ApiRequest>,
+    pending: HashMap<u64, Pending>,
+    next_id: u64,
+    published: Published,
+    last_sync: Option<Option<u32>>,
+}
+
+/// Runs the appliance described by `cfg` until SIGINT or SIGTERM.
+pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
+    let mut sigfd = block_signals()?;
+    let mut world = board::build(&cfg).map_err(|e| DaemonError(e.to_string()))?;
+    let info = world.info();
+    info!(
+        "board {} ({}, {} backend): {} span(s) from {}",
+        cfg.board.name,
+        info.model,
+        info.backend,
+        world.span_count(),
+        cfg.file
+    );
+
+    let mut poll = Poll::new().map_err(err("create poll"))?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKE).map_err(err("create waker"))?);
+    poll.registry()
+        .register(&mut SourceFd(&sigfd.as_raw_fd()), SIGNAL, Interest::READABLE)
+        .map_err(err("register signalfd"))?;
+
+    let mut spans = Vec::new();
+    let mut far_nodes = HashMap::new();
+    let mut dchans = Vec::new();
+    for s in &cfg.board.spans {
+        let node = world.span_index(s.number).expect("every configured span is on the board");
+        spans.push(SpanView { node, status: SpanStatus::default(), sim: SimSpanStatus::default(), reported: false });
+        if let Some(far) = world.far_end_index(s.number) {
+            far_nodes.insert(s.number, far);
+        }
+    }
+    for node in 0..world.node_count() {
+        if let Some(d) = world.take_dchannel(node) {
+            poll.registry()
+                .register(&mut SourceFd(&d.as_raw_fd()), Token(DCHAN_BASE + node), Interest::READABLE)
+                .map_err(err("register D-channel"))?;
+            dchans.push((node, d));
+        }
+    }
+
+    let (cmd_tx, cmd_rx) = ring::<MediaCmd>(256);
+    let (ev_tx, ev_rx) = ring::<MediaEvent>(1024);
+    let stop = Arc::new(AtomicBool::new(false));
+    let media = MediaThread::new(world, cmd_rx, ev_tx, Arc::clone(&waker), Arc::clone(&stop));
+    let media_thread = std::thread::Builder::new()
+        .name("media".into())
+        .spawn(move || media.run())
+        .map_err(err("start media thread"))?;
+
+    let published: Published = Arc::new(RwLock::new(Arc::new(Snapshot::default())));
+    let (api_tx, api_rx) = crossbeam_channel::bounded::<ApiRequest>(64);
+    let http = if cfg.http.enabled {
+        let listen = opts.http.unwrap_or(cfg.http.listen);
+        let server = HttpServer::start(listen, Arc::clone(&published), api_tx, Arc::clone(&waker));
+        match server {
+            Ok(s) => {
+                info!("status page on http://{}/", s.addr);
+                Some(s)
+            }
+            Err(e) => {
+                stop.store(true, Ordering::Relaxed);
+                let _ = media_thread.join();
+                return Err(DaemonError(e));
+            }
+        }
+    } else {
+        None
+    };
+
+    let mut ev = EventLoop {
+        cfg,
+        started: Instant::now(),
+        spans,
+        timing: Timing::default(),
+        far_nodes,
+        dchans,
+        dchan_frames: HashMap::new(),
+        cmds: cmd_tx,
+        events: ev_rx,
+        api: api_rx,
+        pending: HashMap::new(),
+        next_id: 1,
+        published,
+        last_sync: None,
+    };
+    ev.publish();
+    let result = ev.run(&mut poll, &mut sigfd);
+
+    stop.store(true, Ordering::Relaxed);
+    let _ = media_thread.join();
+    if let Some(h) = http {
+        h.stop();
+    }
+    info!("stopped");
+    result
+}
+
+impl EventLoop {
+    fn run(&mut self, poll: &mut Poll, sigfd: &mut SignalFd) -> Result<(), DaemonError> {
+        let mut events = Events::with_capacity(64);
+        let mut next_publish = Instant::now() + PUBLISH_EVERY;
+        loop {
+            let timeout = next_publish.saturating_duration_since(Instant::now());
+            if let Err(e) = poll.poll(&mut events, Some(timeout)) {
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(DaemonError(format!("poll: {e}")));
+            }
+            for event in events.iter() {
+                match event.token() {
+                    SIGNAL => {
+                        if let Ok(Some(info)) = sigfd.read_signal() {
+                            let name = Signal::try_from(i32::try_from(info.ssi_signo).unwrap_or(0))
+                                .map_or("signal", |s| s.as_str());
+                            info!("{name} received, stopping");
+                            return Ok(());
+                        }
+                    }
+                    WAKE => {}
+                    Token(t) if t >= DCHAN_BASE => self.drain_dchannel(t - DCHAN_BASE),
+                    Token(_) => {}
+                }
+            }
+            self.drain_media();
+            self.serve_api();
+            if Instant::now() >= next_publish {
+                self.publish();
+                next_publish = Instant::now() + PUBLISH_EVERY;
+            }
+        }
+    }
+
+    /// Reads every waiting D-channel frame. No signalling stack is attached until Step 3, so the
+    /// frames are counted and dropped rather than left to fill the socket.
+    fn drain_dchannel(&mut self, node: usize) {
+        let mut buf = [0u8; MAX_HDLC_FRAME];
+        let Some((_, d)) = self.dchans.iter_mut().find(|(n, _)| *n == node) else { return };
+        loop {
+            match d.recv_frame(&mut buf) {
+                Ok(Some(_)) => *self.dchan_frames.entry(node).or_default() += 1,
+                Ok(None) => break,
+                Err(e) => {
+                    warn!("D-channel of span {}: {e}", d.span());
+                    break;
+                }
+            }
+        }
+    }
+
+    fn drain_media(&mut self) {
+        while let Some(ev) = self.events.pop() {
+            match ev {
+                MediaEvent::Span { node, status, sim } => {
+                    let Some(i) = self.spans.iter().position(|v| v.node == node) else { continue };
+                    let span = self.cfg.board.spans[i].number;
+                    let v = &mut self.spans[i];
+                    if !v.reported || v.status.alarms != status.alarms {
+                        let before = if v.reported { v.status.alarms.to_string() } else { "start".into() };
+                        if status.alarms.is_clear() {
+                            info!("span {span}: {before} -> {}", status.alarms);
+                        } else {
+                            warn!("span {span}: {before} -> {}", status.alarms);
+                        }
+                    }
+                    v.status = status;
+                    v.sim = sim;
+                    v.reported = true;
+                }
+                MediaEvent::Timing(t) => {
+                    if self.last_sync != Some(t.sync) {
+                        match t.sync {
+                            Some(n) => info!("clock source: span {n}"),
+                            None => info!("clock source: internal oscillator"),
+                        }
+                        self.last_sync = Some(t.sync);
+                    }
+                    self.timing = t;
+                }
+                MediaEvent::Played { id, buf } => {
+                    drop(buf);
+                    self.pending.remove(&id);
+                }
+                MediaEvent::Captured { id, buf } => {
+                    if let Some(Pending { reply: Some(r), .. }) = self.pending.remove(&id) {
+                        let _ = r.send(ApiReply::Audio(buf.into_vec()));
+                    }
+                }
+                MediaEvent::Rejected { cmd } => warn!("simulated line command refused: {cmd:?}"),
+            }
+        }
+    }
+
+    fn node_for(&self, span: u32, far: bool) -> Result<usize, ApiReply> {
+        let Some(i) = self.cfg.board.spans.iter().position(|s| s.number == span) else {
+            return Err(ApiReply::Err(404, format!("no span {span}")));
+        };
+        if far {
+            self.far_nodes
+                .get(&span)
+                .copied()
+                .ok_or_else(|| ApiReply::Err(404, format!("span {span} has no simulated far end")))
+        } else {
+            Ok(self.spans[i].node)
+        }
+    }
+
+    fn check_channel(&self, span: u32, ts: u8) -> Result<(), ApiReply> {
+        let s = self.cfg.board.spans.iter().find(|s| s.number == span).expect("span checked");
+        if s.hal.bchans.contains(&ts) {
+            Ok(())
+        } else {
+            Err(ApiReply::Err(400, format!("channel {ts} is not a bearer channel of span {span}")))
+        }
+    }
+
+    fn serve_api(&mut self) {
+        while let Ok(req) = self.api.try_recv() {
+            let reply = self.api_command(req.cmd, &req.reply);
+            if let Some(r) = reply {
+                let _ = req.reply.send(r);
+            }
+        }
+    }
+
+    fn api_command(&mut self, cmd: ApiCommand, reply: &Sender<ApiReply>) -> Option<ApiReply> {
+        let busy_media = || ApiReply::Err(503, "the media thread is busy; try again".into());
+        match cmd {
+            ApiCommand::Sim(c) => {
+                let span = match c {
+                    hal::sim::SimCommand::Cut { span, .. }
+                    | hal::sim::SimCommand::Reconnect { span }
+                    | hal::sim::SimCommand::SendAis { span, .. }
+                    | hal::sim::SimCommand::SetFault { span, .. }
+                    | hal::sim::SimCommand::SetFarDrift { span, .. } => span,
+                };
+                if let Err(e) = self.node_for(span, false) {
+                    return Some(e);
+                }
+                if self.cfg.board.spans.iter().all(|s| s.sim.is_none()) {
+                    return Some(ApiReply::Err(409, "not a simulated board".into()));
+                }
+                info!("simulated line change: {c:?}");
+                Some(match self.cmds.push(MediaCmd::Sim(c)) {
+                    Ok(()) => ApiReply::Ok(r#"{"ok":true}"#.into()),
+                    Err(_) => busy_media(),
+                })
+            }
+            ApiCommand::Play { span, far, ts, data } => {
+                let node = match self.node_for(span, far).and_then(|n| self.check_channel(span, ts).map(|()| n)) {
+                    Ok(n) => n,
+                    Err(e) => return Some(e),
+                };
+                if self.pending.values().any(|p| p.node == node && p.ts == ts && !p.capture) {
+                    return Some(ApiReply::Err(409, format!("channel {ts} of span {span} is already playing")));
+                }
+                let id = self.next_id;
+                self.next_id += 1;
+                let ms = data.len().div_ceil(hal::CHUNK);
+                match self.cmds.push(MediaCmd::Play { id, node, ts, buf: data.into_boxed_slice() }) {
+                    Ok(()) => {
+                        self.pending.insert(id, Pending { reply: None, node, ts, capture: false });
+                        Some(ApiReply::Ok(format!(r#"{{"ok":true,"id":{id},"ms":{ms}}}"#)))
+                    }
+                    Err(_) => Some(busy_media()),
+                }
+            }
+            ApiCommand::Capture { span, far, ts, ms } => {
+                let node = match self.node_for(span, far).and_then(|n| self.check_channel(span, ts).map(|()| n)) {
+                    Ok(n) => n,
+                    Err(e) => return Some(e),
+                };
+                let id = self.next_id;
+                self.next_id += 1;
+                let len = usize::try_from(ms).unwrap_or(0) * hal::CHUNK;
+                let buf = vec![0u8; len].into_boxed_slice();
+                match self.cmds.push(MediaCmd::Capture { id, node, ts, buf }) {
+                    Ok(()) => {
+                        self.pending.insert(id, Pending { reply: Some(reply.clone()), node, ts, capture: true });
+                        None
+                    }
+                    Err(_) => Some(busy_media()),
+                }
+            }
+        }
+    }
+
+    fn publish(&mut self) {
+        let snap = self.snapshot();
+        if let Ok(mut g) = self.published.write() {
+            *g = Arc::new(snap);
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let t = self.timing;
+        let spans = self
+            .cfg
+            .board
+            .spans
+            .iter()
+            .zip(&self.spans)
+            .map(|(c, v)| {
+                let a = v.status.alarms;
+                let in_alarm = !a.is_clear() || !v.reported;
+                let mut channels: Vec<ChannelSnap> = Vec::new();
+                let (lo, hi) = c.hal.kind.channel_range();
+                for ts in lo..=hi {
+                    let role = if Some(ts) == c.hal.dchan {
+                        "D"
+                    } else if c.hal.bchans.contains(&ts) {
+                        "B"
+                    } else {
+                        continue;
+                    };
+                    let busy = self.pending.values().any(|p| p.node == v.node && p.ts == ts);
+                    let state = if in_alarm && (a.red || a.blue) {
+                        "alarm"
+                    } else if busy {
+                        "busy"
+                    } else {
+                        "idle"
+                    };
+                    channels.push(ChannelSnap { ts, role, state });
+                }
+                let k = v.status.counters;
+                SpanSnap {
+                    span: c.number,
+                    name: c.name.clone(),
+                    kind: c.hal.kind.to_string(),
+                    termination: c.hal.termination.as_str().into(),
+                    framing: c.hal.framing.as_str().into(),
+                    coding: c.hal.coding.as_str().into(),
+                    crc4: c.hal.crc4,
+                    timing: c.hal.timing,
+                    law: c.hal.law.as_str().into(),
+                    signalling: c.signalling.as_str().into(),
+                    switchtype: c.switchtype.as_str().into(),
+                    line: board::line_text(c),
+                    alarm_text: if v.reported { a.to_string() } else { "STARTING".into() },
+                    alarms: AlarmSnap { red: a.red, yellow: a.yellow, blue: a.blue, loopback: a.loopback },
+                    up: v.reported && a.is_clear(),
+                    clock_master: v.status.clock_master,
+                    counters: CounterSnap {
+                        slips: k.slips,
+                        crc_errors: k.crc_errors,
+                        fcs_errors: k.fcs_errors,
+                        hdlc_aborts: k.hdlc_aborts,
+                        hdlc_overruns: k.hdlc_overruns,
+                        late_ticks: k.late_ticks,
+                        hdlc_tx_frames: k.hdlc_tx_frames,
+                        hdlc_rx_frames: k.hdlc_rx_frames,
+                    },
+                    sim: c.sim.as_ref().map(|_| SimSnap {
+                        signal: v.sim.signal,
+                        rx_cut: v.sim.rx_cut,
+                        tx_cut: v.sim.tx_cut,
+                        sending_ais: v.sim.sending_ais,
+                    }),
+                    channels,
+                }
+            })
+            .collect();
+        Snapshot {
+            version: env!("CARGO_PKG_VERSION"),
+            board: BoardSnap {
+                name: self.cfg.board.name.clone(),
+                model: self.cfg.board.model.clone(),
+                backend: match self.cfg.board.backend {
+                    provisioning::Backend::Sim => "sim".into(),
+                    provisioning::Backend::Dahdi => "dahdi".into(),
+                },
+                description: self.cfg.board.description.clone(),
+                config_file: self.cfg.file.clone(),
+            },
+            uptime_s: self.started.elapsed().as_secs(),
+            clock_source: t.sync.map_or_else(|| "internal".into(), |n| format!("span {n}")),
+            clock_source_span: t.sync,
+            media: MediaSnap {
+                ticks: t.ticks,
+                late_ticks: t.late_ticks,
+                lateness_p50_us: t.p50_us,
+                lateness_p99_us: t.p99_us,
+                lateness_max_us: t.max_us,
+                load: t.load,
+            },
+            spans,
+        }
+    }
+}

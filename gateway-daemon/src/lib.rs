@@ -1,0 +1,10 @@
+//! The spangate daemon as a library: the event loop, the media thread, the HTTP side and the
+//! glue from a validated config to a running board. `main.rs` only parses the command line.
+#![forbid(unsafe_code)]
+
+pub mod board;
+pub mod daemon;
+pub mod http;
+pub mod logging;
+pub mod media;
+pub mod status;

@@ -1,0 +1,122 @@
+//! `spangate`: the TDM-to-IP gateway daemon and its command-line tools.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use gateway_daemon::{board, daemon, logging};
+use log::LevelFilter;
+
+const USAGE: &str = "\
+spangate — TDM-to-IP telephony gateway
+
+USAGE:
+    spangate [OPTIONS]                     run the built-in simulated appliance (sim-e1x2)
+    spangate run --config FILE [OPTIONS]   run the board described by FILE
+    spangate check FILE...                 validate config files; print every problem, apply nothing
+
+OPTIONS:
+    --log-level LEVEL    error | warn | info | debug | trace (default: the config's [log] level)
+    --http ADDR          serve the status page on ADDR instead of the config's [http] listen
+    -h, --help           this text
+    -V, --version        the version
+";
+
+struct Args {
+    command: String,
+    config: Option<PathBuf>,
+    files: Vec<PathBuf>,
+    log_level: Option<LevelFilter>,
+    http: Option<SocketAddr>,
+}
+
+fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Option<Args>> {
+    let mut a = Args { command: "run".into(), config: None, files: Vec::new(), log_level: None, http: None };
+    let mut first = true;
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().with_context(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                return Ok(None);
+            }
+            "-V" | "--version" => {
+                println!("spangate {}", env!("CARGO_PKG_VERSION"));
+                return Ok(None);
+            }
+            "--config" | "-c" => a.config = Some(PathBuf::from(value("--config")?)),
+            "--log-level" => {
+                let v = value("--log-level")?;
+                a.log_level = Some(logging::parse_level(&v).with_context(|| format!("unknown log level {v:?}"))?);
+            }
+            "--http" => {
+                let v = value("--http")?;
+                a.http = Some(v.parse().with_context(|| format!("--http: {v:?} is not an address like 127.0.0.1:8080"))?);
+            }
+            "run" | "check" if first => a.command = arg,
+            s if s.starts_with('-') => bail!("unknown option {s:?}\n\n{USAGE}"),
+            _ if a.command == "check" => a.files.push(PathBuf::from(arg)),
+            s => bail!("unexpected argument {s:?}\n\n{USAGE}"),
+        }
+        first = false;
+    }
+    Ok(Some(a))
+}
+
+fn check(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    if files.is_empty() {
+        bail!("check needs at least one config file");
+    }
+    let mut bad = 0;
+    for f in files {
+        match provisioning::load_file(f) {
+            Ok(cfg) => println!("{}: ok ({} span(s), board {})", f.display(), cfg.board.spans.len(), cfg.board.model),
+            Err(diags) => {
+                bad += 1;
+                for d in &diags.0 {
+                    println!("{d}");
+                }
+                println!("{}: {} problem(s); nothing applied", f.display(), diags.0.len());
+            }
+        }
+    }
+    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let loaded = match &args.config {
+        Some(path) => provisioning::load_file(path),
+        None => provisioning::parse_str(board::DEFAULT_BOARD_NAME, board::DEFAULT_BOARD),
+    };
+    let cfg = match loaded {
+        Ok(c) => c,
+        Err(diags) => {
+            for d in &diags.0 {
+                eprintln!("{d}");
+            }
+            eprintln!("{} problem(s) in the config; nothing applied", diags.0.len());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let level = args.log_level.or_else(|| logging::parse_level(&cfg.log.level)).unwrap_or(LevelFilter::Info);
+    logging::init(level);
+    daemon::run(cfg, &daemon::RunOptions { http: args.http })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    logging::init(LevelFilter::Info);
+    let result = parse_args(std::env::args().skip(1)).and_then(|args| match args {
+        None => Ok(ExitCode::SUCCESS),
+        Some(a) if a.command == "check" => check(&a.files),
+        Some(a) => run(&a),
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("spangate: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

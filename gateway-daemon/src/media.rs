@@ -1,0 +1,292 @@
+//! The media thread: every millisecond it moves one 8-sample chunk per channel between the board and
+//! the DSP chain, and runs the simulated lines.
+//!
+//! Architecture invariant: nothing here allocates, locks or logs once the loop runs. The thread
+//! talks to the event loop only through two SPSC rings and the loop's `Waker`. Buffers for test
+//! audio (play/capture) are allocated by the event loop, lent to this thread through the command
+//! ring and handed back through the event ring, so they are freed on the event loop's side.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hal::sim::{SimCommand, SimSpanStatus, World};
+use hal::{Board, Clock, SpanStatus, SyncSource, CHUNK};
+use media_dsp::ring::{Consumer, Producer};
+
+/// Ticks between two status reports to the event loop.
+pub const REPORT_EVERY: u64 = 100;
+/// Missed ticks that are run back to back to catch up; beyond this they are skipped.
+const CATCH_UP: u32 = 100;
+/// Concurrent play or capture operations.
+const SLOTS: usize = 16;
+/// Lateness histogram: 10 µs buckets up to 5 ms, then one overflow bucket.
+const BUCKET_US: u32 = 10;
+const BUCKETS: usize = 501;
+
+/// A request from the event loop.
+#[derive(Debug)]
+pub enum MediaCmd {
+    /// A line change on the simulated board.
+    Sim(SimCommand),
+    /// Send `buf` (companded samples) on channel `ts` of the span at `node`, 8 per tick.
+    Play { id: u64, node: usize, ts: u8, buf: Box<[u8]> },
+    /// Fill `buf` with what arrives on channel `ts` of the span at `node`.
+    Capture { id: u64, node: usize, ts: u8, buf: Box<[u8]> },
+}
+
+/// A report to the event loop.
+#[derive(Debug)]
+pub enum MediaEvent {
+    /// The state of the span at `node`.
+    Span { node: usize, status: SpanStatus, sim: SimSpanStatus },
+    /// The thread's own timing and the board clock.
+    Timing(Timing),
+    /// A play finished; the buffer comes back to be freed by the event loop.
+    Played { id: u64, buf: Box<[u8]> },
+    /// A capture is full.
+    Captured { id: u64, buf: Box<[u8]> },
+    /// A simulated-line command failed (unknown span...).
+    Rejected { cmd: SimCommand },
+}
+
+/// Timing figures of the media thread, cumulative since start except `load`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timing {
+    pub ticks: u64,
+    pub late_ticks: u64,
+    pub p50_us: u32,
+    pub p99_us: u32,
+    pub max_us: u32,
+    /// Share of the last report period spent working.
+    pub load: f32,
+    pub sync: Option<u32>,
+}
+
+struct Slot {
+    id: u64,
+    node: usize,
+    ts: u8,
+    pos: usize,
+    buf: Box<[u8]>,
+    capture: bool,
+}
+
+/// Everything the media thread owns.
+pub struct MediaThread {
+    world: World,
+    cmds: Consumer<MediaCmd>,
+    events: Producer<MediaEvent>,
+    waker: Arc<mio::Waker>,
+    stop: Arc<AtomicBool>,
+    slots: [Option<Slot>; SLOTS],
+    /// Finished slots whose buffer could not be handed back yet (event ring full).
+    hist: [u64; BUCKETS],
+    max_us: u32,
+    late_ticks: u64,
+    busy: Duration,
+    window_start: Instant,
+    nodes: usize,
+    ours: usize,
+}
+
+impl MediaThread {
+    /// Prepares the thread's state; `run` is called on the thread itself.
+    pub fn new(
+        world: World,
+        cmds: Consumer<MediaCmd>,
+        events: Producer<MediaEvent>,
+        waker: Arc<mio::Waker>,
+        stop: Arc<AtomicBool>,
+    ) -> MediaThread {
+        let nodes = world.node_count();
+        let ours = world.span_count();
+        MediaThread {
+            world,
+            cmds,
+            events,
+            waker,
+            stop,
+            slots: Default::default(),
+            hist: [0; BUCKETS],
+            max_us: 0,
+            late_ticks: 0,
+            busy: Duration::ZERO,
+            window_start: Instant::now(),
+            nodes,
+            ours,
+        }
+    }
+
+    /// Runs until the stop flag is raised.
+    pub fn run(mut self) {
+        // Relaxed is enough for the stop flag: it carries no data, and the join that follows
+        // synchronises everything else.
+        while !self.stop.load(Ordering::Relaxed) {
+            let tick = match self.world.wait_tick() {
+                Ok(t) => t,
+                Err(_) => break,
+            };
+            let started = Instant::now();
+            self.record_lateness(tick.lateness);
+            if tick.missed > 0 {
+                self.late_ticks += u64::from(tick.missed);
+                self.world.note_missed_ticks(u64::from(tick.missed));
+            }
+            for _ in 0..=tick.missed.min(CATCH_UP) {
+                self.one_tick();
+            }
+            if self.world.ticks() % REPORT_EVERY == 0 {
+                self.report();
+            }
+            self.busy += started.elapsed();
+        }
+    }
+
+    fn record_lateness(&mut self, lateness: Duration) {
+        let us = u32::try_from(lateness.as_micros()).unwrap_or(u32::MAX);
+        self.max_us = self.max_us.max(us);
+        let b = usize::try_from(us / BUCKET_US).unwrap_or(BUCKETS - 1).min(BUCKETS - 1);
+        self.hist[b] += 1;
+    }
+
+    fn percentile(&self, q: f64) -> u32 {
+        let total: u64 = self.hist.iter().sum();
+        if total == 0 {
+            return 0;
+        }
+        // The rank fits easily: total is a tick count.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let rank = ((total as f64) * q).ceil() as u64;
+        let mut seen = 0;
+        for (i, n) in self.hist.iter().enumerate() {
+            seen += n;
+            if seen >= rank.max(1) {
+                // Upper edge of the bucket: a conservative figure.
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                return if (i as usize) == BUCKETS - 1 { self.max_us } else { (i + 1) * BUCKET_US };
+            }
+        }
+        self.max_us
+    }
+
+    fn one_tick(&mut self) {
+        for _ in 0..32 {
+            match self.cmds.pop() {
+                Some(cmd) => self.command(cmd),
+                None => break,
+            }
+        }
+        for slot in self.slots.iter_mut().flatten() {
+            if slot.capture || slot.pos >= slot.buf.len() {
+                continue;
+            }
+            let mut chunk = [self.world.span_at(slot.node).config().law.idle_code(); CHUNK];
+            let n = (slot.buf.len() - slot.pos).min(CHUNK);
+            chunk[..n].copy_from_slice(&slot.buf[slot.pos..slot.pos + n]);
+            slot.pos += n;
+            self.world.write_chunk(slot.node, slot.ts, &chunk);
+        }
+        self.world.tick();
+        for slot in self.slots.iter_mut().flatten() {
+            if !slot.capture || slot.pos >= slot.buf.len() {
+                continue;
+            }
+            let chunk = self.world.read_chunk(slot.node, slot.ts);
+            let n = (slot.buf.len() - slot.pos).min(CHUNK);
+            slot.buf[slot.pos..slot.pos + n].copy_from_slice(&chunk[..n]);
+            slot.pos += n;
+        }
+        self.finish_slots();
+    }
+
+    fn finish_slots(&mut self) {
+        for i in 0..SLOTS {
+            let done = matches!(&self.slots[i], Some(s) if s.pos >= s.buf.len());
+            if !done || self.events.free() == 0 {
+                continue;
+            }
+            let Some(slot) = self.slots[i].take() else { continue };
+            if !slot.capture {
+                let idle = [self.world.span_at(slot.node).config().law.idle_code(); CHUNK];
+                self.world.write_chunk(slot.node, slot.ts, &idle);
+            }
+            let ev = if slot.capture {
+                MediaEvent::Captured { id: slot.id, buf: slot.buf }
+            } else {
+                MediaEvent::Played { id: slot.id, buf: slot.buf }
+            };
+            // free() > 0 was checked and this thread is the only producer, so this succeeds.
+            let _ = self.events.push(ev);
+            let _ = self.waker.wake();
+        }
+    }
+
+    fn command(&mut self, cmd: MediaCmd) {
+        match cmd {
+            MediaCmd::Sim(c) => {
+                if self.world.apply(c).is_err() {
+                    let _ = self.events.push(MediaEvent::Rejected { cmd: c });
+                    let _ = self.waker.wake();
+                }
+            }
+            MediaCmd::Play { id, node, ts, buf } | MediaCmd::Capture { id, node, ts, buf }
+                if node >= self.nodes =>
+            {
+                // The event loop validated the target; a bad one is handed straight back.
+                let _ = self.events.push(MediaEvent::Played { id, buf });
+                let _ = ts;
+            }
+            MediaCmd::Play { id, node, ts, buf } => self.start(Slot { id, node, ts, pos: 0, buf, capture: false }),
+            MediaCmd::Capture { id, node, ts, buf } => {
+                self.start(Slot { id, node, ts, pos: 0, buf, capture: true });
+            }
+        }
+    }
+
+    fn start(&mut self, slot: Slot) {
+        match self.slots.iter_mut().find(|s| s.is_none()) {
+            Some(free) => *free = Some(slot),
+            None => {
+                // No free slot: give it back at once as finished-with-nothing-done.
+                let ev = if slot.capture {
+                    MediaEvent::Captured { id: slot.id, buf: slot.buf }
+                } else {
+                    MediaEvent::Played { id: slot.id, buf: slot.buf }
+                };
+                let _ = self.events.push(ev);
+            }
+        }
+    }
+
+    fn report(&mut self) {
+        if self.events.free() < self.ours + 1 {
+            return;
+        }
+        for node in 0..self.ours {
+            let status = self.world.span_at(node).status();
+            let sim = self.world.sim_status(node);
+            let _ = self.events.push(MediaEvent::Span { node, status, sim });
+        }
+        let now = Instant::now();
+        let window = now - self.window_start;
+        let load = if window.is_zero() { 0.0 } else { (self.busy.as_secs_f64() / window.as_secs_f64()) as f32 };
+        self.window_start = now;
+        self.busy = Duration::ZERO;
+        let sync = match self.world.sync_source() {
+            SyncSource::Internal => None,
+            SyncSource::Span(n) => Some(n),
+        };
+        let timing = Timing {
+            ticks: self.world.ticks(),
+            late_ticks: self.late_ticks,
+            p50_us: self.percentile(0.5),
+            p99_us: self.percentile(0.99),
+            max_us: self.max_us,
+            load,
+            sync,
+        };
+        let _ = self.events.push(MediaEvent::Timing(timing));
+        let _ = self.waker.wake();
+    }
+}

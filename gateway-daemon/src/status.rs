@@ -1,0 +1,455 @@
+//! The published state of the appliance: one immutable snapshot the HTTP side renders as a page,
+//! as JSON and as Prometheus metrics.
+//!
+//! The event loop builds a new [`Snapshot`] a few times a second and swaps it in; readers clone an
+//! `Arc` and never see a half-updated state or touch signalling state.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+/// Everything the status page, the JSON API and the metrics show.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Snapshot {
+    pub version: &'static str,
+    pub board: BoardSnap,
+    pub uptime_s: u64,
+    /// `"internal"` or `"span N"`.
+    pub clock_source: String,
+    pub clock_source_span: Option<u32>,
+    pub media: MediaSnap,
+    pub spans: Vec<SpanSnap>,
+}
+
+/// Facts about the board.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct BoardSnap {
+    pub name: String,
+    pub model: String,
+    pub backend: String,
+    pub description: String,
+    pub config_file: String,
+}
+
+/// The media thread's timing.
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct MediaSnap {
+    pub ticks: u64,
+    /// Deadlines missed because the thread woke a millisecond or more late.
+    pub late_ticks: u64,
+    pub lateness_p50_us: u32,
+    pub lateness_p99_us: u32,
+    pub lateness_max_us: u32,
+    /// Fraction of wall time the media thread spent working rather than sleeping.
+    pub load: f32,
+}
+
+/// One span.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SpanSnap {
+    pub span: u32,
+    pub name: String,
+    pub kind: String,
+    pub termination: String,
+    pub framing: String,
+    pub coding: String,
+    pub crc4: bool,
+    pub timing: u8,
+    pub law: String,
+    pub signalling: String,
+    pub switchtype: String,
+    /// What the line is plugged into (`provider`, `span:2`, `listen:/path`...).
+    pub line: String,
+    /// `"OK"` or the alarms, `"RED"`, `"YELLOW"`, `"BLUE/YELLOW"`...
+    pub alarm_text: String,
+    pub alarms: AlarmSnap,
+    pub up: bool,
+    pub clock_master: bool,
+    pub counters: CounterSnap,
+    pub sim: Option<SimSnap>,
+    pub channels: Vec<ChannelSnap>,
+}
+
+/// Alarm bits.
+#[derive(Debug, Clone, Copy, Serialize, Default, PartialEq, Eq)]
+pub struct AlarmSnap {
+    pub red: bool,
+    pub yellow: bool,
+    pub blue: bool,
+    pub loopback: bool,
+}
+
+/// Span counters.
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct CounterSnap {
+    pub slips: u64,
+    pub crc_errors: u64,
+    pub fcs_errors: u64,
+    pub hdlc_aborts: u64,
+    pub hdlc_overruns: u64,
+    pub late_ticks: u64,
+    pub hdlc_tx_frames: u64,
+    pub hdlc_rx_frames: u64,
+}
+
+/// Line facts of a simulated span.
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct SimSnap {
+    pub signal: bool,
+    pub rx_cut: bool,
+    pub tx_cut: bool,
+    pub sending_ais: bool,
+}
+
+/// One timeslot of the channel grid.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelSnap {
+    pub ts: u8,
+    /// `"B"` bearer, `"D"` D-channel.
+    pub role: &'static str,
+    /// `"idle"`, `"busy"`, `"alarm"`.
+    pub state: &'static str,
+}
+
+impl Snapshot {
+    /// Spans in use: no alarm at all.
+    pub fn spans_up(&self) -> usize {
+        self.spans.iter().filter(|s| s.up).count()
+    }
+}
+
+/// The JSON document of `GET /api/v1/status`.
+pub fn to_json(s: &Snapshot) -> String {
+    serde_json::to_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '&' => o.push_str("&amp;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn alarm_class(s: &SpanSnap) -> &'static str {
+    if s.alarms.red {
+        "red"
+    } else if s.alarms.blue {
+        "blue"
+    } else if s.alarms.yellow {
+        "yellow"
+    } else if s.alarms.loopback {
+        "loop"
+    } else {
+        "ok"
+    }
+}
+
+fn uptime_text(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    if d > 0 {
+        format!("{d}d {h:02}:{m:02}:{s:02}")
+    } else {
+        format!("{h:02}:{m:02}:{s:02}")
+    }
+}
+
+/// The status page of `GET /`: readable at a glance, refreshing itself every two seconds.
+pub fn to_html(s: &Snapshot) -> String {
+    let mut h = String::with_capacity(16 * 1024);
+    let title = format!("spangate — {}", esc(&s.board.name));
+    let _ = write!(
+        h,
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:1.5em;background:#f6f7f9;color:#1d2330}}
+h1{{font-size:1.4em;margin:0 0 .2em}} .sub{{color:#5b6474;margin-bottom:1em}}
+.facts span{{display:inline-block;margin-right:1.6em}} .facts b{{font-weight:600}}
+.spans{{display:flex;flex-wrap:wrap;gap:1em;margin-top:1em}}
+.span{{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;padding:.8em 1em;min-width:22em;border-top:8px solid #999}}
+.span.ok{{border-top-color:#2e9d4f}} .span.red{{border-top-color:#d93025}} .span.yellow{{border-top-color:#f2b600}}
+.span.blue{{border-top-color:#1a73e8}} .span.loop{{border-top-color:#8e44ad}}
+.span h2{{font-size:1.1em;margin:0 0 .3em}} .badge{{font-weight:700;padding:.1em .5em;border-radius:4px;color:#fff}}
+.badge.ok{{background:#2e9d4f}} .badge.red{{background:#d93025}} .badge.yellow{{background:#f2b600;color:#222}}
+.badge.blue{{background:#1a73e8}} .badge.loop{{background:#8e44ad}}
+.clock{{font-size:.8em;background:#1d2330;color:#fff;padding:.1em .4em;border-radius:4px;margin-left:.4em}}
+table.kv td{{padding:0 .8em 0 0;font-size:.9em}} table.kv td:first-child{{color:#5b6474}}
+.grid{{display:grid;grid-template-columns:repeat(16,1.6em);gap:2px;margin-top:.5em}}
+.ch{{font-size:.65em;text-align:center;line-height:1.9em;border-radius:3px;color:#fff}}
+.ch.idle{{background:#9aa5b1}} .ch.busy{{background:#2e9d4f}} .ch.alarm{{background:#d93025}} .ch.d{{background:#1d2330}}
+.legend span{{margin-right:1em;font-size:.8em}}
+</style></head><body>
+<h1>{title}</h1>
+<div class="sub">{desc}</div>
+<div class="facts"><span>Model <b>{model}</b></span><span>Backend <b>{backend}</b></span>
+<span>Clock source <b id="clock-source">{clock}</b></span><span>Spans up <b>{up}/{n}</b></span>
+<span>Uptime <b>{uptime}</b></span><span>Version <b>{version}</b></span>
+<span>Tick p99 <b>{p99} µs</b></span><span>Late ticks <b>{late}</b></span></div>
+<div class="spans">
+"#,
+        desc = esc(&s.board.description),
+        model = esc(&s.board.model),
+        backend = esc(&s.board.backend),
+        clock = esc(&s.clock_source),
+        up = s.spans_up(),
+        n = s.spans.len(),
+        uptime = uptime_text(s.uptime_s),
+        version = s.version,
+        p99 = s.media.lateness_p99_us,
+        late = s.media.late_ticks,
+    );
+    for sp in &s.spans {
+        let class = alarm_class(sp);
+        let clock = if sp.clock_master { r#"<span class="clock">CLOCK</span>"# } else { "" };
+        let _ = write!(
+            h,
+            r#"<div class="span {class}" id="span-{n}" data-alarm="{alarm}">
+<h2>Span {n}: {name} <span class="badge {class}">{alarm}</span>{clock}</h2>
+<table class="kv">
+<tr><td>Line</td><td>{kind} {term} · {framing}/{coding}{crc} · {law} · timing {timing}</td></tr>
+<tr><td>Signalling</td><td>{sig} · {sw}</td></tr>
+<tr><td>Plugged into</td><td>{line}</td></tr>
+<tr><td>Slips / CRC</td><td>{slips} / {crc}</td></tr>
+<tr><td>HDLC rx / tx / FCS / aborts</td><td>{rx} / {tx} / {fcs} / {aborts}</td></tr>
+<tr><td>Late ticks</td><td>{late}</td></tr>
+</table>
+<div class="grid">"#,
+            n = sp.span,
+            name = esc(&sp.name),
+            alarm = esc(&sp.alarm_text),
+            kind = esc(&sp.kind),
+            term = esc(&sp.termination.to_uppercase()),
+            framing = esc(&sp.framing.to_uppercase()),
+            coding = esc(&sp.coding.to_uppercase()),
+            crc = if sp.crc4 { "/CRC4" } else { "" },
+            law = esc(&sp.law),
+            timing = sp.timing,
+            sig = esc(&sp.signalling),
+            sw = esc(&sp.switchtype),
+            line = esc(&sp.line),
+            slips = sp.counters.slips,
+            crc = sp.counters.crc_errors,
+            rx = sp.counters.hdlc_rx_frames,
+            tx = sp.counters.hdlc_tx_frames,
+            fcs = sp.counters.fcs_errors,
+            aborts = sp.counters.hdlc_aborts,
+            late = sp.counters.late_ticks,
+        );
+        for ch in &sp.channels {
+            let cls = if ch.role == "D" { "d" } else { ch.state };
+            let label = if ch.role == "D" { "D".to_string() } else { ch.ts.to_string() };
+            let _ = write!(
+                h,
+                r#"<div class="ch {cls}" title="timeslot {ts}: {role} {state}">{label}</div>"#,
+                ts = ch.ts,
+                role = ch.role,
+                state = ch.state
+            );
+        }
+        h.push_str("</div></div>\n");
+    }
+    h.push_str(
+        r#"</div>
+<p class="legend"><span>■ idle</span><span style="color:#2e9d4f">■ busy</span><span style="color:#d93025">■ alarm</span><span>■ D-channel</span>
+· <a href="/api/v1/status">JSON</a> · <a href="/metrics">metrics</a></p>
+</body></html>
+"#,
+    );
+    h
+}
+
+/// Prometheus text exposition of `GET /metrics`.
+pub fn to_metrics(s: &Snapshot) -> String {
+    let mut m = String::with_capacity(8 * 1024);
+    let mut family = |name: &str, kind: &str, help: &str, rows: &mut dyn Iterator<Item = (String, String)>| {
+        let _ = writeln!(m, "# HELP {name} {help}");
+        let _ = writeln!(m, "# TYPE {name} {kind}");
+        for (labels, value) in rows {
+            if labels.is_empty() {
+                let _ = writeln!(m, "{name} {value}");
+            } else {
+                let _ = writeln!(m, "{name}{{{labels}}} {value}");
+            }
+        }
+    };
+    let span_label = |sp: &SpanSnap| format!("span=\"{}\",name=\"{}\"", sp.span, sp.name.replace('"', "'"));
+    family(
+        "spangate_build_info",
+        "gauge",
+        "Version of the running daemon.",
+        &mut std::iter::once((format!("version=\"{}\",model=\"{}\"", s.version, s.board.model), "1".into())),
+    );
+    family(
+        "spangate_uptime_seconds",
+        "gauge",
+        "Seconds since the daemon started.",
+        &mut std::iter::once((String::new(), s.uptime_s.to_string())),
+    );
+    family(
+        "spangate_span_up",
+        "gauge",
+        "1 when the span has no alarm.",
+        &mut s.spans.iter().map(|sp| (span_label(sp), u8::from(sp.up).to_string())),
+    );
+    family(
+        "spangate_span_alarm",
+        "gauge",
+        "1 while the span is in this alarm.",
+        &mut s.spans.iter().flat_map(|sp| {
+            [
+                ("red", sp.alarms.red),
+                ("yellow", sp.alarms.yellow),
+                ("blue", sp.alarms.blue),
+                ("loopback", sp.alarms.loopback),
+            ]
+            .into_iter()
+            .map(move |(a, on)| (format!("{},alarm=\"{a}\"", span_label(sp)), u8::from(on).to_string()))
+        }),
+    );
+    family(
+        "spangate_span_clock_master",
+        "gauge",
+        "1 for the span the board takes its clock from.",
+        &mut s.spans.iter().map(|sp| (span_label(sp), u8::from(sp.clock_master).to_string())),
+    );
+    let counters: [(&str, &str, fn(&CounterSnap) -> u64); 6] = [
+        ("spangate_span_slips_total", "Controlled slips.", |c| c.slips),
+        ("spangate_span_crc_errors_total", "CRC-4/CRC-6 errors.", |c| c.crc_errors),
+        ("spangate_span_fcs_errors_total", "D-channel frames with a bad FCS.", |c| c.fcs_errors),
+        ("spangate_span_hdlc_aborts_total", "D-channel frames aborted or too long.", |c| c.hdlc_aborts),
+        ("spangate_span_late_ticks_total", "Ticks missed because the host woke too late.", |c| c.late_ticks),
+        ("spangate_span_hdlc_rx_frames_total", "D-channel frames received.", |c| c.hdlc_rx_frames),
+    ];
+    for (name, help, get) in counters {
+        family(name, "counter", help, &mut s.spans.iter().map(|sp| (span_label(sp), get(&sp.counters).to_string())));
+    }
+    family(
+        "spangate_span_channels_in_use",
+        "gauge",
+        "Bearer channels busy.",
+        &mut s.spans.iter().map(|sp| {
+            let busy = sp.channels.iter().filter(|c| c.state == "busy").count();
+            (span_label(sp), busy.to_string())
+        }),
+    );
+    family(
+        "spangate_span_channels",
+        "gauge",
+        "Bearer channels configured.",
+        &mut s.spans.iter().map(|sp| {
+            let n = sp.channels.iter().filter(|c| c.role == "B").count();
+            (span_label(sp), n.to_string())
+        }),
+    );
+    family(
+        "spangate_clock_source_span",
+        "gauge",
+        "Span number the board takes its clock from; 0 for the internal oscillator.",
+        &mut std::iter::once((String::new(), s.clock_source_span.unwrap_or(0).to_string())),
+    );
+    family(
+        "spangate_media_ticks_total",
+        "counter",
+        "Media thread ticks run.",
+        &mut std::iter::once((String::new(), s.media.ticks.to_string())),
+    );
+    family(
+        "spangate_media_late_ticks_total",
+        "counter",
+        "Media deadlines missed.",
+        &mut std::iter::once((String::new(), s.media.late_ticks.to_string())),
+    );
+    family(
+        "spangate_media_tick_lateness_seconds",
+        "gauge",
+        "Wake-up lateness of the media thread since start.",
+        &mut [("0.5", s.media.lateness_p50_us), ("0.99", s.media.lateness_p99_us), ("1", s.media.lateness_max_us)]
+            .into_iter()
+            .map(|(q, us)| (format!("quantile=\"{q}\""), format!("{:.6}", f64::from(us) / 1e6))),
+    );
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Snapshot {
+        Snapshot {
+            version: "0.1.0",
+            board: BoardSnap {
+                name: "lab <1>".into(),
+                model: "sim-e1x2".into(),
+                backend: "sim".into(),
+                ..BoardSnap::default()
+            },
+            clock_source: "span 1".into(),
+            clock_source_span: Some(1),
+            spans: vec![
+                SpanSnap {
+                    span: 1,
+                    name: "provider".into(),
+                    alarm_text: "OK".into(),
+                    up: true,
+                    clock_master: true,
+                    channels: vec![
+                        ChannelSnap { ts: 1, role: "B", state: "busy" },
+                        ChannelSnap { ts: 16, role: "D", state: "idle" },
+                    ],
+                    ..SpanSnap::default()
+                },
+                SpanSnap {
+                    span: 2,
+                    name: "pbx".into(),
+                    alarm_text: "RED".into(),
+                    alarms: AlarmSnap { red: true, ..AlarmSnap::default() },
+                    counters: CounterSnap { slips: 3, ..CounterSnap::default() },
+                    ..SpanSnap::default()
+                },
+            ],
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn html_shows_every_span_with_its_alarm_and_escapes_names() {
+        let h = to_html(&sample());
+        assert!(h.contains(r#"id="span-1" data-alarm="OK""#));
+        assert!(h.contains(r#"id="span-2" data-alarm="RED""#));
+        assert!(h.contains("span red"));
+        assert!(h.contains("lab &lt;1&gt;"));
+        assert!(!h.contains("lab <1>"));
+        assert!(h.contains(r#"<span class="clock">CLOCK</span>"#));
+    }
+
+    #[test]
+    fn metrics_are_valid_exposition_lines() {
+        let m = to_metrics(&sample());
+        assert!(m.contains("spangate_span_up{span=\"1\",name=\"provider\"} 1\n"));
+        assert!(m.contains("spangate_span_alarm{span=\"2\",name=\"pbx\",alarm=\"red\"} 1\n"));
+        assert!(m.contains("spangate_span_slips_total{span=\"2\",name=\"pbx\"} 3\n"));
+        assert!(m.contains("spangate_span_channels_in_use{span=\"1\",name=\"provider\"} 1\n"));
+        assert!(m.contains("spangate_clock_source_span 1\n"));
+        for line in m.lines().filter(|l| !l.starts_with('#')) {
+            let (_, value) = line.rsplit_once(' ').expect("name and value");
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+        }
+    }
+
+    #[test]
+    fn json_round_trips_through_a_parser() {
+        let v: serde_json::Value = serde_json::from_str(&to_json(&sample())).unwrap();
+        assert_eq!(v["spans"][1]["alarms"]["red"], true);
+        assert_eq!(v["clock_source_span"], 1);
+    }
+}

@@ -1,0 +1,1 @@
+//! placeholder until the provisioning helper lands its code.

@@ -1,0 +1,38 @@
+//! Clock source selection: the healthy span with the lowest non-zero timing priority is master;
+//! losing it moves the clock to the next one, and back when it returns.
+
+use std::time::Duration;
+
+use spangate_tests::{Daemon, Scratch};
+
+const T: Duration = Duration::from_secs(5);
+
+#[test]
+fn losing_the_clock_master_moves_the_clock() {
+    let scratch = Scratch::new("clock");
+    let mut cfg = String::from(
+        "[board]\nname = \"clock test\"\nmodel = \"sim-e1x2\"\nbackend = \"sim\"\n",
+    );
+    for (n, timing, line) in [(1, 1, "provider"), (2, 2, "provider"), (3, 0, "pbx")] {
+        let (term, sig) = if line == "pbx" { ("nt", "pri_net") } else { ("te", "pri_cpe") };
+        cfg.push_str(&format!(
+            "\n[[board.span]]\nspan = {n}\nkind = \"e1\"\ntiming = {timing}\ntermination = \"{term}\"\n\
+             signalling = \"{sig}\"\nswitchtype = \"euroisdn\"\n[board.span.sim]\nline = \"{line}\"\n"
+        ));
+    }
+    let path = scratch.path("clock.toml");
+    std::fs::write(&path, cfg).unwrap();
+    let d = Daemon::with_config(&path);
+    d.wait_for("span 1 master", T, |s| s["clock_source_span"] == 1);
+    d.post_ok("/api/v1/sim/spans/1/cut?dir=both", b"");
+    let s = d.wait_for("span 2 master", T, |s| s["clock_source_span"] == 2);
+    assert_eq!(s["clock_source"], "span 2");
+    assert_eq!(s["spans"][1]["clock_master"], true);
+    assert_eq!(s["spans"][0]["clock_master"], false);
+    d.post_ok("/api/v1/sim/spans/2/cut?dir=rx", b"");
+    d.wait_for("internal clock", T, |s| s["clock_source_span"].is_null() && s["clock_source"] == "internal");
+    d.post_ok("/api/v1/sim/spans/1/reconnect", b"");
+    d.wait_for("span 1 master again", T, |s| s["clock_source_span"] == 1);
+    let m = d.get("/metrics").text();
+    assert!(m.contains("spangate_clock_source_span 1\n"), "{m}");
+}

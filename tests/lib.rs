@@ -1,0 +1,254 @@
+//! Helpers shared by the end-to-end tests: start the real `spangate` binary, talk HTTP to it, wait
+//! for conditions with a deadline, and stop it.
+#![forbid(unsafe_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace").to_path_buf()
+}
+
+/// The `spangate` binary under test: `$SPANGATE_BIN`, or the one cargo built next to this test.
+pub fn spangate_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("SPANGATE_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/debug/deps/e2e-HASH -> target/debug/spangate
+    let bin = exe.parent().and_then(Path::parent).expect("target dir").join("spangate");
+    assert!(
+        bin.exists(),
+        "the spangate binary is not built at {}: run `cargo xtask test` (it builds it first) or \
+         `cargo build -p gateway-daemon`",
+        bin.display()
+    );
+    bin
+}
+
+/// A private scratch directory for one test, removed when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let d = std::env::temp_dir().join(format!("spangate-e2e-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("create scratch dir");
+        Scratch(d)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A free TCP port on loopback (bound and released; good enough for tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
+}
+
+/// A running daemon; killed when dropped.
+pub struct Daemon {
+    child: Option<Child>,
+    pub addr: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
+    started: Instant,
+}
+
+/// One HTTP response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl Daemon {
+    /// Starts `spangate ARGS... --http 127.0.0.1:PORT` and collects its log.
+    pub fn start(args: &[&str]) -> Daemon {
+        let port = free_port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        let mut child = Command::new(spangate_bin())
+            .args(args)
+            .args(["--http", &addr.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start spangate");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().expect("stderr piped");
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().expect("log lock").push(line);
+            }
+        });
+        Daemon { child: Some(child), addr, log, started: Instant::now() }
+    }
+
+    /// Starts the daemon on a config file.
+    pub fn with_config(path: &Path) -> Daemon {
+        Daemon::start(&["run", "--config", path.to_str().expect("utf-8 path")])
+    }
+
+    /// When the process was started.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// The daemon's log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().expect("log lock").join("\n")
+    }
+
+    /// One HTTP request; `None` when the daemon does not answer (yet).
+    pub fn try_request(&self, method: &str, path: &str, body: &[u8], timeout: Duration) -> Option<Reply> {
+        let mut s = TcpStream::connect_timeout(&self.addr, Duration::from_millis(500)).ok()?;
+        s.set_read_timeout(Some(timeout)).ok()?;
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.addr,
+            body.len()
+        );
+        s.write_all(head.as_bytes()).ok()?;
+        s.write_all(body).ok()?;
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).ok()?;
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let status = head.split_whitespace().nth(1)?.parse().ok()?;
+        let mut body = raw[split + 4..].to_vec();
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+            body = dechunk(&body);
+        }
+        Some(Reply { status, body })
+    }
+
+    /// A request that must be answered.
+    pub fn request(&self, method: &str, path: &str, body: &[u8]) -> Reply {
+        self.try_request(method, path, body, Duration::from_secs(15))
+            .unwrap_or_else(|| panic!("no answer to {method} {path}\nlog:\n{}", self.log()))
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, b"")
+    }
+
+    /// POST that must succeed with 200.
+    pub fn post_ok(&self, path: &str, body: &[u8]) -> Reply {
+        let r = self.request("POST", path, body);
+        assert_eq!(r.status, 200, "POST {path}: {}", r.text());
+        r
+    }
+
+    /// `GET /api/v1/status` as JSON.
+    pub fn status(&self) -> Value {
+        let r = self.get("/api/v1/status");
+        assert_eq!(r.status, 200, "status: {}", r.text());
+        serde_json::from_slice(&r.body).expect("status is JSON")
+    }
+
+    /// Polls the status until `pred` holds; panics after `timeout` with the last status and log.
+    pub fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + timeout;
+        let mut last = Value::Null;
+        loop {
+            if let Some(r) = self.try_request("GET", "/api/v1/status", b"", Duration::from_secs(2)) {
+                if let Ok(v) = serde_json::from_slice::<Value>(&r.body) {
+                    if pred(&v) {
+                        return v;
+                    }
+                    last = v;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!("timed out after {timeout:?} waiting for {what}\nlast status: {last:#}\nlog:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit; returns the status and how long it took.
+    pub fn terminate(mut self) -> (ExitStatus, Duration) {
+        let mut child = self.child.take().expect("running");
+        let t0 = Instant::now();
+        let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+        assert!(ok.success());
+        let status = child.wait().expect("wait");
+        (status, t0.elapsed())
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(nl) = b.windows(2).position(|w| w == b"\r\n") {
+        let size = usize::from_str_radix(String::from_utf8_lossy(&b[..nl]).trim(), 16).unwrap_or(0);
+        if size == 0 || b.len() < nl + 2 + size {
+            break;
+        }
+        out.extend_from_slice(&b[nl + 2..nl + 2 + size]);
+        b = &b[(nl + 4 + size).min(b.len())..];
+    }
+    out
+}
+
+/// The span object with number `n` in a status document.
+pub fn span(status: &Value, n: u64) -> &Value {
+    status["spans"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["span"] == n))
+        .unwrap_or_else(|| panic!("no span {n} in {status:#}"))
+}
+
+/// The alarm text of span `n` ("OK", "RED", ...).
+pub fn alarm(status: &Value, n: u64) -> String {
+    span(status, n)["alarm_text"].as_str().unwrap_or("").to_string()
+}
+
+/// Deterministic test audio that never repeats within its length and avoids the idle codes.
+pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| loop {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let b = x.to_le_bytes()[3];
+            if b != 0xD5 && b != 0xFF {
+                break b;
+            }
+        })
+        .collect()
+}
+
+/// Where `needle` starts inside `hay`.
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}

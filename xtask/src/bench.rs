@@ -1,0 +1,178 @@
+//! `cargo xtask bench NAME`: measurements printed as a table, or as one JSON object per line.
+//!
+//! `sim`: the release daemon runs a simulated board of four E1 spans (124 channels, each span
+//! cabled to a simulated provider, so eight framers tick every millisecond) for `--secs` seconds.
+//! We report the CPU it used (share of one core, from /proc/PID/stat), the media thread's tick
+//! lateness (p50/p99/max, from its own histogram via /api/v1/status) and the idle daemon's resident
+//! memory. There is no independent implementation of a simulated E1 board to run beside it, so the
+//! JSON lines carry no `peer` fields.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use crate::{root, run};
+
+struct Measure {
+    name: &'static str,
+    unit: &'static str,
+    ours: f64,
+    /// What the acceptance criterion asks for, as text for the table.
+    budget: &'static str,
+}
+
+fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp)?;
+    let (_, body) = resp.split_once("\r\n\r\n").context("HTTP response without a body")?;
+    Ok(body.to_string())
+}
+
+fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').context("malformed /proc stat")?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    Ok(f[11].parse::<u64>()? + f[12].parse::<u64>()?)
+}
+
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("no VmRSS")?;
+    Ok(line.split_whitespace().nth(1).context("VmRSS value")?.parse()?)
+}
+
+fn clock_ticks_per_s() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+const SIM4_CONFIG: &str = r#"
+[board]
+name = "bench 4xE1"
+model = "sim-e1x4-bench"
+backend = "sim"
+description = "Four E1 spans to simulated providers, for cargo xtask bench sim"
+"#;
+
+fn sim4_config(port: u16) -> String {
+    let mut c = SIM4_CONFIG.to_string();
+    for n in 1..=4 {
+        c.push_str(&format!(
+            "\n[[board.span]]\nspan = {n}\nkind = \"e1\"\ntiming = {n}\ntermination = \"te\"\n\
+             signalling = \"pri_cpe\"\nswitchtype = \"euroisdn\"\n[board.span.sim]\nline = \"provider\"\n"
+        ));
+    }
+    c.push_str(&format!("\n[http]\nlisten = \"127.0.0.1:{port}\"\n[log]\nlevel = \"warn\"\n"));
+    c
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
+
+fn sim(secs: u64) -> anyhow::Result<Vec<Measure>> {
+    run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args([
+        "build",
+        "--release",
+        "-p",
+        "gateway-daemon",
+    ]))?;
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let dir = std::env::temp_dir().join(format!("spangate-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let cfg = dir.join("sim4.toml");
+    std::fs::write(&cfg, sim4_config(port))?;
+    let bin = root().join("target/release/spangate");
+    let child = Command::new(&bin)
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .spawn()
+        .with_context(|| format!("start {}", bin.display()))?;
+    let child = Killed(child);
+    let pid = child.0.id();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(body) = http_get(addr, "/api/v1/status") {
+            let v: serde_json::Value = serde_json::from_str(&body)?;
+            if v["spans"].as_array().is_some_and(|s| s.len() == 4 && s.iter().all(|s| s["up"] == true)) {
+                break;
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("the bench daemon did not bring its 4 spans up within 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let hz = clock_ticks_per_s();
+    let t0 = Instant::now();
+    let c0 = cpu_ticks(pid)?;
+    eprintln!("bench sim: 4 E1 spans up; measuring for {secs} s");
+    std::thread::sleep(Duration::from_secs(secs));
+    let c1 = cpu_ticks(pid)?;
+    let wall = t0.elapsed().as_secs_f64();
+    let v: serde_json::Value = serde_json::from_str(&http_get(addr, "/api/v1/status")?)?;
+    let rss = rss_kib(pid)?;
+    #[allow(clippy::cast_precision_loss)]
+    let cpu = (c1 - c0) as f64 / hz / wall * 100.0;
+    let media = &v["media"];
+    let f = |k: &str| media[k].as_f64().unwrap_or(f64::NAN);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(vec![
+        Measure { name: "sim.cpu_one_core", unit: "%", ours: cpu, budget: "< 5" },
+        Measure { name: "sim.tick_lateness_p50", unit: "us", ours: f("lateness_p50_us"), budget: "" },
+        Measure { name: "sim.tick_lateness_p99", unit: "us", ours: f("lateness_p99_us"), budget: "< 200" },
+        Measure { name: "sim.tick_lateness_max", unit: "us", ours: f("lateness_max_us"), budget: "" },
+        Measure { name: "sim.late_ticks", unit: "ticks", ours: f("late_ticks"), budget: "" },
+        Measure { name: "sim.ticks", unit: "ticks", ours: f("ticks"), budget: "" },
+        #[allow(clippy::cast_precision_loss)]
+        Measure { name: "sim.idle_rss", unit: "MiB", ours: rss as f64 / 1024.0, budget: "< 20" },
+    ])
+}
+
+/// `cargo xtask bench NAME [--secs N] [--json]`.
+pub fn main(args: &[String]) -> anyhow::Result<()> {
+    let json = args.iter().any(|a| a == "--json");
+    let secs = match args.iter().position(|a| a == "--secs") {
+        Some(i) => args.get(i + 1).context("--secs needs a value")?.parse().context("--secs must be a number")?,
+        None => 60,
+    };
+    let names: Vec<&str> = args.iter().map(String::as_str).filter(|a| !a.starts_with("--")).collect();
+    let names: Vec<&str> = names.into_iter().filter(|a| a.parse::<u64>().is_err()).collect();
+    let names = if names.is_empty() { vec!["sim"] } else { names };
+    for name in names {
+        let rows = match name {
+            "sim" => sim(secs)?,
+            other => bail!("unknown benchmark {other:?}; known: sim"),
+        };
+        if json {
+            for r in &rows {
+                println!("{}", serde_json::json!({ "name": r.name, "unit": r.unit, "ours": r.ours }));
+            }
+        } else {
+            println!("{:<26} {:>12} {:<6} {:>10}", "measure", "ours", "unit", "target");
+            for r in &rows {
+                println!("{:<26} {:>12.2} {:<6} {:>10}", r.name, r.ours, r.unit, r.budget);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! The system packages the tests need, installed with apt-get when missing.
+//!
+//! Each package is listed with the test that needs it. A test whose peer is missing fails and names
+//! the package; this step is what makes that never happen in CI.
+
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+/// (Debian package, file that proves it is installed, who needs it).
+pub const PACKAGES: &[(&str, &str, &str)] = &[(
+    "chromium",
+    "/usr/bin/chromium",
+    "tests/e2e/browser.rs: the status page is loaded in headless Chromium and screenshotted",
+)];
+
+fn installed(pkg: &str, file: &str) -> bool {
+    if !std::path::Path::new(file).exists() {
+        return false;
+    }
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", pkg])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+/// Installs every missing package in one apt-get run.
+pub fn ensure() -> anyhow::Result<()> {
+    let missing: Vec<&str> = PACKAGES.iter().filter(|(p, f, _)| !installed(p, f)).map(|(p, _, _)| *p).collect();
+    if missing.is_empty() {
+        println!("xtask: test peers present: {}", PACKAGES.iter().map(|p| p.0).collect::<Vec<_>>().join(", "));
+        return Ok(());
+    }
+    println!("xtask: installing missing test peers: {}", missing.join(" "));
+    let sudo = if is_root() { None } else { Some("sudo") };
+    let apt = |args: &[&str]| -> anyhow::Result<()> {
+        let mut cmd = match sudo {
+            Some(s) => {
+                let mut c = Command::new(s);
+                c.arg("apt-get");
+                c
+            }
+            None => Command::new("apt-get"),
+        };
+        let status = cmd
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .context("run apt-get (is this a Debian machine?)")?;
+        if !status.success() {
+            bail!("apt-get {} failed: {status}", args.join(" "));
+        }
+        Ok(())
+    };
+    apt(&["update", "-qq"])?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend(&missing);
+    apt(&args)?;
+    for (p, f, why) in PACKAGES {
+        if !installed(p, f) {
+            bail!("package {p} is still missing after apt-get ({f} absent); needed by {why}");
+        }
+    }
+    Ok(())
+}

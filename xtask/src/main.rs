@@ -1,0 +1,70 @@
+//! `cargo xtask`: project automation. `test` installs the system packages the tests need and runs
+//! every test; `bench NAME` measures; `tidy` checks the source tree's house rules.
+#![forbid(unsafe_code)]
+
+mod bench;
+mod deps;
+mod tidy;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+const USAGE: &str = "\
+cargo xtask test [-- CARGO-TEST-ARGS]   install missing test peers (apt-get), build once, run every test
+cargo xtask bench sim [--secs N] [--json]  measure the simulated board (CPU, tick lateness, RSS)
+cargo xtask tidy                        check file headers, unsafe placement and file sizes
+cargo xtask deps                        install the test peers only
+";
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+}
+
+/// Runs a command in the workspace root, failing with its command line when it fails.
+pub fn run(cmd: &mut Command) -> anyhow::Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.current_dir(root()).status().with_context(|| format!("start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed: {status}");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn test(extra: &[String]) -> anyhow::Result<()> {
+    deps::ensure()?;
+    // One debug build of everything, reused by the test run (same profile, same target dir).
+    run(cargo().args(["build", "--workspace", "--bins"]))?;
+    let bin = root().join("target/debug/spangate");
+    run(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("SPANGATE_BIN", &bin))?;
+    tidy::check()?;
+    println!("xtask test: all tests passed");
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("test") => {
+            let extra: Vec<String> = args.iter().skip(1).skip_while(|a| *a != "--").skip(1).cloned().collect();
+            test(&extra)
+        }
+        Some("bench") => bench::main(&args[1..]),
+        Some("tidy") => tidy::check(),
+        Some("deps") => deps::ensure(),
+        _ => {
+            print!("{USAGE}");
+            if args.is_empty() {
+                Ok(())
+            } else {
+                bail!("unknown xtask command {:?}", args[0])
+            }
+        }
+    }
+}
