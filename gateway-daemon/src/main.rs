@@ -1,4 +1,5 @@
 //! `spangate`: the TDM-to-IP gateway daemon and its command-line tools.
+#![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

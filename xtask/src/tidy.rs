@@ -33,6 +33,23 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The line with the contents of its string literals removed (a rough cut: enough for a lint).
+fn strip_strings(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut in_str = false;
+    let mut prev = ' ';
+    for c in line.chars() {
+        if c == '"' && prev != '\\' {
+            in_str = !in_str;
+            out.push(c);
+        } else if !in_str {
+            out.push(c);
+        }
+        prev = c;
+    }
+    out
+}
+
 /// Every problem found, as `path: message` lines.
 pub fn problems() -> Vec<String> {
     let root = root();
@@ -54,12 +71,13 @@ pub fn problems() -> Vec<String> {
         if lines > MAX_LINES {
             out.push(format!("{rel}: {lines} lines; split it by responsibility (limit {MAX_LINES})"));
         }
-        let may_be_unsafe = UNSAFE_ALLOWED.iter().any(|a| rel.starts_with(a));
-        let code_lines = text.lines().map(str::trim_start).filter(|l| !l.starts_with("//"));
-        for (i, line) in code_lines.enumerate() {
+        // This file names the patterns it looks for.
+        let may_be_unsafe = UNSAFE_ALLOWED.iter().any(|a| rel.starts_with(a)) || rel == "xtask/src/tidy.rs";
+        let code_lines = text.lines().map(str::trim_start).enumerate().filter(|(_, l)| !l.starts_with("//"));
+        for (i, line) in code_lines.map(|(i, l)| (i, strip_strings(l))) {
             let uses_unsafe = line.contains("unsafe {") || line.starts_with("unsafe ") || line.contains(" unsafe fn ");
             if uses_unsafe && !line.contains("forbid(unsafe_code)") && !may_be_unsafe {
-                out.push(format!("{rel}: unsafe code (non-comment line {}) outside {UNSAFE_ALLOWED:?}", i + 1));
+                out.push(format!("{rel}: unsafe code (line {}) outside {UNSAFE_ALLOWED:?}", i + 1));
             }
         }
     }

@@ -18,6 +18,8 @@ pub mod hdlc;
 mod line;
 mod span;
 mod world;
+#[cfg(test)]
+mod tests;
 
 pub use fault::FaultConfig;
 pub use line::{FarEndRole, LineSpec};

@@ -87,8 +87,10 @@ impl SimSpan {
         fill_idle(&mut tx, &config);
         let span = SimSpan {
             number,
+            // A framer starts out of alignment: RED until the debounce time of good signal.
             status: SpanStatus {
                 running: true,
+                alarms: crate::Alarms { red: true, ..crate::Alarms::default() },
                 ..SpanStatus::default()
             },
             sim: SimSpanStatus::default(),
@@ -135,7 +137,8 @@ impl SimSpan {
             self.fill_dchannel(out, d);
         }
         if self.config.kind.is_digital() {
-            if self.status.alarms.red {
+            // G.775: a receiver in loss of signal or receiving AIS tells the far end with RAI.
+            if self.status.alarms.red || self.status.alarms.blue {
                 out.flags |= FLAG_RAI;
             }
         } else if self.config.kind == SpanKind::Fxo {
@@ -168,8 +171,10 @@ impl SimSpan {
         self.hdlc_tx.fill(&mut out.payload[at..at + n]);
     }
 
-    /// Takes this tick's received signal (`None`: no signal at all).
-    pub(crate) fn receive(&mut self, frame: Option<&LineFrame>) {
+    /// Takes this tick's received signal (`None`: no signal at all). `slipped` says the elastic
+    /// store slipped this millisecond; the framer checks the CRC before the store, so a slip costs
+    /// audio but never a CRC error.
+    pub(crate) fn receive(&mut self, frame: Option<&LineFrame>, slipped: bool) {
         self.sim.signal = frame.is_some();
         match frame {
             None => {
@@ -203,6 +208,10 @@ impl SimSpan {
                     if crc4(&f.payload[CHUNK..len]) != f.payload[0] & 0x0F {
                         self.status.counters.crc_errors += 1;
                     }
+                }
+                if slipped {
+                    SimSpan::slip(&mut self.rx);
+                    self.status.counters.slips += 1;
                 }
                 if let Some(d) = self.config.dchan {
                     self.drain_dchannel(d);

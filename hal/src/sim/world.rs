@@ -15,6 +15,7 @@ use super::fault::FaultConfig;
 use super::frame::LineFrame;
 use super::line::{FarEndRole, LineSpec};
 use super::span::{SimDChannel, SimSpan, SimSpanSpec, SimSpanStatus};
+use crate::SpanKind as hal_kind;
 use crate::{
     BoardInfo, Capabilities, Chunk, Clock, ErrorKind, HalError, Span, SpanConfig, SyncSource,
     Termination, Tick,
@@ -80,6 +81,8 @@ pub struct World {
     tx: Vec<LineFrame>,
     dchans: Vec<Option<SimDChannel>>,
     sync: SyncSource,
+    /// The board's clock offset in ppm: that of the clock master's far end.
+    board_ppm: f64,
     clock: WorldClock,
     ticks: u64,
 }
@@ -127,7 +130,13 @@ impl World {
                         LineSpec::Open => true,
                         _ => false,
                     };
-                    if j == i || !back_ok {
+                    // The far span may already be cabled, by its own spec or by a third span's.
+                    let free = match nodes[j].peer {
+                        Peer::Open => true,
+                        Peer::Local(k) => k == i,
+                        _ => false,
+                    };
+                    if j == i || !back_ok || !free {
                         return Err(HalError::new(
                             ErrorKind::InvalidConfig,
                             op(&format!("span {n} is already cabled elsewhere")),
@@ -143,6 +152,12 @@ impl World {
                         Termination::Nt => Termination::Te,
                     };
                     cfg.timing = 0;
+                    // The phone on an FXS port behaves as an FXO device and vice versa.
+                    cfg.kind = match cfg.kind {
+                        hal_kind::Fxs => hal_kind::Fxo,
+                        hal_kind::Fxo => hal_kind::Fxs,
+                        k => k,
+                    };
                     let (span, theirs) = SimSpan::new(s.number, cfg, FaultConfig::default(), deb)
                         .map_err(|e| HalError::io(op("create far-end D-channel"), e))?;
                     dchans.push(theirs.map(|t| SimDChannel::new(s.number, t)));
@@ -177,6 +192,7 @@ impl World {
             tx: vec![LineFrame::default(); n],
             dchans,
             sync: SyncSource::Internal,
+            board_ppm: 0.0,
             clock: WorldClock::new(),
             ticks: 0,
         })
@@ -259,9 +275,16 @@ impl World {
                 s.tx_cut |= tx;
             }
             SimCommand::Reconnect { .. } => {
-                let s = &mut self.nodes[i].span.sim;
-                s.rx_cut = false;
-                s.tx_cut = false;
+                // Plugging a cable back in heals both of its ends, whichever end was cut.
+                let peer = match self.nodes[i].peer {
+                    Peer::Local(j) => Some(j),
+                    _ => None,
+                };
+                for k in std::iter::once(i).chain(peer) {
+                    let s = &mut self.nodes[k].span.sim;
+                    s.rx_cut = false;
+                    s.tx_cut = false;
+                }
             }
             SimCommand::SendAis { on, .. } => self.nodes[i].span.sim.sending_ais = on,
             SimCommand::SetFault { fault, .. } => {
@@ -291,7 +314,7 @@ impl World {
         for (i, n) in self.nodes[..self.ours].iter().enumerate() {
             let c = &n.span.config;
             let st = &n.span.status;
-            if c.timing == 0 || !st.alarms.can_time() || !n.span.sim.signal {
+            if c.timing == 0 || !st.alarms.can_time() {
                 continue;
             }
             let key = (c.timing, n.span.number, i);
@@ -324,7 +347,7 @@ impl World {
     /// receives. Allocates nothing.
     pub fn tick(&mut self) {
         self.ticks += 1;
-        let board_ppm = self.select_clock();
+        let board_ppm = self.board_ppm;
         for i in 0..self.nodes.len() {
             let (node, tx) = (&mut self.nodes[i], &mut self.tx[i]);
             node.span.transmit(tx);
@@ -375,12 +398,10 @@ impl World {
                     slipped = true;
                 }
             }
-            if let (Some(f), true) = (frame.as_mut(), slipped) {
-                SimSpan::slip(f);
-                node.span.status.counters.slips += 1;
-            }
-            node.span.receive(frame.as_ref());
+            node.span.receive(frame.as_ref(), slipped && frame.is_some());
         }
+        // The clock follows the alarms as they stand at the end of this millisecond.
+        self.board_ppm = self.select_clock();
     }
 
     /// Runs ticks back to back without waiting for the clock (tests and benchmarks).
