@@ -90,7 +90,6 @@ struct EventLoop {
     timing: Timing,
     far_nodes: HashMap<u32, usize>,
     dchans: Vec<(usize, SimDChannel)>,
-    dchan_frames: HashMap<usize, u64>,
     cmds: Producer<MediaCmd>,
     events: Consumer<MediaEvent>,
     api: Receiver<ApiRequest>,
@@ -175,7 +174,6 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
         timing: Timing::default(),
         far_nodes,
         dchans,
-        dchan_frames: HashMap::new(),
         cmds: cmd_tx,
         events: ev_rx,
         api: api_rx,
@@ -233,13 +231,13 @@ impl EventLoop {
     }
 
     /// Reads every waiting D-channel frame. No signalling stack is attached until Step 3, so the
-    /// frames are counted and dropped rather than left to fill the socket.
+    /// frames (already counted by the span) are dropped rather than left to fill the socket.
     fn drain_dchannel(&mut self, node: usize) {
         let mut buf = [0u8; MAX_HDLC_FRAME];
         let Some((_, d)) = self.dchans.iter_mut().find(|(n, _)| *n == node) else { return };
         loop {
             match d.recv_frame(&mut buf) {
-                Ok(Some(_)) => *self.dchan_frames.entry(node).or_default() += 1,
+                Ok(Some(_)) => {}
                 Ok(None) => break,
                 Err(e) => {
                     warn!("D-channel of span {}: {e}", d.span());

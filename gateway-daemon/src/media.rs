@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hal::sim::{SimCommand, SimSpanStatus, World};
-use hal::{Board, Clock, SpanStatus, SyncSource, CHUNK};
+use hal::{Board, Channel, Clock, SpanStatus, SyncSource, CHUNK};
 use media_dsp::ring::{Consumer, Producer};
 
 /// Ticks between two status reports to the event loop.
@@ -80,7 +80,6 @@ pub struct MediaThread {
     waker: Arc<mio::Waker>,
     stop: Arc<AtomicBool>,
     slots: [Option<Slot>; SLOTS],
-    /// Finished slots whose buffer could not be handed back yet (event ring full).
     hist: [u64; BUCKETS],
     max_us: u32,
     late_ticks: u64,
@@ -188,14 +187,20 @@ impl MediaThread {
             let n = (slot.buf.len() - slot.pos).min(CHUNK);
             chunk[..n].copy_from_slice(&slot.buf[slot.pos..slot.pos + n]);
             slot.pos += n;
-            self.world.write_chunk(slot.node, slot.ts, &chunk);
+            // The event loop checked the channel before lending the buffer.
+            if let Ok(mut ch) = self.world.channel(slot.node, slot.ts) {
+                let _ = ch.write_chunk(&chunk);
+            }
         }
         self.world.tick();
         for slot in self.slots.iter_mut().flatten() {
             if !slot.capture || slot.pos >= slot.buf.len() {
                 continue;
             }
-            let chunk = self.world.read_chunk(slot.node, slot.ts);
+            let mut chunk = [0u8; CHUNK];
+            if let Ok(mut ch) = self.world.channel(slot.node, slot.ts) {
+                let _ = ch.read_chunk(&mut chunk);
+            }
             let n = (slot.buf.len() - slot.pos).min(CHUNK);
             slot.buf[slot.pos..slot.pos + n].copy_from_slice(&chunk[..n]);
             slot.pos += n;
@@ -212,7 +217,9 @@ impl MediaThread {
             let Some(slot) = self.slots[i].take() else { continue };
             if !slot.capture {
                 let idle = [self.world.span_at(slot.node).config().law.idle_code(); CHUNK];
-                self.world.write_chunk(slot.node, slot.ts, &idle);
+                if let Ok(mut ch) = self.world.channel(slot.node, slot.ts) {
+                    let _ = ch.write_chunk(&idle);
+                }
             }
             let ev = if slot.capture {
                 MediaEvent::Captured { id: slot.id, buf: slot.buf }

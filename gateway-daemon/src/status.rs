@@ -219,7 +219,7 @@ table.kv td{{padding:0 .8em 0 0;font-size:.9em}} table.kv td:first-child{{color:
 <tr><td>Line</td><td>{kind} {term} · {framing}/{coding}{crc} · {law} · timing {timing}</td></tr>
 <tr><td>Signalling</td><td>{sig} · {sw}</td></tr>
 <tr><td>Plugged into</td><td>{line}</td></tr>
-<tr><td>Slips / CRC</td><td>{slips} / {crc}</td></tr>
+<tr><td>Slips / CRC errors</td><td>{slips} / {crcs}</td></tr>
 <tr><td>HDLC rx / tx / FCS / aborts</td><td>{rx} / {tx} / {fcs} / {aborts}</td></tr>
 <tr><td>Late ticks</td><td>{late}</td></tr>
 </table>
@@ -238,7 +238,7 @@ table.kv td{{padding:0 .8em 0 0;font-size:.9em}} table.kv td:first-child{{color:
             sw = esc(&sp.switchtype),
             line = esc(&sp.line),
             slips = sp.counters.slips,
-            crc = sp.counters.crc_errors,
+            crcs = sp.counters.crc_errors,
             rx = sp.counters.hdlc_rx_frames,
             tx = sp.counters.hdlc_tx_frames,
             fcs = sp.counters.fcs_errors,
@@ -260,7 +260,7 @@ table.kv td{{padding:0 .8em 0 0;font-size:.9em}} table.kv td:first-child{{color:
     }
     h.push_str(
         r#"</div>
-<p class="legend"><span>■ idle</span><span style="color:#2e9d4f">■ busy</span><span style="color:#d93025">■ alarm</span><span>■ D-channel</span>
+<p class="legend"><span style="color:#9aa5b1">■ idle</span><span style="color:#2e9d4f">■ busy</span><span style="color:#d93025">■ alarm</span><span>■ D-channel</span>
 · <a href="/api/v1/status">JSON</a> · <a href="/metrics">metrics</a></p>
 </body></html>
 "#,

@@ -127,7 +127,39 @@ pub enum WireError {
 
 /// CRC-4 (x^4 + x + 1) over the live timeslots, as E1 carries it in TS0 to detect bit errors.
 /// T1 ESF carries a CRC-6; the simulation uses the same 4-bit check for both.
+///
+/// Table-driven: the 4-bit register is kept in the top nibble of an octet, so one lookup
+/// consumes a whole octet (the bitwise form cost two thirds of a tick).
 pub fn crc4(data: &[u8]) -> u8 {
+    let mut reg: u8 = 0;
+    for &octet in data {
+        reg = CRC4_TABLE[usize::from(reg ^ octet)];
+    }
+    reg >> 4
+}
+
+/// `CRC4_TABLE[i]`: the register (top nibble) after shifting the eight bits of `i` through it.
+static CRC4_TABLE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        // i < 256 fits an octet.
+        #[allow(clippy::cast_possible_truncation)]
+        let mut c = i as u8;
+        let mut bit = 0;
+        while bit < 8 {
+            c = if c & 0x80 != 0 { (c << 1) ^ 0x30 } else { c << 1 };
+            bit += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+/// The bit-serial definition of [`crc4`], kept as the reference the table is tested against.
+#[cfg(test)]
+fn crc4_bitwise(data: &[u8]) -> u8 {
     let mut crc: u8 = 0;
     for &octet in data {
         for bit in (0..8).rev() {
@@ -168,6 +200,20 @@ mod tests {
         assert_eq!(g.decode(b"SG\x02\0\0\0\0\0\0\0"), Err(WireError::BadVersion(2)));
         assert_eq!(g.decode(b"SG\x01\0\0\0\0\0\x05\0ab"), Err(WireError::BadLength));
         assert_eq!(g.decode(b"SG\x01\0\0\0\0\0\xff\xff"), Err(WireError::BadLength));
+    }
+
+    #[test]
+    fn crc4_table_matches_the_bitwise_definition() {
+        let mut x: u32 = 1;
+        for len in 0..300 {
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    x.to_le_bytes()[3]
+                })
+                .collect();
+            assert_eq!(crc4(&data), crc4_bitwise(&data), "length {len}");
+        }
     }
 
     #[test]

@@ -23,5 +23,5 @@ mod tests;
 
 pub use fault::FaultConfig;
 pub use line::{FarEndRole, LineSpec};
-pub use span::{SimDChannel, SimSpanSpec, SimSpanStatus};
+pub use span::{SimChannel, SimDChannel, SimSpanSpec, SimSpanStatus};
 pub use world::{SimCommand, World, WorldClock, WorldOptions};

@@ -6,6 +6,8 @@
 
 use std::io;
 use std::os::unix::net::UnixDatagram;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use super::fault::{FaultConfig, FaultInjector};
 use super::frame::{crc4, live_len, LineFrame, FLAG_AIS, FLAG_BATTERY, FLAG_RAI};
@@ -58,6 +60,9 @@ pub(crate) struct SimSpan {
     hdlc_rx: HdlcDecoder,
     /// Our end of the D-channel socketpair; the event loop holds the other end.
     dchan: Option<UnixDatagram>,
+    /// Frames the event loop has queued on the socketpair and we have not read yet, so an idle
+    /// D-channel costs no system call per tick.
+    queued: Arc<AtomicU32>,
     debounce_ms: u32,
     los_ms: u32,
     ais_ms: u32,
@@ -74,7 +79,7 @@ impl SimSpan {
         config: SpanConfig,
         fault: FaultConfig,
         debounce_ms: u32,
-    ) -> io::Result<(SimSpan, Option<UnixDatagram>)> {
+    ) -> io::Result<(SimSpan, Option<SimDChannel>)> {
         let (ours, theirs) = if config.dchan.is_some() {
             let (a, b) = UnixDatagram::pair()?;
             a.set_nonblocking(true)?;
@@ -83,6 +88,8 @@ impl SimSpan {
         } else {
             (None, None)
         };
+        let queued = Arc::new(AtomicU32::new(0));
+        let theirs = theirs.map(|sock| SimDChannel { span: number, sock, queued: Arc::clone(&queued) });
         let mut tx = LineFrame::default();
         fill_idle(&mut tx, &config);
         let span = SimSpan {
@@ -102,6 +109,7 @@ impl SimSpan {
             hdlc_tx: HdlcEncoder::new(),
             hdlc_rx: HdlcDecoder::new(),
             dchan: ours,
+            queued,
             debounce_ms: debounce_ms.max(1),
             los_ms: 0,
             ais_ms: 0,
@@ -154,15 +162,16 @@ impl SimSpan {
     }
 
     fn fill_dchannel(&mut self, out: &mut LineFrame, d: u8) {
-        if self.hdlc_tx.is_idle() {
+        // Acquire pairs with the Release in `SimDChannel::send_frame`: a non-zero count means the
+        // datagram is already in the socket.
+        if self.hdlc_tx.is_idle() && self.queued.load(Ordering::Acquire) > 0 {
             if let Some(sock) = &self.dchan {
-                match sock.recv(&mut self.scratch[..]) {
-                    Ok(n) => {
-                        if self.hdlc_tx.load(&self.scratch[..n]).is_ok() {
-                            self.status.counters.hdlc_tx_frames += 1;
-                        }
+                if let Ok(n) = sock.recv(&mut self.scratch[..]) {
+                    // Relaxed: only this thread decrements, and the datagram itself is the data.
+                    self.queued.fetch_sub(1, Ordering::Relaxed);
+                    if self.hdlc_tx.load(&self.scratch[..n]).is_ok() {
+                        self.status.counters.hdlc_tx_frames += 1;
                     }
-                    Err(_) => {}
                 }
             }
         }
@@ -345,19 +354,38 @@ impl Span for SimSpan {
     }
 }
 
+/// One bearer channel of a simulated span, borrowed from the world for one tick's I/O.
+pub struct SimChannel<'a> {
+    pub(crate) span: &'a mut SimSpan,
+    pub(crate) ts: u8,
+}
+
+impl crate::Channel for SimChannel<'_> {
+    fn timeslot(&self) -> u8 {
+        self.ts
+    }
+
+    fn read_chunk(&mut self, out: &mut Chunk) -> Result<(), HalError> {
+        *out = self.span.read_chunk(self.ts);
+        Ok(())
+    }
+
+    fn write_chunk(&mut self, chunk: &Chunk) -> Result<(), HalError> {
+        self.span.write_chunk(self.ts, chunk);
+        Ok(())
+    }
+}
+
 /// The event loop's end of a simulated D-channel: whole frames on a datagram socketpair, like a
 /// DAHDI HDLC channel's file descriptor.
 #[derive(Debug)]
 pub struct SimDChannel {
     span: u32,
     sock: UnixDatagram,
+    queued: Arc<AtomicU32>,
 }
 
 impl SimDChannel {
-    pub(crate) fn new(span: u32, sock: UnixDatagram) -> SimDChannel {
-        SimDChannel { span, sock }
-    }
-
     /// The span this D-channel belongs to.
     pub fn span(&self) -> u32 {
         self.span
@@ -379,7 +407,11 @@ impl crate::DChannel for SimDChannel {
             ));
         }
         match self.sock.send(frame) {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                // Release: the span's Acquire load that sees this count also sees the datagram.
+                self.queued.fetch_add(1, Ordering::Release);
+                Ok(())
+            }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(HalError::new(
                 crate::ErrorKind::WouldBlock,
                 format!("send on span {} D-channel", self.span),

@@ -14,7 +14,7 @@ use super::cable::{DchanLine, SocketCable};
 use super::fault::FaultConfig;
 use super::frame::LineFrame;
 use super::line::{FarEndRole, LineSpec};
-use super::span::{SimDChannel, SimSpan, SimSpanSpec, SimSpanStatus};
+use super::span::{SimChannel, SimDChannel, SimSpan, SimSpanSpec, SimSpanStatus};
 use crate::SpanKind as hal_kind;
 use crate::{
     BoardInfo, Capabilities, Chunk, Clock, ErrorKind, HalError, Span, SpanConfig, SyncSource,
@@ -106,7 +106,7 @@ impl World {
         for s in &specs {
             let (span, theirs) = SimSpan::new(s.number, s.config.clone(), s.fault, deb)
                 .map_err(|e| HalError::io(format!("create span {} D-channel", s.number), e))?;
-            dchans.push(theirs.map(|t| SimDChannel::new(s.number, t)));
+            dchans.push(theirs);
             nodes.push(Node {
                 span,
                 peer: Peer::Open,
@@ -160,7 +160,7 @@ impl World {
                     };
                     let (span, theirs) = SimSpan::new(s.number, cfg, FaultConfig::default(), deb)
                         .map_err(|e| HalError::io(op("create far-end D-channel"), e))?;
-                    dchans.push(theirs.map(|t| SimDChannel::new(s.number, t)));
+                    dchans.push(theirs);
                     let free_running = matches!(role, FarEndRole::Provider | FarEndRole::Exchange);
                     nodes.push(Node {
                         span,
@@ -227,6 +227,23 @@ impl World {
     /// The chunk to send on channel `ts` of the span at `index` during the next tick.
     pub fn write_chunk(&mut self, index: usize, ts: u8, chunk: &Chunk) {
         self.nodes[index].span.write_chunk(ts, chunk);
+    }
+
+    /// Bearer channel `ts` of the span at `index`, for the media thread's per-tick I/O. Fails when
+    /// the span does not carry that channel.
+    pub fn channel(&mut self, index: usize, ts: u8) -> Result<SimChannel<'_>, HalError> {
+        let node = self
+            .nodes
+            .get_mut(index)
+            .ok_or_else(|| HalError::new(ErrorKind::NoSuchSpan, format!("channel {ts} of span index {index}")))?;
+        let (lo, hi) = node.span.config.kind.channel_range();
+        if !(lo..=hi).contains(&ts) {
+            return Err(HalError::new(
+                ErrorKind::InvalidConfig,
+                format!("span {} has no channel {ts}", node.span.number),
+            ));
+        }
+        Ok(SimChannel { span: &mut node.span, ts })
     }
 
     /// The span (board span or far end) at `index`.
