@@ -1,1 +1,196 @@
-//! placeholder until the provisioning helper lands its code.
+//! spangate's configuration: the board file model and its validation, every problem at once.
+//!
+//! [`load_file`] and [`parse_str`] read a TOML board file and either return a [`Config`] that
+//! passed every rule, or [`Diagnostics`]: every problem found, sorted by position, each as
+//! `file:line:col: field: message` (field is a dotted path such as `board.span[1].dchan`, where
+//! `[N]` is the 0-based index in the array). Nothing is partially applied: one problem anywhere
+//! means no config.
+//!
+//! Architecture invariant: this crate does no I/O beyond reading the one file in [`load_file`].
+//!
+//! # The file format
+//!
+//! Every key is optional unless marked *required*; defaults are shown where they matter. The same
+//! reference, with the shipped boards, is in `board-configs/README.md`.
+//!
+//! ```toml
+//! [board]
+//! name = "sim-e1x2"          # free text shown on the status page (default: the model)
+//! model = "sim-e1x2"         # required. Real boards: te205p | te420 | b410p | tdm410p | tc400b;
+//!                            # simulated boards: any name (sim-e1x2, sim-bri4, sim-analog4, ...)
+//! backend = "sim"            # sim | dahdi (default sim)
+//! description = "Two simulated E1 spans"
+//! tonezone = "fr"            # a DAHDI tone zone (us, fr, de, uk, ...; reference/dahdi.md §3); default us
+//! # Real boards only (backend = "dahdi"), where kernel_module is required:
+//! # kernel_module = "wct4xxp"                                        # the DAHDI driver of the card
+//! # firmware = ["dahdi-fw-oct6114-064.bin"]                          # only files that driver asks for
+//! # module_options = { default_linemode = "e1", vpmsupport = "1" }   # or [board.module_options]
+//!
+//! # [board.transcoder]       # model tc400b only
+//! # channels = 92            # 1..=120; at most 92 unless mode = "g729" (default: the mode's maximum)
+//! # mode = "any"             # g729 | g723.1 | any; must agree with module_options.mode
+//!
+//! [[board.span]]
+//! span = 1                   # required, 1..=128, unique; on a real board at most its port count
+//! name = "provider"          # default "span N"
+//! kind = "e1"                # required: e1 | t1 | bri | fxs | fxo
+//! framing = "ccs"            # E1: ccs | cas; T1: esf | d4; BRI: ccs; not on analog ports
+//! coding = "hdb3"            # E1: hdb3 | ami; T1: b8zs | ami; BRI: ami; not on analog ports
+//! crc4 = true                # E1 only (default true on E1)
+//! timing = 1                 # clock source priority 0..=255, 0 = never; unique when not 0; 0 on analog
+//! termination = "te"         # te | nt; default nt with *_net signalling, else te; analog ports: te
+//! law = "alaw"               # alaw | mulaw (default mulaw on T1, else alaw)
+//! lbo = 0                    # line build-out 0..=7, non-zero on T1 only
+//! bchan = "1-15,17-31"       # N or A-B items, comma separated, inside the kind's channels
+//!                            # (E1 1-31, T1 1-24, BRI 1-3, analog 1), no repeats, not the D-channel;
+//!                            # default: all of them but the D-channel (and TS16 on E1 CAS)
+//! dchan = 16                 # ISDN only; default 16 (E1), 24 (T1), 3 (BRI, where it is always 3)
+//! signalling = "pri_cpe"     # pri_cpe | pri_net (E1/T1); bri_cpe | bri_net | bri_cpe_ptmp |
+//!                            # bri_net_ptmp (BRI); fxo_ks | fxo_ls | fxo_gs (FXS ports);
+//!                            # fxs_ks | fxs_ls | fxs_gs (FXO ports); cas (E1 with framing cas); none.
+//!                            # Default: what dahdi_genconf picks (pri_cpe on an E1 TE span, ...).
+//!                            # *_cpe needs termination te, *_net termination nt.
+//! switchtype = "euroisdn"    # ISDN only: euroisdn | national | ni1 | dms100 | 4ess | 5ess | qsig
+//!                            # (default national on T1, else euroisdn)
+//! overlapdial = "no"         # ISDN only: no | incoming | outgoing | both
+//! layer1_presence = "required"     # ISDN only: required | ignore
+//! layer2_persistence = "keep_up"   # ISDN only: default | keep_up | leave_down
+//! group = [0, 11]            # an integer or an array of them, each 0..=63
+//! context = "from-provider"  # default "default"
+//! echo = { mode = "software", taps = 128 }   # mode off | software | hardware;
+//!                                            # taps a power of two in 32..=1024 (8 taps = 1 ms)
+//!
+//! [board.span.sim]           # backend = "sim" only; a simulated span without it is "open"
+//! line = "provider"          # provider | pbx (E1/T1/BRI) | phone (FXS) | exchange (FXO) | open
+//!                            # | span:N (another span of this board, which names this one back)
+//!                            # | listen:/path | connect:/path (a span in another process)
+//!                            # | dchan:/path (the D-channel only, in libpri's framing)
+//! drift_ppm = 0.0            # -500..=500; provider, pbx, phone and exchange lines only
+//!
+//! [board.span.sim.fault]     # or fault = { ... } in [board.span.sim]; all default to 0
+//! seed = 1                   # 0..=2^63-1
+//! frame_loss = 0.0           # probability 0..=1
+//! bit_error_rate = 0.0       # probability 0..=1
+//! slips_per_s = 0.0          # 0..=1000
+//! los_bursts_per_s = 0.0     # 0..=1000
+//! los_burst_ms = 50          # 0..=60000
+//!
+//! [sip]
+//! listen = "0.0.0.0:5060"    # an IP address and port; no SIP when absent
+//!
+//! [[sip.trunk]]
+//! name = "pbx"               # required, unique, no spaces or ':'
+//! host = "192.0.2.10"        # required
+//! port = 5060                # 1..=65535 (default 5060)
+//! transport = "udp"          # udp | tcp (default udp)
+//! codecs = ["pcma", "pcmu", "telephone-event"]   # pcma | pcmu | g722 | g729 | telephone-event
+//!
+//! [[route]]
+//! name = "in"                # unique; default "route N"
+//! from = "span:1"            # span:N | group:N | trunk:NAME | any (default any); must exist
+//! called_prefix = ""         # digits, *, #, +; empty matches every number
+//! to = "trunk:pbx"           # required: span:N | group:N | trunk:NAME; must exist
+//! strip = 0                  # leading digits removed, 0..=32
+//! prepend = ""               # digits put in front after stripping
+//!
+//! [ha]
+//! role = "disabled"          # disabled | master | slave; master and slave need peer
+//! # peer = "192.0.2.2:5070"  # the other appliance, an IP address and a non-zero port
+//! interval_ms = 200          # heartbeat period, 10..=10000
+//! misses = 5                 # heartbeats missed before failover, 1..=100
+//!
+//! [http]
+//! enabled = true
+//! listen = "127.0.0.1:8080"  # an IP address and port; port 0 picks a free one
+//!
+//! [log]
+//! level = "info"             # error | warn | info | debug | trace
+//! ```
+//!
+//! # The rules
+//!
+//! Beyond keys, types and ranges: framing, coding, CRC-4, LBO and termination must fit the span's
+//! kind; the signalling must fit the port (`pri_*` on E1/T1, `bri_*` on BRI, `fxo_*` on FXS
+//! ports, `fxs_*` on FXO ports, `cas` on E1 with framing cas), its side must match the
+//! termination when both are given, and ISDN needs a D-channel; channel lists must parse, stay in
+//! the kind's channel range, name no channel twice and not include the D-channel; span numbers and
+//! non-zero timing priorities are unique; simulated cables (`span:N`) must name an existing other
+//! span that names this one back (or is open), of a kind that fits, with opposite ISDN sides; a
+//! `dahdi` board needs its kernel module, gets only the firmware its driver asks for and only its
+//! driver's module options; routes may only name spans, groups and trunks that exist.
+#![forbid(unsafe_code)]
+
+mod board_rules;
+mod boards;
+mod chanlist;
+mod diag;
+mod model;
+mod parse;
+mod reader;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+pub use diag::{Diagnostic, Diagnostics};
+pub use model::{
+    Backend, Board, Config, Echo, EchoMode, Ha, HaRole, Http, Layer1Presence, Layer2Persistence, Log, OverlapDial,
+    Route, Signalling, SimSpan, Sip, SpanCfg, SwitchType, Transcoder, Trunk, UnknownName,
+};
+
+/// Reads and checks the config file at `path`. A file that cannot be read gives one diagnostic.
+pub fn load_file(path: &Path) -> Result<Config, Diagnostics> {
+    let name = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => parse_str(&name, &text),
+            Err(e) => {
+                let offset = e.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(e.as_bytes());
+                let mut sink = diag::Sink::new(&name, &text);
+                sink.error(Some(offset..offset + 1), "file", "the file is not valid UTF-8 text");
+                Err(sink.finish())
+            }
+        },
+        Err(e) => Err(Diagnostics(vec![Diagnostic {
+            file: name,
+            line: 1,
+            col: 1,
+            field: "file".into(),
+            message: format!("cannot read the config file: {e}"),
+        }])),
+    }
+}
+
+/// Checks config `text`, reporting problems under the name `file_name`.
+pub fn parse_str(file_name: &str, text: &str) -> Result<Config, Diagnostics> {
+    let mut sink = diag::Sink::new(file_name, text);
+    let doc = match toml_edit::ImDocument::parse(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            sink.error(e.span(), "toml", format!("TOML syntax error: {}", e.message()));
+            return Err(sink.finish());
+        }
+    };
+    let draft = parse::read(&mut sink, doc.as_table());
+    match validate::finish(&mut sink, file_name, draft) {
+        Some(cfg) if !sink.has_errors() => Ok(cfg),
+        _ => {
+            let d = sink.finish();
+            if d.is_empty() {
+                // Every path that refuses a config reports why; this is a guard, not a rule.
+                Err(Diagnostics(vec![Diagnostic {
+                    file: file_name.to_string(),
+                    line: 1,
+                    col: 1,
+                    field: "board".into(),
+                    message: "the config is incomplete".into(),
+                }]))
+            } else {
+                Err(d)
+            }
+        }
+    }
+}

@@ -1,0 +1,395 @@
+//! The validated configuration: what the daemon applies once every check has passed.
+//!
+//! Every enum here has `as_str` (the spelling the config file uses, chan_dahdi's where there is
+//! one) and `FromStr` accepting exactly that spelling, so import/export and the status page agree
+//! with the file.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+/// A whole spangate configuration file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it came from, as given to [`crate::load_file`] or [`crate::parse_str`].
+    pub file: String,
+    pub board: Board,
+    pub sip: Sip,
+    pub routes: Vec<Route>,
+    pub ha: Ha,
+    pub http: Http,
+    pub log: Log,
+}
+
+/// The telephony board and its spans.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Board {
+    /// Free text shown on the status page (defaults to the model).
+    pub name: String,
+    /// The board id: `te205p`, `b410p`, ... for real boards; any `sim-...` name for simulated ones.
+    pub model: String,
+    pub backend: Backend,
+    pub description: String,
+    /// The DAHDI tone zone (`loadzone`/`defaultzone`), `us` unless set.
+    pub tonezone: String,
+    /// The kernel module driving a real board.
+    pub kernel_module: Option<String>,
+    /// Firmware files the module requests (under /lib/firmware).
+    pub firmware: Vec<String>,
+    /// `options <module> name=value` lines, in file order.
+    pub module_options: Vec<(String, String)>,
+    /// The transcoder of a TC400B.
+    pub transcoder: Option<Transcoder>,
+    /// Spans in file order.
+    pub spans: Vec<SpanCfg>,
+}
+
+/// The TC400B transcoder's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transcoder {
+    /// Transcoding channels the firmware offers in this mode.
+    pub channels: u32,
+    /// The `wctc4xxp` `mode` option: `g729`, `g723.1` or `any`.
+    pub mode: String,
+}
+
+/// One span: its line settings (handed to the HAL as they are) and its signalling.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanCfg {
+    /// Span number on the board, 1-based.
+    pub number: u32,
+    /// Name shown on the status page (`span N` unless set).
+    pub name: String,
+    pub hal: hal::SpanConfig,
+    pub signalling: Signalling,
+    pub switchtype: SwitchType,
+    pub overlapdial: OverlapDial,
+    pub layer1_presence: Layer1Presence,
+    pub layer2_persistence: Layer2Persistence,
+    /// Trunk groups (0..=63) the span's channels belong to.
+    pub groups: Vec<u8>,
+    /// Where incoming calls go (chan_dahdi's `context`).
+    pub context: String,
+    pub echo: Echo,
+    /// The simulated line, on `backend = "sim"` boards (always present there: `open` by default).
+    pub sim: Option<SimSpan>,
+}
+
+/// What a simulated span is plugged into and how bad its line is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimSpan {
+    pub line: hal::sim::LineSpec,
+    pub fault: hal::sim::FaultConfig,
+}
+
+/// Line echo cancellation on a span's bearer channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Echo {
+    pub mode: EchoMode,
+    /// Tail length in taps (8 taps = 1 ms), a power of two in 32..=1024.
+    pub taps: u16,
+}
+
+impl Default for Echo {
+    fn default() -> Echo {
+        // chan_dahdi's `echocancel = yes`.
+        Echo { mode: EchoMode::Software, taps: 128 }
+    }
+}
+
+/// The SIP side.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sip {
+    /// Where the SIP stack listens; no SIP at all when absent.
+    pub listen: Option<SocketAddr>,
+    pub trunks: Vec<Trunk>,
+}
+
+/// A SIP peer calls are exchanged with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trunk {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    /// `udp` or `tcp`.
+    pub transport: String,
+    /// In order of preference: `pcma`, `pcmu`, `g722`, `g729`, `telephone-event`.
+    pub codecs: Vec<String>,
+}
+
+/// A routing rule: calls from `from` whose called number starts with `called_prefix` go to `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub name: String,
+    /// `span:N`, `group:N`, `trunk:NAME` or `any`.
+    pub from: String,
+    /// Digits the called number must start with; empty matches every number.
+    pub called_prefix: String,
+    /// `span:N`, `group:N` or `trunk:NAME`.
+    pub to: String,
+    /// Leading digits removed from the called number.
+    pub strip: u32,
+    /// Digits put in front of the called number after stripping.
+    pub prepend: String,
+}
+
+/// High availability with a peer appliance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ha {
+    pub role: HaRole,
+    pub peer: Option<SocketAddr>,
+    /// Heartbeat period.
+    pub interval_ms: u32,
+    /// Heartbeats missed before the peer is declared dead.
+    pub misses: u32,
+}
+
+impl Default for Ha {
+    fn default() -> Ha {
+        Ha { role: HaRole::Disabled, peer: None, interval_ms: 200, misses: 5 }
+    }
+}
+
+/// The status page and JSON API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Http {
+    pub enabled: bool,
+    pub listen: SocketAddr,
+}
+
+impl Default for Http {
+    fn default() -> Http {
+        Http { enabled: true, listen: SocketAddr::from(([127, 0, 0, 1], 8080)) }
+    }
+}
+
+/// Logging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Log {
+    /// `error`, `warn`, `info`, `debug` or `trace`.
+    pub level: String,
+}
+
+impl Default for Log {
+    fn default() -> Log {
+        Log { level: "info".into() }
+    }
+}
+
+/// The error of parsing one of this module's names: the text that matched none of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownName(pub String);
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown name `{}`", self.0)
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+/// Declares a config-file enum with its spellings, `as_str`, `ALL`, `Display` and `FromStr`.
+macro_rules! names {
+    ($(#[$m:meta])* $ty:ident { $($(#[$vm:meta])* $var:ident = $s:literal,)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $ty { $($(#[$vm])* $var,)+ }
+
+        impl $ty {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$ty] = &[$($ty::$var,)+];
+
+            /// The spelling used in config files.
+            pub const fn as_str(self) -> &'static str {
+                match self { $($ty::$var => $s,)+ }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = UnknownName;
+            fn from_str(s: &str) -> Result<$ty, UnknownName> {
+                match s {
+                    $($s => Ok($ty::$var),)+
+                    _ => Err(UnknownName(s.to_string())),
+                }
+            }
+        }
+    };
+}
+
+names!(
+    /// chan_dahdi's `signalling`, limited to what spangate runs.
+    Signalling {
+        /// ISDN PRI, user side.
+        PriCpe = "pri_cpe",
+        /// ISDN PRI, network side.
+        PriNet = "pri_net",
+        /// ISDN BRI point-to-point, user side.
+        BriCpe = "bri_cpe",
+        /// ISDN BRI point-to-point, network side.
+        BriNet = "bri_net",
+        /// ISDN BRI point-to-multipoint, user side (TEI assigned by the network).
+        BriCpePtmp = "bri_cpe_ptmp",
+        /// ISDN BRI point-to-multipoint, network side.
+        BriNetPtmp = "bri_net_ptmp",
+        /// FXO kewlstart: for FXS ports (named after the far end, as DAHDI does).
+        FxoKs = "fxo_ks",
+        /// FXO loopstart, for FXS ports.
+        FxoLs = "fxo_ls",
+        /// FXO groundstart, for FXS ports.
+        FxoGs = "fxo_gs",
+        /// FXS kewlstart: for FXO ports.
+        FxsKs = "fxs_ks",
+        /// FXS loopstart, for FXO ports.
+        FxsLs = "fxs_ls",
+        /// FXS groundstart, for FXO ports.
+        FxsGs = "fxs_gs",
+        /// E1 channel-associated signalling (TS16 multiframe).
+        Cas = "cas",
+        /// No signalling: clear channels only.
+        None = "none",
+    }
+);
+
+impl Signalling {
+    /// ISDN signalling, run over a D-channel.
+    pub const fn is_isdn(self) -> bool {
+        self.is_pri() || self.is_bri()
+    }
+
+    /// `pri_cpe` or `pri_net`.
+    pub const fn is_pri(self) -> bool {
+        matches!(self, Signalling::PriCpe | Signalling::PriNet)
+    }
+
+    /// One of the `bri_*` variants.
+    pub const fn is_bri(self) -> bool {
+        matches!(self, Signalling::BriCpe | Signalling::BriNet | Signalling::BriCpePtmp | Signalling::BriNetPtmp)
+    }
+
+    /// The network side of ISDN (`pri_net`, `bri_net*`).
+    pub const fn is_network_side(self) -> bool {
+        matches!(self, Signalling::PriNet | Signalling::BriNet | Signalling::BriNetPtmp)
+    }
+
+    /// The user side of ISDN (`pri_cpe`, `bri_cpe*`).
+    pub const fn is_user_side(self) -> bool {
+        matches!(self, Signalling::PriCpe | Signalling::BriCpe | Signalling::BriCpePtmp)
+    }
+
+    /// BRI point-to-multipoint.
+    pub const fn is_ptmp(self) -> bool {
+        matches!(self, Signalling::BriCpePtmp | Signalling::BriNetPtmp)
+    }
+
+    /// `fxo_*`: runs on an FXS port.
+    pub const fn is_fxo(self) -> bool {
+        matches!(self, Signalling::FxoKs | Signalling::FxoLs | Signalling::FxoGs)
+    }
+
+    /// `fxs_*`: runs on an FXO port.
+    pub const fn is_fxs(self) -> bool {
+        matches!(self, Signalling::FxsKs | Signalling::FxsLs | Signalling::FxsGs)
+    }
+}
+
+names!(
+    /// chan_dahdi's `switchtype`: the ISDN protocol variant.
+    SwitchType {
+        /// ETSI EN 300 403 (Europe).
+        EuroIsdn = "euroisdn",
+        /// National ISDN 2 (chan_dahdi's default).
+        National = "national",
+        Ni1 = "ni1",
+        Dms100 = "dms100",
+        Att4ess = "4ess",
+        Lucent5e = "5ess",
+        Qsig = "qsig",
+    }
+);
+
+names!(
+    /// chan_dahdi's `overlapdial`: which directions send the number digit by digit.
+    OverlapDial {
+        No = "no",
+        Incoming = "incoming",
+        Outgoing = "outgoing",
+        Both = "both",
+    }
+);
+
+names!(
+    /// chan_dahdi's `layer1_presence`.
+    Layer1Presence {
+        /// Calls need layer 1 up (span alarms block calls).
+        Required = "required",
+        /// Ignore span alarms (BRI PTMP lines that drop layer 1 when idle).
+        Ignore = "ignore",
+    }
+);
+
+names!(
+    /// chan_dahdi's `layer2_persistence`.
+    Layer2Persistence {
+        /// The stack's default (libpri: leave down).
+        Default = "default",
+        /// Keep the data link up even without calls.
+        KeepUp = "keep_up",
+        /// Let the data link go down when idle.
+        LeaveDown = "leave_down",
+    }
+);
+
+names!(
+    /// Where echo is cancelled.
+    EchoMode {
+        Off = "off",
+        /// spangate's own canceller on the host.
+        Software = "software",
+        /// The card's echo canceller module (VPM).
+        Hardware = "hardware",
+    }
+);
+
+names!(
+    /// What drives the board.
+    Backend {
+        /// The simulated backend of `hal::sim`.
+        Sim = "sim",
+        /// A real card through the Linux DAHDI drivers.
+        Dahdi = "dahdi",
+    }
+);
+
+names!(
+    /// The high-availability role.
+    HaRole {
+        Disabled = "disabled",
+        Master = "master",
+        Slave = "slave",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for s in Signalling::ALL {
+            assert_eq!(s.as_str().parse::<Signalling>(), Ok(*s));
+        }
+        for s in SwitchType::ALL {
+            assert_eq!(s.as_str().parse::<SwitchType>(), Ok(*s));
+        }
+        assert_eq!("4ess".parse::<SwitchType>(), Ok(SwitchType::Att4ess));
+        assert_eq!("dahdi".parse::<Backend>(), Ok(Backend::Dahdi));
+        assert!("PRI_CPE".parse::<Signalling>().is_err());
+    }
+}

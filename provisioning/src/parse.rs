@@ -1,0 +1,752 @@
+//! First pass: reads the TOML document into drafts, checking keys, types and ranges of each value
+//! on its own. Rules that relate several values are in `validate`.
+
+use std::net::SocketAddr;
+
+use hal::sim::{FarEndRole, FaultConfig, LineSpec};
+use hal::{Framing, Law, LineCoding, SpanKind, Termination};
+use toml_edit::{Item, TableLike};
+
+use crate::chanlist;
+use crate::diag::Sink;
+use crate::model::{
+    Backend, Echo, EchoMode, Ha, HaRole, Http, Layer1Presence, Layer2Persistence, Log, OverlapDial, Route, Signalling,
+    Sip, SwitchType, Trunk,
+};
+use crate::reader::{describe_value, inside, At, Got, Table};
+
+const TOP: &[&str] = &["board", "sip", "route", "ha", "http", "log"];
+const BOARD: &[&str] = &[
+    "name",
+    "model",
+    "backend",
+    "description",
+    "tonezone",
+    "kernel_module",
+    "firmware",
+    "module_options",
+    "transcoder",
+    "span",
+];
+const TRANSCODER: &[&str] = &["channels", "mode"];
+const SPAN: &[&str] = &[
+    "span",
+    "name",
+    "kind",
+    "framing",
+    "coding",
+    "crc4",
+    "timing",
+    "termination",
+    "law",
+    "lbo",
+    "bchan",
+    "dchan",
+    "signalling",
+    "switchtype",
+    "overlapdial",
+    "layer1_presence",
+    "layer2_persistence",
+    "group",
+    "context",
+    "echo",
+    "sim",
+];
+const ECHO: &[&str] = &["mode", "taps"];
+const SIM: &[&str] = &["line", "drift_ppm", "fault"];
+const FAULT: &[&str] = &["seed", "frame_loss", "bit_error_rate", "slips_per_s", "los_bursts_per_s", "los_burst_ms"];
+const SIP: &[&str] = &["listen", "trunk"];
+const TRUNK: &[&str] = &["name", "host", "port", "transport", "codecs"];
+const ROUTE: &[&str] = &["name", "from", "called_prefix", "to", "strip", "prepend"];
+const HA: &[&str] = &["role", "peer", "interval_ms", "misses"];
+const HTTP: &[&str] = &["enabled", "listen"];
+const LOG: &[&str] = &["level"];
+
+/// Log levels the daemon understands.
+pub(crate) const LOG_LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
+/// Codecs a SIP trunk may offer.
+pub(crate) const CODECS: &[&str] = &["pcma", "pcmu", "g722", "g729", "telephone-event"];
+
+/// The whole file, read but not yet cross-checked.
+pub(crate) struct Draft {
+    pub(crate) board: BoardDraft,
+    pub(crate) spans: Vec<SpanDraft>,
+    pub(crate) sip: Sip,
+    pub(crate) routes: Vec<RouteDraft>,
+    pub(crate) ha: Ha,
+    pub(crate) http: Http,
+    pub(crate) log: Log,
+}
+
+/// `[board]` without its spans.
+pub(crate) struct BoardDraft {
+    pub(crate) at: At,
+    pub(crate) name: Got<String>,
+    pub(crate) model: Got<String>,
+    pub(crate) backend: Got<Backend>,
+    pub(crate) description: Got<String>,
+    pub(crate) tonezone: Got<String>,
+    pub(crate) kernel_module: Got<String>,
+    pub(crate) firmware: Vec<(String, At)>,
+    pub(crate) firmware_at: At,
+    /// Name, value, where the option's key is.
+    pub(crate) module_options: Vec<(String, String, At)>,
+    pub(crate) module_options_at: At,
+    pub(crate) transcoder: Got<TranscoderDraft>,
+}
+
+/// `[board.transcoder]`.
+pub(crate) struct TranscoderDraft {
+    pub(crate) channels: Got<u32>,
+    pub(crate) mode: Got<String>,
+}
+
+/// One `[[board.span]]`, every key read on its own.
+pub(crate) struct SpanDraft {
+    pub(crate) index: usize,
+    pub(crate) path: String,
+    pub(crate) at: At,
+    pub(crate) number: Got<u32>,
+    pub(crate) name: Got<String>,
+    pub(crate) kind: Got<SpanKind>,
+    pub(crate) framing: Got<Framing>,
+    pub(crate) coding: Got<LineCoding>,
+    pub(crate) crc4: Got<bool>,
+    pub(crate) timing: Got<u8>,
+    pub(crate) termination: Got<Termination>,
+    pub(crate) law: Got<Law>,
+    pub(crate) lbo: Got<u8>,
+    /// The list as written and its syntax-checked items.
+    pub(crate) bchan: Got<(String, Vec<chanlist::Item>)>,
+    pub(crate) dchan: Got<u8>,
+    pub(crate) signalling: Got<Signalling>,
+    pub(crate) switchtype: Got<SwitchType>,
+    pub(crate) overlapdial: Got<OverlapDial>,
+    pub(crate) layer1_presence: Got<Layer1Presence>,
+    pub(crate) layer2_persistence: Got<Layer2Persistence>,
+    pub(crate) groups: Got<Vec<u8>>,
+    pub(crate) context: Got<String>,
+    pub(crate) echo: Got<Echo>,
+    pub(crate) sim: Got<SimDraft>,
+}
+
+impl SpanDraft {
+    /// The dotted path of one of this span's keys.
+    pub(crate) fn field(&self, key: &str) -> String {
+        format!("{}.{key}", self.path)
+    }
+}
+
+/// `[board.span.sim]`.
+pub(crate) struct SimDraft {
+    pub(crate) line: Got<LineSpec>,
+    pub(crate) drift_ppm: Got<f64>,
+    pub(crate) fault: Got<FaultConfig>,
+}
+
+/// Where a route takes calls from or sends them to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    Any,
+    Span(u32),
+    Group(u8),
+    Trunk(String),
+}
+
+impl Endpoint {
+    /// The canonical spelling.
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Endpoint::Any => "any".into(),
+            Endpoint::Span(n) => format!("span:{n}"),
+            Endpoint::Group(g) => format!("group:{g}"),
+            Endpoint::Trunk(t) => format!("trunk:{t}"),
+        }
+    }
+}
+
+/// One `[[route]]`, with what its ends refer to.
+pub(crate) struct RouteDraft {
+    pub(crate) index: usize,
+    pub(crate) route: Route,
+    pub(crate) name_at: At,
+    pub(crate) from: Got<Endpoint>,
+    pub(crate) to: Got<Endpoint>,
+}
+
+/// (name, value) pairs for [`Table::pick`].
+fn pairs<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<(&'static str, T)> {
+    all.iter().map(|&v| (name(v), v)).collect()
+}
+
+impl<'d> Table<'d> {
+    /// One of the named values in `options`.
+    pub(crate) fn pick<T: Copy>(&self, sink: &mut Sink<'_>, key: &str, options: &[(&str, T)]) -> Got<T> {
+        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+        match self.string(sink, key) {
+            Got::Ok(s, at) => match options.iter().find(|(n, _)| *n == s) {
+                Some((_, v)) => Got::Ok(*v, at),
+                None => {
+                    let hint = crate::diag::did_you_mean(&s, names.iter().copied());
+                    self.error(sink, key, format!("unknown {key} `{s}`: expected one of {}{hint}", names.join(", ")));
+                    Got::Bad
+                }
+            },
+            Got::Absent => Got::Absent,
+            Got::Bad => Got::Bad,
+        }
+    }
+
+    /// A socket address `host:port` (an IP address, not a name).
+    fn socket_addr(&self, sink: &mut Sink<'_>, key: &str, port_zero_ok: bool) -> Got<SocketAddr> {
+        match self.string(sink, key) {
+            Got::Ok(s, at) => match s.parse::<SocketAddr>() {
+                Ok(a) if a.port() == 0 && !port_zero_ok => {
+                    self.error(sink, key, format!("`{s}` has port 0: give the peer's real port"));
+                    Got::Bad
+                }
+                Ok(a) => Got::Ok(a, at),
+                Err(_) => {
+                    self.error(sink, key, format!("`{s}` is not an IP address and port (e.g. 192.0.2.1:5060)"));
+                    Got::Bad
+                }
+            },
+            Got::Absent => Got::Absent,
+            Got::Bad => Got::Bad,
+        }
+    }
+
+    /// An integer that fits `u8`/`u32` after a range check.
+    fn small<T: TryFrom<i64>>(&self, sink: &mut Sink<'_>, key: &str, lo: i64, hi: i64) -> Got<T> {
+        match self.integer(sink, key, lo, hi) {
+            Got::Ok(v, at) => match T::try_from(v) {
+                Ok(v) => Got::Ok(v, at),
+                Err(_) => Got::Bad,
+            },
+            Got::Absent => Got::Absent,
+            Got::Bad => Got::Bad,
+        }
+    }
+}
+
+/// Reads the whole document.
+pub(crate) fn read(sink: &mut Sink<'_>, root: &dyn TableLike) -> Draft {
+    let top = Table::new(sink, root, String::new(), None, TOP);
+    let (board, spans) = match top.table(sink, "board", BOARD) {
+        Got::Ok(b, _) => read_board(sink, &b),
+        Got::Absent => {
+            sink.error(None, "board", "missing the [board] table (board.model and the spans)");
+            (empty_board(), Vec::new())
+        }
+        Got::Bad => (empty_board(), Vec::new()),
+    };
+    let sip = match top.table(sink, "sip", SIP) {
+        Got::Ok(t, _) => read_sip(sink, &t),
+        _ => Sip::default(),
+    };
+    let routes =
+        top.tables(sink, "route").into_iter().enumerate().map(|(i, (t, at))| read_route(sink, i, t, at)).collect();
+    let ha = match top.table(sink, "ha", HA) {
+        Got::Ok(t, _) => read_ha(sink, &t),
+        _ => Ha::default(),
+    };
+    let http = match top.table(sink, "http", HTTP) {
+        Got::Ok(t, _) => {
+            let d = Http::default();
+            Http {
+                enabled: t.boolean(sink, "enabled").ok().unwrap_or(d.enabled),
+                listen: t.socket_addr(sink, "listen", true).ok().unwrap_or(d.listen),
+            }
+        }
+        _ => Http::default(),
+    };
+    let log = match top.table(sink, "log", LOG) {
+        Got::Ok(t, _) => {
+            let levels: Vec<(&str, &str)> = LOG_LEVELS.iter().map(|l| (*l, *l)).collect();
+            Log { level: t.pick(sink, "level", &levels).ok().unwrap_or("info").to_string() }
+        }
+        _ => Log::default(),
+    };
+    Draft { board, spans, sip, routes, ha, http, log }
+}
+
+fn empty_board() -> BoardDraft {
+    BoardDraft {
+        at: None,
+        name: Got::Absent,
+        model: Got::Bad,
+        backend: Got::Absent,
+        description: Got::Absent,
+        tonezone: Got::Absent,
+        kernel_module: Got::Absent,
+        firmware: Vec::new(),
+        firmware_at: None,
+        module_options: Vec::new(),
+        module_options_at: None,
+        transcoder: Got::Absent,
+    }
+}
+
+fn read_board(sink: &mut Sink<'_>, b: &Table<'_>) -> (BoardDraft, Vec<SpanDraft>) {
+    b.require(sink, "model");
+    let backends = pairs(Backend::ALL, Backend::as_str);
+    let mut firmware = Vec::new();
+    if let Some(item) = b.raw("firmware") {
+        match item.as_array() {
+            Some(arr) => {
+                for (i, v) in arr.iter().enumerate() {
+                    match v.as_str() {
+                        Some(s) => firmware.push((s.to_string(), v.span())),
+                        None => sink.error(
+                            v.span(),
+                            &format!("board.firmware[{i}]"),
+                            format!("expected a file name string, found {}", describe_value(v)),
+                        ),
+                    }
+                }
+            }
+            None => b.error(sink, "firmware", "expected an array of file names, e.g. [\"dahdi-fw-oct6114-064.bin\"]"),
+        }
+    }
+    let mut module_options = Vec::new();
+    if let Some(item) = b.raw("module_options") {
+        match item.as_table_like() {
+            Some(t) => {
+                let opts =
+                    Table::open(t, "board.module_options".into(), item.span().or_else(|| b.key_at("module_options")));
+                read_module_options(sink, &opts, &mut module_options);
+            }
+            None => b.error(sink, "module_options", "expected a table of option = value, e.g. { vpmsupport = \"1\" }"),
+        }
+    }
+    let transcoder = match b.table(sink, "transcoder", TRANSCODER) {
+        Got::Ok(t, at) => {
+            let modes: Vec<(&str, &str)> = crate::boards::TRANSCODER_MODES.iter().map(|(m, _)| (*m, *m)).collect();
+            Got::Ok(
+                TranscoderDraft {
+                    channels: t.small(sink, "channels", 1, 120),
+                    mode: t.pick(sink, "mode", &modes).map(str::to_string),
+                },
+                at,
+            )
+        }
+        Got::Absent => Got::Absent,
+        Got::Bad => Got::Bad,
+    };
+    let draft = BoardDraft {
+        at: b.at(),
+        name: b.string(sink, "name"),
+        model: b.string(sink, "model"),
+        backend: b.pick(sink, "backend", &backends),
+        description: b.string(sink, "description"),
+        tonezone: b.string(sink, "tonezone"),
+        kernel_module: b.string(sink, "kernel_module"),
+        firmware,
+        firmware_at: b.value_at("firmware"),
+        module_options,
+        module_options_at: b.value_at("module_options"),
+        transcoder,
+    };
+    let spans = b.tables(sink, "span").into_iter().enumerate().map(|(i, (t, at))| read_span(sink, i, t, at)).collect();
+    (draft, spans)
+}
+
+/// Module option values are strings to the kernel; integers are taken as their decimal text.
+fn read_module_options(sink: &mut Sink<'_>, opts: &Table<'_>, out: &mut Vec<(String, String, At)>) {
+    for k in opts.keys() {
+        let Some(item) = opts.raw(k) else { continue };
+        let value = match item {
+            Item::Value(v) if v.is_str() => v.as_str().map(str::to_string),
+            Item::Value(v) if v.is_integer() => v.as_integer().map(|i| i.to_string()),
+            _ => None,
+        };
+        match value {
+            Some(v) => out.push((k.to_string(), v, opts.key_at(k))),
+            None => opts.error(
+                sink,
+                k,
+                format!("expected a string or an integer, found {}", crate::reader::describe_item(item)),
+            ),
+        }
+    }
+}
+
+fn read_span(sink: &mut Sink<'_>, index: usize, t: &dyn TableLike, at: At) -> SpanDraft {
+    let path = format!("board.span[{index}]");
+    let s = Table::new(sink, t, path.clone(), at.clone(), SPAN);
+    s.require(sink, "span");
+    s.require(sink, "kind");
+    let kinds = pairs(&[SpanKind::E1, SpanKind::T1, SpanKind::Bri, SpanKind::Fxs, SpanKind::Fxo], SpanKind::as_str);
+    let framings = pairs(&[Framing::Ccs, Framing::Cas, Framing::D4, Framing::Esf], Framing::as_str);
+    let codings = pairs(&[LineCoding::Hdb3, LineCoding::Ami, LineCoding::B8zs], LineCoding::as_str);
+    let terms = pairs(&[Termination::Te, Termination::Nt], Termination::as_str);
+    let laws = pairs(&[Law::Alaw, Law::Mulaw], Law::as_str);
+    SpanDraft {
+        index,
+        path,
+        at,
+        number: s.small(sink, "span", 1, 128),
+        name: s.string(sink, "name"),
+        kind: s.pick(sink, "kind", &kinds),
+        framing: s.pick(sink, "framing", &framings),
+        coding: s.pick(sink, "coding", &codings),
+        crc4: s.boolean(sink, "crc4"),
+        timing: s.small(sink, "timing", 0, 255),
+        termination: s.pick(sink, "termination", &terms),
+        law: s.pick(sink, "law", &laws),
+        lbo: s.small(sink, "lbo", 0, 7),
+        bchan: read_chanlist(sink, &s, "bchan"),
+        dchan: s.small(sink, "dchan", 1, 31),
+        signalling: s.pick(sink, "signalling", &pairs(Signalling::ALL, Signalling::as_str)),
+        switchtype: s.pick(sink, "switchtype", &pairs(SwitchType::ALL, SwitchType::as_str)),
+        overlapdial: s.pick(sink, "overlapdial", &pairs(OverlapDial::ALL, OverlapDial::as_str)),
+        layer1_presence: s.pick(sink, "layer1_presence", &pairs(Layer1Presence::ALL, Layer1Presence::as_str)),
+        layer2_persistence: s.pick(
+            sink,
+            "layer2_persistence",
+            &pairs(Layer2Persistence::ALL, Layer2Persistence::as_str),
+        ),
+        groups: read_groups(sink, &s),
+        context: s.string(sink, "context"),
+        echo: read_echo(sink, &s),
+        sim: match s.table(sink, "sim", SIM) {
+            Got::Ok(t, at) => Got::Ok(read_sim(sink, &t), at),
+            Got::Absent => Got::Absent,
+            Got::Bad => Got::Bad,
+        },
+    }
+}
+
+/// A channel list: a string like `1-15,17-31`, or a single channel number.
+fn read_chanlist(sink: &mut Sink<'_>, s: &Table<'_>, key: &str) -> Got<(String, Vec<chanlist::Item>)> {
+    let Some(item) = s.raw(key) else { return Got::Absent };
+    let at = item.span();
+    if let Some(n) = item.as_integer() {
+        return match u32::try_from(n) {
+            Ok(c) => Got::Ok((n.to_string(), vec![chanlist::Item { first: c, last: c, offset: 0 }]), at),
+            Err(_) => {
+                s.error(sink, key, format!("channel {n} is not a channel number"));
+                Got::Bad
+            }
+        };
+    }
+    let Some(text) = item.as_str() else {
+        s.error(
+            sink,
+            key,
+            format!("expected a channel list like \"1-15,17-31\", found {}", crate::reader::describe_item(item)),
+        );
+        return Got::Bad;
+    };
+    match chanlist::parse(text) {
+        Ok(items) => Got::Ok((text.to_string(), items), at),
+        Err(errors) => {
+            for e in errors {
+                sink.error(inside(sink.text(), &at, text, e.offset), &s.field(key), e.message);
+            }
+            Got::Bad
+        }
+    }
+}
+
+/// `group = 1` or `group = [1, 2]`, each 0..=63, no repeats.
+fn read_groups(sink: &mut Sink<'_>, s: &Table<'_>) -> Got<Vec<u8>> {
+    let Some(item) = s.raw("group") else { return Got::Absent };
+    let field = s.field("group");
+    let mut one = |v: &toml_edit::Value, out: &mut Vec<u8>| -> bool {
+        match v.as_integer() {
+            Some(g) if (0..=63).contains(&g) => {
+                let g = u8::try_from(g).unwrap_or_default();
+                if out.contains(&g) {
+                    sink.error(v.span(), &field, format!("group {g} listed twice"));
+                    return false;
+                }
+                out.push(g);
+                true
+            }
+            Some(g) => {
+                sink.error(v.span(), &field, format!("group {g} is out of range: must be 0..=63"));
+                false
+            }
+            None => {
+                sink.error(v.span(), &field, format!("expected a group number, found {}", describe_value(v)));
+                false
+            }
+        }
+    };
+    let mut groups = Vec::new();
+    let ok = match item.as_value() {
+        Some(toml_edit::Value::Array(arr)) => {
+            // Every element is checked, so every bad group is reported.
+            let mut ok = true;
+            for v in arr.iter() {
+                ok &= one(v, &mut groups);
+            }
+            ok
+        }
+        Some(v) => one(v, &mut groups),
+        None => {
+            s.error(sink, "group", "expected a group number or an array of them");
+            false
+        }
+    };
+    if ok {
+        Got::Ok(groups, item.span())
+    } else {
+        Got::Bad
+    }
+}
+
+fn read_echo(sink: &mut Sink<'_>, s: &Table<'_>) -> Got<Echo> {
+    let t = match s.table(sink, "echo", ECHO) {
+        Got::Ok(t, _) => t,
+        Got::Absent => return Got::Absent,
+        Got::Bad => return Got::Bad,
+    };
+    let d = Echo::default();
+    let mode = t.pick(sink, "mode", &pairs(EchoMode::ALL, EchoMode::as_str));
+    let taps = match t.small::<u16>(sink, "taps", 0, 65535) {
+        Got::Ok(v, at) if (32..=1024).contains(&v) && v.is_power_of_two() => Got::Ok(v, at),
+        Got::Ok(v, _) => {
+            t.error(sink, "taps", format!("{v} taps: must be a power of two in 32..=1024 (8 taps = 1 ms)"));
+            Got::Bad
+        }
+        other => other,
+    };
+    if mode.is_bad() || taps.is_bad() {
+        return Got::Bad;
+    }
+    Got::Ok(Echo { mode: mode.ok().unwrap_or(d.mode), taps: taps.ok().unwrap_or(d.taps) }, s.value_at("echo"))
+}
+
+fn read_sim(sink: &mut Sink<'_>, t: &Table<'_>) -> SimDraft {
+    let line = match t.string(sink, "line") {
+        Got::Ok(text, at) => match parse_line(&text) {
+            Ok(l) => Got::Ok(l, at),
+            Err(msg) => {
+                t.error(sink, "line", msg);
+                Got::Bad
+            }
+        },
+        Got::Absent => Got::Absent,
+        Got::Bad => Got::Bad,
+    };
+    let fault = match t.table(sink, "fault", FAULT) {
+        Got::Ok(f, at) => {
+            let d = FaultConfig::default();
+            let seed = f.small::<u64>(sink, "seed", 0, i64::MAX);
+            let frame_loss = f.number(sink, "frame_loss", 0.0, 1.0);
+            let ber = f.number(sink, "bit_error_rate", 0.0, 1.0);
+            let slips = f.number(sink, "slips_per_s", 0.0, 1000.0);
+            let los = f.number(sink, "los_bursts_per_s", 0.0, 1000.0);
+            let los_ms = f.small::<u32>(sink, "los_burst_ms", 0, 60_000);
+            let bad = seed.is_bad()
+                || frame_loss.is_bad()
+                || ber.is_bad()
+                || slips.is_bad()
+                || los.is_bad()
+                || los_ms.is_bad();
+            if bad {
+                Got::Bad
+            } else {
+                Got::Ok(
+                    FaultConfig {
+                        seed: seed.ok().unwrap_or(d.seed),
+                        frame_loss: frame_loss.ok().unwrap_or(d.frame_loss),
+                        bit_error_rate: ber.ok().unwrap_or(d.bit_error_rate),
+                        slips_per_s: slips.ok().unwrap_or(d.slips_per_s),
+                        los_bursts_per_s: los.ok().unwrap_or(d.los_bursts_per_s),
+                        los_burst_ms: los_ms.ok().unwrap_or(d.los_burst_ms),
+                    },
+                    at,
+                )
+            }
+        }
+        Got::Absent => Got::Absent,
+        Got::Bad => Got::Bad,
+    };
+    SimDraft { line, drift_ppm: t.number(sink, "drift_ppm", -500.0, 500.0), fault }
+}
+
+/// The spellings of `[board.span.sim] line`.
+pub(crate) const LINE_FORMS: &str =
+    "provider, pbx, phone, exchange, open, span:N, listen:/path, connect:/path or dchan:/path";
+
+/// Parses a `line` value. Drift is filled in later from `drift_ppm`.
+pub(crate) fn parse_line(text: &str) -> Result<LineSpec, String> {
+    let far = |role| Ok(LineSpec::FarEnd { role, drift_ppm: 0.0 });
+    match text {
+        "provider" => return far(FarEndRole::Provider),
+        "pbx" => return far(FarEndRole::Pbx),
+        "phone" => return far(FarEndRole::Phone),
+        "exchange" => return far(FarEndRole::Exchange),
+        "open" => return Ok(LineSpec::Open),
+        _ => {}
+    }
+    let Some((kind, rest)) = text.split_once(':') else {
+        let hint = crate::diag::did_you_mean(text, ["provider", "pbx", "phone", "exchange", "open"]);
+        return Err(format!("unknown line `{text}`: expected {LINE_FORMS}{hint}"));
+    };
+    let path = || {
+        if rest.is_empty() {
+            Err(format!("`{text}` needs a socket path after `{kind}:`"))
+        } else {
+            Ok(std::path::PathBuf::from(rest))
+        }
+    };
+    match kind {
+        "span" => match rest.parse::<u32>() {
+            Ok(n) if n >= 1 => Ok(LineSpec::Span(n)),
+            _ => Err(format!("`{text}`: expected span:N with N a span number of this board")),
+        },
+        "listen" => path().map(LineSpec::Listen),
+        "connect" => path().map(LineSpec::Connect),
+        "dchan" => path().map(LineSpec::DchanSocket),
+        _ => {
+            let hint = crate::diag::did_you_mean(kind, ["span", "listen", "connect", "dchan"]);
+            Err(format!("unknown line `{text}`: expected {LINE_FORMS}{hint}"))
+        }
+    }
+}
+
+fn read_sip(sink: &mut Sink<'_>, t: &Table<'_>) -> Sip {
+    let listen = t.socket_addr(sink, "listen", true).ok();
+    let mut trunks: Vec<Trunk> = Vec::new();
+    for (i, (tt, at)) in t.tables(sink, "trunk").into_iter().enumerate() {
+        let tr = Table::new(sink, tt, format!("sip.trunk[{i}]"), at, TRUNK);
+        tr.require(sink, "name");
+        tr.require(sink, "host");
+        let name = tr.string(sink, "name");
+        if let Got::Ok(n, _) = &name {
+            if n.is_empty() || n.contains(char::is_whitespace) || n.contains(':') {
+                tr.error(sink, "name", format!("trunk name `{n}` must be a non-empty word (no spaces or `:`)"));
+            } else if trunks.iter().any(|x| &x.name == n) {
+                tr.error(sink, "name", format!("trunk `{n}` is defined twice"));
+            }
+        }
+        let host = tr.string(sink, "host");
+        if let Got::Ok(h, _) = &host {
+            if h.is_empty() || h.contains(char::is_whitespace) {
+                tr.error(sink, "host", format!("`{h}` is not a host name or address"));
+            }
+        }
+        let transports = [("udp", "udp"), ("tcp", "tcp")];
+        let codecs = read_codecs(sink, &tr);
+        trunks.push(Trunk {
+            name: name.ok().unwrap_or_default(),
+            host: host.ok().unwrap_or_default(),
+            port: tr.small(sink, "port", 1, 65535).ok().unwrap_or(5060),
+            transport: tr.pick(sink, "transport", &transports).ok().unwrap_or("udp").to_string(),
+            codecs,
+        });
+    }
+    Sip { listen, trunks }
+}
+
+fn read_codecs(sink: &mut Sink<'_>, tr: &Table<'_>) -> Vec<String> {
+    let default = || ["pcma", "pcmu", "telephone-event"].map(String::from).to_vec();
+    let Some(item) = tr.raw("codecs") else { return default() };
+    let Some(arr) = item.as_array() else {
+        tr.error(sink, "codecs", "expected an array of codec names, e.g. [\"pcma\", \"telephone-event\"]");
+        return default();
+    };
+    let field = tr.field("codecs");
+    let mut out: Vec<String> = Vec::new();
+    for v in arr.iter() {
+        match v.as_str() {
+            Some(c) if !CODECS.contains(&c) => {
+                let hint = crate::diag::did_you_mean(c, CODECS.iter().copied());
+                sink.error(
+                    v.span(),
+                    &field,
+                    format!("unknown codec `{c}`: expected one of {}{hint}", CODECS.join(", ")),
+                );
+            }
+            Some(c) if out.iter().any(|x| x == c) => sink.error(v.span(), &field, format!("codec `{c}` listed twice")),
+            Some(c) => out.push(c.to_string()),
+            None => sink.error(v.span(), &field, format!("expected a codec name, found {}", describe_value(v))),
+        }
+    }
+    if arr.is_empty() {
+        tr.error(sink, "codecs", "a trunk needs at least one codec");
+    } else if !out.is_empty() && out.iter().all(|c| c == "telephone-event") {
+        tr.error(sink, "codecs", "telephone-event carries only DTMF: add an audio codec");
+    }
+    out
+}
+
+/// `span:N`, `group:N`, `trunk:NAME`, and `any` when `any_ok`.
+fn parse_endpoint(text: &str, any_ok: bool) -> Result<Endpoint, String> {
+    let forms = if any_ok { "span:N, group:N, trunk:NAME or any" } else { "span:N, group:N or trunk:NAME" };
+    if text == "any" && any_ok {
+        return Ok(Endpoint::Any);
+    }
+    let bad = || format!("`{text}`: expected {forms}");
+    let (kind, rest) = text.split_once(':').ok_or_else(bad)?;
+    match kind {
+        "span" => rest.parse::<u32>().ok().filter(|n| *n >= 1).map(Endpoint::Span).ok_or_else(bad),
+        "group" => rest.parse::<u8>().ok().filter(|g| *g <= 63).map(Endpoint::Group).ok_or_else(bad),
+        "trunk" if !rest.is_empty() => Ok(Endpoint::Trunk(rest.to_string())),
+        _ => Err(bad()),
+    }
+}
+
+fn read_route(sink: &mut Sink<'_>, index: usize, t: &dyn TableLike, at: At) -> RouteDraft {
+    let r = Table::new(sink, t, format!("route[{index}]"), at, ROUTE);
+    r.require(sink, "to");
+    let mut endpoint = |key: &str, any_ok: bool| match r.string(sink, key) {
+        Got::Ok(s, at) => match parse_endpoint(&s, any_ok) {
+            Ok(e) => Got::Ok(e, at),
+            Err(m) => {
+                r.error(sink, key, m);
+                Got::Bad
+            }
+        },
+        Got::Absent => Got::Absent,
+        Got::Bad => Got::Bad,
+    };
+    let from = endpoint("from", true);
+    let to = endpoint("to", false);
+    let mut digits = |key: &str| {
+        let v = r.string(sink, key).ok().unwrap_or_default();
+        if let Some(bad) = v.chars().find(|c| !(c.is_ascii_digit() || "*#+".contains(*c))) {
+            r.error(sink, key, format!("`{v}` has `{bad}`: only digits, *, # and + are dialable"));
+        }
+        v
+    };
+    let called_prefix = digits("called_prefix");
+    let prepend = digits("prepend");
+    let name = r.string(sink, "name");
+    let route = Route {
+        name: name.get().cloned().unwrap_or_else(|| format!("route {}", index + 1)),
+        from: from.get().map_or_else(|| "any".into(), Endpoint::text),
+        called_prefix,
+        to: to.get().map(Endpoint::text).unwrap_or_default(),
+        strip: r.small(sink, "strip", 0, 32).ok().unwrap_or(0),
+        prepend,
+    };
+    RouteDraft {
+        index,
+        route,
+        name_at: name.at().or_else(|| r.at()),
+        from: if from.present() { from } else { Got::Ok(Endpoint::Any, None) },
+        to,
+    }
+}
+
+fn read_ha(sink: &mut Sink<'_>, t: &Table<'_>) -> Ha {
+    let d = Ha::default();
+    let role = t.pick(sink, "role", &pairs(HaRole::ALL, HaRole::as_str));
+    let peer = t.socket_addr(sink, "peer", false);
+    if let Got::Ok(r @ (HaRole::Master | HaRole::Slave), _) = role {
+        if !peer.present() {
+            t.error(sink, "role", format!("role {r} needs `peer`, the other appliance's address:port"));
+        }
+    }
+    Ha {
+        role: role.ok().unwrap_or(d.role),
+        peer: peer.ok(),
+        interval_ms: t.small(sink, "interval_ms", 10, 10_000).ok().unwrap_or(d.interval_ms),
+        misses: t.small(sink, "misses", 1, 100).ok().unwrap_or(d.misses),
+    }
+}
