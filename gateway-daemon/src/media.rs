@@ -188,7 +188,7 @@ impl MediaThread {
             chunk[..n].copy_from_slice(&slot.buf[slot.pos..slot.pos + n]);
             slot.pos += n;
             // The event loop checked the channel before lending the buffer.
-            if let Ok(mut ch) = self.world.channel(slot.node, slot.ts) {
+            if let Some(mut ch) = self.world.channel(slot.node, slot.ts) {
                 let _ = ch.write_chunk(&chunk);
             }
         }
@@ -198,7 +198,7 @@ impl MediaThread {
                 continue;
             }
             let mut chunk = [0u8; CHUNK];
-            if let Ok(mut ch) = self.world.channel(slot.node, slot.ts) {
+            if let Some(mut ch) = self.world.channel(slot.node, slot.ts) {
                 let _ = ch.read_chunk(&mut chunk);
             }
             let n = (slot.buf.len() - slot.pos).min(CHUNK);
@@ -217,7 +217,7 @@ impl MediaThread {
             let Some(slot) = self.slots[i].take() else { continue };
             if !slot.capture {
                 let idle = [self.world.span_at(slot.node).config().law.idle_code(); CHUNK];
-                if let Ok(mut ch) = self.world.channel(slot.node, slot.ts) {
+                if let Some(mut ch) = self.world.channel(slot.node, slot.ts) {
                     let _ = ch.write_chunk(&idle);
                 }
             }
@@ -277,6 +277,8 @@ impl MediaThread {
         }
         let now = Instant::now();
         let window = now - self.window_start;
+        // A share between 0 and 1: f32 is plenty.
+        #[allow(clippy::cast_possible_truncation)]
         let load = if window.is_zero() { 0.0 } else { (self.busy.as_secs_f64() / window.as_secs_f64()) as f32 };
         self.window_start = now;
         self.busy = Duration::ZERO;

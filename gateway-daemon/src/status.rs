@@ -322,7 +322,8 @@ pub fn to_metrics(s: &Snapshot) -> String {
         "1 for the span the board takes its clock from.",
         &mut s.spans.iter().map(|sp| (span_label(sp), u8::from(sp.clock_master).to_string())),
     );
-    let counters: [(&str, &str, fn(&CounterSnap) -> u64); 6] = [
+    type Counter = (&'static str, &'static str, fn(&CounterSnap) -> u64);
+    let counters: [Counter; 6] = [
         ("spangate_span_slips_total", "Controlled slips.", |c| c.slips),
         ("spangate_span_crc_errors_total", "CRC-4/CRC-6 errors.", |c| c.crc_errors),
         ("spangate_span_fcs_errors_total", "D-channel frames with a bad FCS.", |c| c.fcs_errors),

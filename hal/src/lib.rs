@@ -67,7 +67,8 @@ pub trait DChannel {
 pub trait Board {
     /// Static facts about the board.
     fn info(&self) -> BoardInfo;
-    /// Number of spans, numbered `1..=span_count()`.
+    /// Number of spans. Spans keep the numbers their config gives them, which need not be
+    /// contiguous.
     fn span_count(&self) -> usize;
     /// The span with that number, if it exists.
     fn span(&self, number: u32) -> Option<&dyn Span>;

@@ -44,6 +44,9 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
     let bin = root().join("target/debug/spangate");
     run(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("SPANGATE_BIN", &bin))?;
     tidy::check()?;
+    // The lint table (casts between sample widths, undocumented unsafe...) only means something if
+    // it is enforced.
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
     println!("xtask test: all tests passed");
     Ok(())
 }

@@ -242,7 +242,7 @@ impl DchanLine {
     }
 
     /// Decodes our span's transmitted D timeslot and forwards whole frames to the peer.
-    pub(crate) fn from_span(&mut self, tx: &LineFrame) {
+    pub(crate) fn forward_span_tx(&mut self, tx: &LineFrame) {
         let at = self.dchan * CHUNK;
         let mut octets = [0u8; CHUNK];
         octets[..self.octets].copy_from_slice(&tx.payload[at..at + self.octets]);
@@ -265,26 +265,17 @@ impl DchanLine {
     }
 
     /// This tick's received frame: idle bearers and the peer's frames as an HDLC stream.
-    pub(crate) fn to_span(&mut self) -> LineFrame {
+    pub(crate) fn next_rx_frame(&mut self) -> LineFrame {
         if self.enc.is_idle() {
-            loop {
-                match self.sock.recv_from(&mut self.buf[..]) {
-                    Ok((n, from)) => {
-                        if from.as_pathname().is_some() {
-                            self.peer = Some(from);
-                        }
-                        if !(5..=MAX_HDLC_FRAME + 2).contains(&n) {
-                            self.bad_datagrams += 1;
-                            continue;
-                        }
-                        if self.enc.load(&self.buf[..n - 2]).is_err() {
-                            self.bad_datagrams += 1;
-                            continue;
-                        }
-                    }
-                    Err(_) => {}
+            // Skip malformed datagrams until a good frame is loaded or the socket is empty.
+            while let Ok((n, from)) = self.sock.recv_from(&mut self.buf[..]) {
+                if from.as_pathname().is_some() {
+                    self.peer = Some(from);
                 }
-                break;
+                if (5..=MAX_HDLC_FRAME + 2).contains(&n) && self.enc.load(&self.buf[..n - 2]).is_ok() {
+                    break;
+                }
+                self.bad_datagrams += 1;
             }
         }
         let mut f = self.idle;

@@ -180,10 +180,9 @@ mod tests {
 
     #[test]
     fn wire_round_trip() {
-        let mut f = LineFrame::default();
-        f.flags = FLAG_RAI;
+        let mut f = LineFrame { flags: FLAG_RAI, ..LineFrame::default() };
         for (i, b) in f.payload.iter_mut().enumerate() {
-            *b = (i * 7) as u8;
+            *b = (i * 7).to_le_bytes()[0];
         }
         let mut buf = [0; WIRE_MAX];
         let n = f.encode(77, PAYLOAD, &mut buf);

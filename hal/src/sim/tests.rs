@@ -438,6 +438,7 @@ fn clock_master_is_the_healthy_span_with_the_best_priority() {
 }
 
 #[test]
+#[allow(clippy::type_complexity)]
 fn clock_priority_table() {
     // timings of spans 1..=3, spans cut, or sent AIS to, expected source
     let cases: [(&[u8; 3], &[u32], &[u32], SyncSource); 8] = [

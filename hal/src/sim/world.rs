@@ -229,21 +229,13 @@ impl World {
         self.nodes[index].span.write_chunk(ts, chunk);
     }
 
-    /// Bearer channel `ts` of the span at `index`, for the media thread's per-tick I/O. Fails when
-    /// the span does not carry that channel.
-    pub fn channel(&mut self, index: usize, ts: u8) -> Result<SimChannel<'_>, HalError> {
-        let node = self
-            .nodes
-            .get_mut(index)
-            .ok_or_else(|| HalError::new(ErrorKind::NoSuchSpan, format!("channel {ts} of span index {index}")))?;
+    /// Channel `ts` of the span at `index`, for the media thread's per-tick I/O; `None` when the
+    /// span does not carry that channel. (No `HalError` here: building one allocates, and the media
+    /// thread must not.)
+    pub fn channel(&mut self, index: usize, ts: u8) -> Option<SimChannel<'_>> {
+        let node = self.nodes.get_mut(index)?;
         let (lo, hi) = node.span.config.kind.channel_range();
-        if !(lo..=hi).contains(&ts) {
-            return Err(HalError::new(
-                ErrorKind::InvalidConfig,
-                format!("span {} has no channel {ts}", node.span.number),
-            ));
-        }
-        Ok(SimChannel { span: &mut node.span, ts })
+        (lo..=hi).contains(&ts).then_some(SimChannel { span: &mut node.span, ts })
     }
 
     /// The span (board span or far end) at `index`.
@@ -373,7 +365,7 @@ impl World {
                 Peer::Socket(c) => c.pump(tx, node.span.live_len(), tx_cut),
                 Peer::Dchan(d) => {
                     if !tx_cut {
-                        d.from_span(tx);
+                        d.forward_span_tx(tx);
                     }
                 }
                 Peer::Open | Peer::Local(_) => {}
@@ -392,7 +384,7 @@ impl World {
                     Some((f, slip)) => (Some(f), slip, my_rate),
                     None => (None, false, my_rate),
                 },
-                Peer::Dchan(d) => (Some(d.to_span()), false, my_rate),
+                Peer::Dchan(d) => (Some(d.next_rx_frame()), false, my_rate),
             };
             let node = &mut self.nodes[i];
             if node.span.sim.rx_cut {
