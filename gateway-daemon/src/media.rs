@@ -72,6 +72,25 @@ struct Slot {
     capture: bool,
 }
 
+/// Asks for SCHED_FIFO so compiler jobs or a busy HTTP client cannot delay the 1 ms tick, as
+/// DAHDI's own timing runs in interrupt context. Runs once, before the loop (so logging is fine).
+/// Without the privilege the thread keeps normal priority and says so.
+fn realtime_priority() {
+    use thread_priority::{
+        set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy, ThreadPriority,
+        ThreadSchedulePolicy,
+    };
+    let policy = ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo);
+    let prio = ThreadPriority::Crossplatform(MEDIA_RT_PRIORITY.try_into().expect("priority within 0..=99"));
+    match set_thread_priority_and_policy(thread_native_id(), prio, policy) {
+        Ok(()) => log::info!("media thread runs SCHED_FIFO priority {MEDIA_RT_PRIORITY}"),
+        Err(e) => log::info!("media thread runs at normal priority (SCHED_FIFO refused: {e:?})"),
+    }
+}
+
+/// Real-time priority of the media thread: above ordinary work, below the kernel's own threads.
+const MEDIA_RT_PRIORITY: u8 = 40;
+
 /// Everything the media thread owns.
 pub struct MediaThread {
     world: World,
@@ -122,6 +141,7 @@ impl MediaThread {
         // The default 50 µs timer slack would add straight to every tick's lateness; 1 µs lets the
         // kernel wake us at the deadline. Failure only costs precision.
         let _ = nix::sys::prctl::set_timerslack(1_000);
+        realtime_priority();
         // Relaxed is enough for the stop flag: it carries no data, and the join that follows
         // synchronises everything else.
         while !self.stop.load(Ordering::Relaxed) {
