@@ -331,7 +331,8 @@ impl EventLoop {
                     | hal::sim::SimCommand::Reconnect { span }
                     | hal::sim::SimCommand::SendAis { span, .. }
                     | hal::sim::SimCommand::SetFault { span, .. }
-                    | hal::sim::SimCommand::SetFarDrift { span, .. } => span,
+                    | hal::sim::SimCommand::SetFarDrift { span, .. }
+                    | hal::sim::SimCommand::Loopback { span, .. } => span,
                 };
                 if let Err(e) = self.node_for(span, false) {
                     return Some(e);
@@ -455,6 +456,7 @@ impl EventLoop {
                         rx_cut: v.sim.rx_cut,
                         tx_cut: v.sim.tx_cut,
                         sending_ais: v.sim.sending_ais,
+                        loopback: v.sim.loopback,
                     }),
                     channels,
                 }

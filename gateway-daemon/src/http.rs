@@ -209,14 +209,8 @@ fn parse_command(path: &str, query: &str, body: Vec<u8>) -> Result<ApiCommand, P
             Ok(ApiCommand::Sim(SimCommand::Cut { span, rx, tx }))
         }
         ["reconnect"] => Ok(ApiCommand::Sim(SimCommand::Reconnect { span })),
-        ["ais"] => {
-            let on = match query_param(query, "on").unwrap_or("1") {
-                "1" | "true" | "on" => true,
-                "0" | "false" | "off" => false,
-                other => return Err(bad(format!("on must be 1 or 0, not {other:?}"))),
-            };
-            Ok(ApiCommand::Sim(SimCommand::SendAis { span, on }))
-        }
+        ["ais"] => Ok(ApiCommand::Sim(SimCommand::SendAis { span, on: on_off(query)? })),
+        ["loopback"] => Ok(ApiCommand::Sim(SimCommand::Loopback { span, on: on_off(query)? })),
         ["drift"] => {
             let ppm: f64 = number(query_param(query, "ppm").unwrap_or(""), "ppm")?;
             if !(-500.0..=500.0).contains(&ppm) {
@@ -242,6 +236,15 @@ fn parse_command(path: &str, query: &str, body: Vec<u8>) -> Result<ApiCommand, P
             }
         }
         _ => Err((404, "no such resource".into())),
+    }
+}
+
+/// The `on=1|0` switch of a request (default on).
+fn on_off(query: &str) -> Result<bool, ParseError> {
+    match query_param(query, "on").unwrap_or("1") {
+        "1" | "true" | "on" => Ok(true),
+        "0" | "false" | "off" => Ok(false),
+        other => Err(bad(format!("on must be 1 or 0, not {other:?}"))),
     }
 }
 

@@ -99,6 +99,7 @@ pub struct SimSnap {
     pub rx_cut: bool,
     pub tx_cut: bool,
     pub sending_ais: bool,
+    pub loopback: bool,
 }
 
 /// One timeslot of the channel grid.

@@ -1,5 +1,5 @@
 //! Alarms as on a real line: a cut direction gives RED at its receiver and YELLOW at the far end,
-//! a pulled cable RED at both ends, AIS gives BLUE; the page and the metrics follow.
+//! a pulled cable RED at both ends, AIS gives BLUE, a loopback LOOP; the page and the metrics follow.
 
 use std::time::Duration;
 
@@ -41,4 +41,10 @@ fn cut_pull_ais_and_reconnect() {
     d.wait_for("span 2 BLUE", T, |s| alarm(s, 2) == "BLUE");
     d.post_ok("/api/v1/sim/spans/1/ais?on=0", b"");
     d.wait_for("clear after AIS", T, |s| alarm(s, 1) == "OK" && alarm(s, 2) == "OK");
+
+    d.post_ok("/api/v1/sim/spans/1/loopback?on=1", b"");
+    d.wait_for("span 1 LOOP, span 2 RED", T, |s| alarm(s, 1) == "LOOP" && alarm(s, 2) == "RED");
+    assert!(metric(&d, r#"spangate_span_alarm{span="1",name="span 1",alarm="loopback"} 1"#));
+    d.post_ok("/api/v1/sim/spans/1/loopback?on=0", b"");
+    d.wait_for("clear after loopback", T, |s| alarm(s, 1) == "OK" && alarm(s, 2) == "OK");
 }

@@ -41,6 +41,9 @@ pub struct SimSpanStatus {
     pub tx_cut: bool,
     /// The span is made to send AIS.
     pub sending_ais: bool,
+    /// The line interface is looped back: the span receives what it sends, and the far end
+    /// receives nothing.
+    pub loopback: bool,
 }
 
 /// A simulated span inside a [`super::World`].

@@ -933,3 +933,33 @@ fn analog_ports_carry_audio_on_channel_1() {
         assert_eq!(alarms(&w, 1), "RED", "{kind}: an analog line has no YELLOW, but loses signal");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Loopback
+
+#[test]
+fn a_looped_span_hears_itself_and_its_far_end_loses_signal() {
+    let mut w = world(DEB, &pair(E1));
+    w.run_ticks(3 * u64::from(DEB));
+    assert_eq!((alarms(&w, 1), alarms(&w, 2)), ("OK".into(), "OK".into()));
+    w.apply(SimCommand::Loopback { span: 1, on: true }).expect("loopback");
+    assert_eq!(alarms(&w, 1), "LOOP", "the loopback alarm is immediate");
+    let (i1, mut rng) = (idx(&w, 1), Prng(5));
+    let mut heard = Vec::new();
+    let mut sent = Vec::new();
+    for _ in 0..50 {
+        let c = rng.chunk();
+        w.write_chunk(i1, 7, &c);
+        sent.push(c);
+        w.tick();
+        heard.push(w.read_chunk(i1, 7));
+    }
+    assert_eq!(heard, sent, "span 1 hears its own channel 7 in the same tick");
+    w.run_ticks(3 * u64::from(DEB));
+    assert!(alarms(&w, 2).contains("RED"), "span 2 lost its signal: {}", alarms(&w, 2));
+    assert!(alarms(&w, 1).contains("LOOP"));
+    assert_eq!(w.sync_source(), SyncSource::Internal, "a looped span cannot be the clock source");
+    w.apply(SimCommand::Loopback { span: 1, on: false }).expect("loopback off");
+    w.run_ticks(3 * u64::from(DEB));
+    assert_eq!((alarms(&w, 1), alarms(&w, 2)), ("OK".into(), "OK".into()));
+}

@@ -35,6 +35,8 @@ pub enum SimCommand {
     SetFault { span: u32, fault: FaultConfig },
     /// Changes the clock offset of the span's simulated far end.
     SetFarDrift { span: u32, ppm: f64 },
+    /// Loops the span's line interface back on itself (a local loopback, as `dahdi_maint -l`).
+    Loopback { span: u32, on: bool },
 }
 
 /// Settings of the whole world.
@@ -272,7 +274,8 @@ impl World {
             | SimCommand::Reconnect { span }
             | SimCommand::SendAis { span, .. }
             | SimCommand::SetFault { span, .. }
-            | SimCommand::SetFarDrift { span, .. } => span,
+            | SimCommand::SetFarDrift { span, .. }
+            | SimCommand::Loopback { span, .. } => span,
         };
         let i = self
             .span_index(span)
@@ -296,6 +299,11 @@ impl World {
                 }
             }
             SimCommand::SendAis { on, .. } => self.nodes[i].span.sim.sending_ais = on,
+            SimCommand::Loopback { on, .. } => {
+                let span = &mut self.nodes[i].span;
+                span.sim.loopback = on;
+                span.status.alarms.loopback = on;
+            }
             SimCommand::SetFault { fault, .. } => {
                 self.nodes[i].span.fault = super::fault::FaultInjector::new(fault);
             }
@@ -386,8 +394,16 @@ impl World {
                 },
                 Peer::Dchan(d) => (Some(d.next_rx_frame()), false, my_rate),
             };
+            // A looped span hears itself; its far end hears nothing (the line is disconnected).
+            if self.nodes[i].span.sim.loopback {
+                frame = Some(self.tx[i]);
+            } else if let Peer::Local(j) = self.nodes[i].peer {
+                if self.nodes[j].span.sim.loopback {
+                    frame = None;
+                }
+            }
             let node = &mut self.nodes[i];
-            if node.span.sim.rx_cut {
+            if node.span.sim.rx_cut && !node.span.sim.loopback {
                 frame = None;
             }
             if let Some(f) = frame.as_mut() {
