@@ -8,11 +8,20 @@ use std::process::Command;
 use anyhow::{bail, Context};
 
 /// (Debian package, file that proves it is installed, who needs it).
-pub const PACKAGES: &[(&str, &str, &str)] = &[(
-    "chromium",
-    "/usr/bin/chromium",
-    "tests/e2e/browser.rs: the status page is loaded in headless Chromium and screenshotted",
-)];
+pub const PACKAGES: &[(&str, &str, &str)] = &[
+    (
+        "chromium",
+        "/usr/bin/chromium",
+        "tests/e2e/browser.rs: the status page is loaded in headless Chromium and screenshotted",
+    ),
+    ("gcc", "/usr/bin/gcc", "media-dsp/tests/g711_spandsp.rs and cargo xtask bench dsp: build the spandsp C programs"),
+    (
+        "libspandsp-dev",
+        "/usr/include/spandsp/g711.h",
+        "media-dsp/tests/g711_spandsp.rs: G.711 oracle; cargo xtask bench dsp: the peer",
+    ),
+    ("dahdi-source", "/usr/include/dahdi/user.h", "dahdi-driver/tests/abi.rs: the DAHDI ABI is pinned to the real user.h"),
+];
 
 fn installed(pkg: &str, file: &str) -> bool {
     if !std::path::Path::new(file).exists() {
@@ -58,7 +67,8 @@ pub fn ensure() -> anyhow::Result<()> {
         Ok(())
     };
     apt(&["update", "-qq"])?;
-    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    // Wait for the dpkg lock rather than fail when another apt run is finishing.
+    let mut args = vec!["-o", "DPkg::Lock::Timeout=300", "install", "-y", "-qq", "--no-install-recommends"];
     args.extend(&missing);
     apt(&args)?;
     for (p, f, why) in PACKAGES {
