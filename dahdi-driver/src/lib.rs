@@ -8,6 +8,7 @@
 // error.
 #![deny(unsafe_code)]
 
+pub mod hardware;
 pub mod sys;
 
 /// The control device: span configuration, channel configuration, span status.

@@ -16,6 +16,8 @@ USAGE:
     spangate [OPTIONS]                     run the built-in simulated appliance (sim-e1x2)
     spangate run --config FILE [OPTIONS]   run the board described by FILE
     spangate check FILE...                 validate config files; print every problem, apply nothing
+    spangate hardware [--sysfs DIR] [--write-modules FILE]
+                                           list DAHDI cards with their module, firmware and options
 
 OPTIONS:
     --log-level LEVEL    error | warn | info | debug | trace (default: the config's [log] level)
@@ -30,10 +32,20 @@ struct Args {
     files: Vec<PathBuf>,
     log_level: Option<LevelFilter>,
     http: Option<SocketAddr>,
+    sysfs: Option<PathBuf>,
+    write_modules: Option<PathBuf>,
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Option<Args>> {
-    let mut a = Args { command: "run".into(), config: None, files: Vec::new(), log_level: None, http: None };
+    let mut a = Args {
+        command: "run".into(),
+        config: None,
+        files: Vec::new(),
+        log_level: None,
+        http: None,
+        sysfs: None,
+        write_modules: None,
+    };
     let mut first = true;
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().with_context(|| format!("{name} needs a value"));
@@ -53,9 +65,12 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Option<Arg
             }
             "--http" => {
                 let v = value("--http")?;
-                a.http = Some(v.parse().with_context(|| format!("--http: {v:?} is not an address like 127.0.0.1:8080"))?);
+                a.http =
+                    Some(v.parse().with_context(|| format!("--http: {v:?} is not an address like 127.0.0.1:8080"))?);
             }
-            "run" | "check" if first => a.command = arg,
+            "--sysfs" => a.sysfs = Some(PathBuf::from(value("--sysfs")?)),
+            "--write-modules" => a.write_modules = Some(PathBuf::from(value("--write-modules")?)),
+            "run" | "check" | "hardware" if first => a.command = arg,
             s if s.starts_with('-') => bail!("unknown option {s:?}\n\n{USAGE}"),
             _ if a.command == "check" => a.files.push(PathBuf::from(arg)),
             s => bail!("unexpected argument {s:?}\n\n{USAGE}"),
@@ -85,6 +100,18 @@ fn check(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+fn hardware(args: &Args) -> anyhow::Result<ExitCode> {
+    let sysfs = args.sysfs.clone().unwrap_or_else(|| PathBuf::from("/sys"));
+    let cards = dahdi_driver::hardware::scan(&sysfs);
+    print!("{}", dahdi_driver::hardware::report(&cards));
+    if let Some(path) = &args.write_modules {
+        std::fs::write(path, dahdi_driver::hardware::modules_file(&cards))
+            .with_context(|| format!("write {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let loaded = match &args.config {
         Some(path) => provisioning::load_file(path),
@@ -111,6 +138,7 @@ fn main() -> ExitCode {
     let result = parse_args(std::env::args().skip(1)).and_then(|args| match args {
         None => Ok(ExitCode::SUCCESS),
         Some(a) if a.command == "check" => check(&a.files),
+        Some(a) if a.command == "hardware" => hardware(&a),
         Some(a) => run(&a),
     });
     match result {

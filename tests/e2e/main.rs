@@ -6,6 +6,7 @@ mod audio;
 mod browser;
 mod check;
 mod clock;
+mod hardware;
 mod status;
 
 use std::path::PathBuf;

@@ -21,6 +21,11 @@ pub const PACKAGES: &[(&str, &str, &str)] = &[
         "media-dsp/tests/g711_spandsp.rs: G.711 oracle; cargo xtask bench dsp: the peer",
     ),
     ("dahdi-source", "/usr/include/dahdi/user.h", "dahdi-driver/tests/abi.rs: the DAHDI ABI is pinned to the real user.h"),
+    (
+        "dahdi",
+        "/usr/sbin/dahdi_cfg",
+        "dahdi-driver/tests/dahdi_cfg_oracle.rs (exports checked by dahdi_cfg -t) and tests/e2e/hardware.rs (dahdi_hardware cross-check)",
+    ),
 ];
 
 fn installed(pkg: &str, file: &str) -> bool {

@@ -89,7 +89,10 @@ pub fn problems() -> Vec<String> {
         for r in roots {
             let text = fs::read_to_string(&r).unwrap_or_default();
             if !text.contains("#![forbid(unsafe_code)]") {
-                out.push(format!("{}: crate root must say #![forbid(unsafe_code)]", r.strip_prefix(&root).unwrap_or(&r).display()));
+                out.push(format!(
+                    "{}: crate root must say #![forbid(unsafe_code)]",
+                    r.strip_prefix(&root).unwrap_or(&r).display()
+                ));
             }
         }
     }
