@@ -176,7 +176,8 @@ fn forward(req: Request, cmd: ApiCommand, commands: &Sender<ApiRequest>, waker: 
     }
 }
 
-type ParseError = (u16, String);
+/// A refused request: HTTP status and message.
+pub type ParseError = (u16, String);
 
 fn bad(msg: impl Into<String>) -> ParseError {
     (400, msg.into())
@@ -188,7 +189,7 @@ fn number<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, ParseError> {
 
 /// Routes: `/api/v1/sim/spans/N/{cut,reconnect,ais,fault,drift}` and
 /// `/api/v1/[sim/]spans/N[/far]/channels/TS/{play,capture}`.
-fn parse_command(path: &str, query: &str, body: Vec<u8>) -> Result<ApiCommand, ParseError> {
+pub fn parse_command(path: &str, query: &str, body: Vec<u8>) -> Result<ApiCommand, ParseError> {
     let parts: Vec<&str> = path.trim_start_matches("/api/v1/").split('/').collect();
     let parts: &[&str] = match parts.as_slice() {
         ["sim", rest @ ..] => rest,

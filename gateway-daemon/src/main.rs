@@ -18,6 +18,11 @@ USAGE:
     spangate check FILE...                 validate config files; print every problem, apply nothing
     spangate hardware [--sysfs DIR] [--write-modules FILE]
                                            list DAHDI cards with their module, firmware and options
+    spangate import-dahdi --system-conf FILE --channels-conf FILE [--chan-dahdi FILE]
+                          [--modules FILE] [--out FILE]
+                                           turn a DAHDI + chan_dahdi set-up into a spangate config
+                                           (printed, or written to --out); notices on stderr
+    spangate export-dahdi CONFIG --out DIR write DIR/system.conf and DIR/dahdi-channels.conf
 
 OPTIONS:
     --log-level LEVEL    error | warn | info | debug | trace (default: the config's [log] level)
@@ -34,6 +39,18 @@ struct Args {
     http: Option<SocketAddr>,
     sysfs: Option<PathBuf>,
     write_modules: Option<PathBuf>,
+    /// import-dahdi / export-dahdi: input files by role, and where to write.
+    dahdi_files: DahdiFiles,
+}
+
+/// The files `import-dahdi` reads and the place either DAHDI command writes to.
+#[derive(Default)]
+struct DahdiFiles {
+    system_conf: Option<PathBuf>,
+    channels_conf: Option<PathBuf>,
+    chan_dahdi: Option<PathBuf>,
+    modules: Option<PathBuf>,
+    out: Option<PathBuf>,
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Option<Args>> {
@@ -45,6 +62,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Option<Arg
         http: None,
         sysfs: None,
         write_modules: None,
+        dahdi_files: DahdiFiles::default(),
     };
     let mut first = true;
     while let Some(arg) = it.next() {
@@ -70,9 +88,14 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Option<Arg
             }
             "--sysfs" => a.sysfs = Some(PathBuf::from(value("--sysfs")?)),
             "--write-modules" => a.write_modules = Some(PathBuf::from(value("--write-modules")?)),
-            "run" | "check" | "hardware" if first => a.command = arg,
+            "--system-conf" => a.dahdi_files.system_conf = Some(PathBuf::from(value("--system-conf")?)),
+            "--channels-conf" => a.dahdi_files.channels_conf = Some(PathBuf::from(value("--channels-conf")?)),
+            "--chan-dahdi" => a.dahdi_files.chan_dahdi = Some(PathBuf::from(value("--chan-dahdi")?)),
+            "--modules" => a.dahdi_files.modules = Some(PathBuf::from(value("--modules")?)),
+            "--out" => a.dahdi_files.out = Some(PathBuf::from(value("--out")?)),
+            "run" | "check" | "hardware" | "import-dahdi" | "export-dahdi" if first => a.command = arg,
             s if s.starts_with('-') => bail!("unknown option {s:?}\n\n{USAGE}"),
-            _ if a.command == "check" => a.files.push(PathBuf::from(arg)),
+            _ if a.command == "check" || a.command == "export-dahdi" => a.files.push(PathBuf::from(arg)),
             s => bail!("unexpected argument {s:?}\n\n{USAGE}"),
         }
         first = false;
@@ -112,6 +135,70 @@ fn hardware(args: &Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `spangate import-dahdi`: exit 1 with every diagnostic when an input file is bad.
+fn import_dahdi(f: &DahdiFiles) -> anyhow::Result<ExitCode> {
+    use dahdi_driver::conf::{import, Input};
+    let (Some(sys), Some(chans)) = (&f.system_conf, &f.channels_conf) else {
+        bail!("import-dahdi needs --system-conf FILE and --channels-conf FILE\n\n{USAGE}");
+    };
+    let read = |p: &PathBuf| Input::read(p);
+    let inputs = (|| {
+        Ok((
+            read(sys)?,
+            read(chans)?,
+            f.chan_dahdi.as_ref().map(read).transpose()?,
+            f.modules.as_ref().map(read).transpose()?,
+        ))
+    })();
+    let result = inputs.and_then(|(s, c, cd, m)| import(&s, &c, cd.as_ref(), m.as_ref()));
+    match result {
+        Ok((toml, notices)) => {
+            for n in &notices {
+                eprintln!("notice: {n}");
+            }
+            match &f.out {
+                Some(out) => {
+                    std::fs::write(out, &toml).with_context(|| format!("write {}", out.display()))?;
+                    eprintln!("wrote {} ({} notice(s))", out.display(), notices.len());
+                }
+                None => print!("{toml}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            eprintln!("{} problem(s): nothing imported", diags.len());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// `spangate export-dahdi CONFIG --out DIR`.
+fn export_dahdi(files: &[PathBuf], f: &DahdiFiles) -> anyhow::Result<ExitCode> {
+    let ([config], Some(dir)) = (files, &f.out) else {
+        bail!("export-dahdi needs one CONFIG file and --out DIR\n\n{USAGE}");
+    };
+    let cfg = match provisioning::load_file(config) {
+        Ok(c) => c,
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let (system_conf, channels) = dahdi_driver::conf::export(&cfg);
+    std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    for (name, text) in [("system.conf", &system_conf), ("dahdi-channels.conf", &channels)] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("write {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let loaded = match &args.config {
         Some(path) => provisioning::load_file(path),
@@ -139,6 +226,8 @@ fn main() -> ExitCode {
         None => Ok(ExitCode::SUCCESS),
         Some(a) if a.command == "check" => check(&a.files),
         Some(a) if a.command == "hardware" => hardware(&a),
+        Some(a) if a.command == "import-dahdi" => import_dahdi(&a.dahdi_files),
+        Some(a) if a.command == "export-dahdi" => export_dahdi(&a.files, &a.dahdi_files),
         Some(a) => run(&a),
     });
     match result {

@@ -6,6 +6,7 @@ mod audio;
 mod browser;
 mod check;
 mod clock;
+mod dahdi_conf;
 mod hardware;
 mod status;
 

@@ -20,6 +20,11 @@ pub const PACKAGES: &[(&str, &str, &str)] = &[
         "/usr/include/spandsp/g711.h",
         "media-dsp/tests/g711_spandsp.rs: G.711 oracle; cargo xtask bench dsp: the peer",
     ),
+    (
+        "tshark",
+        "/usr/bin/tshark",
+        "gateway-daemon/src/isdn/pcap.rs: our LAPD/Q.931 captures must decode in tshark without a malformed packet",
+    ),
     ("dahdi-source", "/usr/include/dahdi/user.h", "dahdi-driver/tests/abi.rs: the DAHDI ABI is pinned to the real user.h"),
     (
         "dahdi",
