@@ -5,6 +5,7 @@
 pub mod board;
 pub mod daemon;
 pub mod http;
+pub mod isdn;
 pub mod logging;
 pub mod media;
 pub mod status;

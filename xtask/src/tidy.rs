@@ -71,8 +71,14 @@ pub fn problems() -> Vec<String> {
         if lines > MAX_LINES {
             out.push(format!("{rel}: {lines} lines; split it by responsibility (limit {MAX_LINES})"));
         }
-        // This file names the patterns it looks for.
-        let may_be_unsafe = UNSAFE_ALLOWED.iter().any(|a| rel.starts_with(a)) || rel == "xtask/src/tidy.rs";
+        // This file names the patterns it looks for. Integration tests may hold the unsafe a test
+        // harness needs (a counting global allocator proves the media path never allocates), as
+        // long as every block says why it is sound.
+        let in_tests = rel.starts_with("tests/") || rel.contains("/tests/");
+        let unsafe_count = text.matches("unsafe {").count() + text.matches("unsafe impl").count();
+        let justified = in_tests && text.matches("SAFETY:").count() >= unsafe_count;
+        let may_be_unsafe =
+            UNSAFE_ALLOWED.iter().any(|a| rel.starts_with(a)) || rel == "xtask/src/tidy.rs" || justified;
         let code_lines = text.lines().map(str::trim_start).enumerate().filter(|(_, l)| !l.starts_with("//"));
         for (i, line) in code_lines.map(|(i, l)| (i, strip_strings(l))) {
             let uses_unsafe = line.contains("unsafe {") || line.starts_with("unsafe ") || line.contains(" unsafe fn ");

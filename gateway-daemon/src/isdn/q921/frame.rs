@@ -565,7 +565,10 @@ mod tests {
         assert!(net_sabme.address.is_command(Role::Nt));
         let ua_from_user = FrameRepr::parse(&[0x02, 0x01, 0x73]).unwrap();
         assert!(!ua_from_user.address.is_command(Role::Te));
-        assert_eq!(FrameRepr::parse(&[0x00, 0x01, 0x7f]).unwrap().trace(Role::Te).to_string(), "SABME sapi=0 tei=0 C p=1");
+        assert_eq!(
+            FrameRepr::parse(&[0x00, 0x01, 0x7f]).unwrap().trace(Role::Te).to_string(),
+            "SABME sapi=0 tei=0 C p=1"
+        );
     }
 
     #[test]
@@ -581,7 +584,10 @@ mod tests {
         let proceeding: &[u8] = &[0x02, 0x01, 0x00, 0x02, 0x08, 0x02, 0x80, 0x01, 0x02, 0x18, 0x03, 0xa9, 0x83, 0x81];
         assert_eq!(check(proceeding), "I sapi=0 tei=0 C ns=0 nr=1 p=0 len=10");
         // CONNECT ACK then DISCONNECT from the user: N(S) 1 and 2, N(R) 3.
-        assert_eq!(check(&[0x00, 0x01, 0x02, 0x06, 0x08, 0x02, 0x00, 0x01, 0x0f]), "I sapi=0 tei=0 C ns=1 nr=3 p=0 len=5");
+        assert_eq!(
+            check(&[0x00, 0x01, 0x02, 0x06, 0x08, 0x02, 0x00, 0x01, 0x0f]),
+            "I sapi=0 tei=0 C ns=1 nr=3 p=0 len=5"
+        );
         assert_eq!(
             FrameRepr::parse(&[0x00, 0x01, 0x04, 0x06, 0x08]).unwrap().control,
             Control::I { ns: 2, nr: 3, p: false }

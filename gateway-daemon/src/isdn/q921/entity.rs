@@ -1,0 +1,422 @@
+//! The data-link entity of one D-channel: routes frames to the data link of their TEI or to TEI
+//! management, and layer 3 primitives to the right data link.
+//!
+//! On the TE side and in point-to-point mode there is exactly one data link; on the NT side in
+//! point-to-multipoint mode there is one per assigned TEI, created by the TEI assigner, plus the
+//! broadcast data link (TEI 127), which only carries UI frames and so needs no state.
+
+use std::fmt;
+use std::time::Instant;
+
+use super::frame::{
+    Address, Control, Frame, FrameRepr, ParseError, UFunction, SAPI_CALL_CONTROL, SAPI_MANAGEMENT, TEI_GROUP,
+};
+use super::link::{DataLink, LinkEvent, LinkStatus, Outputs};
+use super::tei::{NetworkAction, TeiAssigner, TeiUser, UserAction, AUTOMATIC_TEIS};
+use super::{LinkState, MdlError, Mode, Q921Config, Q921Event, Role};
+
+/// Why a layer 3 request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestError {
+    /// The NT side in point-to-multipoint mode has a data link per TEI: say which.
+    NeedTei,
+    /// No data link holds this TEI.
+    NoSuchTei(u8),
+    /// The message is longer than N201 octets.
+    TooLong { len: usize, n201: usize },
+    /// DL-DATA-request on a data link that is neither established nor being established.
+    NotEstablished,
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestError::NeedTei => f.write_str("point-to-multipoint network side: the request must name a TEI"),
+            RequestError::NoSuchTei(tei) => write!(f, "no data link with TEI {tei}"),
+            RequestError::TooLong { len, n201 } => write!(f, "{len} octets exceed N201 = {n201}"),
+            RequestError::NotEstablished => f.write_str("data link not established"),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+/// D-channel counters for the status page and metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Q921Counters {
+    pub frames_received: u64,
+    pub frames_sent: u64,
+    /// Invalid frames discarded unseen (too short, bad address; Q.921 §2.9).
+    pub frames_discarded: u64,
+    /// MDL-ERROR-indications of every data link.
+    pub mdl_errors: u64,
+}
+
+/// The Q.921 entity of one D-channel. See the module doc of [`crate::isdn::q921`].
+#[derive(Debug)]
+pub struct Q921 {
+    config: Q921Config,
+    counters: Q921Counters,
+    links: Vec<DataLink>,
+    tei_user: Option<TeiUser>,
+    assigner: Option<TeiAssigner>,
+    out: Outputs,
+}
+
+impl Q921 {
+    pub fn new(config: Q921Config) -> Q921 {
+        let params = config.link_params();
+        let (links, tei_user, assigner) = match (config.role, config.mode) {
+            (role, Mode::PointToPoint) => (vec![DataLink::new(role, params, Some(0))], None, None),
+            (Role::Te, Mode::PointToMultipoint) => (
+                vec![DataLink::new(Role::Te, params, None)],
+                Some(TeiUser::new(config.t202, config.n202, config.seed)),
+                None,
+            ),
+            (Role::Nt, Mode::PointToMultipoint) => (Vec::new(), None, Some(TeiAssigner::new(config.t201))),
+        };
+        Q921 { config, counters: Q921Counters::default(), links, tei_user, assigner, out: Outputs::default() }
+    }
+
+    pub fn config(&self) -> &Q921Config {
+        &self.config
+    }
+
+    /// One received frame (address, control, information; the FCS already stripped).
+    pub fn handle_frame(&mut self, now: Instant, octets: &[u8]) {
+        self.counters.frames_received += 1;
+        let frame = match FrameRepr::parse(octets) {
+            Ok(frame) => frame,
+            Err(ParseError::TooShort | ParseError::BadAddress) => {
+                self.counters.frames_discarded += 1;
+                log::debug!("q921: discarded invalid frame {octets:02x?}");
+                return;
+            }
+            Err(e) => {
+                // The address is sound (checked first), so the rejection goes to its data link.
+                let view = Frame::new_unchecked(octets);
+                let code = match e {
+                    ParseError::InfoNotPermitted => MdlError::M,
+                    ParseError::WrongLength => MdlError::N,
+                    _ => MdlError::L,
+                };
+                if view.sapi() == SAPI_CALL_CONTROL {
+                    if let Some(i) = self.link_index(view.tei()) {
+                        self.links[i].handle(now, LinkEvent::Rejected(code), &mut self.out);
+                    }
+                }
+                self.after(now);
+                return;
+            }
+        };
+        match (frame.address.sapi, frame.address.tei) {
+            (SAPI_MANAGEMENT, TEI_GROUP) => {
+                if let Some(msg) = frame.tei_message() {
+                    self.tei_message(now, &msg);
+                }
+            }
+            (SAPI_CALL_CONTROL, TEI_GROUP) => {
+                if let Control::U { function: UFunction::Ui, .. } = frame.control {
+                    self.out
+                        .events
+                        .push_back(Q921Event::UnitDataIndication { tei: Some(TEI_GROUP), data: frame.info.to_vec() });
+                }
+            }
+            (SAPI_CALL_CONTROL, tei) => match self.link_index(tei) {
+                Some(i) => {
+                    let event = self.link_event(&frame);
+                    if let Some(event) = event {
+                        self.links[i].handle(now, event, &mut self.out);
+                    }
+                }
+                None => {
+                    // A terminal still using a TEI we do not know (after our restart, or one we
+                    // removed): take it back so that it asks again.
+                    if let Some(assigner) = &mut self.assigner {
+                        if AUTOMATIC_TEIS.contains(&tei) {
+                            let mut actions = Vec::new();
+                            assigner.remove(tei, &mut self.out, &mut actions);
+                            self.network_actions(now, actions);
+                        }
+                    }
+                }
+            },
+            _ => log::debug!("q921: frame for unsupported SAPI {}", frame.address.sapi),
+        }
+        self.after(now);
+    }
+
+    /// Translates a frame into the data-link event it is, deciding command or response from the
+    /// C/R bit and the peer's side.
+    fn link_event<'a>(&self, frame: &FrameRepr<'a>) -> Option<LinkEvent<'a>> {
+        let command = frame.address.is_command(self.config.role.peer());
+        Some(match frame.control {
+            Control::I { ns, nr, p } => LinkEvent::I { ns, nr, p, info: frame.info },
+            Control::S { function, nr, pf } => LinkEvent::S { function, nr, command, pf },
+            Control::U { function, pf } => match function {
+                UFunction::Sabme => LinkEvent::Sabme { p: pf },
+                UFunction::Disc => LinkEvent::Disc { p: pf },
+                UFunction::Ua => LinkEvent::Ua { f: pf },
+                UFunction::Dm => LinkEvent::Dm { f: pf },
+                UFunction::Frmr => LinkEvent::Frmr,
+                UFunction::Ui => LinkEvent::Ui(frame.info),
+                // XID is optional in LAPD (§5.4 Note) and we offer no parameter negotiation.
+                UFunction::Xid => return None,
+            },
+        })
+    }
+
+    fn tei_message(&mut self, now: Instant, msg: &super::TeiMessage<'_>) {
+        if let Some(user) = &mut self.tei_user {
+            let tei = self.links.first().and_then(|l| l.tei);
+            let action = user.handle_message(msg, tei, &mut self.out);
+            self.user_action(now, action);
+        } else if let Some(assigner) = &mut self.assigner {
+            let mut actions = Vec::new();
+            assigner.handle_message(now, msg, &mut self.out, &mut actions);
+            self.network_actions(now, actions);
+        }
+    }
+
+    fn user_action(&mut self, now: Instant, action: UserAction) {
+        let Some(link) = self.links.first_mut() else { return };
+        match action {
+            UserAction::None => {}
+            UserAction::Assign(tei) => {
+                self.out.events.push_back(Q921Event::TeiAssigned { tei });
+                link.handle(now, LinkEvent::MdlAssignRequest(tei), &mut self.out);
+            }
+            UserAction::Remove => {
+                let old = link.tei;
+                link.handle(now, LinkEvent::MdlRemoveRequest, &mut self.out);
+                if let Some(tei) = old {
+                    self.out.events.push_back(Q921Event::TeiRemoved { tei });
+                }
+            }
+            UserAction::Failed => link.handle(now, LinkEvent::MdlErrorResponse, &mut self.out),
+        }
+    }
+
+    fn network_actions(&mut self, now: Instant, actions: Vec<NetworkAction>) {
+        for action in actions {
+            match action {
+                NetworkAction::Assign(tei) => {
+                    self.links.retain(|l| l.tei != Some(tei));
+                    self.links.push(DataLink::new(Role::Nt, self.config.link_params(), Some(tei)));
+                    self.out.events.push_back(Q921Event::TeiAssigned { tei });
+                }
+                NetworkAction::Remove(tei) => {
+                    if let Some(i) = self.link_index(tei) {
+                        let mut link = self.links.remove(i);
+                        link.handle(now, LinkEvent::MdlRemoveRequest, &mut self.out);
+                        self.out.events.push_back(Q921Event::TeiRemoved { tei });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Layer management's part after any input: give a TEI to a link that wants one, and act on
+    /// MDL-ERRORs that hint at a TEI problem.
+    fn after(&mut self, now: Instant) {
+        if std::mem::take(&mut self.out.assign_needed) {
+            if let Some(user) = &mut self.tei_user {
+                user.request(now, &mut self.out);
+            }
+        }
+        let errors = std::mem::take(&mut self.out.mdl_errors);
+        self.counters.mdl_errors += u64::try_from(errors.len()).unwrap_or(u64::MAX);
+        for (tei, code) in errors {
+            let Some(tei) = tei else { continue };
+            if !code.suspects_tei() {
+                continue;
+            }
+            if let Some(user) = &mut self.tei_user {
+                user.verify(now, tei, &mut self.out);
+            } else if let Some(assigner) = &mut self.assigner {
+                assigner.check(now, tei, &mut self.out);
+            }
+        }
+    }
+
+    /// Runs every timer due by `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for link in &mut self.links {
+            link.handle_timeout(now, &mut self.out);
+        }
+        if let Some(user) = &mut self.tei_user {
+            let tei = self.links.first().and_then(|l| l.tei);
+            let action = user.handle_timeout(now, tei, &mut self.out);
+            self.user_action(now, action);
+        }
+        if let Some(assigner) = &mut self.assigner {
+            let mut actions = Vec::new();
+            assigner.handle_timeout(now, &mut self.out, &mut actions);
+            self.network_actions(now, actions);
+        }
+        self.after(now);
+    }
+
+    fn link_index(&self, tei: u8) -> Option<usize> {
+        self.links.iter().position(|l| l.tei == Some(tei))
+    }
+
+    /// The single data link, or an error on the NT side in point-to-multipoint mode.
+    fn default_link(&self) -> Result<usize, RequestError> {
+        if self.assigner.is_some() {
+            Err(RequestError::NeedTei)
+        } else {
+            Ok(0)
+        }
+    }
+
+    fn request(&mut self, now: Instant, index: usize, event: LinkEvent<'_>) {
+        self.links[index].handle(now, event, &mut self.out);
+        self.after(now);
+    }
+
+    /// DL-ESTABLISH-request on the single data link (TE, or point-to-point).
+    pub fn dl_establish_request(&mut self, now: Instant) -> Result<(), RequestError> {
+        let i = self.default_link()?;
+        self.request(now, i, LinkEvent::DlEstablishRequest);
+        Ok(())
+    }
+
+    /// DL-ESTABLISH-request on the data link of one TEI.
+    pub fn dl_establish_request_tei(&mut self, now: Instant, tei: u8) -> Result<(), RequestError> {
+        let i = self.link_index(tei).ok_or(RequestError::NoSuchTei(tei))?;
+        self.request(now, i, LinkEvent::DlEstablishRequest);
+        Ok(())
+    }
+
+    /// DL-RELEASE-request on the single data link.
+    pub fn dl_release_request(&mut self, now: Instant) -> Result<(), RequestError> {
+        let i = self.default_link()?;
+        self.request(now, i, LinkEvent::DlReleaseRequest);
+        Ok(())
+    }
+
+    /// DL-RELEASE-request on the data link of one TEI.
+    pub fn dl_release_request_tei(&mut self, now: Instant, tei: u8) -> Result<(), RequestError> {
+        let i = self.link_index(tei).ok_or(RequestError::NoSuchTei(tei))?;
+        self.request(now, i, LinkEvent::DlReleaseRequest);
+        Ok(())
+    }
+
+    /// DL-DATA-request on the single data link: the message goes out in I frames once the link is
+    /// established and the window allows.
+    pub fn dl_data_request(&mut self, now: Instant, data: &[u8]) -> Result<(), RequestError> {
+        let i = self.default_link()?;
+        self.data_request(now, i, data)
+    }
+
+    /// DL-DATA-request on the data link of one TEI.
+    pub fn dl_data_request_tei(&mut self, now: Instant, tei: u8, data: &[u8]) -> Result<(), RequestError> {
+        let i = self.link_index(tei).ok_or(RequestError::NoSuchTei(tei))?;
+        self.data_request(now, i, data)
+    }
+
+    fn data_request(&mut self, now: Instant, i: usize, data: &[u8]) -> Result<(), RequestError> {
+        if data.len() > self.config.n201 {
+            return Err(RequestError::TooLong { len: data.len(), n201: self.config.n201 });
+        }
+        let accepting = matches!(
+            self.links[i].state,
+            LinkState::EstablishAwaitingTei
+                | LinkState::AwaitingEstablishment
+                | LinkState::MultipleFrameEstablished
+                | LinkState::TimerRecovery
+        );
+        if !accepting {
+            return Err(RequestError::NotEstablished);
+        }
+        self.request(now, i, LinkEvent::DlDataRequest(data.to_vec()));
+        Ok(())
+    }
+
+    /// DL-UNIT-DATA-request: a UI frame on the broadcast data link (NT, point-to-multipoint) or on
+    /// the single data link (asking for a TEI first when the TE has none).
+    pub fn dl_unit_data_request(&mut self, now: Instant, data: &[u8]) -> Result<(), RequestError> {
+        if data.len() > self.config.n201 {
+            return Err(RequestError::TooLong { len: data.len(), n201: self.config.n201 });
+        }
+        if self.assigner.is_some() {
+            let frame = FrameRepr {
+                address: Address::new(SAPI_CALL_CONTROL, TEI_GROUP, Role::Nt, true),
+                control: Control::U { function: UFunction::Ui, pf: false },
+                info: data,
+            };
+            self.out.transmit.push_back(frame.to_bytes());
+            return Ok(());
+        }
+        self.request(now, 0, LinkEvent::DlUnitDataRequest(data.to_vec()));
+        Ok(())
+    }
+
+    /// Sets or clears the own receiver busy condition on every data link (RNR / RR, §5.6.5).
+    pub fn set_own_busy(&mut self, now: Instant, busy: bool) {
+        for link in &mut self.links {
+            link.handle(now, LinkEvent::OwnBusy(busy), &mut self.out);
+        }
+        self.after(now);
+    }
+
+    /// Starts the identity check procedure for a TEI (NT, point-to-multipoint).
+    pub fn check_tei(&mut self, now: Instant, tei: u8) -> Result<(), RequestError> {
+        let assigner = self.assigner.as_mut().ok_or(RequestError::NoSuchTei(tei))?;
+        if !assigner.in_use(tei) {
+            return Err(RequestError::NoSuchTei(tei));
+        }
+        assigner.check(now, tei, &mut self.out);
+        Ok(())
+    }
+
+    /// Removes a TEI (NT, point-to-multipoint): Identity remove, and its data link is dropped.
+    pub fn remove_tei(&mut self, now: Instant, tei: u8) -> Result<(), RequestError> {
+        let assigner = self.assigner.as_mut().ok_or(RequestError::NoSuchTei(tei))?;
+        let mut actions = Vec::new();
+        assigner.remove(tei, &mut self.out, &mut actions);
+        self.network_actions(now, actions);
+        self.after(now);
+        Ok(())
+    }
+
+    /// The next frame to send (no FCS).
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        let frame = self.out.transmit.pop_front()?;
+        self.counters.frames_sent += 1;
+        Some(frame)
+    }
+
+    pub fn counters(&self) -> Q921Counters {
+        self.counters
+    }
+
+    /// The next primitive for layer 3 or layer management.
+    pub fn poll_event(&mut self) -> Option<Q921Event> {
+        self.out.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should next run.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let links = self.links.iter().filter_map(DataLink::poll_timeout);
+        let user = self.tei_user.as_ref().and_then(TeiUser::poll_timeout);
+        let assigner = self.assigner.as_ref().and_then(TeiAssigner::poll_timeout);
+        links.chain(user).chain(assigner).min()
+    }
+
+    /// Every data link's state and variables.
+    pub fn links(&self) -> Vec<LinkStatus> {
+        self.links.iter().map(DataLink::status).collect()
+    }
+
+    /// The single data link's status (TE, or point-to-point); `None` on the NT side in
+    /// point-to-multipoint mode.
+    pub fn link(&self) -> Option<LinkStatus> {
+        if self.assigner.is_some() {
+            None
+        } else {
+            self.links.first().map(DataLink::status)
+        }
+    }
+}

@@ -1,0 +1,765 @@
+//! The data-link procedure of one TEI: the Q.921 Annex B SDL as one `match (state, event)`.
+//!
+//! A `DataLink` knows nothing of other links or of TEI management: the entity in `entity.rs`
+//! feeds it primitives, frames and timer expiries, and reads back what it queued in `Outputs`
+//! (frames, DL primitives for layer 3, MDL primitives for layer management). The state table is
+//! in the module doc of [`crate::isdn::q921`].
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use super::frame::{Address, Control, FrameRepr, SFunction, UFunction, SAPI_CALL_CONTROL};
+use super::{Layer2Persistence, MdlError, Q921Event, Role, Timer};
+
+/// The data-link states of Q.921 Annex B (numbered there 1 to 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    TeiUnassigned,
+    AssignAwaitingTei,
+    EstablishAwaitingTei,
+    TeiAssigned,
+    AwaitingEstablishment,
+    AwaitingRelease,
+    MultipleFrameEstablished,
+    TimerRecovery,
+}
+
+impl fmt::Display for LinkState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LinkState::TeiUnassigned => "TEI_UNASSIGNED",
+            LinkState::AssignAwaitingTei => "ASSIGN_AWAITING_TEI",
+            LinkState::EstablishAwaitingTei => "ESTABLISH_AWAITING_TEI",
+            LinkState::TeiAssigned => "TEI_ASSIGNED",
+            LinkState::AwaitingEstablishment => "AWAITING_ESTABLISHMENT",
+            LinkState::AwaitingRelease => "AWAITING_RELEASE",
+            LinkState::MultipleFrameEstablished => "MULTIPLE_FRAME_ESTABLISHED",
+            LinkState::TimerRecovery => "TIMER_RECOVERY",
+        })
+    }
+}
+
+/// The system parameters of one data link (Q.921 §5.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkParams {
+    /// Maximum number of outstanding I frames.
+    pub k: u8,
+    /// Maximum number of retransmissions.
+    pub n200: u8,
+    /// Maximum number of octets in an information field.
+    pub n201: usize,
+    pub t200: Duration,
+    pub t203: Duration,
+    pub persistence: Layer2Persistence,
+}
+
+/// What a data link (or the TEI procedures) queued while handling one input.
+#[derive(Debug, Default)]
+pub(crate) struct Outputs {
+    pub(crate) transmit: VecDeque<Vec<u8>>,
+    pub(crate) events: VecDeque<Q921Event>,
+    /// MDL-ASSIGN-indication: the link needs a TEI.
+    pub(crate) assign_needed: bool,
+    /// MDL-ERROR-indications for layer management to act on (Q.921 Table II.1).
+    pub(crate) mdl_errors: Vec<(Option<u8>, MdlError)>,
+}
+
+/// One input to the data-link procedure.
+#[derive(Debug)]
+pub(crate) enum LinkEvent<'a> {
+    DlEstablishRequest,
+    DlReleaseRequest,
+    DlDataRequest(Vec<u8>),
+    DlUnitDataRequest(Vec<u8>),
+    MdlAssignRequest(u8),
+    MdlRemoveRequest,
+    /// TEI assignment failed (MDL-ERROR-response from layer management).
+    MdlErrorResponse,
+    /// Set or clear the own receiver busy condition.
+    OwnBusy(bool),
+    Sabme {
+        p: bool,
+    },
+    Disc {
+        p: bool,
+    },
+    Ua {
+        f: bool,
+    },
+    Dm {
+        f: bool,
+    },
+    Frmr,
+    Ui(&'a [u8]),
+    I {
+        ns: u8,
+        nr: u8,
+        p: bool,
+        info: &'a [u8],
+    },
+    S {
+        function: SFunction,
+        nr: u8,
+        command: bool,
+        pf: bool,
+    },
+    /// A frame-rejection condition (§5.8.5) with its MDL-ERROR code L, M, N or O.
+    Rejected(MdlError),
+    Expiry(Timer),
+}
+
+/// A snapshot of one link's variables, for status pages and invariant checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkStatus {
+    pub tei: Option<u8>,
+    pub state: LinkState,
+    pub vs: u8,
+    pub va: u8,
+    pub vr: u8,
+    pub k: u8,
+    pub rc: u8,
+    pub peer_busy: bool,
+    pub own_busy: bool,
+    /// I frames waiting for transmission or acknowledgement.
+    pub queued: usize,
+}
+
+/// (a − b) mod 128.
+fn seq_sub(a: u8, b: u8) -> u8 {
+    a.wrapping_sub(b) & 0x7f
+}
+
+fn seq_inc(a: u8) -> u8 {
+    a.wrapping_add(1) & 0x7f
+}
+
+/// The data-link procedure of one TEI on SAPI 0.
+#[derive(Debug)]
+pub(crate) struct DataLink {
+    pub(crate) tei: Option<u8>,
+    pub(crate) state: LinkState,
+    role: Role,
+    params: LinkParams,
+    vs: u8,
+    va: u8,
+    vr: u8,
+    rc: u8,
+    peer_busy: bool,
+    own_busy: bool,
+    reject_exception: bool,
+    ack_pending: bool,
+    l3_initiated: bool,
+    /// Layer 3 was told the link is released, so an establishment it did not ask for must be
+    /// announced with DL-ESTABLISH-indication.
+    announce: bool,
+    t200: Option<Instant>,
+    t203: Option<Instant>,
+    /// I frames: the first `V(S) − V(A)` are sent and unacknowledged (the first has N(S) = V(A)),
+    /// the rest wait for the window.
+    i_queue: VecDeque<Vec<u8>>,
+    /// UI frames waiting for a TEI.
+    ui_queue: VecDeque<Vec<u8>>,
+}
+
+impl DataLink {
+    pub(crate) fn new(role: Role, params: LinkParams, tei: Option<u8>) -> DataLink {
+        DataLink {
+            tei,
+            state: if tei.is_some() { LinkState::TeiAssigned } else { LinkState::TeiUnassigned },
+            role,
+            params,
+            vs: 0,
+            va: 0,
+            vr: 0,
+            rc: 0,
+            peer_busy: false,
+            own_busy: false,
+            reject_exception: false,
+            ack_pending: false,
+            l3_initiated: false,
+            announce: false,
+            t200: None,
+            t203: None,
+            i_queue: VecDeque::new(),
+            ui_queue: VecDeque::new(),
+        }
+    }
+
+    pub(crate) fn status(&self) -> LinkStatus {
+        LinkStatus {
+            tei: self.tei,
+            state: self.state,
+            vs: self.vs,
+            va: self.va,
+            vr: self.vr,
+            k: self.params.k,
+            rc: self.rc,
+            peer_busy: self.peer_busy,
+            own_busy: self.own_busy,
+            queued: self.i_queue.len(),
+        }
+    }
+
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        match (self.t200, self.t203) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs every timer that has expired by `now`.
+    pub(crate) fn handle_timeout(&mut self, now: Instant, out: &mut Outputs) {
+        if self.t200.is_some_and(|t| t <= now) {
+            self.t200 = None;
+            self.handle(now, LinkEvent::Expiry(Timer::T200), out);
+        }
+        if self.t203.is_some_and(|t| t <= now) {
+            self.t203 = None;
+            self.handle(now, LinkEvent::Expiry(Timer::T203), out);
+        }
+    }
+
+    /// Feeds one input through the state table, then sends what the window and the
+    /// acknowledgement rules allow.
+    pub(crate) fn handle(&mut self, now: Instant, event: LinkEvent<'_>, out: &mut Outputs) {
+        use LinkEvent as E;
+        use LinkState as S;
+        let before = self.state;
+        match (self.state, event) {
+            // --- Layer 3 requests (§5.5.1.1, §5.5.3.1, §5.6.1, §5.2.1) ---
+            (S::TeiUnassigned, E::DlEstablishRequest) => {
+                self.l3_initiated = true;
+                out.assign_needed = true;
+                self.state = S::EstablishAwaitingTei;
+            }
+            (S::AssignAwaitingTei, E::DlEstablishRequest) => {
+                self.l3_initiated = true;
+                self.state = S::EstablishAwaitingTei;
+            }
+            (S::EstablishAwaitingTei, E::DlEstablishRequest) => {}
+            (S::TeiAssigned, E::DlEstablishRequest) => {
+                self.l3_initiated = true;
+                self.establish_data_link(now, out);
+                self.state = S::AwaitingEstablishment;
+            }
+            (S::AwaitingEstablishment, E::DlEstablishRequest) => {
+                self.i_queue.clear();
+                self.l3_initiated = true;
+            }
+            (S::AwaitingRelease | S::MultipleFrameEstablished | S::TimerRecovery, E::DlEstablishRequest) => {
+                self.i_queue.clear();
+                self.l3_initiated = true;
+                self.establish_data_link(now, out);
+                self.state = S::AwaitingEstablishment;
+            }
+            (S::TeiUnassigned | S::AssignAwaitingTei | S::TeiAssigned, E::DlReleaseRequest) => {
+                // Also cancels a pending keep_up re-establishment: layer 3 wants the link down.
+                self.t200 = None;
+                self.emit(out, |tei| Q921Event::ReleaseConfirm { tei });
+            }
+            (S::EstablishAwaitingTei, E::DlReleaseRequest) => {
+                // The TEI procedure goes on; the link just no longer wants to be established.
+                self.l3_initiated = false;
+                self.state = S::AssignAwaitingTei;
+                self.emit(out, |tei| Q921Event::ReleaseConfirm { tei });
+            }
+            (S::AwaitingRelease, E::DlReleaseRequest) => {}
+            (S::AwaitingEstablishment | S::MultipleFrameEstablished | S::TimerRecovery, E::DlReleaseRequest) => {
+                self.i_queue.clear();
+                self.rc = 0;
+                self.send_u(out, UFunction::Disc, true);
+                self.t203 = None;
+                self.t200 = Some(now + self.params.t200);
+                self.state = S::AwaitingRelease;
+            }
+            (
+                S::EstablishAwaitingTei | S::AwaitingEstablishment | S::MultipleFrameEstablished | S::TimerRecovery,
+                E::DlDataRequest(data),
+            ) => self.i_queue.push_back(data),
+            (_, E::DlDataRequest(_)) => {
+                // The entity refuses data for a link that is neither up nor coming up.
+            }
+            (S::TeiUnassigned, E::DlUnitDataRequest(data)) => {
+                self.ui_queue.push_back(data);
+                out.assign_needed = true;
+                self.state = S::AssignAwaitingTei;
+            }
+            (S::AssignAwaitingTei | S::EstablishAwaitingTei, E::DlUnitDataRequest(data)) => {
+                self.ui_queue.push_back(data);
+            }
+            (_, E::DlUnitDataRequest(data)) => self.send_ui(out, &data),
+
+            // --- Layer management (§5.3.2, §5.3.4.2) ---
+            (S::TeiUnassigned, E::MdlAssignRequest(tei)) => {
+                self.tei = Some(tei);
+                self.state = S::TeiAssigned;
+            }
+            (S::AssignAwaitingTei, E::MdlAssignRequest(tei)) => {
+                self.tei = Some(tei);
+                self.flush_ui(out);
+                self.state = S::TeiAssigned;
+            }
+            (S::EstablishAwaitingTei, E::MdlAssignRequest(tei)) => {
+                self.tei = Some(tei);
+                self.flush_ui(out);
+                self.establish_data_link(now, out);
+                self.state = S::AwaitingEstablishment;
+            }
+            (_, E::MdlAssignRequest(_)) => {}
+            (S::TeiUnassigned, E::MdlRemoveRequest | E::MdlErrorResponse) => {}
+            (S::AssignAwaitingTei, E::MdlRemoveRequest | E::MdlErrorResponse) => {
+                self.ui_queue.clear();
+                self.state = S::TeiUnassigned;
+            }
+            (S::EstablishAwaitingTei, E::MdlRemoveRequest | E::MdlErrorResponse) => {
+                self.ui_queue.clear();
+                self.emit(out, |tei| Q921Event::ReleaseIndication { tei });
+                self.unassign();
+                self.keep_up(now, out);
+            }
+            (S::TeiAssigned, E::MdlRemoveRequest | E::MdlErrorResponse) => self.unassign(),
+            (S::AwaitingRelease, E::MdlRemoveRequest | E::MdlErrorResponse) => {
+                self.emit(out, |tei| Q921Event::ReleaseConfirm { tei });
+                self.unassign();
+            }
+            (
+                S::AwaitingEstablishment | S::MultipleFrameEstablished | S::TimerRecovery,
+                E::MdlRemoveRequest | E::MdlErrorResponse,
+            ) => {
+                self.emit(out, |tei| Q921Event::ReleaseIndication { tei });
+                self.unassign();
+                self.keep_up(now, out);
+            }
+
+            // --- Own receiver busy (§5.6.5, §5.6.6) ---
+            (S::MultipleFrameEstablished | S::TimerRecovery, E::OwnBusy(busy)) => {
+                if busy != self.own_busy {
+                    self.own_busy = busy;
+                    let function = if busy { SFunction::Rnr } else { SFunction::Rr };
+                    self.send_s(out, function, false, false);
+                    self.ack_pending = false;
+                }
+            }
+            (_, E::OwnBusy(busy)) => self.own_busy = busy,
+
+            // --- Frames before a TEI: nothing is addressed to this link yet ---
+            (S::TeiUnassigned | S::AssignAwaitingTei | S::EstablishAwaitingTei, _frame_or_timer) => {}
+
+            // --- UI frames in every state with a TEI (§5.2.2) ---
+            (_, E::Ui(info)) => self.emit(out, |tei| Q921Event::UnitDataIndication { tei, data: info.to_vec() }),
+
+            // --- TEI_ASSIGNED ---
+            (S::TeiAssigned, E::Sabme { p }) => {
+                self.send_u(out, UFunction::Ua, p);
+                self.clear_exception_conditions();
+                self.announce = false;
+                self.reset_sequence();
+                self.emit(out, |tei| Q921Event::EstablishIndication { tei });
+                self.t200 = None;
+                self.t203 = Some(now + self.params.t203);
+                self.state = S::MultipleFrameEstablished;
+            }
+            (S::TeiAssigned, E::Disc { p }) => self.send_u(out, UFunction::Dm, p),
+            (S::TeiAssigned, E::Ua { f }) => self.mdl_error(out, if f { MdlError::C } else { MdlError::D }),
+            (S::TeiAssigned, E::Dm { f: false }) => {
+                // The peer asks for the link (an unsolicited DM with F = 0, §5.5.1.2).
+                self.l3_initiated = false;
+                self.announce = true;
+                self.establish_data_link(now, out);
+                self.state = S::AwaitingEstablishment;
+            }
+            (S::TeiAssigned, E::Expiry(Timer::T200)) => {
+                // keep_up: the retry armed by `released`.
+                self.l3_initiated = false;
+                self.establish_data_link(now, out);
+                self.state = S::AwaitingEstablishment;
+            }
+            (S::TeiAssigned, _) => {}
+
+            // --- AWAITING_ESTABLISHMENT (§5.5.1.2, §5.5.1.3 collision) ---
+            (S::AwaitingEstablishment, E::Sabme { p }) => self.send_u(out, UFunction::Ua, p),
+            (S::AwaitingEstablishment, E::Disc { p }) => self.send_u(out, UFunction::Dm, p),
+            (S::AwaitingEstablishment, E::Ua { f: true }) => {
+                if self.l3_initiated {
+                    self.emit(out, |tei| Q921Event::EstablishConfirm { tei });
+                } else if self.announce || self.vs != self.va {
+                    if self.vs != self.va {
+                        self.i_queue.clear();
+                    }
+                    self.emit(out, |tei| Q921Event::EstablishIndication { tei });
+                }
+                self.l3_initiated = false;
+                self.announce = false;
+                self.reset_sequence();
+                self.t200 = None;
+                self.t203 = Some(now + self.params.t203);
+                self.state = S::MultipleFrameEstablished;
+            }
+            (S::AwaitingEstablishment, E::Ua { f: false }) => self.mdl_error(out, MdlError::D),
+            (S::AwaitingEstablishment, E::Dm { f: true }) => {
+                self.i_queue.clear();
+                self.t200 = None;
+                self.released(now, out);
+            }
+            (S::AwaitingEstablishment, E::Expiry(Timer::T200)) => {
+                if self.rc >= self.params.n200 {
+                    self.i_queue.clear();
+                    self.mdl_error(out, MdlError::G);
+                    self.released(now, out);
+                } else {
+                    self.rc += 1;
+                    self.send_u(out, UFunction::Sabme, true);
+                    self.t200 = Some(now + self.params.t200);
+                }
+            }
+            (S::AwaitingEstablishment, _) => {}
+
+            // --- AWAITING_RELEASE (§5.5.3.2) ---
+            (S::AwaitingRelease, E::Sabme { p }) => self.send_u(out, UFunction::Dm, p),
+            (S::AwaitingRelease, E::Disc { p }) => self.send_u(out, UFunction::Ua, p),
+            (S::AwaitingRelease, E::Ua { f: true } | E::Dm { f: true }) => {
+                self.t200 = None;
+                self.emit(out, |tei| Q921Event::ReleaseConfirm { tei });
+                self.state = S::TeiAssigned;
+            }
+            (S::AwaitingRelease, E::Ua { f: false }) => self.mdl_error(out, MdlError::D),
+            (S::AwaitingRelease, E::Expiry(Timer::T200)) => {
+                if self.rc >= self.params.n200 {
+                    self.mdl_error(out, MdlError::H);
+                    self.emit(out, |tei| Q921Event::ReleaseConfirm { tei });
+                    self.state = S::TeiAssigned;
+                } else {
+                    self.rc += 1;
+                    self.send_u(out, UFunction::Disc, true);
+                    self.t200 = Some(now + self.params.t200);
+                }
+            }
+            (S::AwaitingRelease, _) => {}
+
+            // --- MULTIPLE_FRAME_ESTABLISHED and TIMER_RECOVERY (§5.5.3.3, §5.6, §5.8) ---
+            (S::MultipleFrameEstablished | S::TimerRecovery, E::Sabme { p }) => {
+                // The peer re-establishes (§5.5.3.3): acknowledge and start afresh.
+                self.send_u(out, UFunction::Ua, p);
+                self.clear_exception_conditions();
+                self.mdl_error(out, MdlError::F);
+                if self.vs != self.va {
+                    self.i_queue.clear();
+                    self.emit(out, |tei| Q921Event::EstablishIndication { tei });
+                }
+                self.reset_sequence();
+                self.t200 = None;
+                self.t203 = Some(now + self.params.t203);
+                self.state = S::MultipleFrameEstablished;
+            }
+            (S::MultipleFrameEstablished | S::TimerRecovery, E::Disc { p }) => {
+                self.i_queue.clear();
+                self.send_u(out, UFunction::Ua, p);
+                self.t200 = None;
+                self.t203 = None;
+                self.released(now, out);
+            }
+            (S::MultipleFrameEstablished | S::TimerRecovery, E::Ua { f }) => {
+                self.mdl_error(out, if f { MdlError::C } else { MdlError::D });
+            }
+            (S::MultipleFrameEstablished | S::TimerRecovery, E::Dm { f: true }) => self.mdl_error(out, MdlError::B),
+            (S::MultipleFrameEstablished | S::TimerRecovery, E::Dm { f: false }) => {
+                self.mdl_error(out, MdlError::E);
+                self.reestablish(now, out);
+            }
+            (S::MultipleFrameEstablished | S::TimerRecovery, E::Frmr) => {
+                self.mdl_error(out, MdlError::K);
+                self.reestablish(now, out);
+            }
+            (S::MultipleFrameEstablished | S::TimerRecovery, E::Rejected(code)) => {
+                self.mdl_error(out, code);
+                self.reestablish(now, out);
+            }
+            (S::MultipleFrameEstablished | S::TimerRecovery, E::I { ns, nr, p, info }) => {
+                if info.len() > self.params.n201 {
+                    self.mdl_error(out, MdlError::O);
+                    self.reestablish(now, out);
+                } else {
+                    self.receive_i(ns, p, info, out);
+                    self.check_nr(now, nr, out, |link, now| {
+                        if link.state == S::TimerRecovery || link.peer_busy {
+                            link.ack_to(nr);
+                        } else {
+                            link.ack_and_time(now, nr);
+                        }
+                    });
+                }
+            }
+            (S::MultipleFrameEstablished, E::S { function, nr, command, pf }) => {
+                self.peer_busy = function == SFunction::Rnr;
+                if command && pf {
+                    self.enquiry_response(out);
+                } else if !command && pf {
+                    self.mdl_error(out, MdlError::A);
+                }
+                self.check_nr(now, nr, out, |link, now| match function {
+                    SFunction::Rr => link.ack_and_time(now, nr),
+                    SFunction::Rej => {
+                        link.ack_to(nr);
+                        link.t200 = None;
+                        link.t203 = Some(now + link.params.t203);
+                        link.vs = link.va;
+                    }
+                    SFunction::Rnr => {
+                        link.ack_to(nr);
+                        link.t203 = None;
+                        link.t200 = Some(now + link.params.t200);
+                    }
+                });
+            }
+            (S::TimerRecovery, E::S { function, nr, command, pf }) => {
+                self.peer_busy = function == SFunction::Rnr;
+                if command && pf {
+                    self.enquiry_response(out);
+                }
+                self.check_nr(now, nr, out, |link, now| {
+                    link.ack_to(nr);
+                    if !command && pf {
+                        // The answer to our enquiry: resume with what the peer has not got.
+                        if function == SFunction::Rnr {
+                            link.t200 = Some(now + link.params.t200);
+                        } else {
+                            link.t200 = None;
+                            link.t203 = Some(now + link.params.t203);
+                        }
+                        link.vs = link.va;
+                        link.state = S::MultipleFrameEstablished;
+                    }
+                });
+            }
+            (S::MultipleFrameEstablished, E::Expiry(Timer::T200)) => {
+                self.rc = 0;
+                self.transmit_enquiry(now, out);
+                self.rc += 1;
+                self.state = S::TimerRecovery;
+            }
+            (S::MultipleFrameEstablished, E::Expiry(Timer::T203)) => {
+                self.rc = 0;
+                self.transmit_enquiry(now, out);
+                self.state = S::TimerRecovery;
+            }
+            (S::TimerRecovery, E::Expiry(Timer::T200)) => {
+                if self.rc >= self.params.n200 {
+                    self.mdl_error(out, MdlError::I);
+                    self.reestablish(now, out);
+                } else {
+                    self.transmit_enquiry(now, out);
+                    self.rc += 1;
+                }
+            }
+            (S::MultipleFrameEstablished | S::TimerRecovery, E::Expiry(_)) => {}
+        }
+        self.transmit_i_frames(now, out);
+        // An acknowledgement still owed after the I frames went out is sent as RR (or RNR).
+        let established = matches!(self.state, S::MultipleFrameEstablished | S::TimerRecovery);
+        if self.ack_pending && established {
+            self.ack_pending = false;
+            let function = if self.own_busy { SFunction::Rnr } else { SFunction::Rr };
+            self.send_s(out, function, false, false);
+        }
+        if self.state != before {
+            log::debug!("q921 tei {:?}: {} -> {}", self.tei, before, self.state);
+        }
+    }
+
+    /// I-frame reception (§5.6.2, §5.6.4 sequence error, §5.6.5 own busy).
+    fn receive_i(&mut self, ns: u8, p: bool, info: &[u8], out: &mut Outputs) {
+        if self.own_busy {
+            if p {
+                self.enquiry_response(out);
+            }
+        } else if ns == self.vr {
+            self.vr = seq_inc(self.vr);
+            self.reject_exception = false;
+            self.emit(out, |tei| Q921Event::DataIndication { tei, data: info.to_vec() });
+            if p {
+                self.enquiry_response(out);
+            } else {
+                // Acknowledged by the next I frame we send, or by an RR once this input is done.
+                self.ack_pending = true;
+            }
+        } else if self.reject_exception {
+            if p {
+                self.enquiry_response(out);
+            }
+        } else {
+            self.reject_exception = true;
+            self.send_s(out, SFunction::Rej, false, p);
+            self.ack_pending = false;
+        }
+    }
+
+    /// Runs `valid` when V(A) ≤ N(R) ≤ V(S), or else N(R) error recovery (§5.8.2, MDL-ERROR J).
+    fn check_nr(&mut self, now: Instant, nr: u8, out: &mut Outputs, valid: impl FnOnce(&mut Self, Instant)) {
+        if seq_sub(nr, self.va) <= seq_sub(self.vs, self.va) {
+            valid(self, now);
+        } else {
+            self.mdl_error(out, MdlError::J);
+            self.reestablish(now, out);
+        }
+    }
+
+    /// Acknowledges up to N(R), minding T200 and T203 as §5.6.3.2 says.
+    fn ack_and_time(&mut self, now: Instant, nr: u8) {
+        if nr == self.vs {
+            self.ack_to(nr);
+            self.t200 = None;
+            self.t203 = Some(now + self.params.t203);
+        } else if nr != self.va {
+            self.ack_to(nr);
+            self.t200 = Some(now + self.params.t200);
+        }
+    }
+
+    /// V(A) := N(R), dropping the acknowledged frames from the queue.
+    fn ack_to(&mut self, nr: u8) {
+        let acked = usize::from(seq_sub(nr, self.va)).min(self.i_queue.len());
+        self.i_queue.drain(..acked);
+        self.va = nr;
+    }
+
+    /// Sends queued I frames while the window is open (§5.6.1).
+    fn transmit_i_frames(&mut self, now: Instant, out: &mut Outputs) {
+        if self.state != LinkState::MultipleFrameEstablished || self.peer_busy {
+            return;
+        }
+        loop {
+            let outstanding = seq_sub(self.vs, self.va);
+            let index = usize::from(outstanding);
+            if outstanding >= self.params.k || index >= self.i_queue.len() {
+                return;
+            }
+            let frame = FrameRepr {
+                address: self.address(true),
+                control: Control::I { ns: self.vs, nr: self.vr, p: false },
+                info: &self.i_queue[index],
+            };
+            out.transmit.push_back(frame.to_bytes());
+            self.vs = seq_inc(self.vs);
+            self.ack_pending = false;
+            if self.t200.is_none() {
+                self.t203 = None;
+                self.t200 = Some(now + self.params.t200);
+            }
+        }
+    }
+
+    /// The SDL procedure "establish data link".
+    fn establish_data_link(&mut self, now: Instant, out: &mut Outputs) {
+        self.clear_exception_conditions();
+        self.rc = 0;
+        self.send_u(out, UFunction::Sabme, true);
+        self.t203 = None;
+        self.t200 = Some(now + self.params.t200);
+    }
+
+    /// Re-establishment that layer 3 did not ask for (§5.5.3.2 via errors, §5.8).
+    fn reestablish(&mut self, now: Instant, out: &mut Outputs) {
+        self.l3_initiated = false;
+        self.establish_data_link(now, out);
+        self.state = LinkState::AwaitingEstablishment;
+    }
+
+    /// The link fell back to TEI_ASSIGNED without layer 3 asking: tell it, and with `keep_up`
+    /// bring the link straight back.
+    fn released(&mut self, now: Instant, out: &mut Outputs) {
+        self.emit(out, |tei| Q921Event::ReleaseIndication { tei });
+        self.state = LinkState::TeiAssigned;
+        if self.params.persistence == Layer2Persistence::KeepUp {
+            // Not at once: a peer that answers every SABME with DM would otherwise be hammered
+            // as fast as the line turns frames around. T200 is free in TEI_ASSIGNED.
+            self.announce = true;
+            self.t200 = Some(now + self.params.t200);
+        }
+    }
+
+    /// After the TEI went away: with `keep_up`, ask for a new one and come back up.
+    fn keep_up(&mut self, _now: Instant, out: &mut Outputs) {
+        if self.params.persistence == Layer2Persistence::KeepUp && self.role == Role::Te {
+            self.l3_initiated = false;
+            self.announce = true;
+            out.assign_needed = true;
+            self.state = LinkState::EstablishAwaitingTei;
+        }
+    }
+
+    fn unassign(&mut self) {
+        self.i_queue.clear();
+        self.t200 = None;
+        self.t203 = None;
+        self.tei = None;
+        self.state = LinkState::TeiUnassigned;
+    }
+
+    fn clear_exception_conditions(&mut self) {
+        self.peer_busy = false;
+        self.reject_exception = false;
+        self.own_busy = false;
+        self.ack_pending = false;
+    }
+
+    fn reset_sequence(&mut self) {
+        self.vs = 0;
+        self.va = 0;
+        self.vr = 0;
+    }
+
+    fn transmit_enquiry(&mut self, now: Instant, out: &mut Outputs) {
+        let function = if self.own_busy { SFunction::Rnr } else { SFunction::Rr };
+        self.send_s(out, function, true, true);
+        self.ack_pending = false;
+        self.t200 = Some(now + self.params.t200);
+    }
+
+    fn enquiry_response(&mut self, out: &mut Outputs) {
+        let function = if self.own_busy { SFunction::Rnr } else { SFunction::Rr };
+        self.send_s(out, function, false, true);
+        self.ack_pending = false;
+    }
+
+    fn address(&self, command: bool) -> Address {
+        Address::new(SAPI_CALL_CONTROL, self.tei.unwrap_or(0), self.role, command)
+    }
+
+    fn send_u(&self, out: &mut Outputs, function: UFunction, pf: bool) {
+        let command = matches!(function, UFunction::Sabme | UFunction::Disc | UFunction::Ui);
+        let frame = FrameRepr { address: self.address(command), control: Control::U { function, pf }, info: &[] };
+        out.transmit.push_back(frame.to_bytes());
+    }
+
+    fn send_s(&self, out: &mut Outputs, function: SFunction, command: bool, pf: bool) {
+        let frame =
+            FrameRepr { address: self.address(command), control: Control::S { function, nr: self.vr, pf }, info: &[] };
+        out.transmit.push_back(frame.to_bytes());
+    }
+
+    fn send_ui(&self, out: &mut Outputs, data: &[u8]) {
+        let frame = FrameRepr {
+            address: self.address(true),
+            control: Control::U { function: UFunction::Ui, pf: false },
+            info: data,
+        };
+        out.transmit.push_back(frame.to_bytes());
+    }
+
+    fn flush_ui(&mut self, out: &mut Outputs) {
+        while let Some(data) = self.ui_queue.pop_front() {
+            self.send_ui(out, &data);
+        }
+    }
+
+    fn emit(&self, out: &mut Outputs, event: impl FnOnce(Option<u8>) -> Q921Event) {
+        out.events.push_back(event(self.tei));
+    }
+
+    fn mdl_error(&self, out: &mut Outputs, code: MdlError) {
+        log::debug!("q921 tei {:?}: MDL-ERROR {} ({})", self.tei, code.letter(), code);
+        out.events.push_back(Q921Event::MdlError { tei: self.tei, code });
+        out.mdl_errors.push((self.tei, code));
+    }
+}
