@@ -252,3 +252,137 @@ pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
 pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
+
+/// `target/peers/`: where C test peers are built, beside the profile directory of the running
+/// test binary (`target/debug/deps/e2e-HASH` -> `target/peers`).
+pub fn peers_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let target = exe.ancestors().nth(3).expect("target dir").to_path_buf();
+    target.join("peers")
+}
+
+/// Builds the C peer `tests/peers/NAME.c` with gcc into `target/peers/NAME`, once per test run:
+/// only when the binary is missing or older than its source. `libs` are `-l` names; when gcc's
+/// complaint mentions a `(needle, package)` needle, the test fails naming that Debian package.
+pub fn build_c_peer(name: &str, libs: &[&str], packages: &[(&str, &str)]) -> PathBuf {
+    let source = root().join("tests/peers").join(format!("{name}.c"));
+    let dir = peers_dir();
+    std::fs::create_dir_all(&dir).expect("create target/peers");
+    let bin = dir.join(name);
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(s), Some(b)) = (modified(&source), modified(&bin)) {
+        if s <= b {
+            return bin;
+        }
+    }
+    // Tests run in parallel and may build the same peer at once: build under a private name and
+    // rename, which replaces the file atomically.
+    let tmp = dir.join(format!("{name}.{}.{:?}", std::process::id(), std::thread::current().id()));
+    let mut cmd = Command::new("gcc");
+    cmd.args(["-Wall", "-O2", "-o"]).arg(&tmp).arg(&source);
+    for l in libs {
+        cmd.arg(format!("-l{l}"));
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run gcc ({e}): install the Debian package gcc (or run `cargo xtask deps`)"));
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for (needle, package) in packages {
+            if stderr.contains(needle) {
+                panic!(
+                    "building {} failed: install the Debian package {package} (or run `cargo xtask deps`); gcc said:\n{stderr}",
+                    source.display()
+                );
+            }
+        }
+        panic!("building {} failed:\n{stderr}", source.display());
+    }
+    std::fs::rename(&tmp, &bin).expect("move the peer into place");
+    bin
+}
+
+/// A peer process whose stdout lines (its events) and stderr are collected; killed when dropped.
+pub struct Peer {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Peer {
+    /// Starts `cmd` with stdout and stderr piped.
+    pub fn start(mut cmd: Command) -> Peer {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
+        let collect = |r: Box<dyn Read + Send>| {
+            let sink = Arc::new(Mutex::new(Vec::new()));
+            let s = Arc::clone(&sink);
+            std::thread::spawn(move || {
+                for line in BufReader::new(r).lines().map_while(Result::ok) {
+                    s.lock().expect("peer lines lock").push(line);
+                }
+            });
+            sink
+        };
+        let lines = collect(Box::new(child.stdout.take().expect("stdout piped")));
+        let stderr = collect(Box::new(child.stderr.take().expect("stderr piped")));
+        Peer { child, lines, stderr }
+    }
+
+    /// Everything the peer printed on stdout so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().expect("peer lines lock").clone()
+    }
+
+    /// Everything the peer printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().expect("peer stderr lock").join("\n")
+    }
+
+    /// Waits until the peer prints `line`; panics after `timeout` with what it printed.
+    pub fn wait_line(&self, line: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.lines().iter().any(|l| l == line) {
+            if Instant::now() > deadline {
+                panic!(
+                    "the peer did not print {line} within {timeout:?}\nstdout:\n{}\nstderr:\n{}",
+                    self.lines().join("\n"),
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs tshark on a capture and returns its one-line summary per frame, after checking that tshark
+/// reads the file and finds no malformed packet in its full decode.
+pub fn tshark_decode(pcap: &Path) -> String {
+    let run = |args: &[&str]| {
+        let out = Command::new("tshark").arg("-r").arg(pcap).args(args).output().unwrap_or_else(|e| {
+            panic!("cannot run tshark ({e}): install the Debian package tshark (or run `cargo xtask deps`)")
+        });
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "tshark -r {} {args:?}: {}",
+            pcap.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let verbose = run(&["-V"]);
+    assert!(!verbose.contains("Malformed"), "tshark found a malformed packet in {}:\n{verbose}", pcap.display());
+    run(&[])
+}

@@ -2,7 +2,8 @@
 //! D-channels; it owns every socket and the clock, and publishes snapshots for the HTTP side.
 //!
 //! Architecture invariant: this is the only thread that changes signalling state. The poll timeout
-//! is the nearest deadline of everything the loop drives (today: the next snapshot).
+//! is the nearest deadline of everything the loop drives: the next snapshot and every D-channel
+//! stack's `poll_timeout()`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -24,8 +25,9 @@ use provisioning::Config;
 
 use crate::board;
 use crate::http::{ApiCommand, ApiReply, ApiRequest, HttpServer, Published};
+use crate::isdn::dchan::{far_end_config, q921_config, DchanStack};
 use crate::media::{MediaCmd, MediaEvent, MediaThread, Timing};
-use crate::status::{AlarmSnap, BoardSnap, ChannelSnap, CounterSnap, MediaSnap, SimSnap, Snapshot, SpanSnap};
+use crate::status::{AlarmSnap, BoardSnap, ChannelSnap, CounterSnap, IsdnSnap, MediaSnap, SimSnap, Snapshot, SpanSnap};
 
 const SIGNAL: Token = Token(0);
 const WAKE: Token = Token(1);
@@ -89,7 +91,10 @@ struct EventLoop {
     spans: Vec<SpanView>,
     timing: Timing,
     far_nodes: HashMap<u32, usize>,
+    /// D-channels of spans without ISDN signalling, by node: drained and dropped.
     dchans: Vec<(usize, SimDChannel)>,
+    /// The ISDN stacks by node: our ISDN spans and the simulated far ends facing them.
+    stacks: Vec<(usize, DchanStack<SimDChannel>)>,
     cmds: Producer<MediaCmd>,
     events: Consumer<MediaEvent>,
     api: Receiver<ApiRequest>,
@@ -122,12 +127,30 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
     let mut spans = Vec::new();
     let mut far_nodes = HashMap::new();
     let mut dchans = Vec::new();
+    let mut stacks = Vec::new();
     for s in &cfg.board.spans {
         let node = world.span_index(s.number).expect("every configured span is on the board");
         spans.push(SpanView { node, status: SpanStatus::default(), sim: SimSpanStatus::default(), reported: false });
-        if let Some(far) = world.far_end_index(s.number) {
+        let far = world.far_end_index(s.number);
+        if let Some(far) = far {
             far_nodes.insert(s.number, far);
         }
+        // An ISDN span gets a stack, and so does the simulated provider or PBX facing it, so that
+        // the built-in board runs layer 2 against a real peer with no outside help.
+        let Some(q921) = q921_config(s) else { continue };
+        if let Some(d) = world.take_dchannel(node) {
+            let label = format!("span {}", s.number);
+            stacks.push((node, DchanStack::new(label, d, q921, s.pcap.as_deref()).map_err(DaemonError)?));
+        }
+        if let Some((f, d)) = far.and_then(|f| world.take_dchannel(f).map(|d| (f, d))) {
+            let label = format!("span {} far end", s.number);
+            stacks.push((f, DchanStack::new(label, d, far_end_config(&q921), None).map_err(DaemonError)?));
+        }
+    }
+    for (node, stack) in &stacks {
+        poll.registry()
+            .register(&mut SourceFd(&stack.channel().as_raw_fd()), Token(DCHAN_BASE + node), Interest::READABLE)
+            .map_err(err("register D-channel"))?;
     }
     for node in 0..world.node_count() {
         if let Some(d) = world.take_dchannel(node) {
@@ -149,24 +172,7 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
 
     let published: Published = Arc::new(RwLock::new(Arc::new(Snapshot::default())));
     let (api_tx, api_rx) = crossbeam_channel::bounded::<ApiRequest>(64);
-    let http = if cfg.http.enabled {
-        let listen = opts.http.unwrap_or(cfg.http.listen);
-        let server = HttpServer::start(listen, Arc::clone(&published), api_tx, Arc::clone(&waker));
-        match server {
-            Ok(s) => {
-                info!("status page on http://{}/", s.addr);
-                Some(s)
-            }
-            Err(e) => {
-                stop.store(true, Ordering::Relaxed);
-                let _ = media_thread.join();
-                return Err(DaemonError(e));
-            }
-        }
-    } else {
-        None
-    };
-
+    let http_listen = cfg.http.enabled.then(|| opts.http.unwrap_or(cfg.http.listen));
     let mut ev = EventLoop {
         cfg,
         started: Instant::now(),
@@ -174,15 +180,33 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
         timing: Timing::default(),
         far_nodes,
         dchans,
+        stacks,
         cmds: cmd_tx,
         events: ev_rx,
         api: api_rx,
         pending: HashMap::new(),
         next_id: 1,
-        published,
+        published: Arc::clone(&published),
         last_sync: None,
     };
+    let now = Instant::now();
+    for (_, stack) in &mut ev.stacks {
+        stack.start(now);
+    }
+    // Published before the HTTP side starts, so that no client ever sees an empty board.
     ev.publish();
+    let http = match http_listen.map(|l| HttpServer::start(l, published, api_tx, Arc::clone(&waker))) {
+        None => None,
+        Some(Ok(s)) => {
+            info!("status page on http://{}/", s.addr);
+            Some(s)
+        }
+        Some(Err(e)) => {
+            stop.store(true, Ordering::Relaxed);
+            let _ = media_thread.join();
+            return Err(DaemonError(e));
+        }
+    };
     let result = ev.run(&mut poll, &mut sigfd);
 
     stop.store(true, Ordering::Relaxed);
@@ -199,7 +223,8 @@ impl EventLoop {
         let mut events = Events::with_capacity(64);
         let mut next_publish = Instant::now() + PUBLISH_EVERY;
         loop {
-            let timeout = next_publish.saturating_duration_since(Instant::now());
+            let deadline = self.stacks.iter().filter_map(|(_, s)| s.poll_timeout()).fold(next_publish, Instant::min);
+            let timeout = deadline.saturating_duration_since(Instant::now());
             if let Err(e) = poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == std::io::ErrorKind::Interrupted {
                     continue;
@@ -221,6 +246,10 @@ impl EventLoop {
                     Token(_) => {}
                 }
             }
+            let now = Instant::now();
+            for (_, stack) in &mut self.stacks {
+                stack.on_timeout(now);
+            }
             self.drain_media();
             self.serve_api();
             if Instant::now() >= next_publish {
@@ -230,9 +259,14 @@ impl EventLoop {
         }
     }
 
-    /// Reads every waiting D-channel frame. No signalling stack is attached until Step 3, so the
-    /// frames (already counted by the span) are dropped rather than left to fill the socket.
+    /// Hands a readable D-channel to its ISDN stack. A D-channel with no stack (a span without
+    /// ISDN signalling) has its frames, already counted by the span, dropped rather than left to
+    /// fill the socket.
     fn drain_dchannel(&mut self, node: usize) {
+        if let Some((_, stack)) = self.stacks.iter_mut().find(|(n, _)| *n == node) {
+            stack.on_readable(Instant::now());
+            return;
+        }
         let mut buf = [0u8; MAX_HDLC_FRAME];
         let Some((_, d)) = self.dchans.iter_mut().find(|(n, _)| *n == node) else { return };
         loop {
@@ -392,6 +426,16 @@ impl EventLoop {
         }
     }
 
+    /// The ISDN block of span `number` (board node `node`), with its simulated far end's stack.
+    fn isdn_snapshot(&self, node: usize, number: u32, layer1_up: bool) -> Option<IsdnSnap> {
+        let stack = |n: usize| self.stacks.iter().find(|(m, _)| *m == n).map(|(_, s)| s);
+        let mut snap = stack(node)?.snapshot(layer1_up);
+        let far = self.far_nodes.get(&number).and_then(|&f| stack(f));
+        // The far end's receiver sees the same line, so its layer 1 is taken as ours.
+        snap.far_end = far.map(|s| Box::new(s.snapshot(layer1_up)));
+        Some(snap)
+    }
+
     fn snapshot(&self) -> Snapshot {
         let t = self.timing;
         let spans = self
@@ -458,6 +502,7 @@ impl EventLoop {
                         sending_ais: v.sim.sending_ais,
                         loopback: v.sim.loopback,
                     }),
+                    isdn: self.isdn_snapshot(v.node, c.number, v.reported && a.is_clear()),
                     channels,
                 }
             })

@@ -67,7 +67,60 @@ pub struct SpanSnap {
     pub clock_master: bool,
     pub counters: CounterSnap,
     pub sim: Option<SimSnap>,
+    /// The ISDN stack of the span's D-channel; `None` when the span's signalling is not ISDN.
+    pub isdn: Option<IsdnSnap>,
     pub channels: Vec<ChannelSnap>,
+}
+
+/// The ISDN signalling of one D-channel.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct IsdnSnap {
+    /// `"TE"` (user side) or `"NT"` (network side).
+    pub role: &'static str,
+    /// `"PTP"` or `"PTMP"`.
+    pub mode: &'static str,
+    /// Layer 1 as layer 2 sees it: `"ACTIVATED"` while the span has no alarm, else `"DEACTIVATED"`.
+    pub layer1: &'static str,
+    /// True while at least one data link is in multiple-frame operation.
+    pub layer2_up: bool,
+    /// One data link per TEI (on the NT in point-to-multipoint, one per assigned TEI).
+    pub links: Vec<Layer2Snap>,
+    pub counters: DchanCounterSnap,
+    /// The stack of the simulated far end on this span's line, when there is one.
+    pub far_end: Option<Box<IsdnSnap>>,
+}
+
+/// One data link (Q.921 Annex B state and variables).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Layer2Snap {
+    /// `None` for a TE that holds no TEI yet.
+    pub tei: Option<u8>,
+    /// The state as Q.921 names it: `TEI_ASSIGNED`, `MULTIPLE_FRAME_ESTABLISHED`...
+    pub state: String,
+    /// Multiple-frame operation (MULTIPLE_FRAME_ESTABLISHED or TIMER_RECOVERY).
+    pub established: bool,
+    pub vs: u8,
+    pub va: u8,
+    pub vr: u8,
+}
+
+/// D-channel counters of the Q.921 entity and of the tap beside it.
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct DchanCounterSnap {
+    pub frames_sent: u64,
+    pub frames_received: u64,
+    /// Invalid frames discarded unseen (too short, bad address).
+    pub frames_discarded: u64,
+    pub i_frames_sent: u64,
+    pub i_frames_received: u64,
+    pub retransmissions: u64,
+    pub rej_sent: u64,
+    pub rej_received: u64,
+    pub mdl_errors: u64,
+    /// Layer 3 messages handed up (DL-DATA and DL-UNIT-DATA indications).
+    pub l3_messages: u64,
+    /// Frames the D-channel refused (its queue full); Q.921 recovers them by retransmission.
+    pub tx_dropped: u64,
 }
 
 /// Alarm bits.
@@ -189,6 +242,8 @@ table.kv td{{padding:0 .8em 0 0;font-size:.9em}} table.kv td:first-child{{color:
 .ch{{font-size:.65em;text-align:center;line-height:1.9em;border-radius:3px;color:#fff}}
 .ch.idle{{background:#9aa5b1}} .ch.busy{{background:#2e9d4f}} .ch.alarm{{background:#d93025}} .ch.d{{background:#1d2330}}
 .legend span{{margin-right:1em;font-size:.8em}}
+.isdn{{font-size:.85em;margin-top:.4em;padding:.3em .5em;background:#eef1f5;border-radius:4px}}
+.l2.up{{color:#2e9d4f;font-weight:600}} .l2.down{{color:#d93025;font-weight:600}}
 </style></head><body>
 <h1>{title}</h1>
 <div class="sub">{desc}</div>
@@ -224,7 +279,7 @@ table.kv td{{padding:0 .8em 0 0;font-size:.9em}} table.kv td:first-child{{color:
 <tr><td>HDLC rx / tx / FCS / aborts</td><td>{rx} / {tx} / {fcs} / {aborts}</td></tr>
 <tr><td>Late ticks</td><td>{late}</td></tr>
 </table>
-<div class="grid">"#,
+"#,
             n = sp.span,
             name = esc(&sp.name),
             alarm = esc(&sp.alarm_text),
@@ -246,6 +301,10 @@ table.kv td{{padding:0 .8em 0 0;font-size:.9em}} table.kv td:first-child{{color:
             aborts = sp.counters.hdlc_aborts,
             late = sp.counters.late_ticks,
         );
+        if let Some(isdn) = &sp.isdn {
+            isdn_html(&mut h, sp.span, isdn);
+        }
+        h.push_str(r#"<div class="grid">"#);
         for ch in &sp.channels {
             let cls = if ch.role == "D" { "d" } else { ch.state };
             let label = if ch.role == "D" { "D".to_string() } else { ch.ts.to_string() };
@@ -267,6 +326,33 @@ table.kv td{{padding:0 .8em 0 0;font-size:.9em}} table.kv td:first-child{{color:
 "#,
     );
     h
+}
+
+/// The ISDN block of a span card: layer 1, each data link with its TEI and state, and the
+/// D-channel counters an operator checks first when a line misbehaves.
+fn isdn_html(h: &mut String, span: u32, i: &IsdnSnap) {
+    let _ = write!(
+        h,
+        r#"<div class="isdn" id="isdn-{span}" data-layer2="{l2}"><b>ISDN</b> {role} {mode} · layer 1 {l1}<br>"#,
+        l2 = if i.layer2_up { "up" } else { "down" },
+        role = i.role,
+        mode = i.mode,
+        l1 = i.layer1,
+    );
+    if i.links.is_empty() {
+        h.push_str("layer 2: no TEI assigned<br>");
+    }
+    for l in &i.links {
+        let tei = l.tei.map_or_else(|| "none".to_string(), |t| t.to_string());
+        let class = if l.established { "up" } else { "down" };
+        let _ = write!(h, r#"TEI {tei}: <span class="l2 {class}">{}</span><br>"#, esc(&l.state));
+    }
+    let c = &i.counters;
+    let _ = writeln!(
+        h,
+        "I frames tx/rx {}/{} · retransmitted {} · REJ tx/rx {}/{} · MDL errors {}</div>",
+        c.i_frames_sent, c.i_frames_received, c.retransmissions, c.rej_sent, c.rej_received, c.mdl_errors
+    );
 }
 
 /// Prometheus text exposition of `GET /metrics`.
@@ -353,6 +439,40 @@ pub fn to_metrics(s: &Snapshot) -> String {
             (span_label(sp), n.to_string())
         }),
     );
+    let isdn = || s.spans.iter().filter_map(|sp| sp.isdn.as_ref().map(|i| (sp, i)));
+    family(
+        "spangate_isdn_layer1_up",
+        "gauge",
+        "1 while layer 1 under the span's D-channel is activated.",
+        &mut isdn().map(|(sp, i)| (span_label(sp), u8::from(i.layer1 == "ACTIVATED").to_string())),
+    );
+    family(
+        "spangate_isdn_layer2_up",
+        "gauge",
+        "1 while the data link of this TEI is in multiple-frame operation.",
+        &mut isdn().flat_map(|(sp, i)| {
+            i.links.iter().map(move |l| {
+                let tei = l.tei.map_or_else(|| "none".to_string(), |t| t.to_string());
+                (format!("{},tei=\"{tei}\"", span_label(sp)), u8::from(l.established).to_string())
+            })
+        }),
+    );
+    type Dcounter = (&'static str, &'static str, fn(&DchanCounterSnap) -> u64);
+    let dcounters: [Dcounter; 10] = [
+        ("spangate_isdn_frames_sent_total", "Q.921 frames sent.", |c| c.frames_sent),
+        ("spangate_isdn_frames_received_total", "Q.921 frames received.", |c| c.frames_received),
+        ("spangate_isdn_frames_discarded_total", "Invalid Q.921 frames discarded.", |c| c.frames_discarded),
+        ("spangate_isdn_i_frames_sent_total", "I frames sent.", |c| c.i_frames_sent),
+        ("spangate_isdn_i_frames_received_total", "I frames received.", |c| c.i_frames_received),
+        ("spangate_isdn_retransmissions_total", "I frames sent again.", |c| c.retransmissions),
+        ("spangate_isdn_rej_sent_total", "REJ frames sent.", |c| c.rej_sent),
+        ("spangate_isdn_rej_received_total", "REJ frames received.", |c| c.rej_received),
+        ("spangate_isdn_mdl_errors_total", "MDL-ERROR indications.", |c| c.mdl_errors),
+        ("spangate_isdn_l3_messages_total", "Layer 3 messages received.", |c| c.l3_messages),
+    ];
+    for (name, help, get) in dcounters {
+        family(name, "counter", help, &mut isdn().map(|(sp, i)| (span_label(sp), get(&i.counters).to_string())));
+    }
     family(
         "spangate_clock_source_span",
         "gauge",
@@ -408,6 +528,20 @@ mod tests {
                         ChannelSnap { ts: 1, role: "B", state: "busy" },
                         ChannelSnap { ts: 16, role: "D", state: "idle" },
                     ],
+                    isdn: Some(IsdnSnap {
+                        role: "TE",
+                        mode: "PTP",
+                        layer1: "ACTIVATED",
+                        layer2_up: true,
+                        links: vec![Layer2Snap {
+                            tei: Some(0),
+                            state: "MULTIPLE_FRAME_ESTABLISHED".into(),
+                            established: true,
+                            ..Layer2Snap::default()
+                        }],
+                        counters: DchanCounterSnap { i_frames_sent: 4, retransmissions: 1, ..Default::default() },
+                        far_end: Some(Box::default()),
+                    }),
                     ..SpanSnap::default()
                 },
                 SpanSnap {
@@ -416,6 +550,17 @@ mod tests {
                     alarm_text: "RED".into(),
                     alarms: AlarmSnap { red: true, ..AlarmSnap::default() },
                     counters: CounterSnap { slips: 3, ..CounterSnap::default() },
+                    isdn: Some(IsdnSnap {
+                        role: "NT",
+                        mode: "PTMP",
+                        layer1: "DEACTIVATED",
+                        links: vec![Layer2Snap {
+                            tei: Some(64),
+                            state: "TEI_ASSIGNED".into(),
+                            ..Layer2Snap::default()
+                        }],
+                        ..IsdnSnap::default()
+                    }),
                     ..SpanSnap::default()
                 },
             ],
@@ -449,9 +594,30 @@ mod tests {
     }
 
     #[test]
+    fn isdn_state_shows_on_the_page_and_in_the_metrics() {
+        let h = to_html(&sample());
+        assert!(h.contains(r#"id="isdn-1" data-layer2="up""#), "{h}");
+        assert!(h.contains(r#"TEI 0: <span class="l2 up">MULTIPLE_FRAME_ESTABLISHED</span>"#), "{h}");
+        assert!(h.contains(r#"id="isdn-2" data-layer2="down""#), "{h}");
+        assert!(h.contains(r#"TEI 64: <span class="l2 down">TEI_ASSIGNED</span>"#), "{h}");
+        let m = to_metrics(&sample());
+        assert!(m.contains("spangate_isdn_layer2_up{span=\"1\",name=\"provider\",tei=\"0\"} 1\n"), "{m}");
+        assert!(m.contains("spangate_isdn_layer2_up{span=\"2\",name=\"pbx\",tei=\"64\"} 0\n"), "{m}");
+        assert!(m.contains("spangate_isdn_layer1_up{span=\"2\",name=\"pbx\"} 0\n"), "{m}");
+        assert!(m.contains("spangate_isdn_retransmissions_total{span=\"1\",name=\"provider\"} 1\n"), "{m}");
+        assert!(m.contains("# TYPE spangate_isdn_i_frames_sent_total counter\n"), "{m}");
+    }
+
+    #[test]
     fn json_round_trips_through_a_parser() {
         let v: serde_json::Value = serde_json::from_str(&to_json(&sample())).unwrap();
         assert_eq!(v["spans"][1]["alarms"]["red"], true);
         assert_eq!(v["clock_source_span"], 1);
+        let isdn = &v["spans"][0]["isdn"];
+        assert_eq!(isdn["links"][0]["state"], "MULTIPLE_FRAME_ESTABLISHED");
+        assert_eq!(isdn["links"][0]["tei"], 0);
+        assert_eq!(isdn["counters"]["i_frames_sent"], 4);
+        assert_eq!(isdn["far_end"]["layer2_up"], false);
+        assert_eq!(v["spans"][1]["isdn"]["mode"], "PTMP");
     }
 }

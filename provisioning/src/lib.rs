@@ -107,6 +107,10 @@
 //! level = "info"             # error | warn | info | debug | trace
 //! ```
 //!
+//! An ISDN span may also say `pcap = "/var/tmp/span1.pcap"` in its `[[board.span]]` table: the
+//! daemon then writes the span's D-channel, both directions, to that file as a pcap of link type
+//! 177 (LINUX_LAPD) for Wireshark and tshark. Each span needs its own file.
+//!
 //! # The rules
 //!
 //! Beyond keys, types and ranges: framing, coding, CRC-4, LBO and termination must fit the span's

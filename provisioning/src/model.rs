@@ -71,6 +71,8 @@ pub struct SpanCfg {
     /// Where incoming calls go (chan_dahdi's `context`).
     pub context: String,
     pub echo: Echo,
+    /// Where the D-channel is captured, as a pcap file of link type 177 (ISDN spans only).
+    pub pcap: Option<std::path::PathBuf>,
     /// The simulated line, on `backend = "sim"` boards (always present there: `open` by default).
     pub sim: Option<SimSpan>,
 }

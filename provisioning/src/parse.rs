@@ -50,6 +50,7 @@ const SPAN: &[&str] = &[
     "group",
     "context",
     "echo",
+    "pcap",
     "sim",
 ];
 const ECHO: &[&str] = &["mode", "taps"];
@@ -127,6 +128,8 @@ pub(crate) struct SpanDraft {
     pub(crate) groups: Got<Vec<u8>>,
     pub(crate) context: Got<String>,
     pub(crate) echo: Got<Echo>,
+    /// Where to capture the D-channel (a pcap file path).
+    pub(crate) pcap: Got<String>,
     pub(crate) sim: Got<SimDraft>,
 }
 
@@ -409,6 +412,7 @@ fn read_span(sink: &mut Sink<'_>, index: usize, t: &dyn TableLike, at: At) -> Sp
         groups: read_groups(sink, &s),
         context: s.string(sink, "context"),
         echo: read_echo(sink, &s),
+        pcap: s.string(sink, "pcap"),
         sim: match s.table(sink, "sim", SIM) {
             Got::Ok(t, at) => Got::Ok(read_sim(sink, &t), at),
             Got::Absent => Got::Absent,

@@ -292,6 +292,7 @@ fn span(sink: &mut Sink<'_>, d: &SpanDraft, backend: Option<Backend>) -> Option<
             ("overlapdial", d.overlapdial.present(), d.overlapdial.at()),
             ("layer1_presence", d.layer1_presence.present(), d.layer1_presence.at()),
             ("layer2_persistence", d.layer2_persistence.present(), d.layer2_persistence.at()),
+            ("pcap", d.pcap.present(), d.pcap.at()),
         ] {
             if present && at.is_some() {
                 sink.error(
@@ -308,6 +309,16 @@ fn span(sink: &mut Sink<'_>, d: &SpanDraft, backend: Option<Backend>) -> Option<
                 at.clone(),
                 &field("context"),
                 "context must not be empty (chan_dahdi's default is \"default\")",
+            );
+        }
+    }
+
+    if let Got::Ok(p, at) = &d.pcap {
+        if p.trim().is_empty() || p.ends_with('/') {
+            sink.error(
+                at.clone(),
+                &field("pcap"),
+                "pcap must name a file (the D-channel capture), not be empty or a directory",
             );
         }
     }
@@ -342,6 +353,7 @@ fn span(sink: &mut Sink<'_>, d: &SpanDraft, backend: Option<Backend>) -> Option<
         groups: d.groups.get().cloned().unwrap_or_default(),
         context: d.context.get().cloned().unwrap_or_else(|| "default".into()),
         echo: d.echo.get().copied().unwrap_or_default(),
+        pcap: d.pcap.get().filter(|_| signalling.is_isdn()).map(std::path::PathBuf::from),
         sim,
     })
 }
@@ -400,7 +412,21 @@ fn sim_span(sink: &mut Sink<'_>, d: &SpanDraft, s: &SimDraft, kind: SpanKind, si
 fn across_spans(sink: &mut Sink<'_>, spans: &[(&SpanDraft, Option<&SpanCfg>)]) {
     let mut numbers: HashMap<u32, usize> = HashMap::new();
     let mut timings: HashMap<u8, u32> = HashMap::new();
+    let mut captures: HashMap<&str, usize> = HashMap::new();
     for (d, cfg) in spans {
+        // Two spans writing one capture file would interleave two pcap streams into garbage.
+        if let Got::Ok(p, at) = &d.pcap {
+            match captures.get(p.as_str()) {
+                Some(i) => sink.error(
+                    at.clone(),
+                    &d.field("pcap"),
+                    format!("pcap file {p} is also board.span[{i}]'s: each span needs its own capture file"),
+                ),
+                None => {
+                    captures.insert(p.as_str(), d.index);
+                }
+            }
+        }
         if let Got::Ok(n, at) = &d.number {
             match numbers.get(n) {
                 Some(i) => sink.error(

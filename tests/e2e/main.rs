@@ -8,6 +8,7 @@ mod check;
 mod clock;
 mod dahdi_conf;
 mod hardware;
+mod isdn_l2;
 mod status;
 
 use std::path::PathBuf;

@@ -25,6 +25,11 @@ pub const PACKAGES: &[(&str, &str, &str)] = &[
         "/usr/bin/tshark",
         "gateway-daemon/src/isdn/pcap.rs: our LAPD/Q.931 captures must decode in tshark without a malformed packet",
     ),
+    (
+        "libpri-dev",
+        "/usr/include/libpri.h",
+        "tests/e2e/isdn_l2.rs: tests/peers/libpri_peer.c, libpri as the far end of our Q.921 (PRI, BRI PTP and PTMP)",
+    ),
     ("dahdi-source", "/usr/include/dahdi/user.h", "dahdi-driver/tests/abi.rs: the DAHDI ABI is pinned to the real user.h"),
     (
         "dahdi",

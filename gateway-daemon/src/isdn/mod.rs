@@ -3,12 +3,17 @@
 //! - [`q921`]: LAPD, the data link layer (Q.921): frames, the data-link procedure per TEI, TEI
 //!   management, for the user (TE) and network (NT) sides, point-to-point and
 //!   point-to-multipoint.
+//! - [`dchan`]: the I/O glue of one D-channel's stack, driven by the event loop (the only part of
+//!   `isdn` that touches a channel, a file or the clock); [`tap`] counts the frames it carries.
 //! - [`pcap`]: captures of D-channel frames in link type 177 (LINUX_LAPD) for Wireshark and tshark.
 //!
-//! Nothing here reads a clock or touches a socket: the event loop passes `now` in, hands received
-//! frames over, and drains what to send, what to tell layer 3, and when to call back.
+//! Apart from `dchan`, nothing here reads a clock or touches a socket: the event loop passes `now`
+//! in, hands received frames over, and drains what to send, what to tell layer 3, and when to
+//! call back.
 
+pub mod dchan;
 pub mod pcap;
 pub mod q921;
+pub mod tap;
 
 pub use q921::{Layer2Persistence, MdlError, Mode, Q921Config, Q921Counters, Q921Event, RequestError, Role, Q921};

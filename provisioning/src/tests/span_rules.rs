@@ -471,3 +471,44 @@ fn spans_may_be_written_as_inline_tables() {
     check("[board]\nmodel = \"s\"\nspan = [1] #~ board.span[0]: expected a table, found an integer\n");
     check("[board]\nmodel = \"s\"\nspan = 1 #~ board.span: expected an array of tables\n");
 }
+
+#[test]
+fn pcap_names_one_file_per_isdn_span() {
+    check(
+        r#"[board]
+        model = "sim-a"
+        [[board.span]]
+        span = 1
+        kind = "fxs"
+        pcap = "/tmp/a.pcap"        #~ board.span[0].pcap: pcap only applies to ISDN signalling, not fxo_ks
+        [[board.span]]
+        span = 2
+        kind = "e1"
+        pcap = ""                   #~ board.span[1].pcap: pcap must name a file
+        [[board.span]]
+        span = 3
+        kind = "e1"
+        pcap = "/tmp/d.pcap"
+        [[board.span]]
+        span = 4
+        kind = "e1"
+        pcap = "/tmp/d.pcap"        #~ board.span[3].pcap: pcap file /tmp/d.pcap is also board.span[2]'s
+        [[board.span]]
+        span = 5
+        kind = "bri"
+        pcap = 5                    #~ board.span[4].pcap: expected a string, found an integer
+        "#,
+    );
+    let c = ok(r#"[board]
+        model = "sim-a"
+        [[board.span]]
+        span = 1
+        kind = "bri"
+        pcap = "/var/tmp/bri.pcap"
+        [[board.span]]
+        span = 2
+        kind = "e1"
+        "#);
+    assert_eq!(c.board.spans[0].pcap.as_deref(), Some(std::path::Path::new("/var/tmp/bri.pcap")));
+    assert_eq!(c.board.spans[1].pcap, None, "no capture unless asked");
+}
