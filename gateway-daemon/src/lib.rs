@@ -2,8 +2,10 @@
 //! glue from a validated config to a running board. `main.rs` only parses the command line.
 #![forbid(unsafe_code)]
 
+pub mod berofos;
 pub mod board;
 pub mod daemon;
+pub mod ha;
 pub mod http;
 pub mod isdn;
 pub mod logging;

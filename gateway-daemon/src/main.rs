@@ -1,6 +1,8 @@
 //! `spangate`: the TDM-to-IP gateway daemon and its command-line tools.
 #![forbid(unsafe_code)]
 
+mod cli_berofos;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +25,8 @@ USAGE:
                                            turn a DAHDI + chan_dahdi set-up into a spangate config
                                            (printed, or written to --out); notices on stderr
     spangate export-dahdi CONFIG --out DIR write DIR/system.conf and DIR/dahdi-channels.conf
+    spangate berofos scan | get KEY | set KEY=VALUE | mode master|slave | kick ...
+                                           control berofos relay switches (spangate berofos --help)
 
 OPTIONS:
     --log-level LEVEL    error | warn | info | debug | trace (default: the config's [log] level)
@@ -222,14 +226,19 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 fn main() -> ExitCode {
     logging::init(LevelFilter::Info);
-    let result = parse_args(std::env::args().skip(1)).and_then(|args| match args {
-        None => Ok(ExitCode::SUCCESS),
-        Some(a) if a.command == "check" => check(&a.files),
-        Some(a) if a.command == "hardware" => hardware(&a),
-        Some(a) if a.command == "import-dahdi" => import_dahdi(&a.dahdi_files),
-        Some(a) if a.command == "export-dahdi" => export_dahdi(&a.files, &a.dahdi_files),
-        Some(a) => run(&a),
-    });
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let result = match argv.split_first() {
+        // `berofos` has its own sub-commands and options: hand it the rest of the line.
+        Some((cmd, rest)) if cmd == "berofos" => cli_berofos::main(rest),
+        _ => parse_args(argv.into_iter()).and_then(|args| match args {
+            None => Ok(ExitCode::SUCCESS),
+            Some(a) if a.command == "check" => check(&a.files),
+            Some(a) if a.command == "hardware" => hardware(&a),
+            Some(a) if a.command == "import-dahdi" => import_dahdi(&a.dahdi_files),
+            Some(a) if a.command == "export-dahdi" => export_dahdi(&a.files, &a.dahdi_files),
+            Some(a) => run(&a),
+        }),
+    };
     match result {
         Ok(code) => code,
         Err(e) => {
