@@ -14,6 +14,7 @@ use anyhow::{bail, Context};
 const USAGE: &str = "\
 cargo xtask test [-- CARGO-TEST-ARGS]   install missing test peers (apt-get), build once, run every test
 cargo xtask bench sim [--secs N] [--json]  measure the simulated board (CPU, tick lateness, RSS)
+cargo xtask bench dsp [--reps N] [--json]  DSP kernels against spandsp, same input, same run (medians)
 cargo xtask tidy                        check file headers, unsafe placement and file sizes
 cargo xtask deps                        install the test peers only
 ";
@@ -47,7 +48,23 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
     // The lint table (casts between sample widths, undocumented unsafe...) only means something if
     // it is enforced.
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
+    check_fuzz_targets()?;
     println!("xtask test: all tests passed");
+    Ok(())
+}
+
+/// The fuzz crates live outside the workspace (they need nightly to run); checking that they still
+/// compile against today's APIs keeps them from rotting. One shared target dir builds libFuzzer once.
+fn check_fuzz_targets() -> anyhow::Result<()> {
+    for folder in tidy::FOLDERS {
+        let manifest = root().join(folder).join("fuzz/Cargo.toml");
+        if manifest.exists() {
+            run(cargo()
+                .args(["check", "--quiet", "--bins", "--manifest-path"])
+                .arg(&manifest)
+                .args(["--target-dir", "target/fuzz-check"]))?;
+        }
+    }
     Ok(())
 }
 

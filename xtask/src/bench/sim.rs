@@ -1,7 +1,7 @@
-//! `cargo xtask bench NAME`: measurements printed as a table, or as one JSON object per line.
+//! `cargo xtask bench sim`: the release daemon runs a simulated board of four E1 spans (124
+//! channels, each span cabled to a simulated provider, so eight framers tick every millisecond) for
+//! `--secs` seconds.
 //!
-//! `sim`: the release daemon runs a simulated board of four E1 spans (124 channels, each span
-//! cabled to a simulated provider, so eight framers tick every millisecond) for `--secs` seconds.
 //! We report the CPU it used (share of one core, from /proc/PID/stat), the media thread's tick
 //! lateness (p50/p99/max, from its own histogram via /api/v1/status) and the idle daemon's resident
 //! memory. There is no independent implementation of a simulated E1 board to run beside it, so the
@@ -14,15 +14,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
+use super::Measure;
 use crate::{root, run};
-
-struct Measure {
-    name: &'static str,
-    unit: &'static str,
-    ours: f64,
-    /// What the acceptance criterion asks for, as text for the table.
-    budget: &'static str,
-}
 
 fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
@@ -87,7 +80,7 @@ impl Drop for Killed {
     }
 }
 
-fn sim(secs: u64) -> anyhow::Result<Vec<Measure>> {
+pub fn sim(secs: u64) -> anyhow::Result<Vec<Measure>> {
     run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args([
         "build",
         "--release",
@@ -137,42 +130,13 @@ fn sim(secs: u64) -> anyhow::Result<Vec<Measure>> {
     let f = |k: &str| media[k].as_f64().unwrap_or(f64::NAN);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(vec![
-        Measure { name: "sim.cpu_one_core", unit: "%", ours: cpu, budget: "< 5" },
-        Measure { name: "sim.tick_lateness_p50", unit: "us", ours: f("lateness_p50_us"), budget: "" },
-        Measure { name: "sim.tick_lateness_p99", unit: "us", ours: f("lateness_p99_us"), budget: "< 200" },
-        Measure { name: "sim.tick_lateness_max", unit: "us", ours: f("lateness_max_us"), budget: "" },
-        Measure { name: "sim.late_ticks", unit: "ticks", ours: f("late_ticks"), budget: "" },
-        Measure { name: "sim.ticks", unit: "ticks", ours: f("ticks"), budget: "" },
+        Measure::ours("sim.cpu_one_core", "%", cpu, "< 5"),
+        Measure::ours("sim.tick_lateness_p50", "us", f("lateness_p50_us"), ""),
+        Measure::ours("sim.tick_lateness_p99", "us", f("lateness_p99_us"), "< 200"),
+        Measure::ours("sim.tick_lateness_max", "us", f("lateness_max_us"), ""),
+        Measure::ours("sim.late_ticks", "ticks", f("late_ticks"), ""),
+        Measure::ours("sim.ticks", "ticks", f("ticks"), ""),
         #[allow(clippy::cast_precision_loss)]
-        Measure { name: "sim.idle_rss", unit: "MiB", ours: rss as f64 / 1024.0, budget: "< 20" },
+        Measure::ours("sim.idle_rss", "MiB", rss as f64 / 1024.0, "< 20"),
     ])
-}
-
-/// `cargo xtask bench NAME [--secs N] [--json]`.
-pub fn main(args: &[String]) -> anyhow::Result<()> {
-    let json = args.iter().any(|a| a == "--json");
-    let secs = match args.iter().position(|a| a == "--secs") {
-        Some(i) => args.get(i + 1).context("--secs needs a value")?.parse().context("--secs must be a number")?,
-        None => 60,
-    };
-    let names: Vec<&str> = args.iter().map(String::as_str).filter(|a| !a.starts_with("--")).collect();
-    let names: Vec<&str> = names.into_iter().filter(|a| a.parse::<u64>().is_err()).collect();
-    let names = if names.is_empty() { vec!["sim"] } else { names };
-    for name in names {
-        let rows = match name {
-            "sim" => sim(secs)?,
-            other => bail!("unknown benchmark {other:?}; known: sim"),
-        };
-        if json {
-            for r in &rows {
-                println!("{}", serde_json::json!({ "name": r.name, "unit": r.unit, "ours": r.ours }));
-            }
-        } else {
-            println!("{:<26} {:>12} {:<6} {:>10}", "measure", "ours", "unit", "target");
-            for r in &rows {
-                println!("{:<26} {:>12.2} {:<6} {:>10}", r.name, r.ours, r.unit, r.budget);
-            }
-        }
-    }
-    Ok(())
 }

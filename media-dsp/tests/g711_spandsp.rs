@@ -1,0 +1,100 @@
+//! Our G.711 against spandsp's, every code and every linear input, through a C oracle process.
+//!
+//! `tests/c/g711_oracle.c` prints spandsp's 256 decodes and 65 536 encodes of both laws; spandsp is
+//! GPL/LGPL code, so it runs as a separate program and is never linked into ours. The oracle is
+//! built with gcc once into `target/peers/` and rebuilt only when its source is newer. A missing
+//! gcc or spandsp header fails the test with the Debian package to install: this test never skips.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use media_dsp::g711::{self, Law};
+
+const SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/c/g711_oracle.c");
+
+/// `target/peers/`, next to the `tmp` directory cargo gives integration tests.
+fn peers_dir() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(tmp).join("peers")
+}
+
+fn is_stale(source: &Path, binary: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (modified(source), modified(binary)) {
+        (Some(s), Some(b)) => s > b,
+        _ => true,
+    }
+}
+
+/// Builds the oracle if needed and returns its path.
+fn oracle() -> PathBuf {
+    let dir = peers_dir();
+    std::fs::create_dir_all(&dir).expect("create target/peers");
+    let bin = dir.join("g711_oracle");
+    if !is_stale(Path::new(SOURCE), &bin) {
+        return bin;
+    }
+    // Another test process may build the same oracle at the same moment: build under a private
+    // name and rename, which replaces the file atomically.
+    let tmp = dir.join(format!("g711_oracle.{}", std::process::id()));
+    let out = match Command::new("gcc").args(["-O2", "-o"]).arg(&tmp).arg(SOURCE).arg("-lspandsp").output() {
+        Ok(out) => out,
+        Err(e) => panic!("cannot run gcc ({e}): install the Debian package gcc (or run `cargo xtask deps`)"),
+    };
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if stderr.contains("spandsp") && (stderr.contains("No such file") || stderr.contains("cannot find")) {
+            panic!(
+                "spandsp is missing: install the Debian package libspandsp-dev (or run `cargo xtask deps`); \
+                 gcc said: {}",
+                stderr.lines().next().unwrap_or("")
+            );
+        }
+        panic!("building {SOURCE} failed:\n{stderr}");
+    }
+    std::fs::rename(&tmp, &bin).expect("move the oracle into place");
+    bin
+}
+
+/// spandsp's answers: (A-law decodes, mu-law decodes, A-law encodes, mu-law encodes).
+fn spandsp_tables() -> (Vec<i16>, Vec<i16>, Vec<u8>, Vec<u8>) {
+    let bin = oracle();
+    let out = Command::new(&bin).output().unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
+    assert!(out.status.success(), "{} failed: {}", bin.display(), out.status);
+    let b = out.stdout;
+    assert_eq!(b.len(), 2 * 256 * 2 + 2 * 65_536, "oracle output size");
+    let (dec, enc) = b.split_at(1024);
+    let dec: Vec<i16> = dec.chunks_exact(2).map(|p| i16::from_le_bytes([p[0], p[1]])).collect();
+    let (alaw_enc, ulaw_enc) = enc.split_at(65_536);
+    (dec[..256].to_vec(), dec[256..].to_vec(), alaw_enc.to_vec(), ulaw_enc.to_vec())
+}
+
+/// Compares every entry and reports the first few differences, not just the first.
+fn check<T: PartialEq + std::fmt::Debug>(what: &str, ours: impl Iterator<Item = (String, T)>, theirs: &[T]) {
+    let mut bad = Vec::new();
+    let mut n = 0;
+    for ((input, o), t) in ours.zip(theirs) {
+        n += 1;
+        if o != *t {
+            bad.push(format!("{input}: ours {o:?}, spandsp {t:?}"));
+        }
+    }
+    assert_eq!(n, theirs.len(), "{what}: compared {n} of {} entries", theirs.len());
+    assert!(bad.is_empty(), "{what}: {} differences, first: {:?}", bad.len(), &bad[..bad.len().min(8)]);
+}
+
+#[test]
+fn every_code_and_every_sample_matches_spandsp() {
+    let (alaw_dec, ulaw_dec, alaw_enc, ulaw_enc) = spandsp_tables();
+    for (law, theirs) in [(Law::Alaw, &alaw_dec), (Law::Mulaw, &ulaw_dec)] {
+        check(&format!("{law:?} decode"), (0..=255u8).map(|c| (format!("{c:#04x}"), law.decode(c))), theirs);
+    }
+    for (law, theirs) in [(Law::Alaw, &alaw_enc), (Law::Mulaw, &ulaw_enc)] {
+        check(&format!("{law:?} encode"), (i16::MIN..=i16::MAX).map(|x| (x.to_string(), law.encode(x))), theirs);
+        // The buffer form must give the same bytes as the one-sample form.
+        let samples: Vec<i16> = (i16::MIN..=i16::MAX).collect();
+        let mut out = vec![0u8; samples.len()];
+        g711::encode_into(law, &samples, &mut out);
+        assert!(out == *theirs, "{law:?} encode_into differs from spandsp");
+    }
+}

@@ -1,0 +1,245 @@
+//! `cargo xtask bench dsp`: media-dsp's kernels against spandsp's, on the same input, in one run.
+//!
+//! G.711: ours is `media-dsp/examples/g711_bench.rs` built in release mode; the peer is
+//! `g711_peer.c` beside this file, spandsp's inline `g711.h` functions built with gcc -O2 into
+//! `target/peers/` on every run. Both read the same input file (noise at about -16 dBm0, 1 s at
+//! 8 kHz), time the same loops the same way (each run reports its fastest 5 ms window), and print a
+//! checksum of their output, which must agree, so the two really did the same work. The runs
+//! alternate ours/peer `--reps` times so both see the same machine load; rows are the medians in
+//! Msample/s on one core.
+//!
+//! The echo canceller rows come from `echo_rows()`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+use super::{Measure, Peer};
+use crate::{root, run};
+
+/// `target/peers/`: peer programs built by benches and tests (the tests use the same place).
+pub fn peers_dir() -> PathBuf {
+    root().join("target/peers")
+}
+
+/// Builds a C harness against spandsp with gcc `cflags` into `target/peers/NAME`, every run (so a
+/// harness edit can never be measured stale); fails naming the Debian package that is missing.
+pub fn build_c_peer(source: &Path, name: &str, cflags: &[&str], libs: &[&str]) -> anyhow::Result<PathBuf> {
+    let dir = peers_dir();
+    std::fs::create_dir_all(&dir)?;
+    let bin = dir.join(name);
+    // Built under a private name and renamed, so a test building next to us never runs half a file.
+    let tmp = dir.join(format!("{name}.{}", std::process::id()));
+    let out = Command::new("gcc")
+        .args(cflags)
+        .arg("-o")
+        .arg(&tmp)
+        .arg(source)
+        .args(libs)
+        .output()
+        .context("cannot run gcc: install the Debian package gcc (cargo xtask deps)")?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if stderr.contains("spandsp") && stderr.contains("No such file") {
+            bail!("spandsp headers missing: install the Debian package libspandsp-dev (cargo xtask deps)");
+        }
+        bail!("gcc {} failed:\n{stderr}", source.display());
+    }
+    std::fs::rename(&tmp, &bin)?;
+    Ok(bin)
+}
+
+/// The median (the mean of the middle two for an even count).
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// Deterministic Gaussian noise (xorshift64* + Box-Muller), so every run measures the same input.
+fn noise(n: usize, rms: f64) -> Vec<i16> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut uniform = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        // The top 53 bits make an exact f64 in [0, 1); +0.5 ulp keeps it off 0 for the log.
+        #[allow(clippy::cast_precision_loss)]
+        let u = (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64;
+        (u + 0.5) / (1u64 << 53) as f64
+    };
+    (0..n)
+        .map(|_| {
+            let g = (-2.0 * uniform().ln()).sqrt() * (2.0 * std::f64::consts::PI * uniform()).cos();
+            // Clamped to the i16 range first, so the conversion is exact.
+            #[allow(clippy::cast_possible_truncation)]
+            let x = (g * rms).round().clamp(-32768.0, 32767.0) as i16;
+            x
+        })
+        .collect()
+}
+
+/// Runs a harness once: `KERNEL RATE CHECKSUM` lines into a map.
+fn run_harness(bin: &Path, input: &Path) -> anyhow::Result<BTreeMap<String, (f64, u64)>> {
+    let out = Command::new(bin).arg(input).output().with_context(|| format!("run {}", bin.display()))?;
+    if !out.status.success() {
+        bail!("{} failed: {}\n{}", bin.display(), out.status, String::from_utf8_lossy(&out.stderr));
+    }
+    let mut m = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let [kernel, rate, sum] = f[..] else { bail!("{}: unexpected line {line:?}", bin.display()) };
+        m.insert(kernel.to_string(), (rate.parse()?, sum.parse()?));
+    }
+    Ok(m)
+}
+
+/// (JSON name, harness kernel, target).
+const G711_KERNELS: &[(&str, &str, &str)] = &[
+    ("g711.alaw_decode", "alaw_decode", ">= 1000"),
+    ("g711.ulaw_decode", "ulaw_decode", ">= 1000"),
+    ("g711.alaw_encode", "alaw_encode", ""),
+    ("g711.ulaw_encode", "ulaw_encode", ""),
+];
+
+fn g711_rows(reps: usize) -> anyhow::Result<Vec<Measure>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(Command::new(cargo).args(["build", "--release", "-p", "media-dsp", "--example", "g711_bench"]))?;
+    let ours = root().join("target/release/examples/g711_bench");
+    let peer = build_c_peer(&root().join("xtask/src/bench/g711_peer.c"), "g711_peer", &["-O2"], &["-lspandsp"])?;
+    // 0 dBm0 is about 16 141 rms on the 16-bit scale (reference/dsp.md §1); -16 dBm0 is ~2560.
+    let input = peers_dir().join("g711_bench_input.raw");
+    let pcm: Vec<u8> = noise(8000, 16_141.0 * 10f64.powf(-16.0 / 20.0)).iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(&input, pcm)?;
+    let mut rates: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for rep in 0..reps {
+        eprintln!("bench dsp: G.711 repetition {}/{reps}", rep + 1);
+        let o = run_harness(&ours, &input)?;
+        let p = run_harness(&peer, &input)?;
+        for (_, kernel, _) in G711_KERNELS {
+            let (Some(&(ro, so)), Some(&(rp, sp))) = (o.get(*kernel), p.get(*kernel)) else {
+                bail!("a harness did not report {kernel}");
+            };
+            if so != sp {
+                bail!("{kernel}: our output (checksum {so}) differs from spandsp's ({sp}) on the same input");
+            }
+            let e = rates.entry(kernel).or_default();
+            e.0.push(ro);
+            e.1.push(rp);
+        }
+    }
+    let mut rows = Vec::new();
+    for (name, kernel, target) in G711_KERNELS {
+        let (o, p) = rates.get_mut(kernel).context("no measurements")?;
+        let peer = Peer { name: "spandsp", value: median(p) };
+        rows.push(Measure::versus(name, "Msample/s", median(o), peer, target));
+    }
+    Ok(rows)
+}
+
+/// Runs an echo harness once: its `echo CHANNELS_PER_CORE ERLE_DB CONVERGING_CHANNELS` line.
+fn run_echo_harness(bin: &Path, rin: &Path, sin: &Path) -> anyhow::Result<(f64, f64, f64)> {
+    let out = Command::new(bin).arg(rin).arg(sin).output().with_context(|| format!("run {}", bin.display()))?;
+    if !out.status.success() {
+        bail!("{} failed: {}\n{}", bin.display(), out.status, String::from_utf8_lossy(&out.stderr));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line =
+        text.lines().find(|l| l.starts_with("echo ")).with_context(|| format!("{}: no result line", bin.display()))?;
+    let f: Vec<&str> = line.split_whitespace().collect();
+    let [_, ch, erle, conv] = f[..] else { bail!("{}: unexpected line {line:?}", bin.display()) };
+    Ok((ch.parse()?, erle.parse()?, conv.parse()?))
+}
+
+/// The echo canceller rows: channels per core of ours (`media-dsp/examples/echo_bench.rs`, the
+/// full canceller: 1024 taps, DTD, NLP + CNG, high-pass filters, tone disabler) against spandsp's
+/// `echo_can_update` with all six feature flags (`echo_peer.c` beside this file), on the same
+/// files: white noise at -16 dBm0 to the line, its echo through a sparse path 6 dB down behind
+/// 50 ms, and near-end noise at -65 dBm0 (reference/dsp.md §1's set-up). Both time 250 ms
+/// stretches of audio and report the fastest (ours is converged by then and adapts at every
+/// fourth sample); the `_converging` row is the first stretch alone, where ours adapts at every
+/// sample (one stretch, so noisier). The runs alternate `--reps` times and the rows are medians.
+/// The ERLE row (adaptation only, over the last of 10 s) shows both cancellers were doing their
+/// job while being timed.
+fn echo_rows(reps: usize) -> anyhow::Result<Vec<Measure>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(Command::new(cargo).args(["build", "--release", "-p", "media-dsp", "--example", "echo_bench"]))?;
+    let ours = root().join("target/release/examples/echo_bench");
+    let peer = build_c_peer(&root().join("xtask/src/bench/echo_peer.c"), "echo_peer", &["-O2"], &["-lspandsp", "-lm"])?;
+    let n = 8000 * 10;
+    let level = 16_141.0 * 10f64.powf(-16.0 / 20.0);
+    // One noise run, split: the far end, and a stretch further on as the near-end noise (the
+    // generator has a fixed seed, so two calls would give the same sequence).
+    // At 1000 rms the rounding to integers is far below both levels used.
+    let all = noise(2 * n, 1000.0);
+    let scale = |x: i16, rms: f64| -> f64 { f64::from(x) * rms / 1000.0 };
+    let rin: Vec<i16> = all[..n].iter().map(|&x| clamp16(scale(x, level))).collect();
+    let near_rms = 16_141.0 * 10f64.powf(-65.0 / 20.0);
+    let taps = [(0usize, 0.35f64), (1, -0.25), (3, 0.15), (7, -0.08), (12, 0.04)];
+    let sin: Vec<i16> = (0..n)
+        .map(|t| {
+            let echo: f64 =
+                taps.iter().filter(|(k, _)| t >= 400 + k).map(|(k, h)| h * f64::from(rin[t - 400 - k])).sum();
+            clamp16(echo + scale(all[n + t], near_rms))
+        })
+        .collect();
+    let (rin_path, sin_path) = (peers_dir().join("echo_bench_rin.raw"), peers_dir().join("echo_bench_sin.raw"));
+    std::fs::write(&rin_path, rin.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())?;
+    std::fs::write(&sin_path, sin.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())?;
+    let (mut o_ch, mut p_ch, mut o_erle, mut p_erle) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut o_conv, mut p_conv) = (Vec::new(), Vec::new());
+    for rep in 0..reps {
+        eprintln!("bench dsp: echo canceller repetition {}/{reps}", rep + 1);
+        let (c, e, v) = run_echo_harness(&ours, &rin_path, &sin_path)?;
+        o_ch.push(c);
+        o_erle.push(e);
+        o_conv.push(v);
+        let (c, e, v) = run_echo_harness(&peer, &rin_path, &sin_path)?;
+        p_ch.push(c);
+        p_erle.push(e);
+        p_conv.push(v);
+    }
+    Ok(vec![
+        Measure::versus(
+            "echo.channels_1024_taps",
+            "channels/core",
+            median(&mut o_ch),
+            Peer { name: "spandsp", value: median(&mut p_ch) },
+            ">= 1000, 8x",
+        ),
+        Measure::versus(
+            "echo.channels_converging",
+            "channels/core",
+            median(&mut o_conv),
+            Peer { name: "spandsp", value: median(&mut p_conv) },
+            "",
+        ),
+        Measure::versus(
+            "echo.erle_10s",
+            "dB",
+            median(&mut o_erle),
+            Peer { name: "spandsp", value: median(&mut p_erle) },
+            "",
+        ),
+    ])
+}
+
+/// Rounds and saturates to a 16-bit sample.
+fn clamp16(x: f64) -> i16 {
+    // Clamped to the i16 range first, so the conversion is exact.
+    #[allow(clippy::cast_possible_truncation)]
+    let v = x.round().clamp(-32768.0, 32767.0) as i16;
+    v
+}
+
+pub fn dsp(reps: usize) -> anyhow::Result<Vec<Measure>> {
+    let mut rows = g711_rows(reps)?;
+    rows.extend(echo_rows(reps)?);
+    Ok(rows)
+}

@@ -1,0 +1,110 @@
+//! `cargo xtask bench NAME`: measurements printed as a table, or as one JSON object per line.
+//!
+//! Each benchmark is a module returning `Measure` rows: `sim` (the simulated board in the release
+//! daemon) and `dsp` (media-dsp's kernels against spandsp's, in the same run). The JSON form is
+//! the contract of DESIGN.md: `{"name","unit","ours","peer_name","peer","ratio"}`, the peer fields
+//! present only where an independent implementation ran beside ours; `ratio` is ours / peer, and
+//! every unit here is higher-is-better where a peer exists.
+
+mod dsp;
+mod sim;
+
+use anyhow::{bail, Context};
+
+/// An independent implementation measured in the same run.
+pub struct Peer {
+    pub name: &'static str,
+    pub value: f64,
+}
+
+/// One measurement.
+pub struct Measure {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub ours: f64,
+    pub peer: Option<Peer>,
+    /// What the acceptance criterion asks for, as text for the table.
+    pub budget: &'static str,
+}
+
+impl Measure {
+    pub fn ours(name: &'static str, unit: &'static str, ours: f64, budget: &'static str) -> Self {
+        Measure { name, unit, ours, peer: None, budget }
+    }
+
+    pub fn versus(name: &'static str, unit: &'static str, ours: f64, peer: Peer, budget: &'static str) -> Self {
+        Measure { name, unit, ours, peer: Some(peer), budget }
+    }
+
+    fn ratio(&self) -> Option<f64> {
+        self.peer.as_ref().map(|p| self.ours / p.value)
+    }
+
+    /// The DESIGN.md line, keys in its order (serde_json's map would sort them); a NaN, such as
+    /// a figure the daemon did not report, becomes `null`.
+    fn json(&self) -> String {
+        let num = |x: f64| serde_json::Value::from(x).to_string();
+        let text = |s: &str| serde_json::Value::from(s).to_string();
+        let mut line =
+            format!("{{\"name\":{},\"unit\":{},\"ours\":{}", text(self.name), text(self.unit), num(self.ours));
+        if let (Some(p), Some(r)) = (&self.peer, self.ratio()) {
+            let ratio = (r * 1000.0).round() / 1000.0;
+            line += &format!(",\"peer_name\":{},\"peer\":{},\"ratio\":{}", text(p.name), num(p.value), num(ratio));
+        }
+        line + "}"
+    }
+}
+
+fn print_table(rows: &[Measure]) {
+    println!("{:<26} {:>10} {:<10} {:>10} {:<8} {:>7} {:>8}", "measure", "ours", "unit", "peer", "", "ratio", "target");
+    for r in rows {
+        let (peer, peer_name) = match &r.peer {
+            Some(p) => (format!("{:.2}", p.value), p.name),
+            None => (String::new(), ""),
+        };
+        let ratio = r.ratio().map(|x| format!("{x:.2}")).unwrap_or_default();
+        println!(
+            "{:<26} {:>10.2} {:<10} {:>10} {:<8} {:>7} {:>8}",
+            r.name, r.ours, r.unit, peer, peer_name, ratio, r.budget
+        );
+    }
+}
+
+/// The value after `flag`, parsed, or `default`.
+fn flag_value<T: std::str::FromStr>(args: &[String], flag: &str, default: T) -> anyhow::Result<T> {
+    match args.iter().position(|a| a == flag) {
+        Some(i) => {
+            let v = args.get(i + 1).with_context(|| format!("{flag} needs a value"))?;
+            v.parse().map_err(|_| anyhow::anyhow!("{flag} must be a number, not {v:?}"))
+        }
+        None => Ok(default),
+    }
+}
+
+/// `cargo xtask bench NAME... [--secs N] [--reps N] [--json]`.
+pub fn main(args: &[String]) -> anyhow::Result<()> {
+    let json = args.iter().any(|a| a == "--json");
+    let secs: u64 = flag_value(args, "--secs", 60)?;
+    let reps: usize = flag_value(args, "--reps", 7)?;
+    if reps < 5 {
+        bail!("--reps must be at least 5 (medians of fewer runs on a shared machine mean little)");
+    }
+    let names: Vec<&str> = args.iter().map(String::as_str).filter(|a| !a.starts_with("--")).collect();
+    let names: Vec<&str> = names.into_iter().filter(|a| a.parse::<u64>().is_err()).collect();
+    let names = if names.is_empty() { vec!["sim"] } else { names };
+    for name in names {
+        let rows = match name {
+            "sim" => sim::sim(secs)?,
+            "dsp" => dsp::dsp(reps)?,
+            other => bail!("unknown benchmark {other:?}; known: sim, dsp"),
+        };
+        if json {
+            for r in &rows {
+                println!("{}", r.json());
+            }
+        } else {
+            print_table(&rows);
+        }
+    }
+    Ok(())
+}
