@@ -5,6 +5,8 @@
 //!   point-to-multipoint.
 //! - [`dchan`]: the I/O glue of one D-channel's stack, driven by the event loop (the only part of
 //!   `isdn` that touches a channel, a file or the clock); [`tap`] counts the frames it carries.
+//! - [`q931`]: call control (Q.931, ETSI first): the message and IE codec and the user-side and
+//!   network-side call state machines with their timers, RESTART and §5.8 error handling.
 //! - [`pcap`]: captures of D-channel frames in link type 177 (LINUX_LAPD) for Wireshark and tshark.
 //!
 //! Apart from `dchan`, nothing here reads a clock or touches a socket: the event loop passes `now`
@@ -14,6 +16,8 @@
 pub mod dchan;
 pub mod pcap;
 pub mod q921;
+pub mod q931;
 pub mod tap;
 
 pub use q921::{Layer2Persistence, MdlError, Mode, Q921Config, Q921Counters, Q921Event, RequestError, Role, Q921};
+pub use q931::{CallId, Q931Config, Q931Error, Q931Event, SetupRequest, Q931};

@@ -1,0 +1,660 @@
+//! The call control state machine of one call (Q.931 §5.1–§5.4, §5.8.9, Annex A SDLs), for the
+//! user side (states U0–U25) and the network side (N0–N25), in one `match (state, input)`.
+//!
+//! The same state names serve both sides, as in the text: a user that sent SETUP is in
+//! CALL_INITIATED (U1) while the network that received it is in CALL_INITIATED (N1); the network
+//! that sent SETUP is in CALL_PRESENT (N6) like the user that received it. What differs is who
+//! sends and who receives each message, so arms that only one side may take carry a guard.
+//! The state table, with its clauses, is in the module doc of [`super`].
+
+use std::fmt;
+use std::time::Instant;
+
+use super::ie::{cause, Cause, ChannelId, Ie, PartyNumber, Progress};
+use super::message::{CallRef, Message, MessageType};
+use super::timers::{Timer, TimerSet, Timers};
+use super::{CallId, Q931Event, Side};
+
+/// The call states (§2.1 user side, §2.2 network side), numbered as the call state element
+/// codes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallState {
+    Null,
+    CallInitiated,
+    OverlapSending,
+    OutgoingCallProceeding,
+    CallDelivered,
+    CallPresent,
+    CallReceived,
+    ConnectRequest,
+    IncomingCallProceeding,
+    Active,
+    DisconnectRequest,
+    DisconnectIndication,
+    ReleaseRequest,
+    OverlapReceiving,
+}
+
+impl CallState {
+    /// The state number of §2 (and of the call state element).
+    pub fn number(self) -> u8 {
+        match self {
+            CallState::Null => 0,
+            CallState::CallInitiated => 1,
+            CallState::OverlapSending => 2,
+            CallState::OutgoingCallProceeding => 3,
+            CallState::CallDelivered => 4,
+            CallState::CallPresent => 6,
+            CallState::CallReceived => 7,
+            CallState::ConnectRequest => 8,
+            CallState::IncomingCallProceeding => 9,
+            CallState::Active => 10,
+            CallState::DisconnectRequest => 11,
+            CallState::DisconnectIndication => 12,
+            CallState::ReleaseRequest => 19,
+            CallState::OverlapReceiving => 25,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CallState::Null => "NULL",
+            CallState::CallInitiated => "CALL_INITIATED",
+            CallState::OverlapSending => "OVERLAP_SENDING",
+            CallState::OutgoingCallProceeding => "OUTGOING_CALL_PROCEEDING",
+            CallState::CallDelivered => "CALL_DELIVERED",
+            CallState::CallPresent => "CALL_PRESENT",
+            CallState::CallReceived => "CALL_RECEIVED",
+            CallState::ConnectRequest => "CONNECT_REQUEST",
+            CallState::IncomingCallProceeding => "INCOMING_CALL_PROCEEDING",
+            CallState::Active => "ACTIVE",
+            CallState::DisconnectRequest => "DISCONNECT_REQUEST",
+            CallState::DisconnectIndication => "DISCONNECT_INDICATION",
+            CallState::ReleaseRequest => "RELEASE_REQUEST",
+            CallState::OverlapReceiving => "OVERLAP_RECEIVING",
+        }
+    }
+
+    /// Whether the call is being cleared (DISCONNECT or RELEASE already exchanged).
+    pub fn clearing(self) -> bool {
+        matches!(self, CallState::DisconnectRequest | CallState::DisconnectIndication | CallState::ReleaseRequest)
+    }
+}
+
+impl fmt::Display for CallState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({})", self.name(), self.number())
+    }
+}
+
+/// A primitive from the call control user (the gateway) for one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// The SETUP to send, already built.
+    Setup(Message),
+    SetupAcknowledge,
+    Proceeding,
+    Alerting,
+    Progress(u8),
+    Connect,
+    Information {
+        digits: String,
+        complete: bool,
+    },
+    Disconnect(Cause),
+    Release(Cause),
+    /// NOTIFY or FACILITY with these elements, passed through from the gateway.
+    PassThrough(MessageType, Vec<Ie>),
+}
+
+/// What drives a call.
+#[derive(Debug)]
+pub(crate) enum Input<'a> {
+    Request(Request),
+    /// A received message; `error` is the cause §5.8.6 puts in the answer to a DISCONNECT or
+    /// RELEASE that lacks or garbles its mandatory elements.
+    Message {
+        msg: &'a Message,
+        error: Option<u8>,
+    },
+    Timeout(Timer),
+    LinkReleased,
+    LinkEstablished,
+    /// A STATUS from the peer says it is in the Null state (§5.8.11).
+    PeerNull(Option<Cause>),
+    /// RESTART took the channel away, or the call is cleared without a word on the line.
+    ClearInternally(u8),
+}
+
+/// The input cannot be taken in this state: a message answered with STATUS cause 101 (§5.8.4),
+/// a request refused to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotCompatible;
+
+/// What a call produced: messages for its data link and events for the call control user.
+#[derive(Debug, Default)]
+pub(crate) struct Out {
+    pub(crate) send: Vec<Message>,
+    pub(crate) events: Vec<Q931Event>,
+}
+
+/// One call: its reference, data link, channel and the state of its procedures.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub id: CallId,
+    /// The call reference value and whether this side allocated it.
+    pub cref: u16,
+    pub cref_len: u8,
+    pub ours: bool,
+    /// The data link the call runs on (127 while a broadcast SETUP awaits its first answer).
+    pub tei: u8,
+    pub state: CallState,
+    /// The B-channel the call holds in the interface's channel table.
+    pub channel: Option<u8>,
+    pub(crate) primary: bool,
+    /// Whether the channel identification went out in a first answer to SETUP already.
+    pub(crate) channel_sent: bool,
+    pub(crate) timers: TimerSet,
+    t303_expired: bool,
+    t308_expired: bool,
+    /// The cause of this side's DISCONNECT, reused by RELEASE after T305.
+    clearing_cause: Option<Cause>,
+    setup: Option<Message>,
+    /// Network side, broadcast SETUP not yet answered with CONNECT: the terminals that answered
+    /// it so far (§5.2.3.2).
+    pub(crate) offered: Vec<u8>,
+    /// The cause a terminal refused the broadcast SETUP with, reported if no one takes the call.
+    pub(crate) offer_cause: Option<Cause>,
+}
+
+fn cause_ie(value: u8, side: Side) -> Cause {
+    let location = match side {
+        Side::User => Cause::LOCATION_USER,
+        Side::Network => Cause::LOCATION_PUBLIC_LOCAL,
+    };
+    Cause::new(location, value)
+}
+
+impl Call {
+    pub(crate) fn new(id: CallId, cref: u16, cref_len: u8, ours: bool, tei: u8, primary: bool) -> Call {
+        Call {
+            id,
+            cref,
+            cref_len,
+            ours,
+            tei,
+            state: CallState::Null,
+            channel: None,
+            primary,
+            channel_sent: false,
+            timers: TimerSet::default(),
+            t303_expired: false,
+            t308_expired: false,
+            clearing_cause: None,
+            setup: None,
+            offered: Vec::new(),
+            offer_cause: None,
+        }
+    }
+
+    pub fn call_ref(&self) -> CallRef {
+        CallRef { len: self.cref_len, value: self.cref, flag: !self.ours }
+    }
+
+    pub(crate) fn message(&self, msg_type: MessageType) -> Message {
+        Message::new(self.call_ref(), msg_type)
+    }
+
+    /// A first answer to SETUP names the channel (§5.1.2, §5.2.3.1); later ones need not.
+    fn answer(&mut self, msg_type: MessageType) -> Message {
+        let mut msg = self.message(msg_type);
+        if !self.channel_sent {
+            if let Some(ch) = self.channel {
+                msg.ies.push(Ie::ChannelId(ChannelId::channel(self.primary, ch, true)));
+            }
+            self.channel_sent = true;
+        }
+        msg
+    }
+
+    fn with_cause(&self, msg_type: MessageType, cause: &Cause) -> Message {
+        self.message(msg_type).with(Ie::Cause(cause.clone()))
+    }
+
+    /// STATUS carrying our call state (§5.8.10, §5.8.11).
+    pub(crate) fn status(&self, cause_value: u8, side: Side, diagnostic: Option<u8>) -> Message {
+        let mut c = cause_ie(cause_value, side);
+        c.diagnostics.extend(diagnostic);
+        self.with_cause(MessageType::Status, &c).with(Ie::CallState { coding: 0, state: self.state.number() })
+    }
+
+    fn start_disconnect(&mut self, now: Instant, timers: &Timers, side: Side, cause: Cause, out: &mut Out) {
+        self.timers.stop_all_but_t309();
+        out.send.push(self.with_cause(MessageType::Disconnect, &cause));
+        self.clearing_cause = Some(cause);
+        self.timers.start(Timer::T305, now + timers.t305);
+        self.state = match side {
+            Side::User => CallState::DisconnectRequest,
+            Side::Network => CallState::DisconnectIndication,
+        };
+    }
+
+    fn start_release(&mut self, now: Instant, timers: &Timers, cause: Option<Cause>, out: &mut Out) {
+        self.timers.stop_all_but_t309();
+        let mut msg = self.message(MessageType::Release);
+        msg.ies.extend(cause.map(Ie::Cause));
+        out.send.push(msg);
+        self.t308_expired = false;
+        self.timers.start(Timer::T308, now + timers.t308);
+        self.state = CallState::ReleaseRequest;
+    }
+
+    /// Enters the Null state; the owner drops the call and frees its channel.
+    fn enter_null(&mut self, cause: Option<Cause>, out: &mut Out) {
+        self.timers = TimerSet::default();
+        self.state = CallState::Null;
+        out.events.push(Q931Event::Released { call: self.id, cause });
+    }
+
+    /// Runs one input through the state table.
+    pub(crate) fn handle(
+        &mut self,
+        now: Instant,
+        side: Side,
+        timers: &Timers,
+        input: Input<'_>,
+        out: &mut Out,
+    ) -> Result<(), NotCompatible> {
+        use CallState as S;
+        use MessageType as M;
+        let user = side == Side::User;
+        let net = side == Side::Network;
+        let id = self.id;
+        // The message type, when the input is a message, for the arms below.
+        let (mt, msg, error) = match &input {
+            Input::Message { msg, error } => (Some(msg.msg_type), Some(*msg), *error),
+            _ => (None, None, None),
+        };
+        let rx = |t: MessageType| mt == Some(t);
+        match (self.state, &input) {
+            // --- Outgoing call establishment (§5.1 user, §5.2 network) ---
+            (S::Null, Input::Request(Request::Setup(setup))) => {
+                out.send.push(setup.clone());
+                self.setup = Some(setup.clone());
+                self.timers.start(Timer::T303, now + timers.t303);
+                self.state = if user { S::CallInitiated } else { S::CallPresent };
+            }
+            // T303 runs only in the state this side enters on sending SETUP.
+            (S::CallInitiated | S::CallPresent, Input::Timeout(Timer::T303)) => {
+                if self.t303_expired {
+                    // Second expiry (§5.1.1, §5.2.1): give up; RELEASE COMPLETE tells the peer.
+                    let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
+                    out.send.push(self.with_cause(M::ReleaseComplete, &c));
+                    // A terminal's refusal of a broadcast SETUP is the cause to report (§5.2.5.1).
+                    let reported = match (net, self.offer_cause.take()) {
+                        (true, Some(refusal)) => refusal,
+                        (true, None) => cause_ie(cause::NO_USER_RESPONDING, side),
+                        (false, _) => c,
+                    };
+                    self.enter_null(Some(reported), out);
+                } else {
+                    self.t303_expired = true;
+                    out.send.extend(self.setup.clone());
+                    self.timers.start(Timer::T303, now + timers.t303);
+                }
+            }
+            (S::CallInitiated, _) if user && rx(M::SetupAcknowledge) => {
+                self.timers.stop(Timer::T303);
+                self.state = S::OverlapSending;
+                out.events.push(Q931Event::SetupAcknowledged { call: id });
+            }
+            (S::CallPresent, _) if net && rx(M::SetupAcknowledge) => {
+                self.timers.stop(Timer::T303);
+                self.state = S::OverlapReceiving;
+                out.events.push(Q931Event::SetupAcknowledged { call: id });
+            }
+            (S::CallInitiated | S::OverlapSending, _) if user && rx(M::CallProceeding) => {
+                self.timers.stop(Timer::T303);
+                self.timers.start(Timer::T310, now + timers.t310);
+                self.state = S::OutgoingCallProceeding;
+                out.events.push(Q931Event::Proceeding { call: id });
+            }
+            (S::CallPresent | S::OverlapReceiving, _) if net && rx(M::CallProceeding) => {
+                self.timers.stop(Timer::T303);
+                self.timers.start(Timer::T310, now + timers.t310);
+                self.state = S::IncomingCallProceeding;
+                out.events.push(Q931Event::Proceeding { call: id });
+            }
+            (S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding, _) if user && rx(M::Alerting) => {
+                self.timers.stop(Timer::T303);
+                self.timers.stop(Timer::T310);
+                self.state = S::CallDelivered;
+                out.events.push(Q931Event::Alerting { call: id });
+            }
+            (S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding, _) if net && rx(M::Alerting) => {
+                self.timers.stop(Timer::T303);
+                self.timers.stop(Timer::T310);
+                self.timers.start(Timer::T301, now + timers.t301);
+                self.state = S::CallReceived;
+                out.events.push(Q931Event::Alerting { call: id });
+            }
+            // CONNECT: acknowledged at once. On the network side CONNECT_REQUEST (N8) lasts no
+            // longer than this arm, since the network has nothing else to wait for.
+            (S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding | S::CallDelivered, _)
+                if user && rx(M::Connect) =>
+            {
+                self.timers.stop_all_but_t309();
+                out.send.push(self.message(M::ConnectAcknowledge));
+                self.state = S::Active;
+                out.events.push(Q931Event::Connected { call: id });
+            }
+            (S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding | S::CallReceived, _)
+                if net && rx(M::Connect) =>
+            {
+                self.timers.stop_all_but_t309();
+                out.send.push(self.message(M::ConnectAcknowledge));
+                self.state = S::Active;
+                out.events.push(Q931Event::Connected { call: id });
+            }
+            (S::OutgoingCallProceeding, Input::Timeout(Timer::T310)) if user => {
+                let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
+                out.events.push(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                self.start_disconnect(now, timers, side, c, out);
+            }
+            (S::IncomingCallProceeding, Input::Timeout(Timer::T310)) if net => {
+                let c = cause_ie(cause::NO_USER_RESPONDING, side);
+                out.events.push(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                self.start_disconnect(now, timers, side, c, out);
+            }
+            (S::CallReceived, Input::Timeout(Timer::T301)) if net => {
+                let c = cause_ie(cause::NO_ANSWER, side);
+                out.events.push(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                self.start_disconnect(now, timers, side, c, out);
+            }
+            (S::OverlapSending, Input::Request(Request::Information { digits, complete })) if user => {
+                self.send_information(digits, *complete, out);
+            }
+            (S::OverlapReceiving, Input::Request(Request::Information { digits, complete })) if net => {
+                self.send_information(digits, *complete, out);
+            }
+
+            // --- Incoming call establishment (§5.2 user, §5.1 network) ---
+            (S::CallInitiated, Input::Request(Request::SetupAcknowledge)) if net => {
+                let m = self.answer(M::SetupAcknowledge);
+                out.send.push(m);
+                self.timers.start(Timer::T302, now + timers.t302);
+                self.state = S::OverlapSending;
+            }
+            (S::CallPresent, Input::Request(Request::SetupAcknowledge)) if user => {
+                let m = self.answer(M::SetupAcknowledge);
+                out.send.push(m);
+                self.timers.start(Timer::T302, now + timers.t302);
+                self.state = S::OverlapReceiving;
+            }
+            (S::OverlapSending, _) if net && rx(M::Information) => self.received_information(now, timers, msg, out),
+            (S::OverlapReceiving, _) if user && rx(M::Information) => self.received_information(now, timers, msg, out),
+            (S::OverlapSending, Input::Timeout(Timer::T302)) if net => {
+                out.events.push(Q931Event::OverlapTimeout { call: id });
+            }
+            (S::OverlapReceiving, Input::Timeout(Timer::T302)) if user => {
+                out.events.push(Q931Event::OverlapTimeout { call: id });
+            }
+            (S::CallInitiated | S::OverlapSending, Input::Request(Request::Proceeding)) if net => {
+                self.timers.stop(Timer::T302);
+                let m = self.answer(M::CallProceeding);
+                out.send.push(m);
+                self.state = S::OutgoingCallProceeding;
+            }
+            (S::CallPresent | S::OverlapReceiving, Input::Request(Request::Proceeding)) if user => {
+                self.timers.stop(Timer::T302);
+                let m = self.answer(M::CallProceeding);
+                out.send.push(m);
+                self.state = S::IncomingCallProceeding;
+            }
+            (S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding, Input::Request(Request::Alerting))
+                if net =>
+            {
+                self.timers.stop(Timer::T302);
+                let m = self.answer(M::Alerting);
+                out.send.push(m);
+                self.state = S::CallDelivered;
+            }
+            (S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding, Input::Request(Request::Alerting))
+                if user =>
+            {
+                self.timers.stop(Timer::T302);
+                let m = self.answer(M::Alerting);
+                out.send.push(m);
+                self.state = S::CallReceived;
+            }
+            (
+                S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding | S::CallDelivered,
+                Input::Request(Request::Connect),
+            ) if net => {
+                self.timers.stop(Timer::T302);
+                let m = self.answer(M::Connect);
+                out.send.push(m);
+                self.state = S::Active;
+            }
+            (
+                S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding | S::CallReceived,
+                Input::Request(Request::Connect),
+            ) if user => {
+                self.timers.stop(Timer::T302);
+                let m = self.answer(M::Connect);
+                out.send.push(m);
+                self.timers.start(Timer::T313, now + timers.t313);
+                self.state = S::ConnectRequest;
+            }
+            (S::ConnectRequest, _) if user && rx(M::ConnectAcknowledge) => {
+                self.timers.stop(Timer::T313);
+                self.state = S::Active;
+                out.events.push(Q931Event::Connected { call: id });
+            }
+            (S::ConnectRequest, Input::Timeout(Timer::T313)) if user => {
+                let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
+                out.events.push(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                self.start_disconnect(now, timers, side, c, out);
+            }
+            // The calling user may acknowledge the network's CONNECT (§5.1.8); nothing to do.
+            (S::Active, _) if rx(M::ConnectAcknowledge) => {}
+            (
+                S::CallInitiated
+                | S::OverlapSending
+                | S::OutgoingCallProceeding
+                | S::CallDelivered
+                | S::CallReceived
+                | S::IncomingCallProceeding
+                | S::OverlapReceiving
+                | S::CallPresent
+                | S::Active,
+                Input::Request(Request::Progress(description)),
+            ) => {
+                let location = if user { Cause::LOCATION_USER } else { Cause::LOCATION_PUBLIC_LOCAL };
+                let p = Progress { coding: 0, location, description: *description };
+                out.send.push(self.message(M::Progress).with(Ie::Progress(p)));
+            }
+
+            // --- Messages that change no state (§5.1.6, §5.9, passed through) ---
+            (s, Input::Request(Request::PassThrough(t, ies)))
+                if s != S::Null && s != S::ReleaseRequest && matches!(t, M::Notify | M::Facility) =>
+            {
+                let mut m = self.message(*t);
+                m.ies.extend(ies.iter().cloned());
+                out.send.push(m);
+            }
+            (s, _) if s != S::Null && s != S::ReleaseRequest && rx(M::Progress) => {
+                let description = msg.and_then(|m| {
+                    m.codeset0().find_map(|ie| if let Ie::Progress(p) = ie { Some(p.description) } else { None })
+                });
+                out.events.push(Q931Event::Progress { call: id, description });
+            }
+            (s, _) if s != S::Null && rx(M::Information) => {
+                let (digits, complete) = msg.map(information_of).unwrap_or_default();
+                out.events.push(Q931Event::Information { call: id, digits, complete });
+            }
+            (s, _) if s != S::Null && (rx(M::Notify) || rx(M::Facility)) => {
+                if let Some(m) = msg {
+                    out.events.push(Q931Event::PassedThrough { call: id, message: m.clone() });
+                }
+            }
+
+            // --- Call clearing (§5.3) ---
+            (S::DisconnectRequest, _) if user && rx(M::Disconnect) => {
+                // DISCONNECT crossed ours (§5.3.5): go straight to RELEASE.
+                out.events.push(Q931Event::Disconnected { call: id, cause: msg.and_then(Message::cause).cloned() });
+                self.start_release(
+                    now,
+                    timers,
+                    error.map(|e| cause_ie(e, side)).or_else(|| self.clearing_cause.clone()),
+                    out,
+                );
+            }
+            (S::DisconnectIndication, _) if net && rx(M::Disconnect) => {
+                out.events.push(Q931Event::Disconnected { call: id, cause: msg.and_then(Message::cause).cloned() });
+                self.start_release(
+                    now,
+                    timers,
+                    error.map(|e| cause_ie(e, side)).or_else(|| self.clearing_cause.clone()),
+                    out,
+                );
+            }
+            (s, _) if s != S::Null && !s.clearing() && rx(M::Disconnect) => {
+                self.timers.stop_all_but_t309();
+                let cause = msg.and_then(Message::cause).cloned();
+                if let Some(e) = error {
+                    // §5.8.6.1/§5.8.6.2: a DISCONNECT without a usable cause is answered with
+                    // RELEASE carrying ours.
+                    out.events.push(Q931Event::Disconnected { call: id, cause });
+                    self.start_release(now, timers, Some(cause_ie(e, side)), out);
+                } else {
+                    self.state = if user { S::DisconnectIndication } else { S::DisconnectRequest };
+                    out.events.push(Q931Event::Disconnected { call: id, cause });
+                }
+            }
+            (S::DisconnectRequest | S::DisconnectIndication, Input::Timeout(Timer::T305)) => {
+                let c = self.clearing_cause.clone();
+                self.start_release(now, timers, c, out);
+            }
+            (S::ReleaseRequest, _) if rx(M::Release) || rx(M::ReleaseComplete) => {
+                // RELEASE COMPLETE, or a RELEASE that crossed ours (§5.3.5): the call is over.
+                self.enter_null(msg.and_then(Message::cause).cloned(), out);
+            }
+            (S::ReleaseRequest, _) if rx(M::Disconnect) => {}
+            (S::ReleaseRequest, Input::Timeout(Timer::T308)) => {
+                if self.t308_expired {
+                    // Second expiry (§5.3.4.3). The text parks the B-channel in a maintenance
+                    // condition; a channel left so is the stuck channel of libpri issue #5, so
+                    // the call and its channel are released.
+                    let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
+                    self.enter_null(Some(c), out);
+                } else {
+                    self.t308_expired = true;
+                    let mut m = self.message(M::Release);
+                    m.ies.extend(self.clearing_cause.clone().map(Ie::Cause));
+                    out.send.push(m);
+                    self.timers.start(Timer::T308, now + timers.t308);
+                }
+            }
+            (s, _) if s != S::Null && rx(M::Release) => {
+                let mut rc = self.message(M::ReleaseComplete);
+                rc.ies.extend(error.map(|e| Ie::Cause(cause_ie(e, side))));
+                out.send.push(rc);
+                self.enter_null(msg.and_then(Message::cause).cloned(), out);
+            }
+            (s, _) if s != S::Null && rx(M::ReleaseComplete) => {
+                self.enter_null(msg.and_then(Message::cause).cloned(), out);
+            }
+            // The first answer to SETUP may refuse the call with RELEASE COMPLETE (§5.2.5.1);
+            // after that, RELEASE starts the release (§5.3.2).
+            (S::CallPresent, Input::Request(Request::Release(c))) if user => {
+                out.send.push(self.with_cause(M::ReleaseComplete, c));
+                self.enter_null(Some(c.clone()), out);
+            }
+            (S::CallInitiated, Input::Request(Request::Release(c))) if net => {
+                out.send.push(self.with_cause(M::ReleaseComplete, c));
+                self.enter_null(Some(c.clone()), out);
+            }
+            (s, Input::Request(Request::Release(c))) if s != S::Null && s != S::ReleaseRequest => {
+                // In U12/N11 this answers the peer's DISCONNECT; elsewhere it aborts the call.
+                self.start_release(now, timers, Some(c.clone()), out);
+            }
+            (S::DisconnectIndication, Input::Request(Request::Disconnect(c))) if user => {
+                self.start_release(now, timers, Some(c.clone()), out);
+            }
+            (S::DisconnectRequest, Input::Request(Request::Disconnect(c))) if net => {
+                self.start_release(now, timers, Some(c.clone()), out);
+            }
+            (s, Input::Request(Request::Disconnect(c))) if s != S::Null && !s.clearing() => {
+                self.start_disconnect(now, timers, side, c.clone(), out);
+            }
+
+            // --- Data link failure (§5.8.9) and status (§5.8.11) ---
+            (S::Active, Input::LinkReleased) => {
+                if !self.timers.running(Timer::T309) {
+                    self.timers.start(Timer::T309, now + timers.t309);
+                }
+            }
+            (S::Null, Input::LinkReleased) => {}
+            (_, Input::LinkReleased) => {
+                if self.timers.running(Timer::T309) {
+                    return Ok(());
+                }
+                // A call not yet active, or being cleared, cannot be kept: clear it here so that
+                // its channel is free (libpri issue #5 left such a channel busy).
+                self.enter_null(Some(cause_ie(cause::TEMPORARY_FAILURE, side)), out);
+            }
+            (_, Input::Timeout(Timer::T309)) => {
+                self.enter_null(Some(cause_ie(cause::TEMPORARY_FAILURE, side)), out);
+            }
+            (_, Input::LinkEstablished) => {
+                if self.timers.running(Timer::T309) {
+                    self.timers.stop(Timer::T309);
+                    // §5.8.9: tell the peer the state we kept, so that it can check its own.
+                    out.send.push(self.status(cause::NORMAL_UNSPECIFIED, side, None));
+                }
+            }
+            (s, Input::PeerNull(c)) if s != S::Null => {
+                self.enter_null(c.clone(), out);
+            }
+            (s, Input::ClearInternally(value)) if s != S::Null => {
+                self.enter_null(Some(cause_ie(*value, side)), out);
+            }
+            (_, Input::Timeout(_)) => {
+                // A timer of a state already left: nothing to do.
+            }
+            _ => return Err(NotCompatible),
+        }
+        Ok(())
+    }
+
+    fn send_information(&self, digits: &str, complete: bool, out: &mut Out) {
+        let mut m = self.message(MessageType::Information);
+        if !digits.is_empty() {
+            m.ies.push(Ie::CalledNumber(PartyNumber::unknown(digits)));
+        }
+        if complete {
+            m.ies.push(Ie::SendingComplete);
+        }
+        out.send.push(m);
+    }
+
+    fn received_information(&mut self, now: Instant, timers: &Timers, msg: Option<&Message>, out: &mut Out) {
+        let (digits, complete) = msg.map(information_of).unwrap_or_default();
+        if complete {
+            self.timers.stop(Timer::T302);
+        } else {
+            self.timers.start(Timer::T302, now + timers.t302);
+        }
+        out.events.push(Q931Event::Information { call: self.id, digits, complete });
+    }
+}
+
+/// The digits (called number, else keypad) and sending-complete flag of an INFORMATION.
+fn information_of(m: &Message) -> (String, bool) {
+    let digits = m.called().map(|n| n.digits.clone()).or_else(|| {
+        m.codeset0()
+            .find_map(|ie| if let Ie::Keypad(k) = ie { Some(String::from_utf8_lossy(k).into_owned()) } else { None })
+    });
+    (digits.unwrap_or_default(), m.sending_complete())
+}

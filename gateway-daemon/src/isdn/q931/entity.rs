@@ -1,0 +1,687 @@
+//! The Q.931 entity of one D-channel: call references, channel selection, the §5.8 error
+//! procedures and data link events around the per-call machines of `call`.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use super::call::{Call, CallState, Input, NotCompatible, Out, Request};
+use super::channels::{ChannelStatus, ChannelTable};
+use super::ie::{cause, id, Cause, ChannelSelection, Ie};
+use super::message::{CallRef, Message, MessageType};
+use super::restart::PendingRestart;
+use super::timers::Timer;
+use super::{CallId, Q931Config, Q931Error, Q931Event, SetupRequest, Side};
+use crate::isdn::q921::frame::TEI_GROUP;
+
+/// What §5.8.6 / §5.8.7 make of a message's elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Ok,
+    /// A mandatory element missing, or an unknown comprehension-required one (cause 96).
+    MandatoryMissing(u8),
+    /// A mandatory element with invalid contents (cause 100).
+    MandatoryInvalid(u8),
+    /// An optional element with invalid contents: act, then STATUS cause 100.
+    OptionalInvalid(u8),
+    /// An element this stack does not know: act, then STATUS cause 99.
+    Unrecognized(u8),
+}
+
+/// The call control entity of one D-channel. See the module doc of [`super`].
+#[derive(Debug)]
+pub struct Q931 {
+    pub(crate) config: Q931Config,
+    pub(crate) calls: Vec<Call>,
+    pub(crate) channels: ChannelTable,
+    next_cref: u16,
+    next_id: u32,
+    pub(crate) restart: Option<PendingRestart>,
+    /// User side: the TEI of our data link, which answers go out on (even to a broadcast SETUP).
+    own_tei: u8,
+    pub(crate) transmit: VecDeque<(u8, Vec<u8>)>,
+    pub(crate) events: VecDeque<Q931Event>,
+}
+
+impl Q931 {
+    pub fn new(config: Q931Config) -> Q931 {
+        Q931 {
+            config,
+            calls: Vec::new(),
+            channels: ChannelTable::new(config.interface.b_channels()),
+            next_cref: 1,
+            next_id: 1,
+            restart: None,
+            own_tei: 0,
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    pub fn config(&self) -> &Q931Config {
+        &self.config
+    }
+
+    /// The live calls.
+    pub fn calls(&self) -> &[Call] {
+        &self.calls
+    }
+
+    pub fn call(&self, call: CallId) -> Option<&Call> {
+        self.calls.iter().find(|c| c.id == call)
+    }
+
+    pub fn channel_table(&self) -> &ChannelTable {
+        &self.channels
+    }
+
+    /// Channels held by a call.
+    pub fn busy_channels(&self) -> Vec<u8> {
+        self.channels.busy()
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<(u8, Vec<u8>)> {
+        self.transmit.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<Q931Event> {
+        self.events.pop_front()
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let calls = self.calls.iter().filter_map(|c| c.timers.next());
+        calls.chain(self.restart.as_ref().map(|r| r.deadline)).min()
+    }
+
+    // ---- sending ----
+
+    pub(crate) fn send(&mut self, tei: u8, msg: &Message) {
+        log::debug!("q931 tx tei={tei}: {msg}");
+        self.transmit.push_back((tei, msg.to_bytes()));
+    }
+
+    /// The data link a call's messages go out on.
+    fn tei_of(&self, call: &Call) -> u8 {
+        match self.config.side {
+            Side::User => self.own_tei,
+            Side::Network => call.tei,
+        }
+    }
+
+    /// The TEI for messages that belong to no call (RESTART, answers to unknown references).
+    pub(crate) fn reply_tei(&self, from: u8) -> u8 {
+        match self.config.side {
+            Side::User => self.own_tei,
+            Side::Network => from,
+        }
+    }
+
+    pub(crate) fn cause(&self, value: u8) -> Cause {
+        let location = match self.config.side {
+            Side::User => Cause::LOCATION_USER,
+            Side::Network => Cause::LOCATION_PUBLIC_LOCAL,
+        };
+        Cause::new(location, value)
+    }
+
+    /// The answer to a message whose reference is no call of ours: the same reference, flag
+    /// turned round.
+    fn reply(&self, to: &Message, msg_type: MessageType, cause_value: u8, diagnostic: Option<u8>) -> Message {
+        let cref = CallRef { flag: !to.call_ref.flag, ..to.call_ref };
+        let mut c = self.cause(cause_value);
+        c.diagnostics.extend(diagnostic);
+        let mut m = Message::new(cref, msg_type).with(Ie::Cause(c));
+        if msg_type == MessageType::Status {
+            m.ies.push(Ie::CallState { coding: 0, state: 0 });
+        }
+        m
+    }
+
+    /// Moves a call's output to the queues; a call back in Null is dropped and its channel freed.
+    fn flush(&mut self, i: usize, out: Out) {
+        let call = &self.calls[i];
+        let tei = self.tei_of(call);
+        // A broadcast SETUP still on offer: SETUP and the final RELEASE COMPLETE go to every
+        // terminal, anything else to the terminals that answered.
+        let answered = if tei == TEI_GROUP { call.offered.clone() } else { Vec::new() };
+        for m in &out.send {
+            let broadcast = matches!(m.msg_type, MessageType::Setup | MessageType::ReleaseComplete);
+            if answered.is_empty() || broadcast {
+                self.send(tei, m);
+            } else {
+                for &t in &answered {
+                    self.send(t, m);
+                }
+            }
+        }
+        self.events.extend(out.events);
+        if self.calls[i].state == CallState::Null {
+            let call = self.calls.remove(i);
+            if let Some(ch) = call.channel {
+                self.channels.release(ch, call.id);
+            }
+        }
+    }
+
+    /// Runs one input through a call's machine and flushes what it produced.
+    pub(crate) fn drive(&mut self, now: Instant, i: usize, input: Input<'_>) -> Result<(), NotCompatible> {
+        let mut out = Out::default();
+        let (side, timers) = (self.config.side, self.config.timers);
+        let r = self.calls[i].handle(now, side, &timers, input, &mut out);
+        self.flush(i, out);
+        r
+    }
+
+    fn index(&self, call: CallId) -> Result<usize, Q931Error> {
+        self.calls.iter().position(|c| c.id == call).ok_or(Q931Error::UnknownCall(call))
+    }
+
+    // ---- layer 2 ----
+
+    /// A DL-DATA-indication (or DL-UNIT-DATA-indication, `tei` = 127) payload.
+    pub fn handle_dl_data(&mut self, now: Instant, tei: u8, octets: &[u8]) {
+        let msg = match Message::parse(octets) {
+            Ok(m) => m,
+            Err(e) => {
+                log::debug!("q931 rx tei={tei}: ignored ({e}): {octets:02x?}");
+                return;
+            }
+        };
+        log::debug!("q931 rx tei={tei}: {msg}");
+        if self.config.side == Side::Network && tei == TEI_GROUP {
+            // Only the network broadcasts; a "broadcast" from a terminal has no data link to
+            // answer on.
+            return;
+        }
+        if msg.call_ref.len == 0 {
+            // The dummy call reference carries supplementary services this stack does not run.
+            return;
+        }
+        if msg.call_ref.is_global() {
+            self.global_message(now, tei, &msg);
+            return;
+        }
+        match self.find(msg.call_ref.flag, msg.call_ref.value, tei) {
+            Some(i) if self.calls[i].tei == TEI_GROUP && self.config.side == Side::Network => {
+                self.offered_message(now, i, tei, &msg)
+            }
+            Some(i) => self.call_message(now, i, tei, &msg),
+            None => self.unknown_reference(tei, &msg),
+        }
+    }
+
+    /// DL-ESTABLISH-indication or -confirm on `tei`.
+    pub fn handle_dl_established(&mut self, now: Instant, tei: u8) {
+        if self.config.side == Side::User && tei != TEI_GROUP {
+            self.own_tei = tei;
+        }
+        for call in self.calls_on(tei) {
+            if let Ok(i) = self.index(call) {
+                let _ = self.drive(now, i, Input::LinkEstablished);
+            }
+        }
+    }
+
+    /// DL-RELEASE-indication or -confirm on `tei`: active calls wait T309 for the link, the
+    /// others are cleared (§5.8.9).
+    pub fn handle_dl_released(&mut self, now: Instant, tei: u8) {
+        self.offered_link_lost(now, tei);
+        for call in self.calls_on(tei) {
+            if let Ok(i) = self.index(call) {
+                let _ = self.drive(now, i, Input::LinkReleased);
+            }
+        }
+    }
+
+    fn calls_on(&self, tei: u8) -> Vec<CallId> {
+        self.calls.iter().filter(|c| self.config.side == Side::User || c.tei == tei).map(|c| c.id).collect()
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let ids: Vec<CallId> = self.calls.iter().map(|c| c.id).collect();
+        for call in ids {
+            while let Ok(i) = self.index(call) {
+                let Some(timer) = self.calls[i].timers.expire(now) else { break };
+                log::debug!("q931 {call}: {timer} expired");
+                let _ = self.drive(now, i, Input::Timeout(timer));
+            }
+        }
+        if self.restart.as_ref().is_some_and(|r| r.deadline <= now) {
+            self.restart_timeout(now);
+        }
+    }
+
+    // ---- requests ----
+
+    fn allocate_cref(&mut self) -> Result<u16, Q931Error> {
+        let max: u16 = if self.config.interface.cref_len() == 1 { 0x7f } else { 0x7fff };
+        for _ in 0..max {
+            let v = self.next_cref;
+            self.next_cref = if v >= max { 1 } else { v + 1 };
+            if !self.calls.iter().any(|c| c.ours && c.cref == v) {
+                return Ok(v);
+            }
+        }
+        Err(Q931Error::NoCallReferenceAvailable)
+    }
+
+    fn new_call_id(&mut self) -> CallId {
+        let id = CallId(self.next_id);
+        self.next_id = self.next_id.wrapping_add(1);
+        id
+    }
+
+    /// Places a call: SETUP goes out (as UI on TEI 127 from a point-to-multipoint network side).
+    pub fn setup(&mut self, now: Instant, req: SetupRequest) -> Result<CallId, Q931Error> {
+        let channel = match req.channel {
+            Some(n) => match self.channels.status(n) {
+                None => return Err(Q931Error::NoSuchChannel(n)),
+                Some(ChannelStatus::Idle) => n,
+                Some(_) => return Err(Q931Error::ChannelBusy(n)),
+            },
+            None => self.channels.first_idle().ok_or(Q931Error::NoChannelAvailable)?,
+        };
+        let cref = self.allocate_cref()?;
+        let id = self.new_call_id();
+        let tei = match (self.config.side, self.config.point_to_multipoint) {
+            (Side::User, _) => self.own_tei,
+            (Side::Network, true) => TEI_GROUP,
+            (Side::Network, false) => 0,
+        };
+        let primary = self.config.interface.primary();
+        let mut call = Call::new(id, cref, self.config.interface.cref_len(), true, tei, primary);
+        call.channel = Some(channel);
+        call.channel_sent = true;
+        // Variable-length elements go in ascending identifier order, which is the order of the
+        // SETUP table (§3.1.14); sending complete goes last, where libpri puts it.
+        let mut ies = vec![
+            Ie::BearerCapability(req.bearer),
+            Ie::ChannelId(super::ie::ChannelId::channel(primary, channel, req.exclusive)),
+        ];
+        ies.extend(req.calling.map(Ie::CallingNumber));
+        ies.extend(req.called.map(Ie::CalledNumber));
+        ies.extend(req.extra);
+        ies.sort_by_key(Ie::id);
+        if req.sending_complete {
+            ies.push(Ie::SendingComplete);
+        }
+        let mut setup = call.message(MessageType::Setup);
+        setup.ies = ies;
+        self.channels.assign(channel, id);
+        self.calls.push(call);
+        let i = self.calls.len() - 1;
+        let _ = self.drive(now, i, Input::Request(Request::Setup(setup)));
+        Ok(id)
+    }
+
+    fn request(&mut self, now: Instant, call: CallId, req: Request) -> Result<(), Q931Error> {
+        let i = self.index(call)?;
+        let state = self.calls[i].state;
+        self.drive(now, i, Input::Request(req)).map_err(|NotCompatible| Q931Error::InvalidState(call, state))
+    }
+
+    /// SETUP ACKNOWLEDGE: overlap receiving, more digits wanted.
+    pub fn setup_ack(&mut self, now: Instant, call: CallId) -> Result<(), Q931Error> {
+        self.request(now, call, Request::SetupAcknowledge)
+    }
+
+    pub fn proceeding(&mut self, now: Instant, call: CallId) -> Result<(), Q931Error> {
+        self.request(now, call, Request::Proceeding)
+    }
+
+    pub fn alerting(&mut self, now: Instant, call: CallId) -> Result<(), Q931Error> {
+        self.request(now, call, Request::Alerting)
+    }
+
+    /// PROGRESS with this description (8: in-band information available).
+    pub fn progress(&mut self, now: Instant, call: CallId, description: u8) -> Result<(), Q931Error> {
+        self.request(now, call, Request::Progress(description))
+    }
+
+    pub fn connect(&mut self, now: Instant, call: CallId) -> Result<(), Q931Error> {
+        self.request(now, call, Request::Connect)
+    }
+
+    /// INFORMATION with more called-number digits (overlap sending).
+    pub fn information(&mut self, now: Instant, call: CallId, digits: &str, complete: bool) -> Result<(), Q931Error> {
+        self.request(now, call, Request::Information { digits: digits.to_owned(), complete })
+    }
+
+    /// Clears the call with DISCONNECT (or, after the peer's DISCONNECT, with RELEASE).
+    pub fn disconnect(&mut self, now: Instant, call: CallId, cause_value: u8) -> Result<(), Q931Error> {
+        let c = self.cause(cause_value);
+        self.request(now, call, Request::Disconnect(c))
+    }
+
+    /// RELEASE (or RELEASE COMPLETE when refusing a SETUP not yet answered).
+    pub fn release(&mut self, now: Instant, call: CallId, cause_value: u8) -> Result<(), Q931Error> {
+        let c = self.cause(cause_value);
+        self.request(now, call, Request::Release(c))
+    }
+
+    /// Sends NOTIFY or FACILITY with the given elements (supplementary services the gateway
+    /// runs itself); other message types are refused.
+    pub fn pass_through(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        msg_type: MessageType,
+        ies: Vec<Ie>,
+    ) -> Result<(), Q931Error> {
+        self.request(now, call, Request::PassThrough(msg_type, ies))
+    }
+
+    // ---- received messages ----
+
+    /// The call a message belongs to: `ours` is its call reference flag (set when the message
+    /// goes towards the side that allocated the reference).
+    fn find(&self, ours: bool, value: u16, tei: u8) -> Option<usize> {
+        let net_ptmp = self.config.side == Side::Network && self.config.point_to_multipoint;
+        // A broadcast SETUP of ours hears from every terminal until one connects (`offer`).
+        self.calls.iter().position(|c| {
+            c.ours == ours && c.cref == value && (!net_ptmp || c.tei == tei || (c.ours && c.tei == TEI_GROUP))
+        })
+    }
+
+    fn check(&self, msg: &Message) -> Check {
+        for &m in msg.msg_type.mandatory() {
+            match msg.codeset0().find(|ie| ie.id() == m) {
+                None if msg.trailing.first() == Some(&m) => return Check::MandatoryInvalid(m),
+                None => return Check::MandatoryMissing(m),
+                Some(Ie::Invalid { .. }) => return Check::MandatoryInvalid(m),
+                Some(_) => {}
+            }
+        }
+        let mut result = Check::Ok;
+        for ie in msg.codeset0() {
+            match ie {
+                Ie::Invalid { id, .. } => return Check::OptionalInvalid(*id),
+                Ie::Raw { codeset: 0, id: i, .. } if !id::known(*i) => {
+                    // Codeset 0 identifiers 0000 xxxx demand comprehension (§4.5.1, §5.8.7.1).
+                    if i & 0xf0 == 0 {
+                        return Check::MandatoryMissing(*i);
+                    }
+                    if result == Check::Ok {
+                        result = Check::Unrecognized(*i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(&t) = msg.trailing.first() {
+            return Check::OptionalInvalid(t);
+        }
+        result
+    }
+
+    fn unknown_reference(&mut self, tei: u8, msg: &Message) {
+        let to = self.reply_tei(tei);
+        let net_ptmp = self.config.side == Side::Network && self.config.point_to_multipoint;
+        if net_ptmp && msg.call_ref.flag && self.calls.iter().any(|c| c.ours && c.cref == msg.call_ref.value) {
+            // Another terminal answered our broadcast SETUP after the call went to the first
+            // one: it is a non-selected user (§5.2.3.2), cleared with RELEASE #26.
+            let reply = match msg.msg_type {
+                MessageType::ReleaseComplete => return,
+                MessageType::Release => MessageType::ReleaseComplete,
+                _ => MessageType::Release,
+            };
+            let m = self.reply(msg, reply, cause::NON_SELECTED_USER_CLEARING, None);
+            self.send(to, &m);
+            return;
+        }
+        match msg.msg_type {
+            MessageType::Setup if !msg.call_ref.flag => self.incoming_setup(tei, msg),
+            MessageType::Setup | MessageType::ReleaseComplete => {}
+            MessageType::StatusEnquiry => {
+                let m = self.reply(msg, MessageType::Status, cause::RESPONSE_TO_STATUS_ENQUIRY, None);
+                self.send(to, &m);
+            }
+            MessageType::Status if msg.call_state() == Some(0) => {}
+            MessageType::Status => {
+                let m = self.reply(msg, MessageType::ReleaseComplete, cause::MESSAGE_NOT_COMPATIBLE, None);
+                self.send(to, &m);
+            }
+            _ => {
+                let m = self.reply(msg, MessageType::ReleaseComplete, cause::INVALID_CALL_REFERENCE, None);
+                self.send(to, &m);
+            }
+        }
+    }
+
+    /// Picks the channel for an incoming SETUP (§5.1.2, §5.2.3) or names the cause refusing it.
+    fn select_channel(&mut self, msg: &Message) -> Result<Option<u8>, u8> {
+        let any = |t: &ChannelTable| t.first_idle().map(Some).ok_or(cause::NO_CIRCUIT_AVAILABLE);
+        let Some(cid) = msg.channel_id() else { return any(&self.channels) };
+        let wanted = match &cid.selection {
+            ChannelSelection::NoChannel => return Ok(None),
+            ChannelSelection::Channels(c) if !c.is_empty() => c[0],
+            _ => return any(&self.channels),
+        };
+        match self.channels.status(wanted) {
+            Some(ChannelStatus::Idle) => Ok(Some(wanted)),
+            Some(ChannelStatus::Busy(holder)) if self.config.side == Side::User && self.glare_loser(holder) => {
+                // Glare: the network's call keeps the channel (§5.7), exclusive or preferred.
+                // Ours is left without one: the network refuses it with #44 or names another
+                // channel in its answer. (Picking another channel here instead would race with
+                // the network picking one for our call.)
+                if let Some(c) = self.calls.iter_mut().find(|c| c.id == holder) {
+                    c.channel = None;
+                }
+                Ok(Some(wanted))
+            }
+            // A preferred channel in use: another idle one serves, and no call is lost.
+            _ if !cid.exclusive && self.channels.first_idle().is_some() => any(&self.channels),
+            _ if cid.exclusive => Err(cause::CHANNEL_NOT_AVAILABLE),
+            _ => any(&self.channels),
+        }
+    }
+
+    /// Whether the call holding a channel is our own SETUP still unanswered.
+    fn glare_loser(&self, holder: CallId) -> bool {
+        self.calls.iter().any(|c| c.id == holder && c.ours && c.state == CallState::CallInitiated)
+    }
+
+    fn incoming_setup(&mut self, tei: u8, msg: &Message) {
+        let to = self.reply_tei(tei);
+        let status_after = match self.check(msg) {
+            Check::MandatoryMissing(i) => {
+                let m = self.reply(msg, MessageType::ReleaseComplete, cause::MANDATORY_IE_MISSING, Some(i));
+                self.send(to, &m);
+                return;
+            }
+            Check::MandatoryInvalid(i) => {
+                let m = self.reply(msg, MessageType::ReleaseComplete, cause::INVALID_IE_CONTENTS, Some(i));
+                self.send(to, &m);
+                return;
+            }
+            Check::OptionalInvalid(i) if i == id::CHANNEL_ID => {
+                let m = self.reply(msg, MessageType::ReleaseComplete, cause::INVALID_IE_CONTENTS, Some(i));
+                self.send(to, &m);
+                return;
+            }
+            Check::OptionalInvalid(i) => Some((cause::INVALID_IE_CONTENTS, i)),
+            Check::Unrecognized(i) => Some((cause::IE_NON_EXISTENT, i)),
+            Check::Ok => None,
+        };
+        let channel = match self.select_channel(msg) {
+            Ok(c) => c,
+            Err(cause_value) => {
+                let m = self.reply(msg, MessageType::ReleaseComplete, cause_value, None);
+                self.send(to, &m);
+                return;
+            }
+        };
+        let id = self.new_call_id();
+        let mut call = Call::new(id, msg.call_ref.value, msg.call_ref.len, false, tei, self.config.interface.primary());
+        call.state = match self.config.side {
+            Side::User => CallState::CallPresent,
+            Side::Network => CallState::CallInitiated,
+        };
+        call.channel = channel;
+        if let Some(ch) = channel {
+            self.channels.assign(ch, id);
+        }
+        self.calls.push(call);
+        self.events.push_back(Q931Event::IncomingSetup {
+            call: id,
+            tei,
+            channel,
+            called: msg.called().cloned(),
+            calling: msg.calling().cloned(),
+            bearer: msg.codeset0().find_map(|ie| if let Ie::BearerCapability(b) = ie { Some(b.clone()) } else { None }),
+            sending_complete: msg.sending_complete(),
+            setup: msg.clone(),
+        });
+        if let Some((c, diag)) = status_after {
+            let i = self.calls.len() - 1;
+            let m = self.calls[i].status(c, self.config.side, Some(diag));
+            let to = self.tei_of(&self.calls[i]);
+            self.send(to, &m);
+        }
+    }
+
+    pub(crate) fn call_status(&mut self, i: usize, cause_value: u8, diagnostic: Option<u8>) {
+        let m = self.calls[i].status(cause_value, self.config.side, diagnostic);
+        let to = self.tei_of(&self.calls[i]);
+        self.send(to, &m);
+    }
+
+    pub(crate) fn call_message(&mut self, now: Instant, i: usize, _tei: u8, msg: &Message) {
+        if let MessageType::Unknown(o) = msg.msg_type {
+            self.call_status(i, cause::MESSAGE_TYPE_NON_EXISTENT, Some(o));
+            return;
+        }
+        if msg.msg_type == MessageType::Setup {
+            // A SETUP for a reference in use is a repeat or a mistake (§5.8.3.2 d): ignore.
+            return;
+        }
+        let clearing =
+            matches!(msg.msg_type, MessageType::Disconnect | MessageType::Release | MessageType::ReleaseComplete);
+        let mut error = None;
+        let mut status_after = None;
+        match self.check(msg) {
+            Check::Ok => {}
+            // Outside clearing, a message without its mandatory elements gets STATUS and
+            // nothing else; DISCONNECT and RELEASE still clear, carrying the cause (§5.8.6).
+            Check::MandatoryMissing(ie) if !clearing => {
+                self.call_status(i, cause::MANDATORY_IE_MISSING, Some(ie));
+                return;
+            }
+            Check::MandatoryInvalid(ie) if !clearing => {
+                self.call_status(i, cause::INVALID_IE_CONTENTS, Some(ie));
+                return;
+            }
+            Check::MandatoryMissing(_) => error = Some(cause::MANDATORY_IE_MISSING),
+            Check::MandatoryInvalid(_) => error = Some(cause::INVALID_IE_CONTENTS),
+            Check::OptionalInvalid(ie) if msg.msg_type == MessageType::Disconnect && ie == id::CAUSE => {
+                error = Some(cause::INVALID_IE_CONTENTS);
+            }
+            Check::OptionalInvalid(ie) => status_after = Some((cause::INVALID_IE_CONTENTS, ie)),
+            Check::Unrecognized(ie) => status_after = Some((cause::IE_NON_EXISTENT, ie)),
+        }
+        match msg.msg_type {
+            MessageType::StatusEnquiry => {
+                self.call_status(i, cause::RESPONSE_TO_STATUS_ENQUIRY, None);
+                return;
+            }
+            MessageType::Status => {
+                let call = self.calls[i].id;
+                let peer_state = msg.call_state();
+                self.events.push_back(Q931Event::Status {
+                    call: Some(call),
+                    cause: msg.cause().cloned(),
+                    state: peer_state,
+                });
+                match peer_state {
+                    Some(0) => {
+                        let _ = self.drive(now, i, Input::PeerNull(msg.cause().cloned()));
+                    }
+                    Some(p) if !compatible(self.calls[i].state, p) => {
+                        // §5.8.11: a state that cannot match ours ends the call with #101.
+                        let c = self.cause(cause::MESSAGE_NOT_COMPATIBLE);
+                        let _ = self.drive(now, i, Input::Request(Request::Release(c)));
+                    }
+                    _ => {}
+                }
+                return;
+            }
+            _ => {}
+        }
+        self.take_answered_channel(i, msg);
+        let call = self.calls[i].id;
+        if self.drive(now, i, Input::Message { msg, error }).is_err() {
+            if let Ok(i) = self.index(call) {
+                self.call_status(i, cause::MESSAGE_NOT_COMPATIBLE, Some(msg.msg_type.octet()));
+            }
+            return;
+        }
+        if let Some((c, diag)) = status_after {
+            if let Ok(i) = self.index(call) {
+                self.call_status(i, c, Some(diag));
+            }
+        }
+    }
+
+    /// The first answer to our SETUP may move a preferred channel elsewhere (§5.1.2).
+    pub(crate) fn take_answered_channel(&mut self, i: usize, msg: &Message) {
+        let call = &self.calls[i];
+        if !call.ours || call.state.clearing() {
+            return;
+        }
+        let Some(n) = msg.channel_id().and_then(|c| c.first_channel()) else { return };
+        if call.channel == Some(n) || !matches!(self.channels.status(n), Some(ChannelStatus::Idle)) {
+            return;
+        }
+        let id = call.id;
+        if let Some(old) = call.channel {
+            self.channels.release(old, id);
+        }
+        self.channels.assign(n, id);
+        self.calls[i].channel = Some(n);
+    }
+
+    /// Clears a call without a message on the line (RESTART, link loss), freeing its channel.
+    pub(crate) fn clear_internally(&mut self, now: Instant, call: CallId, cause_value: u8) {
+        if let Ok(i) = self.index(call) {
+            let _ = self.drive(now, i, Input::ClearInternally(cause_value));
+        }
+    }
+
+    pub(crate) fn global_message(&mut self, now: Instant, tei: u8, msg: &Message) {
+        match msg.msg_type {
+            MessageType::Restart => self.restart_received(now, tei, msg),
+            MessageType::RestartAcknowledge => self.restart_acknowledged(msg),
+            MessageType::Status => {
+                self.events.push_back(Q931Event::Status {
+                    call: None,
+                    cause: msg.cause().cloned(),
+                    state: msg.call_state(),
+                });
+            }
+            _ => {
+                let m = self.reply(msg, MessageType::Status, cause::INVALID_CALL_REFERENCE, None);
+                let to = self.reply_tei(tei);
+                self.send(to, &m);
+            }
+        }
+    }
+
+    /// Whether `timer` runs for `call` (for tests and status pages).
+    pub fn timer_running(&self, call: CallId, timer: Timer) -> bool {
+        self.call(call).is_some_and(|c| c.timers.running(timer))
+    }
+}
+
+/// Whether the peer's call state (from STATUS) can belong to the same call as ours (§5.8.11).
+///
+/// Both sides number a call the user placed 1–4 and one the network placed 6–9 and 25, so the
+/// peer may be a step ahead or behind (messages in flight), active, or clearing, but never in
+/// the other direction's establishment states, nor in a state that does not exist.
+fn compatible(ours: CallState, peer: u8) -> bool {
+    const USER_PLACED: [u8; 4] = [1, 2, 3, 4];
+    const NETWORK_PLACED: [u8; 5] = [6, 7, 8, 9, 25];
+    let ours = ours.number();
+    let valid = USER_PLACED.contains(&peer) || NETWORK_PLACED.contains(&peer) || [10, 11, 12, 19].contains(&peer);
+    let crossed = (USER_PLACED.contains(&ours) && NETWORK_PLACED.contains(&peer))
+        || (NETWORK_PLACED.contains(&ours) && USER_PLACED.contains(&peer));
+    ours == 19 || (valid && !crossed)
+}
