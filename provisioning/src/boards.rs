@@ -56,7 +56,7 @@ pub(crate) fn model(name: &str) -> Option<&'static Model> {
 }
 
 /// Kernel modules of DAHDI cards (reference/dahdi.md §5).
-pub(crate) const MODULES: &[&str] = &[
+pub const MODULES: &[&str] = &[
     "wct4xxp",
     "wcte12xp",
     "wcte13xp",
@@ -156,7 +156,7 @@ pub(crate) fn module_option(name: &str) -> Option<&'static ModuleOption> {
 }
 
 /// DAHDI's tone zones (reference/dahdi.md §3).
-pub(crate) const TONEZONES: &[&str] = &[
+pub const TONEZONES: &[&str] = &[
     "us", "au", "fr", "nl", "uk", "fi", "es", "jp", "no", "at", "nz", "it", "gr", "tw", "cl", "se", "be", "sg", "il",
     "br", "hu", "lt", "pl", "za", "pt", "ee", "mx", "in", "de", "ch", "dk", "cz", "cn", "ar", "my", "th", "bg", "ve",
     "ph", "ru", "tr", "pa", "mo", "cr", "ae", "us-old",

@@ -138,6 +138,7 @@ mod tests;
 
 use std::path::Path;
 
+pub use boards::{MODULES as KERNEL_MODULES, TONEZONES as TONE_ZONES};
 pub use diag::{Diagnostic, Diagnostics};
 pub use model::{
     Backend, Board, Config, Echo, EchoMode, Ha, HaRole, Http, Layer1Presence, Layer2Persistence, Log, OverlapDial,

@@ -50,36 +50,8 @@ impl Input {
 
 /// Card drivers of BRI cards: a `ccs,ami` span on one of them is BRI, not E1.
 const BRI_MODULES: &[&str] = &["wcb4xxp", "qozap", "zaphfc", "xpp_usb", "wctdm24xxp"];
-/// DAHDI card drivers spangate's config accepts as `kernel_module` (reference/dahdi.md §5).
-const CARD_MODULES: &[&str] = &[
-    "wct4xxp",
-    "wcte12xp",
-    "wcte13xp",
-    "wcte43x",
-    "wcb4xxp",
-    "wctdm24xxp",
-    "wcaxx",
-    "wctc4xxp",
-    "wctdm",
-    "wcfxo",
-    "wct1xxp",
-    "wcte11xp",
-    "pciradio",
-    "tor2",
-    "opvxa1200",
-    "ystdm8xx",
-    "ap400",
-    "r1t1",
-    "rxt1",
-    "r4fxo",
-    "rcbfx",
-    "wanpipe",
-    "xpp_usb",
-    "wcusb",
-    "qozap",
-    "cwain",
-    "zaphfc",
-];
+/// DAHDI card drivers spangate's config accepts as `kernel_module` (one list, in provisioning).
+use provisioning::KERNEL_MODULES as CARD_MODULES;
 /// Spangate's tone zones (the same list dahdi_cfg's `defaultzone` accepts).
 use super::system_conf::TONE_ZONES;
 

@@ -156,11 +156,7 @@ pub struct SystemConf {
 }
 
 /// DAHDI's tone zones (reference/dahdi.md §3): what `defaultzone` accepts.
-pub const TONE_ZONES: &[&str] = &[
-    "us", "au", "fr", "nl", "uk", "fi", "es", "jp", "no", "at", "nz", "it", "gr", "tw", "cl", "se", "be", "sg", "il",
-    "br", "hu", "lt", "pl", "za", "pt", "ee", "mx", "in", "de", "ch", "dk", "cz", "cn", "ar", "my", "th", "bg", "ve",
-    "ph", "ru", "tr", "pa", "mo", "cr", "ae", "us-old",
-];
+pub use provisioning::TONE_ZONES;
 
 const RADIO: &[&str] = &[
     "ctcss",
