@@ -10,4 +10,5 @@ pub mod http;
 pub mod isdn;
 pub mod logging;
 pub mod media;
+pub mod sip;
 pub mod status;
