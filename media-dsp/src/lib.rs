@@ -6,7 +6,9 @@
 // Unsafe code is denied everywhere but the SIMD module, which allows it block by block.
 #![deny(unsafe_code)]
 
+pub mod dtmf;
 pub mod echo;
+pub mod fax;
 pub mod g711;
 pub mod ring;
 #[allow(unsafe_code)]

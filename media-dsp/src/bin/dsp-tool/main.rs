@@ -5,6 +5,7 @@
 //! failures (unreadable files, bad file lengths) with 1.
 
 mod args;
+mod dtmf;
 mod echo;
 mod g711;
 
@@ -13,11 +14,12 @@ use std::process::ExitCode;
 use args::Error;
 
 fn usage() -> String {
-    format!("usage:\n{}", [echo::USAGE, g711::USAGE].join(""))
+    format!("usage:\n{}", [dtmf::USAGE, echo::USAGE, g711::USAGE].join(""))
 }
 
 fn dispatch(command: &str, rest: &[std::ffi::OsString]) -> Result<(), Error> {
     match command {
+        "dtmf" => dtmf::run(rest),
         "echo" => echo::run(rest),
         "g711" => g711::run(rest),
         "-h" | "--help" | "help" => {
