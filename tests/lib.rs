@@ -305,15 +305,26 @@ pub fn build_c_peer(name: &str, libs: &[&str], packages: &[(&str, &str)]) -> Pat
 /// A peer process whose stdout lines (its events) and stderr are collected; killed when dropped.
 pub struct Peer {
     child: Child,
+    /// The peer's stdin when it was started with [`Peer::start_scripted`].
+    stdin: Option<Mutex<std::process::ChildStdin>>,
     lines: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<Vec<String>>>,
 }
 
 impl Peer {
     /// Starts `cmd` with stdout and stderr piped.
-    pub fn start(mut cmd: Command) -> Peer {
+    pub fn start(cmd: Command) -> Peer {
+        Peer::spawn(cmd, false)
+    }
+
+    /// Starts `cmd` with stdin piped too, for [`Peer::send`].
+    pub fn start_scripted(cmd: Command) -> Peer {
+        Peer::spawn(cmd, true)
+    }
+
+    fn spawn(mut cmd: Command, scripted: bool) -> Peer {
         let mut child = cmd
-            .stdin(Stdio::null())
+            .stdin(if scripted { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -330,7 +341,39 @@ impl Peer {
         };
         let lines = collect(Box::new(child.stdout.take().expect("stdout piped")));
         let stderr = collect(Box::new(child.stderr.take().expect("stderr piped")));
-        Peer { child, lines, stderr }
+        let stdin = child.stdin.take().map(Mutex::new);
+        Peer { child, stdin, lines, stderr }
+    }
+
+    /// Writes one script line to the peer's stdin.
+    pub fn send(&self, line: &str) {
+        let stdin = self.stdin.as_ref().expect("the peer was started with start_scripted");
+        let mut w = stdin.lock().expect("peer stdin lock");
+        writeln!(w, "{line}").and_then(|()| w.flush()).unwrap_or_else(|e| panic!("send {line:?} to the peer: {e}"));
+    }
+
+    /// How many lines the peer printed so far, to wait for lines after this point.
+    pub fn mark(&self) -> usize {
+        self.lines.lock().expect("peer lines lock").len()
+    }
+
+    /// Waits for the first line after `mark` that starts with `prefix` and returns it; panics
+    /// after `timeout` with what the peer printed.
+    pub fn wait_prefix(&self, mark: usize, prefix: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(l) = self.lines().iter().skip(mark).find(|l| l.starts_with(prefix)) {
+                return l.clone();
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "the peer did not print {prefix}... within {timeout:?}\nstdout:\n{}\nstderr:\n{}",
+                    self.lines().join("\n"),
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Everything the peer printed on stdout so far.

@@ -58,7 +58,13 @@ pub fn build(cfg: &Config) -> Result<World, BoardError> {
         model: cfg.board.model.clone(),
         alarm_debounce_ms: SIM_ALARM_DEBOUNCE_MS,
     };
-    World::new(&opts, &specs).map_err(BoardError::Hal)
+    let mut world = World::new(&opts, &specs).map_err(BoardError::Hal)?;
+    for s in &cfg.board.spans {
+        if let Some(path) = s.sim.as_ref().and_then(|x| x.echo_path) {
+            world.set_echo_path(s.number, path).map_err(BoardError::Hal)?;
+        }
+    }
+    Ok(world)
 }
 
 /// What a span is plugged into, as the config spells it.

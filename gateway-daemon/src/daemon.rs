@@ -24,10 +24,15 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use provisioning::Config;
 
 use crate::board;
-use crate::http::{ApiCommand, ApiReply, ApiRequest, HttpServer, Published};
+use crate::http::{ApiCommand, ApiReply, ApiRequest, CallOp, HttpServer, Published};
+use crate::isdn::calls::{self, far_end_q931_config, q931_config};
 use crate::isdn::dchan::{far_end_config, q921_config, DchanStack};
+use crate::isdn::q931::RestartTarget;
+use crate::isdn::CallId;
 use crate::media::{MediaCmd, MediaEvent, MediaThread, Timing};
-use crate::status::{AlarmSnap, BoardSnap, ChannelSnap, CounterSnap, IsdnSnap, MediaSnap, SimSnap, Snapshot, SpanSnap};
+use crate::status::{
+    AlarmSnap, BoardSnap, ChannelSnap, CounterSnap, EchoSnap, IsdnSnap, MediaSnap, SimSnap, Snapshot, SpanSnap,
+};
 
 const SIGNAL: Token = Token(0);
 const WAKE: Token = Token(1);
@@ -102,6 +107,11 @@ struct EventLoop {
     next_id: u64,
     published: Published,
     last_sync: Option<Option<u32>>,
+    /// Channels with an echo canceller, as (node, timeslot).
+    echo_channels: Vec<(usize, u8)>,
+    /// The last statistics of each active canceller, by (node, timeslot); dropped when the
+    /// channel's last operation ends.
+    echo: HashMap<(usize, u8), media_dsp::echo::Stats>,
 }
 
 /// Runs the appliance described by `cfg` until SIGINT or SIGTERM.
@@ -137,14 +147,23 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
         }
         // An ISDN span gets a stack, and so does the simulated provider or PBX facing it, so that
         // the built-in board runs layer 2 against a real peer with no outside help.
-        let Some(q921) = q921_config(s) else { continue };
+        let (Some(q921), Some(q931)) = (q921_config(s), q931_config(s)) else { continue };
         if let Some(d) = world.take_dchannel(node) {
             let label = format!("span {}", s.number);
-            stacks.push((node, DchanStack::new(label, d, q921, s.pcap.as_deref()).map_err(DaemonError)?));
+            let mut stack =
+                DchanStack::new(label, d, q921, q931, s.incoming, s.pcap.as_deref()).map_err(DaemonError)?;
+            let overlap =
+                matches!(s.overlapdial, provisioning::OverlapDial::Incoming | provisioning::OverlapDial::Both);
+            stack.with_calls(Instant::now(), |c| c.set_overlap_receiving(overlap));
+            stacks.push((node, stack));
         }
+        // The simulated provider or PBX answers every call, so a call placed on the built-in
+        // board reaches ACTIVE with no outside peer.
         if let Some((f, d)) = far.and_then(|f| world.take_dchannel(f).map(|d| (f, d))) {
             let label = format!("span {} far end", s.number);
-            stacks.push((f, DchanStack::new(label, d, far_end_config(&q921), None).map_err(DaemonError)?));
+            let (l2, l3) = (far_end_config(&q921), far_end_q931_config(&q931));
+            let stack = DchanStack::new(label, d, l2, l3, provisioning::Incoming::Answer, None).map_err(DaemonError)?;
+            stacks.push((f, stack));
         }
     }
     for (node, stack) in &stacks {
@@ -164,7 +183,9 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
     let (cmd_tx, cmd_rx) = ring::<MediaCmd>(256);
     let (ev_tx, ev_rx) = ring::<MediaEvent>(1024);
     let stop = Arc::new(AtomicBool::new(false));
-    let media = MediaThread::new(world, cmd_rx, ev_tx, Arc::clone(&waker), Arc::clone(&stop));
+    let plan = crate::media::echo_plan(&cfg, &world);
+    let echo_channels = plan.iter().map(|c| (c.node, c.ts)).collect();
+    let media = MediaThread::new(world, cmd_rx, ev_tx, Arc::clone(&waker), Arc::clone(&stop), &plan);
     let media_thread = std::thread::Builder::new()
         .name("media".into())
         .spawn(move || media.run())
@@ -188,6 +209,8 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
         next_id: 1,
         published: Arc::clone(&published),
         last_sync: None,
+        echo_channels,
+        echo: HashMap::new(),
     };
     let now = Instant::now();
     for (_, stack) in &mut ev.stacks {
@@ -312,16 +335,28 @@ impl EventLoop {
                 }
                 MediaEvent::Played { id, buf } => {
                     drop(buf);
-                    self.pending.remove(&id);
+                    self.finished(id);
                 }
                 MediaEvent::Captured { id, buf } => {
-                    if let Some(Pending { reply: Some(r), .. }) = self.pending.remove(&id) {
+                    if let Some(Pending { reply: Some(r), .. }) = self.finished(id) {
                         let _ = r.send(ApiReply::Audio(buf.into_vec()));
                     }
                 }
                 MediaEvent::Rejected { cmd } => warn!("simulated line command refused: {cmd:?}"),
+                MediaEvent::Echo { node, ts, stats } => {
+                    self.echo.insert((node, ts), stats);
+                }
             }
         }
+    }
+
+    /// Forgets operation `id`; a channel left with none loses its echo statistics.
+    fn finished(&mut self, id: u64) -> Option<Pending> {
+        let p = self.pending.remove(&id)?;
+        if !self.pending.values().any(|q| q.node == p.node && q.ts == p.ts) {
+            self.echo.remove(&(p.node, p.ts));
+        }
+        Some(p)
     }
 
     fn node_for(&self, span: u32, far: bool) -> Result<usize, ApiReply> {
@@ -399,7 +434,8 @@ impl EventLoop {
                     Err(_) => Some(busy_media()),
                 }
             }
-            ApiCommand::Capture { span, far, ts, ms } => {
+            ApiCommand::Call { span, far, op } => Some(self.call_command(span, far, op)),
+            ApiCommand::Capture { span, far, ts, ms, clean } => {
                 let node = match self.node_for(span, far).and_then(|n| self.check_channel(span, ts).map(|()| n)) {
                     Ok(n) => n,
                     Err(e) => return Some(e),
@@ -408,7 +444,11 @@ impl EventLoop {
                 self.next_id += 1;
                 let len = usize::try_from(ms).unwrap_or(0) * hal::CHUNK;
                 let buf = vec![0u8; len].into_boxed_slice();
-                match self.cmds.push(MediaCmd::Capture { id, node, ts, buf }) {
+                if clean && !self.echo_channels.contains(&(node, ts)) {
+                    let m = format!("channel {ts} of span {span} has no echo canceller (echo.mode = \"software\")");
+                    return Some(ApiReply::Err(409, m));
+                }
+                match self.cmds.push(MediaCmd::Capture { id, node, ts, buf, clean }) {
                     Ok(()) => {
                         self.pending.insert(id, Pending { reply: Some(reply.clone()), node, ts, capture: true });
                         None
@@ -416,6 +456,35 @@ impl EventLoop {
                     Err(_) => Some(busy_media()),
                 }
             }
+        }
+    }
+
+    /// A call request of the API on the stack of span `span` (or of its simulated far end).
+    fn call_command(&mut self, span: u32, far: bool, op: CallOp) -> ApiReply {
+        let node = match self.node_for(span, far) {
+            Ok(n) => n,
+            Err(e) => return e,
+        };
+        let Some((_, stack)) = self.stacks.iter_mut().find(|(n, _)| *n == node) else {
+            return ApiReply::Err(409, format!("span {span} does not run ISDN signalling"));
+        };
+        let now = Instant::now();
+        let result = stack.with_calls(now, |c| match op {
+            CallOp::Place { called, calling, complete } => {
+                c.place(now, &called, &calling, complete).map(|id| Some(id.0))
+            }
+            CallOp::Info { id, digits, complete } => c.information(now, CallId(id), &digits, complete).map(|()| None),
+            CallOp::Answer(id) => c.answer(now, CallId(id)).map(|()| None),
+            CallOp::Hangup { id, cause } => c.hangup(now, CallId(id), cause).map(|()| None),
+            CallOp::Restart { channel } => {
+                let target = channel.map_or(RestartTarget::Interface, RestartTarget::Channel);
+                c.restart(now, target).map(|()| None)
+            }
+        });
+        match result {
+            Ok(Some(id)) => ApiReply::Ok(format!(r#"{{"ok":true,"id":{id}}}"#)),
+            Ok(None) => ApiReply::Ok(r#"{"ok":true}"#.into()),
+            Err(e) => ApiReply::Err(calls::error_status(&e), e.to_string()),
         }
     }
 
@@ -448,6 +517,13 @@ impl EventLoop {
                 let a = v.status.alarms;
                 let in_alarm = !a.is_clear() || !v.reported;
                 let mut channels: Vec<ChannelSnap> = Vec::new();
+                // Q.931 channel numbers are the span's timeslots (E1 1-15/17-31, BRI B1/B2 = 1/2).
+                let call_channels = self
+                    .stacks
+                    .iter()
+                    .find(|(n, _)| *n == v.node)
+                    .map(|(_, s)| s.calls().busy_channels())
+                    .unwrap_or_default();
                 let (lo, hi) = c.hal.kind.channel_range();
                 for ts in lo..=hi {
                     let role = if Some(ts) == c.hal.dchan {
@@ -457,7 +533,8 @@ impl EventLoop {
                     } else {
                         continue;
                     };
-                    let busy = self.pending.values().any(|p| p.node == v.node && p.ts == ts);
+                    let busy =
+                        self.pending.values().any(|p| p.node == v.node && p.ts == ts) || call_channels.contains(&ts);
                     let state = if in_alarm && (a.red || a.blue) {
                         "alarm"
                     } else if busy {
@@ -465,7 +542,8 @@ impl EventLoop {
                     } else {
                         "idle"
                     };
-                    channels.push(ChannelSnap { ts, role, state });
+                    let echo = if busy { self.echo.get(&(v.node, ts)).map(EchoSnap::from) } else { None };
+                    channels.push(ChannelSnap { ts, role, state, echo });
                 }
                 let k = v.status.counters;
                 SpanSnap {

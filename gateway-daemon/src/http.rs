@@ -32,8 +32,26 @@ pub enum ApiCommand {
     Sim(SimCommand),
     /// Send companded samples on a channel of a span (or of its simulated far end).
     Play { span: u32, far: bool, ts: u8, data: Vec<u8> },
-    /// Record `ms` milliseconds from a channel of a span (or of its simulated far end).
-    Capture { span: u32, far: bool, ts: u8, ms: u32 },
+    /// Record `ms` milliseconds from a channel of a span (or of its simulated far end); with
+    /// `clean` (`clean=1`), the echo canceller's output rather than the line.
+    Capture { span: u32, far: bool, ts: u8, ms: u32, clean: bool },
+    /// A call request on an ISDN span's call control (or on its simulated far end's).
+    Call { span: u32, far: bool, op: CallOp },
+}
+
+/// What to do with calls on an ISDN span.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CallOp {
+    /// SETUP, speech; en bloc (sending complete) unless `complete` is false.
+    Place { called: String, calling: String, complete: bool },
+    /// INFORMATION with more digits of an outgoing call's number (overlap sending).
+    Info { id: u32, digits: String, complete: bool },
+    /// CONNECT an incoming call.
+    Answer(u32),
+    /// DISCONNECT (or RELEASE once the peer disconnected) with a Q.850 cause.
+    Hangup { id: u32, cause: u8 },
+    /// RESTART of one B-channel, or of the whole interface.
+    Restart { channel: Option<u8> },
 }
 
 /// The event loop's answer.
@@ -187,8 +205,67 @@ fn number<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, ParseError> {
     s.parse().map_err(|_| bad(format!("{what} must be a number, not {s:?}")))
 }
 
-/// Routes: `/api/v1/sim/spans/N/{cut,reconnect,ais,fault,drift}` and
-/// `/api/v1/[sim/]spans/N[/far]/channels/TS/{play,capture}`.
+/// The call routes under `/api/v1/spans/N[/far]/`: `calls` (JSON `{"called": "1234", "calling":
+/// "5678"}`, `"complete": false` for overlap sending), `calls/ID/digits?d=5[&complete=1]`,
+/// `calls/ID/answer`, `calls/ID/hangup?cause=16`, `restart[?channel=N]`; `None` when `rest` is
+/// none of them.
+fn parse_call(rest: &[&str], query: &str, body: &[u8]) -> Option<Result<CallOp, ParseError>> {
+    let id = |s: &str| number::<u32>(s, "call id");
+    Some(match rest {
+        ["calls"] => parse_place(body),
+        ["calls", n, "answer"] => id(n).map(CallOp::Answer),
+        ["calls", n, "digits"] => id(n).and_then(|id| {
+            let digits = query_param(query, "d").unwrap_or("");
+            if digits.is_empty() || !digits_ok(digits) {
+                return Err(bad("d must be up to 32 digits (0-9, * or #)"));
+            }
+            let complete = query_param(query, "complete").is_some_and(|c| c == "1" || c == "true");
+            Ok(CallOp::Info { id, digits: digits.to_owned(), complete })
+        }),
+        ["calls", n, "hangup"] => id(n).and_then(|id| {
+            let cause: u8 = number(query_param(query, "cause").unwrap_or("16"), "cause")?;
+            if crate::isdn::calls::valid_cause(cause) {
+                Ok(CallOp::Hangup { id, cause })
+            } else {
+                Err(bad("cause must be a Q.850 cause value within 1..=127"))
+            }
+        }),
+        ["restart"] => match query_param(query, "channel") {
+            None => Ok(CallOp::Restart { channel: None }),
+            Some(c) => number(c, "channel").map(|c| CallOp::Restart { channel: Some(c) }),
+        },
+        _ => return None,
+    })
+}
+
+fn parse_place(body: &[u8]) -> Result<CallOp, ParseError> {
+    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| bad(format!("call body is not JSON: {e}")))?;
+    let field = |k: &str| -> Result<String, ParseError> {
+        let s = v.get(k).and_then(|x| x.as_str()).ok_or_else(|| bad(format!("call.{k} must be a string")))?;
+        if !digits_ok(s) {
+            return Err(bad(format!("call.{k} must be up to 32 digits (0-9, * or #)")));
+        }
+        Ok(s.to_owned())
+    };
+    let called = field("called")?;
+    if called.is_empty() {
+        return Err(bad("call.called must not be empty"));
+    }
+    let complete = match v.get("complete") {
+        None => true,
+        Some(c) => c.as_bool().ok_or_else(|| bad("call.complete must be true or false"))?,
+    };
+    Ok(CallOp::Place { called, calling: field("calling")?, complete })
+}
+
+/// The IA5 digits a party number carries; 32 is more than any E.164 number needs.
+fn digits_ok(s: &str) -> bool {
+    s.len() <= 32 && s.bytes().all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
+}
+
+/// Routes: `/api/v1/sim/spans/N/{cut,reconnect,ais,fault,drift}`,
+/// `/api/v1/[sim/]spans/N[/far]/channels/TS/{play,capture}` (`capture?ms=M[&clean=1]`, `clean` for
+/// the echo canceller's output) and the call routes of [`parse_call`].
 pub fn parse_command(path: &str, query: &str, body: Vec<u8>) -> Result<ApiCommand, ParseError> {
     let parts: Vec<&str> = path.trim_start_matches("/api/v1/").split('/').collect();
     let parts: &[&str] = match parts.as_slice() {
@@ -199,6 +276,13 @@ pub fn parse_command(path: &str, query: &str, body: Vec<u8>) -> Result<ApiComman
         ["spans", n, ..] => number::<u32>(n, "span")?,
         _ => return Err((404, "no such resource".into())),
     };
+    let (far, rest) = match &parts[2..] {
+        ["far", rest @ ..] => (true, rest),
+        rest => (false, rest),
+    };
+    if let Some(op) = parse_call(rest, query, &body) {
+        return op.map(|op| ApiCommand::Call { span, far, op });
+    }
     match &parts[2..] {
         ["cut"] => {
             let (rx, tx) = match query_param(query, "dir").unwrap_or("both") {
@@ -231,7 +315,12 @@ pub fn parse_command(path: &str, query: &str, body: Vec<u8>) -> Result<ApiComman
                     if ms == 0 || ms > MAX_CAPTURE_MS {
                         return Err(bad(format!("ms must be within 1..={MAX_CAPTURE_MS}")));
                     }
-                    Ok(ApiCommand::Capture { span, far, ts, ms })
+                    let clean = match query_param(query, "clean").unwrap_or("0") {
+                        "0" => false,
+                        "1" => true,
+                        other => return Err(bad(format!("clean must be 0 or 1, not {other:?}"))),
+                    };
+                    Ok(ApiCommand::Capture { span, far, ts, ms, clean })
                 }
                 _ => Err((404, "no such resource".into())),
             }
@@ -250,8 +339,7 @@ fn on_off(query: &str) -> Result<bool, ParseError> {
 }
 
 fn parse_fault(body: &[u8]) -> Result<FaultConfig, ParseError> {
-    let v: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| bad(format!("fault body is not JSON: {e}")))?;
+    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| bad(format!("fault body is not JSON: {e}")))?;
     let obj = v.as_object().ok_or_else(|| bad("fault body must be a JSON object"))?;
     let mut f = FaultConfig::default();
     for (k, val) in obj {
@@ -300,8 +388,13 @@ mod tests {
         ));
         assert!(matches!(
             parse_command("/api/v1/spans/1/far/channels/5/capture", "ms=40", vec![]),
-            Ok(ApiCommand::Capture { span: 1, far: true, ts: 5, ms: 40 })
+            Ok(ApiCommand::Capture { span: 1, far: true, ts: 5, ms: 40, clean: false })
         ));
+        assert!(matches!(
+            parse_command("/api/v1/spans/1/channels/5/capture", "ms=40&clean=1", vec![]),
+            Ok(ApiCommand::Capture { span: 1, far: false, ts: 5, ms: 40, clean: true })
+        ));
+        assert_eq!(parse_command("/api/v1/spans/1/channels/5/capture", "clean=yes", vec![]).unwrap_err().0, 400);
         assert!(matches!(
             parse_command("/api/v1/spans/1/channels/5/play", "", vec![1, 2]),
             Ok(ApiCommand::Play { span: 1, far: false, ts: 5, .. })
@@ -310,6 +403,47 @@ mod tests {
         assert_eq!(parse_command("/api/v1/spans/1/cut", "dir=up", vec![]).unwrap_err().0, 400);
         assert_eq!(parse_command("/api/v1/nothing", "", vec![]).unwrap_err().0, 404);
         assert_eq!(parse_command("/api/v1/spans/1/channels/5/play", "", vec![]).unwrap_err().0, 400);
+    }
+
+    #[test]
+    fn call_routes_parse() {
+        let call = |p: &str, q: &str, b: &[u8]| match parse_command(p, q, b.to_vec()) {
+            Ok(ApiCommand::Call { span, far, op }) => Ok((span, far, op)),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.0),
+        };
+        let place = CallOp::Place { called: "1234".into(), calling: "5678".into(), complete: true };
+        assert_eq!(call("/api/v1/spans/1/calls", "", br#"{"called":"1234","calling":"5678"}"#), Ok((1, false, place)));
+        assert_eq!(call("/api/v1/spans/2/far/calls/7/answer", "", b""), Ok((2, true, CallOp::Answer(7))));
+        assert_eq!(
+            call("/api/v1/spans/1/calls/3/hangup", "cause=17", b""),
+            Ok((1, false, CallOp::Hangup { id: 3, cause: 17 }))
+        );
+        assert_eq!(
+            call("/api/v1/spans/1/calls/3/hangup", "", b""),
+            Ok((1, false, CallOp::Hangup { id: 3, cause: 16 }))
+        );
+        assert_eq!(
+            call("/api/v1/spans/1/restart", "channel=2", b""),
+            Ok((1, false, CallOp::Restart { channel: Some(2) }))
+        );
+        assert_eq!(call("/api/v1/spans/1/far/restart", "", b""), Ok((1, true, CallOp::Restart { channel: None })));
+        assert_eq!(call("/api/v1/spans/1/calls/3/hangup", "cause=0", b""), Err(400));
+        assert_eq!(call("/api/v1/spans/1/calls/3/hangup", "cause=300", b""), Err(400));
+        assert_eq!(call("/api/v1/spans/1/calls/x/answer", "", b""), Err(400));
+        assert_eq!(call("/api/v1/spans/1/calls", "", br#"{"called":"12a4","calling":""}"#), Err(400));
+        assert_eq!(call("/api/v1/spans/1/calls", "", br#"{"called":"","calling":"1"}"#), Err(400));
+        assert_eq!(call("/api/v1/spans/1/calls", "", b"nope"), Err(400));
+        let overlap = CallOp::Place { called: "1".into(), calling: "5678".into(), complete: false };
+        let body = br#"{"called":"1","calling":"5678","complete":false}"#;
+        assert_eq!(call("/api/v1/spans/1/calls", "", body), Ok((1, false, overlap)));
+        assert_eq!(
+            call("/api/v1/spans/1/calls/4/digits", "d=23", b""),
+            Ok((1, false, CallOp::Info { id: 4, digits: "23".into(), complete: false }))
+        );
+        assert_eq!(call("/api/v1/spans/1/calls/4/digits", "d=", b""), Err(400));
+        assert_eq!(call("/api/v1/spans/1/calls/4/digits", "d=2x", b""), Err(400));
+        assert_eq!(call("/api/v1/spans/1/calls/3/transfer", "", b""), Err(404));
     }
 
     #[test]

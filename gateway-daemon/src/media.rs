@@ -5,6 +5,14 @@
 //! talks to the event loop only through two SPSC rings and the loop's `Waker`. Buffers for test
 //! audio (play/capture) are allocated by the event loop, lent to this thread through the command
 //! ring and handed back through the event ring, so they are freed on the event loop's side.
+//!
+//! Echo cancellation: every bearer channel of a span with `echo.mode = "software"` owns an
+//! [`EchoCanceller`] with the span's tail, allocated by [`echo_plan`] before the loop starts. It
+//! runs only while the channel is busy (a play or capture on it today, a call later), as a
+//! gateway cancels only on active calls: the reference (rin) is the chunk written to the span,
+//! the near-end input (sin) the chunk received, both G.711-decoded with the span's law. The
+//! cancelled audio, re-encoded, is what the IP side gets; a `clean` capture takes it. Each active
+//! channel's `Stats` go to the event loop with every report.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -12,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use hal::sim::{SimCommand, SimSpanStatus, World};
 use hal::{Board, Channel, Clock, SpanStatus, SyncSource, CHUNK};
+use media_dsp::echo::{self, EchoCanceller, Stats};
+use media_dsp::g711;
 use media_dsp::ring::{Consumer, Producer};
 
 /// Ticks between two status reports to the event loop.
@@ -31,8 +41,9 @@ pub enum MediaCmd {
     Sim(SimCommand),
     /// Send `buf` (companded samples) on channel `ts` of the span at `node`, 8 per tick.
     Play { id: u64, node: usize, ts: u8, buf: Box<[u8]> },
-    /// Fill `buf` with what arrives on channel `ts` of the span at `node`.
-    Capture { id: u64, node: usize, ts: u8, buf: Box<[u8]> },
+    /// Fill `buf` with what arrives on channel `ts` of the span at `node`; with `clean`, with
+    /// the echo canceller's output instead (the channel must have one).
+    Capture { id: u64, node: usize, ts: u8, buf: Box<[u8]>, clean: bool },
 }
 
 /// A report to the event loop.
@@ -48,6 +59,8 @@ pub enum MediaEvent {
     Captured { id: u64, buf: Box<[u8]> },
     /// A simulated-line command failed (unknown span...).
     Rejected { cmd: SimCommand },
+    /// The echo canceller of an active channel, with every report.
+    Echo { node: usize, ts: u8, stats: Stats },
 }
 
 /// Timing figures of the media thread, cumulative since start except `load`.
@@ -70,6 +83,70 @@ struct Slot {
     pos: usize,
     buf: Box<[u8]>,
     capture: bool,
+    /// Capture the canceller's output rather than the line.
+    clean: bool,
+    /// The channel's canceller (index into `MediaThread::echo`), if it has one.
+    echo: Option<usize>,
+}
+
+/// A bearer channel that gets an echo canceller: the span at `node`, timeslot `ts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EchoChannel {
+    pub node: usize,
+    pub ts: u8,
+    pub law: hal::Law,
+    pub taps: usize,
+}
+
+/// The channels of every span with `echo.mode = "software"`: each bearer channel of the board's
+/// own spans (a simulated far end is the other side of the line, not ours to clean).
+pub fn echo_plan(cfg: &provisioning::Config, world: &World) -> Vec<EchoChannel> {
+    let mut plan = Vec::new();
+    for s in &cfg.board.spans {
+        if s.echo.mode != provisioning::EchoMode::Software {
+            continue;
+        }
+        let Some(node) = world.span_index(s.number) else { continue };
+        for &ts in &s.hal.bchans {
+            plan.push(EchoChannel { node, ts, law: s.hal.law, taps: usize::from(s.echo.taps) });
+        }
+    }
+    plan
+}
+
+/// One channel's canceller and the chunks around it.
+struct ChanEcho {
+    node: usize,
+    ts: u8,
+    law: g711::Law,
+    ec: EchoCanceller,
+    /// Play and capture operations on the channel: the canceller runs while any is active.
+    users: u8,
+    /// What was written to the span for this channel (the canceller's reference).
+    tx: [u8; CHUNK],
+    /// The last tick's cancelled chunk, re-encoded.
+    clean: [u8; CHUNK],
+}
+
+impl ChanEcho {
+    fn new(c: EchoChannel) -> ChanEcho {
+        let law = match c.law {
+            hal::Law::Alaw => g711::Law::Alaw,
+            hal::Law::Mulaw => g711::Law::Mulaw,
+        };
+        let ec = EchoCanceller::new(echo::Config { taps: c.taps, ..echo::Config::default() });
+        let idle = c.law.idle_code();
+        ChanEcho { node: c.node, ts: c.ts, law, ec, users: 0, tx: [idle; CHUNK], clean: [idle; CHUNK] }
+    }
+
+    /// One tick: `rx` arrived while `self.tx` left.
+    fn process(&mut self, rx: &[u8; CHUNK]) {
+        let (mut sin, mut rin) = ([0i16; CHUNK], [0i16; CHUNK]);
+        g711::decode_chunk(self.law, rx, &mut sin);
+        g711::decode_chunk(self.law, &self.tx, &mut rin);
+        self.ec.process(&mut sin, &rin);
+        g711::encode_chunk(self.law, &sin, &mut self.clean);
+    }
 }
 
 /// Asks for SCHED_FIFO so compiler jobs or a busy HTTP client cannot delay the 1 ms tick, as
@@ -106,6 +183,8 @@ pub struct MediaThread {
     window_start: Instant,
     nodes: usize,
     ours: usize,
+    /// One canceller per channel of `echo_plan`, allocated before the loop.
+    echo: Vec<ChanEcho>,
 }
 
 impl MediaThread {
@@ -116,6 +195,7 @@ impl MediaThread {
         events: Producer<MediaEvent>,
         waker: Arc<mio::Waker>,
         stop: Arc<AtomicBool>,
+        echo: &[EchoChannel],
     ) -> MediaThread {
         let nodes = world.node_count();
         let ours = world.span_count();
@@ -133,6 +213,7 @@ impl MediaThread {
             window_start: Instant::now(),
             nodes,
             ours,
+            echo: echo.iter().map(|&c| ChanEcho::new(c)).collect(),
         }
     }
 
@@ -211,15 +292,30 @@ impl MediaThread {
             if let Some(mut ch) = self.world.channel(slot.node, slot.ts) {
                 let _ = ch.write_chunk(&chunk);
             }
+            if let Some(i) = slot.echo {
+                self.echo[i].tx = chunk;
+            }
         }
         self.world.tick();
+        for e in self.echo.iter_mut().filter(|e| e.users > 0) {
+            let mut rx = [0u8; CHUNK];
+            if let Some(mut ch) = self.world.channel(e.node, e.ts) {
+                let _ = ch.read_chunk(&mut rx);
+            }
+            e.process(&rx);
+        }
         for slot in self.slots.iter_mut().flatten() {
             if !slot.capture || slot.pos >= slot.buf.len() {
                 continue;
             }
             let mut chunk = [0u8; CHUNK];
-            if let Some(mut ch) = self.world.channel(slot.node, slot.ts) {
-                let _ = ch.read_chunk(&mut chunk);
+            match slot.echo {
+                Some(i) if slot.clean => chunk = self.echo[i].clean,
+                _ => {
+                    if let Some(mut ch) = self.world.channel(slot.node, slot.ts) {
+                        let _ = ch.read_chunk(&mut chunk);
+                    }
+                }
             }
             let n = (slot.buf.len() - slot.pos).min(CHUNK);
             slot.buf[slot.pos..slot.pos + n].copy_from_slice(&chunk[..n]);
@@ -240,6 +336,12 @@ impl MediaThread {
                 if let Some(mut ch) = self.world.channel(slot.node, slot.ts) {
                     let _ = ch.write_chunk(&idle);
                 }
+                if let Some(e) = slot.echo {
+                    self.echo[e].tx = idle;
+                }
+            }
+            if let Some(e) = slot.echo {
+                self.echo[e].users -= 1;
             }
             let ev = if slot.capture {
                 MediaEvent::Captured { id: slot.id, buf: slot.buf }
@@ -264,16 +366,29 @@ impl MediaThread {
                 // The event loop validated the target; a bad one is handed straight back.
                 let _ = self.events.push(MediaEvent::Played { id, buf });
             }
-            MediaCmd::Play { id, node, ts, buf } => self.start(Slot { id, node, ts, pos: 0, buf, capture: false }),
-            MediaCmd::Capture { id, node, ts, buf } => {
-                self.start(Slot { id, node, ts, pos: 0, buf, capture: true });
+            MediaCmd::Play { id, node, ts, buf } => {
+                self.start(Slot { id, node, ts, pos: 0, buf, capture: false, clean: false, echo: None });
+            }
+            MediaCmd::Capture { id, node, ts, buf, clean } => {
+                self.start(Slot { id, node, ts, pos: 0, buf, capture: true, clean, echo: None });
             }
         }
     }
 
-    fn start(&mut self, slot: Slot) {
+    fn start(&mut self, mut slot: Slot) {
         match self.slots.iter_mut().find(|s| s.is_none()) {
-            Some(free) => *free = Some(slot),
+            Some(free) => {
+                slot.echo = self.echo.iter().position(|e| e.node == slot.node && e.ts == slot.ts);
+                if let Some(e) = slot.echo.map(|i| &mut self.echo[i]) {
+                    // A channel taken into use starts a new session: nothing learned on the last
+                    // one (another call, another echo path) carries over.
+                    if e.users == 0 {
+                        e.ec.reset();
+                    }
+                    e.users += 1;
+                }
+                *free = Some(slot);
+            }
             None => {
                 // No free slot: give it back at once as finished-with-nothing-done.
                 let ev = if slot.capture {
@@ -287,7 +402,8 @@ impl MediaThread {
     }
 
     fn report(&mut self) {
-        if self.events.free() < self.ours + 1 {
+        let active = self.echo.iter().filter(|e| e.users > 0).count();
+        if self.events.free() < self.ours + 1 + active {
             return;
         }
         for node in 0..self.ours {
@@ -316,6 +432,9 @@ impl MediaThread {
             sync,
         };
         let _ = self.events.push(MediaEvent::Timing(timing));
+        for e in self.echo.iter().filter(|e| e.users > 0) {
+            let _ = self.events.push(MediaEvent::Echo { node: e.node, ts: e.ts, stats: e.ec.stats() });
+        }
         let _ = self.waker.wake();
     }
 }

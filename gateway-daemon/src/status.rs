@@ -86,8 +86,45 @@ pub struct IsdnSnap {
     /// One data link per TEI (on the NT in point-to-multipoint, one per assigned TEI).
     pub links: Vec<Layer2Snap>,
     pub counters: DchanCounterSnap,
+    /// The calls Q.931 holds now.
+    pub calls: Vec<CallSnap>,
+    /// The last calls that ended (newest last, a few kept), with the cause they ended with.
+    pub cleared: Vec<ClearedCallSnap>,
     /// The stack of the simulated far end on this span's line, when there is one.
     pub far_end: Option<Box<IsdnSnap>>,
+}
+
+/// One Q.931 call.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct CallSnap {
+    /// The daemon's name for the call (`/api/v1/spans/N/calls/ID/...`); never reused.
+    pub id: u32,
+    /// The call reference value on the wire (reused once the call is gone).
+    pub call_reference: u16,
+    /// The call state as Q.931 §2 names it (`CALL_DELIVERED`, `ACTIVE`...), and its number.
+    pub state: &'static str,
+    pub state_number: u8,
+    /// The B-channel (timeslot) the call holds.
+    pub channel: Option<u8>,
+    pub called: String,
+    pub calling: String,
+    /// `"outgoing"` (placed by us) or `"incoming"`.
+    pub direction: &'static str,
+    /// The data link the call runs on (127 while a broadcast SETUP awaits its answer).
+    pub tei: u8,
+}
+
+/// A call that ended.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ClearedCallSnap {
+    pub id: u32,
+    pub called: String,
+    pub calling: String,
+    pub direction: &'static str,
+    /// Whether it reached ACTIVE.
+    pub connected: bool,
+    /// The Q.850 cause value it ended with, when one was given.
+    pub cause: Option<u8>,
 }
 
 /// One data link (Q.921 Annex B state and variables).
@@ -163,6 +200,35 @@ pub struct ChannelSnap {
     pub role: &'static str,
     /// `"idle"`, `"busy"`, `"alarm"`.
     pub state: &'static str,
+    /// The echo canceller of a busy channel that has one (`null` otherwise).
+    pub echo: Option<EchoSnap>,
+}
+
+/// An echo canceller's figures (`media_dsp::echo::Stats`), dB rounded to a tenth.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct EchoSnap {
+    pub erl_db: f32,
+    pub erle_db: f32,
+    pub double_talk: bool,
+    pub nlp_active: bool,
+    pub converged: bool,
+    /// The tone disabler holds the canceller off (fax or modem answer tone).
+    pub bypassed: bool,
+}
+
+impl From<&media_dsp::echo::Stats> for EchoSnap {
+    fn from(s: &media_dsp::echo::Stats) -> EchoSnap {
+        // Before any far-end speech the long-term powers are empty and the ratios meaningless.
+        let tenth = |v: f32| if v.is_finite() { (v * 10.0).round() / 10.0 } else { 0.0 };
+        EchoSnap {
+            erl_db: tenth(s.erl_db),
+            erle_db: tenth(s.erle_db),
+            double_talk: s.double_talk,
+            nlp_active: s.nlp_active,
+            converged: s.converged,
+            bypassed: s.bypassed,
+        }
+    }
 }
 
 impl Snapshot {
@@ -308,9 +374,19 @@ table.kv td{{padding:0 .8em 0 0;font-size:.9em}} table.kv td:first-child{{color:
         for ch in &sp.channels {
             let cls = if ch.role == "D" { "d" } else { ch.state };
             let label = if ch.role == "D" { "D".to_string() } else { ch.ts.to_string() };
+            let echo = ch.echo.map_or(String::new(), |e| {
+                format!(
+                    "; echo canceller: ERLE {:.1} dB, ERL {:.1} dB{}{}{}",
+                    e.erle_db,
+                    e.erl_db,
+                    if e.converged { ", converged" } else { ", converging" },
+                    if e.double_talk { ", double talk" } else { "" },
+                    if e.bypassed { ", bypassed (tone)" } else { "" }
+                )
+            });
             let _ = write!(
                 h,
-                r#"<div class="ch {cls}" title="timeslot {ts}: {role} {state}">{label}</div>"#,
+                r#"<div class="ch {cls}" title="timeslot {ts}: {role} {state}{echo}">{label}</div>"#,
                 ts = ch.ts,
                 role = ch.role,
                 state = ch.state
@@ -353,6 +429,18 @@ fn isdn_html(h: &mut String, span: u32, i: &IsdnSnap) {
         "I frames tx/rx {}/{} · retransmitted {} · REJ tx/rx {}/{} · MDL errors {}</div>",
         c.i_frames_sent, c.i_frames_received, c.retransmissions, c.rej_sent, c.rej_received, c.mdl_errors
     );
+    for c in &i.calls {
+        let chan = c.channel.map_or_else(|| "-".to_string(), |n| n.to_string());
+        let _ = writeln!(
+            h,
+            r#"<div class="call" data-call="{id}">call {id} {dir} {calling} &rarr; {called} · B {chan} · {state}</div>"#,
+            id = c.id,
+            dir = c.direction,
+            calling = esc(&c.calling),
+            called = esc(&c.called),
+            state = c.state,
+        );
+    }
 }
 
 /// Prometheus text exposition of `GET /metrics`.
@@ -439,6 +527,23 @@ pub fn to_metrics(s: &Snapshot) -> String {
             (span_label(sp), n.to_string())
         }),
     );
+    let echo = || {
+        s.spans.iter().flat_map(move |sp| {
+            sp.channels.iter().filter_map(move |c| c.echo.map(|e| (format!("span=\"{}\",ts=\"{}\"", sp.span, c.ts), e)))
+        })
+    };
+    family(
+        "spangate_echo_erle_db",
+        "gauge",
+        "Echo return loss enhancement of the canceller of each busy channel, in dB.",
+        &mut echo().map(|(l, e)| (l, format!("{:.1}", e.erle_db))),
+    );
+    family(
+        "spangate_echo_erl_db",
+        "gauge",
+        "Echo return loss seen by the canceller of each busy channel, in dB.",
+        &mut echo().map(|(l, e)| (l, format!("{:.1}", e.erl_db))),
+    );
     let isdn = || s.spans.iter().filter_map(|sp| sp.isdn.as_ref().map(|i| (sp, i)));
     family(
         "spangate_isdn_layer1_up",
@@ -456,6 +561,12 @@ pub fn to_metrics(s: &Snapshot) -> String {
                 (format!("{},tei=\"{tei}\"", span_label(sp)), u8::from(l.established).to_string())
             })
         }),
+    );
+    family(
+        "spangate_isdn_calls",
+        "gauge",
+        "Q.931 calls in progress on the span's D-channel.",
+        &mut isdn().map(|(sp, i)| (span_label(sp), i.calls.len().to_string())),
     );
     type Dcounter = (&'static str, &'static str, fn(&DchanCounterSnap) -> u64);
     let dcounters: [Dcounter; 10] = [
@@ -525,8 +636,20 @@ mod tests {
                     up: true,
                     clock_master: true,
                     channels: vec![
-                        ChannelSnap { ts: 1, role: "B", state: "busy" },
-                        ChannelSnap { ts: 16, role: "D", state: "idle" },
+                        ChannelSnap {
+                            ts: 1,
+                            role: "B",
+                            state: "busy",
+                            echo: Some(EchoSnap {
+                                erl_db: 6.2,
+                                erle_db: 31.5,
+                                double_talk: false,
+                                nlp_active: true,
+                                converged: true,
+                                bypassed: false,
+                            }),
+                        },
+                        ChannelSnap { ts: 16, role: "D", state: "idle", echo: None },
                     ],
                     isdn: Some(IsdnSnap {
                         role: "TE",
@@ -540,6 +663,18 @@ mod tests {
                             ..Layer2Snap::default()
                         }],
                         counters: DchanCounterSnap { i_frames_sent: 4, retransmissions: 1, ..Default::default() },
+                        calls: vec![CallSnap {
+                            id: 3,
+                            call_reference: 1,
+                            state: "ACTIVE",
+                            state_number: 10,
+                            channel: Some(1),
+                            called: "1234".into(),
+                            calling: "5678".into(),
+                            direction: "outgoing",
+                            tei: 0,
+                        }],
+                        cleared: Vec::new(),
                         far_end: Some(Box::default()),
                     }),
                     ..SpanSnap::default()
@@ -577,6 +712,7 @@ mod tests {
         assert!(h.contains("lab &lt;1&gt;"));
         assert!(!h.contains("lab <1>"));
         assert!(h.contains(r#"<span class="clock">CLOCK</span>"#));
+        assert!(h.contains("timeslot 1: B busy; echo canceller: ERLE 31.5 dB, ERL 6.2 dB, converged"), "{h}");
     }
 
     #[test]
@@ -587,6 +723,7 @@ mod tests {
         assert!(m.contains("spangate_span_slips_total{span=\"2\",name=\"pbx\"} 3\n"));
         assert!(m.contains("spangate_span_channels_in_use{span=\"1\",name=\"provider\"} 1\n"));
         assert!(m.contains("spangate_clock_source_span 1\n"));
+        assert!(m.contains("spangate_echo_erle_db{span=\"1\",ts=\"1\"} 31.5\n"), "{m}");
         for line in m.lines().filter(|l| !l.starts_with('#')) {
             let (_, value) = line.rsplit_once(' ').expect("name and value");
             assert!(value.parse::<f64>().is_ok(), "{line}");
@@ -606,6 +743,8 @@ mod tests {
         assert!(m.contains("spangate_isdn_layer1_up{span=\"2\",name=\"pbx\"} 0\n"), "{m}");
         assert!(m.contains("spangate_isdn_retransmissions_total{span=\"1\",name=\"provider\"} 1\n"), "{m}");
         assert!(m.contains("# TYPE spangate_isdn_i_frames_sent_total counter\n"), "{m}");
+        assert!(m.contains("spangate_isdn_calls{span=\"1\",name=\"provider\"} 1\n"), "{m}");
+        assert!(h.contains(r#"data-call="3">call 3 outgoing 5678 &rarr; 1234 · B 1 · ACTIVE"#), "{h}");
     }
 
     #[test]
@@ -618,6 +757,9 @@ mod tests {
         assert_eq!(isdn["links"][0]["tei"], 0);
         assert_eq!(isdn["counters"]["i_frames_sent"], 4);
         assert_eq!(isdn["far_end"]["layer2_up"], false);
+        assert_eq!(isdn["calls"][0]["state"], "ACTIVE");
+        assert_eq!(isdn["calls"][0]["call_reference"], 1);
+        assert_eq!(isdn["calls"][0]["direction"], "outgoing");
         assert_eq!(v["spans"][1]["isdn"]["mode"], "PTMP");
     }
 }

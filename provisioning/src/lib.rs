@@ -55,6 +55,7 @@
 //! overlapdial = "no"         # ISDN only: no | incoming | outgoing | both
 //! layer1_presence = "required"     # ISDN only: required | ignore
 //! layer2_persistence = "keep_up"   # ISDN only: default | keep_up | leave_down
+//! incoming = "ring"          # ISDN only, until routing: ring | answer | reject:CAUSE (1..=127)
 //! group = [0, 11]            # an integer or an array of them, each 0..=63
 //! context = "from-provider"  # default "default"
 //! echo = { mode = "software", taps = 128 }   # mode off | software | hardware;
@@ -66,6 +67,8 @@
 //!                            # | listen:/path | connect:/path (a span in another process)
 //!                            # | dchan:/path (the D-channel only, in libpri's framing)
 //! drift_ppm = 0.0            # -500..=500; provider, pbx, phone and exchange lines only
+//! echo_path = { delay_ms = 20, erl_db = 10 }  # the far end's hybrid returns this echo (delay
+//!                            # 0..=500 ms, ERL 0..=60 dB); provider, pbx, phone, exchange only
 //!
 //! [board.span.sim.fault]     # or fault = { ... } in [board.span.sim]; all default to 0
 //! seed = 1                   # 0..=2^63-1
@@ -111,6 +114,11 @@
 //! daemon then writes the span's D-channel, both directions, to that file as a pcap of link type
 //! 177 (LINUX_LAPD) for Wireshark and tshark. Each span needs its own file.
 //!
+//! Until call routing exists, an ISDN span's `incoming` key says what happens to an incoming call:
+//! `"ring"` (the default: CALL PROCEEDING, ALERTING, then wait), `"answer"` (connect at once) or
+//! `"reject:N"` (clear with Q.850 cause N, 1..=127). The simulated provider or PBX facing a span
+//! always answers.
+//!
 //! # The rules
 //!
 //! Beyond keys, types and ranges: framing, coding, CRC-4, LBO and termination must fit the span's
@@ -141,8 +149,8 @@ use std::path::Path;
 pub use boards::{MODULES as KERNEL_MODULES, TONEZONES as TONE_ZONES};
 pub use diag::{Diagnostic, Diagnostics};
 pub use model::{
-    Backend, Board, Config, Echo, EchoMode, Ha, HaRole, Http, Layer1Presence, Layer2Persistence, Log, OverlapDial,
-    Route, Signalling, SimSpan, Sip, SpanCfg, SwitchType, Transcoder, Trunk, UnknownName,
+    Backend, Board, Config, Echo, EchoMode, Ha, HaRole, Http, Incoming, Layer1Presence, Layer2Persistence, Log,
+    OverlapDial, Route, Signalling, SimSpan, Sip, SpanCfg, SwitchType, Transcoder, Trunk, UnknownName,
 };
 
 /// Reads and checks the config file at `path`. A file that cannot be read gives one diagnostic.

@@ -73,6 +73,8 @@ pub struct SpanCfg {
     pub echo: Echo,
     /// Where the D-channel is captured, as a pcap file of link type 177 (ISDN spans only).
     pub pcap: Option<std::path::PathBuf>,
+    /// What the daemon does with an incoming ISDN call until routing exists (tests and bring-up).
+    pub incoming: Incoming,
     /// The simulated line, on `backend = "sim"` boards (always present there: `open` by default).
     pub sim: Option<SimSpan>,
 }
@@ -82,6 +84,8 @@ pub struct SpanCfg {
 pub struct SimSpan {
     pub line: hal::sim::LineSpec,
     pub fault: hal::sim::FaultConfig,
+    /// The echo the simulated far end returns (`echo_path = { delay_ms, erl_db }`); far ends only.
+    pub echo_path: Option<hal::sim::EchoPath>,
 }
 
 /// Line echo cancellation on a span's bearer channels.
@@ -325,6 +329,43 @@ names!(
         Both = "both",
     }
 );
+
+/// The `incoming` span key: how an incoming ISDN call is answered while there is no routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Incoming {
+    /// `"ring"`: CALL PROCEEDING and ALERTING, then wait (the caller hears ringing).
+    #[default]
+    Ring,
+    /// `"answer"`: CALL PROCEEDING, ALERTING and CONNECT at once.
+    Answer,
+    /// `"reject:N"`: refused with Q.850 cause N (1..=127).
+    Reject(u8),
+}
+
+impl Incoming {
+    /// Reads `ring`, `answer` or `reject:N`; the error says what is accepted.
+    pub fn parse(s: &str) -> Result<Incoming, String> {
+        match s {
+            "ring" => Ok(Incoming::Ring),
+            "answer" => Ok(Incoming::Answer),
+            _ => match s.strip_prefix("reject:").map(str::parse::<u8>) {
+                Some(Ok(n)) if (1..=127).contains(&n) => Ok(Incoming::Reject(n)),
+                Some(_) => Err(format!("the cause in `{s}` must be a Q.850 cause value 1..=127")),
+                None => Err(format!("unknown incoming `{s}`: expected ring, answer or reject:CAUSE")),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Incoming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Incoming::Ring => f.write_str("ring"),
+            Incoming::Answer => f.write_str("answer"),
+            Incoming::Reject(n) => write!(f, "reject:{n}"),
+        }
+    }
+}
 
 names!(
     /// chan_dahdi's `layer1_presence`.

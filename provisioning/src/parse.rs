@@ -51,10 +51,12 @@ const SPAN: &[&str] = &[
     "context",
     "echo",
     "pcap",
+    "incoming",
     "sim",
 ];
 const ECHO: &[&str] = &["mode", "taps"];
-const SIM: &[&str] = &["line", "drift_ppm", "fault"];
+const SIM: &[&str] = &["line", "drift_ppm", "fault", "echo_path"];
+const ECHO_PATH: &[&str] = &["delay_ms", "erl_db"];
 const FAULT: &[&str] = &["seed", "frame_loss", "bit_error_rate", "slips_per_s", "los_bursts_per_s", "los_burst_ms"];
 const SIP: &[&str] = &["listen", "trunk"];
 const TRUNK: &[&str] = &["name", "host", "port", "transport", "codecs"];
@@ -130,6 +132,8 @@ pub(crate) struct SpanDraft {
     pub(crate) echo: Got<Echo>,
     /// Where to capture the D-channel (a pcap file path).
     pub(crate) pcap: Got<String>,
+    /// `ring`, `answer` or `reject:N`, checked in validation.
+    pub(crate) incoming: Got<String>,
     pub(crate) sim: Got<SimDraft>,
 }
 
@@ -145,6 +149,7 @@ pub(crate) struct SimDraft {
     pub(crate) line: Got<LineSpec>,
     pub(crate) drift_ppm: Got<f64>,
     pub(crate) fault: Got<FaultConfig>,
+    pub(crate) echo_path: Got<hal::sim::EchoPath>,
 }
 
 /// Where a route takes calls from or sends them to.
@@ -413,6 +418,7 @@ fn read_span(sink: &mut Sink<'_>, index: usize, t: &dyn TableLike, at: At) -> Sp
         context: s.string(sink, "context"),
         echo: read_echo(sink, &s),
         pcap: s.string(sink, "pcap"),
+        incoming: s.string(sink, "incoming"),
         sim: match s.table(sink, "sim", SIM) {
             Got::Ok(t, at) => Got::Ok(read_sim(sink, &t), at),
             Got::Absent => Got::Absent,
@@ -569,7 +575,29 @@ fn read_sim(sink: &mut Sink<'_>, t: &Table<'_>) -> SimDraft {
         Got::Absent => Got::Absent,
         Got::Bad => Got::Bad,
     };
-    SimDraft { line, drift_ppm: t.number(sink, "drift_ppm", -500.0, 500.0), fault }
+    // A hybrid at the simulated far end, so the echo canceller can be tested end to end.
+    let echo_path = match t.table(sink, "echo_path", ECHO_PATH) {
+        Got::Ok(e, at) => {
+            let max = i64::from(hal::sim::MAX_ECHO_DELAY_MS);
+            let delay = e.small::<u32>(sink, "delay_ms", 0, max);
+            let erl = e.number(sink, "erl_db", 0.0, 60.0);
+            match (delay, erl) {
+                (Got::Ok(delay_ms, _), Got::Ok(erl_db, _)) => Got::Ok(hal::sim::EchoPath { delay_ms, erl_db }, at),
+                (Got::Absent, _) => {
+                    e.error(sink, "delay_ms", "an echo path needs delay_ms");
+                    Got::Bad
+                }
+                (_, Got::Absent) => {
+                    e.error(sink, "erl_db", "an echo path needs erl_db");
+                    Got::Bad
+                }
+                _ => Got::Bad,
+            }
+        }
+        Got::Absent => Got::Absent,
+        Got::Bad => Got::Bad,
+    };
+    SimDraft { line, drift_ppm: t.number(sink, "drift_ppm", -500.0, 500.0), fault, echo_path }
 }
 
 /// The spellings of `[board.span.sim] line`.

@@ -293,6 +293,7 @@ fn span(sink: &mut Sink<'_>, d: &SpanDraft, backend: Option<Backend>) -> Option<
             ("layer1_presence", d.layer1_presence.present(), d.layer1_presence.at()),
             ("layer2_persistence", d.layer2_persistence.present(), d.layer2_persistence.at()),
             ("pcap", d.pcap.present(), d.pcap.at()),
+            ("incoming", d.incoming.present(), d.incoming.at()),
         ] {
             if present && at.is_some() {
                 sink.error(
@@ -323,6 +324,14 @@ fn span(sink: &mut Sink<'_>, d: &SpanDraft, backend: Option<Backend>) -> Option<
         }
     }
 
+    let mut incoming = crate::model::Incoming::default();
+    if let Got::Ok(v, at) = &d.incoming {
+        match crate::model::Incoming::parse(v) {
+            Ok(i) => incoming = i,
+            Err(m) => sink.error(at.clone(), &field("incoming"), m),
+        }
+    }
+
     let sim = match (backend, &d.sim) {
         (Some(Backend::Dahdi), Got::Ok(_, at)) => {
             sink.error(
@@ -334,7 +343,7 @@ fn span(sink: &mut Sink<'_>, d: &SpanDraft, backend: Option<Backend>) -> Option<
         }
         (Some(Backend::Dahdi), _) | (_, Got::Bad) => None,
         (_, Got::Ok(s, _)) => Some(sim_span(sink, d, s, kind, signalling)),
-        (_, Got::Absent) => Some(SimSpan { line: LineSpec::Open, fault: FaultConfig::default() }),
+        (_, Got::Absent) => Some(SimSpan { line: LineSpec::Open, fault: FaultConfig::default(), echo_path: None }),
     };
     let number = d.number.get().copied().unwrap_or(u32::try_from(d.index + 1).unwrap_or(u32::MAX));
     Some(SpanCfg {
@@ -354,6 +363,7 @@ fn span(sink: &mut Sink<'_>, d: &SpanDraft, backend: Option<Backend>) -> Option<
         context: d.context.get().cloned().unwrap_or_else(|| "default".into()),
         echo: d.echo.get().copied().unwrap_or_default(),
         pcap: d.pcap.get().filter(|_| signalling.is_isdn()).map(std::path::PathBuf::from),
+        incoming,
         sim,
     })
 }
@@ -405,7 +415,13 @@ fn sim_span(sink: &mut Sink<'_>, d: &SpanDraft, s: &SimDraft, kind: SpanKind, si
             }
         }
     }
-    SimSpan { line, fault: s.fault.get().copied().unwrap_or_default() }
+    let echo_path = s.echo_path.get().copied();
+    if let (Got::Ok(_, at), false) = (&s.echo_path, matches!(line, LineSpec::FarEnd { .. })) {
+        let m = "echo_path is the hybrid of a simulated far end (provider, pbx, phone, exchange); \
+                 across a cable or socket the echo comes from the other side";
+        sink.error(at.clone(), &field("echo_path"), m);
+    }
+    SimSpan { line, fault: s.fault.get().copied().unwrap_or_default(), echo_path }
 }
 
 /// Rules between spans: unique numbers and clock priorities, and cables that pair up.

@@ -7,7 +7,9 @@ mod browser;
 mod check;
 mod clock;
 mod dahdi_conf;
+mod echo;
 mod hardware;
+mod isdn_calls;
 mod isdn_l2;
 mod status;
 

@@ -1,5 +1,6 @@
 //! The I/O side of one D-channel's ISDN stack: the glue the event loop drives between a
-//! `hal::DChannel`, the sans-IO [`Q921`] entity, the pcap capture and (later) layer 3.
+//! `hal::DChannel`, the sans-IO [`Q921`] entity, the pcap capture and layer 3 ([`CallControl`]
+//! around the span's `Q931`).
 //!
 //! The event loop calls [`DchanStack::on_readable`] when the D-channel's descriptor is readable,
 //! [`DchanStack::on_timeout`] once [`DchanStack::poll_timeout`] has passed, and
@@ -15,10 +16,11 @@ use hal::{DChannel, ErrorKind, MAX_HDLC_FRAME};
 use log::{debug, info, warn};
 use provisioning::{Signalling, SpanCfg};
 
+use super::calls::CallControl;
 use super::pcap::{Direction, PcapWriter};
 use super::q921::{FrameRepr, LinkState};
 use super::tap::FrameTap;
-use super::{Layer2Persistence, Mode, Q921Config, Q921Event, Role, Q921};
+use super::{Layer2Persistence, Mode, Q921Config, Q921Event, Q931Config, Role, Q921};
 use crate::status::{DchanCounterSnap, IsdnSnap, Layer2Snap};
 
 /// The Q.921 parameters of a span, from its signalling and `layer2_persistence`; `None` when the
@@ -56,12 +58,14 @@ struct Capture {
     writer: PcapWriter<BufWriter<File>>,
 }
 
-/// One D-channel's stack: the channel, its Q.921 entity, the frame tap and an optional capture.
+/// One D-channel's stack: the channel, its Q.921 entity, call control on top, the frame tap and
+/// an optional capture.
 pub struct DchanStack<C: DChannel> {
     /// Shown in log lines: `span 1`, `span 1 far end`.
     label: String,
     chan: C,
     q921: Q921,
+    calls: CallControl,
     tap: FrameTap,
     capture: Option<Capture>,
     l3_messages: u64,
@@ -69,9 +73,17 @@ pub struct DchanStack<C: DChannel> {
 }
 
 impl<C: DChannel> DchanStack<C> {
-    /// A stack on `chan`; with `pcap`, every frame is also written to that file (created or
-    /// truncated now, so a bad path stops the daemon at start rather than silently later).
-    pub fn new(label: String, chan: C, config: Q921Config, pcap: Option<&Path>) -> Result<DchanStack<C>, String> {
+    /// A stack on `chan` with call control `l3` answering incoming calls as `incoming` says; with
+    /// `pcap`, every frame is also written to that file (created or truncated now, so a bad path
+    /// stops the daemon at start rather than silently later).
+    pub fn new(
+        label: String,
+        chan: C,
+        config: Q921Config,
+        l3: Q931Config,
+        incoming: provisioning::Incoming,
+        pcap: Option<&Path>,
+    ) -> Result<DchanStack<C>, String> {
         let capture = match pcap {
             None => None,
             Some(path) => {
@@ -83,6 +95,7 @@ impl<C: DChannel> DchanStack<C> {
             }
         };
         Ok(DchanStack {
+            calls: CallControl::new(label.clone(), l3, incoming),
             label,
             chan,
             q921: Q921::new(config),
@@ -136,22 +149,64 @@ impl<C: DChannel> DchanStack<C> {
         self.flush(now);
     }
 
-    /// When [`on_timeout`](Self::on_timeout) should next run.
+    /// When [`on_timeout`](Self::on_timeout) should next run: the nearer of the Q.921 and Q.931
+    /// timers.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.q921.poll_timeout()
+        [self.q921.poll_timeout(), self.calls.poll_timeout()].into_iter().flatten().min()
     }
 
     /// Runs the timers due by `now`.
     pub fn on_timeout(&mut self, now: Instant) {
-        if self.q921.poll_timeout().is_some_and(|t| t <= now) {
+        let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+        let (l2, l3) = (due(self.q921.poll_timeout()), due(self.calls.poll_timeout()));
+        if l2 {
             self.q921.handle_timeout(now);
+        }
+        if l3 {
+            self.calls.handle_timeout(now);
+        }
+        if l2 || l3 {
             self.flush(now);
         }
     }
 
-    /// Sends what the entity queued and acts on what it reported.
-    fn flush(&mut self, _now: Instant) {
+    /// Runs `f` on the call control (an API request: place, answer, hang up, restart), then
+    /// sends what it queued.
+    pub fn with_calls<R>(&mut self, now: Instant, f: impl FnOnce(&mut CallControl) -> R) -> R {
+        let r = f(&mut self.calls);
+        self.flush(now);
+        r
+    }
+
+    /// The call control, for reading.
+    pub fn calls(&self) -> &CallControl {
+        &self.calls
+    }
+
+    /// Sends what the entities queued and acts on what they reported, until both are quiet:
+    /// a Q.931 answer may need a data link first, and a data link event may wake Q.931.
+    fn flush(&mut self, now: Instant) {
+        loop {
+            let mut moved = self.flush_layer2(now);
+            moved |= self.calls.pump(now, &mut self.q921);
+            if !moved {
+                break;
+            }
+        }
+        if let Some(c) = &mut self.capture {
+            // Flushed per batch so that the file is readable while the daemon runs.
+            if let Err(e) = c.writer.flush() {
+                warn!("{}: stopped capturing to {}: {e}", self.label, c.path.display());
+                self.capture = None;
+            }
+        }
+    }
+
+    /// Sends Q.921's frames and hands its events on; true when there was anything.
+    fn flush_layer2(&mut self, now: Instant) -> bool {
+        let mut moved = false;
         while let Some(frame) = self.q921.poll_transmit() {
+            moved = true;
             self.trace(Direction::Sent, &frame);
             match self.chan.send_frame(&frame) {
                 Ok(()) => {}
@@ -164,15 +219,10 @@ impl<C: DChannel> DchanStack<C> {
             }
         }
         while let Some(event) = self.q921.poll_event() {
-            self.event(event);
+            moved = true;
+            self.event(now, event);
         }
-        if let Some(c) = &mut self.capture {
-            // Flushed per batch so that the file is readable while the daemon runs.
-            if let Err(e) = c.writer.flush() {
-                warn!("{}: stopped capturing to {}: {e}", self.label, c.path.display());
-                self.capture = None;
-            }
-        }
+        moved
     }
 
     /// Counts, traces at debug level and captures one frame crossing the D-channel.
@@ -196,7 +246,8 @@ impl<C: DChannel> DchanStack<C> {
         }
     }
 
-    fn event(&mut self, event: Q921Event) {
+    fn event(&mut self, now: Instant, event: Q921Event) {
+        self.calls.dl_event(now, &event);
         match event {
             Q921Event::DataIndication { tei, data } | Q921Event::UnitDataIndication { tei, data } => {
                 self.layer3_indication(tei, &data);
@@ -211,8 +262,7 @@ impl<C: DChannel> DchanStack<C> {
         }
     }
 
-    /// The hook where layer 3 (Q.931) will take the messages of a data link. Until it exists the
-    /// messages are counted and shown at debug level.
+    /// Counts the messages handed to layer 3 and shows them at debug level.
     fn layer3_indication(&mut self, tei: Option<u8>, message: &[u8]) {
         self.l3_messages += 1;
         if log::log_enabled!(log::Level::Debug) {
@@ -252,6 +302,8 @@ impl<C: DChannel> DchanStack<C> {
             layer1: if layer1_up { "ACTIVATED" } else { "DEACTIVATED" },
             layer2_up: links.iter().any(|l| l.established),
             links,
+            calls: self.calls.calls(),
+            cleared: self.calls.cleared(),
             counters: DchanCounterSnap {
                 frames_sent: q.frames_sent,
                 frames_received: q.frames_received,
@@ -273,6 +325,9 @@ impl<C: DChannel> DchanStack<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::isdn::calls::{far_end_q931_config, q931_config};
+    use crate::isdn::CallId;
+    use provisioning::Incoming;
 
     /// A D-channel of two in-memory queues, for driving two stacks against each other.
     #[derive(Default)]
@@ -332,6 +387,19 @@ mod tests {
         assert!(q921_config(&analog.board.spans[0]).is_none());
     }
 
+    /// Our stack on `s`.
+    fn stack(label: &str, s: &SpanCfg, incoming: Incoming, pcap: Option<&Path>) -> DchanStack<Queue> {
+        let (l2, l3) = (q921_config(s).unwrap(), q931_config(s).unwrap());
+        DchanStack::new(label.into(), Queue::default(), l2, l3, incoming, pcap).unwrap()
+    }
+
+    /// The simulated far end facing `ours` on span `s`, answering every call.
+    fn far(ours: &DchanStack<Queue>, s: &SpanCfg) -> DchanStack<Queue> {
+        let l3 = far_end_q931_config(&q931_config(s).unwrap());
+        let l2 = far_end_config(ours.q921.config());
+        DchanStack::new("far".into(), Queue::default(), l2, l3, Incoming::Answer, None).unwrap()
+    }
+
     /// Moves frames between two stacks until neither sends, running timers on a virtual clock.
     fn run(a: &mut DchanStack<Queue>, b: &mut DchanStack<Queue>, mut now: Instant, until: Instant) {
         while now < until {
@@ -362,10 +430,9 @@ mod tests {
             ("bri_cpe_ptmp", |t| (64..=126).contains(&t)),
             ("bri_net_ptmp", |t| (64..=126).contains(&t)),
         ] {
-            let ours = q921_config(&span(sig, "keep_up")).unwrap();
             let pcap = dir.join(format!("{sig}.pcap"));
-            let mut a = DchanStack::new("ours".into(), Queue::default(), ours, Some(&pcap)).unwrap();
-            let mut b = DchanStack::new("far".into(), Queue::default(), far_end_config(&ours), None).unwrap();
+            let mut a = stack("ours", &span(sig, "keep_up"), Incoming::Ring, Some(&pcap));
+            let mut b = far(&a, &span(sig, "keep_up"));
             let t0 = Instant::now();
             a.start(t0);
             b.start(t0);
@@ -388,9 +455,72 @@ mod tests {
     #[test]
     fn a_bad_capture_path_is_an_error_at_start() {
         let c = q921_config(&span("pri_net", "default")).unwrap();
-        let e = DchanStack::new("span 3".into(), Queue::default(), c, Some(Path::new("/nonexistent/dir/x.pcap")))
-            .err()
-            .expect("refused");
+        let l3 = q931_config(&span("pri_net", "default")).unwrap();
+        let pcap = Some(Path::new("/nonexistent/dir/x.pcap"));
+        let e = DchanStack::new("span 3".into(), Queue::default(), c, l3, Incoming::Ring, pcap).err().expect("refused");
         assert!(e.contains("span 3: create pcap /nonexistent/dir/x.pcap"), "{e}");
+    }
+
+    /// Calls over two live stacks in every mode: ours places a call the far end answers at once,
+    /// the far end places one ours rings with and then answers through the API path, each side
+    /// clears one, and a refusal carries its cause; no channel stays busy.
+    #[test]
+    fn calls_cross_two_stacks_in_every_mode() {
+        for sig in ["pri_cpe", "pri_net", "bri_cpe", "bri_net", "bri_cpe_ptmp", "bri_net_ptmp"] {
+            let s = span(sig, "default");
+            let mut a = stack("ours", &s, Incoming::Ring, None);
+            let mut b = far(&a, &s);
+            let t0 = Instant::now();
+            a.start(t0);
+            b.start(t0);
+            let mut now = t0 + std::time::Duration::from_secs(1);
+            run(&mut a, &mut b, t0, now);
+            let step = |a: &mut DchanStack<Queue>, b: &mut DchanStack<Queue>, now: &mut Instant| {
+                let next = *now + std::time::Duration::from_secs(1);
+                run(a, b, *now, next);
+                *now = next;
+            };
+
+            let id = a.with_calls(now, |c| c.place(now, "1234", "5678", true)).expect(sig);
+            step(&mut a, &mut b, &mut now);
+            let calls = a.snapshot(true).calls;
+            assert_eq!(calls.len(), 1, "{sig}: {calls:?}");
+            assert_eq!((calls[0].state, calls[0].direction), ("ACTIVE", "outgoing"), "{sig}");
+            assert_eq!((calls[0].called.as_str(), calls[0].calling.as_str()), ("1234", "5678"), "{sig}");
+            assert_eq!(a.calls().busy_channels(), vec![1], "{sig}");
+            let far_calls = b.snapshot(true).calls;
+            assert_eq!((far_calls[0].state, far_calls[0].direction), ("ACTIVE", "incoming"), "{sig}");
+            a.with_calls(now, |c| c.hangup(now, id, 16)).expect(sig);
+            step(&mut a, &mut b, &mut now);
+            assert!(a.snapshot(true).calls.is_empty() && b.snapshot(true).calls.is_empty(), "{sig}");
+            assert_eq!(a.snapshot(true).cleared.last().map(|c| (c.connected, c.cause)), Some((true, Some(16))));
+
+            // The far end calls us: we ring; answered through the API, then the far end clears.
+            let far_id = b.with_calls(now, |c| c.place(now, "1234", "5678", true)).expect(sig);
+            step(&mut a, &mut b, &mut now);
+            let calls = a.snapshot(true).calls;
+            let want = if sig.contains("cpe") { "CALL_RECEIVED" } else { "CALL_DELIVERED" };
+            assert_eq!((calls[0].state, calls[0].direction), (want, "incoming"), "{sig}: {calls:?}");
+            let ours = CallId(calls[0].id);
+            a.with_calls(now, |c| c.answer(now, ours)).expect(sig);
+            step(&mut a, &mut b, &mut now);
+            assert_eq!(a.snapshot(true).calls[0].state, "ACTIVE", "{sig}");
+            b.with_calls(now, |c| c.hangup(now, far_id, 16)).expect(sig);
+            step(&mut a, &mut b, &mut now);
+            assert!(a.snapshot(true).calls.is_empty(), "{sig}");
+            assert!(a.calls().busy_channels().is_empty() && b.calls().busy_channels().is_empty(), "{sig}");
+
+            // Refused by a span set to reject:17.
+            let mut r = stack("ours", &s, Incoming::Reject(17), None);
+            let mut f = far(&r, &s);
+            r.start(now);
+            f.start(now);
+            step(&mut r, &mut f, &mut now);
+            f.with_calls(now, |c| c.place(now, "1234", "5678", true)).expect(sig);
+            // A broadcast SETUP on a bus waits out T303 for other terminals (§5.2.3.2).
+            run(&mut r, &mut f, now, now + std::time::Duration::from_secs(10));
+            let cleared = f.snapshot(true).cleared;
+            assert_eq!(cleared.last().map(|c| (c.connected, c.cause)), Some((false, Some(17))), "{sig}");
+        }
     }
 }

@@ -15,6 +15,7 @@ mod cable;
 pub mod fault;
 pub mod frame;
 pub mod hdlc;
+mod hybrid;
 mod line;
 mod span;
 mod world;
@@ -22,6 +23,7 @@ mod world;
 mod tests;
 
 pub use fault::FaultConfig;
+pub use hybrid::{EchoPath, MAX_ECHO_DELAY_MS};
 pub use line::{FarEndRole, LineSpec};
 pub use span::{SimChannel, SimDChannel, SimSpanSpec, SimSpanStatus};
 pub use world::{SimCommand, World, WorldClock, WorldOptions};

@@ -74,6 +74,8 @@ pub(crate) struct SimSpan {
     no_rai_ms: u32,
     /// Scratch for one D-channel frame (preallocated: the tick must not allocate).
     scratch: Box<[u8; MAX_HDLC_FRAME + 2]>,
+    /// A far end's line echo (see `hybrid`), mixed into the bearer channels it sends.
+    pub(crate) hybrid: Option<Box<super::hybrid::Hybrid>>,
 }
 
 impl SimSpan {
@@ -120,6 +122,7 @@ impl SimSpan {
             good_ms: 0,
             no_rai_ms: 0,
             scratch: Box::new([0; MAX_HDLC_FRAME + 2]),
+            hybrid: None,
         };
         Ok((span, theirs))
     }
@@ -144,6 +147,10 @@ impl SimSpan {
             return;
         }
         out.flags = 0;
+        // Before the D-channel and the CRC: the echo is part of the bearer signal on the line.
+        if let Some(h) = self.hybrid.as_mut() {
+            h.mix(self.config.law, &self.rx, out);
+        }
         if let Some(d) = self.config.dchan {
             self.fill_dchannel(out, d);
         }

@@ -216,6 +216,17 @@ impl World {
         self.nodes.get(index).and_then(|n| n.role)
     }
 
+    /// Gives the simulated far end facing board span `number` a hybrid that returns `path`'s echo
+    /// on every bearer channel (allocated here, before the media loop runs).
+    pub fn set_echo_path(&mut self, number: u32, path: super::EchoPath) -> Result<(), HalError> {
+        let far = self.far_end_index(number).ok_or_else(|| {
+            HalError::new(ErrorKind::InvalidConfig, format!("echo path on span {number}: no simulated far end"))
+        })?;
+        let span = &mut self.nodes[far].span;
+        span.hybrid = Some(Box::new(super::hybrid::Hybrid::new(path, &span.config.bchans)));
+        Ok(())
+    }
+
     /// Takes the event loop's end of the D-channel of the span (or far end) at `index`.
     pub fn take_dchannel(&mut self, index: usize) -> Option<SimDChannel> {
         self.dchans.get_mut(index).and_then(Option::take)

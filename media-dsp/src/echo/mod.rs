@@ -353,8 +353,8 @@ impl EchoCanceller {
             self.lt_y += (py - self.lt_y) * LT;
             self.stats.converged = self.erle_ratio() >= db_ratio(CONVERGED_DB);
         }
-        // Only a block with no echo in it teaches the background level: residual echo taken for
-        // background would make the comfort noise itself an echo (G.168 Test 2A). No echo means
+        // Sin teaches the background level only in a block with no echo in it: residual echo taken
+        // for background would make the comfort noise itself an echo (G.168 Test 2A). No echo means
         // the far end silent over the whole tail, or, once converged, over the stretch of history
         // where the foreground holds the echo path (a far-end pause longer than the path's delay
         // plus length). The smoothing of the stored block powers spreads them by a block or two.
@@ -363,7 +363,11 @@ impl EchoCanceller {
         let echo_free = !far_active || (self.stats.converged && !self.talk && path_quiet);
         // In an echo-free block Sin itself is the background (plus any near-end talk, which the
         // minimum skips); the cancelled signal could also hold the filter's own misprediction.
-        self.cng.track(echo_free.then_some(ps), pe_fg);
+        // A far end that never pauses gives no echo-free block (G.168 Test 9); then the output of
+        // a converged canceller with no near-end talk teaches the level too, but only while it is
+        // stationary, which residual echo under a bursty far end is not (see `nlp`).
+        let error_ok = far_active && self.stats.converged && !self.talk && !suspicious;
+        self.cng.track(echo_free.then_some(ps), pe_fg, error_ok);
         self.stats.double_talk = self.talk && far_active;
 
         // Next block's step: non-parametric variable step against the background level.

@@ -7,7 +7,16 @@
 //! residual echo taken for background would make the comfort noise itself an echo. Near-end
 //! speech has pauses, so the minimum finds the background under it; a rise is followed within
 //! 1.5 s of echo-free blocks, a fall at once (any block may lower it).
-//! Known limit: under a far end that never pauses, a rising background is not learned.
+//!
+//! A far end that never pauses leaves no echo-free block (G.168 Test 9 under a continuous Hoth
+//! far end). Then the cancelled signal of a converged canceller, with nobody talking at the near
+//! end, teaches the level too, but only while its smoothed power has stayed within 6 dB over the
+//! whole window: residual echo follows the far end's bursts and pauses, a background does not.
+//! Correlating the error with the echo estimate (in power or in amplitude) does not tell them
+//! apart: a converged filter's residual comes from a misalignment in random directions, which is
+//! uncorrelated with the estimate (G.168 Test 2A showed it).
+//! Known limit: under a stationary far end (a continuous noise), residual echo is stationary too,
+//! and a canceller that has converged to only 12 dB would take it for background.
 
 use super::{db_to_power, BLOCK};
 
@@ -21,6 +30,10 @@ const BIAS: f32 = 1.4;
 /// Power gain of the tilt filter `y = x + TILT·y1` on white noise is 1/(1 - TILT²).
 const TILT: f32 = 0.5;
 
+/// Highest spread (max over min, 6 dB) of the smoothed error power over the minimum-statistics
+/// window for the error to count as a stationary background.
+const STATIONARY: f32 = 4.0;
+
 /// Background tracker and comfort-noise source.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ComfortNoise {
@@ -29,6 +42,11 @@ pub(crate) struct ComfortNoise {
     smooth_err: f32,
     sub_min: f32,
     subs: [f32; SUBS],
+    /// The smoothed error's extremes per sub-window, for the stationarity test.
+    err_max: f32,
+    err_min: f32,
+    err_maxs: [f32; SUBS],
+    err_mins: [f32; SUBS],
     sub_idx: usize,
     sub_count: u32,
     /// Background power estimate.
@@ -46,6 +64,11 @@ impl ComfortNoise {
             smooth_err: floor,
             sub_min: f32::MAX,
             subs: [floor; SUBS],
+            err_max: 0.0,
+            err_min: f32::MAX,
+            // Not stationary until a whole window was seen.
+            err_maxs: [f32::MAX; SUBS],
+            err_mins: [0.0; SUBS],
             sub_idx: 0,
             sub_count: 0,
             noise: floor,
@@ -65,19 +88,29 @@ impl ComfortNoise {
 
     /// Feeds one block: `echo_free` is Sin's power when the block holds no echo (background and
     /// near-end speech only), `error` the cancelled signal's power, which can only lower the
-    /// estimate (it holds the background plus whatever the filter leaves or mispredicts).
-    pub(crate) fn track(&mut self, echo_free: Option<f32>, error: f32) {
+    /// estimate (it holds the background plus whatever the filter leaves or mispredicts), and
+    /// `error_ok` says the canceller has converged and nobody talks at the near end: then a
+    /// stationary error also teaches the level.
+    pub(crate) fn track(&mut self, echo_free: Option<f32>, error: f32, error_ok: bool) {
         if let Some(p) = echo_free {
             self.smooth += (p - self.smooth) * (1.0 / 16.0);
             self.sub_min = self.sub_min.min(self.smooth);
         }
         self.smooth_err += (error - self.smooth_err) * (1.0 / 16.0);
+        self.err_max = self.err_max.max(self.smooth_err);
+        self.err_min = self.err_min.min(self.smooth_err);
+        if error_ok && self.stationary() {
+            self.sub_min = self.sub_min.min(self.smooth_err);
+        }
         self.sub_count += 1;
         if self.sub_count >= SUB_BLOCKS {
             self.subs[self.sub_idx] = self.sub_min;
-            self.sub_idx = (self.sub_idx + 1) % SUBS;
             // A sub-window without a single background block keeps the last estimate.
             self.sub_min = f32::MAX;
+            self.err_maxs[self.sub_idx] = self.err_max;
+            self.err_mins[self.sub_idx] = self.err_min;
+            self.sub_idx = (self.sub_idx + 1) % SUBS;
+            (self.err_max, self.err_min) = (0.0, f32::MAX);
             self.sub_count = 0;
             let m = self.subs.iter().copied().fold(f32::MAX, f32::min);
             if m < f32::MAX {
@@ -88,6 +121,14 @@ impl ComfortNoise {
         self.noise = self.noise.min(self.smooth_err * BIAS);
         // Never below the -90 dBm0 a 16-bit line can carry.
         self.noise = self.noise.max(db_to_power(-90.0));
+    }
+
+    /// The smoothed error stayed within [`STATIONARY`] over the last window: the far end's bursts,
+    /// which residual echo follows, would spread it further.
+    fn stationary(&self) -> bool {
+        let hi = self.err_maxs.iter().copied().fold(self.err_max, f32::max);
+        let lo = self.err_mins.iter().copied().fold(self.err_min, f32::min);
+        hi < STATIONARY * lo
     }
 
     /// Replaces `out` with comfort noise at the background level.

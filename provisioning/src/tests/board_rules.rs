@@ -1,7 +1,7 @@
 //! The rules above one span: simulated lines and cables, real boards (driver, firmware, module
 //! options, transcoder), tone zones, SIP trunks, routes, HA, HTTP and logging.
 
-use hal::sim::{FarEndRole, LineSpec};
+use hal::sim::{EchoPath, FarEndRole, LineSpec};
 
 use super::{check, ok};
 use crate::{Backend, HaRole};
@@ -84,6 +84,44 @@ fn sim_lines() {
     assert_eq!(s[2].sim.as_ref().unwrap().line, LineSpec::DchanSocket("/tmp/d.sock".into()));
     // A sim span without [board.span.sim] is open.
     assert_eq!(s[3].sim.as_ref().unwrap().line, LineSpec::Open);
+}
+
+#[test]
+fn sim_echo_path_only_on_far_ends_and_in_range() {
+    check(
+        r#"[board]
+        model = "sim-a"
+        [[board.span]]
+        span = 1
+        kind = "e1"
+        [board.span.sim]
+        line = "open"
+        echo_path = { delay_ms = 20, erl_db = 10 }   #~ board.span[0].sim.echo_path: echo_path is the hybrid of a simulated far end
+        [[board.span]]
+        span = 2
+        kind = "e1"
+        [board.span.sim]
+        line = "provider"
+        echo_path = { delay_ms = 501, erl_db = -1 }   #~ board.span[1].sim.echo_path.delay_ms: 501 is out of range #~ board.span[1].sim.echo_path.erl_db: -1 is out of range
+        "#,
+    );
+    let c = ok(r#"[board]
+        model = "sim-a"
+        [[board.span]]
+        span = 1
+        kind = "e1"
+        [board.span.sim]
+        line = "provider"
+        echo_path = { delay_ms = 20, erl_db = 10.5 }
+        [[board.span]]
+        span = 2
+        kind = "e1"
+        [board.span.sim]
+        line = "pbx"
+        "#);
+    let s = &c.board.spans;
+    assert_eq!(s[0].sim.as_ref().unwrap().echo_path, Some(EchoPath { delay_ms: 20, erl_db: 10.5 }));
+    assert_eq!(s[1].sim.as_ref().unwrap().echo_path, None);
 }
 
 #[test]

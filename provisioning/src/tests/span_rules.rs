@@ -4,7 +4,7 @@
 use hal::{Framing, Law, LineCoding, SpanKind, Termination};
 
 use super::{check, ok};
-use crate::{EchoMode, Layer1Presence, Signalling, SwitchType};
+use crate::{EchoMode, Incoming, Layer1Presence, Signalling, SwitchType};
 
 #[test]
 fn toml_syntax_errors_carry_the_parsers_position() {
@@ -511,4 +511,50 @@ fn pcap_names_one_file_per_isdn_span() {
         "#);
     assert_eq!(c.board.spans[0].pcap.as_deref(), Some(std::path::Path::new("/var/tmp/bri.pcap")));
     assert_eq!(c.board.spans[1].pcap, None, "no capture unless asked");
+}
+
+#[test]
+fn incoming_says_ring_answer_or_reject_with_a_cause() {
+    check(
+        r#"[board]
+        model = "sim-a"
+        [[board.span]]
+        span = 1
+        kind = "fxs"
+        incoming = "answer"         #~ board.span[0].incoming: incoming only applies to ISDN signalling
+        [[board.span]]
+        span = 2
+        kind = "e1"
+        incoming = "reject:0"       #~ board.span[1].incoming: the cause in `reject:0` must be a Q.850 cause value 1..=127
+        [[board.span]]
+        span = 3
+        kind = "e1"
+        incoming = "reject:x"       #~ board.span[2].incoming: the cause in `reject:x` must be
+        [[board.span]]
+        span = 4
+        kind = "e1"
+        incoming = "pickup"         #~ board.span[3].incoming: unknown incoming `pickup`: expected ring, answer or reject:CAUSE
+        [[board.span]]
+        span = 5
+        kind = "bri"
+        incoming = 17               #~ board.span[4].incoming: expected a string, found an integer
+        "#,
+    );
+    let c = ok(r#"[board]
+        model = "sim-a"
+        [[board.span]]
+        span = 1
+        kind = "e1"
+        incoming = "reject:17"
+        [[board.span]]
+        span = 2
+        kind = "e1"
+        incoming = "answer"
+        [[board.span]]
+        span = 3
+        kind = "bri"
+        "#);
+    let got: Vec<Incoming> = c.board.spans.iter().map(|s| s.incoming).collect();
+    assert_eq!(got, vec![Incoming::Reject(17), Incoming::Answer, Incoming::Ring]);
+    assert_eq!(Incoming::Reject(17).to_string(), "reject:17");
 }

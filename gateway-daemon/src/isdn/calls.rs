@@ -1,0 +1,345 @@
+//! Layer 3 on a live D-channel: the glue between one span's [`Q921`] entity and its [`Q931`]
+//! entity, the span's policy for incoming calls, and what the status page shows of the calls.
+//!
+//! [`super::dchan::DchanStack`] owns one [`CallControl`] and hands it every Q.921 event
+//! ([`CallControl::dl_event`]); [`CallControl::pump`] then moves Q.931's output down as
+//! DL-DATA / DL-UNIT-DATA requests and acts on Q.931's events. Both machines stay sans-IO: this
+//! glue only moves primitives between them, the D-channel and the clock stay in `dchan`.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use log::{info, warn};
+use provisioning::{Incoming, Signalling, SpanCfg};
+
+use super::q921::{RequestError, Role};
+use super::q931::{Interface, RestartTarget, Side};
+use super::{CallId, Q921Event, Q931Config, Q931Error, Q931Event, SetupRequest, Q921, Q931};
+use crate::status::{CallSnap, ClearedCallSnap};
+
+/// How many ended calls the status keeps, so a test or an operator sees why the last ones ended.
+const CLEARED_KEPT: usize = 16;
+/// Sent in DISCONNECT when the API gives no cause: normal call clearing.
+pub const NORMAL_CLEARING: u8 = 16;
+
+/// The Q.931 parameters of a span: the side from its signalling, the interface from its kind.
+pub fn q931_config(span: &SpanCfg) -> Option<Q931Config> {
+    let side = match span.signalling {
+        Signalling::PriCpe | Signalling::BriCpe | Signalling::BriCpePtmp => Side::User,
+        Signalling::PriNet | Signalling::BriNet | Signalling::BriNetPtmp => Side::Network,
+        _ => return None,
+    };
+    let mut cfg = match span.signalling {
+        Signalling::PriCpe | Signalling::PriNet => Q931Config::pri(side),
+        s => Q931Config::bri(side, matches!(s, Signalling::BriCpePtmp | Signalling::BriNetPtmp)),
+    };
+    if span.hal.kind == hal::SpanKind::T1 {
+        cfg.interface = Interface::PrimaryT1;
+    }
+    Some(cfg)
+}
+
+/// The simulated far end's call control: the other side, same interface.
+pub fn far_end_q931_config(ours: &Q931Config) -> Q931Config {
+    let side = match ours.side {
+        Side::User => Side::Network,
+        Side::Network => Side::User,
+    };
+    Q931Config { side, ..*ours }
+}
+
+/// What the gateway knows of a call beyond Q.931's state.
+#[derive(Debug, Clone)]
+struct CallMeta {
+    called: String,
+    calling: String,
+    outgoing: bool,
+    connected: bool,
+    /// The cause the peer gave when it cleared, kept for RELEASE, which may carry none.
+    cause: Option<u8>,
+}
+
+/// One D-channel's call control and the span's policy for incoming calls.
+pub struct CallControl {
+    label: String,
+    q931: Q931,
+    incoming: Incoming,
+    /// The span's `overlapdial` covers incoming calls: a SETUP without sending complete gets
+    /// SETUP ACKNOWLEDGE and the number grows by INFORMATION until complete or T302.
+    overlap_receiving: bool,
+    meta: HashMap<CallId, CallMeta>,
+    cleared: VecDeque<ClearedCallSnap>,
+}
+
+impl CallControl {
+    pub fn new(label: String, config: Q931Config, incoming: Incoming) -> CallControl {
+        CallControl {
+            label,
+            q931: Q931::new(config),
+            incoming,
+            overlap_receiving: false,
+            meta: HashMap::new(),
+            cleared: VecDeque::new(),
+        }
+    }
+
+    /// Takes incoming numbers digit by digit (chan_dahdi's `overlapdial = incoming | both`).
+    pub fn set_overlap_receiving(&mut self, on: bool) {
+        self.overlap_receiving = on;
+    }
+
+    /// Hands a data-link event to Q.931 (DL-DATA, DL-UNIT-DATA, DL-ESTABLISH, DL-RELEASE).
+    pub fn dl_event(&mut self, now: Instant, event: &Q921Event) {
+        match event {
+            Q921Event::DataIndication { tei, data } => self.q931.handle_dl_data(now, tei.unwrap_or(0), data),
+            // On the user side Q.931 tells a broadcast SETUP by TEI 127.
+            Q921Event::UnitDataIndication { tei, data } => self.q931.handle_dl_data(now, tei.unwrap_or(127), data),
+            Q921Event::EstablishIndication { tei: Some(t) } | Q921Event::EstablishConfirm { tei: Some(t) } => {
+                self.q931.handle_dl_established(now, *t);
+            }
+            Q921Event::ReleaseIndication { tei: Some(t) }
+            | Q921Event::ReleaseConfirm { tei: Some(t) }
+            | Q921Event::TeiRemoved { tei: t } => self.q931.handle_dl_released(now, *t),
+            _ => {}
+        }
+    }
+
+    /// Sends what Q.931 queued through `q921` and acts on its events; true when anything moved
+    /// (the caller then drains Q.921 again).
+    pub fn pump(&mut self, now: Instant, q921: &mut Q921) -> bool {
+        let mut moved = false;
+        loop {
+            let mut busy = false;
+            while let Some((tei, data)) = self.q931.poll_transmit() {
+                busy = true;
+                self.dl_send(q921, now, tei, &data);
+            }
+            while let Some(event) = self.q931.poll_event() {
+                busy = true;
+                self.event(now, event);
+            }
+            if !busy {
+                return moved;
+            }
+            moved = true;
+        }
+    }
+
+    /// One layer 3 payload down: UI on the broadcast link for TEI 127 on the network side, an I
+    /// frame otherwise, asking for the data link first when it is down (a TE on a bus brings it
+    /// up on demand; Q.921 keeps the message until the link is up).
+    fn dl_send(&self, q: &mut Q921, now: Instant, tei: u8, data: &[u8]) {
+        let nt = q.config().role == Role::Nt;
+        let result = if nt && tei == 127 {
+            q.dl_unit_data_request(now, data)
+        } else {
+            let send =
+                |q: &mut Q921| if nt { q.dl_data_request_tei(now, tei, data) } else { q.dl_data_request(now, data) };
+            match send(q) {
+                Err(RequestError::NotEstablished) => {
+                    let up = if nt { q.dl_establish_request_tei(now, tei) } else { q.dl_establish_request(now) };
+                    up.and_then(|()| send(q))
+                }
+                r => r,
+            }
+        };
+        if let Err(e) = result {
+            // Q.931's timers (T303, T308...) recover a message layer 2 could not take.
+            warn!("{}: layer 3 message to TEI {tei} not sent: {e:?}", self.label);
+        }
+    }
+
+    fn event(&mut self, now: Instant, event: Q931Event) {
+        info!("{}: {event}", self.label);
+        match event {
+            Q931Event::IncomingSetup { call, called, calling, sending_complete, .. } => {
+                let digits = |n: Option<super::q931::PartyNumber>| n.map(|n| n.digits).unwrap_or_default();
+                let meta = CallMeta {
+                    called: digits(called),
+                    calling: digits(calling),
+                    outgoing: false,
+                    connected: false,
+                    cause: None,
+                };
+                self.meta.insert(call, meta);
+                // Without overlap receiving a number is taken as complete as it came (en bloc).
+                // With it, there is no dial plan yet to say when a number is complete: sending
+                // complete or T302 does (§5.2.4).
+                if sending_complete || !self.overlap_receiving {
+                    self.offer(now, call);
+                } else if let Err(e) = self.q931.setup_ack(now, call) {
+                    warn!("{}: {call}: SETUP ACKNOWLEDGE: {e}", self.label);
+                }
+            }
+            Q931Event::Information { call, digits, complete } => {
+                if let Some(m) = self.meta.get_mut(&call) {
+                    m.called.push_str(&digits);
+                }
+                if complete {
+                    self.offer(now, call);
+                }
+            }
+            Q931Event::OverlapTimeout { call } => self.offer(now, call),
+            Q931Event::Connected { call } => {
+                if let Some(m) = self.meta.get_mut(&call) {
+                    m.connected = true;
+                }
+            }
+            Q931Event::Disconnected { call, cause } => {
+                let value = cause.as_ref().map(|c| c.value);
+                if let Some(m) = self.meta.get_mut(&call) {
+                    m.cause = m.cause.or(value);
+                }
+                // Nothing holds the call up (no routing yet): release at once with their cause.
+                if let Err(e) = self.q931.release(now, call, value.unwrap_or(NORMAL_CLEARING)) {
+                    warn!("{}: {call}: RELEASE: {e}", self.label);
+                }
+            }
+            Q931Event::Released { call, cause } => {
+                let meta = self.meta.remove(&call);
+                let cause = cause.map(|c| c.value).or(meta.as_ref().and_then(|m| m.cause));
+                let m = meta.unwrap_or(CallMeta {
+                    called: String::new(),
+                    calling: String::new(),
+                    outgoing: false,
+                    connected: false,
+                    cause: None,
+                });
+                if self.cleared.len() == CLEARED_KEPT {
+                    self.cleared.pop_front();
+                }
+                self.cleared.push_back(ClearedCallSnap {
+                    id: call.0,
+                    called: m.called,
+                    calling: m.calling,
+                    direction: if m.outgoing { "outgoing" } else { "incoming" },
+                    connected: m.connected,
+                    cause,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Applies the span's `incoming` policy to a call whose number is complete.
+    fn offer(&mut self, now: Instant, call: CallId) {
+        let r = match self.incoming {
+            Incoming::Reject(c) => self.q931.release(now, call, c),
+            Incoming::Ring => self.q931.proceeding(now, call).and_then(|()| self.q931.alerting(now, call)),
+            Incoming::Answer => self
+                .q931
+                .proceeding(now, call)
+                .and_then(|()| self.q931.alerting(now, call))
+                .and_then(|()| self.q931.connect(now, call)),
+        };
+        if let Err(e) = r {
+            warn!("{}: {call}: incoming = {}: {e}", self.label, self.incoming);
+        }
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.q931.poll_timeout()
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.q931.poll_timeout().is_some_and(|t| t <= now) {
+            self.q931.handle_timeout(now);
+        }
+    }
+
+    /// Places a speech call from `calling` to `called` on the lowest idle B-channel; with
+    /// `complete` false the number is sent in overlap (more digits by [`Self::information`]).
+    pub fn place(&mut self, now: Instant, called: &str, calling: &str, complete: bool) -> Result<CallId, Q931Error> {
+        let req = SetupRequest { sending_complete: complete, ..SetupRequest::speech(called, calling) };
+        let id = self.q931.setup(now, req)?;
+        let meta = CallMeta {
+            called: called.to_owned(),
+            calling: calling.to_owned(),
+            outgoing: true,
+            connected: false,
+            cause: None,
+        };
+        self.meta.insert(id, meta);
+        Ok(id)
+    }
+
+    /// More digits of the called number of an outgoing call in overlap sending.
+    pub fn information(&mut self, now: Instant, call: CallId, digits: &str, complete: bool) -> Result<(), Q931Error> {
+        self.q931.information(now, call, digits, complete)?;
+        if let Some(m) = self.meta.get_mut(&call) {
+            m.called.push_str(digits);
+        }
+        Ok(())
+    }
+
+    /// Answers an incoming call (CONNECT), sending CALL PROCEEDING first if it was not sent yet.
+    pub fn answer(&mut self, now: Instant, call: CallId) -> Result<(), Q931Error> {
+        let state = self.q931.call(call).ok_or(Q931Error::UnknownCall(call))?.state;
+        // N1/U6: nothing sent yet; N2/U25: overlap. Q.931 wants a first answer before CONNECT.
+        if matches!(state.number(), 1 | 2 | 6 | 25) {
+            self.q931.proceeding(now, call)?;
+        }
+        self.q931.connect(now, call)
+    }
+
+    /// Clears a call: DISCONNECT in the call's normal phases, RELEASE once the peer disconnected.
+    pub fn hangup(&mut self, now: Instant, call: CallId, cause_value: u8) -> Result<(), Q931Error> {
+        let state = self.q931.call(call).ok_or(Q931Error::UnknownCall(call))?.state;
+        if state.clearing() {
+            self.q931.release(now, call, cause_value)
+        } else {
+            self.q931.disconnect(now, call, cause_value)
+        }
+    }
+
+    /// RESTART of one channel or the whole interface.
+    pub fn restart(&mut self, now: Instant, target: RestartTarget) -> Result<(), Q931Error> {
+        self.q931.restart(now, target)
+    }
+
+    /// The B-channels held by calls (or restarting), for the span's channel grid.
+    pub fn busy_channels(&self) -> Vec<u8> {
+        self.q931.channel_table().not_idle()
+    }
+
+    /// The calls now, in the ITU vocabulary.
+    pub fn calls(&self) -> Vec<CallSnap> {
+        self.q931
+            .calls()
+            .iter()
+            .map(|c| {
+                let m = self.meta.get(&c.id);
+                CallSnap {
+                    id: c.id.0,
+                    call_reference: c.cref,
+                    state: c.state.name(),
+                    state_number: c.state.number(),
+                    channel: c.channel,
+                    called: m.map(|m| m.called.clone()).unwrap_or_default(),
+                    calling: m.map(|m| m.calling.clone()).unwrap_or_default(),
+                    direction: if m.is_some_and(|m| m.outgoing) { "outgoing" } else { "incoming" },
+                    tei: c.tei,
+                }
+            })
+            .collect()
+    }
+
+    /// The last calls that ended.
+    pub fn cleared(&self) -> Vec<ClearedCallSnap> {
+        self.cleared.iter().cloned().collect()
+    }
+}
+
+/// The HTTP status an API request on a call gets for a refusal of Q.931.
+pub fn error_status(e: &Q931Error) -> u16 {
+    match e {
+        Q931Error::UnknownCall(_) => 404,
+        Q931Error::NoSuchChannel(_) => 400,
+        _ => 409,
+    }
+}
+
+/// A cause value the API accepts: Q.850 values are 1..=127.
+pub fn valid_cause(value: u8) -> bool {
+    (1..=127).contains(&value)
+}
