@@ -13,3 +13,4 @@ pub mod g711;
 pub mod ring;
 #[allow(unsafe_code)]
 pub mod simd;
+pub mod tones;

@@ -13,11 +13,15 @@
 //! 1.5%–3.5% band) is precomputed per frequency and is the accept limit, so the frequency gate is as
 //! sharp on the low group as on the high group and costs no more than two more accumulators.
 //!
-//! Per sample the work is one broadcast multiply-add into 32 accumulators (X and Xt, real and
-//! imaginary, for 8 frequencies) from a 13 KiB table computed at compile time; per block (104
-//! samples) a handful of checks. No allocation, no lock; the state is a fixed-size struct. On
-//! this project's Zen 3 machine it ran about 2x faster than spandsp's `dtmf_rx` (-O2), measured
-//! by hand: `cargo xtask bench dsp` has no DTMF row yet.
+//! Per sample the work is one broadcast multiply-add into 16 accumulators (X, real and imaginary,
+//! for 8 frequencies) from a table computed at compile time, and a copy of the sample. `Xt` is
+//! needed only for the strongest row and column, and only in blocks that pass the level, twist and
+//! a purity pre-check, so it is computed at the end of such blocks from the stored samples (4
+//! accumulators instead of 16 per sample; the same sums in the same order, so the verdicts are
+//! bit-for-bit those of accumulating all 32 per sample). Speech, silence and noise, the bulk of
+//! any channel, rarely get that far. Per block (104 samples) a handful of checks. No allocation, no
+//! lock; the state is a fixed-size struct. `cargo xtask bench dsp` measures it against spandsp's
+//! `dtmf_rx` (-O2) on the same speech-and-digits file: the `dtmf.channels` row.
 //!
 //! # Block checks (all must hold)
 //! - the strongest row and column tone are each at least `MIN_TONE_DBM0`;
@@ -132,9 +136,10 @@ const fn freq(i: usize) -> f64 {
 }
 
 struct Tables {
-    /// Per sample: w·cos, -w·sin, t·w·cos, -t·w·sin for the 8 frequencies, in that order, so
-    /// `X = Σ x·(c - j s)` and `Xt` likewise with the time-weighted window.
-    kernel: [[f32; 32]; N],
+    /// Per sample: w·cos, -w·sin for the 8 frequencies, in that order, so `X = Σ x·(c - j s)`.
+    kernel: [[f32; 16]; N],
+    /// Per frequency and sample: t·w·cos, -t·w·sin, so `Xt` likewise with the time-weighted window.
+    kernel_t: [[[f32; 2]; N]; 8],
     /// The window itself, for the block power.
     window: [f32; N],
     /// Converts |X|² to the power of the tone: 2 / (Σw)².
@@ -147,11 +152,24 @@ struct Tables {
     hz: [f32; 8],
     /// `Σ w·t² / Σ w`: the slope of that ratio at `δ` = 0, to turn a ratio back into `δ`.
     ratio_slope: f32,
+    /// The largest power correction `1 / window_gain²` the frequency gate lets through, with a
+    /// margin: the purity pre-check, before `Xt` is computed, assumes it.
+    max_gain_loss: f32,
+}
+
+/// `window_gain` at compile time (f64), for `Tables::max_gain_loss`, with 2% margin for the
+/// differences between the two evaluations.
+const fn window_gain_const(delta: f64) -> f64 {
+    #[allow(clippy::cast_precision_loss, reason = "N is small")]
+    let b = delta * N as f64 / TAU;
+    let pb = PI * b;
+    sin(pb) / pb / (1.0 - b * b) / 1.02
 }
 
 #[allow(clippy::cast_possible_truncation, reason = "tables are computed in f64 and stored as f32 on purpose")]
 const fn build() -> Tables {
-    let mut kernel = [[0f32; 32]; N];
+    let mut kernel = [[0f32; 16]; N];
+    let mut kernel_t = [[[0f32; 2]; N]; 8];
     let mut win = [0f32; N];
     let mut sum_w = 0.0;
     let mut sum_wt2 = 0.0;
@@ -168,8 +186,7 @@ const fn build() -> Tables {
             let (c, s) = (cos(phase), sin(phase));
             kernel[n][f] = (w * c) as f32;
             kernel[n][8 + f] = (-w * s) as f32;
-            kernel[n][16 + f] = (t * w * c) as f32;
-            kernel[n][24 + f] = (-t * w * s) as f32;
+            kernel_t[f][n] = [(t * w * c) as f32, (-t * w * s) as f32];
             f += 1;
         }
         n += 1;
@@ -189,8 +206,23 @@ const fn build() -> Tables {
         ratio_limit[f] = (v / wt) as f32;
         f += 1;
     }
+    let mut max_gain_loss = 0f32;
+    let mut f = 0;
+    while f < 8 {
+        // The offset `evaluate` derives from a ratio at the limit (its linear estimate, which is
+        // what `window_gain` is given), not the true 2.5%.
+        let delta = ratio_limit[f] as f64 / (sum_wt2 / sum_w);
+        let g = window_gain_const(delta);
+        let loss = (1.0 / (g * g)) as f32;
+        if loss > max_gain_loss {
+            max_gain_loss = loss;
+        }
+        f += 1;
+    }
     Tables {
         kernel,
+        kernel_t,
+        max_gain_loss,
         window: win,
         power_scale: (2.0 / (sum_w * sum_w)) as f32,
         total_scale: (1.0 / sum_w) as f32,
@@ -238,8 +270,10 @@ pub struct Event {
 /// [`Detector::poll_event`].
 #[derive(Debug, Clone)]
 pub struct Detector {
-    /// X and Xt accumulators (see `Tables::kernel`).
-    acc: [f32; 32],
+    /// X accumulators (see `Tables::kernel`).
+    acc: [f32; 16],
+    /// The analysis block's samples, for `Xt` of the two strongest tones.
+    buf: [f32; N],
     /// Σ w·x² over the block.
     total: f32,
     /// Unwindowed energy of each quarter block (slot 4: the middle block, unused).
@@ -280,7 +314,8 @@ impl Detector {
         #[allow(clippy::cast_possible_truncation, reason = "thresholds are stored as f32 on purpose")]
         let min_power = (DBM0_RMS * DBM0_RMS * 10f64.powf(MIN_TONE_DBM0 / 10.0)) as f32;
         Detector {
-            acc: [0.0; 32],
+            acc: [0.0; 16],
+            buf: [0.0; N],
             total: 0.0,
             quarters: [0.0; 5],
             pos: 0,
@@ -317,13 +352,15 @@ impl Detector {
         // N is a whole number of 1 ms blocks, so a block never straddles two analysis blocks, and
         // the 32 accumulators can live in registers for the whole block.
         let base = self.pos;
-        let rows: &[[f32; 32]; BLOCK] = t.kernel[base..base + BLOCK].try_into().expect("N is a multiple of BLOCK");
+        let rows: &[[f32; 16]; BLOCK] = t.kernel[base..base + BLOCK].try_into().expect("N is a multiple of BLOCK");
         let window: &[f32; BLOCK] = t.window[base..base + BLOCK].try_into().expect("N is a multiple of BLOCK");
+        let buf: &mut [f32; BLOCK] = (&mut self.buf[base..base + BLOCK]).try_into().expect("N is a multiple of BLOCK");
         let mut acc = self.acc;
         let (mut energy, mut total) = (0f32, 0f32);
-        for ((&x, row), &w) in block.iter().zip(rows).zip(window) {
+        for (((&x, row), &w), b) in block.iter().zip(rows).zip(window).zip(buf) {
             let x = f32::from(x);
-            // One broadcast multiply-add over 32 lanes: the compiler vectorises this loop.
+            *b = x;
+            // One broadcast multiply-add over 16 lanes: the compiler vectorises this loop.
             for (a, &c) in acc.iter_mut().zip(row) {
                 *a += x * c;
             }
@@ -338,7 +375,7 @@ impl Detector {
         if self.pos == N {
             let verdict = self.evaluate();
             self.advance(verdict);
-            self.acc = [0.0; 32];
+            self.acc = [0.0; 16];
             self.total = 0.0;
             self.quarters = [0.0; 5];
             self.pos = 0;
@@ -382,12 +419,24 @@ impl Detector {
         if pr > pc * self.twist_normal || pc > pr * self.twist_reverse {
             return None;
         }
+        let block_power = self.total * t.total_scale;
+        // Purity pre-check: even with the largest window-loss correction the frequency gate allows,
+        // the two tones must be able to reach the purity threshold (below, exactly). Most speech
+        // fails here, before `Xt` is computed.
+        if (pr + pc) * t.max_gain_loss < MIN_PURITY * block_power {
+            return None;
+        }
         let mut tone_power = 0.0;
         let mut hz = [0f32; 2];
         for (i, f) in [row, col].into_iter().enumerate() {
             let mag2 = a[f] * a[f] + a[8 + f] * a[8 + f];
+            let (mut xt_re, mut xt_im) = (0f32, 0f32);
+            for (&x, &[c, s]) in self.buf.iter().zip(&t.kernel_t[f]) {
+                xt_re += x * c;
+                xt_im += x * s;
+            }
             // Im(Xt · conj X) / |X|².
-            let ratio = (a[24 + f] * a[f] - a[16 + f] * a[8 + f]) / mag2;
+            let ratio = (xt_im * a[f] - xt_re * a[8 + f]) / mag2;
             if ratio.abs() > t.ratio_limit[f] {
                 return None;
             }
@@ -405,7 +454,7 @@ impl Detector {
         if (ratio - 2.0).abs() < HARMONIC_GUARD * 2.0 || (ratio - 1.5).abs() < HARMONIC_GUARD * 1.5 {
             return None;
         }
-        if tone_power < MIN_PURITY * self.total * t.total_scale {
+        if tone_power < MIN_PURITY * block_power {
             return None;
         }
         let (lo, hi) = self.quarters[..4].iter().fold((f32::MAX, 0f32), |(lo, hi), &q| (lo.min(q), hi.max(q)));
@@ -511,6 +560,19 @@ mod tests {
         let l = TABLES.ratio_limit;
         for f in 1..8 {
             assert!(l[f] > l[f - 1] && l[f] > 0.0, "{l:?}");
+        }
+    }
+
+    #[test]
+    fn purity_precheck_is_never_stricter_than_the_check() {
+        // The pre-check must only drop blocks the exact purity check would drop too: its
+        // correction is at least the one `evaluate` applies at the edge of the frequency gate.
+        let t = &TABLES;
+        for f in 0..8 {
+            for sign in [-1.0, 1.0] {
+                let gain = window_gain(sign * t.ratio_limit[f] / t.ratio_slope);
+                assert!(t.max_gain_loss >= 1.0 / (gain * gain), "{f}: {} {gain}", t.max_gain_loss);
+            }
         }
     }
 

@@ -8,7 +8,7 @@
 //! alternate ours/peer `--reps` times so both see the same machine load; rows are the medians in
 //! Msample/s on one core.
 //!
-//! The echo canceller rows come from `echo_rows()`.
+//! The echo canceller rows come from `echo_rows()`, the DTMF receiver rows from `dtmf_rows()`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -238,8 +238,170 @@ fn clamp16(x: f64) -> i16 {
     v
 }
 
+/// Deterministic uniform numbers in [0, 1) (xorshift64*), for the DTMF input.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        // The top 53 bits make an exact f64.
+        #[allow(clippy::cast_precision_loss)]
+        let u = (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64;
+        u / (1u64 << 53) as f64
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        // n is small, so the product is exact and below n.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let i = (self.next() * n as f64) as usize;
+        i.min(n - 1)
+    }
+}
+
+/// The DTMF bench input: `secs` seconds alternating speech-like stretches (1.5–4 s) and digit
+/// strings (1–6 digits at Q.24 send levels, -10/-8 dBm0, 60–90 ms on, 60–90 ms off) over a -55
+/// dBm0 noise floor. The speech is a glottal pulse train with a gliding pitch (90–250 Hz) through
+/// three formant resonators that move every syllable, with unvoiced noise bursts and a syllabic
+/// envelope, peaking around -15 dBm0: harmonics-rich and stationary only for tens of ms, as speech
+/// is, so both receivers are exercised on talk-off too. Returns the samples and the digits sent.
+fn dtmf_input(secs: usize) -> (Vec<i16>, String) {
+    const RATE: f64 = 8000.0;
+    const ROW: [f64; 4] = [697.0, 770.0, 852.0, 941.0];
+    const COL: [f64; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
+    const KEYS: &[u8; 16] = b"123A456B789C*0#D";
+    let dbm0 = |db: f64| 16_141.0 * 10f64.powf(db / 20.0);
+    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    let total = secs * 8000;
+    let mut out = Vec::with_capacity(total + 8000);
+    let mut sent = String::new();
+    let floor = dbm0(-55.0) * 3f64.sqrt() * 2.0;
+    // Resonator states and the pulse phase carry across syllables.
+    let mut res = [(0f64, 0f64); 3];
+    let mut phase = 0f64;
+    let tau = std::f64::consts::TAU;
+    while out.len() < total {
+        // A speech stretch, syllable by syllable.
+        let speech_end = out.len() + 12_000 + rng.below(20_000);
+        while out.len() < speech_end {
+            let len = 800 + rng.below(1600);
+            let voiced = rng.next() < 0.8;
+            let formants = [300.0 + 600.0 * rng.next(), 900.0 + 1500.0 * rng.next(), 2200.0 + 1000.0 * rng.next()];
+            let coef: Vec<(f64, f64)> = formants
+                .iter()
+                .map(|&f| {
+                    let r: f64 = 0.97;
+                    (2.0 * r * (tau * f / RATE).cos(), -r * r)
+                })
+                .collect();
+            let (f0a, f0b) = (90.0 + 160.0 * rng.next(), 90.0 + 160.0 * rng.next());
+            let peak = dbm0(-15.0 - 10.0 * rng.next());
+            for i in 0..len {
+                #[allow(clippy::cast_precision_loss)]
+                let u = i as f64 / len as f64;
+                let f0 = f0a + (f0b - f0a) * u;
+                phase += f0 / RATE;
+                let excitation = if voiced {
+                    if phase >= 1.0 {
+                        phase -= 1.0;
+                        1.0
+                    } else {
+                        0.0
+                    }
+                } else {
+                    rng.next() - 0.5
+                };
+                let mut y = 0.0;
+                for (s, &(a1, a2)) in res.iter_mut().zip(&coef) {
+                    let v = excitation + a1 * s.0 + a2 * s.1;
+                    s.1 = s.0;
+                    s.0 = v;
+                    y += v;
+                }
+                let env = (std::f64::consts::PI * u).sin();
+                let gain = if voiced { 0.02 } else { 0.5 };
+                out.push(clamp16(y * gain * env * peak + floor * (rng.next() - 0.5)));
+            }
+        }
+        // A digit string.
+        out.extend((0..1200).map(|_| clamp16(floor * (rng.next() - 0.5))));
+        for _ in 0..1 + rng.below(6) {
+            let k = rng.below(16);
+            sent.push(char::from(KEYS[k]));
+            let (fr, fc) = (ROW[k / 4], COL[k % 4]);
+            let (on, off) = (480 + rng.below(240), 480 + rng.below(240));
+            let (ar, ac) = (dbm0(-10.0) * 2f64.sqrt(), dbm0(-8.0) * 2f64.sqrt());
+            for i in 0..on {
+                #[allow(clippy::cast_precision_loss)]
+                let t = i as f64 / RATE;
+                let v = ar * (tau * fr * t).sin() + ac * (tau * fc * t).sin();
+                out.push(clamp16(v + floor * (rng.next() - 0.5)));
+            }
+            out.extend((0..off).map(|_| clamp16(floor * (rng.next() - 0.5))));
+        }
+        out.extend((0..1200).map(|_| clamp16(floor * (rng.next() - 0.5))));
+    }
+    (out, sent)
+}
+
+/// Runs a DTMF harness once: its `dtmf CHANNELS_PER_CORE DIGITS` line.
+fn run_dtmf_harness(bin: &Path, input: &Path) -> anyhow::Result<(f64, String)> {
+    let out = Command::new(bin).arg(input).output().with_context(|| format!("run {}", bin.display()))?;
+    if !out.status.success() {
+        bail!("{} failed: {}\n{}", bin.display(), out.status, String::from_utf8_lossy(&out.stderr));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line =
+        text.lines().find(|l| l.starts_with("dtmf ")).with_context(|| format!("{}: no result line", bin.display()))?;
+    let f: Vec<&str> = line.split_whitespace().collect();
+    let [_, ch, digits] = f[..] else { bail!("{}: unexpected line {line:?}", bin.display()) };
+    Ok((ch.parse()?, if digits == "-" { String::new() } else { digits.to_string() }))
+}
+
+/// The DTMF receiver rows: channels per core of ours (`media-dsp/examples/dtmf_bench.rs`) against
+/// spandsp's `dtmf_rx` with its defaults (`dtmf_peer.c` beside this file, -O2), both fed the same
+/// file (`dtmf_input`, 3 minutes) in 8-sample blocks. Each run reports its fastest of three
+/// passes; the runs alternate `--reps` times and the row is the median. Both receivers' digit
+/// strings must be the same (and are checked against what was sent, so the table says which one
+/// missed), or the bench fails: a receiver that skips work would otherwise look fast.
+fn dtmf_rows(reps: usize) -> anyhow::Result<Vec<Measure>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(Command::new(cargo).args(["build", "--release", "-p", "media-dsp", "--example", "dtmf_bench"]))?;
+    let ours = root().join("target/release/examples/dtmf_bench");
+    let peer = build_c_peer(&root().join("xtask/src/bench/dtmf_peer.c"), "dtmf_peer", &["-O2"], &["-lspandsp", "-lm"])?;
+    let (pcm, sent) = dtmf_input(180);
+    let input = peers_dir().join("dtmf_bench_input.raw");
+    std::fs::write(&input, pcm.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())?;
+    let (mut o_ch, mut p_ch) = (Vec::new(), Vec::new());
+    for rep in 0..reps {
+        eprintln!("bench dsp: DTMF repetition {}/{reps}", rep + 1);
+        let (c, ours_digits) = run_dtmf_harness(&ours, &input)?;
+        o_ch.push(c);
+        let (c, peer_digits) = run_dtmf_harness(&peer, &input)?;
+        p_ch.push(c);
+        if ours_digits != peer_digits {
+            bail!(
+                "DTMF: our digits differ from spandsp's on the same input\n sent:    {sent}\n ours:    \
+                 {ours_digits}\n spandsp: {peer_digits}"
+            );
+        }
+        if ours_digits != sent {
+            eprintln!("bench dsp: both receivers agree but differ from the {} digits sent", sent.len());
+        }
+    }
+    Ok(vec![Measure::versus(
+        "dtmf.channels",
+        "channels/core",
+        median(&mut o_ch),
+        Peer { name: "spandsp", value: median(&mut p_ch) },
+        ">= 2x",
+    )])
+}
+
 pub fn dsp(reps: usize) -> anyhow::Result<Vec<Measure>> {
     let mut rows = g711_rows(reps)?;
     rows.extend(echo_rows(reps)?);
+    rows.extend(dtmf_rows(reps)?);
     Ok(rows)
 }
