@@ -1,12 +1,14 @@
 //! `cargo xtask bench NAME`: measurements printed as a table, or as one JSON object per line.
 //!
 //! Each benchmark is a module returning `Measure` rows: `sim` (the simulated board in the release
-//! daemon) and `dsp` (media-dsp's kernels against spandsp's, in the same run). The JSON form is
+//! daemon), `dsp` (media-dsp's kernels against spandsp's, in the same run) and `isdn` (our Q.921 +
+//! Q.931 call cycles against libpri's, in the same run). The JSON form is
 //! the contract of DESIGN.md: `{"name","unit","ours","peer_name","peer","ratio"}`, the peer fields
 //! present only where an independent implementation ran beside ours; `ratio` is ours / peer, and
 //! every unit here is higher-is-better where a peer exists.
 
 mod dsp;
+mod isdn;
 mod sim;
 
 use anyhow::{bail, Context};
@@ -96,7 +98,8 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
         let rows = match name {
             "sim" => sim::sim(secs)?,
             "dsp" => dsp::dsp(reps)?,
-            other => bail!("unknown benchmark {other:?}; known: sim, dsp"),
+            "isdn" => isdn::isdn(reps)?,
+            other => bail!("unknown benchmark {other:?}; known: sim, dsp, isdn"),
         };
         if json {
             for r in &rows {
