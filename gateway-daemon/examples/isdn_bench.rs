@@ -16,6 +16,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use gateway_daemon::isdn::q921::FrameOctets;
 use gateway_daemon::isdn::q931::{ie::cause, Side};
 use gateway_daemon::isdn::{Q921Config, Q921Event, Q931Config, Q931Event, Role, SetupRequest, Q921, Q931};
 use nix::time::{clock_gettime, ClockId};
@@ -51,7 +52,7 @@ impl Node {
 struct Bench {
     nodes: [Node; 2],
     now: Instant,
-    wire: VecDeque<(usize, Vec<u8>)>,
+    wire: VecDeque<(usize, FrameOctets)>,
     frames: u64,
     checksum: u64,
     /// Whether frames go into the checksum (the untimed cycles only).
@@ -134,7 +135,7 @@ impl Bench {
             busy = true;
             self.frames += 1;
             if self.summing {
-                for &b in &octets {
+                for &b in octets.iter() {
                     self.checksum = (self.checksum ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
                 }
             }

@@ -22,7 +22,7 @@ struct Bed {
 impl Bed {
     fn drain(&mut self) {
         for i in 0..2 {
-            while let Some(frame) = self.nodes[i].poll_transmit() {
+            while let Some(frame) = self.nodes[i].poll_transmit().map(|f| f.to_vec()) {
                 let parsed = FrameRepr::parse(&frame).unwrap_or_else(|e| panic!("node {i} sent {frame:02x?}: {e}"));
                 assert_eq!(parsed.to_bytes(), frame);
                 // The bus is at most a few frames deep in practice; cap it so inputs stay cheap.

@@ -35,7 +35,7 @@ fn check_channels(q: &Q931) {
 impl Bed {
     fn drain(&mut self) {
         for i in 0..2 {
-            while let Some((_, out)) = self.nodes[i].poll_transmit() {
+            while let Some((_, out)) = self.nodes[i].poll_transmit().map(|(t, o)| (t, o.to_vec())) {
                 let msg = Message::parse(&out).unwrap_or_else(|e| panic!("node {i} sent {out:02x?}: {e}"));
                 assert_eq!(msg.to_bytes(), out);
                 if self.wire[1 - i].len() < 64 {

@@ -17,6 +17,7 @@
 
 pub mod calls;
 pub mod dchan;
+pub mod octets;
 pub mod pcap;
 pub mod q921;
 pub mod q931;

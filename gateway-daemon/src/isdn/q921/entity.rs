@@ -13,7 +13,7 @@ use super::frame::{
 };
 use super::link::{DataLink, LinkEvent, LinkStatus, Outputs};
 use super::tei::{NetworkAction, TeiAssigner, TeiUser, UserAction, AUTOMATIC_TEIS};
-use super::{LinkState, MdlError, Mode, Q921Config, Q921Event, Role};
+use super::{FrameOctets, Info, LinkState, MdlError, Mode, Q921Config, Q921Event, Role, N201_MAX};
 
 /// Why a layer 3 request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,9 +117,13 @@ impl Q921 {
             }
             (SAPI_CALL_CONTROL, TEI_GROUP) => {
                 if let Control::U { function: UFunction::Ui, .. } = frame.control {
-                    self.out
-                        .events
-                        .push_back(Q921Event::UnitDataIndication { tei: Some(TEI_GROUP), data: frame.info.to_vec() });
+                    if frame.info.len() <= self.config.n201.min(N201_MAX) {
+                        let data = Info::from_slice(frame.info);
+                        self.out.events.push_back(Q921Event::UnitDataIndication { tei: Some(TEI_GROUP), data });
+                    } else {
+                        // Longer than N201 (§5.8.5): there is no data link to recover, so it goes.
+                        self.counters.frames_discarded += 1;
+                    }
                 }
             }
             (SAPI_CALL_CONTROL, tei) => match self.link_index(tei) {
@@ -317,8 +321,9 @@ impl Q921 {
     }
 
     fn data_request(&mut self, now: Instant, i: usize, data: &[u8]) -> Result<(), RequestError> {
-        if data.len() > self.config.n201 {
-            return Err(RequestError::TooLong { len: data.len(), n201: self.config.n201 });
+        let n201 = self.config.n201.min(N201_MAX);
+        if data.len() > n201 {
+            return Err(RequestError::TooLong { len: data.len(), n201 });
         }
         let accepting = matches!(
             self.links[i].state,
@@ -330,15 +335,16 @@ impl Q921 {
         if !accepting {
             return Err(RequestError::NotEstablished);
         }
-        self.request(now, i, LinkEvent::DlDataRequest(data.to_vec()));
+        self.request(now, i, LinkEvent::DlDataRequest(data));
         Ok(())
     }
 
     /// DL-UNIT-DATA-request: a UI frame on the broadcast data link (NT, point-to-multipoint) or on
     /// the single data link (asking for a TEI first when the TE has none).
     pub fn dl_unit_data_request(&mut self, now: Instant, data: &[u8]) -> Result<(), RequestError> {
-        if data.len() > self.config.n201 {
-            return Err(RequestError::TooLong { len: data.len(), n201: self.config.n201 });
+        let n201 = self.config.n201.min(N201_MAX);
+        if data.len() > n201 {
+            return Err(RequestError::TooLong { len: data.len(), n201 });
         }
         if self.assigner.is_some() {
             let frame = FrameRepr {
@@ -346,10 +352,10 @@ impl Q921 {
                 control: Control::U { function: UFunction::Ui, pf: false },
                 info: data,
             };
-            self.out.transmit.push_back(frame.to_bytes());
+            self.out.transmit.push_back(frame.to_octets());
             return Ok(());
         }
-        self.request(now, 0, LinkEvent::DlUnitDataRequest(data.to_vec()));
+        self.request(now, 0, LinkEvent::DlUnitDataRequest(data));
         Ok(())
     }
 
@@ -382,7 +388,7 @@ impl Q921 {
     }
 
     /// The next frame to send (no FCS).
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+    pub fn poll_transmit(&mut self) -> Option<FrameOctets> {
         let frame = self.out.transmit.pop_front()?;
         self.counters.frames_sent += 1;
         Some(frame)

@@ -11,7 +11,8 @@
 
 use std::fmt;
 
-use super::Role;
+use super::{FrameOctets, Role};
+use crate::isdn::octets::OctetSink;
 
 /// SAPI of call control (Q.931) procedures.
 pub const SAPI_CALL_CONTROL: u8 = 0;
@@ -307,28 +308,29 @@ impl<'a> FrameRepr<'a> {
         2 + self.control.len() + self.info.len()
     }
 
-    /// Appends the frame's octets to `out`.
-    pub fn emit(&self, out: &mut Vec<u8>) {
-        out.reserve(self.buffer_len());
+    /// The address and control octets: the array and how many of its octets count.
+    fn header(&self) -> ([u8; 4], usize) {
         let a = &self.address;
-        out.push((a.sapi & 0x3f) << 2 | u8::from(a.cr) << 1);
-        out.push((a.tei & 0x7f) << 1 | 1);
+        let address = [(a.sapi & 0x3f) << 2 | u8::from(a.cr) << 1, (a.tei & 0x7f) << 1 | 1];
         match self.control {
-            Control::I { ns, nr, p } => {
-                out.push((ns & 0x7f) << 1);
-                out.push((nr & 0x7f) << 1 | u8::from(p));
-            }
+            Control::I { ns, nr, p } => ([address[0], address[1], (ns & 0x7f) << 1, (nr & 0x7f) << 1 | u8::from(p)], 4),
             Control::S { function, nr, pf } => {
-                out.push(match function {
+                let code = match function {
                     SFunction::Rr => 0x01,
                     SFunction::Rnr => 0x05,
                     SFunction::Rej => 0x09,
-                });
-                out.push((nr & 0x7f) << 1 | u8::from(pf));
+                };
+                ([address[0], address[1], code, (nr & 0x7f) << 1 | u8::from(pf)], 4)
             }
-            Control::U { function, pf } => out.push(function.code() | u8::from(pf) << 4),
+            Control::U { function, pf } => ([address[0], address[1], function.code() | u8::from(pf) << 4, 0], 3),
         }
-        out.extend_from_slice(self.info);
+    }
+
+    /// Appends the frame's octets to `out`.
+    pub fn emit(&self, out: &mut impl OctetSink) {
+        let (header, len) = self.header();
+        out.put_slice(&header[..len]);
+        out.put_slice(self.info);
     }
 
     /// The frame's octets.
@@ -336,6 +338,13 @@ impl<'a> FrameRepr<'a> {
         let mut out = Vec::with_capacity(self.buffer_len());
         self.emit(&mut out);
         out
+    }
+
+    /// The frame's octets, inline. The information field must be at most N201 octets (the
+    /// entity checks every request), or the frame is cut there.
+    pub fn to_octets(&self) -> FrameOctets {
+        let (header, len) = self.header();
+        FrameOctets::from_parts(&header[..len], self.info)
     }
 
     /// A trace line that knows who sent the frame, so that S frames show C or R and P or F.
@@ -518,7 +527,7 @@ impl<'a> TeiMessage<'a> {
     }
 
     /// The complete UI frame on SAPI 63, TEI 127, sent by `sender` as a command.
-    pub fn to_frame(&self, sender: Role) -> Vec<u8> {
+    pub fn to_frame(&self, sender: Role) -> FrameOctets {
         let mut info = Vec::with_capacity(5 + self.more_ai.len());
         self.emit(&mut info);
         FrameRepr {
@@ -526,7 +535,7 @@ impl<'a> TeiMessage<'a> {
             control: Control::U { function: UFunction::Ui, pf: false },
             info: &info,
         }
-        .to_bytes()
+        .to_octets()
     }
 }
 

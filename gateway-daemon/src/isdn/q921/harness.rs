@@ -70,7 +70,7 @@ impl Line {
     /// invariant of every link on the way.
     fn collect(&mut self) {
         for i in 0..self.nodes.len() {
-            while let Some(octets) = self.nodes[i].poll_transmit() {
+            while let Some(octets) = self.nodes[i].poll_transmit().map(|f| f.to_vec()) {
                 let lost = self.dead[i] || self.drop.as_mut().is_some_and(|d| d(i, &octets));
                 self.wire.push(Wire { at: self.elapsed(), from: i, octets: octets.clone(), dropped: lost });
                 if !lost {

@@ -10,7 +10,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::frame::{Address, Control, FrameRepr, SFunction, UFunction, SAPI_CALL_CONTROL};
-use super::{Layer2Persistence, MdlError, Q921Event, Role, Timer};
+use super::{FrameOctets, Info, Layer2Persistence, MdlError, Q921Event, Role, Timer};
 
 /// The data-link states of Q.921 Annex B (numbered there 1 to 8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub struct LinkParams {
 /// What a data link (or the TEI procedures) queued while handling one input.
 #[derive(Debug, Default)]
 pub(crate) struct Outputs {
-    pub(crate) transmit: VecDeque<Vec<u8>>,
+    pub(crate) transmit: VecDeque<FrameOctets>,
     pub(crate) events: VecDeque<Q921Event>,
     /// MDL-ASSIGN-indication: the link needs a TEI.
     pub(crate) assign_needed: bool,
@@ -70,8 +70,8 @@ pub(crate) struct Outputs {
 pub(crate) enum LinkEvent<'a> {
     DlEstablishRequest,
     DlReleaseRequest,
-    DlDataRequest(Vec<u8>),
-    DlUnitDataRequest(Vec<u8>),
+    DlDataRequest(&'a [u8]),
+    DlUnitDataRequest(&'a [u8]),
     MdlAssignRequest(u8),
     MdlRemoveRequest,
     /// TEI assignment failed (MDL-ERROR-response from layer management).
@@ -157,9 +157,9 @@ pub(crate) struct DataLink {
     t203: Option<Instant>,
     /// I frames: the first `V(S) − V(A)` are sent and unacknowledged (the first has N(S) = V(A)),
     /// the rest wait for the window.
-    i_queue: VecDeque<Vec<u8>>,
+    i_queue: VecDeque<Info>,
     /// UI frames waiting for a TEI.
-    ui_queue: VecDeque<Vec<u8>>,
+    ui_queue: VecDeque<Info>,
 }
 
 impl DataLink {
@@ -276,19 +276,19 @@ impl DataLink {
             (
                 S::EstablishAwaitingTei | S::AwaitingEstablishment | S::MultipleFrameEstablished | S::TimerRecovery,
                 E::DlDataRequest(data),
-            ) => self.i_queue.push_back(data),
+            ) => self.i_queue.push_back(Info::from_slice(data)),
             (_, E::DlDataRequest(_)) => {
                 // The entity refuses data for a link that is neither up nor coming up.
             }
             (S::TeiUnassigned, E::DlUnitDataRequest(data)) => {
-                self.ui_queue.push_back(data);
+                self.ui_queue.push_back(Info::from_slice(data));
                 out.assign_needed = true;
                 self.state = S::AssignAwaitingTei;
             }
             (S::AssignAwaitingTei | S::EstablishAwaitingTei, E::DlUnitDataRequest(data)) => {
-                self.ui_queue.push_back(data);
+                self.ui_queue.push_back(Info::from_slice(data));
             }
-            (_, E::DlUnitDataRequest(data)) => self.send_ui(out, &data),
+            (_, E::DlUnitDataRequest(data)) => self.send_ui(out, data),
 
             // --- Layer management (§5.3.2, §5.3.4.2) ---
             (S::TeiUnassigned, E::MdlAssignRequest(tei)) => {
@@ -347,7 +347,11 @@ impl DataLink {
             (S::TeiUnassigned | S::AssignAwaitingTei | S::EstablishAwaitingTei, _frame_or_timer) => {}
 
             // --- UI frames in every state with a TEI (§5.2.2) ---
-            (_, E::Ui(info)) => self.emit(out, |tei| Q921Event::UnitDataIndication { tei, data: info.to_vec() }),
+            (_, E::Ui(info)) if info.len() <= self.params.n201 => {
+                self.emit(out, |tei| Q921Event::UnitDataIndication { tei, data: Info::from_slice(info) });
+            }
+            // Longer than N201 (§5.8.5): unacknowledged, so there is nothing to recover; it goes.
+            (_, E::Ui(_)) => log::debug!("q921 tei {:?}: UI frame longer than N201 discarded", self.tei),
 
             // --- TEI_ASSIGNED ---
             (S::TeiAssigned, E::Sabme { p }) => {
@@ -576,7 +580,7 @@ impl DataLink {
         } else if ns == self.vr {
             self.vr = seq_inc(self.vr);
             self.reject_exception = false;
-            self.emit(out, |tei| Q921Event::DataIndication { tei, data: info.to_vec() });
+            self.emit(out, |tei| Q921Event::DataIndication { tei, data: Info::from_slice(info) });
             if p {
                 self.enquiry_response(out);
             } else {
@@ -639,7 +643,7 @@ impl DataLink {
                 control: Control::I { ns: self.vs, nr: self.vr, p: false },
                 info: &self.i_queue[index],
             };
-            out.transmit.push_back(frame.to_bytes());
+            out.transmit.push_back(frame.to_octets());
             self.vs = seq_inc(self.vs);
             self.ack_pending = false;
             if self.t200.is_none() {
@@ -729,13 +733,13 @@ impl DataLink {
     fn send_u(&self, out: &mut Outputs, function: UFunction, pf: bool) {
         let command = matches!(function, UFunction::Sabme | UFunction::Disc | UFunction::Ui);
         let frame = FrameRepr { address: self.address(command), control: Control::U { function, pf }, info: &[] };
-        out.transmit.push_back(frame.to_bytes());
+        out.transmit.push_back(frame.to_octets());
     }
 
     fn send_s(&self, out: &mut Outputs, function: SFunction, command: bool, pf: bool) {
         let frame =
             FrameRepr { address: self.address(command), control: Control::S { function, nr: self.vr, pf }, info: &[] };
-        out.transmit.push_back(frame.to_bytes());
+        out.transmit.push_back(frame.to_octets());
     }
 
     fn send_ui(&self, out: &mut Outputs, data: &[u8]) {
@@ -744,7 +748,7 @@ impl DataLink {
             control: Control::U { function: UFunction::Ui, pf: false },
             info: data,
         };
-        out.transmit.push_back(frame.to_bytes());
+        out.transmit.push_back(frame.to_octets());
     }
 
     fn flush_ui(&mut self, out: &mut Outputs) {

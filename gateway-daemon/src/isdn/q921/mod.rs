@@ -89,6 +89,17 @@ pub use entity::{Q921Counters, RequestError, Q921};
 pub use frame::{Address, Control, Frame, FrameRepr, ParseError, SFunction, TeiMessage, TeiMessageType, UFunction};
 pub use link::{LinkParams, LinkState, LinkStatus};
 
+use crate::isdn::octets::Octets;
+
+/// The largest information field (N201 for SAPI 0, §5.9.3): the bound of every buffer below.
+pub const N201_MAX: usize = 260;
+
+/// An information field: a layer 3 message of at most N201 octets (inline when short).
+pub type Info = Octets;
+
+/// A whole frame without FCS: address, control and information (inline when short).
+pub type FrameOctets = Octets;
+
 #[cfg(test)]
 pub(crate) mod harness;
 #[cfg(test)]
@@ -244,12 +255,12 @@ pub enum Q921Event {
     },
     DataIndication {
         tei: Option<u8>,
-        data: Vec<u8>,
+        data: Info,
     },
     /// A UI frame; `tei` is 127 for the broadcast data link.
     UnitDataIndication {
         tei: Option<u8>,
-        data: Vec<u8>,
+        data: Info,
     },
     MdlError {
         tei: Option<u8>,
@@ -317,6 +328,7 @@ pub struct Q921Config {
     /// Window size: 7 on a PRI (§5.9.5: SAPI 0 at 2048 kbit/s), 1 on a BRI.
     pub k: u8,
     pub n200: u8,
+    /// Maximum information field; values above [`N201_MAX`] count as `N201_MAX`.
     pub n201: usize,
     /// Identity request retransmissions (TE, point-to-multipoint).
     pub n202: u8,
@@ -362,7 +374,7 @@ impl Q921Config {
         LinkParams {
             k: self.k,
             n200: self.n200,
-            n201: self.n201,
+            n201: self.n201.min(N201_MAX),
             t200: self.t200,
             t203: self.t203,
             persistence: self.layer2_persistence,

@@ -36,7 +36,7 @@ fn data(events: &[Q921Event]) -> Vec<Vec<u8>> {
     events
         .iter()
         .filter_map(|e| match e {
-            Q921Event::DataIndication { data, .. } => Some(data.clone()),
+            Q921Event::DataIndication { data, .. } => Some(data.to_vec()),
             _ => None,
         })
         .collect()
@@ -291,7 +291,7 @@ impl Solo {
     }
 
     fn tx(&mut self) -> Vec<Vec<u8>> {
-        std::iter::from_fn(|| self.q.poll_transmit()).collect()
+        std::iter::from_fn(|| self.q.poll_transmit().map(|f| f.to_vec())).collect()
     }
 
     fn events(&mut self) -> Vec<Q921Event> {
@@ -430,7 +430,7 @@ fn ptmp_nt_assigns_distinct_teis_and_serves_each_link() {
     assert_eq!(data(&l.take_events(1)), [b"to 64".to_vec()]);
     assert_eq!(data(&l.take_events(2)), [b"to 65".to_vec()]);
     let at_nt = l.take_events(NT);
-    assert!(at_nt.contains(&Q921Event::DataIndication { tei: Some(65), data: b"from 65".to_vec() }));
+    assert!(at_nt.contains(&Q921Event::DataIndication { tei: Some(65), data: b"from 65".to_vec().into() }));
 }
 
 #[test]
@@ -496,7 +496,7 @@ fn ptmp_ui_broadcast_on_tei_127_reaches_every_te() {
     for te in [1, 2] {
         assert_eq!(
             l.take_events(te),
-            [Q921Event::UnitDataIndication { tei: Some(127), data: vec![0x08, 0x01, 0x01, 0x05] }]
+            [Q921Event::UnitDataIndication { tei: Some(127), data: vec![0x08, 0x01, 0x01, 0x05].into() }]
         );
     }
 }
@@ -508,7 +508,7 @@ fn ptmp_te_unit_data_waits_for_a_tei() {
     assert_eq!(state(&l, TE), LinkState::AssignAwaitingTei);
     l.settle();
     assert_eq!(state(&l, TE), LinkState::TeiAssigned);
-    assert_eq!(l.take_events(NT)[1], Q921Event::UnitDataIndication { tei: Some(64), data: b"ui".to_vec() });
+    assert_eq!(l.take_events(NT)[1], Q921Event::UnitDataIndication { tei: Some(64), data: b"ui".to_vec().into() });
 }
 
 #[test]

@@ -276,14 +276,19 @@ impl Call {
             _ => (None, None, None),
         };
         let rx = |t: MessageType| mt == Some(t);
-        match (self.state, &input) {
+        let input = match (self.state, input) {
             // --- Outgoing call establishment (§5.1 user, §5.2 network) ---
+            // (Taken apart from the table below because it keeps the SETUP it is given, for T303.)
             (S::Null, Input::Request(Request::Setup(setup))) => {
                 out.send.push(setup.clone());
-                self.setup = Some(setup.clone());
+                self.setup = Some(setup);
                 self.timers.start(Timer::T303, now + timers.t303);
                 self.state = if user { S::CallInitiated } else { S::CallPresent };
+                return Ok(());
             }
+            (_, input) => input,
+        };
+        match (self.state, &input) {
             // T303 runs only in the state this side enters on sending SETUP.
             (S::CallInitiated | S::CallPresent, Input::Timeout(Timer::T303)) => {
                 if self.t303_expired {

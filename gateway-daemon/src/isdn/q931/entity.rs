@@ -12,6 +12,7 @@ use super::restart::PendingRestart;
 use super::timers::Timer;
 use super::{CallId, Q931Config, Q931Error, Q931Event, SetupRequest, Side};
 use crate::isdn::q921::frame::TEI_GROUP;
+use crate::isdn::q921::{Info, N201_MAX};
 
 /// What §5.8.6 / §5.8.7 make of a message's elements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +39,15 @@ pub struct Q931 {
     pub(crate) restart: Option<PendingRestart>,
     /// User side: the TEI of our data link, which answers go out on (even to a broadcast SETUP).
     own_tei: u8,
-    pub(crate) transmit: VecDeque<(u8, Vec<u8>)>,
+    pub(crate) transmit: VecDeque<(u8, Info)>,
     pub(crate) events: VecDeque<Q931Event>,
+    /// Reused buffers, so that a message in or out allocates nothing once they have grown:
+    /// the message being encoded, the last message received, a call's output.
+    encode: Vec<u8>,
+    received: Message,
+    out: Out,
+    /// Messages that did not fit in an I frame (N201) and were not sent.
+    pub(crate) too_long: u64,
 }
 
 impl Q931 {
@@ -54,6 +62,10 @@ impl Q931 {
             own_tei: 0,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
+            encode: Vec::with_capacity(N201_MAX),
+            received: Message::new(CallRef::global(0), MessageType::Status),
+            out: Out::default(),
+            too_long: 0,
         }
     }
 
@@ -79,7 +91,8 @@ impl Q931 {
         self.channels.busy()
     }
 
-    pub fn poll_transmit(&mut self) -> Option<(u8, Vec<u8>)> {
+    /// The next message to send, with the TEI of its data link; at most N201 octets.
+    pub fn poll_transmit(&mut self) -> Option<(u8, Info)> {
         self.transmit.pop_front()
     }
 
@@ -96,7 +109,15 @@ impl Q931 {
 
     pub(crate) fn send(&mut self, tei: u8, msg: &Message) {
         log::debug!("q931 tx tei={tei}: {msg}");
-        self.transmit.push_back((tei, msg.to_bytes()));
+        self.encode.clear();
+        msg.emit(&mut self.encode);
+        if self.encode.len() <= N201_MAX {
+            self.transmit.push_back((tei, Info::from_slice(&self.encode)));
+        } else {
+            // Without segmentation (not used on ETSI call control) layer 2 cannot carry it.
+            self.too_long += 1;
+            log::warn!("q931 tx tei={tei}: {} octets exceed N201, not sent: {msg}", self.encode.len());
+        }
     }
 
     /// The data link a call's messages go out on.
@@ -137,13 +158,14 @@ impl Q931 {
     }
 
     /// Moves a call's output to the queues; a call back in Null is dropped and its channel freed.
-    fn flush(&mut self, i: usize, out: Out) {
+    fn flush(&mut self, i: usize, out: &mut Out) {
         let call = &self.calls[i];
         let tei = self.tei_of(call);
         // A broadcast SETUP still on offer: SETUP and the final RELEASE COMPLETE go to every
         // terminal, anything else to the terminals that answered.
         let answered = if tei == TEI_GROUP { call.offered.clone() } else { Vec::new() };
-        for m in &out.send {
+        for m in out.send.drain(..) {
+            let m = &m;
             let broadcast = matches!(m.msg_type, MessageType::Setup | MessageType::ReleaseComplete);
             if answered.is_empty() || broadcast {
                 self.send(tei, m);
@@ -153,7 +175,7 @@ impl Q931 {
                 }
             }
         }
-        self.events.extend(out.events);
+        self.events.extend(out.events.drain(..));
         if self.calls[i].state == CallState::Null {
             let call = self.calls.remove(i);
             if let Some(ch) = call.channel {
@@ -164,10 +186,11 @@ impl Q931 {
 
     /// Runs one input through a call's machine and flushes what it produced.
     pub(crate) fn drive(&mut self, now: Instant, i: usize, input: Input<'_>) -> Result<(), NotCompatible> {
-        let mut out = Out::default();
+        let mut out = std::mem::take(&mut self.out);
         let (side, timers) = (self.config.side, self.config.timers);
         let r = self.calls[i].handle(now, side, &timers, input, &mut out);
-        self.flush(i, out);
+        self.flush(i, &mut out);
+        self.out = out;
         r
     }
 
@@ -179,13 +202,15 @@ impl Q931 {
 
     /// A DL-DATA-indication (or DL-UNIT-DATA-indication, `tei` = 127) payload.
     pub fn handle_dl_data(&mut self, now: Instant, tei: u8, octets: &[u8]) {
-        let msg = match Message::parse(octets) {
-            Ok(m) => m,
-            Err(e) => {
-                log::debug!("q931 rx tei={tei}: ignored ({e}): {octets:02x?}");
-                return;
-            }
-        };
+        let mut msg = std::mem::replace(&mut self.received, Message::new(CallRef::global(0), MessageType::Status));
+        match msg.parse_from(octets) {
+            Ok(()) => self.message(now, tei, &msg),
+            Err(e) => log::debug!("q931 rx tei={tei}: ignored ({e}): {octets:02x?}"),
+        }
+        self.received = msg;
+    }
+
+    fn message(&mut self, now: Instant, tei: u8, msg: &Message) {
         log::debug!("q931 rx tei={tei}: {msg}");
         if self.config.side == Side::Network && tei == TEI_GROUP {
             // Only the network broadcasts; a "broadcast" from a terminal has no data link to
@@ -197,15 +222,15 @@ impl Q931 {
             return;
         }
         if msg.call_ref.is_global() {
-            self.global_message(now, tei, &msg);
+            self.global_message(now, tei, msg);
             return;
         }
         match self.find(msg.call_ref.flag, msg.call_ref.value, tei) {
             Some(i) if self.calls[i].tei == TEI_GROUP && self.config.side == Side::Network => {
-                self.offered_message(now, i, tei, &msg)
+                self.offered_message(now, i, tei, msg)
             }
-            Some(i) => self.call_message(now, i, tei, &msg),
-            None => self.unknown_reference(tei, &msg),
+            Some(i) => self.call_message(now, i, tei, msg),
+            None => self.unknown_reference(tei, msg),
         }
     }
 

@@ -240,6 +240,18 @@ impl Message {
     }
 
     pub fn parse(octets: &[u8]) -> Result<Message, ParseError> {
+        let mut msg = Message::new(CallRef::global(0), MessageType::Status);
+        msg.parse_from(octets)?;
+        Ok(msg)
+    }
+
+    /// [`parse`](Self::parse) into this message, reusing its element list (the receive path
+    /// keeps one message for this, so that parsing allocates only for the elements' own
+    /// contents). On error the message holds nothing useful.
+    pub fn parse_from(&mut self, octets: &[u8]) -> Result<(), ParseError> {
+        self.ies.clear();
+        self.trailing.clear();
+        let msg = self;
         let (&pd, rest) = octets.split_first().ok_or(ParseError::TooShort)?;
         if pd != PROTOCOL_DISCRIMINATOR {
             return Err(ParseError::ProtocolDiscriminator(pd));
@@ -260,7 +272,8 @@ impl Message {
             _ => return Err(ParseError::CallReferenceLength(lo)),
         };
         let (&mt, mut rest) = rest.split_first().ok_or(ParseError::TooShort)?;
-        let mut msg = Message::new(call_ref, MessageType::from_octet(mt));
+        msg.call_ref = call_ref;
+        msg.msg_type = MessageType::from_octet(mt);
         let mut locked = 0u8;
         let mut next_only: Option<u8> = None;
         while let Some((&o, r)) = rest.split_first() {
@@ -284,18 +297,18 @@ impl Message {
                 continue;
             }
             let Some((&l, body)) = r.split_first() else {
-                msg.trailing = rest.to_vec();
+                msg.trailing.extend_from_slice(rest);
                 break;
             };
             let l = usize::from(l);
             if body.len() < l {
-                msg.trailing = rest.to_vec();
+                msg.trailing.extend_from_slice(rest);
                 break;
             }
             msg.ies.push(Ie::parse_variable(codeset, o, &body[..l]));
             rest = &body[l..];
         }
-        Ok(msg)
+        Ok(())
     }
 
     pub fn emit(&self, out: &mut Vec<u8>) {

@@ -51,7 +51,7 @@ impl Pair {
 
     fn collect(&mut self) {
         for i in 0..2 {
-            while let Some((tei, octets)) = self.nodes[i].poll_transmit() {
+            while let Some((tei, octets)) = self.nodes[i].poll_transmit().map(|(t, o)| (t, o.to_vec())) {
                 // Everything we send must parse and re-emit to the same octets.
                 let msg = Message::parse(&octets).unwrap_or_else(|e| panic!("node {i} sent {octets:02x?}: {e}"));
                 assert_eq!(msg.to_bytes(), octets, "node {i}: {msg}");
