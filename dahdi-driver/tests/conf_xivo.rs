@@ -117,7 +117,8 @@ fn four_span_gateway_in_front_of_a_pbx() {
         assert_eq!(s.echo.mode, EchoMode::Software);
     }
     // XiVO's routing: provider side (group 0) to the PBX side (group 2) and back.
-    let routes: Vec<(&str, &str)> = cfg.routes.iter().map(|r| (r.from.as_str(), r.to.as_str())).collect();
+    let routes: Vec<(String, String)> = cfg.routes.iter().map(|r| (r.from[0].to_string(), r.to.to_string())).collect();
+    let routes: Vec<(&str, &str)> = routes.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
     assert_eq!(routes, vec![("group:0", "group:2"), ("group:2", "group:0")]);
 }
 

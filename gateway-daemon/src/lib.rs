@@ -10,5 +10,6 @@ pub mod http;
 pub mod isdn;
 pub mod logging;
 pub mod media;
+pub mod routing;
 pub mod sip;
 pub mod status;

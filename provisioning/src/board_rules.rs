@@ -1,12 +1,12 @@
 //! Board-level rules: backend, kernel module, firmware, module options, transcoder, tone zone,
-//! the ports of real boards, and routes against what they name.
+//! the ports of real boards. Routes are checked in `route_cfg`.
 
 use hal::SpanKind;
 
 use crate::boards;
 use crate::diag::{did_you_mean, Sink};
 use crate::model::{Backend, SpanCfg};
-use crate::parse::{Draft, Endpoint, SpanDraft};
+use crate::parse::{Draft, SpanDraft};
 use crate::reader::Got;
 
 /// Rules of the board: backend, driver, firmware, module options, transcoder, tone zone.
@@ -230,45 +230,5 @@ fn cross_option(
             }
         }
         _ => {}
-    }
-}
-
-/// Routes against the spans, groups and trunks they name.
-pub(crate) fn route_rules(sink: &mut Sink<'_>, draft: &Draft, spans: &[(&SpanDraft, Option<&SpanCfg>)]) {
-    let numbers: Vec<u32> = spans.iter().filter_map(|(d, _)| d.number.get().copied()).collect();
-    let groups: Vec<u8> = spans.iter().filter_map(|(_, c)| *c).flat_map(|c| c.groups.iter().copied()).collect();
-    let trunks: Vec<&str> = draft.sip.trunks.iter().map(|t| t.name.as_str()).collect();
-    for (i, r) in draft.routes.iter().enumerate() {
-        if draft.routes[..i].iter().any(|o| o.route.name == r.route.name) {
-            sink.error(
-                r.name_at.clone(),
-                &format!("route[{}].name", r.index),
-                format!("route `{}` is defined twice", r.route.name),
-            );
-        }
-        for (key, end) in [("from", &r.from), ("to", &r.to)] {
-            let Got::Ok(e, at) = end else { continue };
-            let m = match e {
-                Endpoint::Span(n) if !numbers.contains(n) => Some(format!("there is no span {n} on this board")),
-                Endpoint::Group(g) if !groups.contains(g) => Some(format!("no span is in group {g}")),
-                Endpoint::Trunk(t) if !trunks.contains(&t.as_str()) => {
-                    let hint = did_you_mean(t, trunks.iter().copied());
-                    Some(format!("there is no trunk `{t}` in [[sip.trunk]]{hint}"))
-                }
-                _ => None,
-            };
-            if let Some(m) = m {
-                sink.error(at.clone(), &format!("route[{}].{key}", r.index), m);
-            }
-        }
-        if let (Got::Ok(f, _), Got::Ok(t, at)) = (&r.from, &r.to) {
-            if f == t {
-                sink.error(
-                    at.clone(),
-                    &format!("route[{}].to", r.index),
-                    format!("the route sends calls from {} back to it", f.text()),
-                );
-            }
-        }
     }
 }

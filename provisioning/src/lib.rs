@@ -78,23 +78,49 @@
 //! los_bursts_per_s = 0.0     # 0..=1000
 //! los_burst_ms = 50          # 0..=60000
 //!
-//! [sip]
-//! listen = "0.0.0.0:5060"    # an IP address and port; no SIP when absent
+//! [sip]                      # no SIP at all without listen
+//! listen = "0.0.0.0:5060"    # "ADDR:PORT" (UDP and TCP), "udp:ADDR:PORT", "tcp:ADDR:PORT", or an array
+//! rtp_ports = "10000-20000"  # RTP on even ports, RTCP on the next; from 1024 up, starting even
+//! user_agent = "spangate"    # the User-Agent and Server headers
+//! ptime = 20                 # ms, 10..=120 in steps of 10; a trunk may say otherwise
+//! dtmf = "rfc4733"           # rfc4733 | info | inband; a trunk may say otherwise
+//! jitter_buffer = { min_ms = 20, max_ms = 200 }  # adaptive; or { fixed_ms = 60 }; 0..=1000 ms
 //!
 //! [[sip.trunk]]
 //! name = "pbx"               # required, unique, no spaces or ':'
-//! host = "192.0.2.10"        # required
+//! host = "192.0.2.10"        # required: a host name or an IP address
 //! port = 5060                # 1..=65535 (default 5060)
 //! transport = "udp"          # udp | tcp (default udp)
-//! codecs = ["pcma", "pcmu", "telephone-event"]   # pcma | pcmu | g722 | g729 | telephone-event
+//! codecs = ["pcma", "pcmu", "telephone-event"]   # in preference order: pcma | pcmu | g722 | g729 |
+//!                            # telephone-event (the default is this list)
+//! # ptime = 20               # default: [sip] ptime
+//! # dtmf = "rfc4733"         # default: [sip] dtmf
+//! # register = { user = "gw", password = "secret", domain = "pbx.example.net", expires = 3600 }
+//! #                          # register to the peer; domain defaults to host, expires 60..=86400
+//! # auth = { realm = "spangate", user = "pbx", password = "secret" }   # the peer must authenticate
+//! trust = ["192.0.2.10"]     # addresses or networks ("198.51.100.0/24") taken without authentication
+//! keepalive_secs = 0         # OPTIONS every N s marks the trunk up or down; 0 = off (0..=3600)
+//! # max_calls = 30           # simultaneous calls, 1..=100000; default no limit
 //!
-//! [[route]]
+//! [[route]]                  # tried in file order: the first that matches takes the call
 //! name = "in"                # unique; default "route N"
-//! from = "span:1"            # span:N | group:N | trunk:NAME | any (default any); must exist
-//! called_prefix = ""         # digits, *, #, +; empty matches every number
-//! to = "trunk:pbx"           # required: span:N | group:N | trunk:NAME; must exist
-//! strip = 0                  # leading digits removed, 0..=32
+//! from = "span:1"            # span:N | group:N | trunk:NAME | any, or an array of them (default any)
+//! called = ""                # a prefix ("0033"; "" matches every number) or an Asterisk pattern:
+//!                            # "_0[1-9]XXXXXXXX", "_00." (X 0-9, Z 1-9, N 2-9, [1-5,7], . one or
+//!                            # more, ! zero or more and route at once)
+//! # calling = "_06."         # the calling number must match this prefix or pattern
+//! strip = 0                  # leading digits removed from the called number, 0..=32
 //! prepend = ""               # digits put in front after stripping
+//! # called_ton = "national"  # unknown | international | national | network_specific |
+//!                            # subscriber | abbreviated (default: as received)
+//! # called_npi = "isdn"      # unknown | isdn | data | telex | national | private (default: as received)
+//! # calling_strip = 0        # the same for the calling number: calling_strip, calling_prepend,
+//! # calling_prepend = ""     # calling_ton, calling_npi,
+//! # calling_set = "0147200000"   # or replace it (not with calling_strip/calling_prepend)
+//! calling_hide = false       # true: presentation restricted
+//! to = "trunk:pbx"           # required: span:N | group:N | trunk:NAME; must exist
+//! # hunt = "g"               # spans and groups: g lowest first | G highest first |
+//!                            # r round robin up | R round robin down (default g)
 //!
 //! [ha]
 //! role = "disabled"          # disabled | master | slave; master and slave need peer
@@ -138,7 +164,10 @@ mod chanlist;
 mod diag;
 mod model;
 mod parse;
+mod pattern;
 mod reader;
+mod route_cfg;
+mod sip_cfg;
 mod validate;
 
 #[cfg(test)]
@@ -152,6 +181,10 @@ pub use model::{
     Backend, Board, Config, Echo, EchoMode, Ha, HaRole, Http, Incoming, Layer1Presence, Layer2Persistence, Log,
     OverlapDial, Route, Signalling, SimSpan, Sip, SpanCfg, SwitchType, Transcoder, Trunk, UnknownName,
 };
+pub use model::{
+    Codec, Dtmf, Endpoint, HuntMode, InboundAuth, IpNet, JitterBuffer, Npi, Register, SipListen, Ton, Transport,
+};
+pub use pattern::{Fit, NumberMatch, PatternError};
 
 /// Reads and checks the config file at `path`. A file that cannot be read gives one diagnostic.
 pub fn load_file(path: &Path) -> Result<Config, Diagnostics> {

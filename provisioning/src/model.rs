@@ -8,6 +8,9 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
 
+pub use crate::route_cfg::{Endpoint, HuntMode, Npi, Route, Ton};
+pub use crate::sip_cfg::{Codec, Dtmf, InboundAuth, IpNet, JitterBuffer, Register, Sip, SipListen, Transport, Trunk};
+
 /// A whole spangate configuration file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -103,42 +106,6 @@ impl Default for Echo {
     }
 }
 
-/// The SIP side.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Sip {
-    /// Where the SIP stack listens; no SIP at all when absent.
-    pub listen: Option<SocketAddr>,
-    pub trunks: Vec<Trunk>,
-}
-
-/// A SIP peer calls are exchanged with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Trunk {
-    pub name: String,
-    pub host: String,
-    pub port: u16,
-    /// `udp` or `tcp`.
-    pub transport: String,
-    /// In order of preference: `pcma`, `pcmu`, `g722`, `g729`, `telephone-event`.
-    pub codecs: Vec<String>,
-}
-
-/// A routing rule: calls from `from` whose called number starts with `called_prefix` go to `to`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    pub name: String,
-    /// `span:N`, `group:N`, `trunk:NAME` or `any`.
-    pub from: String,
-    /// Digits the called number must start with; empty matches every number.
-    pub called_prefix: String,
-    /// `span:N`, `group:N` or `trunk:NAME`.
-    pub to: String,
-    /// Leading digits removed from the called number.
-    pub strip: u32,
-    /// Digits put in front of the called number after stripping.
-    pub prepend: String,
-}
-
 /// High availability with a peer appliance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ha {
@@ -228,6 +195,9 @@ macro_rules! names {
         }
     };
 }
+
+/// Lets the route and SIP modules declare their names the same way.
+pub(crate) use names;
 
 names!(
     /// chan_dahdi's `signalling`, limited to what spangate runs.

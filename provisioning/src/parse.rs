@@ -10,10 +10,11 @@ use toml_edit::{Item, TableLike};
 use crate::chanlist;
 use crate::diag::Sink;
 use crate::model::{
-    Backend, Echo, EchoMode, Ha, HaRole, Http, Layer1Presence, Layer2Persistence, Log, OverlapDial, Route, Signalling,
-    Sip, SwitchType, Trunk,
+    Backend, Echo, EchoMode, Ha, HaRole, Http, Layer1Presence, Layer2Persistence, Log, OverlapDial, Signalling, Sip,
+    SwitchType,
 };
 use crate::reader::{describe_value, inside, At, Got, Table};
+use crate::route_cfg::RouteDraft;
 
 const TOP: &[&str] = &["board", "sip", "route", "ha", "http", "log"];
 const BOARD: &[&str] = &[
@@ -58,17 +59,12 @@ const ECHO: &[&str] = &["mode", "taps"];
 const SIM: &[&str] = &["line", "drift_ppm", "fault", "echo_path"];
 const ECHO_PATH: &[&str] = &["delay_ms", "erl_db"];
 const FAULT: &[&str] = &["seed", "frame_loss", "bit_error_rate", "slips_per_s", "los_bursts_per_s", "los_burst_ms"];
-const SIP: &[&str] = &["listen", "trunk"];
-const TRUNK: &[&str] = &["name", "host", "port", "transport", "codecs"];
-const ROUTE: &[&str] = &["name", "from", "called_prefix", "to", "strip", "prepend"];
 const HA: &[&str] = &["role", "peer", "interval_ms", "misses"];
 const HTTP: &[&str] = &["enabled", "listen"];
 const LOG: &[&str] = &["level"];
 
 /// Log levels the daemon understands.
 pub(crate) const LOG_LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
-/// Codecs a SIP trunk may offer.
-pub(crate) const CODECS: &[&str] = &["pcma", "pcmu", "g722", "g729", "telephone-event"];
 
 /// The whole file, read but not yet cross-checked.
 pub(crate) struct Draft {
@@ -152,36 +148,6 @@ pub(crate) struct SimDraft {
     pub(crate) echo_path: Got<hal::sim::EchoPath>,
 }
 
-/// Where a route takes calls from or sends them to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Endpoint {
-    Any,
-    Span(u32),
-    Group(u8),
-    Trunk(String),
-}
-
-impl Endpoint {
-    /// The canonical spelling.
-    pub(crate) fn text(&self) -> String {
-        match self {
-            Endpoint::Any => "any".into(),
-            Endpoint::Span(n) => format!("span:{n}"),
-            Endpoint::Group(g) => format!("group:{g}"),
-            Endpoint::Trunk(t) => format!("trunk:{t}"),
-        }
-    }
-}
-
-/// One `[[route]]`, with what its ends refer to.
-pub(crate) struct RouteDraft {
-    pub(crate) index: usize,
-    pub(crate) route: Route,
-    pub(crate) name_at: At,
-    pub(crate) from: Got<Endpoint>,
-    pub(crate) to: Got<Endpoint>,
-}
-
 /// (name, value) pairs for [`Table::pick`].
 fn pairs<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<(&'static str, T)> {
     all.iter().map(|&v| (name(v), v)).collect()
@@ -248,12 +214,8 @@ pub(crate) fn read(sink: &mut Sink<'_>, root: &dyn TableLike) -> Draft {
         }
         Got::Bad => (empty_board(), Vec::new()),
     };
-    let sip = match top.table(sink, "sip", SIP) {
-        Got::Ok(t, _) => read_sip(sink, &t),
-        _ => Sip::default(),
-    };
-    let routes =
-        top.tables(sink, "route").into_iter().enumerate().map(|(i, (t, at))| read_route(sink, i, t, at)).collect();
+    let sip = crate::sip_cfg::read(sink, &top);
+    let routes = crate::route_cfg::read(sink, &top);
     let ha = match top.table(sink, "ha", HA) {
         Got::Ok(t, _) => read_ha(sink, &t),
         _ => Ha::default(),
@@ -638,131 +600,6 @@ pub(crate) fn parse_line(text: &str) -> Result<LineSpec, String> {
             let hint = crate::diag::did_you_mean(kind, ["span", "listen", "connect", "dchan"]);
             Err(format!("unknown line `{text}`: expected {LINE_FORMS}{hint}"))
         }
-    }
-}
-
-fn read_sip(sink: &mut Sink<'_>, t: &Table<'_>) -> Sip {
-    let listen = t.socket_addr(sink, "listen", true).ok();
-    let mut trunks: Vec<Trunk> = Vec::new();
-    for (i, (tt, at)) in t.tables(sink, "trunk").into_iter().enumerate() {
-        let tr = Table::new(sink, tt, format!("sip.trunk[{i}]"), at, TRUNK);
-        tr.require(sink, "name");
-        tr.require(sink, "host");
-        let name = tr.string(sink, "name");
-        if let Got::Ok(n, _) = &name {
-            if n.is_empty() || n.contains(char::is_whitespace) || n.contains(':') {
-                tr.error(sink, "name", format!("trunk name `{n}` must be a non-empty word (no spaces or `:`)"));
-            } else if trunks.iter().any(|x| &x.name == n) {
-                tr.error(sink, "name", format!("trunk `{n}` is defined twice"));
-            }
-        }
-        let host = tr.string(sink, "host");
-        if let Got::Ok(h, _) = &host {
-            if h.is_empty() || h.contains(char::is_whitespace) {
-                tr.error(sink, "host", format!("`{h}` is not a host name or address"));
-            }
-        }
-        let transports = [("udp", "udp"), ("tcp", "tcp")];
-        let codecs = read_codecs(sink, &tr);
-        trunks.push(Trunk {
-            name: name.ok().unwrap_or_default(),
-            host: host.ok().unwrap_or_default(),
-            port: tr.small(sink, "port", 1, 65535).ok().unwrap_or(5060),
-            transport: tr.pick(sink, "transport", &transports).ok().unwrap_or("udp").to_string(),
-            codecs,
-        });
-    }
-    Sip { listen, trunks }
-}
-
-fn read_codecs(sink: &mut Sink<'_>, tr: &Table<'_>) -> Vec<String> {
-    let default = || ["pcma", "pcmu", "telephone-event"].map(String::from).to_vec();
-    let Some(item) = tr.raw("codecs") else { return default() };
-    let Some(arr) = item.as_array() else {
-        tr.error(sink, "codecs", "expected an array of codec names, e.g. [\"pcma\", \"telephone-event\"]");
-        return default();
-    };
-    let field = tr.field("codecs");
-    let mut out: Vec<String> = Vec::new();
-    for v in arr.iter() {
-        match v.as_str() {
-            Some(c) if !CODECS.contains(&c) => {
-                let hint = crate::diag::did_you_mean(c, CODECS.iter().copied());
-                sink.error(
-                    v.span(),
-                    &field,
-                    format!("unknown codec `{c}`: expected one of {}{hint}", CODECS.join(", ")),
-                );
-            }
-            Some(c) if out.iter().any(|x| x == c) => sink.error(v.span(), &field, format!("codec `{c}` listed twice")),
-            Some(c) => out.push(c.to_string()),
-            None => sink.error(v.span(), &field, format!("expected a codec name, found {}", describe_value(v))),
-        }
-    }
-    if arr.is_empty() {
-        tr.error(sink, "codecs", "a trunk needs at least one codec");
-    } else if !out.is_empty() && out.iter().all(|c| c == "telephone-event") {
-        tr.error(sink, "codecs", "telephone-event carries only DTMF: add an audio codec");
-    }
-    out
-}
-
-/// `span:N`, `group:N`, `trunk:NAME`, and `any` when `any_ok`.
-fn parse_endpoint(text: &str, any_ok: bool) -> Result<Endpoint, String> {
-    let forms = if any_ok { "span:N, group:N, trunk:NAME or any" } else { "span:N, group:N or trunk:NAME" };
-    if text == "any" && any_ok {
-        return Ok(Endpoint::Any);
-    }
-    let bad = || format!("`{text}`: expected {forms}");
-    let (kind, rest) = text.split_once(':').ok_or_else(bad)?;
-    match kind {
-        "span" => rest.parse::<u32>().ok().filter(|n| *n >= 1).map(Endpoint::Span).ok_or_else(bad),
-        "group" => rest.parse::<u8>().ok().filter(|g| *g <= 63).map(Endpoint::Group).ok_or_else(bad),
-        "trunk" if !rest.is_empty() => Ok(Endpoint::Trunk(rest.to_string())),
-        _ => Err(bad()),
-    }
-}
-
-fn read_route(sink: &mut Sink<'_>, index: usize, t: &dyn TableLike, at: At) -> RouteDraft {
-    let r = Table::new(sink, t, format!("route[{index}]"), at, ROUTE);
-    r.require(sink, "to");
-    let mut endpoint = |key: &str, any_ok: bool| match r.string(sink, key) {
-        Got::Ok(s, at) => match parse_endpoint(&s, any_ok) {
-            Ok(e) => Got::Ok(e, at),
-            Err(m) => {
-                r.error(sink, key, m);
-                Got::Bad
-            }
-        },
-        Got::Absent => Got::Absent,
-        Got::Bad => Got::Bad,
-    };
-    let from = endpoint("from", true);
-    let to = endpoint("to", false);
-    let mut digits = |key: &str| {
-        let v = r.string(sink, key).ok().unwrap_or_default();
-        if let Some(bad) = v.chars().find(|c| !(c.is_ascii_digit() || "*#+".contains(*c))) {
-            r.error(sink, key, format!("`{v}` has `{bad}`: only digits, *, # and + are dialable"));
-        }
-        v
-    };
-    let called_prefix = digits("called_prefix");
-    let prepend = digits("prepend");
-    let name = r.string(sink, "name");
-    let route = Route {
-        name: name.get().cloned().unwrap_or_else(|| format!("route {}", index + 1)),
-        from: from.get().map_or_else(|| "any".into(), Endpoint::text),
-        called_prefix,
-        to: to.get().map(Endpoint::text).unwrap_or_default(),
-        strip: r.small(sink, "strip", 0, 32).ok().unwrap_or(0),
-        prepend,
-    };
-    RouteDraft {
-        index,
-        route,
-        name_at: name.at().or_else(|| r.at()),
-        from: if from.present() { from } else { Got::Ok(Endpoint::Any, None) },
-        to,
     }
 }
 

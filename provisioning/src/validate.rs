@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use hal::sim::{FarEndRole, FaultConfig, LineSpec};
 use hal::{Framing, LineCoding, SpanConfig, SpanKind, Termination};
 
-use crate::board_rules::{board_rules, route_rules};
+use crate::board_rules::board_rules;
 use crate::boards;
 use crate::chanlist;
 use crate::diag::Sink;
@@ -551,7 +551,7 @@ pub(crate) fn finish(sink: &mut Sink<'_>, file: &str, draft: Draft) -> Option<Co
     let pairs: Vec<(&SpanDraft, Option<&SpanCfg>)> = draft.spans.iter().zip(cfgs.iter().map(Option::as_ref)).collect();
     across_spans(sink, &pairs);
     board_rules(sink, &draft, &pairs);
-    route_rules(sink, &draft, &pairs);
+    crate::route_cfg::rules(sink, &draft.routes, &pairs, &crate::sip_cfg::trunk_names(&draft.sip));
     if sink.has_errors() {
         return None;
     }

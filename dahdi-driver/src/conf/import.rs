@@ -819,7 +819,7 @@ fn routes(spans: &[SpanOut], imp: &mut Importer) -> Vec<(String, String, String)
     };
     let (a, b) = (endpoint(&provider, &pbx), endpoint(&pbx, &provider));
     imp.note(None, format!(
-        "contexts {} are Asterisk dialplan contexts: spangate routes every call from the provider side ({a}) to the PBX side ({b}) and back; add called_prefix rules to be selective",
+        "contexts {} are Asterisk dialplan contexts: spangate routes every call from the provider side ({a}) to the PBX side ({b}) and back; add routes with `called` prefixes or patterns to be selective",
         contexts.keys().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
     ));
     vec![("to-pbx".into(), a.clone(), b.clone()), ("to-provider".into(), b, a)]

@@ -1,5 +1,5 @@
 //! The rules above one span: simulated lines and cables, real boards (driver, firmware, module
-//! options, transcoder), tone zones, SIP trunks, routes, HA, HTTP and logging.
+//! options, transcoder), tone zones, HA, HTTP and logging (SIP and routes: `routes.rs`).
 
 use hal::sim::{EchoPath, FarEndRole, LineSpec};
 
@@ -452,95 +452,6 @@ fn tone_zones_are_dahdis() {
     assert_eq!(ok("[board]\nmodel = \"s\"\n").board.tonezone, "us");
     assert_eq!(ok("[board]\nmodel = \"s\"\ntonezone = \"us-old\"\n").board.tonezone, "us-old");
     check("[board]\nmodel = \"\" #~ board.model: model must not be empty\n");
-}
-
-#[test]
-fn sip_trunks() {
-    check(
-        r#"[board]
-        model = "s"
-        [sip]
-        listen = "0.0.0.0:99999"    #~ sip.listen: `0.0.0.0:99999` is not an IP address and port
-        [[sip.trunk]]
-        name = "pbx"
-        host = "192.0.2.10"
-        port = 0                    #~ sip.trunk[0].port: 0 is out of range: must be 1..=65535
-        transport = "tls"           #~ sip.trunk[0].transport: unknown transport `tls`: expected one of udp, tcp
-        codecs = ["pcma", "opus", "pcma"]   #~ sip.trunk[0].codecs: unknown codec `opus` #~ sip.trunk[0].codecs: codec `pcma` listed twice
-        [[sip.trunk]]
-        name = "pbx"                #~ sip.trunk[1].name: trunk `pbx` is defined twice
-        host = "192.0.2.11"
-        codecs = ["telephone-event"]    #~ sip.trunk[1].codecs: telephone-event carries only DTMF
-        [[sip.trunk]]               #~ sip.trunk[2].name: missing required key `name` #~ sip.trunk[2].host: missing required key `host`
-        port = 5060
-        "#,
-    );
-    let c = ok(r#"[board]
-        model = "s"
-        [sip]
-        listen = "0.0.0.0:5060"
-        [[sip.trunk]]
-        name = "pbx"
-        host = "pbx.example.net"
-        port = 5080
-        transport = "tcp"
-        "#);
-    let t = &c.sip.trunks[0];
-    assert_eq!((t.port, t.transport.as_str(), t.codecs.len()), (5080, "tcp", 3));
-    assert_eq!(c.sip.listen.unwrap().port(), 5060);
-}
-
-#[test]
-fn routes_name_what_exists() {
-    check(
-        r#"[board]
-        model = "s"
-        [[board.span]]
-        span = 1
-        kind = "e1"
-        group = [0]
-        [[sip.trunk]]
-        name = "pbx"
-        host = "192.0.2.10"
-        [[route]]
-        name = "a"
-        from = "span:2"             #~ route[0].from: there is no span 2 on this board
-        to = "trunk:pxb"            #~ route[0].to: there is no trunk `pxb` in [[sip.trunk]]; did you mean `pbx`?
-        [[route]]
-        name = "a"                  #~ route[1].name: route `a` is defined twice
-        from = "group:1"            #~ route[1].from: no span is in group 1
-        to = "any"                  #~ route[1].to: `any`: expected span:N, group:N or trunk:NAME
-        [[route]]
-        from = "span:1"
-        to = "span:1"               #~ route[2].to: the route sends calls from span:1 back to it
-        called_prefix = "01a"       #~ route[2].called_prefix: `01a` has `a`
-        strip = 40                  #~ route[2].strip: 40 is out of range: must be 0..=32
-        [[route]]                   #~ route[3].to: missing required key `to`
-        "#,
-    );
-    let c = ok(r#"[board]
-        model = "s"
-        [[board.span]]
-        span = 1
-        kind = "e1"
-        group = [0, 11]
-        [[sip.trunk]]
-        name = "pbx"
-        host = "192.0.2.10"
-        [[route]]
-        from = "group:11"
-        called_prefix = "+331"
-        to = "trunk:pbx"
-        strip = 3
-        prepend = "0"
-        [[route]]
-        name = "out"
-        from = "trunk:pbx"
-        to = "span:1"
-        "#);
-    assert_eq!(c.routes[0].name, "route 1");
-    assert_eq!((c.routes[0].from.as_str(), c.routes[0].to.as_str(), c.routes[0].strip), ("group:11", "trunk:pbx", 3));
-    assert_eq!(c.routes[1].from, "trunk:pbx");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 mod board_rules;
 mod robustness;
+mod routes;
 mod span_rules;
 
 use std::path::{Path, PathBuf};
