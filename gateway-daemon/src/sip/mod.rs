@@ -19,7 +19,12 @@
 //! - [`sdp`]: session descriptions; [`offer_answer`]: RFC 3264 codec and direction choice.
 //! - [`q850`]: cause ⇄ status tables (RFC 3398) and the Reason header helpers.
 //! - [`digest`]: Digest authentication (MD5, SHA-256), client and server side.
+//! - [`transaction`]: the four RFC 3261 §17 transaction machines, timers A-K, matching keys.
+//! - [`dialog`]: §12 dialog state, in-dialog requests with loose routing, INFO DTMF bodies.
+//! - [`ua`]: `SipEndpoint`, the user agent over every trunk: request checks, calls (CANCEL,
+//!   BYE, re-INVITE, glare, 2xx retransmission), digest both ways, registration, keepalive.
 
+pub mod dialog;
 pub mod digest;
 pub mod framer;
 pub mod header;
@@ -27,6 +32,8 @@ pub mod message;
 pub mod offer_answer;
 pub mod q850;
 pub mod sdp;
+pub mod transaction;
+pub mod ua;
 pub mod uri;
 
 pub use framer::{FramerError, StreamFramer};

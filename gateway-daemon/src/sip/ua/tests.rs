@@ -1,0 +1,774 @@
+//! Two endpoints on virtual time: a harness shuttles each one's `poll_transmit` into the
+//! other's `handle_input` (with a filter that can drop or duplicate packets) and runs the
+//! timers in order; plus single endpoints fed byte vectors (sipp, baresip, broken requests).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::sip::digest::{self, Algorithm};
+use crate::sip::offer_answer::{self, CodecPrefs, LocalMedia};
+use crate::sip::sdp::Direction;
+
+const A: &str = "10.0.0.1:5060";
+const B: &str = "10.0.0.2:5060";
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+fn sdp(port: u16, direction: Direction) -> SessionDescription {
+    let local = LocalMedia { addr: "10.0.0.9".parse().unwrap(), port, session_id: 1, session_version: 1, direction };
+    offer_answer::build_offer(&CodecPrefs::default(), &local)
+}
+
+fn endpoint(now: Instant, me: &str, peer: &str, seed: u64, trunk: TrunkConfig) -> SipEndpoint {
+    let trunk = TrunkConfig { name: "peer".into(), addr: addr(peer), ..trunk };
+    SipEndpoint::new(
+        now,
+        EndpointConfig { local_addr: addr(me), seed, trunks: vec![trunk], ..EndpointConfig::default() },
+    )
+}
+
+/// What happens to one packet.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fate {
+    Deliver,
+    Drop,
+    Duplicate,
+}
+
+/// One packet on the wire (delivered or not): when, which way, its first line and CSeq.
+#[derive(Clone, Debug)]
+struct Seen {
+    at: Duration,
+    from_a: bool,
+    line: String,
+}
+
+type Filter = Box<dyn FnMut(bool, &Message) -> Fate>;
+
+struct Net {
+    t0: Instant,
+    now: Instant,
+    a: SipEndpoint,
+    b: SipEndpoint,
+    ev_a: Vec<SipEvent>,
+    ev_b: Vec<SipEvent>,
+    wire: Vec<Seen>,
+    filter: Filter,
+}
+
+impl Net {
+    fn new(ta: TrunkConfig, tb: TrunkConfig) -> Net {
+        let t0 = Instant::now();
+        Net {
+            t0,
+            now: t0,
+            a: endpoint(t0, A, B, 1, ta),
+            b: endpoint(t0, B, A, 2, tb),
+            ev_a: Vec::new(),
+            ev_b: Vec::new(),
+            wire: Vec::new(),
+            filter: Box::new(|_, _| Fate::Deliver),
+        }
+    }
+
+    fn basic() -> Net {
+        Net::new(TrunkConfig::default(), TrunkConfig::default())
+    }
+
+    /// Delivers everything queued, collecting events, until both are quiet.
+    fn flush(&mut self) {
+        loop {
+            let mut moved = false;
+            while let Some(t) = self.a.poll_transmit() {
+                moved = true;
+                self.carry(true, t);
+            }
+            while let Some(t) = self.b.poll_transmit() {
+                moved = true;
+                self.carry(false, t);
+            }
+            while let Some(e) = self.a.poll_event() {
+                self.ev_a.push(e);
+            }
+            while let Some(e) = self.b.poll_event() {
+                self.ev_b.push(e);
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    fn carry(&mut self, from_a: bool, t: Transmit) {
+        let msg = Message::parse(&t.bytes).expect("we send what parses");
+        let fate = (self.filter)(from_a, &msg);
+        let line = format!("{} {}", first_line(&msg), msg.cseq().map(|c| c.to_string()).unwrap_or_default());
+        self.wire.push(Seen { at: self.now - self.t0, from_a, line });
+        let (to, expect) = if from_a { (&mut self.b, B) } else { (&mut self.a, A) };
+        assert_eq!(t.dst, addr(expect), "sent to the peer: {}", first_line(&msg));
+        let src = addr(if from_a { A } else { B });
+        let n = match fate {
+            Fate::Deliver => 1,
+            Fate::Drop => 0,
+            Fate::Duplicate => 2,
+        };
+        for _ in 0..n {
+            to.handle_input(self.now, t.transport, src, &t.bytes);
+        }
+    }
+
+    /// Runs timers and deliveries until `secs` of virtual time have passed.
+    fn run(&mut self, secs: f64) {
+        let end = self.now + Duration::from_secs_f64(secs);
+        self.flush();
+        loop {
+            let next = [self.a.poll_timeout(), self.b.poll_timeout()].into_iter().flatten().min();
+            match next {
+                Some(t) if t <= end => {
+                    self.now = self.now.max(t);
+                    self.a.handle_timeout(self.now);
+                    self.b.handle_timeout(self.now);
+                    self.flush();
+                }
+                _ => break,
+            }
+        }
+        self.now = end;
+    }
+
+    fn count(&self, from_a: bool, prefix: &str) -> usize {
+        self.wire.iter().filter(|s| s.from_a == from_a && s.line.starts_with(prefix)).count()
+    }
+
+    fn times(&self, from_a: bool, prefix: &str) -> Vec<u128> {
+        self.wire
+            .iter()
+            .filter(|s| s.from_a == from_a && s.line.starts_with(prefix))
+            .map(|s| s.at.as_millis())
+            .collect()
+    }
+
+    /// A calls B and B answers; returns both handles.
+    fn call_up(&mut self) -> (Handle, Handle) {
+        let ha = self.a.invite(self.now, 0, "100", "200", Some(&sdp(4000, Direction::SendRecv))).unwrap();
+        self.flush();
+        let hb = incoming(&self.ev_b);
+        assert!(self.b.progress(self.now, hb, 180, None));
+        assert!(self.b.answer(self.now, hb, Some(&sdp(5000, Direction::SendRecv))));
+        self.run(1.0);
+        assert!(self.ev_a.iter().any(|e| matches!(e, SipEvent::Answered { handle, .. } if *handle == ha)));
+        (ha, hb)
+    }
+}
+
+fn first_line(m: &Message) -> String {
+    match &m.start {
+        StartLine::Request { method, .. } => method.to_string(),
+        StartLine::Response { code, .. } => code.to_string(),
+    }
+}
+
+fn incoming(ev: &[SipEvent]) -> Handle {
+    ev.iter()
+        .find_map(|e| match e {
+            SipEvent::IncomingCall { handle, .. } => Some(*handle),
+            _ => None,
+        })
+        .expect("an IncomingCall")
+}
+
+fn ended(ev: &[SipEvent]) -> Vec<(Option<u16>, u8, bool)> {
+    ev.iter()
+        .filter_map(|e| match e {
+            SipEvent::Ended { status, cause, by_remote, .. } => Some((*status, *cause, *by_remote)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn basic_call_a_to_b_with_bye_from_caller() {
+    let mut n = Net::basic();
+    let ha = n.a.invite(n.now, 0, "100", "200", Some(&sdp(4000, Direction::SendRecv))).unwrap();
+    n.flush();
+    match &n.ev_b[0] {
+        SipEvent::IncomingCall { trunk, request_user, from_user, to_user, offer, .. } => {
+            assert_eq!(*trunk, 0);
+            assert_eq!(request_user.as_deref(), Some("200"));
+            assert_eq!(from_user.as_deref(), Some("100"));
+            assert_eq!(to_user.as_deref(), Some("200"));
+            assert_eq!(offer.as_ref().unwrap().media[0].port, 4000);
+        }
+        e => panic!("{e:?}"),
+    }
+    let hb = incoming(&n.ev_b);
+    n.run(0.1);
+    assert_eq!(n.count(false, "100"), 0, "no 100 Trying before 200 ms");
+    n.run(0.15);
+    assert_eq!(n.times(false, "100"), [200], "100 Trying at 200 ms");
+    n.b.progress(n.now, hb, 180, None);
+    n.b.answer(n.now, hb, Some(&sdp(5000, Direction::SendRecv)));
+    n.run(1.0);
+    assert!(matches!(&n.ev_a[0], SipEvent::Progress { handle, code: 180, .. } if *handle == ha));
+    match &n.ev_a[1] {
+        SipEvent::Answered { sdp: Some(s), .. } => assert_eq!(s.media[0].port, 5000),
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(n.count(true, "ACK"), 1);
+    assert_eq!(n.count(false, "200 1 INVITE"), 1, "the ACK stopped 2xx retransmission");
+    n.a.hangup(n.now, ha, Some(16));
+    n.run(1.0);
+    assert_eq!(ended(&n.ev_b), [(None, 16, true)]);
+    assert_eq!(ended(&n.ev_a), [(None, 16, false)]);
+    assert_eq!((n.a.active_calls(), n.b.active_calls()), (0, 0));
+    assert_eq!((n.a.counters().retransmissions, n.b.counters().retransmissions), (0, 0));
+}
+
+#[test]
+fn call_b_to_a_with_bye_from_callee_and_cause() {
+    let mut n = Net::basic();
+    let hb = n.b.invite(n.now, 0, "300", "400", None).unwrap();
+    n.flush();
+    let ha = incoming(&n.ev_a);
+    n.a.answer(n.now, ha, None);
+    n.run(1.0);
+    assert!(n.ev_b.iter().any(|e| matches!(e, SipEvent::Answered { handle, sdp: None } if *handle == hb)));
+    n.a.hangup(n.now, ha, Some(31));
+    n.run(1.0);
+    assert_eq!(ended(&n.ev_b), [(None, 31, true)], "Reason: Q.850;cause=31 read back");
+    assert_eq!(ended(&n.ev_a), [(None, 31, false)]);
+}
+
+#[test]
+fn reject_maps_cause_to_status_and_back() {
+    let mut n = Net::basic();
+    n.a.invite(n.now, 0, "100", "200", None).unwrap();
+    n.flush();
+    let hb = incoming(&n.ev_b);
+    n.b.hangup(n.now, hb, Some(17));
+    n.run(1.0);
+    assert_eq!(ended(&n.ev_a), [(Some(486), 17, true)]);
+    assert_eq!(ended(&n.ev_b), [(Some(486), 17, false)]);
+    assert_eq!(n.count(true, "ACK"), 1, "the client transaction ACKs the 486");
+}
+
+#[test]
+fn cancel_before_answer() {
+    let mut n = Net::basic();
+    let ha = n.a.invite(n.now, 0, "100", "200", None).unwrap();
+    n.a.hangup(n.now, ha, Some(16));
+    n.flush();
+    assert_eq!(n.count(true, "CANCEL"), 0, "no CANCEL before a provisional response (§9.1)");
+    let hb = incoming(&n.ev_b);
+    n.b.progress(n.now, hb, 180, None);
+    n.run(1.0);
+    assert_eq!(n.count(true, "CANCEL"), 1);
+    assert_eq!(n.count(false, "200 1 CANCEL"), 1);
+    assert_eq!(n.count(false, "487 1 INVITE"), 1);
+    assert_eq!(n.count(true, "ACK 1 ACK"), 1);
+    assert_eq!(ended(&n.ev_b), [(Some(487), 16, true)]);
+    assert_eq!(ended(&n.ev_a), [(Some(487), 16, false)]);
+    n.run(40.0);
+    assert_eq!((n.a.active_calls(), n.b.active_calls()), (0, 0));
+}
+
+#[test]
+fn cancel_crossing_the_200_ends_with_bye() {
+    let mut n = Net::basic();
+    let ha = n.a.invite(n.now, 0, "100", "200", None).unwrap();
+    n.flush();
+    let hb = incoming(&n.ev_b);
+    n.b.progress(n.now, hb, 180, None);
+    n.flush();
+    // Both at the same instant, before either message reaches the other side.
+    n.a.hangup(n.now, ha, Some(16));
+    n.b.answer(n.now, hb, None);
+    n.run(2.0);
+    assert_eq!(n.count(true, "CANCEL"), 1);
+    assert_eq!(n.count(true, "ACK"), 1, "the 200 is ACKed");
+    assert_eq!(n.count(true, "BYE"), 1, "then the call is ended with BYE");
+    assert!(!n.ev_a.iter().any(|e| matches!(e, SipEvent::Answered { .. })), "the TU never sees it answered");
+    assert_eq!(ended(&n.ev_a), [(None, 16, false)]);
+    assert_eq!(ended(&n.ev_b), [(None, 16, true)]);
+}
+
+#[test]
+fn invite_retransmitted_on_loss_at_t1_doubling() {
+    let mut n = Net::basic();
+    let mut lost = 0;
+    n.filter = Box::new(move |from_a, m| {
+        if from_a && m.method() == Some(&Method::Invite) && lost < 3 {
+            lost += 1;
+            return Fate::Drop;
+        }
+        Fate::Deliver
+    });
+    n.a.invite(n.now, 0, "100", "200", None).unwrap();
+    n.run(5.0);
+    assert_eq!(n.times(true, "INVITE"), [0, 500, 1500, 3500]);
+    assert_eq!(n.ev_b.len(), 1, "one IncomingCall");
+    assert_eq!(n.times(false, "100"), [3700]);
+    assert_eq!(n.a.counters().retransmissions, 3);
+}
+
+#[test]
+fn bye_retransmitted_up_to_t2() {
+    let mut n = Net::basic();
+    let (ha, _) = n.call_up();
+    let start = (n.now - n.t0).as_millis();
+    n.filter =
+        Box::new(|from_a, m| if from_a && m.method() == Some(&Method::Bye) { Fate::Drop } else { Fate::Deliver });
+    n.a.hangup(n.now, ha, None);
+    n.run(40.0);
+    let t: Vec<u128> = n.times(true, "BYE").iter().map(|t| t - start).collect();
+    assert_eq!(&t[..7], [0, 500, 1500, 3500, 7500, 11500, 15500], "E doubles, capped at T2 = 4 s");
+    assert_eq!(ended(&n.ev_a), [(Some(408), 16, false)], "timer F");
+}
+
+#[test]
+fn duplicated_packets_change_nothing() {
+    let mut n = Net::basic();
+    n.filter = Box::new(|_, _| Fate::Duplicate);
+    let (ha, _) = n.call_up();
+    n.a.hangup(n.now, ha, None);
+    n.run(40.0);
+    assert_eq!(n.ev_b.iter().filter(|e| matches!(e, SipEvent::IncomingCall { .. })).count(), 1);
+    assert_eq!(ended(&n.ev_a).len(), 1);
+    assert_eq!(ended(&n.ev_b).len(), 1);
+    assert_eq!(n.a.counters().garbage + n.b.counters().garbage, 0);
+}
+
+#[test]
+fn uas_resends_2xx_until_ack() {
+    let mut n = Net::basic();
+    let mut lost = 0;
+    n.filter = Box::new(move |from_a, m| {
+        if from_a && m.method() == Some(&Method::Ack) && lost < 2 {
+            lost += 1;
+            return Fate::Drop;
+        }
+        Fate::Deliver
+    });
+    n.a.invite(n.now, 0, "100", "200", None).unwrap();
+    n.flush();
+    let hb = incoming(&n.ev_b);
+    n.b.answer(n.now, hb, None);
+    n.run(5.0);
+    assert_eq!(n.times(false, "200 1 INVITE"), [0, 500, 1500], "2xx at T1, 2·T1 until the ACK");
+    assert_eq!(n.count(true, "ACK"), 3, "each 2xx ACKed again by the UAC core");
+    assert_eq!(n.b.counters().retransmissions, 2);
+    assert!(ended(&n.ev_b).is_empty());
+}
+
+#[test]
+fn uas_without_ack_sends_bye_after_64_t1() {
+    let mut n = Net::basic();
+    n.filter =
+        Box::new(|from_a, m| if from_a && m.method() == Some(&Method::Ack) { Fate::Drop } else { Fate::Deliver });
+    n.a.invite(n.now, 0, "100", "200", None).unwrap();
+    n.flush();
+    let hb = incoming(&n.ev_b);
+    n.b.answer(n.now, hb, None);
+    n.run(40.0);
+    assert_eq!(n.times(false, "BYE"), [32000]);
+    assert_eq!(ended(&n.ev_a), [(None, 102, true)]);
+}
+
+#[test]
+fn timer_b_ends_call_with_408() {
+    let mut n = Net::basic();
+    n.filter = Box::new(|_, _| Fate::Drop);
+    n.a.invite(n.now, 0, "100", "200", None).unwrap();
+    n.run(31.9);
+    assert!(ended(&n.ev_a).is_empty());
+    n.run(0.2);
+    assert_eq!(ended(&n.ev_a), [(Some(408), 102, false)]);
+    assert_eq!(n.count(true, "INVITE"), 7);
+}
+
+fn auth_net(alg: Algorithm) -> Net {
+    let ta = TrunkConfig { username: "gw".into(), password: "s3cret".into(), ..TrunkConfig::default() };
+    let tb = TrunkConfig {
+        inbound_realm: "pbx".into(),
+        inbound_credentials: vec![("gw".into(), "s3cret".into())],
+        inbound_algorithm: alg,
+        ..TrunkConfig::default()
+    };
+    Net::new(ta, tb)
+}
+
+#[test]
+fn inbound_digest_challenge_md5_and_sha256() {
+    for alg in [Algorithm::Md5, Algorithm::Sha256] {
+        let mut n = auth_net(alg);
+        let ha = n.a.invite(n.now, 0, "100", "200", None).unwrap();
+        n.run(1.0);
+        assert_eq!(n.count(false, "401 1 INVITE"), 1);
+        assert_eq!(n.count(true, "ACK 1 ACK"), 1);
+        assert_eq!(n.count(true, "INVITE 2 INVITE"), 1, "again with credentials and CSeq 2");
+        let hb = incoming(&n.ev_b);
+        n.b.answer(n.now, hb, None);
+        n.run(1.0);
+        assert!(n.ev_a.iter().any(|e| matches!(e, SipEvent::Answered { handle, .. } if *handle == ha)), "{alg:?}");
+    }
+}
+
+#[test]
+fn wrong_password_is_forbidden() {
+    let mut n = auth_net(Algorithm::Md5);
+    n.b.cfg.trunks[0].inbound_credentials[0].1 = "other".into();
+    n.a.invite(n.now, 0, "100", "200", None).unwrap();
+    n.run(1.0);
+    assert_eq!(n.count(false, "403"), 1);
+    assert_eq!(ended(&n.ev_a), [(Some(403), 21, true)]);
+    assert_eq!(n.b.counters().auth_failures, 1);
+    assert!(n.ev_b.is_empty());
+}
+
+/// A proxy's 407 (RFC 3261 §22.3) built by hand, answered with Proxy-Authorization.
+#[test]
+fn answers_407_from_a_proxy() {
+    let t0 = Instant::now();
+    let trunk = TrunkConfig { username: "gw".into(), password: "pw".into(), ..TrunkConfig::default() };
+    let mut a = endpoint(t0, A, B, 7, trunk);
+    a.invite(t0, 0, "100", "200", None).unwrap();
+    let inv = Message::parse(&a.poll_transmit().unwrap().bytes).unwrap();
+    let mut resp = Message::response_to(&inv, 407, "Proxy Authentication Required");
+    resp.set_header("To", format!("{};tag=px", inv.header("to").unwrap()));
+    resp.push_header("Proxy-Authenticate", "Digest realm=\"proxy\", nonce=\"abc\", algorithm=SHA-256, qop=\"auth\"");
+    a.handle_input(t0, Transport::Udp, addr(B), &resp.to_bytes());
+    let ack = Message::parse(&a.poll_transmit().unwrap().bytes).unwrap();
+    assert_eq!(ack.method(), Some(&Method::Ack));
+    let again = Message::parse(&a.poll_transmit().unwrap().bytes).unwrap();
+    assert_eq!(again.cseq().unwrap().seq, 2);
+    assert_ne!(again.vias()[0].branch(), inv.vias()[0].branch(), "a new transaction");
+    let creds = again.auth("proxy-authorization").pop().unwrap();
+    let issued = digest::Challenge::from_params(&resp.auth("proxy-authenticate")[0]).unwrap();
+    let ha1 = Algorithm::Sha256.hex("gw:proxy:pw");
+    assert_eq!(digest::verify(&issued, &creds, "INVITE", &ha1), Ok(()));
+}
+
+#[test]
+fn reinvite_hold_and_glare() {
+    let mut n = Net::basic();
+    let (ha, hb) = n.call_up();
+    assert!(n.a.reinvite(n.now, ha, &sdp(4000, Direction::SendOnly)));
+    n.flush();
+    let offer = n
+        .ev_b
+        .iter()
+        .find_map(|e| match e {
+            SipEvent::OfferChanged { offer, .. } => offer.clone(),
+            _ => None,
+        })
+        .unwrap();
+    let local = LocalMedia {
+        addr: "10.0.0.8".parse().unwrap(),
+        port: 5000,
+        session_id: 2,
+        session_version: 2,
+        direction: Direction::SendRecv,
+    };
+    let (answer, neg) = offer_answer::answer(&offer, &CodecPrefs::default(), &local).unwrap();
+    assert_eq!(neg.direction, Direction::RecvOnly, "on hold: we only receive");
+    n.b.answer(n.now, hb, Some(&answer));
+    n.run(1.0);
+    match n.ev_a.last().unwrap() {
+        SipEvent::ReinviteDone { status: 200, sdp: Some(s), .. } => {
+            assert_eq!(s.direction_of(&s.media[0]), Direction::RecvOnly);
+        }
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(n.count(true, "ACK 2 ACK"), 1);
+    // Glare: both sides re-INVITE at once, each gets 491 (§14.2).
+    assert!(n.a.reinvite(n.now, ha, &sdp(4000, Direction::SendRecv)));
+    assert!(n.b.reinvite(n.now, hb, &sdp(5000, Direction::SendRecv)));
+    n.run(1.0);
+    assert!(matches!(n.ev_a.last().unwrap(), SipEvent::ReinviteDone { status: 491, .. }));
+    assert!(matches!(n.ev_b.last().unwrap(), SipEvent::ReinviteDone { status: 491, .. }));
+    assert!(n.a.reinvite(n.now, ha, &sdp(4000, Direction::SendRecv)), "free again after 491");
+}
+
+#[test]
+fn info_dtmf_both_ways() {
+    let mut n = Net::basic();
+    let (ha, hb) = n.call_up();
+    assert!(n.a.send_info_dtmf(n.now, ha, '5', 160));
+    assert!(n.b.send_info_dtmf(n.now, hb, '#', 100));
+    n.run(1.0);
+    assert!(n.ev_b.iter().any(|e| matches!(e, SipEvent::Dtmf { digit: '5', duration_ms: 160, .. })));
+    assert!(n.ev_a.iter().any(|e| matches!(e, SipEvent::Dtmf { digit: '#', duration_ms: 100, .. })));
+    assert_eq!(n.count(false, "200 2 INFO") + n.count(true, "200 1 INFO"), 2);
+}
+
+/// Plays a registrar by hand: challenge, check the credentials, grant 120 s.
+#[test]
+fn registration_with_challenge_refresh_and_backoff() {
+    let t0 = Instant::now();
+    let trunk = TrunkConfig {
+        username: "gw".into(),
+        password: "pw".into(),
+        domain: "pbx.example.com".into(),
+        register: true,
+        register_expires: 300,
+        ..TrunkConfig::default()
+    };
+    let mut a = endpoint(t0, A, B, 3, trunk);
+    assert_eq!(a.poll_timeout(), Some(t0));
+    a.handle_timeout(t0);
+    assert_eq!(a.poll_event(), Some(SipEvent::Registration { trunk: 0, state: RegState::Registering }));
+    let reg = Message::parse(&a.poll_transmit().unwrap().bytes).unwrap();
+    assert_eq!(reg.to_string().split_whitespace().nth(1), Some("sip:pbx.example.com"));
+    assert_eq!(reg.header("expires"), Some("300"));
+    let ch = "Digest realm=\"pbx\", nonce=\"n1\", algorithm=MD5";
+    let mut resp = Message::response_to(&reg, 401, "Unauthorized");
+    resp.push_header("WWW-Authenticate", ch);
+    a.handle_input(t0, Transport::Udp, addr(B), &resp.to_bytes());
+    let reg2 = Message::parse(&a.poll_transmit().unwrap().bytes).unwrap();
+    assert_eq!(reg2.call_id(), reg.call_id(), "one Call-ID per registration (§10.2.4)");
+    assert_eq!(reg2.cseq().unwrap().seq, 2);
+    let creds = reg2.auth("authorization").pop().unwrap();
+    let issued = digest::Challenge::from_params(&resp.auth("www-authenticate")[0]).unwrap();
+    assert_eq!(digest::verify(&issued, &creds, "REGISTER", &Algorithm::Md5.hex("gw:pbx:pw")), Ok(()));
+    let mut ok = Message::response_to(&reg2, 200, "OK");
+    ok.push_header("Contact", format!("<sip:gw@{A}>;expires=120"));
+    a.handle_input(t0, Transport::Udp, addr(B), &ok.to_bytes());
+    assert_eq!(a.poll_event(), Some(SipEvent::Registration { trunk: 0, state: RegState::Registered { expires: 120 } }));
+    assert_eq!(a.trunks[0].reg_next, Some(t0 + Duration::from_secs(60)), "refresh at half of 120 s");
+    // The refresh fails twice: retries after 30 s, then 60 s.
+    let mut now = t0 + Duration::from_secs(60);
+    let mut waits = Vec::new();
+    for _ in 0..2 {
+        a.handle_timeout(now);
+        while a.poll_event().is_some() {}
+        let r = Message::parse(&a.poll_transmit().unwrap().bytes).unwrap();
+        a.handle_input(now, Transport::Udp, addr(B), &Message::response_to(&r, 503, "Service Unavailable").to_bytes());
+        assert_eq!(
+            a.poll_event(),
+            Some(SipEvent::Registration { trunk: 0, state: RegState::Failed { status: Some(503) } })
+        );
+        let next = a.trunks[0].reg_next.unwrap();
+        waits.push((next - now).as_secs());
+        now = next;
+    }
+    assert_eq!(waits, [30, 60]);
+    // A second challenge after credentials (not stale) means they are wrong: failed.
+    a.handle_timeout(now);
+    while a.poll_event().is_some() {}
+    let r = Message::parse(&a.poll_transmit().unwrap().bytes).unwrap();
+    let mut c1 = Message::response_to(&r, 401, "Unauthorized");
+    c1.push_header("WWW-Authenticate", ch);
+    a.handle_input(now, Transport::Udp, addr(B), &c1.to_bytes());
+    let r2 = Message::parse(&a.poll_transmit().unwrap().bytes).unwrap();
+    let mut c2 = Message::response_to(&r2, 401, "Unauthorized");
+    c2.push_header("WWW-Authenticate", ch);
+    a.handle_input(now, Transport::Udp, addr(B), &c2.to_bytes());
+    assert_eq!(
+        a.poll_event(),
+        Some(SipEvent::Registration { trunk: 0, state: RegState::Failed { status: Some(401) } })
+    );
+}
+
+#[test]
+fn keepalive_marks_trunk_down_and_up() {
+    let ta =
+        TrunkConfig { keepalive_interval: Duration::from_secs(10), keepalive_failures: 2, ..TrunkConfig::default() };
+    let mut n = Net::new(ta, TrunkConfig::default());
+    n.run(1.0);
+    assert_eq!(n.ev_a, [SipEvent::TrunkState { trunk: 0, up: true }]);
+    assert_eq!(n.count(false, "200 1 OPTIONS"), 1);
+    n.filter = Box::new(|_, _| Fate::Drop);
+    n.ev_a.clear();
+    // Probes at 10 s and 20 s time out at 42 s and 52 s: down after the second.
+    n.run(50.0);
+    assert!(n.ev_a.is_empty());
+    n.run(2.0);
+    assert_eq!(n.ev_a, [SipEvent::TrunkState { trunk: 0, up: false }]);
+    assert_eq!(n.a.trunk_status(0), Some((RegState::Unregistered, Some(false))));
+    n.filter = Box::new(|_, _| Fate::Deliver);
+    n.run(10.0);
+    assert_eq!(n.ev_a.last(), Some(&SipEvent::TrunkState { trunk: 0, up: true }));
+}
+
+// ---- single endpoint, byte vectors ----
+
+fn wire(text: &str) -> Vec<u8> {
+    let crlf = text.replace('\n', "\r\n");
+    let body_len = crlf.find("\r\n\r\n").map_or(0, |i| crlf.len() - i - 4);
+    crlf.replace("{CL}", &body_len.to_string()).into_bytes()
+}
+
+/// An endpoint trusting 127.0.0.1 (sipp and baresip run there) and what it answers to one
+/// request.
+fn answer_to(req: &str) -> (SipEndpoint, Vec<Message>) {
+    let t0 = Instant::now();
+    let mut ep = endpoint(t0, "127.0.0.1:5060", "127.0.0.1:5070", 9, TrunkConfig::default());
+    ep.handle_input(t0, Transport::Udp, addr("127.0.0.1:5070"), &wire(req));
+    let mut out = Vec::new();
+    while let Some(t) = ep.poll_transmit() {
+        assert_eq!(t.dst, addr("127.0.0.1:5070"));
+        out.push(Message::parse(&t.bytes).unwrap());
+    }
+    (ep, out)
+}
+
+const OPTS: &str = "OPTIONS sip:gw@127.0.0.1:5060 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-o1\nFrom: <sip:t@127.0.0.1>;tag=a\nTo: <sip:gw@127.0.0.1>\nCall-ID: o1\nCSeq: 1 OPTIONS\nMax-Forwards: 70\n{EXTRA}Content-Length: 0\n\n";
+
+fn opts(method: &str, extra: &str) -> String {
+    OPTS.replace("OPTIONS", method).replace("{EXTRA}", extra)
+}
+
+#[test]
+fn options_to_us_lists_what_we_do() {
+    let (_, out) = answer_to(&opts("OPTIONS", ""));
+    assert_eq!(out[0].status(), Some(200));
+    assert_eq!(out[0].header("allow"), Some(ALLOW));
+    assert_eq!(out[0].header("accept"), Some(ACCEPT));
+    assert!(out[0].header("supported").is_some());
+    assert!(out[0].to().unwrap().tag().is_some());
+}
+
+#[test]
+fn refusals_420_501_483_482_405_505() {
+    let (_, out) = answer_to(&opts("INVITE", "Require: 100rel, timer\n"));
+    assert_eq!(out[0].status(), Some(420));
+    assert_eq!(out[0].header("unsupported"), Some("100rel, timer"));
+    let (_, out) = answer_to(&opts("FROBNICATE", ""));
+    assert_eq!(out[0].status(), Some(501));
+    assert_eq!(out[0].header("allow"), Some(ALLOW));
+    let (_, out) = answer_to(&opts("INVITE", "").replace("Max-Forwards: 70", "Max-Forwards: 0"));
+    assert_eq!(out[0].status(), Some(483));
+    let (_, out) = answer_to(&opts("OPTIONS", "").replace("Max-Forwards: 70", "Max-Forwards: 0"));
+    assert_eq!(out[0].status(), Some(200), "OPTIONS with Max-Forwards 0 is for us (§11)");
+    let (_, out) = answer_to(&opts("SUBSCRIBE", ""));
+    assert_eq!(out[0].status(), Some(405));
+    let (ep, out) = answer_to(&opts("BYE", "").replace("SIP/2.0\nVia", "SIP/3.0\nVia"));
+    assert_eq!(out[0].status(), Some(505));
+    assert_eq!(ep.counters().refused, 1);
+    // Our own branch coming back is a loop.
+    let t0 = Instant::now();
+    let mut ep = endpoint(t0, "127.0.0.1:5060", "127.0.0.1:5070", 9, TrunkConfig::default());
+    ep.invite(t0, 0, "1", "2", None).unwrap();
+    let mine = ep.poll_transmit().unwrap();
+    ep.handle_input(t0, Transport::Udp, addr("127.0.0.1:5070"), &mine.bytes);
+    let resp = Message::parse(&ep.poll_transmit().unwrap().bytes).unwrap();
+    assert_eq!(resp.status(), Some(482));
+}
+
+#[test]
+fn malformed_gets_400_and_costs_nothing_else() {
+    // No Call-ID: answerable; the next call works.
+    let bad = opts("INVITE", "").replace("Call-ID: o1\n", "");
+    let t0 = Instant::now();
+    let mut ep = endpoint(t0, "127.0.0.1:5060", "127.0.0.1:5070", 9, TrunkConfig::default());
+    ep.handle_input(t0, Transport::Udp, addr("127.0.0.1:5070"), &wire(&bad));
+    // The 400 copies what the request had; without a Call-ID it cannot carry one.
+    let r = ep.poll_transmit().unwrap();
+    assert!(r.bytes.starts_with(b"SIP/2.0 400 Bad Request"), "{}", String::from_utf8_lossy(&r.bytes));
+    assert_eq!(ep.poll_event(), None);
+    assert_eq!(ep.counters().bad_requests, 1);
+    ep.handle_input(t0, Transport::Udp, addr("127.0.0.1:5070"), b"\x00\xffgarbage");
+    assert_eq!(ep.counters().garbage, 1);
+    assert!(ep.poll_transmit().is_none());
+    ep.handle_input(t0, Transport::Udp, addr("127.0.0.1:5070"), &wire(&opts("INVITE", "")));
+    assert!(matches!(ep.poll_event(), Some(SipEvent::IncomingCall { .. })));
+    assert_eq!(ep.poll_timeout(), Some(t0 + Duration::from_millis(200)));
+}
+
+#[test]
+fn rport_answered_to_source_port() {
+    let t0 = Instant::now();
+    let mut ep = endpoint(t0, "127.0.0.1:5060", "127.0.0.1:5070", 9, TrunkConfig::default());
+    let req = opts("OPTIONS", "").replace("branch=z9hG4bK-o1", "branch=z9hG4bK-o1;rport");
+    ep.handle_input(t0, Transport::Udp, addr("127.0.0.1:40000"), &wire(&req));
+    let t = ep.poll_transmit().unwrap();
+    assert_eq!(t.dst, addr("127.0.0.1:40000"), "RFC 3581: back to the source port");
+    let via = Message::parse(&t.bytes).unwrap().vias().remove(0);
+    assert_eq!(via.rport(), Some(Some(40000)));
+    assert_eq!(via.received(), Some("127.0.0.1"));
+    // Without rport: to the Via port.
+    ep.handle_input(t0, Transport::Udp, addr("127.0.0.1:40000"), &wire(&opts("OPTIONS", "").replace("o1", "o2")));
+    assert_eq!(ep.poll_transmit().unwrap().dst, addr("127.0.0.1:5070"));
+}
+
+/// sipp 3.6.1's `uac` scenario: INVITE, then ACK and BYE with our To tag.
+const SIPP_INVITE: &str = "INVITE sip:1234@127.0.0.1:5060 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-4242-1-0\nFrom: sipp <sip:sipp@127.0.0.1:5070>;tag=4242SIPpTag001\nTo: 1234 <sip:1234@127.0.0.1:5060>\nCall-ID: 1-4242@127.0.0.1\nCSeq: 1 INVITE\nContact: sip:sipp@127.0.0.1:5070\nMax-Forwards: 70\nSubject: Performance Test\nContent-Type: application/sdp\nContent-Length:   {CL}\n\nv=0\no=user1 53655765 2353687637 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 6000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\n";
+const SIPP_ACK: &str = "ACK sip:1234@127.0.0.1:5060 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-4242-1-5\nFrom: sipp <sip:sipp@127.0.0.1:5070>;tag=4242SIPpTag001\nTo: 1234 <sip:1234@127.0.0.1:5060>;tag={TAG}\nCall-ID: 1-4242@127.0.0.1\nCSeq: 1 ACK\nContact: sip:sipp@127.0.0.1:5070\nMax-Forwards: 70\nSubject: Performance Test\nContent-Length: 0\n\n";
+const SIPP_BYE: &str = "BYE sip:1234@127.0.0.1:5060 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-4242-1-7\nFrom: sipp <sip:sipp@127.0.0.1:5070>;tag=4242SIPpTag001\nTo: 1234 <sip:1234@127.0.0.1:5060>;tag={TAG}\nCall-ID: 1-4242@127.0.0.1\nCSeq: 2 BYE\nContact: sip:sipp@127.0.0.1:5070\nMax-Forwards: 70\nSubject: Performance Test\nContent-Length: 0\n\n";
+
+#[test]
+fn sipp_uac_call() {
+    let (mut ep, out) = answer_to(SIPP_INVITE);
+    assert!(out.is_empty(), "100 Trying waits 200 ms for the TU");
+    let t0 = Instant::now();
+    let Some(SipEvent::IncomingCall { handle, from_display, offer, .. }) = ep.poll_event() else { panic!() };
+    assert_eq!(from_display.as_deref(), Some("sipp"));
+    let offer = offer.unwrap();
+    let local = LocalMedia {
+        addr: "127.0.0.1".parse().unwrap(),
+        port: 7000,
+        session_id: 5,
+        session_version: 5,
+        direction: Direction::SendRecv,
+    };
+    let (ans, neg) = offer_answer::answer(&offer, &CodecPrefs::default(), &local).unwrap();
+    assert_eq!(neg.remote, Some(addr("127.0.0.1:6000")));
+    ep.answer(t0, handle, Some(&ans));
+    let ok = Message::parse(&ep.poll_transmit().unwrap().bytes).unwrap();
+    assert_eq!(ok.status(), Some(200));
+    assert_eq!(ok.header("contact"), Some("<sip:1234@127.0.0.1:5060>"));
+    let tag = ok.to().unwrap().tag().unwrap().to_owned();
+    let src = addr("127.0.0.1:5070");
+    ep.handle_input(t0, Transport::Udp, src, &wire(&SIPP_ACK.replace("{TAG}", &tag)));
+    ep.handle_timeout(t0 + Duration::from_secs(1));
+    assert!(ep.poll_transmit().is_none(), "the ACK stopped the 2xx retransmission");
+    ep.handle_input(t0, Transport::Udp, src, &wire(&SIPP_BYE.replace("{TAG}", &tag)));
+    let r = Message::parse(&ep.poll_transmit().unwrap().bytes).unwrap();
+    assert_eq!((r.status(), r.cseq().unwrap().to_string()), (Some(200), "2 BYE".to_owned()));
+    assert!(matches!(ep.poll_event(), Some(SipEvent::Ended { status: None, cause: 16, by_remote: true, .. })));
+    // sipp's BYE again (its timer E): the transaction answers, no 481, no second Ended.
+    ep.handle_input(t0, Transport::Udp, src, &wire(&SIPP_BYE.replace("{TAG}", &tag)));
+    assert_eq!(Message::parse(&ep.poll_transmit().unwrap().bytes).unwrap().status(), Some(200));
+    assert_eq!(ep.poll_event(), None);
+}
+
+/// baresip 1.0.0: rport, a Contact with a user part that is not the From user.
+const BARESIP_INVITE: &str = "INVITE sip:1234@127.0.0.1:5060 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK0c8a1e5d4b7f2a39;rport\nContact: <sip:5678-0x55bb34d7c1a0@127.0.0.1:5070>\nMax-Forwards: 70\nTo: <sip:1234@127.0.0.1:5060>\nFrom: <sip:5678@127.0.0.1>;tag=63c2d9a0f1b847e5\nCall-ID: 7e4f3a2b1c0d9e8f\nCSeq: 24816 INVITE\nSupported: replaces,norefersub\nAllow: INVITE,ACK,BYE,CANCEL,OPTIONS,NOTIFY,SUBSCRIBE,INFO,MESSAGE,REFER\nUser-Agent: baresip v1.0.0 (x86_64/linux)\nContent-Length: 0\n\n";
+
+#[test]
+fn baresip_call_then_we_hang_up_to_its_contact() {
+    let (mut ep, _) = answer_to(BARESIP_INVITE);
+    let t0 = Instant::now();
+    let Some(SipEvent::IncomingCall { handle, from_user, .. }) = ep.poll_event() else { panic!() };
+    assert_eq!(from_user.as_deref(), Some("5678"));
+    ep.answer(t0, handle, None);
+    let ok = Message::parse(&ep.poll_transmit().unwrap().bytes).unwrap();
+    let tag = ok.to().unwrap().tag().unwrap().to_owned();
+    let ack = format!("ACK sip:1234@127.0.0.1:5060 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK77;rport\nMax-Forwards: 70\nTo: <sip:1234@127.0.0.1:5060>;tag={tag}\nFrom: <sip:5678@127.0.0.1>;tag=63c2d9a0f1b847e5\nCall-ID: 7e4f3a2b1c0d9e8f\nCSeq: 24816 ACK\nContent-Length: 0\n\n");
+    ep.handle_input(t0, Transport::Udp, addr("127.0.0.1:5070"), &wire(&ack));
+    ep.hangup(t0, handle, Some(16));
+    let bye = ep.poll_transmit().unwrap();
+    assert_eq!(bye.dst, addr("127.0.0.1:5070"));
+    let bye = Message::parse(&bye.bytes).unwrap();
+    assert!(bye.to_string().starts_with("BYE sip:5678-0x55bb34d7c1a0@127.0.0.1:5070 "), "{bye}");
+    assert_eq!(bye.cseq().unwrap().seq, 1);
+    assert_eq!(bye.q850_reason().unwrap().q850_cause(), Some(16));
+}
+
+#[test]
+fn tcp_has_no_retransmissions() {
+    let ta = TrunkConfig { transport: Transport::Tcp, ..TrunkConfig::default() };
+    let mut n = Net::new(ta, TrunkConfig { transport: Transport::Tcp, ..TrunkConfig::default() });
+    n.filter =
+        Box::new(|from_a, m| if from_a && m.method() == Some(&Method::Ack) { Fate::Drop } else { Fate::Deliver });
+    n.a.invite(n.now, 0, "100", "200", None).unwrap();
+    n.flush();
+    let hb = incoming(&n.ev_b);
+    n.b.answer(n.now, hb, None);
+    n.run(20.0);
+    assert_eq!(n.count(true, "INVITE"), 1);
+    assert_eq!(n.count(false, "200 1 INVITE"), 1, "no 2xx retransmission over TCP");
+}
