@@ -120,13 +120,16 @@ pub fn isdn(reps: usize) -> anyhow::Result<Vec<Measure>> {
          measured cost per frame; both are our Q.921+Q.931 machines only, no I/O"
     );
     Ok(vec![
-        Measure::versus("isdn.call_cycles", "cycles/s", ours_rate, Peer { name: "libpri", value: peer_rate }, ">= 5x"),
+        // The acceptance (>= 5x libpri) is judged like for like: protocol code alone on both
+        // sides, which is the in-memory row; over the socketpair libpri also pays two system
+        // calls per frame that ours does not.
+        Measure::versus("isdn.call_cycles", "cycles/s", ours_rate, Peer { name: "libpri", value: peer_rate }, ""),
         Measure::versus(
             "isdn.call_cycles_mem",
             "cycles/s",
             ours_rate,
             Peer { name: "libpri-mem", value: mem_rate },
-            "",
+            ">= 5x",
         ),
         Measure::versus(
             "isdn.frames",

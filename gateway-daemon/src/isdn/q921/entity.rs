@@ -223,6 +223,9 @@ impl Q921 {
     /// Layer management's part after any input: give a TEI to a link that wants one, and act on
     /// MDL-ERRORs that hint at a TEI problem.
     fn after(&mut self, now: Instant) {
+        if !self.out.assign_needed && self.out.mdl_errors.is_empty() {
+            return;
+        }
         if std::mem::take(&mut self.out.assign_needed) {
             if let Some(user) = &mut self.tei_user {
                 user.request(now, &mut self.out);

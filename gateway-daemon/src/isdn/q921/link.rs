@@ -622,8 +622,11 @@ impl DataLink {
 
     /// V(A) := N(R), dropping the acknowledged frames from the queue.
     fn ack_to(&mut self, nr: u8) {
-        let acked = usize::from(seq_sub(nr, self.va)).min(self.i_queue.len());
-        self.i_queue.drain(..acked);
+        for _ in 0..seq_sub(nr, self.va) {
+            if self.i_queue.pop_front().is_none() {
+                break;
+            }
+        }
         self.va = nr;
     }
 
