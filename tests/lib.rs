@@ -84,7 +84,12 @@ impl Reply {
 impl Daemon {
     /// Starts `spangate ARGS... --http 127.0.0.1:PORT` and collects its log.
     pub fn start(args: &[&str]) -> Daemon {
-        let port = free_port();
+        Daemon::start_on(args, free_port())
+    }
+
+    /// Starts `spangate ARGS... --http 127.0.0.1:PORT` on a chosen port (two nodes that must
+    /// know each other's API address before either starts).
+    pub fn start_on(args: &[&str], port: u16) -> Daemon {
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
         let mut child = Command::new(spangate_bin())
             .args(args)
@@ -102,6 +107,19 @@ impl Daemon {
             }
         });
         Daemon { child: Some(child), addr, log, started: Instant::now() }
+    }
+
+    /// A handle on an HTTP server we did not start (for its request helpers); nothing to kill.
+    pub fn attach(addr: SocketAddr) -> Daemon {
+        Daemon { child: None, addr, log: Arc::new(Mutex::new(Vec::new())), started: Instant::now() }
+    }
+
+    /// `kill -9`: the process dies at once, with no chance to clean up.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 
     /// Starts the daemon on a config file.

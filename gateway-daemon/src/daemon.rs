@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-use hal::sim::{SimDChannel, SimSpanStatus};
+use hal::sim::{SimCommand, SimDChannel, SimSpanStatus};
 use hal::{Board, DChannel, SpanStatus, MAX_HDLC_FRAME};
 use log::{info, warn};
 use media_dsp::ring::{ring, Consumer, Producer};
@@ -24,6 +24,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use provisioning::Config;
 
 use crate::board;
+use crate::ha::runtime::{Runtime as HaRuntime, SpanAction};
 use crate::http::{ApiCommand, ApiReply, ApiRequest, CallOp, HttpServer, Published};
 use crate::isdn::calls::{self, far_end_q931_config, q931_config};
 use crate::isdn::dchan::{far_end_config, q921_config, DchanStack};
@@ -36,6 +37,7 @@ use crate::status::{
 
 const SIGNAL: Token = Token(0);
 const WAKE: Token = Token(1);
+const HA: Token = Token(2);
 /// D-channel tokens are `DCHAN_BASE + node index`.
 const DCHAN_BASE: usize = 16;
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
@@ -112,6 +114,8 @@ struct EventLoop {
     /// The last statistics of each active canceller, by (node, timeslot); dropped when the
     /// channel's last operation ends.
     echo: HashMap<(usize, u8), media_dsp::echo::Stats>,
+    /// High availability: activates and deactivates our spans as the node holds the lines.
+    ha: Option<HaRuntime>,
 }
 
 /// Runs the appliance described by `cfg` until SIGINT or SIGTERM.
@@ -180,6 +184,16 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
         }
     }
 
+    let ha = HaRuntime::new(&cfg.ha, poll.registry(), HA, Arc::clone(&waker), Instant::now()).map_err(DaemonError)?;
+    if ha.is_some() {
+        // An HA node starts without the lines: its spans stay unplugged until it holds them.
+        for s in &cfg.board.spans {
+            world
+                .apply(SimCommand::Cut { span: s.number, rx: true, tx: true })
+                .map_err(|e| DaemonError(e.to_string()))?;
+        }
+    }
+
     let (cmd_tx, cmd_rx) = ring::<MediaCmd>(256);
     let (ev_tx, ev_rx) = ring::<MediaEvent>(1024);
     let stop = Arc::new(AtomicBool::new(false));
@@ -211,6 +225,7 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
         last_sync: None,
         echo_channels,
         echo: HashMap::new(),
+        ha,
     };
     let now = Instant::now();
     for (_, stack) in &mut ev.stacks {
@@ -246,7 +261,11 @@ impl EventLoop {
         let mut events = Events::with_capacity(64);
         let mut next_publish = Instant::now() + PUBLISH_EVERY;
         loop {
-            let deadline = self.stacks.iter().filter_map(|(_, s)| s.poll_timeout()).fold(next_publish, Instant::min);
+            let mut deadline =
+                self.stacks.iter().filter_map(|(_, s)| s.poll_timeout()).fold(next_publish, Instant::min);
+            if let Some(ha) = &self.ha {
+                deadline = deadline.min(ha.poll_timeout());
+            }
             let timeout = deadline.saturating_duration_since(Instant::now());
             if let Err(e) = poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == std::io::ErrorKind::Interrupted {
@@ -265,6 +284,11 @@ impl EventLoop {
                         }
                     }
                     WAKE => {}
+                    HA => {
+                        if let Some(ha) = &mut self.ha {
+                            ha.on_readable(Instant::now());
+                        }
+                    }
                     Token(t) if t >= DCHAN_BASE => self.drain_dchannel(t - DCHAN_BASE),
                     Token(_) => {}
                 }
@@ -275,6 +299,7 @@ impl EventLoop {
             }
             self.drain_media();
             self.serve_api();
+            self.run_ha();
             if Instant::now() >= next_publish {
                 self.publish();
                 next_publish = Instant::now() + PUBLISH_EVERY;
@@ -345,6 +370,34 @@ impl EventLoop {
                 MediaEvent::Rejected { cmd } => warn!("simulated line command refused: {cmd:?}"),
                 MediaEvent::Echo { node, ts, stats } => {
                     self.echo.insert((node, ts), stats);
+                }
+            }
+        }
+    }
+
+    /// Feeds the HA node its health and applies what it decides to our spans: plugged in with
+    /// layer 2 brought up when it holds the lines, unplugged (nothing sent, layer 2 down) when not.
+    fn run_ha(&mut self) {
+        let Some(ha) = self.ha.as_mut() else { return };
+        let now = Instant::now();
+        let up = self.spans.iter().filter(|v| v.reported && v.status.alarms.is_clear()).count();
+        let small = |n: usize| u8::try_from(n).unwrap_or(u8::MAX);
+        for action in ha.poll(now, self.timing.ticks, small(up), small(self.spans.len())) {
+            for s in &self.cfg.board.spans {
+                let cmd = match action {
+                    SpanAction::Activate => SimCommand::Reconnect { span: s.number },
+                    SpanAction::Deactivate => SimCommand::Cut { span: s.number, rx: true, tx: true },
+                };
+                if self.cmds.push(MediaCmd::Sim(cmd)).is_err() {
+                    warn!("ha: media command queue full: span {} not switched", s.number);
+                }
+            }
+            if action == SpanAction::Activate {
+                let ours: Vec<usize> = self.spans.iter().map(|v| v.node).collect();
+                for (node, stack) in &mut self.stacks {
+                    if ours.contains(node) {
+                        stack.start(now);
+                    }
                 }
             }
         }
@@ -435,6 +488,11 @@ impl EventLoop {
                 }
             }
             ApiCommand::Call { span, far, op } => Some(self.call_command(span, far, op)),
+            ApiCommand::HaSwitchover => Some(match self.ha.as_mut().map(|h| h.switchover(Instant::now())) {
+                None => ApiReply::Err(409, "HA is disabled ([ha] role)".into()),
+                Some(Ok(was)) => ApiReply::Ok(format!(r#"{{"ok":true,"was":"{was}"}}"#)),
+                Some(Err(e)) => ApiReply::Err(409, e),
+            }),
             ApiCommand::Capture { span, far, ts, ms, clean } => {
                 let node = match self.node_for(span, far).and_then(|n| self.check_channel(span, ts).map(|()| n)) {
                     Ok(n) => n,
@@ -609,6 +667,7 @@ impl EventLoop {
                 load: t.load,
             },
             spans,
+            ha: self.ha.as_ref().map(|h| h.snapshot(Instant::now())),
         }
     }
 }

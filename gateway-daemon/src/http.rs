@@ -37,6 +37,8 @@ pub enum ApiCommand {
     Capture { span: u32, far: bool, ts: u8, ms: u32, clean: bool },
     /// A call request on an ISDN span's call control (or on its simulated far end's).
     Call { span: u32, far: bool, op: CallOp },
+    /// HA manual switchover (`POST /api/v1/ha/switchover`).
+    HaSwitchover,
 }
 
 /// What to do with calls on an ISDN span.
@@ -155,6 +157,10 @@ fn handle(mut req: Request, published: &Published, commands: &Sender<ApiRequest>
         (Method::Get, "/api/v1/status") => {
             respond(req, 200, "application/json", status::to_json(&snap).into_bytes());
         }
+        (Method::Get, "/api/v1/ha") => {
+            let body = crate::ha::page::probe_json(snap.ha.as_ref(), std::time::Instant::now());
+            respond(req, 200, "application/json", body.into_bytes());
+        }
         (Method::Get, "/metrics") => {
             respond(req, 200, "text/plain; version=0.0.4", status::to_metrics(&snap).into_bytes());
         }
@@ -268,6 +274,9 @@ fn digits_ok(s: &str) -> bool {
 /// the echo canceller's output) and the call routes of [`parse_call`].
 pub fn parse_command(path: &str, query: &str, body: Vec<u8>) -> Result<ApiCommand, ParseError> {
     let parts: Vec<&str> = path.trim_start_matches("/api/v1/").split('/').collect();
+    if parts == ["ha", "switchover"] {
+        return Ok(ApiCommand::HaSwitchover);
+    }
     let parts: &[&str] = match parts.as_slice() {
         ["sim", rest @ ..] => rest,
         rest => rest,

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod cli_berofos;
+mod cli_ha;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,6 +28,8 @@ USAGE:
     spangate export-dahdi CONFIG --out DIR write DIR/system.conf and DIR/dahdi-channels.conf
     spangate berofos scan | get KEY | set KEY=VALUE | mode master|slave | kick ...
                                            control berofos relay switches (spangate berofos --help)
+    spangate ha status | switchover [--url URL]
+                                           high availability of a running node (spangate ha --help)
 
 OPTIONS:
     --log-level LEVEL    error | warn | info | debug | trace (default: the config's [log] level)
@@ -230,6 +233,7 @@ fn main() -> ExitCode {
     let result = match argv.split_first() {
         // `berofos` has its own sub-commands and options: hand it the rest of the line.
         Some((cmd, rest)) if cmd == "berofos" => cli_berofos::main(rest),
+        Some((cmd, rest)) if cmd == "ha" => cli_ha::main(rest),
         _ => parse_args(argv.into_iter()).and_then(|args| match args {
             None => Ok(ExitCode::SUCCESS),
             Some(a) if a.command == "check" => check(&a.files),

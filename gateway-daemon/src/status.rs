@@ -19,6 +19,8 @@ pub struct Snapshot {
     pub clock_source_span: Option<u32>,
     pub media: MediaSnap,
     pub spans: Vec<SpanSnap>,
+    /// High availability; `None` with `[ha] role = "disabled"`.
+    pub ha: Option<crate::ha::runtime::HaSnap>,
 }
 
 /// Facts about the board.
@@ -394,9 +396,10 @@ table.kv td{{padding:0 .8em 0 0;font-size:.9em}} table.kv td:first-child{{color:
         }
         h.push_str("</div></div>\n");
     }
+    h.push_str("</div>\n");
+    crate::ha::page::html(&mut h, s.ha.as_ref());
     h.push_str(
-        r#"</div>
-<p class="legend"><span style="color:#9aa5b1">■ idle</span><span style="color:#2e9d4f">■ busy</span><span style="color:#d93025">■ alarm</span><span>■ D-channel</span>
+        r#"<p class="legend"><span style="color:#9aa5b1">■ idle</span><span style="color:#2e9d4f">■ busy</span><span style="color:#d93025">■ alarm</span><span>■ D-channel</span>
 · <a href="/api/v1/status">JSON</a> · <a href="/metrics">metrics</a></p>
 </body></html>
 "#,
@@ -610,6 +613,7 @@ pub fn to_metrics(s: &Snapshot) -> String {
             .into_iter()
             .map(|(q, us)| (format!("quantile=\"{q}\""), format!("{:.6}", f64::from(us) / 1e6))),
     );
+    crate::ha::page::metrics(&mut m, s.ha.as_ref());
     m
 }
 

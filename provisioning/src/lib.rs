@@ -162,6 +162,7 @@ mod board_rules;
 mod boards;
 mod chanlist;
 mod diag;
+mod ha_cfg;
 mod model;
 mod parse;
 mod pattern;
@@ -177,9 +178,11 @@ use std::path::Path;
 
 pub use boards::{MODULES as KERNEL_MODULES, TONEZONES as TONE_ZONES};
 pub use diag::{Diagnostic, Diagnostics};
+pub use ha_cfg::http_url_addr;
 pub use model::{
-    Backend, Board, Config, Echo, EchoMode, Ha, HaRole, Http, Incoming, Layer1Presence, Layer2Persistence, Log,
-    OverlapDial, Route, Signalling, SimSpan, Sip, SpanCfg, SwitchType, Transcoder, Trunk, UnknownName,
+    Backend, Board, Config, Echo, EchoMode, Ha, HaBerofos, HaRole, HaScenario, Http, Incoming, Layer1Presence,
+    Layer2Persistence, Log, OverlapDial, Route, Signalling, SimSpan, Sip, SpanCfg, SwitchType, Transcoder, Trunk,
+    UnknownName,
 };
 pub use model::{
     Codec, Dtmf, Endpoint, HuntMode, InboundAuth, IpNet, JitterBuffer, Npi, Register, SipListen, Ton, Transport,

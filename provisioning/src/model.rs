@@ -110,16 +110,66 @@ impl Default for Echo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ha {
     pub role: HaRole,
+    /// This node's name in logs and on the status page.
+    pub node: String,
+    /// The peer's heartbeat socket.
     pub peer: Option<SocketAddr>,
+    /// Our heartbeat socket.
+    pub listen: SocketAddr,
+    /// The shared HMAC key, or the file holding it (read by the daemon at start).
+    pub key: Option<String>,
+    pub key_file: Option<String>,
     /// Heartbeat period.
     pub interval_ms: u32,
     /// Heartbeats missed before the peer is declared dead.
     pub misses: u32,
+    /// How long the master must be healthy before it takes the lines back.
+    pub hold_secs: u32,
+    /// The peer's HTTP API (`http://IP:PORT`): the second path asked before taking the lines.
+    pub peer_http: Option<String>,
+    /// Kick the berofos watchdog while healthy.
+    pub watchdog: bool,
+    /// The berofos switches that move the lines, moved as one.
+    pub berofos: Vec<HaBerofos>,
+}
+
+/// One `[[ha.berofos]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HaBerofos {
+    /// HTTP address.
+    pub address: SocketAddr,
+    /// GBL4 (UDP) address.
+    pub udp: SocketAddr,
+    /// User and password for HTTP authentication.
+    pub login: Option<(String, String)>,
+    pub scenario: HaScenario,
+}
+
+/// The berofos wiring (reference/berofos.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HaScenario {
+    /// Two nodes: provider on A, master on B, slave on D.
+    Fallback,
+    /// One node in front of a PBX: provider A, node B, node's PBX side C, PBX D.
+    Bypass,
 }
 
 impl Default for Ha {
     fn default() -> Ha {
-        Ha { role: HaRole::Disabled, peer: None, interval_ms: 200, misses: 5 }
+        Ha {
+            role: HaRole::Disabled,
+            node: "disabled".into(),
+            peer: None,
+            listen: SocketAddr::from(([0, 0, 0, 0], 5405)),
+            key: None,
+            key_file: None,
+            interval_ms: 200,
+            misses: 5,
+            hold_secs: 10,
+            peer_http: None,
+            watchdog: false,
+            berofos: Vec::new(),
+        }
     }
 }
 

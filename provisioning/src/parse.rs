@@ -10,8 +10,7 @@ use toml_edit::{Item, TableLike};
 use crate::chanlist;
 use crate::diag::Sink;
 use crate::model::{
-    Backend, Echo, EchoMode, Ha, HaRole, Http, Layer1Presence, Layer2Persistence, Log, OverlapDial, Signalling, Sip,
-    SwitchType,
+    Backend, Echo, EchoMode, Ha, Http, Layer1Presence, Layer2Persistence, Log, OverlapDial, Signalling, Sip, SwitchType,
 };
 use crate::reader::{describe_value, inside, At, Got, Table};
 use crate::route_cfg::RouteDraft;
@@ -59,7 +58,6 @@ const ECHO: &[&str] = &["mode", "taps"];
 const SIM: &[&str] = &["line", "drift_ppm", "fault", "echo_path"];
 const ECHO_PATH: &[&str] = &["delay_ms", "erl_db"];
 const FAULT: &[&str] = &["seed", "frame_loss", "bit_error_rate", "slips_per_s", "los_bursts_per_s", "los_burst_ms"];
-const HA: &[&str] = &["role", "peer", "interval_ms", "misses"];
 const HTTP: &[&str] = &["enabled", "listen"];
 const LOG: &[&str] = &["level"];
 
@@ -172,7 +170,7 @@ impl<'d> Table<'d> {
     }
 
     /// A socket address `host:port` (an IP address, not a name).
-    fn socket_addr(&self, sink: &mut Sink<'_>, key: &str, port_zero_ok: bool) -> Got<SocketAddr> {
+    pub(crate) fn socket_addr(&self, sink: &mut Sink<'_>, key: &str, port_zero_ok: bool) -> Got<SocketAddr> {
         match self.string(sink, key) {
             Got::Ok(s, at) => match s.parse::<SocketAddr>() {
                 Ok(a) if a.port() == 0 && !port_zero_ok => {
@@ -191,7 +189,7 @@ impl<'d> Table<'d> {
     }
 
     /// An integer that fits `u8`/`u32` after a range check.
-    fn small<T: TryFrom<i64>>(&self, sink: &mut Sink<'_>, key: &str, lo: i64, hi: i64) -> Got<T> {
+    pub(crate) fn small<T: TryFrom<i64>>(&self, sink: &mut Sink<'_>, key: &str, lo: i64, hi: i64) -> Got<T> {
         match self.integer(sink, key, lo, hi) {
             Got::Ok(v, at) => match T::try_from(v) {
                 Ok(v) => Got::Ok(v, at),
@@ -216,8 +214,8 @@ pub(crate) fn read(sink: &mut Sink<'_>, root: &dyn TableLike) -> Draft {
     };
     let sip = crate::sip_cfg::read(sink, &top);
     let routes = crate::route_cfg::read(sink, &top);
-    let ha = match top.table(sink, "ha", HA) {
-        Got::Ok(t, _) => read_ha(sink, &t),
+    let ha = match top.table(sink, "ha", crate::ha_cfg::HA) {
+        Got::Ok(t, _) => crate::ha_cfg::read_ha(sink, &t),
         _ => Ha::default(),
     };
     let http = match top.table(sink, "http", HTTP) {
@@ -600,22 +598,5 @@ pub(crate) fn parse_line(text: &str) -> Result<LineSpec, String> {
             let hint = crate::diag::did_you_mean(kind, ["span", "listen", "connect", "dchan"]);
             Err(format!("unknown line `{text}`: expected {LINE_FORMS}{hint}"))
         }
-    }
-}
-
-fn read_ha(sink: &mut Sink<'_>, t: &Table<'_>) -> Ha {
-    let d = Ha::default();
-    let role = t.pick(sink, "role", &pairs(HaRole::ALL, HaRole::as_str));
-    let peer = t.socket_addr(sink, "peer", false);
-    if let Got::Ok(r @ (HaRole::Master | HaRole::Slave), _) = role {
-        if !peer.present() {
-            t.error(sink, "role", format!("role {r} needs `peer`, the other appliance's address:port"));
-        }
-    }
-    Ha {
-        role: role.ok().unwrap_or(d.role),
-        peer: peer.ok(),
-        interval_ms: t.small(sink, "interval_ms", 10, 10_000).ok().unwrap_or(d.interval_ms),
-        misses: t.small(sink, "misses", 1, 100).ok().unwrap_or(d.misses),
     }
 }

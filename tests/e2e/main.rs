@@ -8,6 +8,7 @@ mod check;
 mod clock;
 mod dahdi_conf;
 mod echo;
+mod ha;
 mod hardware;
 mod isdn_calls;
 mod isdn_l2;

@@ -92,3 +92,20 @@ impl Bank {
         errors
     }
 }
+
+impl Bank {
+    /// Writes `key` on every device and reads it back; the sections that failed.
+    pub fn set_checked_all(&self, key: &str, value: &str) -> Vec<DeviceError> {
+        self.devices
+            .iter()
+            .filter_map(|(s, c)| {
+                c.set_checked(key, value).err().map(|e| DeviceError { section: s.name.clone(), error: e.to_string() })
+            })
+            .collect()
+    }
+
+    /// `key` as every device reports it, in section order (`None` for one that did not answer).
+    pub fn get_all(&self, key: &str) -> Vec<Option<String>> {
+        self.devices.iter().map(|(_, c)| c.get(key).ok()).collect()
+    }
+}

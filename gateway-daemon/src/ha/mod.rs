@@ -1,7 +1,8 @@
 //! High availability between two spangate nodes (Step 6), sans-IO: the authenticated heartbeat
-//! (`heartbeat`) and the per-node state machine (`node`). Not wired into the daemon yet: the
-//! event loop will own the UDP socket, the clock, the berofos client (on a worker thread, it
-//! blocks) and the second-path probe of the peer's HTTP API, and feed the answers back.
+//! (`heartbeat`) and the per-node state machine (`node`); `runtime` drives a node from the
+//! daemon's event loop (heartbeat socket, health, a worker thread for the berofos and the
+//! second-path probe of the peer's HTTP API), `page` shows it on the status page, JSON and metrics.
+//! Not replicated between the nodes: call state and CDRs (calls up on a failed node end with it).
 //!
 //! Wiring assumed (XiVO's): provider on berofos group A, master on B, slave on D. The master
 //! holds the lines in relay mode 1 (A–B), the slave in mode 0 (A–D), which is also where the
@@ -45,6 +46,8 @@
 
 pub mod heartbeat;
 pub mod node;
+pub mod page;
+pub mod runtime;
 
 #[cfg(test)]
 mod tests;

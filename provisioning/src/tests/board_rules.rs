@@ -461,6 +461,7 @@ fn ha_http_log() {
         model = "s"
         [ha]
         role = "master"             #~ ha.role: role master needs `peer`
+        key = "0123456789abcdef"
         interval_ms = 5             #~ ha.interval_ms: 5 is out of range: must be 10..=10000
         [http]
         listen = "localhost:8080"   #~ http.listen: `localhost:8080` is not an IP address and port
@@ -470,13 +471,14 @@ fn ha_http_log() {
         "#,
     );
     check(
-        "[board]\nmodel = \"s\"\n[ha]\nrole = \"slave\"\npeer = \"192.0.2.2:0\" #~ ha.peer: `192.0.2.2:0` has port 0\n",
+        "[board]\nmodel = \"s\"\n[ha]\nrole = \"slave\"\nkey_file = \"/k\"\npeer = \"192.0.2.2:0\" #~ ha.peer: `192.0.2.2:0` has port 0\n",
     );
     let c = ok(r#"[board]
         model = "s"
         [ha]
         role = "slave"
         peer = "192.0.2.2:5070"
+        key_file = "/etc/spangate/ha.key"
         misses = 3
         [http]
         enabled = false
