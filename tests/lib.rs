@@ -114,6 +114,11 @@ impl Daemon {
         Daemon { child: None, addr, log: Arc::new(Mutex::new(Vec::new())), started: Instant::now() }
     }
 
+    /// The process id (0 once it was killed).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
     /// `kill -9`: the process dies at once, with no chance to clean up.
     pub fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {

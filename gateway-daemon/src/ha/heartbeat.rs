@@ -10,7 +10,7 @@
 //! | 4 | 1 | version (1) |
 //! | 5 | 1 | configured role: 1 master, 2 slave |
 //! | 6 | 1 | state: 0 standby, 1 acquiring, 2 active |
-//! | 7 | 1 | flags: bit0 event loop alive, bit1 media thread ticking, bit2 spans up, bit3 yielding |
+//! | 7 | 1 | flags: bit0 event loop alive, bit1 media thread ticking, bit2 spans up, bit3 yielding, bit4 failback wanted |
 //! | 8 | 1 | spans up |
 //! | 9 | 1 | spans configured |
 //! | 10 | 8 | epoch: chosen at start, higher than any earlier run's (start time in ms) |
@@ -35,6 +35,7 @@ pub const FLAG_LOOP_ALIVE: u8 = 0x01;
 pub const FLAG_MEDIA_TICKING: u8 = 0x02;
 pub const FLAG_SPANS_UP: u8 = 0x04;
 pub const FLAG_YIELDING: u8 = 0x08;
+pub const FLAG_FAILBACK: u8 = 0x10;
 
 /// The role a node was configured with (`[ha] role`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +82,8 @@ pub struct Heartbeat {
     pub health: Health,
     /// The sender is handing the lines over (manual switchover).
     pub yielding: bool,
+    /// The master, healthy for the hold time, asks the active slave to hand the lines back.
+    pub failback: bool,
     pub epoch: u64,
     pub seq: u64,
 }
@@ -143,7 +146,8 @@ impl Heartbeat {
         out[7] = flag(h.loop_alive, FLAG_LOOP_ALIVE)
             | flag(h.media_ticking, FLAG_MEDIA_TICKING)
             | flag(h.spans_total > 0 && h.spans_up == h.spans_total, FLAG_SPANS_UP)
-            | flag(self.yielding, FLAG_YIELDING);
+            | flag(self.yielding, FLAG_YIELDING)
+            | flag(self.failback, FLAG_FAILBACK);
         out[8] = h.spans_up;
         out[9] = h.spans_total;
         out[10..18].copy_from_slice(&self.epoch.to_be_bytes());
@@ -194,6 +198,7 @@ impl Heartbeat {
                 spans_total: data[9],
             },
             yielding: data[7] & FLAG_YIELDING != 0,
+            failback: data[7] & FLAG_FAILBACK != 0,
             epoch: u64_at(10),
             seq: u64_at(18),
         })
@@ -251,6 +256,7 @@ mod tests {
             state: PeerState::Active,
             health: Health::ok(2),
             yielding: false,
+            failback: true,
             epoch: 1_700_000_000_000,
             seq,
         }
@@ -268,7 +274,7 @@ mod tests {
     #[test]
     fn round_trip_and_layout() {
         let bytes = hb(7).emit(KEY);
-        assert_eq!(&bytes[..10], &[b'S', b'G', b'H', b'B', 1, 1, 2, 0x07, 2, 2]);
+        assert_eq!(&bytes[..10], &[b'S', b'G', b'H', b'B', 1, 1, 2, 0x17, 2, 2], "flags: loop, media, spans, failback");
         assert_eq!(&bytes[18..26], &7u64.to_be_bytes());
         let back = Heartbeat::parse(&bytes, KEY).unwrap();
         assert_eq!(back, hb(7));

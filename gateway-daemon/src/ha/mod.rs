@@ -21,7 +21,7 @@
 //! | row | state | condition | action | next |
 //! |---|---|---|---|---|
 //! | S1 | Standby | own health bad, or we yielded less than `yield_time` ago, or backing off | nothing | Standby |
-//! | S2 | Standby | peer alive, healthy, Acquiring/Active | nothing; the master after `hold` of own health (and no manual switchover since) sets the relay: failback | Standby / Acquiring |
+//! | S2 | Standby | peer alive, healthy, Acquiring/Active | nothing; the master after `hold` of own health (and no manual switchover since) asks for failback in its heartbeats (the slave yields: A6, then S3) | Standby |
 //! | S3 | Standby | peer alive and yielding (manual switchover) | set relay to own mode | Acquiring |
 //! | S4 | Standby | peer alive, reports itself unhealthy | set relay to own mode | Acquiring |
 //! | S5 | Standby | peer alive, healthy, Standby | master: set relay; slave: only after nobody held the lines for `hold` | Acquiring |
@@ -38,6 +38,7 @@
 //! | A3 | Active | peer lost | read the relay every `relay_check` | Active |
 //! | A4 | Active | relay read: the peer's mode | deactivate spans; remember the peer took them | Standby |
 //! | A5 | Active | relay read: unreachable | keep the lines (nobody else can move them) | Active |
+//! | A6 | Active (slave) | the master, healthy and standby, asks for failback | deactivate spans, yield (flag in heartbeats) | Standby |
 //! | M1 | Active | manual switchover | deactivate spans, yield (flag in heartbeats) | Standby |
 //! | M2 | Standby | manual switchover, own health good | set relay to own mode | Acquiring |
 //!

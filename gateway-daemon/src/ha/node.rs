@@ -146,6 +146,8 @@ pub struct Node {
     /// the lines. Until we hear it again, an unreachable peer keeps them.
     lost_to_peer: bool,
     nobody_active_since: Option<Instant>,
+    /// The master asks the slave, in its heartbeats, to hand the lines back (failback).
+    want_failback: bool,
     transmit: VecDeque<[u8; heartbeat::LEN]>,
     actions: VecDeque<Action>,
     events: VecDeque<Event>,
@@ -172,6 +174,7 @@ impl Node {
             no_failback: false,
             lost_to_peer: false,
             nobody_active_since: None,
+            want_failback: false,
             transmit: VecDeque::new(),
             actions: VecDeque::new(),
             events: VecDeque::new(),
@@ -333,6 +336,7 @@ impl Node {
                 },
                 health: self.health,
                 yielding: self.yielding_until.is_some_and(|t| now < t),
+                failback: self.want_failback,
                 epoch: self.cfg.epoch,
                 seq: self.seq,
             };
@@ -367,11 +371,23 @@ impl Node {
         } else if self.nobody_active_since.is_none() {
             self.nobody_active_since = Some(now);
         }
+        let failback_asked = peer.is_some_and(|p| {
+            p.role == Role::Master && p.failback && p.state == PeerState::Standby && p.health.healthy()
+        });
+        if self.state != State::Standby {
+            self.want_failback = false;
+        }
         match self.state {
             State::Active => {
                 if !self.health.healthy() {
                     // Row A1: we are sick; the peer sees it in our heartbeat and takes over.
                     self.release("own health failed");
+                } else if self.cfg.role == Role::Slave && failback_asked {
+                    // Row A6: the master has been healthy for the hold time and asks for the
+                    // lines: let go first, so that the two never hold them together.
+                    self.yielding_until = Some(now + self.cfg.yield_time);
+                    self.next_tx = now;
+                    self.release("failback: the master asks for the lines");
                 } else if (peer.is_some_and(|p| p.state == PeerState::Active) || !alive) && now >= self.next_relay_check
                 {
                     // Rows A2/A3: two claimants, or a silent peer: the relay decides.
@@ -390,10 +406,16 @@ impl Node {
                 match peer {
                     Some(p) if peer_holds => {
                         // Row S2: the peer holds the lines; only the master's failback moves them.
+                        // The master asks in its heartbeats; the slave yields (row A6) and row S3
+                        // then moves the relay.
                         let held_long = self.healthy_since.is_some_and(|t| now >= t + self.cfg.hold);
-                        if self.cfg.role == Role::Master && held_long && !self.no_failback && p.role == Role::Slave {
-                            self.acquire(now, "failback: master healthy for the hold time");
+                        let want =
+                            self.cfg.role == Role::Master && held_long && !self.no_failback && p.role == Role::Slave;
+                        if want && !self.want_failback {
+                            log::info!("ha: failback: healthy for the hold time, asking the slave for the lines");
+                            self.next_tx = now;
                         }
+                        self.want_failback = want;
                     }
                     Some(p) if p.yielding => self.acquire(now, "peer yields the lines"),
                     Some(p) if !p.health.healthy() => self.acquire(now, "peer reports itself unhealthy"),

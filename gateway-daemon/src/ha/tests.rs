@@ -220,11 +220,14 @@ fn failback_waits_for_the_hold_time() {
     w.run_for(2.0);
     w.restart(MASTER, 2);
     let t = w.run_until(10.0, |w| w.owner() == Some(MASTER));
-    assert!((3.0..=3.5).contains(&t), "failback after {t} s, hold is 3 s");
+    assert!(
+        (3.0..=3.8).contains(&t),
+        "failback after {t} s, hold is 3 s (and a heartbeat round for the slave to yield)"
+    );
     w.run_for(1.0);
     assert_eq!(w.procs[SLAVE].node.state(), State::Standby);
     assert!(!w.procs[SLAVE].spans_active);
-    assert!(w.both_active_ms <= 300, "both active for {} ms", w.both_active_ms);
+    assert_eq!(w.both_active_ms, 0, "the slave yields before the master takes the lines");
 }
 
 #[test]
