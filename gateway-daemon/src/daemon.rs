@@ -33,7 +33,9 @@ use crate::isdn::CallId;
 use crate::media::{MediaCmd, MediaEvent, MediaThread, Timing};
 use crate::status::{
     AlarmSnap, BoardSnap, ChannelSnap, CounterSnap, EchoSnap, IsdnSnap, MediaSnap, SimSnap, Snapshot, SpanSnap,
+    SwitchSnap,
 };
+use crate::switch::{ConfigPlan, DaemonLegs, Switch};
 
 const SIGNAL: Token = Token(0);
 const WAKE: Token = Token(1);
@@ -114,6 +116,11 @@ struct EventLoop {
     /// The last statistics of each active canceller, by (node, timeslot); dropped when the
     /// channel's last operation ends.
     echo: HashMap<(usize, u8), media_dsp::echo::Stats>,
+    /// Calls between legs, and the dial plan it routes them by.
+    switch: Switch,
+    plan: ConfigPlan,
+    /// Span number of each of our own spans, by board node.
+    span_of_node: HashMap<usize, u32>,
     /// High availability: activates and deactivates our spans as the node holds the lines.
     ha: Option<HaRuntime>,
 }
@@ -138,12 +145,15 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
         .register(&mut SourceFd(&sigfd.as_raw_fd()), SIGNAL, Interest::READABLE)
         .map_err(err("register signalfd"))?;
 
+    let plan = ConfigPlan::new(&cfg);
+    let mut span_of_node = HashMap::new();
     let mut spans = Vec::new();
     let mut far_nodes = HashMap::new();
     let mut dchans = Vec::new();
     let mut stacks = Vec::new();
     for s in &cfg.board.spans {
         let node = world.span_index(s.number).expect("every configured span is on the board");
+        span_of_node.insert(node, s.number);
         spans.push(SpanView { node, status: SpanStatus::default(), sim: SimSpanStatus::default(), reported: false });
         let far = world.far_end_index(s.number);
         if let Some(far) = far {
@@ -158,7 +168,11 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
                 DchanStack::new(label, d, q921, q931, s.incoming, s.pcap.as_deref()).map_err(DaemonError)?;
             let overlap =
                 matches!(s.overlapdial, provisioning::OverlapDial::Incoming | provisioning::OverlapDial::Both);
-            stack.with_calls(Instant::now(), |c| c.set_overlap_receiving(overlap));
+            let routed = plan.routes_from(s.number);
+            stack.with_calls(Instant::now(), |c| {
+                c.set_overlap_receiving(overlap);
+                c.set_routed(routed);
+            });
             stacks.push((node, stack));
         }
         // The simulated provider or PBX answers every call, so a call placed on the built-in
@@ -197,9 +211,9 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
     let (cmd_tx, cmd_rx) = ring::<MediaCmd>(256);
     let (ev_tx, ev_rx) = ring::<MediaEvent>(1024);
     let stop = Arc::new(AtomicBool::new(false));
-    let plan = crate::media::echo_plan(&cfg, &world);
-    let echo_channels = plan.iter().map(|c| (c.node, c.ts)).collect();
-    let media = MediaThread::new(world, cmd_rx, ev_tx, Arc::clone(&waker), Arc::clone(&stop), &plan);
+    let echo_plan = crate::media::echo_plan(&cfg, &world);
+    let echo_channels = echo_plan.iter().map(|c| (c.node, c.ts)).collect();
+    let media = MediaThread::new(world, cmd_rx, ev_tx, Arc::clone(&waker), Arc::clone(&stop), &echo_plan);
     let media_thread = std::thread::Builder::new()
         .name("media".into())
         .spawn(move || media.run())
@@ -225,6 +239,9 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
         last_sync: None,
         echo_channels,
         echo: HashMap::new(),
+        switch: Switch::new(),
+        plan,
+        span_of_node,
         ha,
     };
     let now = Instant::now();
@@ -300,6 +317,7 @@ impl EventLoop {
             self.drain_media();
             self.serve_api();
             self.run_ha();
+            self.run_switch();
             if Instant::now() >= next_publish {
                 self.publish();
                 next_publish = Instant::now() + PUBLISH_EVERY;
@@ -368,9 +386,36 @@ impl EventLoop {
                     }
                 }
                 MediaEvent::Rejected { cmd } => warn!("simulated line command refused: {cmd:?}"),
+                MediaEvent::ConnectRefused { a, b } => warn!("media thread refused to join {a:?} and {b:?}"),
                 MediaEvent::Echo { node, ts, stats } => {
                     self.echo.insert((node, ts), stats);
                 }
+            }
+        }
+    }
+
+    /// Hands every call notice of our spans to the switch, until none is left (acting on one
+    /// may produce more, on the other leg's span).
+    fn run_switch(&mut self) {
+        let now = Instant::now();
+        loop {
+            let mut moved = false;
+            for i in 0..self.stacks.len() {
+                let node = self.stacks[i].0;
+                while let Some(notice) = self.stacks[i].1.poll_notice() {
+                    moved = true;
+                    let mut legs = DaemonLegs {
+                        now,
+                        span_of_node: &self.span_of_node,
+                        stacks: &mut self.stacks,
+                        cmds: &mut self.cmds,
+                        echo: &mut self.echo,
+                    };
+                    self.switch.on_notice(now, node, notice, &mut self.plan, &mut legs);
+                }
+            }
+            if !moved {
+                return;
             }
         }
     }
@@ -667,6 +712,7 @@ impl EventLoop {
                 load: t.load,
             },
             spans,
+            switch: SwitchSnap { calls: self.switch.snapshot(Instant::now()), counters: self.switch.counters },
             ha: self.ha.as_ref().map(|h| h.snapshot(Instant::now())),
         }
     }

@@ -13,3 +13,4 @@ pub mod media;
 pub mod routing;
 pub mod sip;
 pub mod status;
+pub mod switch;

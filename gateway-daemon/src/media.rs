@@ -44,7 +44,24 @@ pub enum MediaCmd {
     /// Fill `buf` with what arrives on channel `ts` of the span at `node`; with `clean`, with
     /// the echo canceller's output instead (the channel must have one).
     Capture { id: u64, node: usize, ts: u8, buf: Box<[u8]>, clean: bool },
+    /// Join two bearer channels for a call between two TDM legs: from the next tick, what
+    /// arrives on each (echo-cancelled where the channel has a canceller, converted between the
+    /// spans' laws) is sent on the other.
+    Connect { a: Endpoint, b: Endpoint },
+    /// Undo a `Connect` of the same pair (in either order); both channels go back to idle.
+    Disconnect { a: Endpoint, b: Endpoint },
 }
+
+/// A bearer channel of the board: the span at `node`, timeslot `ts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    pub node: usize,
+    pub ts: u8,
+}
+
+/// Cross-connections the thread holds at once: more than every bearer channel of the largest
+/// board (8 E1 = 240 channels) can pair up, allocated before the loop.
+pub const MAX_CROSS_CONNECTS: usize = 256;
 
 /// A report to the event loop.
 #[derive(Debug)]
@@ -59,6 +76,8 @@ pub enum MediaEvent {
     Captured { id: u64, buf: Box<[u8]> },
     /// A simulated-line command failed (unknown span...).
     Rejected { cmd: SimCommand },
+    /// A `Connect` was refused: the table is full, or a channel is already connected.
+    ConnectRefused { a: Endpoint, b: Endpoint },
     /// The echo canceller of an active channel, with every report.
     Echo { node: usize, ts: u8, stats: Stats },
 }
@@ -114,6 +133,36 @@ pub fn echo_plan(cfg: &provisioning::Config, world: &World) -> Vec<EchoChannel> 
     plan
 }
 
+/// Two channels joined by a call, with what each side last sent toward the other.
+struct CrossConnect {
+    a: Endpoint,
+    b: Endpoint,
+    law_a: hal::Law,
+    law_b: hal::Law,
+    /// The channels' cancellers (indexes into `MediaThread::echo`), if they have one.
+    echo_a: Option<usize>,
+    echo_b: Option<usize>,
+}
+
+/// Re-encodes a chunk from one G.711 law to the other (a no-op between equal laws).
+fn transcode(from: hal::Law, to: hal::Law, chunk: &[u8; CHUNK]) -> [u8; CHUNK] {
+    if from == to {
+        return *chunk;
+    }
+    let mut pcm = [0i16; CHUNK];
+    let mut out = [0u8; CHUNK];
+    g711::decode_chunk(dsp_law(from), chunk, &mut pcm);
+    g711::encode_chunk(dsp_law(to), &pcm, &mut out);
+    out
+}
+
+fn dsp_law(law: hal::Law) -> g711::Law {
+    match law {
+        hal::Law::Alaw => g711::Law::Alaw,
+        hal::Law::Mulaw => g711::Law::Mulaw,
+    }
+}
+
 /// One channel's canceller and the chunks around it.
 struct ChanEcho {
     node: usize,
@@ -130,10 +179,7 @@ struct ChanEcho {
 
 impl ChanEcho {
     fn new(c: EchoChannel) -> ChanEcho {
-        let law = match c.law {
-            hal::Law::Alaw => g711::Law::Alaw,
-            hal::Law::Mulaw => g711::Law::Mulaw,
-        };
+        let law = dsp_law(c.law);
         let ec = EchoCanceller::new(echo::Config { taps: c.taps, ..echo::Config::default() });
         let idle = c.law.idle_code();
         ChanEcho { node: c.node, ts: c.ts, law, ec, users: 0, tx: [idle; CHUNK], clean: [idle; CHUNK] }
@@ -185,6 +231,8 @@ pub struct MediaThread {
     ours: usize,
     /// One canceller per channel of `echo_plan`, allocated before the loop.
     echo: Vec<ChanEcho>,
+    /// Channels joined by calls; capacity `MAX_CROSS_CONNECTS`, reserved before the loop.
+    cross: Vec<CrossConnect>,
 }
 
 impl MediaThread {
@@ -214,6 +262,7 @@ impl MediaThread {
             nodes,
             ours,
             echo: echo.iter().map(|&c| ChanEcho::new(c)).collect(),
+            cross: Vec::with_capacity(MAX_CROSS_CONNECTS),
         }
     }
 
@@ -296,6 +345,7 @@ impl MediaThread {
                 self.echo[i].tx = chunk;
             }
         }
+        self.forward_cross_connects();
         self.world.tick();
         for e in self.echo.iter_mut().filter(|e| e.users > 0) {
             let mut rx = [0u8; CHUNK];
@@ -322,6 +372,64 @@ impl MediaThread {
             slot.pos += n;
         }
         self.finish_slots();
+    }
+
+    /// Sends on each joined channel what its partner received last tick: the canceller's output
+    /// where the partner has one (so the far party never hears its own echo), the line
+    /// otherwise. A canceller's reference is what is sent on its own channel.
+    fn forward_cross_connects(&mut self) {
+        for x in &self.cross {
+            let heard = |world: &World, echo: &[ChanEcho], at: Endpoint, ec: Option<usize>| match ec {
+                Some(i) => echo[i].clean,
+                None => world.read_chunk(at.node, at.ts),
+            };
+            let from_b = transcode(x.law_b, x.law_a, &heard(&self.world, &self.echo, x.b, x.echo_b));
+            let from_a = transcode(x.law_a, x.law_b, &heard(&self.world, &self.echo, x.a, x.echo_a));
+            self.world.write_chunk(x.a.node, x.a.ts, &from_b);
+            self.world.write_chunk(x.b.node, x.b.ts, &from_a);
+            if let Some(i) = x.echo_a {
+                self.echo[i].tx = from_b;
+            }
+            if let Some(i) = x.echo_b {
+                self.echo[i].tx = from_a;
+            }
+        }
+    }
+
+    fn connect(&mut self, a: Endpoint, b: Endpoint) {
+        let joined = |e: Endpoint| self.cross.iter().any(|x| x.a == e || x.b == e);
+        let valid = |e: Endpoint| e.node < self.nodes;
+        if self.cross.len() == self.cross.capacity() || joined(a) || joined(b) || a == b || !valid(a) || !valid(b) {
+            let _ = self.events.push(MediaEvent::ConnectRefused { a, b });
+            let _ = self.waker.wake();
+            return;
+        }
+        let echo_of = |e: Endpoint| self.echo.iter().position(|c| c.node == e.node && c.ts == e.ts);
+        let (echo_a, echo_b) = (echo_of(a), echo_of(b));
+        for i in [echo_a, echo_b].into_iter().flatten() {
+            // A call is a new session for the canceller, as in `start`.
+            if self.echo[i].users == 0 {
+                self.echo[i].ec.reset();
+            }
+            self.echo[i].users += 1;
+        }
+        let law = |e: Endpoint| self.world.span_at(e.node).config().law;
+        let (law_a, law_b) = (law(a), law(b));
+        // Within the capacity reserved in `new`: no allocation.
+        self.cross.push(CrossConnect { a, b, law_a, law_b, echo_a, echo_b });
+    }
+
+    fn disconnect(&mut self, a: Endpoint, b: Endpoint) {
+        let Some(i) = self.cross.iter().position(|x| (x.a, x.b) == (a, b) || (x.a, x.b) == (b, a)) else { return };
+        let x = self.cross.swap_remove(i);
+        for (e, ec) in [(x.a, x.echo_a), (x.b, x.echo_b)] {
+            let idle = [self.world.span_at(e.node).config().law.idle_code(); CHUNK];
+            self.world.write_chunk(e.node, e.ts, &idle);
+            if let Some(i) = ec {
+                self.echo[i].tx = idle;
+                self.echo[i].users -= 1;
+            }
+        }
     }
 
     fn finish_slots(&mut self) {
@@ -372,6 +480,8 @@ impl MediaThread {
             MediaCmd::Capture { id, node, ts, buf, clean } => {
                 self.start(Slot { id, node, ts, pos: 0, buf, capture: true, clean, echo: None });
             }
+            MediaCmd::Connect { a, b } => self.connect(a, b),
+            MediaCmd::Disconnect { a, b } => self.disconnect(a, b),
         }
     }
 

@@ -19,8 +19,17 @@ pub struct Snapshot {
     pub clock_source_span: Option<u32>,
     pub media: MediaSnap,
     pub spans: Vec<SpanSnap>,
+    /// Calls through the gateway (one per incoming leg routed somewhere).
+    pub switch: SwitchSnap,
     /// High availability; `None` with `[ha] role = "disabled"`.
     pub ha: Option<crate::ha::runtime::HaSnap>,
+}
+
+/// The switch: calls through the gateway and its counters.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SwitchSnap {
+    pub calls: Vec<crate::switch::BridgeSnap>,
+    pub counters: crate::switch::SwitchCounters,
 }
 
 /// Facts about the board.
@@ -283,6 +292,42 @@ fn uptime_text(secs: u64) -> String {
     }
 }
 
+/// The calls through the gateway, one row each.
+fn switch_table(h: &mut String, sw: &SwitchSnap) {
+    let c = sw.counters;
+    let _ = write!(
+        h,
+        r#"<h2 style="font-size:1.1em;margin-top:1em">Calls through the gateway: {n}</h2>
+<p class="sub">offered {o} · routed {r} · answered {a} · no route {nr} · fall-overs {f} · failed {fl}</p>
+"#,
+        n = sw.calls.len(),
+        o = c.offered,
+        r = c.routed,
+        a = c.answered,
+        nr = c.no_route,
+        f = c.fall_overs,
+        fl = c.failed,
+    );
+    if sw.calls.is_empty() {
+        return;
+    }
+    h.push_str("<table class=\"kv\" id=\"switch-calls\"><tr><td>call</td><td>state</td><td>from</td><td>to</td><td>calling</td><td>called</td><td>duration</td></tr>\n");
+    for b in &sw.calls {
+        let _ = writeln!(
+            h,
+            r#"<tr data-bridge="{id}"><td>{id}</td><td>{state}</td><td>span {from}</td><td>{to}</td><td>{calling}</td><td>{called}</td><td>{secs} s</td></tr>"#,
+            id = b.id,
+            state = b.state,
+            from = b.from_span,
+            to = esc(&b.to),
+            calling = esc(&b.calling),
+            called = esc(&b.called),
+            secs = b.seconds,
+        );
+    }
+    h.push_str("</table>\n");
+}
+
 /// The status page of `GET /`: readable at a glance, refreshing itself every two seconds.
 pub fn to_html(s: &Snapshot) -> String {
     let mut h = String::with_capacity(16 * 1024);
@@ -397,6 +442,7 @@ table.kv td{{padding:0 .8em 0 0;font-size:.9em}} table.kv td:first-child{{color:
         h.push_str("</div></div>\n");
     }
     h.push_str("</div>\n");
+    switch_table(&mut h, &s.switch);
     crate::ha::page::html(&mut h, s.ha.as_ref());
     h.push_str(
         r#"<p class="legend"><span style="color:#9aa5b1">■ idle</span><span style="color:#2e9d4f">■ busy</span><span style="color:#d93025">■ alarm</span><span>■ D-channel</span>
@@ -586,6 +632,22 @@ pub fn to_metrics(s: &Snapshot) -> String {
     ];
     for (name, help, get) in dcounters {
         family(name, "counter", help, &mut isdn().map(|(sp, i)| (span_label(sp), get(&i.counters).to_string())));
+    }
+    family(
+        "spangate_switch_calls",
+        "gauge",
+        "Calls through the gateway now.",
+        &mut std::iter::once((String::new(), s.switch.calls.len().to_string())),
+    );
+    type Scounter = (&'static str, &'static str, fn(&crate::switch::SwitchCounters) -> u64);
+    let scounters: [Scounter; 4] = [
+        ("spangate_switch_offered_total", "Incoming calls offered to the switch.", |c| c.offered),
+        ("spangate_switch_answered_total", "Calls through the gateway answered.", |c| c.answered),
+        ("spangate_switch_no_route_total", "Calls refused because no route matched.", |c| c.no_route),
+        ("spangate_switch_fall_overs_total", "Outgoing legs retried on the next route.", |c| c.fall_overs),
+    ];
+    for (name, help, get) in scounters {
+        family(name, "counter", help, &mut std::iter::once((String::new(), get(&s.switch.counters).to_string())));
     }
     family(
         "spangate_clock_source_span",

@@ -360,4 +360,48 @@ mod tests {
         assert!(!NumberMatch::parse("0033").unwrap().is_pattern());
         assert!(m.matches("0612345678") && !m.matches("061234567"));
     }
+
+    /// Seeded random patterns and numbers from the characters that matter: parsing never panics,
+    /// errors point inside the text, and a number that fits nothing never fits once longer (the
+    /// property overlap receiving relies on to refuse early). The fuzz target does the same on
+    /// any input.
+    #[test]
+    fn random_patterns_keep_their_properties() {
+        const PAT: &[char] =
+            &['0', '1', '5', '9', 'X', 'Z', 'N', 'x', '[', ']', '-', ',', '.', '!', '*', '#', '+', 'a', 'é'];
+        const NUM: &[char] = &['0', '1', '2', '5', '9', '*', '#', '+', 'a'];
+        let mut seed: u64 = 0x5eed;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from(seed >> 33).unwrap_or(0) % n
+        };
+        let (mut parsed, mut partial, mut full) = (0, 0, 0);
+        for _ in 0..20_000 {
+            let len = next(10);
+            let mut p: String = if next(4) == 0 { String::new() } else { "_".into() };
+            p.extend((0..len).map(|_| PAT[next(PAT.len())]));
+            let m = match NumberMatch::parse(&p) {
+                Ok(m) => m,
+                Err(e) => {
+                    assert!(e.offset <= p.len() && !e.message.is_empty(), "{p}: {e}");
+                    continue;
+                }
+            };
+            parsed += 1;
+            assert_eq!(NumberMatch::parse(m.as_str()).as_ref(), Ok(&m));
+            let n: String = (0..next(12)).map(|_| NUM[next(NUM.len())]).collect();
+            match m.fit(&n) {
+                Fit::No => {
+                    for d in NUM {
+                        assert_eq!(m.fit(&format!("{n}{d}")), Fit::No, "{p} against {n}{d}");
+                    }
+                }
+                Fit::Partial => partial += 1,
+                Fit::Full { .. } => full += 1,
+            }
+            assert_eq!(m.matches(&n), matches!(m.fit(&n), Fit::Full { .. }));
+        }
+        // The generator reaches every outcome, so the properties above were really exercised.
+        assert!(parsed > 2000 && partial > 100 && full > 100, "{parsed} {partial} {full}");
+    }
 }

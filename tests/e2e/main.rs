@@ -13,6 +13,7 @@ mod hardware;
 mod isdn_calls;
 mod isdn_l2;
 mod status;
+mod switch;
 
 use std::path::PathBuf;
 

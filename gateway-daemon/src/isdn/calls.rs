@@ -59,6 +59,51 @@ struct CallMeta {
     cause: Option<u8>,
 }
 
+/// What the call control tells the switch about a call of a routed span (see
+/// [`CallControl::set_routed`]): the call's life as the switch needs it, in Q.931's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallNotice {
+    /// An incoming call to route: with `complete` false the number may still grow (overlap
+    /// receiving; SETUP ACKNOWLEDGE went out), by `Digits`, until T302 (`OverlapTimeout`).
+    Offer {
+        call: CallId,
+        called: String,
+        calling: String,
+        channel: Option<u8>,
+        complete: bool,
+    },
+    Digits {
+        call: CallId,
+        digits: String,
+        complete: bool,
+    },
+    OverlapTimeout {
+        call: CallId,
+    },
+    Proceeding {
+        call: CallId,
+    },
+    Alerting {
+        call: CallId,
+    },
+    Progress {
+        call: CallId,
+    },
+    Connected {
+        call: CallId,
+    },
+    /// The peer cleared the call (RELEASE already went back) or a timer did.
+    Disconnected {
+        call: CallId,
+        cause: Option<u8>,
+    },
+    /// The call is gone and its channel free: the last notice of every call.
+    Released {
+        call: CallId,
+        cause: Option<u8>,
+    },
+}
+
 /// One D-channel's call control and the span's policy for incoming calls.
 pub struct CallControl {
     label: String,
@@ -69,6 +114,9 @@ pub struct CallControl {
     overlap_receiving: bool,
     meta: HashMap<CallId, CallMeta>,
     cleared: VecDeque<ClearedCallSnap>,
+    /// Incoming calls go to the switch (`notices`) rather than to the `incoming` policy.
+    routed: bool,
+    notices: VecDeque<CallNotice>,
 }
 
 impl CallControl {
@@ -80,6 +128,25 @@ impl CallControl {
             overlap_receiving: false,
             meta: HashMap::new(),
             cleared: VecDeque::new(),
+            routed: false,
+            notices: VecDeque::new(),
+        }
+    }
+
+    /// Hands incoming calls to the switch (the config has routes from this span) instead of
+    /// applying the span's `incoming` policy, and reports every call's progress as notices.
+    pub fn set_routed(&mut self, on: bool) {
+        self.routed = on;
+    }
+
+    /// The next notice for the switch (routed spans only).
+    pub fn poll_notice(&mut self) -> Option<CallNotice> {
+        self.notices.pop_front()
+    }
+
+    fn notify(&mut self, notice: CallNotice) {
+        if self.routed {
+            self.notices.push_back(notice);
         }
     }
 
@@ -161,11 +228,26 @@ impl CallControl {
                     connected: false,
                     cause: None,
                 };
+                let complete = sending_complete || !self.overlap_receiving;
+                if self.routed {
+                    // The switch's dial plan says when the number is complete; in overlap
+                    // receiving SETUP ACKNOWLEDGE asks for more meanwhile (§5.2.4).
+                    if !complete {
+                        if let Err(e) = self.q931.setup_ack(now, call) {
+                            warn!("{}: {call}: SETUP ACKNOWLEDGE: {e}", self.label);
+                        }
+                    }
+                    let channel = self.q931.call(call).and_then(|c| c.channel);
+                    let (called, calling) = (meta.called.clone(), meta.calling.clone());
+                    self.meta.insert(call, meta);
+                    self.notify(CallNotice::Offer { call, called, calling, channel, complete });
+                    return;
+                }
                 self.meta.insert(call, meta);
                 // Without overlap receiving a number is taken as complete as it came (en bloc).
-                // With it, there is no dial plan yet to say when a number is complete: sending
+                // With it, there is no dial plan to say when a number is complete: sending
                 // complete or T302 does (§5.2.4).
-                if sending_complete || !self.overlap_receiving {
+                if complete {
                     self.offer(now, call);
                 } else if let Err(e) = self.q931.setup_ack(now, call) {
                     warn!("{}: {call}: SETUP ACKNOWLEDGE: {e}", self.label);
@@ -175,21 +257,29 @@ impl CallControl {
                 if let Some(m) = self.meta.get_mut(&call) {
                     m.called.push_str(&digits);
                 }
-                if complete {
+                if self.routed {
+                    self.notify(CallNotice::Digits { call, digits, complete });
+                } else if complete {
                     self.offer(now, call);
                 }
             }
+            Q931Event::OverlapTimeout { call } if self.routed => self.notify(CallNotice::OverlapTimeout { call }),
             Q931Event::OverlapTimeout { call } => self.offer(now, call),
+            Q931Event::Proceeding { call } => self.notify(CallNotice::Proceeding { call }),
+            Q931Event::Alerting { call } => self.notify(CallNotice::Alerting { call }),
+            Q931Event::Progress { call, .. } => self.notify(CallNotice::Progress { call }),
             Q931Event::Connected { call } => {
                 if let Some(m) = self.meta.get_mut(&call) {
                     m.connected = true;
                 }
+                self.notify(CallNotice::Connected { call });
             }
             Q931Event::Disconnected { call, cause } => {
                 let value = cause.as_ref().map(|c| c.value);
                 if let Some(m) = self.meta.get_mut(&call) {
                     m.cause = m.cause.or(value);
                 }
+                self.notify(CallNotice::Disconnected { call, cause: value });
                 // Nothing holds the call up (no routing yet): release at once with their cause.
                 if let Err(e) = self.q931.release(now, call, value.unwrap_or(NORMAL_CLEARING)) {
                     warn!("{}: {call}: RELEASE: {e}", self.label);
@@ -198,6 +288,7 @@ impl CallControl {
             Q931Event::Released { call, cause } => {
                 let meta = self.meta.remove(&call);
                 let cause = cause.map(|c| c.value).or(meta.as_ref().and_then(|m| m.cause));
+                self.notify(CallNotice::Released { call, cause });
                 let m = meta.unwrap_or(CallMeta {
                     called: String::new(),
                     calling: String::new(),
@@ -250,7 +341,19 @@ impl CallControl {
     /// Places a speech call from `calling` to `called` on the lowest idle B-channel; with
     /// `complete` false the number is sent in overlap (more digits by [`Self::information`]).
     pub fn place(&mut self, now: Instant, called: &str, calling: &str, complete: bool) -> Result<CallId, Q931Error> {
-        let req = SetupRequest { sending_complete: complete, ..SetupRequest::speech(called, calling) };
+        self.place_on(now, called, calling, complete, None)
+    }
+
+    /// As [`Self::place`], on B-channel `channel` (exclusive) when given.
+    pub fn place_on(
+        &mut self,
+        now: Instant,
+        called: &str,
+        calling: &str,
+        complete: bool,
+        channel: Option<u8>,
+    ) -> Result<CallId, Q931Error> {
+        let req = SetupRequest { sending_complete: complete, channel, ..SetupRequest::speech(called, calling) };
         let id = self.q931.setup(now, req)?;
         let meta = CallMeta {
             called: called.to_owned(),
@@ -280,6 +383,32 @@ impl CallControl {
             self.q931.proceeding(now, call)?;
         }
         self.q931.connect(now, call)
+    }
+
+    /// CALL PROCEEDING on an incoming call, once: the switch took it.
+    pub fn proceeding(&mut self, now: Instant, call: CallId) -> Result<(), Q931Error> {
+        let state = self.q931.call(call).ok_or(Q931Error::UnknownCall(call))?.state;
+        if matches!(state.number(), 1 | 2 | 6 | 25) {
+            self.q931.proceeding(now, call)?;
+        }
+        Ok(())
+    }
+
+    /// ALERTING on an incoming call (CALL PROCEEDING first if it was not sent).
+    pub fn alerting(&mut self, now: Instant, call: CallId) -> Result<(), Q931Error> {
+        self.proceeding(now, call)?;
+        self.q931.alerting(now, call)
+    }
+
+    /// PROGRESS with "in-band information is now available" (8) on an incoming call.
+    pub fn progress(&mut self, now: Instant, call: CallId) -> Result<(), Q931Error> {
+        self.proceeding(now, call)?;
+        self.q931.progress(now, call, 8)
+    }
+
+    /// The B-channel a call holds.
+    pub fn channel_of(&self, call: CallId) -> Option<u8> {
+        self.q931.call(call).and_then(|c| c.channel)
     }
 
     /// Clears a call: DISCONNECT in the call's normal phases, RELEASE once the peer disconnected.

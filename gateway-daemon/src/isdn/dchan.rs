@@ -178,6 +178,11 @@ impl<C: DChannel> DchanStack<C> {
         r
     }
 
+    /// The next notice of the call control for the switch (routed spans).
+    pub fn poll_notice(&mut self) -> Option<super::calls::CallNotice> {
+        self.calls.poll_notice()
+    }
+
     /// The call control, for reading.
     pub fn calls(&self) -> &CallControl {
         &self.calls

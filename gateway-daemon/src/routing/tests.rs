@@ -434,3 +434,26 @@ hunt = "G"
     // Digits the PBX cannot send anywhere are refused early, without waiting for T302.
     assert_eq!(show(&router.route(&from_pbx("9"), false)), "no:1");
 }
+
+/// The embedded default board (board-configs/sim-e1x2.toml): moved DIDs to the SIP PBX, with
+/// the legacy PBX as the fall-over; everything else between the provider and the legacy PBX.
+#[test]
+fn the_default_board_routes() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../board-configs/sim-e1x2.toml");
+    let cfg = provisioning::load_file(std::path::Path::new(path)).unwrap_or_else(|d| panic!("{d}"));
+    let router = Router::new(&cfg);
+    let did = CallRequest::new(Source::Span(1), "0147201234");
+    assert_eq!(show(&router.route(&did, true)), "dids-to-ip-pbx trunk:pbx 1234");
+    let Decision::Match(m) = router.route(&did, true) else { panic!() };
+    assert_eq!(router.next(&did, m.route).map(|m| (m.name, m.called)), Some(("provider-to-pbx".into(), did.called)));
+    assert_eq!(show(&router.route(&CallRequest::new(Source::Span(1), "1234"), true)), "provider-to-pbx span:2/g 1234");
+    assert_eq!(show(&router.route(&CallRequest::new(Source::Span(2), "0601020304"), false)), "more");
+    assert_eq!(
+        show(&router.route(&CallRequest::new(Source::Span(2), "0601020304"), true)),
+        "pbx-to-provider span:1/g 0601020304"
+    );
+    let sip = CallRequest::new(Source::Trunk("pbx".into()), "0601020304");
+    assert_eq!(show(&router.route(&sip, true)), "pbx-to-provider span:1/g 0601020304");
+    assert!(router.routes_from(&Source::Span(1)) && router.routes_from(&Source::Span(2)));
+    assert!(!router.routes_from(&Source::Trunk("other".into())));
+}

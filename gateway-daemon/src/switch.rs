@@ -1,0 +1,530 @@
+//! The switch: joins an incoming call leg to an outgoing one chosen by the dial plan, carries
+//! each leg's progress to the other, joins their media, and clears both together.
+//!
+//! Sans-IO like the stacks under it: the switch never touches a D-channel, a socket or the
+//! media thread itself. The event loop feeds it each leg's [`CallNotice`] with
+//! [`Switch::on_notice`], and the switch acts through the [`Legs`] trait, which the event loop
+//! implements over its ISDN call controls and the media thread's cross-connect (and a mock in
+//! the tests). The dial plan is the [`Dialplan`] trait: which destination a number goes to, and
+//! the next one when that destination is congested.
+//!
+//! # Bridge states (one per call through the gateway)
+//!
+//! | State | Event | Action | Next |
+//! |---|---|---|---|
+//! | — | Offer on leg A, number complete, route found | place leg B; CALL PROCEEDING on A | `Outgoing` |
+//! | — | Offer, number incomplete, plan says "more digits" | (SETUP ACK went out) | `Collecting` |
+//! | — | Offer, no route | DISCONNECT A, cause 1 (unallocated number) | gone |
+//! | `Collecting` | Digits / T302 expiry | route again (T302: as complete) | as above |
+//! | `Outgoing` | B: PROCEEDING | — | `Outgoing` |
+//! | `Outgoing` | B: ALERTING / PROGRESS | ALERTING / PROGRESS on A; join media | `Outgoing` |
+//! | `Outgoing` | B: CONNECT | CONNECT on A; join media | `Active` |
+//! | `Outgoing` | B cleared, cause 34/42/44 (congestion) | place on the next route | `Outgoing` |
+//! | `Outgoing` | B cleared, any other cause or no next route | clear A with B's cause | `Clearing` |
+//! | `Outgoing`/`Active` | A cleared | clear B with A's cause | `Clearing` |
+//! | `Active` | B cleared | clear A with B's cause | `Clearing` |
+//! | any | a leg released | split media; forget the leg | gone once both are |
+//!
+//! Media are joined as soon as the far leg gives in-band information (ALERTING, PROGRESS or
+//! CONNECT), so a caller hears the far network's ringback and announcements, as a transit
+//! exchange does. Every call that ends writes one CDR line to the log (target `cdr`).
+
+use std::time::Instant;
+
+use log::{info, warn};
+
+use crate::isdn::calls::CallNotice;
+use crate::isdn::CallId;
+use crate::media::Endpoint;
+
+/// Normal call clearing.
+const NORMAL_CLEARING: u8 = 16;
+/// No circuit/channel available: every route was congested or refused.
+const NO_CIRCUIT: u8 = 34;
+
+/// A call leg: an ISDN call on the span at board node `node`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LegRef {
+    pub node: usize,
+    pub call: CallId,
+}
+
+/// Where a route sends a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// An ISDN span, by its number on the board; `channel` when the plan hunted one.
+    Span { span: u32, channel: Option<u8> },
+    /// A SIP trunk, by name.
+    Trunk(String),
+}
+
+/// The dial plan's answer for a number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Route `index` matches: send the call to `to` with the rewritten numbers.
+    Route { index: usize, to: Destination, called: String, calling: String },
+    /// Not yet: a route could still match with more digits (overlap receiving).
+    NeedMore,
+    /// No route will match this number: refuse the call with this Q.850 cause.
+    NoMatch { cause: u8 },
+    /// Routes matched, but none after the one asked about has room (or there is none).
+    Exhausted,
+}
+
+/// The dial plan the switch asks.
+pub trait Dialplan {
+    /// The first route after `after` (all routes when `None`) for a call from span `from_span`.
+    /// With `complete` false the number may still grow, so `NeedMore` is a possible answer.
+    /// `busy(span, channel)` says which B-channels are taken, for hunting.
+    fn route(
+        &mut self,
+        from_span: u32,
+        called: &str,
+        calling: &str,
+        complete: bool,
+        after: Option<usize>,
+        busy: &dyn Fn(u32, u8) -> bool,
+    ) -> Decision;
+}
+
+/// What the switch does to legs and media. The event loop implements it.
+pub trait Legs {
+    /// The span number of the span at `node`.
+    fn span_number(&self, node: usize) -> Option<u32>;
+    /// Places an ISDN call on span `span` (channel `channel` if given); the leg, or a Q.850
+    /// cause when it cannot be placed.
+    fn place_isdn(&mut self, span: u32, channel: Option<u8>, called: &str, calling: &str) -> Result<LegRef, u8>;
+    /// Places a SIP call on trunk `trunk`; the leg, or a Q.850 cause.
+    fn place_sip(&mut self, trunk: &str, called: &str, calling: &str) -> Result<LegRef, u8>;
+    fn proceeding(&mut self, leg: LegRef);
+    fn alerting(&mut self, leg: LegRef);
+    fn progress(&mut self, leg: LegRef);
+    fn connect(&mut self, leg: LegRef);
+    /// Clears the leg with a Q.850 cause (DISCONNECT, or RELEASE when already clearing).
+    fn hangup(&mut self, leg: LegRef, cause: u8);
+    /// Whether B-channel `channel` of span `span` is taken (by a call or a restart).
+    fn busy(&self, span: u32, channel: u8) -> bool;
+    /// The bearer channel a leg holds, once it has one.
+    fn channel(&self, leg: LegRef) -> Option<Endpoint>;
+    /// Joins two bearer channels (media both ways).
+    fn join(&mut self, a: Endpoint, b: Endpoint);
+    /// Undoes `join`.
+    fn split(&mut self, a: Endpoint, b: Endpoint);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Collecting,
+    Outgoing,
+    Active,
+    Clearing,
+}
+
+impl State {
+    fn name(self) -> &'static str {
+        match self {
+            State::Collecting => "collecting",
+            State::Outgoing => "outgoing",
+            State::Active => "active",
+            State::Clearing => "clearing",
+        }
+    }
+}
+
+/// One call through the gateway.
+#[derive(Debug)]
+struct Bridge {
+    id: u64,
+    state: State,
+    from_span: u32,
+    /// The incoming leg; `None` once released.
+    a: Option<LegRef>,
+    /// The outgoing leg; `None` before it is placed and once released.
+    b: Option<LegRef>,
+    /// The numbers as received (the dial plan rewrites a copy per route).
+    called: String,
+    calling: String,
+    /// The route the current outgoing leg took, for the fall-over to the next one.
+    route: Option<usize>,
+    /// Where the outgoing leg went, for the status and the CDR.
+    to: Option<Destination>,
+    /// The joined channels, to split them again.
+    joined: Option<(Endpoint, Endpoint)>,
+    started: Instant,
+    answered: Option<Instant>,
+    /// The cause the call ended with (the first leg's to clear).
+    cause: Option<u8>,
+}
+
+/// A call through the gateway, for the status page.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BridgeSnap {
+    pub id: u64,
+    pub state: &'static str,
+    pub from_span: u32,
+    pub to: String,
+    pub called: String,
+    pub calling: String,
+    pub seconds: u64,
+    pub answered: bool,
+}
+
+/// Counters for the status page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SwitchCounters {
+    pub offered: u64,
+    pub routed: u64,
+    pub answered: u64,
+    pub no_route: u64,
+    pub fall_overs: u64,
+    pub failed: u64,
+}
+
+/// Every call through the gateway.
+#[derive(Debug, Default)]
+pub struct Switch {
+    bridges: Vec<Bridge>,
+    next_id: u64,
+    pub counters: SwitchCounters,
+}
+
+fn is_congestion(cause: Option<u8>) -> bool {
+    // 34 no circuit/channel available, 42 switching equipment congestion, 44 requested
+    // circuit/channel not available: another route may still have room.
+    matches!(cause, Some(34 | 42 | 44))
+}
+
+impl Switch {
+    pub fn new() -> Switch {
+        Switch { bridges: Vec::new(), next_id: 1, counters: SwitchCounters::default() }
+    }
+
+    /// Calls in progress.
+    pub fn active(&self) -> usize {
+        self.bridges.len()
+    }
+
+    /// A notice of leg `leg` (on the span at `leg.node`).
+    pub fn on_notice(
+        &mut self,
+        now: Instant,
+        node: usize,
+        notice: CallNotice,
+        plan: &mut dyn Dialplan,
+        legs: &mut dyn Legs,
+    ) {
+        match notice {
+            CallNotice::Offer { call, called, calling, complete, .. } => {
+                let Some(from_span) = legs.span_number(node) else { return };
+                self.counters.offered += 1;
+                let id = self.next_id;
+                self.next_id += 1;
+                self.bridges.push(Bridge {
+                    id,
+                    state: State::Collecting,
+                    from_span,
+                    a: Some(LegRef { node, call }),
+                    b: None,
+                    called,
+                    calling,
+                    route: None,
+                    to: None,
+                    joined: None,
+                    started: now,
+                    answered: None,
+                    cause: None,
+                });
+                self.route(self.bridges.len() - 1, complete, plan, legs);
+            }
+            CallNotice::Digits { call, digits, complete } => {
+                let Some(i) = self.find_a(node, call) else { return };
+                if self.bridges[i].state == State::Collecting {
+                    self.bridges[i].called.push_str(&digits);
+                    self.route(i, complete, plan, legs);
+                }
+            }
+            CallNotice::OverlapTimeout { call } => {
+                if let Some(i) = self.find_a(node, call) {
+                    if self.bridges[i].state == State::Collecting {
+                        self.route(i, true, plan, legs);
+                    }
+                }
+            }
+            CallNotice::Proceeding { .. } => {}
+            CallNotice::Alerting { call } | CallNotice::Progress { call } => {
+                let Some(i) = self.find_b(node, call) else { return };
+                let b = &self.bridges[i];
+                if b.state == State::Outgoing {
+                    if let Some(a) = b.a {
+                        if matches!(notice, CallNotice::Alerting { .. }) {
+                            legs.alerting(a);
+                        } else {
+                            legs.progress(a);
+                        }
+                    }
+                    self.join(i, legs);
+                }
+            }
+            CallNotice::Connected { call } => {
+                let Some(i) = self.find_b(node, call) else { return };
+                if self.bridges[i].state == State::Outgoing {
+                    self.counters.answered += 1;
+                    let b = &mut self.bridges[i];
+                    b.state = State::Active;
+                    b.answered = Some(now);
+                    if let Some(a) = b.a {
+                        legs.connect(a);
+                    }
+                    self.join(i, legs);
+                }
+            }
+            CallNotice::Disconnected { call, cause } => {
+                if let Some(i) = self.find_a(node, call) {
+                    let b = &mut self.bridges[i];
+                    b.cause = b.cause.or(cause);
+                    if b.state != State::Clearing {
+                        b.state = State::Clearing;
+                        if let Some(out) = b.b {
+                            legs.hangup(out, cause.unwrap_or(NORMAL_CLEARING));
+                        }
+                    }
+                } else if let Some(i) = self.find_b(node, call) {
+                    self.outgoing_cleared(i, cause, plan, legs);
+                }
+            }
+            CallNotice::Released { call, cause } => {
+                if let Some(i) = self.find_a(node, call) {
+                    self.split(i, legs);
+                    let b = &mut self.bridges[i];
+                    b.cause = b.cause.or(cause);
+                    b.a = None;
+                    if b.state != State::Clearing {
+                        b.state = State::Clearing;
+                        if let Some(out) = b.b {
+                            legs.hangup(out, cause.unwrap_or(NORMAL_CLEARING));
+                        }
+                    }
+                } else if let Some(i) = self.find_b(node, call) {
+                    // A RELEASE without DISCONNECT clears the leg as well: the same handling,
+                    // then the leg is gone.
+                    if self.bridges[i].state != State::Clearing {
+                        self.outgoing_cleared(i, cause, plan, legs);
+                    }
+                    let b = &mut self.bridges[i];
+                    if b.b == Some(LegRef { node, call }) {
+                        b.b = None;
+                        self.split(i, legs);
+                    }
+                } else {
+                    return;
+                }
+                self.reap(now);
+            }
+        }
+    }
+
+    /// The outgoing leg of bridge `i` was cleared: fall over to the next route on congestion
+    /// before answer, clear the incoming leg otherwise.
+    fn outgoing_cleared(&mut self, i: usize, cause: Option<u8>, plan: &mut dyn Dialplan, legs: &mut dyn Legs) {
+        let b = &mut self.bridges[i];
+        if b.state == State::Outgoing && is_congestion(cause) {
+            self.split(i, legs);
+            self.bridges[i].b = None;
+            self.counters.fall_overs += 1;
+            self.place_next(i, plan, legs);
+            return;
+        }
+        let b = &mut self.bridges[i];
+        b.cause = b.cause.or(cause);
+        if b.state != State::Clearing {
+            b.state = State::Clearing;
+            if let Some(a) = b.a {
+                legs.hangup(a, cause.unwrap_or(NORMAL_CLEARING));
+            }
+        }
+    }
+
+    /// Asks the dial plan about bridge `i`'s number (from the first route).
+    fn route(&mut self, i: usize, complete: bool, plan: &mut dyn Dialplan, legs: &mut dyn Legs) {
+        let b = &self.bridges[i];
+        let busy = |span: u32, ch: u8| legs.busy(span, ch);
+        match plan.route(b.from_span, &b.called, &b.calling, complete, None, &busy) {
+            Decision::NeedMore if !complete => {}
+            Decision::NeedMore | Decision::NoMatch { .. } => {
+                info!("call {}: no route for {:?} from span {}", b.id, b.called, b.from_span);
+                self.counters.no_route += 1;
+                // T302 ran out on a number that could still grow: unallocated as well.
+                let cause = match plan.route(b.from_span, &b.called, &b.calling, true, None, &busy) {
+                    Decision::NoMatch { cause } => cause,
+                    _ => 1,
+                };
+                self.fail(i, cause, legs);
+            }
+            Decision::Exhausted => {
+                info!("call {}: every route for {:?} is busy", self.bridges[i].id, self.bridges[i].called);
+                self.fail(i, NO_CIRCUIT, legs);
+            }
+            Decision::Route { index, to, called, calling } => {
+                self.counters.routed += 1;
+                if !self.place(i, index, to, &called, &calling, legs) {
+                    self.place_next(i, plan, legs);
+                }
+            }
+        }
+    }
+
+    /// Tries the routes after the current one until a leg is placed or none is left.
+    fn place_next(&mut self, i: usize, plan: &mut dyn Dialplan, legs: &mut dyn Legs) {
+        loop {
+            let b = &self.bridges[i];
+            let busy = |span: u32, ch: u8| legs.busy(span, ch);
+            match plan.route(b.from_span, &b.called, &b.calling, true, b.route, &busy) {
+                Decision::Route { index, to, called, calling } => {
+                    if self.place(i, index, to, &called, &calling, legs) {
+                        return;
+                    }
+                }
+                Decision::NeedMore | Decision::NoMatch { .. } | Decision::Exhausted => {
+                    let b = &self.bridges[i];
+                    info!("call {}: every route for {:?} is busy or refused", b.id, b.called);
+                    self.fail(i, NO_CIRCUIT, legs);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Places bridge `i`'s outgoing leg by route `index`; false when it could not be placed.
+    fn place(
+        &mut self,
+        i: usize,
+        index: usize,
+        to: Destination,
+        called: &str,
+        calling: &str,
+        legs: &mut dyn Legs,
+    ) -> bool {
+        let b = &mut self.bridges[i];
+        b.route = Some(index);
+        let placed = match &to {
+            Destination::Span { span, channel } => legs.place_isdn(*span, *channel, called, calling),
+            Destination::Trunk(t) => legs.place_sip(t, called, calling),
+        };
+        match placed {
+            Ok(leg) => {
+                info!(
+                    "call {}: {:?} from span {} -> {} via route {index} as {called:?}",
+                    b.id,
+                    b.called,
+                    b.from_span,
+                    dest_name(&to)
+                );
+                b.b = Some(leg);
+                b.to = Some(to);
+                if b.state == State::Collecting {
+                    b.state = State::Outgoing;
+                    if let Some(a) = b.a {
+                        legs.proceeding(a);
+                    }
+                }
+                true
+            }
+            Err(cause) => {
+                warn!("call {}: route {index} to {} refused with cause {cause}", b.id, dest_name(&to));
+                false
+            }
+        }
+    }
+
+    fn fail(&mut self, i: usize, cause: u8, legs: &mut dyn Legs) {
+        self.counters.failed += 1;
+        let b = &mut self.bridges[i];
+        b.state = State::Clearing;
+        b.cause = Some(cause);
+        if let Some(a) = b.a {
+            legs.hangup(a, cause);
+        }
+    }
+
+    fn join(&mut self, i: usize, legs: &mut dyn Legs) {
+        let b = &mut self.bridges[i];
+        if b.joined.is_some() {
+            return;
+        }
+        let (Some(a), Some(out)) = (b.a, b.b) else { return };
+        if let (Some(ca), Some(cb)) = (legs.channel(a), legs.channel(out)) {
+            legs.join(ca, cb);
+            b.joined = Some((ca, cb));
+        }
+    }
+
+    fn split(&mut self, i: usize, legs: &mut dyn Legs) {
+        if let Some((a, b)) = self.bridges[i].joined.take() {
+            legs.split(a, b);
+        }
+    }
+
+    /// Forgets bridges whose legs are both gone, with a CDR line each.
+    fn reap(&mut self, now: Instant) {
+        self.bridges.retain(|b| {
+            let done = b.a.is_none() && b.b.is_none();
+            if done {
+                let talk = b.answered.map_or(0, |t| now.duration_since(t).as_secs());
+                let total = now.duration_since(b.started).as_millis();
+                let to = b.to.as_ref().map_or_else(|| "-".to_owned(), dest_name);
+                info!(
+                    target: "cdr",
+                    "call={} from=span:{} to={to} calling={:?} called={:?} answered={} talk_s={talk} total_ms={total} cause={}",
+                    b.id,
+                    b.from_span,
+                    b.calling,
+                    b.called,
+                    b.answered.is_some(),
+                    b.cause.map_or_else(|| "-".to_owned(), |c| c.to_string()),
+                );
+            }
+            !done
+        });
+    }
+
+    fn find_a(&self, node: usize, call: CallId) -> Option<usize> {
+        self.bridges.iter().position(|b| b.a == Some(LegRef { node, call }))
+    }
+
+    fn find_b(&self, node: usize, call: CallId) -> Option<usize> {
+        self.bridges.iter().position(|b| b.b == Some(LegRef { node, call }))
+    }
+
+    /// The calls through the gateway now.
+    pub fn snapshot(&self, now: Instant) -> Vec<BridgeSnap> {
+        self.bridges
+            .iter()
+            .map(|b| BridgeSnap {
+                id: b.id,
+                state: b.state.name(),
+                from_span: b.from_span,
+                to: b.to.as_ref().map_or_else(String::new, dest_name),
+                called: b.called.clone(),
+                calling: b.calling.clone(),
+                seconds: now.duration_since(b.started).as_secs(),
+                answered: b.answered.is_some(),
+            })
+            .collect()
+    }
+}
+
+fn dest_name(d: &Destination) -> String {
+    match d {
+        Destination::Span { span, .. } => format!("span:{span}"),
+        Destination::Trunk(t) => format!("trunk:{t}"),
+    }
+}
+
+mod legs;
+mod plan;
+
+pub use legs::DaemonLegs;
+pub use plan::ConfigPlan;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,225 @@
+//! The switch against a mock dial plan and mock legs: each test walks a call through the bridge
+//! table of `switch`'s module documentation and checks what was done to each leg.
+
+use std::time::{Duration, Instant};
+
+use super::*;
+
+/// Routes by prefix: (from span, called prefix, destination span), first match wins; a route
+/// whose prefix is longer than the number asks for more digits.
+struct Plan(Vec<(u32, &'static str, u32)>);
+
+impl Dialplan for Plan {
+    fn route(
+        &mut self,
+        from: u32,
+        called: &str,
+        calling: &str,
+        complete: bool,
+        after: Option<usize>,
+        _: &dyn Fn(u32, u8) -> bool,
+    ) -> Decision {
+        let start = after.map_or(0, |a| a + 1);
+        let mut more = false;
+        for (index, &(f, prefix, to)) in self.0.iter().enumerate().skip(start) {
+            if f != from {
+                continue;
+            }
+            if called.starts_with(prefix) {
+                let to = Destination::Span { span: to, channel: None };
+                return Decision::Route { index, to, called: called.to_owned(), calling: calling.to_owned() };
+            }
+            more |= prefix.starts_with(called);
+        }
+        if more && !complete {
+            Decision::NeedMore
+        } else if after.is_some() {
+            Decision::Exhausted
+        } else {
+            Decision::NoMatch { cause: 1 }
+        }
+    }
+}
+
+/// Records every action; spans 1 and 2 are nodes 0 and 1; `refuse` spans refuse calls.
+#[derive(Default)]
+struct Mock {
+    log: Vec<String>,
+    next: u32,
+    refuse: Vec<u32>,
+}
+
+impl Legs for Mock {
+    fn span_number(&self, node: usize) -> Option<u32> {
+        u32::try_from(node + 1).ok()
+    }
+    fn place_isdn(&mut self, span: u32, _: Option<u8>, called: &str, calling: &str) -> Result<LegRef, u8> {
+        if self.refuse.contains(&span) {
+            self.log.push(format!("refused span {span}"));
+            return Err(34);
+        }
+        self.next += 1;
+        self.log.push(format!("place span {span} {called} {calling} -> {}", self.next));
+        Ok(LegRef { node: usize::try_from(span - 1).unwrap(), call: CallId(self.next) })
+    }
+    fn place_sip(&mut self, trunk: &str, _: &str, _: &str) -> Result<LegRef, u8> {
+        self.log.push(format!("sip {trunk}"));
+        Err(38)
+    }
+    fn proceeding(&mut self, leg: LegRef) {
+        self.log.push(format!("proceeding {}", leg.call.0));
+    }
+    fn alerting(&mut self, leg: LegRef) {
+        self.log.push(format!("alerting {}", leg.call.0));
+    }
+    fn progress(&mut self, leg: LegRef) {
+        self.log.push(format!("progress {}", leg.call.0));
+    }
+    fn connect(&mut self, leg: LegRef) {
+        self.log.push(format!("connect {}", leg.call.0));
+    }
+    fn hangup(&mut self, leg: LegRef, cause: u8) {
+        self.log.push(format!("hangup {} {cause}", leg.call.0));
+    }
+    fn busy(&self, _: u32, _: u8) -> bool {
+        false
+    }
+    fn channel(&self, leg: LegRef) -> Option<Endpoint> {
+        Some(Endpoint { node: leg.node, ts: u8::try_from(leg.call.0).unwrap() })
+    }
+    fn join(&mut self, a: Endpoint, b: Endpoint) {
+        self.log.push(format!("join {}/{} {}/{}", a.node, a.ts, b.node, b.ts));
+    }
+    fn split(&mut self, a: Endpoint, b: Endpoint) {
+        self.log.push(format!("split {}/{} {}/{}", a.node, a.ts, b.node, b.ts));
+    }
+}
+
+struct Rig {
+    sw: Switch,
+    plan: Plan,
+    legs: Mock,
+    now: Instant,
+}
+
+impl Rig {
+    fn new(routes: Vec<(u32, &'static str, u32)>) -> Rig {
+        Rig { sw: Switch::new(), plan: Plan(routes), legs: Mock { next: 100, ..Mock::default() }, now: Instant::now() }
+    }
+
+    /// Feeds a notice of the leg on `node` and returns what the switch did.
+    fn feed(&mut self, node: usize, n: CallNotice) -> Vec<String> {
+        self.now += Duration::from_millis(10);
+        self.sw.on_notice(self.now, node, n, &mut self.plan, &mut self.legs);
+        std::mem::take(&mut self.legs.log)
+    }
+}
+
+fn offer(call: u32, called: &str, complete: bool) -> CallNotice {
+    CallNotice::Offer { call: CallId(call), called: called.into(), calling: "0140".into(), channel: Some(1), complete }
+}
+
+#[test]
+fn a_call_is_routed_answered_joined_and_cleared_from_either_side() {
+    for a_clears in [true, false] {
+        let mut r = Rig::new(vec![(1, "", 2)]);
+        assert_eq!(r.feed(0, offer(1, "2000", true)), ["place span 2 2000 0140 -> 101", "proceeding 1"]);
+        assert_eq!(r.feed(1, CallNotice::Proceeding { call: CallId(101) }), Vec::<String>::new());
+        assert_eq!(r.feed(1, CallNotice::Alerting { call: CallId(101) }), ["alerting 1", "join 0/1 1/101"]);
+        assert_eq!(r.feed(1, CallNotice::Connected { call: CallId(101) }), ["connect 1"]);
+        assert_eq!(r.sw.snapshot(r.now)[0].state, "active");
+        if a_clears {
+            assert_eq!(r.feed(0, CallNotice::Disconnected { call: CallId(1), cause: Some(16) }), ["hangup 101 16"]);
+            assert_eq!(r.feed(0, CallNotice::Released { call: CallId(1), cause: Some(16) }), ["split 0/1 1/101"]);
+            assert_eq!(r.sw.active(), 1, "the outgoing leg is not released yet");
+            assert!(r.feed(1, CallNotice::Released { call: CallId(101), cause: None }).is_empty());
+        } else {
+            assert_eq!(r.feed(1, CallNotice::Disconnected { call: CallId(101), cause: Some(17) }), ["hangup 1 17"]);
+            assert_eq!(r.feed(1, CallNotice::Released { call: CallId(101), cause: Some(17) }), ["split 0/1 1/101"]);
+            assert!(r.feed(0, CallNotice::Released { call: CallId(1), cause: None }).is_empty());
+        }
+        assert_eq!(r.sw.active(), 0);
+        assert_eq!(r.sw.counters.answered, 1);
+    }
+}
+
+#[test]
+fn no_route_clears_with_unallocated_number() {
+    let mut r = Rig::new(vec![(2, "", 1)]);
+    assert_eq!(r.feed(0, offer(1, "2000", true)), ["hangup 1 1"]);
+    assert!(r.feed(0, CallNotice::Released { call: CallId(1), cause: Some(1) }).is_empty());
+    assert_eq!((r.sw.active(), r.sw.counters.no_route), (0, 1));
+}
+
+#[test]
+fn overlap_collects_digits_until_a_route_matches_or_t302() {
+    let mut r = Rig::new(vec![(1, "123", 2)]);
+    assert!(r.feed(0, offer(1, "1", false)).is_empty());
+    assert!(r.feed(0, CallNotice::Digits { call: CallId(1), digits: "2".into(), complete: false }).is_empty());
+    assert_eq!(
+        r.feed(0, CallNotice::Digits { call: CallId(1), digits: "34".into(), complete: false }),
+        ["place span 2 1234 0140 -> 101", "proceeding 1"]
+    );
+    // Digits after the route was taken are not a new routing.
+    assert!(r.feed(0, CallNotice::Digits { call: CallId(1), digits: "5".into(), complete: false }).is_empty());
+
+    let mut r = Rig::new(vec![(1, "123", 2)]);
+    assert!(r.feed(0, offer(1, "12", false)).is_empty());
+    assert_eq!(r.feed(0, CallNotice::OverlapTimeout { call: CallId(1) }), ["hangup 1 1"], "T302 on a partial number");
+}
+
+#[test]
+fn congestion_falls_over_to_the_next_route_and_other_causes_do_not() {
+    let mut r = Rig::new(vec![(1, "", 2), (1, "", 3), (1, "", 2)]);
+    r.legs.refuse = vec![3];
+    assert_eq!(r.feed(0, offer(1, "2000", true)), ["place span 2 2000 0140 -> 101", "proceeding 1"]);
+    // The first destination is congested: route 1 refuses at once, route 2 takes it.
+    assert_eq!(
+        r.feed(1, CallNotice::Disconnected { call: CallId(101), cause: Some(34) }),
+        ["refused span 3", "place span 2 2000 0140 -> 102"]
+    );
+    assert!(r.feed(1, CallNotice::Released { call: CallId(101), cause: Some(34) }).is_empty());
+    assert_eq!(r.sw.counters.fall_overs, 1);
+    // User busy is an answer, not congestion: the caller gets it.
+    assert_eq!(r.feed(1, CallNotice::Disconnected { call: CallId(102), cause: Some(17) }), ["hangup 1 17"]);
+    assert!(r.feed(1, CallNotice::Released { call: CallId(102), cause: Some(17) }).is_empty());
+    assert!(r.feed(0, CallNotice::Released { call: CallId(1), cause: Some(17) }).is_empty());
+    assert_eq!(r.sw.active(), 0);
+}
+
+#[test]
+fn every_route_congested_clears_with_no_circuit() {
+    let mut r = Rig::new(vec![(1, "", 3), (1, "", 4)]);
+    r.legs.refuse = vec![3, 4];
+    assert_eq!(r.feed(0, offer(1, "2000", true)), ["refused span 3", "refused span 4", "hangup 1 34"]);
+}
+
+#[test]
+fn the_caller_hanging_up_before_answer_cancels_the_outgoing_leg() {
+    let mut r = Rig::new(vec![(1, "", 2)]);
+    r.feed(0, offer(1, "2000", true));
+    assert_eq!(r.feed(1, CallNotice::Progress { call: CallId(101) }), ["progress 1", "join 0/1 1/101"]);
+    assert_eq!(
+        r.feed(0, CallNotice::Released { call: CallId(1), cause: Some(16) }),
+        ["split 0/1 1/101", "hangup 101 16"]
+    );
+    // A late answer of the outgoing leg changes nothing.
+    assert!(r.feed(1, CallNotice::Connected { call: CallId(101) }).is_empty());
+    assert!(r.feed(1, CallNotice::Released { call: CallId(101), cause: None }).is_empty());
+    assert_eq!((r.sw.active(), r.sw.counters.answered), (0, 0));
+}
+
+#[test]
+fn notices_of_unknown_calls_are_ignored() {
+    let mut r = Rig::new(vec![(1, "", 2)]);
+    for n in [
+        CallNotice::Alerting { call: CallId(9) },
+        CallNotice::Connected { call: CallId(9) },
+        CallNotice::Disconnected { call: CallId(9), cause: None },
+        CallNotice::Released { call: CallId(9), cause: None },
+        CallNotice::Digits { call: CallId(9), digits: "1".into(), complete: true },
+    ] {
+        assert!(r.feed(0, n).is_empty());
+    }
+    assert_eq!(r.sw.active(), 0);
+}
