@@ -10,6 +10,7 @@ pub mod dtmf;
 pub mod echo;
 pub mod fax;
 pub mod g711;
+pub mod g722;
 pub mod ring;
 #[allow(unsafe_code)]
 pub mod simd;

@@ -49,6 +49,11 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
     // it is enforced.
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
     check_fuzz_targets()?;
+    // The SPSC ring's memory orderings, model-checked by loom (its own target dir: `--cfg loom`
+    // changes every crate it builds).
+    run(cargo()
+        .args(["test", "--quiet", "--release", "-p", "media-dsp", "--lib", "ring", "--target-dir", "target/loom"])
+        .env("RUSTFLAGS", "--cfg loom"))?;
     println!("xtask test: all tests passed");
     Ok(())
 }
