@@ -1,14 +1,16 @@
 //! `cargo xtask bench NAME`: measurements printed as a table, or as one JSON object per line.
 //!
 //! Each benchmark is a module returning `Measure` rows: `sim` (the simulated board in the release
-//! daemon), `dsp` (media-dsp's kernels against spandsp's, in the same run) and `isdn` (our Q.921 +
-//! Q.931 call cycles against libpri's, in the same run). The JSON form is
+//! daemon), `dsp` (media-dsp's kernels against spandsp's, in the same run), `isdn` (our Q.921 +
+//! Q.931 call cycles against libpri's, in the same run) and `ring` (the media path's SPSC ring
+//! against crossbeam's queue). The JSON form is
 //! the contract of DESIGN.md: `{"name","unit","ours","peer_name","peer","ratio"}`, the peer fields
 //! present only where an independent implementation ran beside ours; `ratio` is ours / peer, and
 //! every unit here is higher-is-better where a peer exists.
 
 mod dsp;
 mod isdn;
+mod ring;
 mod sim;
 
 use anyhow::{bail, Context};
@@ -99,7 +101,8 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
             "sim" => sim::sim(secs)?,
             "dsp" => dsp::dsp(reps)?,
             "isdn" => isdn::isdn(reps)?,
-            other => bail!("unknown benchmark {other:?}; known: sim, dsp, isdn"),
+            "ring" => ring::ring(reps)?,
+            other => bail!("unknown benchmark {other:?}; known: sim, dsp, isdn, ring"),
         };
         if json {
             for r in &rows {
