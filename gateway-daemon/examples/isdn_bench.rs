@@ -81,12 +81,6 @@ impl Bench {
         let now = self.now;
         let mut busy = false;
         let node = &mut self.nodes[i];
-        if node.l2.poll_timeout().is_some_and(|t| t <= now) {
-            node.l2.handle_timeout(now);
-        }
-        if node.l3.poll_timeout().is_some_and(|t| t <= now) {
-            node.l3.handle_timeout(now);
-        }
         while let Some(e) = node.l2.poll_event() {
             busy = true;
             match e {
@@ -144,17 +138,41 @@ impl Bench {
         busy
     }
 
+    /// Runs the timers that are due on both sides; true when any was.
+    fn run_timers(&mut self) -> bool {
+        let now = self.now;
+        let mut ran = false;
+        for node in &mut self.nodes {
+            if node.l2.poll_timeout().is_some_and(|t| t <= now) {
+                node.l2.handle_timeout(now);
+                ran = true;
+            }
+            if node.l3.poll_timeout().is_some_and(|t| t <= now) {
+                node.l3.handle_timeout(now);
+                ran = true;
+            }
+        }
+        ran
+    }
+
     /// Delivers what is on the wire and services both sides until everything is quiet, one
-    /// virtual millisecond per round.
+    /// virtual millisecond per round; then runs the timers that are due (none is during a
+    /// call cycle) and goes on while they produce anything, as `isdn_peer.c`'s `settle` runs
+    /// libpri's scheduler once the line is quiet.
     fn settle(&mut self) {
         loop {
-            let mut busy = self.service(NT) | self.service(TE);
-            self.now += Duration::from_millis(1);
-            while let Some((from, octets)) = self.wire.pop_front() {
-                busy = true;
-                self.nodes[1 - from].l2.handle_frame(self.now, &octets);
+            loop {
+                let mut busy = self.service(NT) | self.service(TE);
+                self.now += Duration::from_millis(1);
+                while let Some((from, octets)) = self.wire.pop_front() {
+                    busy = true;
+                    self.nodes[1 - from].l2.handle_frame(self.now, &octets);
+                }
+                if !busy {
+                    break;
+                }
             }
-            if !busy {
+            if !self.run_timers() {
                 return;
             }
         }

@@ -48,6 +48,8 @@ pub struct Q931 {
     out: Out,
     /// Messages that did not fit in an I frame (N201) and were not sent.
     pub(crate) too_long: u64,
+    /// An IncomingSetup event just queued whose `setup` is to be the received message itself.
+    setup_owed: Option<CallId>,
 }
 
 impl Q931 {
@@ -66,6 +68,7 @@ impl Q931 {
             received: Message::new(CallRef::global(0), MessageType::Status),
             out: Out::default(),
             too_long: 0,
+            setup_owed: None,
         }
     }
 
@@ -206,6 +209,16 @@ impl Q931 {
         match msg.parse_from(octets) {
             Ok(()) => self.message(now, tei, &msg),
             Err(e) => log::debug!("q931 rx tei={tei}: ignored ({e}): {octets:02x?}"),
+        }
+        if let Some(id) = self.setup_owed.take() {
+            // The SETUP goes to the gateway as it is, rather than as a copy; the next message
+            // is parsed into a fresh list with room for a SETUP's elements.
+            if let Some(Q931Event::IncomingSetup { call, setup, .. }) = self.events.back_mut() {
+                if *call == id {
+                    let fresh = Message { ies: Vec::with_capacity(8), ..Message::new(msg.call_ref, msg.msg_type) };
+                    *setup = std::mem::replace(&mut msg, fresh);
+                }
+            }
         }
         self.received = msg;
     }
@@ -554,8 +567,10 @@ impl Q931 {
             calling: msg.calling().cloned(),
             bearer: msg.codeset0().find_map(|ie| if let Ie::BearerCapability(b) = ie { Some(b.clone()) } else { None }),
             sending_complete: msg.sending_complete(),
-            setup: msg.clone(),
+            // Filled with the message itself by `handle_dl_data` once this returns.
+            setup: Message::new(msg.call_ref, msg.msg_type),
         });
+        self.setup_owed = Some(id);
         if let Some((c, diag)) = status_after {
             let i = self.calls.len() - 1;
             let m = self.calls[i].status(c, self.config.side, Some(diag));

@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use crate::isdn::octets::Octets;
+
 /// Codeset 0 element identifiers (Q.931 Table 4-3) that this stack names.
 pub mod id {
     pub const BEARER_CAPABILITY: u8 = 0x04;
@@ -218,8 +220,9 @@ pub enum ChannelSelection {
     /// "Any channel" (selection 11).
     Any,
     /// Explicit B-channels: on a BRI 1 or 2 (selection 01/10); on a PRI the channel numbers of
-    /// octet 3.3 (E1 timeslots), coded as ITU-T B-channel numbers.
-    Channels(Vec<u8>),
+    /// octet 3.3 (E1 timeslots), coded as ITU-T B-channel numbers. (Held inline: the usual one
+    /// channel costs no allocation.)
+    Channels(Octets),
     /// A PRI indication this stack does not decode (slot map, H channels, another coding
     /// standard): octet 3.2 and what follows, verbatim.
     Other(Vec<u8>),
@@ -247,7 +250,7 @@ impl ChannelId {
             exclusive,
             d_channel: false,
             interface_id: None,
-            selection: ChannelSelection::Channels(vec![channel]),
+            selection: ChannelSelection::Channels(Octets::from_slice(&[channel])),
         }
     }
 
@@ -275,14 +278,14 @@ impl ChannelId {
         let selection = match (primary, sel) {
             (_, 0) => ChannelSelection::NoChannel,
             (_, 3) => ChannelSelection::Any,
-            (false, s) => ChannelSelection::Channels(vec![s]),
+            (false, s) => ChannelSelection::Channels(Octets::from_slice(&[s])),
             (true, 2) => return Err(IeError::BadValue),
-            (true, _) if interface_id.is_some() && d.is_empty() => ChannelSelection::Channels(Vec::new()),
+            (true, _) if interface_id.is_some() && d.is_empty() => ChannelSelection::Channels(Octets::new()),
             (true, _) => {
                 let (&o32, r) = d.split_first().ok_or(IeError::TooShort)?;
                 // ITU-T coding, channel numbers (not a slot map), B-channel units.
                 if o32 == 0x83 && !r.is_empty() {
-                    let mut numbers = Vec::new();
+                    let mut numbers = Octets::new();
                     for (i, &b) in r.iter().enumerate() {
                         numbers.push(b & 0x7f);
                         if (b & 0x80 != 0) != (i + 1 == r.len()) {

@@ -146,7 +146,7 @@ impl Q931 {
                 Some(ChannelSelection::Channels(c))
                     if !c.is_empty() && c.iter().all(|n| self.channels.contains(*n)) =>
                 {
-                    Some(c.clone())
+                    Some(c.to_vec())
                 }
                 Some(_) => {
                     let m = status(self, cause::INVALID_IE_CONTENTS, super::ie::id::CHANNEL_ID);

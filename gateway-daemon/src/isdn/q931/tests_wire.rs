@@ -54,7 +54,7 @@ fn setup_elements_are_typed() {
     assert_eq!(msg.msg_type, MessageType::Setup);
     let cid = msg.channel_id().unwrap();
     assert!(cid.primary && cid.exclusive && !cid.d_channel);
-    assert_eq!(cid.selection, ChannelSelection::Channels(vec![1]));
+    assert_eq!(cid.selection, ChannelSelection::Channels(vec![1].into()));
     let calling = msg.calling().unwrap();
     assert_eq!((calling.ton, calling.plan, calling.presentation), (0, 0, Some((0, 0))));
     assert_eq!(msg.called().unwrap().digits, "1234");
@@ -72,13 +72,13 @@ fn channel_identification_forms() {
         other => panic!("{other:?}"),
     };
     // BRI: B2 preferred, any channel, no channel, D-channel indicated.
-    assert_eq!(parse("82").unwrap().selection, ChannelSelection::Channels(vec![2]));
+    assert_eq!(parse("82").unwrap().selection, ChannelSelection::Channels(vec![2].into()));
     assert!(!parse("82").unwrap().exclusive);
     assert_eq!(parse("83").unwrap().selection, ChannelSelection::Any);
     assert_eq!(parse("80").unwrap().selection, ChannelSelection::NoChannel);
     assert!(parse("8c").unwrap().d_channel);
     // PRI: several channels, any channel, a slot map kept raw, a reserved selection.
-    assert_eq!(parse("a9 83 01 82").unwrap().selection, ChannelSelection::Channels(vec![1, 2]));
+    assert_eq!(parse("a9 83 01 82").unwrap().selection, ChannelSelection::Channels(vec![1, 2].into()));
     assert_eq!(parse("a3").unwrap().selection, ChannelSelection::Any);
     assert_eq!(parse("a9 93 ff ff").unwrap().selection, ChannelSelection::Other(bytes("93 ff ff")));
     assert_eq!(parse("aa 83 81"), Err(IeError::BadValue));
