@@ -11,6 +11,8 @@ pub mod echo;
 pub mod fax;
 pub mod g711;
 pub mod g722;
+pub mod jitter;
+pub mod plc;
 pub mod ring;
 #[allow(unsafe_code)]
 pub mod simd;
