@@ -9,6 +9,7 @@
 //! every unit here is higher-is-better where a peer exists.
 
 mod dsp;
+mod ha;
 mod isdn;
 mod ring;
 mod sim;
@@ -101,8 +102,9 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
             "sim" => sim::sim(secs)?,
             "dsp" => dsp::dsp(reps)?,
             "isdn" => isdn::isdn(reps)?,
+            "ha" => ha::ha(flag_value(args, "--kills", 20)?)?,
             "ring" => ring::ring(reps)?,
-            other => bail!("unknown benchmark {other:?}; known: sim, dsp, isdn, ring"),
+            other => bail!("unknown benchmark {other:?}; known: sim, dsp, isdn, ring, ha"),
         };
         if json {
             for r in &rows {
