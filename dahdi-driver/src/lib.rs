@@ -8,6 +8,7 @@
 // error.
 #![deny(unsafe_code)]
 
+pub mod backend;
 pub mod conf;
 pub mod hardware;
 pub mod sys;

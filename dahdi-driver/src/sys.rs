@@ -10,6 +10,10 @@
 
 use core::mem::size_of;
 
+// The ioctl calls themselves: the crate's only unsafe code, each block with its reason.
+#[allow(unsafe_code)]
+pub mod ioctl;
+
 /// The ioctl type letter of DAHDI (`DAHDI_CODE`).
 pub const DAHDI_CODE: u32 = 0xDA;
 /// The ioctl type letter of the transcoder device (`'T'`).

@@ -38,6 +38,20 @@ pub const PACKAGES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// What `cargo xtask vm-test` needs on top (see xtask/src/vm): Debian's kernel and its headers (the
+/// DAHDI modules are built for that kernel, never the host's), DAHDI's kernel source, the build
+/// tools for it, QEMU and a static busybox for the guest.
+pub const VM_PACKAGES: &[(&str, &str, &str)] = &[
+    ("linux-image-amd64", "/usr/share/doc/linux-image-amd64", "vm-test: the guest kernel"),
+    ("linux-headers-amd64", "/usr/share/doc/linux-headers-amd64", "vm-test: Kbuild for the DAHDI modules"),
+    ("dahdi-source", "/usr/src/dahdi.tar.bz2", "vm-test: the DAHDI kernel source"),
+    ("make", "/usr/bin/make", "vm-test: Kbuild"),
+    ("gcc", "/usr/bin/gcc", "vm-test: Kbuild"),
+    ("bzip2", "/bin/bzip2", "vm-test: unpacks /usr/src/dahdi.tar.bz2"),
+    ("qemu-system-x86", "/usr/bin/qemu-system-x86_64", "vm-test: runs the guest"),
+    ("busybox-static", "/bin/busybox", "vm-test: the guest's shell and tools"),
+];
+
 fn installed(pkg: &str, file: &str) -> bool {
     if !std::path::Path::new(file).exists() {
         return false;
@@ -55,9 +69,14 @@ fn is_root() -> bool {
 
 /// Installs every missing package in one apt-get run.
 pub fn ensure() -> anyhow::Result<()> {
-    let missing: Vec<&str> = PACKAGES.iter().filter(|(p, f, _)| !installed(p, f)).map(|(p, _, _)| *p).collect();
+    ensure_list(PACKAGES)
+}
+
+/// Installs every missing package of `list` in one apt-get run.
+pub fn ensure_list(list: &[(&str, &str, &str)]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = list.iter().filter(|(p, f, _)| !installed(p, f)).map(|(p, _, _)| *p).collect();
     if missing.is_empty() {
-        println!("xtask: test peers present: {}", PACKAGES.iter().map(|p| p.0).collect::<Vec<_>>().join(", "));
+        println!("xtask: test peers present: {}", list.iter().map(|p| p.0).collect::<Vec<_>>().join(", "));
         return Ok(());
     }
     println!("xtask: installing missing test peers: {}", missing.join(" "));
@@ -86,7 +105,7 @@ pub fn ensure() -> anyhow::Result<()> {
     let mut args = vec!["-o", "DPkg::Lock::Timeout=300", "install", "-y", "-qq", "--no-install-recommends"];
     args.extend(&missing);
     apt(&args)?;
-    for (p, f, why) in PACKAGES {
+    for (p, f, why) in list {
         if !installed(p, f) {
             bail!("package {p} is still missing after apt-get ({f} absent); needed by {why}");
         }

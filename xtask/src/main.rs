@@ -5,6 +5,7 @@
 mod bench;
 mod deps;
 mod tidy;
+mod vm;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,6 +18,7 @@ cargo xtask bench sim [--secs N] [--json]  measure the simulated board (CPU, tic
 cargo xtask bench dsp [--reps N] [--json]  DSP kernels against spandsp, same input, same run (medians)
 cargo xtask tidy                        check file headers, unsafe placement and file sizes
 cargo xtask deps                        install the test peers only
+cargo xtask vm-test                     the real DAHDI kernel modules in QEMU: our backend on looped spans
 ";
 
 /// The workspace root (xtask lives one level below it).
@@ -83,6 +85,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => bench::main(&args[1..]),
         Some("tidy") => tidy::check(),
         Some("deps") => deps::ensure(),
+        Some("vm-test") => vm::main(&args[1..]),
         _ => {
             print!("{USAGE}");
             if args.is_empty() {
