@@ -1,9 +1,10 @@
 //! The Linux DAHDI backend of the `hal` traits (Step 5).
 //!
-//! This crate will hold the DAHDI userspace ABI (`sys`, the only unsafe code in it), span and
-//! channel configuration as `dahdi_cfg` applies it, channel I/O and events, DAHDI config
-//! import/export and hardware detection. Until Step 5 it names the device nodes the backend
-//! will open and declares the kernel ABI (`sys`), pinned by a test to the real `dahdi/user.h`.
+//! The DAHDI userspace ABI (`sys`, with `sys::ioctl` the only unsafe code in the crate), the
+//! backend of the hal traits over it (`backend`: span and channel configuration as `dahdi_cfg`
+//! applies it, channel I/O and events, span status), DAHDI config import/export (`conf`) and
+//! hardware detection (`hardware`). The backend runs against the real kernel modules in
+//! `cargo xtask vm-test`.
 // Unsafe code is allowed only in `sys`, where the ioctl calls will live; everywhere else it is an
 // error.
 #![deny(unsafe_code)]

@@ -5,8 +5,7 @@
 //! from the real header (Debian package `dahdi-source`). DAHDI reuses ioctl numbers with different
 //! directions and sizes (`GET_PARAMS` and `GET_PARAMS_V1`, `ECHOCANCEL` and `ECHOCANCEL_PARAMS`), so
 //! the numbers are built from the structure types rather than typed in, and the test is what keeps
-//! them honest. The ioctl calls themselves arrive with the backend (Step 5); this module is where
-//! their `unsafe` blocks will live.
+//! them honest. The ioctl calls themselves are in `sys::ioctl`, the crate's only unsafe code.
 
 use core::mem::size_of;
 

@@ -13,7 +13,7 @@ use std::process::Command;
 use anyhow::{bail, Context};
 
 const USAGE: &str = "\
-cargo xtask test [-- CARGO-TEST-ARGS]   install missing test peers (apt-get), build once, run every test
+cargo xtask test [-- CARGO-TEST-ARGS]   install missing test peers (apt-get), build once, run every test + vm-test
 cargo xtask bench sim [--secs N] [--json]  measure the simulated board (CPU, tick lateness, RSS)
 cargo xtask bench dsp [--reps N] [--json]  DSP kernels against spandsp, same input, same run (medians)
 cargo xtask tidy                        check file headers, unsafe placement and file sizes
@@ -46,6 +46,8 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
     run(cargo().args(["build", "--workspace", "--bins"]))?;
     let bin = root().join("target/debug/spangate");
     run(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("SPANGATE_BIN", &bin))?;
+    // The DAHDI backend against the real kernel modules, in a QEMU guest (prints its wall time).
+    vm::main(&[])?;
     tidy::check()?;
     // The lint table (casts between sample widths, undocumented unsafe...) only means something if
     // it is enforced.

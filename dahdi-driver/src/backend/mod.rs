@@ -9,6 +9,7 @@
 //! Apply order, as `dahdi_cfg` does it (reference §3): dynamic spans destroyed then created,
 //! `SPANCONFIG` per span, `CHANCONFIG` per channel (+ `ATTACH_ECHOCAN`), then `STARTUP` per span.
 
+mod board;
 mod channel;
 
 use std::fs::{File, OpenOptions};
@@ -19,6 +20,7 @@ use hal::{Alarms, Framing, Law, LineCoding, SpanConfig, SpanCounters, SpanStatus
 
 use crate::sys::{self, alarm, config, ioctl, sig, DahdiChanconfig, DahdiLineconfig, DahdiSpaninfo};
 
+pub use board::{capabilities, DahdiBoard, DahdiSpan};
 pub use channel::{AudioChannel, DChannel};
 
 /// `DAHDI_SPANCONFIG`'s line configuration bits for our span settings.
@@ -122,6 +124,8 @@ pub struct SpanInfo {
     pub numchans: i32,
     pub syncsrc: i32,
     pub spantype: String,
+    /// Line modes the span supports (`DAHDI_CONFIG_*` bits); 0 for analog spans.
+    pub linecompat: i32,
     pub status: SpanStatus,
 }
 
@@ -137,6 +141,7 @@ impl SpanInfo {
             numchans: info.numchans,
             syncsrc: info.syncsrc,
             spantype: ioctl::get_str(&spantype),
+            linecompat: info.linecompat,
             status: span_status(info),
         }
     }

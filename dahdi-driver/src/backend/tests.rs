@@ -3,7 +3,7 @@
 use super::channel::EventLog;
 use super::*;
 use crate::sys::event;
-use hal::SpanKind;
+use hal::{Capabilities, SpanKind};
 
 #[test]
 fn e1_ccs_hdb3_crc4_gives_the_bits_dahdi_cfg_sets() {
@@ -80,4 +80,22 @@ fn events_are_counted_and_the_queue_is_bounded() {
     assert_eq!(kept.len(), 64);
     assert_eq!(kept.last(), Some(&event::ABORT));
     assert!(log.take().is_empty());
+}
+
+#[test]
+fn capabilities_follow_what_the_kernel_reports() {
+    let mut raw = raw_span(1, 0);
+    ioctl::put_str(&mut raw.spantype, "TE");
+    raw.linecompat = config::AMI | config::CCS;
+    let bri = SpanInfo::from_raw(&raw);
+    let c = capabilities(&bri, "\t   1 B4/0/1/1 Clear ");
+    assert!(c.hardware_hdlc && c.nt_mode && c.loopback && !c.hardware_echo_canceller);
+    let mut raw = raw_span(2, 0);
+    ioctl::put_str(&mut raw.spantype, "E1");
+    raw.linecompat = config::CCS | config::HDB3 | config::CRC4;
+    let e1 = SpanInfo::from_raw(&raw);
+    let c = capabilities(&e1, "\t   1 TE2/0/1/1 Clear (In use) (EC: VPMOCT064 - INACTIVE) ");
+    assert!(c.hardware_echo_canceller && !c.hardware_hdlc && !c.nt_mode && c.loopback);
+    let dynamic = SpanInfo::from_raw(&raw_span(3, 0));
+    assert_eq!(capabilities(&dynamic, "(EC: MG2 - INACTIVE)"), Capabilities::default());
 }

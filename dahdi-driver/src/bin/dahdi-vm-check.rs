@@ -7,8 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use dahdi_driver::backend::{AudioChannel, ChanPlace, Control, DChannel};
-use hal::{Channel as _, DChannel as _, SpanConfig, SpanKind};
+use dahdi_driver::backend::{AudioChannel, ChanPlace, Control, DChannel, DahdiBoard};
+use hal::{Board as _, Channel as _, DChannel as _, SpanConfig, SpanKind};
 
 type Res<T> = Result<T, String>;
 
@@ -66,9 +66,24 @@ fn run() -> Res<String> {
         }
     }
 
+    // The board as the daemon would build it: our span N is the kernel's span N.
     let cfg = SpanConfig::defaults(SpanKind::E1);
-    for s in [a, b] {
-        step(&format!("configure span {s}"), ctl.apply_span(s, &cfg, &map))?;
+    let spans: Vec<(u32, SpanConfig)> = [a, b].iter().map(|s| (u32::try_from(*s).unwrap_or(0), cfg.clone())).collect();
+    let board = DahdiBoard::configure("loc-loop", &spans).map_err(|e| e.to_string())?;
+    let info = board.info();
+    println!(
+        "VMCHECK board {} backend {} spans {} capabilities {:?}",
+        info.model,
+        info.backend,
+        board.span_count(),
+        info.capabilities
+    );
+    for (n, _) in &spans {
+        let span = board.span(*n).ok_or_else(|| format!("board lost span {n}"))?;
+        let st = span.status();
+        if !st.running || !st.alarms.is_clear() {
+            return Err(format!("span {n} after STARTUP: {st:?}"));
+        }
     }
     step("DAHDI_ATTACH_ECHOCAN mg2", ctl.attach_echocan(chan(&map, a, 2)?, "mg2"))?;
     let proc_a = std::fs::read_to_string(format!("/proc/dahdi/{a}")).unwrap_or_default();

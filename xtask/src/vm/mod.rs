@@ -37,7 +37,11 @@ pub const RESULT_MARK: &str = "SPANGATE-VMTEST RESULT";
 pub fn main(_args: &[String]) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut phases: Vec<(&str, f64)> = Vec::new();
-    let mut phase = |name: &'static str, t: Instant| phases.push((name, t.elapsed().as_secs_f64()));
+    let mut phase = |name: &'static str, t: Instant| {
+        let secs = t.elapsed().as_secs_f64();
+        println!("vm-test: phase {name} took {secs:.1} s");
+        phases.push((name, secs));
+    };
 
     let t = Instant::now();
     crate::deps::ensure_list(crate::deps::VM_PACKAGES)?;
