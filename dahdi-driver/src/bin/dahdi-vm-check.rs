@@ -1,7 +1,8 @@
 //! `dahdi-vm-check`: the DAHDI backend against the real kernel modules, run inside the `cargo xtask
 //! vm-test` guest. It creates two looped local spans (`dahdi_dynamic_loc`, same key), configures
 //! them as E1 CCS/HDB3/CRC4 with a D-channel on 16, starts them, then sends HDLC frames and audio
-//! across the loop and checks they arrive bit-exact. It prints `VMCHECK` progress lines and one
+//! across the loop and checks they arrive bit-exact, feeds noise into an HDLC receiver (events
+//! through -ELAST), and removes one span to see the other go RED with an ALARM event. It prints `VMCHECK` progress lines and one
 //! final `SPANGATE-VMTEST RESULT pass|fail ...` line, which is what the host reads.
 #![forbid(unsafe_code)]
 
@@ -123,7 +124,12 @@ fn run() -> Res<String> {
         (Ok(a), Ok(f), Ok(c)) => (a, f, c),
         (a, f, c) => return Err(format!("audio: {a:?}; hdlc: {f:?}; hdlc on a clear channel: {c:?}")),
     };
-    Ok(format!("spans={a},{b} hdlc_frames={frames}+{clear} audio_bytes={audio} bit_exact=yes"))
+    let events = garbage_gives_events(&map, a, b)?;
+    let red = red_alarm_when_the_far_end_goes(&ctl, &board, &map, a)?;
+    Ok(format!(
+        "spans={a},{b} hdlc_frames={frames}+{clear} audio_bytes={audio} bit_exact=yes elast_events={events} \
+         red_after_far_end_gone={red}"
+    ))
 }
 
 /// Frames both ways between the two D-channels, each checked byte for byte.
@@ -224,4 +230,63 @@ fn audio_across(map: &[ChanPlace], a: i32, b: i32) -> Res<usize> {
     }
     println!("VMCHECK audio: {} bytes bit-exact after {} bytes of lead-in, {:?}", pattern.len(), at, t.elapsed());
     Ok(pattern.len())
+}
+
+/// Audio noise into an HDLC receiver: the kernel reports bad FCS / aborts as events, which a read
+/// returns as -ELAST; the backend must fetch them with DAHDI_GETEVENT and count them.
+fn garbage_gives_events(map: &[ChanPlace], a: i32, b: i32) -> Res<u64> {
+    let mut noise = step("open bearer 4 of a", AudioChannel::open(chan(map, a, 4)?, 4, hal::Law::Alaw))?;
+    step("buffers", noise.set_buffers(32, 256))?;
+    let mut rx = step("open channel 4 of b as HDLC", DChannel::open(chan(map, b, 4)?))?;
+    let mut seed = 0x9e37_79b9u32;
+    let mut buf = [0u8; hal::MAX_HDLC_FRAME];
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(3) {
+        loop {
+            let mut c = [0u8; hal::CHUNK];
+            for x in &mut c {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                *x = (seed >> 24).to_le_bytes()[0];
+            }
+            if noise.write_chunk(&c).is_err() {
+                break;
+            }
+        }
+        // Frames that happen to pass the FCS check are possible in noise; they are just taken.
+        while rx.recv_frame(&mut buf).map_err(|e| e.to_string())?.is_some() {}
+        if rx.events.bad_fcs + rx.events.aborts >= 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (bad, aborts) = (rx.events.bad_fcs, rx.events.aborts);
+    println!("VMCHECK noise into HDLC: {bad} bad-FCS and {aborts} abort events via -ELAST, {} frames", rx.rx_frames);
+    if bad + aborts == 0 {
+        return Err("noise into an HDLC receiver raised no event".into());
+    }
+    Ok(bad + aborts)
+}
+
+/// Destroying span b leaves span a without received data: dahdi_dynamic raises RED after 1 s.
+/// The span status must say so, and an open channel of a must see the ALARM event.
+fn red_alarm_when_the_far_end_goes(ctl: &Control, board: &DahdiBoard, map: &[ChanPlace], a: i32) -> Res<bool> {
+    let mut watch = step("open D-channel a", DChannel::open(chan(map, a, 16)?))?;
+    step("DAHDI_DYNAMIC_DESTROY loc 1:1", ctl.dynamic_destroy("loc", "1:1"))?;
+    let span = board.span(u32::try_from(a).unwrap_or(0)).ok_or("span a gone from the board")?;
+    let t = Instant::now();
+    let mut buf = [0u8; hal::MAX_HDLC_FRAME];
+    while t.elapsed() < Duration::from_secs(10) {
+        let _ = watch.recv_frame(&mut buf);
+        let st = span.status();
+        if st.alarms.red && watch.events.alarms > 0 {
+            println!("VMCHECK span {a}: RED and an ALARM event {:?} after the far end went", t.elapsed());
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Err(format!(
+        "span {a} status {:?}, {} ALARM events, 10 s after the far end went",
+        span.status(),
+        watch.events.alarms
+    ))
 }
