@@ -11,6 +11,7 @@ pub mod isdn;
 pub mod logging;
 pub mod media;
 pub mod routing;
+pub mod rtp;
 pub mod sip;
 pub mod status;
 pub mod switch;

@@ -28,10 +28,7 @@ impl Kernel {
             .output()
             .context("dpkg-query linux-image-amd64")?;
         let depends = String::from_utf8_lossy(&out.stdout);
-        let version = depends
-            .split(|c: char| c == ',' || c == '|' || c.is_whitespace())
-            .find_map(|w| w.strip_prefix("linux-image-"))
-            .map(str::to_owned)
+        let version = kernel_version(&depends)
             .with_context(|| format!("linux-image-amd64 names no kernel package: {depends:?}"))?;
         let image = PathBuf::from(format!("/boot/vmlinuz-{version}"));
         let headers = PathBuf::from(format!("/usr/src/linux-headers-{version}"));
@@ -42,6 +39,15 @@ impl Kernel {
         }
         Ok(Kernel { version, image, headers })
     }
+}
+
+/// The kernel version in `linux-image-amd64`'s `Depends` ("linux-image-6.1.0-56-amd64 (= 6.1.192-2)").
+fn kernel_version(depends: &str) -> Option<String> {
+    depends
+        .split(|c: char| c == ',' || c == '|' || c.is_whitespace())
+        .find_map(|w| w.strip_prefix("linux-image-"))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 /// The modules the guest loads, in load order (each depends only on those before it). `mg2` is the
@@ -120,7 +126,10 @@ pub fn guest_programs() -> anyhow::Result<Vec<Program>> {
 /// The shared libraries `ldd` says a program loads (absolute paths, the loader included).
 fn libraries(program: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let out = Command::new("ldd").arg(program).output().context("run ldd")?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(parse_ldd(&String::from_utf8_lossy(&out.stdout)))
+}
+
+fn parse_ldd(text: &str) -> Vec<PathBuf> {
     let mut libs = Vec::new();
     for line in text.lines() {
         // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)".
@@ -129,7 +138,7 @@ fn libraries(program: &Path) -> anyhow::Result<Vec<PathBuf>> {
             libs.push(PathBuf::from(path));
         }
     }
-    Ok(libs)
+    libs
 }
 
 /// The guest's `/init`: mount the kernel file systems, load the modules, run the test, power off.
@@ -205,4 +214,42 @@ pub fn initramfs(_kernel: &Kernel, modules: &[PathBuf], programs: &[Program]) ->
     let mut out = fs::File::create(&path)?;
     a.finish(&mut out)?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kernel_comes_from_the_meta_package_dependency() {
+        assert_eq!(kernel_version("linux-image-6.1.0-56-amd64 (= 6.1.192-2)").as_deref(), Some("6.1.0-56-amd64"));
+        assert_eq!(kernel_version("linux-image-").as_deref(), None);
+        assert_eq!(kernel_version("").as_deref(), None);
+    }
+
+    #[test]
+    fn ldd_output_gives_every_absolute_library_path() {
+        let text = "\tlinux-vdso.so.1 (0x00007ffd)\n\
+                    \tlibgcc_s.so.1 => /lib/x86_64-linux-gnu/libgcc_s.so.1 (0x00007f)\n\
+                    \tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)\n\
+                    \t/lib64/ld-linux-x86-64.so.2 (0x00007f)\n";
+        let libs = parse_ldd(text);
+        assert_eq!(
+            libs,
+            ["/lib/x86_64-linux-gnu/libgcc_s.so.1", "/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"]
+                .map(PathBuf::from)
+        );
+    }
+
+    #[test]
+    fn init_loads_the_modules_in_order_and_assigns_spans() {
+        let mods: Vec<PathBuf> = MODULES.iter().map(|m| PathBuf::from(format!("/x/{m}.ko"))).collect();
+        let init = init_script(&mods);
+        let at = |s: &str| init.find(s).unwrap_or_else(|| panic!("{s} missing from /init"));
+        assert!(at("insmod /lib/dahdi/dahdi.ko auto_assign_spans=1") < at("insmod /lib/dahdi/dahdi_dynamic.ko"));
+        assert!(at("insmod /lib/dahdi/dahdi_dynamic.ko") < at("insmod /lib/dahdi/dahdi_dynamic_loc.ko"));
+        assert!(at("mount -t devtmpfs") < at("insmod"));
+        assert!(at("/bin/dahdi-vm-check") < at("poweroff -f\n"));
+        assert_eq!(init.matches("auto_assign_spans").count(), 1);
+    }
 }
