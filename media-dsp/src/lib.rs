@@ -13,6 +13,7 @@ pub mod g711;
 pub mod g722;
 pub mod jitter;
 pub mod plc;
+pub mod resample;
 pub mod ring;
 #[allow(unsafe_code)]
 pub mod simd;
