@@ -115,6 +115,8 @@ pub struct EchoChannel {
     pub ts: u8,
     pub law: hal::Law,
     pub taps: usize,
+    /// The span's `echo.nlp`.
+    pub nlp: bool,
 }
 
 /// The channels of every span with `echo.mode = "software"`: each bearer channel of the board's
@@ -127,7 +129,7 @@ pub fn echo_plan(cfg: &provisioning::Config, world: &World) -> Vec<EchoChannel> 
         }
         let Some(node) = world.span_index(s.number) else { continue };
         for &ts in &s.hal.bchans {
-            plan.push(EchoChannel { node, ts, law: s.hal.law, taps: usize::from(s.echo.taps) });
+            plan.push(EchoChannel { node, ts, law: s.hal.law, taps: usize::from(s.echo.taps), nlp: s.echo.nlp });
         }
     }
     plan
@@ -180,7 +182,7 @@ struct ChanEcho {
 impl ChanEcho {
     fn new(c: EchoChannel) -> ChanEcho {
         let law = dsp_law(c.law);
-        let ec = EchoCanceller::new(echo::Config { taps: c.taps, ..echo::Config::default() });
+        let ec = EchoCanceller::new(echo::Config { taps: c.taps, nlp: c.nlp, ..echo::Config::default() });
         let idle = c.law.idle_code();
         ChanEcho { node: c.node, ts: c.ts, law, ec, users: 0, tx: [idle; CHUNK], clean: [idle; CHUNK] }
     }

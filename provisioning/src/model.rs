@@ -97,12 +97,15 @@ pub struct Echo {
     pub mode: EchoMode,
     /// Tail length in taps (8 taps = 1 ms), a power of two in 32..=1024.
     pub taps: u16,
+    /// The non-linear processor (residual echo suppression with comfort noise); off leaves the
+    /// linear canceller alone, for data or for a line where the NLP clips speech (`nlp = false`).
+    pub nlp: bool,
 }
 
 impl Default for Echo {
     fn default() -> Echo {
         // chan_dahdi's `echocancel = yes`.
-        Echo { mode: EchoMode::Software, taps: 128 }
+        Echo { mode: EchoMode::Software, taps: 128, nlp: true }
     }
 }
 

@@ -54,7 +54,7 @@ const SPAN: &[&str] = &[
     "incoming",
     "sim",
 ];
-const ECHO: &[&str] = &["mode", "taps"];
+const ECHO: &[&str] = &["mode", "taps", "nlp"];
 const SIM: &[&str] = &["line", "drift_ppm", "fault", "echo_path"];
 const ECHO_PATH: &[&str] = &["delay_ms", "erl_db"];
 const FAULT: &[&str] = &["seed", "frame_loss", "bit_error_rate", "slips_per_s", "los_bursts_per_s", "los_burst_ms"];
@@ -483,10 +483,13 @@ fn read_echo(sink: &mut Sink<'_>, s: &Table<'_>) -> Got<Echo> {
         }
         other => other,
     };
-    if mode.is_bad() || taps.is_bad() {
+    let nlp = t.boolean(sink, "nlp");
+    if mode.is_bad() || taps.is_bad() || nlp.is_bad() {
         return Got::Bad;
     }
-    Got::Ok(Echo { mode: mode.ok().unwrap_or(d.mode), taps: taps.ok().unwrap_or(d.taps) }, s.value_at("echo"))
+    let echo =
+        Echo { mode: mode.ok().unwrap_or(d.mode), taps: taps.ok().unwrap_or(d.taps), nlp: nlp.ok().unwrap_or(d.nlp) };
+    Got::Ok(echo, s.value_at("echo"))
 }
 
 fn read_sim(sink: &mut Sink<'_>, t: &Table<'_>) -> SimDraft {

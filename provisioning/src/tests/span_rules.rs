@@ -75,6 +75,10 @@ fn out_of_range_values() {
         kind = "e1"
         group = [3, 3]              #~ board.span[1].group: group 3 listed twice
         echo = { taps = 2048 }      #~ board.span[1].echo.taps: 2048 taps
+        [[board.span]]
+        span = 3
+        kind = "e1"
+        echo = { nlp = "no" }       #~ board.span[2].echo.nlp: expected a boolean (true or false)
         "#,
     );
     let c = ok(r#"[board]
@@ -85,11 +89,15 @@ fn out_of_range_values() {
         timing = 255
         lbo = 7
         group = [0, 63]
-        echo = { mode = "off", taps = 1024 }
+        echo = { mode = "off", taps = 1024, nlp = false }
+        [[board.span]]
+        span = 2
+        kind = "e1"
         "#);
     let s = &c.board.spans[0];
     assert_eq!((s.number, s.hal.timing, s.hal.lbo, s.groups.clone()), (128, 255, 7, vec![0, 63]));
-    assert_eq!((s.echo.mode, s.echo.taps), (EchoMode::Off, 1024));
+    assert_eq!((s.echo.mode, s.echo.taps, s.echo.nlp), (EchoMode::Off, 1024, false));
+    assert!(c.board.spans[1].echo.nlp, "the NLP is on unless turned off");
 }
 
 #[test]
