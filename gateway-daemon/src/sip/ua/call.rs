@@ -86,14 +86,14 @@ pub(super) struct Call {
     transport: Transport,
     got_1xx: bool,
     /// Hangup asked before the answer, with its cause.
-    cancel: Option<u8>,
+    pub(super) cancel: Option<u8>,
     cancel_deadline: Option<Instant>,
     auth_tries: u32,
     ack: Option<(Vec<u8>, SocketAddr)>,
-    ok: Option<OkRetx>,
-    bye_after_ack: Option<u8>,
-    reinvite_out: bool,
-    reinvite_in: Option<ServerKey>,
+    pub(super) ok: Option<OkRetx>,
+    pub(super) bye_after_ack: Option<u8>,
+    pub(super) reinvite_out: bool,
+    pub(super) reinvite_in: Option<ServerKey>,
     end_cause: u8,
 }
 
@@ -715,9 +715,15 @@ impl SipEndpoint {
     fn on_invite_response(&mut self, now: Instant, h: u64, key: &ClientKey, resp: Message, code: u16) {
         let Some(call) = self.calls.get_mut(&h) else { return };
         match code {
-            100 => {}
-            101..=199 => {
+            100..=199 => {
+                // Any provisional, 100 included, lets a pending CANCEL go (§9.1).
                 call.got_1xx = true;
+                if code == 100 {
+                    if call.cancel.is_some() && call.cancel_deadline.is_none() {
+                        self.send_cancel(now, h);
+                    }
+                    return;
+                }
                 if call.dialog.is_none() && resp.to().is_some_and(|t| t.tag().is_some()) {
                     call.dialog = Dialog::uac(&call.invite, &resp);
                 }

@@ -22,6 +22,7 @@
 //! | Max-Forwards: 0, not OPTIONS | 483 |
 //! | extension method | 501 with Allow |
 //! | REGISTER, SUBSCRIBE... (known, not served) | 405 with Allow |
+//! | `Contact: *` (only REGISTER may carry it) | 400 |
 //! | Request-URI neither sip, sips nor tel | 416 |
 //! | Require with a tag we lack | 420 with Unsupported |
 
@@ -525,6 +526,10 @@ impl SipEndpoint {
                 Method::Other(_) => return Some((501, "Not Implemented", vec![("Allow", ALLOW.to_owned())])),
                 Method::Invite | Method::Bye | Method::Cancel | Method::Options | Method::Info => {}
                 _ => return Some((405, "Method Not Allowed", vec![("Allow", ALLOW.to_owned())])),
+            }
+            if matches!(req.contacts(), Some(super::header::Contacts::Star)) {
+                // `Contact: *` belongs to REGISTER alone (§10.2.2), which we do not serve.
+                return Some((400, "Bad Request (Contact: * outside REGISTER)", vec![]));
             }
             if matches!(uri, Uri::Other { .. }) {
                 return Some((416, "Unsupported URI Scheme", vec![]));
