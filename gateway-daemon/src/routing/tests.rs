@@ -457,3 +457,29 @@ fn the_default_board_routes() {
     assert!(router.routes_from(&Source::Span(1)) && router.routes_from(&Source::Span(2)));
     assert!(!router.routes_from(&Source::Trunk("other".into())));
 }
+
+/// The same XiVO set-up imported from its DAHDI files (`spangate import-dahdi`): the imported
+/// routes carry every call across, provider group 0 to PBX group 2 and back, hunting lowest first.
+#[test]
+fn imported_xivo_gateway_routes_across() {
+    use dahdi_driver::conf::{import, Input};
+    let d = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dahdi-driver/tests/fixtures/xivo/pbx-gateway");
+    let read = |f: &str| Input::read(&d.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    let modules = read("modules");
+    let (toml, _) = import(&read("system.conf"), &read("dahdi-channels.conf"), None, Some(&modules))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cfg = provisioning::parse_str("imported.toml", &toml).unwrap_or_else(|d| panic!("{d}\n{toml}"));
+    let mut router = Router::new(&cfg);
+    for (span, to, first) in
+        [(1, "group:2/g", (3, 1)), (2, "group:2/g", (3, 1)), (3, "group:0/g", (1, 1)), (4, "group:0/g", (1, 1))]
+    {
+        let d = router.route(&CallRequest::new(Source::Span(span), "0147201234"), true);
+        let Decision::Match(m) = &d else { panic!("span {span}: {}", show(&d)) };
+        assert_eq!(dest(&m.destination), to, "span {span}");
+        let c = router.hunt(&m.destination, &|_| false).expect("a free channel");
+        assert_eq!((c.span, c.channel), first, "span {span}");
+    }
+    // Span 3 busy: the PBX group goes on with span 4.
+    let Decision::Match(m) = router.route(&CallRequest::new(Source::Span(1), "1"), true) else { panic!() };
+    assert_eq!(router.hunt(&m.destination, &|c| c.span == 3), Some(ChannelRef { span: 4, channel: 1 }));
+}
