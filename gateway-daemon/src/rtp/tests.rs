@@ -467,3 +467,57 @@ fn session_to_jitter_buffer_plays_every_frame_in_order() {
     assert!(s.target_delay_ms >= 30 && s.target_delay_ms <= 60, "{s:?}");
     assert!(b.source().unwrap().jitter() > 0);
 }
+
+/// RFC 4733 packets as sipp sends them: `/usr/share/sip-tester/dtmf_2833_1.pcap` from Debian's
+/// sip-tester, the UDP payloads as tshark prints them. Digit 1, PT 101, volume 10, duration
+/// growing by 320 every 20 ms from 0, then three identical end packets (same sequence number too).
+const SIPP_DTMF_1: [&str; 10] = [
+    "80e51f30000033e00e05384e010a0000",
+    "80651f31000033e00e05384e010a0140",
+    "80651f32000033e00e05384e010a0280",
+    "80651f33000033e00e05384e010a03c0",
+    "80651f34000033e00e05384e010a0500",
+    "80651f35000033e00e05384e010a0640",
+    "80651f36000033e00e05384e010a0780",
+    "80651f37000033e00e05384e018a08c0",
+    "80651f37000033e00e05384e018a08c0",
+    "80651f37000033e00e05384e018a08c0",
+];
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+#[test]
+fn sipp_dtmf_capture_gives_one_digit() {
+    let t0 = Instant::now();
+    let mut rx = EventReceiver::new();
+    for (i, hex) in SIPP_DTMF_1.iter().enumerate() {
+        let bytes = unhex(hex);
+        let r = RtpRepr::parse(&bytes).unwrap();
+        assert_eq!((r.payload_type, r.marker, r.timestamp, r.ssrc), (101, i == 0, 0x33e0, 0x0e05_384e));
+        let p = EventPayload::parse(r.payload).unwrap();
+        assert_eq!((p.event, p.volume, p.end), (1, 10, i >= 7));
+        assert_eq!(p.to_bytes(), r.payload, "our emit gives sipp's bytes");
+        assert_eq!(r.to_bytes(), bytes);
+        rx.handle_packet(t0 + Duration::from_millis(20 * u64::try_from(i).unwrap()), r.timestamp, p);
+    }
+    let evs: Vec<_> = std::iter::from_fn(|| rx.poll_event()).collect();
+    assert_eq!(evs, [DigitEvent::Start { event: 1 }, DigitEvent::End { event: 1, duration: 2240 }]);
+}
+
+/// The first two packets of sipp's `g711a.pcap` (Debian sip-tester): PCMA, 30 ms (240 octets,
+/// all 0xd5 - A-law silence - in the capture), marker on the first.
+#[test]
+fn sipp_pcma_capture_headers() {
+    for (hdr, marker, seq, ts) in
+        [("8088e6fd000000f0dee0ee8f", true, 0xe6fd, 0xf0), ("8008e6fe000001e0dee0ee8f", false, 0xe6fe, 0x1e0)]
+    {
+        let mut bytes = unhex(hdr);
+        bytes.extend_from_slice(&[0xd5; 240]);
+        let r = RtpRepr::parse(&bytes).unwrap();
+        assert_eq!((r.payload_type, r.marker, r.sequence, r.timestamp, r.ssrc), (8, marker, seq, ts, 0xdee0_ee8f));
+        assert_eq!(r.payload.len(), 240);
+        assert_eq!(r.to_bytes(), bytes);
+    }
+}
