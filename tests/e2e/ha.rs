@@ -80,6 +80,21 @@ struct Pair {
 }
 
 fn config(scratch: &Scratch, name: &str, role: &str, hb: (u16, u16), peer_http: u16, fos: u16, hold: u32) -> PathBuf {
+    config_on(scratch, name, role, hb, peer_http, fos, hold, "provider")
+}
+
+/// A node whose span 1 is plugged into `line` (`provider`: its own simulated provider).
+#[allow(clippy::too_many_arguments)]
+fn config_on(
+    scratch: &Scratch,
+    name: &str,
+    role: &str,
+    hb: (u16, u16),
+    peer_http: u16,
+    fos: u16,
+    hold: u32,
+    line: &str,
+) -> PathBuf {
     let cfg = format!(
         r#"[board]
 model = "sim-e1x2"
@@ -90,7 +105,7 @@ kind = "e1"
 signalling = "pri_cpe"
 layer2_persistence = "keep_up"
 [board.span.sim]
-line = "provider"
+line = "{line}"
 [ha]
 role = "{role}"
 node = "{name}"
@@ -357,4 +372,72 @@ fn bypass_watchdog_expires_when_the_gateway_dies_and_lines_go_to_the_pbx() {
     let d = Daemon::with_config(&cfg);
     d.wait_for("the gateway holds the lines again", T, |s| holds(s) && l2_up(s));
     assert_eq!(fos.state("mode").as_deref(), Some("1"));
+}
+
+/// The provider of the relay test: one NT span answering every call, cabled to group A.
+fn provider_config(scratch: &Scratch) -> PathBuf {
+    let cfg = format!(
+        r#"[board]
+model = "sim-e1x2"
+backend = "sim"
+[[board.span]]
+span = 1
+kind = "e1"
+signalling = "pri_net"
+layer2_persistence = "keep_up"
+incoming = "answer"
+[board.span.sim]
+line = "connect:{}"
+"#,
+        scratch.path("A.sock").display()
+    );
+    let path = scratch.path("provider.toml");
+    std::fs::write(&path, cfg).expect("write config");
+    path
+}
+
+fn incoming_active(s: &Value) -> usize {
+    span(s, 1)["isdn"]["calls"]
+        .as_array()
+        .map_or(0, |c| c.iter().filter(|c| c["direction"] == "incoming" && c["state"] == "ACTIVE").count())
+}
+
+/// The lines really move: one provider process cabled to berofos group A, the master on B, the
+/// slave on D; the relay (berofos-sim `--cables`) joins the provider to whichever node the mode
+/// says. After `kill -9` of the master the provider's calls arrive from the slave.
+#[test]
+fn relay_moves_the_provider_line_from_master_to_slave() {
+    let scratch = Scratch::new("ha-relay");
+    let dir = scratch.0.to_str().expect("utf-8").to_string();
+    let fos = Berofos::start_with(&["--cables", &dir]);
+    let provider = Daemon::with_config(&provider_config(&scratch));
+    let (hm, hs) = (udp_port(), udp_port());
+    let (pm, ps) = (free_port(), free_port());
+    let b = format!("connect:{dir}/B.sock");
+    let d = format!("connect:{dir}/D.sock");
+    let m = config_on(&scratch, "gw-a", "master", (hm, hs), ps, fos.http, 30, &b);
+    let s = config_on(&scratch, "gw-b", "slave", (hs, hm), pm, fos.http, 30, &d);
+    let arg = |p: &PathBuf| p.to_str().expect("utf-8").to_string();
+    let mut master = Daemon::start_on(&["run", "--config", &arg(&m)], pm);
+    let slave = Daemon::start_on(&["run", "--config", &arg(&s)], ps);
+    master.wait_for("master holds the lines with layer 2 up", T, |s| holds(s) && l2_up(s));
+    provider.wait_for("provider layer 2 up", T, l2_up);
+    let st = slave.wait_for("slave standby", T, |s| ha(s)["peer"]["alive"] == true);
+    assert!(!l2_up(&st), "the slave's span is not joined to the provider");
+    call_completes(&master, T);
+    provider.wait_for("the provider answered the master's call", T, |s| incoming_active(s) == 1);
+
+    let killed = Instant::now();
+    master.kill9();
+    slave.wait_for("slave layer 2 up with the provider through the relay", T, |s| holds(s) && l2_up(s));
+    assert_eq!(fos.state("links").as_deref(), Some("A-D"));
+    // The master's call died with it (the TDM path is gone). The provider's stack does not run
+    // T309 on a lost line yet, so its end of that call is cleared here as a provider would.
+    let stale = span(&provider.status(), 1)["isdn"]["calls"][0]["id"].as_u64().expect("the stale call");
+    provider.post_ok(&format!("/api/v1/spans/1/calls/{stale}/hangup?cause=41"), b"");
+    provider.wait_for("the stale call cleared", T, |s| incoming_active(s) == 0);
+    call_completes(&slave, T);
+    eprintln!("relay failover: kill -9 to a call through the relay ACTIVE in {:?}", killed.elapsed());
+    // The provider saw the new call arrive over the same cable, now joined to the slave.
+    provider.wait_for("the provider answered the slave's call", T, |s| incoming_active(s) == 1 && l2_up(s));
 }

@@ -1,7 +1,7 @@
 //! beroNet berofos failover switch control: the HTTP client (`http`), the GBL4 UDP protocol
 //! (`udp`), the variables and `config.txt` (`vars`), `/etc/bnfos.conf` (`conf`), HTTP
 //! authentication (`auth`), several devices moved as one (`bank`), and a simulator faithful to
-//! reference/berofos.md (`sim`).
+//! reference/berofos.md (`sim`) whose relays also switch simulated span cables (`relay`).
 //!
 //! The codecs (`udp`'s `Packet`/`Request`/`Reply`, `httpmsg`, `vars`, `conf`, `auth`) are pure
 //! functions that never panic on any input; the clients do blocking std socket I/O with
@@ -16,6 +16,7 @@ pub mod bank;
 pub mod conf;
 pub mod http;
 pub mod httpmsg;
+pub mod relay;
 pub mod sim;
 pub mod udp;
 pub mod vars;

@@ -563,8 +563,18 @@ impl Device {
 /// Runs the device on a TCP listener (HTTP) and a UDP socket (GBL4) until the process ends.
 /// Each HTTP connection is read with a 2 s limit, answered and closed, one at a time, as a
 /// small embedded web server does.
-pub fn serve(device: Device, http: TcpListener, udp: UdpSocket) -> std::io::Result<()> {
+/// With `cables`, the relays also switch the span cables plugged into `cables/A.sock` ...
+/// `D.sock` (`berofos::relay`).
+pub fn serve(
+    device: Device,
+    http: TcpListener,
+    udp: UdpSocket,
+    cables: Option<&std::path::Path>,
+) -> std::io::Result<()> {
     let device = Arc::new(Mutex::new(device));
+    if let Some(dir) = cables {
+        super::relay::serve_cables(dir, Arc::clone(&device))?;
+    }
     let tick = |d: &Arc<Mutex<Device>>| d.lock().unwrap_or_else(PoisonError::into_inner).advance(Instant::now());
     let udp_device = Arc::clone(&device);
     udp.set_read_timeout(Some(Duration::from_millis(50)))?;

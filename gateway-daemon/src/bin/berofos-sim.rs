@@ -31,6 +31,8 @@ OPTIONS:
     --password PASSWORD      admin password (default admin; user is admin)
     --old-firmware           firmware 1.3.3's group-write side effect
     --power-off              start with the power off (relays A-D; GET /sim/power?on=1 to switch on)
+    --cables DIR             relay span cables too: SOCK_SEQPACKET ports DIR/A.sock .. DIR/D.sock
+                             (spans plug in with line = \"connect:DIR/B.sock\")
     --log-level LEVEL        error | warn | info | debug | trace (default info)
 
 The first line on stdout is `berofos-sim http=ADDR udp=ADDR mac=MAC` with the bound addresses.
@@ -49,6 +51,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let mut http: SocketAddr = ([127, 0, 0, 1], 8088).into();
     let mut udp: SocketAddr = ([0, 0, 0, 0], 50123).into();
     let mut ip = None;
+    let mut cables: Option<std::path::PathBuf> = None;
     let mut level = LevelFilter::Info;
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -92,6 +95,7 @@ fn run() -> anyhow::Result<ExitCode> {
             "--password" => cfg.password = value()?,
             "--old-firmware" => cfg.old_firmware = true,
             "--power-off" => cfg.powered = false,
+            "--cables" => cables = Some(value()?.into()),
             "--log-level" => {
                 let v = value()?;
                 level = logging::parse_level(&v).with_context(|| format!("unknown log level {v:?}"))?;
@@ -114,7 +118,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout();
     writeln!(out, "berofos-sim http={http} udp={udp} mac={mac}")?;
     out.flush()?;
-    sim::serve(device, listener, socket)?;
+    sim::serve(device, listener, socket, cables.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
 
