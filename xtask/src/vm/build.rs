@@ -119,8 +119,12 @@ pub struct Program {
 /// Builds the guest's test program (debug profile, shared with the rest of the workspace).
 pub fn guest_programs() -> anyhow::Result<Vec<Program>> {
     run(crate::cargo().args(["build", "--quiet", "-p", "dahdi-driver", "--bin", "dahdi-vm-check"]))?;
+    run(crate::cargo().args(["build", "--quiet", "-p", "gateway-daemon", "--example", "dahdi_call"]))?;
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
-    Ok(vec![Program { guest: "/bin/dahdi-vm-check".into(), host: target.join("debug/dahdi-vm-check") }])
+    Ok(vec![
+        Program { guest: "/bin/dahdi-vm-check".into(), host: target.join("debug/dahdi-vm-check") },
+        Program { guest: "/bin/dahdi_call".into(), host: target.join("debug/examples/dahdi_call") },
+    ])
 }
 
 /// The shared libraries `ldd` says a program loads (absolute paths, the loader included).
@@ -168,6 +172,7 @@ fn init_script(modules: &[PathBuf]) -> String {
     s.push_str(&format!(
         "echo \"SPANGATE-VMTEST modules loaded at $(cut -d' ' -f1 /proc/uptime) s (boot done at $t0 s)\"\n\
          /bin/dahdi-vm-check || {{ echo \"{mark} fail dahdi-vm-check exited $?\"; dmesg | tail -40; }}\n\
+         /bin/dahdi_call || {{ echo \"{mark} fail dahdi_call exited $?\"; dmesg | tail -20; }}\n\
          poweroff -f\n"
     ));
     s

@@ -5,7 +5,7 @@
 //! against that real kernel code: it installs Debian's kernel, headers, DAHDI source, QEMU and a
 //! static busybox (apt-get, once), builds only the DAHDI modules the test needs for *Debian's*
 //! kernel (never the host's: the host kernel is not Debian's and never loads them), packs an
-//! initramfs with the modules, busybox and our test program, boots it, and reads one result line
+//! initramfs with the modules, busybox and our test programs, boots it, and reads a result line per program
 //! from the serial console.
 //!
 //! Phases and where their products are cached (all under `target/vm/`):
@@ -28,10 +28,12 @@ mod qemu;
 
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 
 /// The line the guest prints once, with `pass` or `fail` and what it measured.
 pub const RESULT_MARK: &str = "SPANGATE-VMTEST RESULT";
+/// The guest runs `dahdi-vm-check` (the backend) then `dahdi_call` (a PRI call over it).
+const GUEST_PROGRAMS: usize = 2;
 
 /// Runs the whole chain and fails unless the guest reports `pass`.
 pub fn main(_args: &[String]) -> anyhow::Result<()> {
@@ -68,10 +70,16 @@ pub fn main(_args: &[String]) -> anyhow::Result<()> {
         println!("vm-test: {name:<10} {secs:7.1} s");
     }
     println!("vm-test: total      {:7.1} s (accelerator: {})", started.elapsed().as_secs_f64(), outcome.accel);
-    let result = outcome.result.context("the guest printed no result line")?;
-    println!("vm-test: {result}");
-    if !result.starts_with(&format!("{RESULT_MARK} pass")) {
-        bail!("the guest test failed; console in {}", outcome.console.display());
+    for r in &outcome.results {
+        println!("vm-test: {r}");
+    }
+    // Every guest program prints one result line; a crash adds a `fail` line of its own.
+    let passed = outcome.results.iter().filter(|r| r.starts_with(&format!("{RESULT_MARK} pass"))).count();
+    if passed != GUEST_PROGRAMS || outcome.results.len() != GUEST_PROGRAMS {
+        bail!(
+            "the guest test failed: {passed} of {GUEST_PROGRAMS} programs passed; console in {}",
+            outcome.console.display()
+        );
     }
     Ok(())
 }

@@ -24,15 +24,15 @@ const BOOTED_MARK: &str = "SPANGATE-VMTEST BOOTED";
 pub struct Outcome {
     /// `kvm` or `tcg`.
     pub accel: &'static str,
-    /// The guest's result line, if it printed one.
-    pub result: Option<String>,
+    /// The guest's result lines, in order (one per guest program, plus one per crash).
+    pub results: Vec<String>,
     pub console: PathBuf,
 }
 
 enum Run {
     /// The guest never reached `/init` (the accelerator does not work here).
     NotBooted,
-    Done(Option<String>),
+    Done(Vec<String>),
 }
 
 fn verdict_file() -> PathBuf {
@@ -52,7 +52,7 @@ pub fn boot(kernel: &Kernel, initramfs: &Path) -> anyhow::Result<Outcome> {
     if kvm_worth_trying() {
         // A KVM guest that works is up in a few seconds; one that hangs never prints.
         match run_once(kernel, initramfs, true, &console, Duration::from_secs(20))? {
-            Run::Done(result) => return Ok(Outcome { accel: "kvm", result, console }),
+            Run::Done(results) => return Ok(Outcome { accel: "kvm", results, console }),
             Run::NotBooted => {
                 println!("vm-test: /dev/kvm is there but the guest hangs under KVM; using TCG from now on");
                 fs::write(verdict_file(), "broken\n")?;
@@ -60,7 +60,7 @@ pub fn boot(kernel: &Kernel, initramfs: &Path) -> anyhow::Result<Outcome> {
         }
     }
     match run_once(kernel, initramfs, false, &console, BOOT_DEADLINE)? {
-        Run::Done(result) => Ok(Outcome { accel: "tcg", result, console }),
+        Run::Done(results) => Ok(Outcome { accel: "tcg", results, console }),
         Run::NotBooted => anyhow::bail!("the guest did not boot under TCG; console in {}", console.display()),
     }
 }
@@ -97,7 +97,7 @@ fn run_once(kernel: &Kernel, initramfs: &Path, kvm: bool, log: &Path, boot: Dura
     let mut out = fs::File::create(log)?;
     let started = Instant::now();
     let mut booted = false;
-    let mut result = None;
+    let mut results = Vec::new();
     loop {
         let deadline = if booted { RUN_DEADLINE } else { boot };
         let Some(left) = deadline.checked_sub(started.elapsed()) else { break };
@@ -113,7 +113,7 @@ fn run_once(kernel: &Kernel, initramfs: &Path, kvm: bool, log: &Path, boot: Dura
                     println!("vm-test: guest: {line}");
                 }
                 if let Some(at) = line.find(RESULT_MARK) {
-                    result = Some(line[at..].to_owned());
+                    results.push(line[at..].to_owned());
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => break,
@@ -128,10 +128,10 @@ fn run_once(kernel: &Kernel, initramfs: &Path, kvm: bool, log: &Path, boot: Dura
     if !booted {
         return Ok(Run::NotBooted);
     }
-    if result.is_none() {
+    if results.is_empty() {
         let text = fs::read_to_string(log).unwrap_or_default();
         let tail: Vec<&str> = text.lines().rev().take(25).collect();
         println!("vm-test: no result line; console tail:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
     }
-    Ok(Run::Done(result))
+    Ok(Run::Done(results))
 }
