@@ -331,10 +331,10 @@ impl Q931 {
         call.channel_sent = true;
         // Variable-length elements go in ascending identifier order, which is the order of the
         // SETUP table (§3.1.14); sending complete goes last, where libpri puts it.
-        let mut ies = vec![
-            Ie::BearerCapability(req.bearer),
-            Ie::ChannelId(super::ie::ChannelId::channel(primary, channel, req.exclusive)),
-        ];
+        // Room for every element at once: bearer, channel, two numbers, sending complete.
+        let mut ies = Vec::with_capacity(5 + req.extra.len());
+        ies.push(Ie::BearerCapability(req.bearer));
+        ies.push(Ie::ChannelId(super::ie::ChannelId::channel(primary, channel, req.exclusive)));
         ies.extend(req.calling.map(Ie::CallingNumber));
         ies.extend(req.called.map(Ie::CalledNumber));
         ies.extend(req.extra);

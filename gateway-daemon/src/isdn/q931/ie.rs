@@ -417,7 +417,8 @@ impl PartyNumber {
         if d.iter().any(|b| b & 0x80 != 0) {
             return Err(IeError::BadValue);
         }
-        n.digits = d.iter().map(|&b| char::from(b)).collect();
+        // Every octet is below 0x80 (checked above): ASCII, so valid UTF-8 as it stands.
+        n.digits = std::str::from_utf8(d).map(str::to_owned).unwrap_or_default();
         Ok(n)
     }
 
