@@ -441,3 +441,70 @@ fn relay_moves_the_provider_line_from_master_to_slave() {
     // The provider saw the new call arrive over the same cable, now joined to the slave.
     provider.wait_for("the provider answered the slave's call", T, |s| incoming_active(s) == 1 && l2_up(s));
 }
+
+/// A UDP forwarder standing in for the network between the nodes: datagrams to `port()` go to
+/// `target` while `open`.
+struct Link {
+    port: u16,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Link {
+    fn new(target: u16) -> Link {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind link");
+        s.set_read_timeout(Some(Duration::from_millis(100))).expect("timeout");
+        let port = s.local_addr().expect("addr").port();
+        let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let flag = std::sync::Arc::clone(&open);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 256];
+            loop {
+                if let Ok(n) = s.recv(&mut buf) {
+                    if flag.load(std::sync::atomic::Ordering::Relaxed) {
+                        let _ = s.send_to(&buf[..n], ("127.0.0.1", target));
+                    }
+                }
+            }
+        });
+        Link { port, open }
+    }
+
+    fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Heartbeats lost between the nodes while each still reaches the other's API (the second path):
+/// the slave must not take the lines from a live master (XiVO's split-brain), and the relay
+/// stays where it is, sampled all along.
+#[test]
+fn heartbeats_cut_but_master_alive_over_the_second_path_keeps_the_lines() {
+    let scratch = Scratch::new("ha-split");
+    let fos = Berofos::start();
+    let (hm, hs) = (udp_port(), udp_port());
+    let (to_master, to_slave) = (Link::new(hm), Link::new(hs));
+    let (pm, ps) = (free_port(), free_port());
+    let m = config(&scratch, "gw-a", "master", (hm, to_slave.port), ps, fos.http, 30);
+    let s = config(&scratch, "gw-b", "slave", (hs, to_master.port), pm, fos.http, 30);
+    let arg = |p: &PathBuf| p.to_str().expect("utf-8").to_string();
+    let master = Daemon::start_on(&["run", "--config", &arg(&m)], pm);
+    let slave = Daemon::start_on(&["run", "--config", &arg(&s)], ps);
+    master.wait_for("master holds the lines", T, |s| holds(s) && l2_up(s));
+    slave.wait_for("slave hears the master through the link", T, |s| ha(s)["peer"]["alive"] == true);
+    to_master.cut();
+    to_slave.cut();
+    slave.wait_for("slave lost the heartbeats", T, |s| ha(s)["peer"]["alive"] == false);
+    let until = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < until {
+        let (ms, ss) = (master.status(), slave.status());
+        assert!(holds(&ms) && !holds(&ss), "split brain: master {} slave {}", ms["ha"], ss["ha"]);
+        assert_eq!(fos.state("mode").as_deref(), Some("1"), "the relay moved during the split");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ss = slave.status();
+    assert!(
+        ha(&ss)["history"].as_array().is_some_and(|h| h.iter().any(|r| r["event"] == "second path: peer Healthy")),
+        "the slave asked the second path: {}",
+        ss["ha"]
+    );
+}
