@@ -11,6 +11,7 @@ pub mod echo;
 pub mod fax;
 pub mod g711;
 pub mod g722;
+pub mod g729;
 pub mod jitter;
 pub mod plc;
 pub mod resample;

@@ -30,6 +30,11 @@ pub const PACKAGES: &[(&str, &str, &str)] = &[
         "/usr/include/libpri.h",
         "tests/e2e/isdn_l2.rs: tests/peers/libpri_peer.c, libpri as the far end of our Q.921 (PRI, BRI PTP and PTMP)",
     ),
+    (
+        "libbcg729-dev",
+        "/usr/include/bcg729/decoder.h",
+        "media-dsp/tests/g729_bcg729.rs: tests/c/g729_oracle.c, bcg729 as the G.729A oracle (own process, never linked)",
+    ),
     ("dahdi-source", "/usr/include/dahdi/user.h", "dahdi-driver/tests/abi.rs: the DAHDI ABI is pinned to the real user.h"),
     (
         "dahdi",

@@ -1,0 +1,45 @@
+//! ITU-T G.729 Annex A (CS-ACELP, 8 kbit/s, reduced complexity): encoder and decoder in 16/32-bit
+//! fixed point, written from the recommendation's fixed-point description to be bit-exact with it.
+//!
+//! Frames are 10 ms (80 samples at 8 kHz) and 10 bytes. State lives in fixed arrays, so neither
+//! direction allocates. `ops` holds the ITU basic operators every other module is written in.
+//!
+//! Status: the decoder follows the recommendation's fixed-point description; against bcg729 it
+//! is 24-45 dB close but not bit-exact (tests/g729_bcg729.rs). Probing bcg729 as a black box
+//! showed it rounds where the description truncates (the code gain, the AGC output) and treats
+//! the AGC energy of samples below 4 as zero. The encoder is not written yet.
+
+// Indices here are Word16 values masked or bounded by construction, as in the recommendation's
+// fixed-point description; the casts that turn them into array indices cannot lose anything.
+#![allow(clippy::cast_sign_loss, clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+// Loops keep the recommendation's index form so that each line can be checked against its equations.
+#![allow(clippy::needless_range_loop)]
+
+pub mod acelp;
+pub mod bits;
+pub mod decoder;
+pub mod gain;
+pub mod lpc;
+pub mod lsp;
+pub mod ops;
+pub mod pitch;
+pub mod postfilter;
+pub mod tables;
+
+pub use decoder::Decoder;
+
+/// Samples per frame.
+pub const L_FRAME: usize = 80;
+/// Samples per subframe.
+pub const L_SUBFR: usize = 40;
+/// LP order.
+pub const M: usize = 10;
+pub const MP1: usize = M + 1;
+pub const PIT_MIN: i16 = 20;
+pub const PIT_MAX: i16 = 143;
+pub const L_INTERPOL: usize = 11;
+/// Bounds of the pitch sharpening gain, Q14.
+pub const SHARPMAX: i16 = 13017;
+pub const SHARPMIN: i16 = 3277;
+/// Bytes per frame.
+pub const FRAME_BYTES: usize = 10;
