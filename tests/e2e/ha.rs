@@ -508,3 +508,98 @@ fn heartbeats_cut_but_master_alive_over_the_second_path_keeps_the_lines() {
         ss["ha"]
     );
 }
+
+/// A TCP forwarder for the second path: connections to `port` reach `target` while open; once
+/// cut, they are closed at once (the peer's API unreachable).
+struct TcpLink {
+    port: u16,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl TcpLink {
+    fn new(target: u16) -> TcpLink {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let flag = std::sync::Arc::clone(&open);
+        std::thread::spawn(move || {
+            for c in l.incoming().map_while(Result::ok) {
+                if !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    continue;
+                }
+                let Ok(up) = std::net::TcpStream::connect(("127.0.0.1", target)) else { continue };
+                let (mut c2, mut up2) = (c.try_clone().expect("clone"), up.try_clone().expect("clone"));
+                let (mut c, mut up) = (c, up);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c, &mut up);
+                    let _ = up.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut up2, &mut c2);
+                });
+            }
+        });
+        TcpLink { port, open }
+    }
+
+    fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A full split between the nodes (heartbeats and second path), the berofos reachable from both:
+/// the slave takes the lines through the relay, and the master, reading the relay while its peer
+/// is silent, lets go within its relay check. Recorded as a timeline of both nodes and the relay:
+/// at every sample at most one node holds the lines in the relay's mode, and a node claiming lines
+/// the relay does not give it never does so for longer than the relay check (1 s) and a margin.
+#[test]
+fn full_partition_with_the_berofos_reachable_has_one_owner_at_every_instant() {
+    let scratch = Scratch::new("ha-partition");
+    let fos = Berofos::start();
+    let (hm, hs) = (udp_port(), udp_port());
+    let (to_master, to_slave) = (Link::new(hm), Link::new(hs));
+    let (pm, ps) = (free_port(), free_port());
+    let (api_master, api_slave) = (TcpLink::new(pm), TcpLink::new(ps));
+    let m = config(&scratch, "gw-a", "master", (hm, to_slave.port), api_slave.port, fos.http, 30);
+    let s = config(&scratch, "gw-b", "slave", (hs, to_master.port), api_master.port, fos.http, 30);
+    let arg = |p: &PathBuf| p.to_str().expect("utf-8").to_string();
+    let master = Daemon::start_on(&["run", "--config", &arg(&m)], pm);
+    let slave = Daemon::start_on(&["run", "--config", &arg(&s)], ps);
+    master.wait_for("master holds the lines", T, |s| holds(s) && l2_up(s));
+    slave.wait_for("slave hears the master", T, |s| ha(s)["peer"]["alive"] == true);
+    for cut in [&to_master.open, &to_slave.open] {
+        cut.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+    api_master.cut();
+    api_slave.cut();
+    let start = Instant::now();
+    // (master claims, slave claims, relay mode) every ~50 ms.
+    let mut timeline: Vec<(Duration, bool, bool, Option<String>)> = Vec::new();
+    while start.elapsed() < Duration::from_secs(6) {
+        let (ms, ss, mode) = (master.status(), slave.status(), fos.state("mode"));
+        timeline.push((start.elapsed(), holds(&ms), holds(&ss), mode));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut wrong_since: [Option<Duration>; 2] = [None, None];
+    for (at, m, s, mode) in &timeline {
+        let owners = usize::from(*m && mode.as_deref() == Some("1")) + usize::from(*s && mode.as_deref() == Some("0"));
+        assert!(owners <= 1, "two owners at {at:?}: {timeline:?}");
+        for (i, (claims, own)) in [(*m, "1"), (*s, "0")].into_iter().enumerate() {
+            if claims && mode.as_deref().is_some_and(|x| x != own) {
+                let since = *wrong_since[i].get_or_insert(*at);
+                assert!(
+                    *at - since < Duration::from_millis(1800),
+                    "node {i} claimed lines it lost for too long: {timeline:?}"
+                );
+            } else {
+                wrong_since[i] = None;
+            }
+        }
+    }
+    let (_, m, s, mode) = timeline.last().expect("samples");
+    assert_eq!(
+        (*m, *s, mode.as_deref()),
+        (false, true, Some("0")),
+        "the split ends with the slave holding: {timeline:?}"
+    );
+}
