@@ -431,6 +431,9 @@ impl SipEndpoint {
 
     /// A new INVITE: which trunk (trusted source or digest), its offer, the IncomingCall event.
     pub(super) fn on_invite(&mut self, now: Instant, key: &ServerKey, src: SocketAddr, req: &Message) {
+        if self.late_invite_copy(key, req) {
+            return;
+        }
         let Some(trunk) = self.inbound_trunk(now, key, src, req) else { return };
         let offer = sdp_of(req);
         if !req.body.is_empty() && offer.is_none() {
@@ -482,6 +485,31 @@ impl SipEndpoint {
             to_user,
             offer,
         });
+    }
+
+    /// An INVITE we already hold a call for (same Call-ID, From tag and CSeq): a copy that
+    /// arrived after its transaction ended with our 2xx, or the same request by another path
+    /// (§8.2.2.2). The 2xx goes again while it is unacknowledged; nothing else happens.
+    fn late_invite_copy(&mut self, key: &ServerKey, req: &Message) -> bool {
+        let (Some(cid), Some(from_tag), Some(seq)) =
+            (req.call_id(), req.from().and_then(|f| f.tag().map(str::to_owned)), req.cseq().map(|c| c.seq))
+        else {
+            return false;
+        };
+        let Some(call) = self.calls.values().find(|c| {
+            c.server_key.is_some()
+                && c.invite.call_id() == Some(cid)
+                && c.invite.from().and_then(|f| f.tag().map(str::to_owned)) == Some(from_tag.clone())
+                && c.invite.cseq().map(|c| c.seq) == Some(seq)
+        }) else {
+            return false;
+        };
+        let resend =
+            call.ok.as_ref().map(|o| super::Transmit { transport: call.transport, dst: o.dst, bytes: o.bytes.clone() });
+        self.transmits.extend(resend);
+        // The copy's own transaction must not answer it again with 100 Trying or time out.
+        self.servers.remove(key);
+        true
     }
 
     /// The trunk an INVITE comes from, or `None` after answering 401/403.

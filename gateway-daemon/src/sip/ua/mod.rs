@@ -472,6 +472,9 @@ impl SipEndpoint {
             }
             return;
         };
+        if self.servers.get(&key).is_some_and(ServerTx::is_terminated) {
+            self.servers.remove(&key);
+        }
         if let Some(tx) = self.servers.get_mut(&key) {
             // Retransmission, or the ACK of a non-2xx final (same branch, §17.2.3).
             if method == Method::Ack || Some(&method) == tx.request().method() {

@@ -727,13 +727,21 @@ fn sipp_uac_call() {
     assert_eq!(neg.remote, Some(addr("127.0.0.1:6000")));
     ep.answer(t0, handle, Some(&ans));
     let ok = Message::parse(&ep.poll_transmit().unwrap().bytes).unwrap();
+    let src = addr("127.0.0.1:5070");
+    ep.handle_input(t0, Transport::Udp, src, &wire(SIPP_INVITE));
+    assert_eq!(ep.poll_event(), None, "a late copy of the INVITE is no new call");
+    assert_eq!(Message::parse(&ep.poll_transmit().unwrap().bytes).unwrap(), ok, "it gets the 200 again");
     assert_eq!(ok.status(), Some(200));
     assert_eq!(ok.header("contact"), Some("<sip:1234@127.0.0.1:5060>"));
     let tag = ok.to().unwrap().tag().unwrap().to_owned();
-    let src = addr("127.0.0.1:5070");
     ep.handle_input(t0, Transport::Udp, src, &wire(&SIPP_ACK.replace("{TAG}", &tag)));
     ep.handle_timeout(t0 + Duration::from_secs(1));
     assert!(ep.poll_transmit().is_none(), "the ACK stopped the 2xx retransmission");
+    // The INVITE again once acknowledged: nothing to resend, no 100 Trying, no new call.
+    ep.handle_input(t0, Transport::Udp, src, &wire(SIPP_INVITE));
+    assert_eq!(ep.poll_event(), None);
+    ep.handle_timeout(t0 + Duration::from_secs(2));
+    assert!(ep.poll_transmit().is_none());
     ep.handle_input(t0, Transport::Udp, src, &wire(&SIPP_BYE.replace("{TAG}", &tag)));
     let r = Message::parse(&ep.poll_transmit().unwrap().bytes).unwrap();
     assert_eq!((r.status(), r.cseq().unwrap().to_string()), (Some(200), "2 BYE".to_owned()));
@@ -896,4 +904,33 @@ fn collect(n: &mut Net, live: &mut [Vec<Handle>; 2], ended: &mut [std::collectio
             }
         }
     }
+}
+
+#[test]
+fn early_media_183_and_callee_hangup_waits_for_the_ack() {
+    let mut n = Net::basic();
+    let mut held = true;
+    // The ACK is held back once, so B's hangup comes before it.
+    n.filter = Box::new(move |from_a, m| {
+        if from_a && m.method() == Some(&Method::Ack) && held {
+            held = false;
+            return Fate::Drop;
+        }
+        Fate::Deliver
+    });
+    let ha = n.a.invite(n.now, 0, "100", "200", Some(&sdp(4000, Direction::SendRecv))).unwrap();
+    n.flush();
+    let hb = incoming(&n.ev_b);
+    n.b.progress(n.now, hb, 183, Some(&sdp(5000, Direction::SendRecv)));
+    n.flush();
+    assert!(matches!(&n.ev_a[0], SipEvent::Progress { code: 183, sdp: Some(s), .. } if s.media[0].port == 5000));
+    n.b.answer(n.now, hb, None);
+    n.flush();
+    assert!(n.b.hangup(n.now, hb, Some(16)));
+    n.flush();
+    assert_eq!(n.count(false, "BYE"), 0, "no BYE before the ACK (§15)");
+    n.run(1.0);
+    assert_eq!(n.times(false, "BYE"), [500], "BYE once the ACK of the resent 200 arrives");
+    assert_eq!(ended(&n.ev_a), [(None, 16, true)]);
+    assert!(n.ev_a.iter().any(|e| matches!(e, SipEvent::Answered { handle, .. } if *handle == ha)));
 }
