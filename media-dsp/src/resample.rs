@@ -16,7 +16,7 @@
 /// Filter length: 4k + 3, so that both ends are non-zero odd-offset taps.
 const TAPS: usize = 51;
 /// Non-zero side taps (odd offsets from the centre): 26.
-const SIDE: usize = (TAPS + 1) / 2;
+const SIDE: usize = TAPS.div_ceil(2);
 /// Kaiser window beta: about 57 dB stopband for this length.
 const BETA: f64 = 5.65;
 /// How many 8 kHz samples back the centre tap reaches: the filter's delay, 25 samples at 16 kHz,

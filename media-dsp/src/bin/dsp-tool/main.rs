@@ -8,13 +8,14 @@ mod args;
 mod dtmf;
 mod echo;
 mod g711;
+mod g722;
 
 use std::process::ExitCode;
 
 use args::Error;
 
 fn usage() -> String {
-    format!("usage:\n{}", [dtmf::USAGE, echo::USAGE, g711::USAGE].join(""))
+    format!("usage:\n{}", [dtmf::USAGE, echo::USAGE, g711::USAGE, g722::USAGE].join(""))
 }
 
 fn dispatch(command: &str, rest: &[std::ffi::OsString]) -> Result<(), Error> {
@@ -22,6 +23,7 @@ fn dispatch(command: &str, rest: &[std::ffi::OsString]) -> Result<(), Error> {
         "dtmf" => dtmf::run(rest),
         "echo" => echo::run(rest),
         "g711" => g711::run(rest),
+        "g722" => g722::run(rest),
         "-h" | "--help" | "help" => {
             print!("{}", usage());
             Ok(())

@@ -1,0 +1,133 @@
+//! Proves G.722 encode/decode and the 8 <-> 16 kHz resamplers allocate nothing while processing:
+//! a counting global allocator watches this thread while they run seconds of audio (and random
+//! codes) in every mode, block form and any-length form.
+//!
+//! Locks: every call takes `&mut self` and these modules hold no `Mutex`, `RwLock`, `Once` or
+//! atomic, so a lock could only hide in an allocation, which the count covers.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use media_dsp::g722::{Decoder, Encoder, Rate};
+use media_dsp::resample::{Downsampler, Upsampler};
+
+struct Counting;
+
+thread_local! {
+    /// Counting is per thread, so the test harness's own threads cannot disturb the count.
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the thread-local
+// bookkeeping uses const-initialised `Cell`s, which never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: forwarded with the caller's layout, which the caller guarantees valid.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc*` with this layout (all our allocations forward).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: as in `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        // SAFETY: forwarded unchanged; the caller guarantees `ptr`/`layout` and `new_size`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+fn note() {
+    // `try_with`: during thread teardown the slots may be gone; such allocations are not ours.
+    let _ = ARMED.try_with(|a| {
+        if a.get() {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+        }
+    });
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Deterministic test audio (a wandering tone with full-scale bursts), made before counting.
+fn audio(n: usize) -> Vec<i16> {
+    let mut phase = 0.0f64;
+    (0..n)
+        .map(|i| {
+            #[allow(clippy::cast_precision_loss)]
+            let f = 200.0 + 6000.0 * ((i as f64) / 20_000.0).sin().abs();
+            phase += 2.0 * std::f64::consts::PI * f / 16_000.0;
+            let level = if (i / 4000) % 3 == 2 { 40_000.0 } else { 8_000.0 };
+            #[allow(clippy::cast_possible_truncation)]
+            let v = (level * phase.sin()).clamp(-32768.0, 32767.0) as i16;
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn g722_and_resampling_never_allocate() {
+    let n = 48_000;
+    let pcm = audio(n);
+    let random: Vec<u8> = (0..n / 2).map(|i| u8::try_from((i * 7919 + i / 3) % 256).unwrap_or(0)).collect();
+    let mut codes = vec![0u8; n];
+    let mut out = vec![0i16; 2 * n];
+    let mut encoders: Vec<Encoder> = Vec::new();
+    let mut decoders: Vec<Decoder> = Vec::new();
+    for rate in [Rate::Kbps64, Rate::Kbps56, Rate::Kbps48] {
+        encoders.push(Encoder::new(rate));
+        encoders.push(Encoder::new_8k(rate));
+        decoders.push(Decoder::new(rate));
+        decoders.push(Decoder::new_8k(rate));
+    }
+    let (mut up, mut down) = (Upsampler::new(), Downsampler::new());
+    let mut produced = 0usize;
+
+    ARMED.with(|a| a.set(true));
+    for enc in &mut encoders {
+        for (chunk, code) in pcm.chunks_exact(16).zip(codes.chunks_exact_mut(8)) {
+            let chunk: &[i16; 16] = chunk.try_into().unwrap_or(&[0; 16]);
+            let code: &mut [u8; 8] = code.try_into().unwrap_or_else(|_| unreachable!());
+            enc.encode_chunk(chunk, code);
+        }
+        produced += enc.encode(&pcm, &mut codes);
+    }
+    for dec in &mut decoders {
+        for (code, chunk) in codes.chunks_exact(8).zip(out.chunks_exact_mut(16)) {
+            let code: &[u8; 8] = code.try_into().unwrap_or(&[0; 8]);
+            let chunk: &mut [i16; 16] = chunk.try_into().unwrap_or_else(|_| unreachable!());
+            dec.decode_chunk(code, chunk);
+        }
+        produced += dec.decode(&random, &mut out);
+    }
+    for (block, wide) in pcm.chunks_exact(8).zip(out.chunks_exact_mut(16)) {
+        let block: &[i16; 8] = block.try_into().unwrap_or(&[0; 8]);
+        let wide: &mut [i16; 16] = wide.try_into().unwrap_or_else(|_| unreachable!());
+        up.process(block, wide);
+    }
+    produced += up.process_into(&pcm[..n / 2], &mut out);
+    for (wide, block) in pcm.chunks_exact(16).zip(codes.chunks_exact_mut(8)) {
+        let wide: &[i16; 16] = wide.try_into().unwrap_or(&[0; 16]);
+        let mut narrow = [0i16; 8];
+        down.process(wide, &mut narrow);
+        block[0] = narrow[0].to_le_bytes()[0];
+    }
+    produced += down.process_into(&pcm, &mut out[..n / 2]);
+    ARMED.with(|a| a.set(false));
+
+    let count = COUNT.with(Cell::get);
+    assert_eq!(count, 0, "G.722 or resampling allocated {count} times");
+    // Six encoders, six decoders and both resamplers did real work.
+    assert_eq!(produced, 3 * (n / 2 + n) + 3 * (n + n / 2) + n / 2 + n / 2, "samples and codes produced");
+    ARMED.with(|a| a.set(true));
+    let v = std::hint::black_box(vec![1u8]);
+    ARMED.with(|a| a.set(false));
+    drop(v);
+    assert_eq!(COUNT.with(Cell::get), 1, "the counting allocator counts");
+}
