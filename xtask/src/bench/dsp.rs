@@ -8,7 +8,8 @@
 //! alternate ours/peer `--reps` times so both see the same machine load; rows are the medians in
 //! Msample/s on one core.
 //!
-//! The echo canceller rows come from `echo_rows()`, the DTMF receiver rows from `dtmf_rows()`.
+//! The echo canceller rows come from `echo_rows()`, the DTMF receiver rows from `dtmf_rows()`,
+//! the G.722 rows from `g722_rows()`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -399,9 +400,58 @@ fn dtmf_rows(reps: usize) -> anyhow::Result<Vec<Measure>> {
     )])
 }
 
+/// G.722 at 64 kbit/s: ours (`media-dsp/examples/g722_bench.rs`) against spandsp
+/// (`g722_peer.c`, gcc -O2) on the same 1 s of 16 kHz noise at -16 dBm0, alternating `reps`
+/// times; both must print the same code and sample checksums. Rows are channels per core
+/// (16 000 samples/s each): encode, decode, and a full-duplex channel (one encode plus one decode).
+fn g722_rows(reps: usize) -> anyhow::Result<Vec<Measure>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(Command::new(cargo).args(["build", "--release", "-p", "media-dsp", "--example", "g722_bench"]))?;
+    let ours = root().join("target/release/examples/g722_bench");
+    let peer = build_c_peer(&root().join("xtask/src/bench/g722_peer.c"), "g722_peer", &["-O2"], &["-lspandsp"])?;
+    let input = peers_dir().join("g722_bench_input.raw");
+    let pcm: Vec<u8> =
+        noise(16_000, 16_141.0 * 10f64.powf(-16.0 / 20.0)).iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(&input, pcm)?;
+    // Channels per core from Msample/s at 16 kHz.
+    let channels = |msps: f64| msps * 1e6 / 16_000.0;
+    let (mut o_enc, mut p_enc, mut o_dec, mut p_dec, mut o_both, mut p_both) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for rep in 0..reps {
+        eprintln!("bench dsp: G.722 repetition {}/{reps}", rep + 1);
+        let o = run_harness(&ours, &input)?;
+        let p = run_harness(&peer, &input)?;
+        let mut pair = [(0.0, 0.0); 2];
+        for (slot, kernel) in pair.iter_mut().zip(["g722_encode", "g722_decode"]) {
+            let (Some(&(ro, so)), Some(&(rp, sp))) = (o.get(kernel), p.get(kernel)) else {
+                bail!("a harness did not report {kernel}");
+            };
+            if so != sp {
+                bail!("{kernel}: our output (checksum {so}) differs from spandsp's ({sp}) on the same input");
+            }
+            *slot = (channels(ro), channels(rp));
+        }
+        let [(oe, pe), (od, pd)] = pair;
+        o_enc.push(oe);
+        p_enc.push(pe);
+        o_dec.push(od);
+        p_dec.push(pd);
+        // One channel needs both directions: the times add.
+        o_both.push(1.0 / (1.0 / oe + 1.0 / od));
+        p_both.push(1.0 / (1.0 / pe + 1.0 / pd));
+    }
+    let spandsp = |v: &mut Vec<f64>| Peer { name: "spandsp", value: median(v) };
+    Ok(vec![
+        Measure::versus("g722.encode", "channels/core", median(&mut o_enc), spandsp(&mut p_enc), ""),
+        Measure::versus("g722.decode", "channels/core", median(&mut o_dec), spandsp(&mut p_dec), ""),
+        Measure::versus("g722.channels", "channels/core", median(&mut o_both), spandsp(&mut p_both), ">= 2x"),
+    ])
+}
+
 pub fn dsp(reps: usize) -> anyhow::Result<Vec<Measure>> {
     let mut rows = g711_rows(reps)?;
     rows.extend(echo_rows(reps)?);
     rows.extend(dtmf_rows(reps)?);
+    rows.extend(g722_rows(reps)?);
     Ok(rows)
 }
