@@ -545,6 +545,15 @@ fn registration_with_challenge_refresh_and_backoff() {
     a.handle_input(t0, Transport::Udp, addr(B), &ok.to_bytes());
     assert_eq!(a.poll_event(), Some(SipEvent::Registration { trunk: 0, state: RegState::Registered { expires: 120 } }));
     assert_eq!(a.trunks[0].reg_next, Some(t0 + Duration::from_secs(60)), "refresh at half of 120 s");
+    // Removing the binding and putting it back (a restart) on a copy of the endpoint.
+    let mut b = endpoint(t0, A, B, 4, a.cfg.trunks[0].clone());
+    assert!(b.unregister(t0, 0));
+    while b.poll_event().is_some() {}
+    let un = Message::parse(&b.poll_transmit().unwrap().bytes).unwrap();
+    assert_eq!(un.header("expires"), Some("0"));
+    b.handle_input(t0, Transport::Udp, addr(B), &Message::response_to(&un, 200, "OK").to_bytes());
+    assert_eq!(b.poll_event(), Some(SipEvent::Registration { trunk: 0, state: RegState::Unregistered }));
+    assert_eq!(b.trunks[0].reg_next, None, "no refresh after removal");
     // The refresh fails twice: retries after 30 s, then 60 s.
     let mut now = t0 + Duration::from_secs(60);
     let mut waits = Vec::new();

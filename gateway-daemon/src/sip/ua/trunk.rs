@@ -10,6 +10,8 @@
 //! | Registering | 2xx | refresh at half the granted expiry (expiry - 30 s above 2 min) | Registered |
 //! | Registering | other final, timer F | retry after the backoff (doubles to its maximum) | Failed |
 //! | Registered, Failed | refresh / retry time | send REGISTER | Registering |
+//! | any | unregister | REGISTER with Expires: 0, no refresh | Registering |
+//! | Registering (removing) | 2xx | - | Unregistered |
 //!
 //! # Keepalive
 //! | State | Event | Action | Next |
@@ -143,6 +145,8 @@ pub(super) struct TrunkRt {
     /// Whether the last REGISTER already carried credentials for a challenge (a second
     /// challenge that is not `stale` means they are wrong).
     pub reg_authed: bool,
+    /// The binding is being removed (Expires: 0); its 2xx leaves the trunk Unregistered.
+    pub unregistering: bool,
     pub ka_next: Option<Instant>,
     pub ka_misses: u32,
     /// `None` until the first probe settles it.
@@ -160,6 +164,7 @@ impl TrunkRt {
             reg_backoff: cfg.register_retry,
             reg_tx: None,
             reg_authed: false,
+            unregistering: false,
             ka_next: (!cfg.keepalive_interval.is_zero()).then_some(now),
             ka_misses: 0,
             up: None,
@@ -241,7 +246,8 @@ impl super::SipEndpoint {
                 m.push_header("Call-ID", &self.trunks[i].reg_call_id);
                 m.push_header("CSeq", format!("{} REGISTER", self.trunks[i].reg_cseq.wrapping_add(1)));
                 m.push_header("Contact", self.contact(&cfg.username, cfg.transport));
-                m.push_header("Expires", cfg.register_expires);
+                let expires = if self.trunks[i].unregistering { 0 } else { cfg.register_expires };
+                m.push_header("Expires", expires);
                 m
             }
         };
@@ -255,9 +261,26 @@ impl super::SipEndpoint {
         }
     }
 
+    /// Removes our binding (REGISTER with Expires: 0, §10.2.2), e.g. before shutting down;
+    /// no refresh follows. `false` for a trunk that does not register.
+    pub fn unregister(&mut self, now: Instant, trunk: usize) -> bool {
+        if !self.cfg.trunks.get(trunk).is_some_and(|t| t.register) {
+            return false;
+        }
+        self.trunks[trunk].unregistering = true;
+        self.trunks[trunk].reg_next = None;
+        self.trunks[trunk].reg_authed = false;
+        self.send_register(now, trunk, None);
+        true
+    }
+
     fn register_failed(&mut self, now: Instant, i: usize, status: Option<u16>) {
         let cfg = self.cfg.trunks[i].clone();
         self.trunks[i].reg_failed(now, &cfg, status);
+        if self.trunks[i].unregistering {
+            // Removing the binding failed: it expires by itself; do not register again.
+            self.trunks[i].reg_next = None;
+        }
         self.events.push_back(SipEvent::Registration { trunk: i, state: self.trunks[i].reg });
     }
 
@@ -265,6 +288,11 @@ impl super::SipEndpoint {
         let Some(code) = resp.status() else { return };
         match code {
             100..=199 => {}
+            200..=299 if self.trunks[i].unregistering => {
+                self.trunks[i].reg = RegState::Unregistered;
+                self.trunks[i].reg_tx = None;
+                self.events.push_back(SipEvent::Registration { trunk: i, state: RegState::Unregistered });
+            }
             200..=299 => {
                 let cfg = self.cfg.trunks[i].clone();
                 let expires = granted_expires(resp, &self.cfg.local_addr.to_string()).unwrap_or(cfg.register_expires);
