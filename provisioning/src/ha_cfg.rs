@@ -199,6 +199,30 @@ mod tests {
     }
 
     #[test]
+    fn bypass_needs_no_peer_but_only_bypass_berofos() {
+        let c = ok(r#"[board]
+            model = "s"
+            [ha]
+            role = "master"
+            watchdog = true
+            [[ha.berofos]]
+            address = "127.0.0.1:8088"
+            scenario = "bypass"
+            "#);
+        assert_eq!((c.ha.peer, c.ha.watchdog, c.ha.berofos[0].scenario), (None, true, HaScenario::Bypass));
+        check(
+            r#"[board]
+            model = "s"
+            [ha]
+            role = "master"             #~ ha.role: role master needs `peer`
+            [[ha.berofos]]
+            address = "127.0.0.1:8088"
+            scenario = "fallback"
+            "#,
+        );
+    }
+
+    #[test]
     fn mistakes_reported_where_they_are() {
         check(
             r#"[board]

@@ -232,8 +232,15 @@ fn switchover_moves_the_lines_and_never_to_both() {
     let p = start_pair(&scratch, fos.http, 30);
     p.master.wait_for("master holds the lines", T, |s| holds(s) && l2_up(s));
     p.slave.wait_for("slave standby", T, |s| ha(s)["peer"]["alive"] == true);
-    let r = p.master.post_ok("/api/v1/ha/switchover", b"");
-    assert!(r.text().contains(r#""was":"active""#), "{}", r.text());
+    // Through the CLI, as an operator would: `spangate ha switchover --url http://IP:PORT`.
+    let url = format!("http://{}", p.master.addr);
+    let out = Command::new(spangate_bin()).args(["ha", "switchover", "--url", &url]).output().expect("run the CLI");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains(r#""was":"active""#),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s = p.slave.wait_for("slave holds the lines", T, |s| holds(s) && l2_up(s));
     let m = p.master.status();
     assert!(!holds(&m), "{}", m["ha"]);
@@ -244,6 +251,14 @@ fn switchover_moves_the_lines_and_never_to_both() {
     let m = p.master.wait_for("the master's span unplugged", T, |s| span(s, 1)["up"] == false);
     assert_eq!(ha(&m)["failback_suppressed"], true, "no automatic failback after a manual switchover");
     call_completes(&p.slave, T);
+    // Asked again, the slave (now active) hands the lines back; `ha status` shows it.
+    let url = format!("http://{}", p.slave.addr);
+    let out = Command::new(spangate_bin()).args(["ha", "switchover", "--url", &url]).output().expect("run the CLI");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    p.master.wait_for("the master holds the lines again", T, |s| holds(s) && l2_up(s));
+    let out = Command::new(spangate_bin()).args(["ha", "status", "--url", &url]).output().expect("run the CLI");
+    let st: Value = serde_json::from_slice(&out.stdout).expect("ha status is JSON");
+    assert_eq!((st["state"].as_str(), st["lines"].as_bool()), (Some("standby"), Some(false)), "{st}");
 }
 
 #[test]

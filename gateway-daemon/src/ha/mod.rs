@@ -22,7 +22,7 @@
 //! |---|---|---|---|---|
 //! | S1 | Standby | own health bad, or we yielded less than `yield_time` ago, or backing off | nothing | Standby |
 //! | S2 | Standby | peer alive, healthy, Acquiring/Active | nothing; the master after `hold` of own health (and no manual switchover since) asks for failback in its heartbeats (the slave yields: A6, then S3) | Standby |
-//! | S3 | Standby | peer alive and yielding (manual switchover) | set relay to own mode | Acquiring |
+//! | S3 | Standby | peer alive and yielding (manual switchover) | end our own yield, if any; set relay to own mode | Acquiring |
 //! | S4 | Standby | peer alive, reports itself unhealthy | set relay to own mode | Acquiring |
 //! | S5 | Standby | peer alive, healthy, Standby | master: set relay; slave: only after nobody held the lines for `hold` | Acquiring |
 //! | S6 | Standby | no heartbeat yet, started less than `misses` intervals ago | wait | Standby |
@@ -41,6 +41,9 @@
 //! | A6 | Active (slave) | the master, healthy and standby, asks for failback | deactivate spans, yield (flag in heartbeats) | Standby |
 //! | M1 | Active | manual switchover | deactivate spans, yield (flag in heartbeats) | Standby |
 //! | M2 | Standby | manual switchover, own health good | set relay to own mode | Acquiring |
+//!
+//! A yield (M1, A6) ends when the peer holds the lines or yields them back: a switchover from
+//! either side always leaves one node to take the lines.
 //!
 //! A node "healthy" has its event loop alive and its media thread ticking; spans down do not make
 //! it unhealthy (a standby node's spans are down for want of lines) but are reported.

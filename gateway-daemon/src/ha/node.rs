@@ -396,6 +396,12 @@ impl Node {
                 }
             }
             State::Standby => {
+                if peer_holds || peer.is_some_and(|p| p.yielding) {
+                    // A yield ends once the peer holds the lines (it served its purpose), or when
+                    // the peer hands them back (a switchover from its side): else nobody would
+                    // hold them, or both would answer each other's stale yield.
+                    self.yielding_until = None;
+                }
                 let healthy = self.health.healthy();
                 let yielding = self.yielding_until.is_some_and(|t| now < t);
                 if !healthy || yielding || now < self.not_before {
