@@ -164,10 +164,19 @@ impl Band {
 pub(crate) fn quantl(el: i32, detl: i32) -> u8 {
     // The magnitude is the one's complement of a negative input, as in the Recommendation.
     let wd = if el >= 0 { el } else { -(el + 1) };
-    let mut i = 1;
-    while i < 30 && wd >= (Q6[i] * detl) >> 12 {
-        i += 1;
+    // The first interval i in 1..30 whose upper decision level exceeds wd, or 30. The levels grow
+    // with i, so a binary search finds the same interval as the Recommendation's linear scan in
+    // five steps instead of up to twenty-nine.
+    let (mut lo, mut hi) = (1usize, 30usize);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if wd >= (Q6[mid] * detl) >> 12 {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
     }
+    let i = lo;
     if el < 0 {
         ILN[i]
     } else {
@@ -237,4 +246,45 @@ fn scale(nb: i32, shift: i32) -> i32 {
     let exponent = shift - (nb >> 11);
     let wd3 = if exponent < 0 { mantissa << -exponent } else { mantissa >> exponent };
     wd3 << 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// QUANTL as the Recommendation writes it: a linear scan of the decision levels.
+    fn quantl_scan(el: i32, detl: i32) -> u8 {
+        let wd = if el >= 0 { el } else { -(el + 1) };
+        let mut i = 1;
+        while i < 30 && wd >= (Q6[i] * detl) >> 12 {
+            i += 1;
+        }
+        if el < 0 {
+            ILN[i]
+        } else {
+            ILP[i]
+        }
+    }
+
+    #[test]
+    fn binary_search_quantl_equals_the_linear_scan_for_every_reachable_scale_factor() {
+        let mut dets: Vec<i32> = (0..=18432).map(|nb| scale(nb, 8)).collect();
+        dets.sort_unstable();
+        dets.dedup();
+        assert!(dets.len() > 100, "the lower band reaches many scale factors");
+        for &detl in &dets {
+            for el in (-32768..=32767).step_by(7).chain([-32768, -1, 0, 1, 32767]) {
+                assert_eq!(quantl(el, detl), quantl_scan(el, detl), "el {el} detl {detl}");
+            }
+            // Every decision level itself and its neighbours, on both signs.
+            for q in Q6 {
+                let level = (q * detl) >> 12;
+                for wd in [level - 1, level, level + 1] {
+                    for el in [wd, -(wd + 1)] {
+                        assert_eq!(quantl(el, detl), quantl_scan(el, detl), "el {el} detl {detl}");
+                    }
+                }
+            }
+        }
+    }
 }
