@@ -5,6 +5,9 @@
 //! into `target/peers/`. A missing gcc or bcg729 header fails the test with the Debian package to
 //! install: this test never skips. Failures print the first differing frame and sample.
 
+// The signal generators turn bounded, clamped floats into samples and sample counts.
+#![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -9,13 +9,14 @@ mod dtmf;
 mod echo;
 mod g711;
 mod g722;
+mod g729;
 
 use std::process::ExitCode;
 
 use args::Error;
 
 fn usage() -> String {
-    format!("usage:\n{}", [dtmf::USAGE, echo::USAGE, g711::USAGE, g722::USAGE].join(""))
+    format!("usage:\n{}", [dtmf::USAGE, echo::USAGE, g711::USAGE, g722::USAGE, g729::USAGE].join(""))
 }
 
 fn dispatch(command: &str, rest: &[std::ffi::OsString]) -> Result<(), Error> {
@@ -24,6 +25,7 @@ fn dispatch(command: &str, rest: &[std::ffi::OsString]) -> Result<(), Error> {
         "echo" => echo::run(rest),
         "g711" => g711::run(rest),
         "g722" => g722::run(rest),
+        "g729" => g729::run(rest),
         "-h" | "--help" | "help" => {
             print!("{}", usage());
             Ok(())
