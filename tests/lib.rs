@@ -91,9 +91,13 @@ impl Daemon {
     /// know each other's API address before either starts).
     pub fn start_on(args: &[&str], port: u16) -> Daemon {
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        // SIP on a port of the kernel's choosing (the status JSON says which), so that daemons
+        // of the default board, which listens on 5060, can run side by side.
+        let sip: &[&str] = if args.contains(&"--sip") { &[] } else { &["--sip", "127.0.0.1:0"] };
         let mut child = Command::new(spangate_bin())
             .args(args)
             .args(["--http", &addr.to_string()])
+            .args(sip)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

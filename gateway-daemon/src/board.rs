@@ -54,10 +54,7 @@ pub fn build(cfg: &Config) -> Result<World, BoardError> {
             fault: s.sim.as_ref().map(|x| x.fault).unwrap_or_default(),
         })
         .collect();
-    let opts = WorldOptions {
-        model: cfg.board.model.clone(),
-        alarm_debounce_ms: SIM_ALARM_DEBOUNCE_MS,
-    };
+    let opts = WorldOptions { model: cfg.board.model.clone(), alarm_debounce_ms: SIM_ALARM_DEBOUNCE_MS };
     let mut world = World::new(&opts, &specs).map_err(BoardError::Hal)?;
     for s in &cfg.board.spans {
         if let Some(path) = s.sim.as_ref().and_then(|x| x.echo_path) {

@@ -31,15 +31,17 @@ use crate::isdn::dchan::{far_end_config, q921_config, DchanStack};
 use crate::isdn::q931::RestartTarget;
 use crate::isdn::CallId;
 use crate::media::{MediaCmd, MediaEvent, MediaThread, Timing};
+use crate::sipnet::SipNet;
 use crate::status::{
-    AlarmSnap, BoardSnap, ChannelSnap, CounterSnap, EchoSnap, IsdnSnap, MediaSnap, SimSnap, Snapshot, SpanSnap,
-    SwitchSnap,
+    AlarmSnap, BoardSnap, ChannelSnap, CounterSnap, EchoSnap, IsdnSnap, MediaSnap, SimSnap, SipSnap, Snapshot,
+    SpanSnap, SwitchSnap,
 };
 use crate::switch::{ConfigPlan, DaemonLegs, Switch};
 
 const SIGNAL: Token = Token(0);
 const WAKE: Token = Token(1);
 const HA: Token = Token(2);
+const SIP: Token = Token(3);
 /// D-channel tokens are `DCHAN_BASE + node index`.
 const DCHAN_BASE: usize = 16;
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
@@ -49,6 +51,8 @@ const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 pub struct RunOptions {
     /// Overrides `[http] listen`.
     pub http: Option<SocketAddr>,
+    /// Overrides the UDP address of `[sip] listen` (tests run many daemons side by side).
+    pub sip: Option<SocketAddr>,
 }
 
 /// Why the daemon stopped with an error.
@@ -121,6 +125,9 @@ struct EventLoop {
     plan: ConfigPlan,
     /// Span number of each of our own spans, by board node.
     span_of_node: HashMap<usize, u32>,
+    /// The SIP side (`[sip] listen`), and the SIP legs we answered.
+    sip: Option<SipNet>,
+    sip_answered: std::collections::HashSet<crate::sip::ua::Handle>,
     /// High availability: activates and deactivates our spans as the node holds the lines.
     ha: Option<HaRuntime>,
 }
@@ -198,6 +205,19 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
         }
     }
 
+    let mut sip_cfg = cfg.clone();
+    if let Some(addr) = opts.sip {
+        sip_cfg.sip.listen.retain(|l| l.transport != provisioning::Transport::Udp);
+        sip_cfg.sip.listen.push(provisioning::SipListen { transport: provisioning::Transport::Udp, addr });
+    }
+    let seed = u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() & u128::from(u64::MAX)),
+    )
+    .unwrap_or(0)
+        ^ u64::from(std::process::id());
+    let sip = SipNet::new(&sip_cfg, poll.registry(), SIP, Instant::now(), seed).map_err(DaemonError)?;
     let ha = HaRuntime::new(&cfg.ha, poll.registry(), HA, Arc::clone(&waker), Instant::now()).map_err(DaemonError)?;
     if ha.is_some() {
         // An HA node starts without the lines: its spans stay unplugged until it holds them.
@@ -242,6 +262,8 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
         switch: Switch::new(),
         plan,
         span_of_node,
+        sip,
+        sip_answered: std::collections::HashSet::new(),
         ha,
     };
     let now = Instant::now();
@@ -283,6 +305,9 @@ impl EventLoop {
             if let Some(ha) = &self.ha {
                 deadline = deadline.min(ha.poll_timeout());
             }
+            if let Some(t) = self.sip.as_ref().and_then(SipNet::poll_timeout) {
+                deadline = deadline.min(t);
+            }
             let timeout = deadline.saturating_duration_since(Instant::now());
             if let Err(e) = poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == std::io::ErrorKind::Interrupted {
@@ -306,6 +331,11 @@ impl EventLoop {
                             ha.on_readable(Instant::now());
                         }
                     }
+                    SIP => {
+                        if let Some(sip) = &mut self.sip {
+                            sip.on_readable(Instant::now());
+                        }
+                    }
                     Token(t) if t >= DCHAN_BASE => self.drain_dchannel(t - DCHAN_BASE),
                     Token(_) => {}
                 }
@@ -313,6 +343,9 @@ impl EventLoop {
             let now = Instant::now();
             for (_, stack) in &mut self.stacks {
                 stack.on_timeout(now);
+            }
+            if let Some(sip) = &mut self.sip {
+                sip.on_timeout(now);
             }
             self.drain_media();
             self.serve_api();
@@ -410,9 +443,24 @@ impl EventLoop {
                         stacks: &mut self.stacks,
                         cmds: &mut self.cmds,
                         echo: &mut self.echo,
+                        sip: self.sip.as_mut(),
+                        sip_answered: &mut self.sip_answered,
                     };
                     self.switch.on_notice(now, node, notice, &mut self.plan, &mut legs);
                 }
+            }
+            while let Some((leg, event)) = self.sip.as_mut().and_then(SipNet::poll_leg_event) {
+                moved = true;
+                let mut legs = DaemonLegs {
+                    now,
+                    span_of_node: &self.span_of_node,
+                    stacks: &mut self.stacks,
+                    cmds: &mut self.cmds,
+                    echo: &mut self.echo,
+                    sip: self.sip.as_mut(),
+                    sip_answered: &mut self.sip_answered,
+                };
+                self.switch.on_event(now, leg, event, &mut self.plan, &mut legs);
             }
             if !moved {
                 return;
@@ -713,6 +761,18 @@ impl EventLoop {
             },
             spans,
             switch: SwitchSnap { calls: self.switch.snapshot(Instant::now()), counters: self.switch.counters },
+            sip: self.sip.as_ref().map(|s| {
+                let c = s.counters();
+                SipSnap {
+                    listen: format!("udp:{}", s.local_addr()),
+                    trunks: s.trunks(),
+                    garbage: c.garbage,
+                    bad_requests: c.bad_requests,
+                    refused: c.refused,
+                    stray_responses: c.stray_responses,
+                    retransmissions: c.retransmissions,
+                }
+            }),
             ha: self.ha.as_ref().map(|h| h.snapshot(Instant::now())),
         }
     }

@@ -13,5 +13,6 @@ pub mod media;
 pub mod routing;
 pub mod rtp;
 pub mod sip;
+pub mod sipnet;
 pub mod status;
 pub mod switch;

@@ -34,6 +34,7 @@ USAGE:
 OPTIONS:
     --log-level LEVEL    error | warn | info | debug | trace (default: the config's [log] level)
     --http ADDR          serve the status page on ADDR instead of the config's [http] listen
+    --sip ADDR           take SIP over UDP on ADDR instead of the config's [sip] listen
     -h, --help           this text
     -V, --version        the version
 ";
@@ -44,6 +45,7 @@ struct Args {
     files: Vec<PathBuf>,
     log_level: Option<LevelFilter>,
     http: Option<SocketAddr>,
+    sip: Option<SocketAddr>,
     sysfs: Option<PathBuf>,
     write_modules: Option<PathBuf>,
     /// import-dahdi / export-dahdi: input files by role, and where to write.
@@ -67,6 +69,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Option<Arg
         files: Vec::new(),
         log_level: None,
         http: None,
+        sip: None,
         sysfs: None,
         write_modules: None,
         dahdi_files: DahdiFiles::default(),
@@ -92,6 +95,10 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Option<Arg
                 let v = value("--http")?;
                 a.http =
                     Some(v.parse().with_context(|| format!("--http: {v:?} is not an address like 127.0.0.1:8080"))?);
+            }
+            "--sip" => {
+                let v = value("--sip")?;
+                a.sip = Some(v.parse().with_context(|| format!("--sip: {v:?} is not an address like 127.0.0.1:5060"))?);
             }
             "--sysfs" => a.sysfs = Some(PathBuf::from(value("--sysfs")?)),
             "--write-modules" => a.write_modules = Some(PathBuf::from(value("--write-modules")?)),
@@ -223,7 +230,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let level = args.log_level.or_else(|| logging::parse_level(&cfg.log.level)).unwrap_or(LevelFilter::Info);
     logging::init(level);
-    daemon::run(cfg, &daemon::RunOptions { http: args.http })?;
+    daemon::run(cfg, &daemon::RunOptions { http: args.http, sip: args.sip })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -23,6 +23,23 @@ pub struct Snapshot {
     pub switch: SwitchSnap,
     /// High availability; `None` with `[ha] role = "disabled"`.
     pub ha: Option<crate::ha::runtime::HaSnap>,
+    /// The SIP side, when `[sip] listen` is set.
+    pub sip: Option<SipSnap>,
+}
+
+/// The SIP side: where it listens, its trunks, what it refused.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SipSnap {
+    /// `udp:ADDR`.
+    pub listen: String,
+    pub trunks: Vec<crate::sipnet::TrunkSnap>,
+    /// Datagrams too broken to answer, malformed requests answered 400, requests refused (482,
+    /// 483, 501, 420...), responses matching nothing, retransmissions.
+    pub garbage: u64,
+    pub bad_requests: u64,
+    pub refused: u64,
+    pub stray_responses: u64,
+    pub retransmissions: u64,
 }
 
 /// The switch: calls through the gateway and its counters.
@@ -315,10 +332,10 @@ fn switch_table(h: &mut String, sw: &SwitchSnap) {
     for b in &sw.calls {
         let _ = writeln!(
             h,
-            r#"<tr data-bridge="{id}"><td>{id}</td><td>{state}</td><td>span {from}</td><td>{to}</td><td>{calling}</td><td>{called}</td><td>{secs} s</td></tr>"#,
+            r#"<tr data-bridge="{id}"><td>{id}</td><td>{state}</td><td>{from}</td><td>{to}</td><td>{calling}</td><td>{called}</td><td>{secs} s</td></tr>"#,
             id = b.id,
             state = b.state,
-            from = b.from_span,
+            from = esc(&b.from),
             to = esc(&b.to),
             calling = esc(&b.calling),
             called = esc(&b.called),

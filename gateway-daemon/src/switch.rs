@@ -36,17 +36,49 @@ use log::{info, warn};
 use crate::isdn::calls::CallNotice;
 use crate::isdn::CallId;
 use crate::media::Endpoint;
+pub use crate::routing::Source;
+use crate::sip::ua::Handle;
 
 /// Normal call clearing.
 const NORMAL_CLEARING: u8 = 16;
 /// No circuit/channel available: every route was congested or refused.
 const NO_CIRCUIT: u8 = 34;
 
-/// A call leg: an ISDN call on the span at board node `node`.
+/// A call leg: an ISDN call on the span at board node `node`, or a SIP call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct LegRef {
-    pub node: usize,
-    pub call: CallId,
+pub enum LegRef {
+    Isdn { node: usize, call: CallId },
+    Sip(Handle),
+}
+
+/// What happened to a leg, in the switch's terms (ISDN's `CallNotice`s and SIP's events both
+/// map onto these).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LegEvent {
+    /// A new incoming call from `from`; with `complete` false the number may still grow.
+    Offer {
+        from: Source,
+        called: String,
+        calling: String,
+        complete: bool,
+    },
+    Digits {
+        digits: String,
+        complete: bool,
+    },
+    OverlapTimeout,
+    Proceeding,
+    Alerting,
+    Progress,
+    Connected,
+    /// The far end cleared the leg (its release follows).
+    Disconnected {
+        cause: Option<u8>,
+    },
+    /// The leg is gone: the last event of every leg.
+    Released {
+        cause: Option<u8>,
+    },
 }
 
 /// Where a route sends a call.
@@ -73,12 +105,12 @@ pub enum Decision {
 
 /// The dial plan the switch asks.
 pub trait Dialplan {
-    /// The first route after `after` (all routes when `None`) for a call from span `from_span`.
+    /// The first route after `after` (all routes when `None`) for a call from `from`.
     /// With `complete` false the number may still grow, so `NeedMore` is a possible answer.
     /// `busy(span, channel)` says which B-channels are taken, for hunting.
     fn route(
         &mut self,
-        from_span: u32,
+        from: &Source,
         called: &str,
         calling: &str,
         complete: bool,
@@ -136,7 +168,8 @@ impl State {
 struct Bridge {
     id: u64,
     state: State,
-    from_span: u32,
+    /// Where the incoming leg came from.
+    from: Source,
     /// The incoming leg; `None` once released.
     a: Option<LegRef>,
     /// The outgoing leg; `None` before it is placed and once released.
@@ -161,7 +194,8 @@ struct Bridge {
 pub struct BridgeSnap {
     pub id: u64,
     pub state: &'static str,
-    pub from_span: u32,
+    /// `span:N` or `trunk:NAME`.
+    pub from: String,
     pub to: String,
     pub called: String,
     pub calling: String,
@@ -204,7 +238,7 @@ impl Switch {
         self.bridges.len()
     }
 
-    /// A notice of leg `leg` (on the span at `leg.node`).
+    /// A notice of the ISDN call control of the span at board node `node`.
     pub fn on_notice(
         &mut self,
         now: Instant,
@@ -213,17 +247,43 @@ impl Switch {
         plan: &mut dyn Dialplan,
         legs: &mut dyn Legs,
     ) {
-        match notice {
+        let isdn = |call: CallId| LegRef::Isdn { node, call };
+        let (leg, event) = match notice {
             CallNotice::Offer { call, called, calling, complete, .. } => {
-                let Some(from_span) = legs.span_number(node) else { return };
+                let Some(span) = legs.span_number(node) else { return };
+                (isdn(call), LegEvent::Offer { from: Source::Span(span), called, calling, complete })
+            }
+            CallNotice::Digits { call, digits, complete } => (isdn(call), LegEvent::Digits { digits, complete }),
+            CallNotice::OverlapTimeout { call } => (isdn(call), LegEvent::OverlapTimeout),
+            CallNotice::Proceeding { call } => (isdn(call), LegEvent::Proceeding),
+            CallNotice::Alerting { call } => (isdn(call), LegEvent::Alerting),
+            CallNotice::Progress { call } => (isdn(call), LegEvent::Progress),
+            CallNotice::Connected { call } => (isdn(call), LegEvent::Connected),
+            CallNotice::Disconnected { call, cause } => (isdn(call), LegEvent::Disconnected { cause }),
+            CallNotice::Released { call, cause } => (isdn(call), LegEvent::Released { cause }),
+        };
+        self.on_event(now, leg, event, plan, legs);
+    }
+
+    /// What happened to leg `leg`, whatever its kind.
+    pub fn on_event(
+        &mut self,
+        now: Instant,
+        leg: LegRef,
+        event: LegEvent,
+        plan: &mut dyn Dialplan,
+        legs: &mut dyn Legs,
+    ) {
+        match event {
+            LegEvent::Offer { from, called, calling, complete } => {
                 self.counters.offered += 1;
                 let id = self.next_id;
                 self.next_id += 1;
                 self.bridges.push(Bridge {
                     id,
                     state: State::Collecting,
-                    from_span,
-                    a: Some(LegRef { node, call }),
+                    from,
+                    a: Some(leg),
                     b: None,
                     called,
                     calling,
@@ -236,27 +296,27 @@ impl Switch {
                 });
                 self.route(self.bridges.len() - 1, complete, plan, legs);
             }
-            CallNotice::Digits { call, digits, complete } => {
-                let Some(i) = self.find_a(node, call) else { return };
+            LegEvent::Digits { digits, complete } => {
+                let Some(i) = self.find_a(leg) else { return };
                 if self.bridges[i].state == State::Collecting {
                     self.bridges[i].called.push_str(&digits);
                     self.route(i, complete, plan, legs);
                 }
             }
-            CallNotice::OverlapTimeout { call } => {
-                if let Some(i) = self.find_a(node, call) {
+            LegEvent::OverlapTimeout => {
+                if let Some(i) = self.find_a(leg) {
                     if self.bridges[i].state == State::Collecting {
                         self.route(i, true, plan, legs);
                     }
                 }
             }
-            CallNotice::Proceeding { .. } => {}
-            CallNotice::Alerting { call } | CallNotice::Progress { call } => {
-                let Some(i) = self.find_b(node, call) else { return };
+            LegEvent::Proceeding => {}
+            LegEvent::Alerting | LegEvent::Progress => {
+                let Some(i) = self.find_b(leg) else { return };
                 let b = &self.bridges[i];
                 if b.state == State::Outgoing {
                     if let Some(a) = b.a {
-                        if matches!(notice, CallNotice::Alerting { .. }) {
+                        if matches!(event, LegEvent::Alerting) {
                             legs.alerting(a);
                         } else {
                             legs.progress(a);
@@ -265,8 +325,8 @@ impl Switch {
                     self.join(i, legs);
                 }
             }
-            CallNotice::Connected { call } => {
-                let Some(i) = self.find_b(node, call) else { return };
+            LegEvent::Connected => {
+                let Some(i) = self.find_b(leg) else { return };
                 if self.bridges[i].state == State::Outgoing {
                     self.counters.answered += 1;
                     let b = &mut self.bridges[i];
@@ -278,8 +338,8 @@ impl Switch {
                     self.join(i, legs);
                 }
             }
-            CallNotice::Disconnected { call, cause } => {
-                if let Some(i) = self.find_a(node, call) {
+            LegEvent::Disconnected { cause } => {
+                if let Some(i) = self.find_a(leg) {
                     let b = &mut self.bridges[i];
                     b.cause = b.cause.or(cause);
                     if b.state != State::Clearing {
@@ -288,12 +348,12 @@ impl Switch {
                             legs.hangup(out, cause.unwrap_or(NORMAL_CLEARING));
                         }
                     }
-                } else if let Some(i) = self.find_b(node, call) {
+                } else if let Some(i) = self.find_b(leg) {
                     self.outgoing_cleared(i, cause, plan, legs);
                 }
             }
-            CallNotice::Released { call, cause } => {
-                if let Some(i) = self.find_a(node, call) {
+            LegEvent::Released { cause } => {
+                if let Some(i) = self.find_a(leg) {
                     self.split(i, legs);
                     let b = &mut self.bridges[i];
                     b.cause = b.cause.or(cause);
@@ -304,14 +364,14 @@ impl Switch {
                             legs.hangup(out, cause.unwrap_or(NORMAL_CLEARING));
                         }
                     }
-                } else if let Some(i) = self.find_b(node, call) {
+                } else if let Some(i) = self.find_b(leg) {
                     // A RELEASE without DISCONNECT clears the leg as well: the same handling,
                     // then the leg is gone.
                     if self.bridges[i].state != State::Clearing {
                         self.outgoing_cleared(i, cause, plan, legs);
                     }
                     let b = &mut self.bridges[i];
-                    if b.b == Some(LegRef { node, call }) {
+                    if b.b == Some(leg) {
                         b.b = None;
                         self.split(i, legs);
                     }
@@ -348,13 +408,13 @@ impl Switch {
     fn route(&mut self, i: usize, complete: bool, plan: &mut dyn Dialplan, legs: &mut dyn Legs) {
         let b = &self.bridges[i];
         let busy = |span: u32, ch: u8| legs.busy(span, ch);
-        match plan.route(b.from_span, &b.called, &b.calling, complete, None, &busy) {
+        match plan.route(&b.from, &b.called, &b.calling, complete, None, &busy) {
             Decision::NeedMore if !complete => {}
             Decision::NeedMore | Decision::NoMatch { .. } => {
-                info!("call {}: no route for {:?} from span {}", b.id, b.called, b.from_span);
+                info!("call {}: no route for {:?} from {}", b.id, b.called, source_name(&b.from));
                 self.counters.no_route += 1;
                 // T302 ran out on a number that could still grow: unallocated as well.
-                let cause = match plan.route(b.from_span, &b.called, &b.calling, true, None, &busy) {
+                let cause = match plan.route(&b.from, &b.called, &b.calling, true, None, &busy) {
                     Decision::NoMatch { cause } => cause,
                     _ => 1,
                 };
@@ -378,7 +438,7 @@ impl Switch {
         loop {
             let b = &self.bridges[i];
             let busy = |span: u32, ch: u8| legs.busy(span, ch);
-            match plan.route(b.from_span, &b.called, &b.calling, true, b.route, &busy) {
+            match plan.route(&b.from, &b.called, &b.calling, true, b.route, &busy) {
                 Decision::Route { index, to, called, calling } => {
                     if self.place(i, index, to, &called, &calling, legs) {
                         return;
@@ -413,10 +473,10 @@ impl Switch {
         match placed {
             Ok(leg) => {
                 info!(
-                    "call {}: {:?} from span {} -> {} via route {index} as {called:?}",
+                    "call {}: {:?} from {} -> {} via route {index} as {called:?}",
                     b.id,
                     b.called,
-                    b.from_span,
+                    source_name(&b.from),
                     dest_name(&to)
                 );
                 b.b = Some(leg);
@@ -474,9 +534,9 @@ impl Switch {
                 let to = b.to.as_ref().map_or_else(|| "-".to_owned(), dest_name);
                 info!(
                     target: "cdr",
-                    "call={} from=span:{} to={to} calling={:?} called={:?} answered={} talk_s={talk} total_ms={total} cause={}",
+                    "call={} from={} to={to} calling={:?} called={:?} answered={} talk_s={talk} total_ms={total} cause={}",
                     b.id,
-                    b.from_span,
+                    source_name(&b.from),
                     b.calling,
                     b.called,
                     b.answered.is_some(),
@@ -487,12 +547,12 @@ impl Switch {
         });
     }
 
-    fn find_a(&self, node: usize, call: CallId) -> Option<usize> {
-        self.bridges.iter().position(|b| b.a == Some(LegRef { node, call }))
+    fn find_a(&self, leg: LegRef) -> Option<usize> {
+        self.bridges.iter().position(|b| b.a == Some(leg))
     }
 
-    fn find_b(&self, node: usize, call: CallId) -> Option<usize> {
-        self.bridges.iter().position(|b| b.b == Some(LegRef { node, call }))
+    fn find_b(&self, leg: LegRef) -> Option<usize> {
+        self.bridges.iter().position(|b| b.b == Some(leg))
     }
 
     /// The calls through the gateway now.
@@ -502,7 +562,7 @@ impl Switch {
             .map(|b| BridgeSnap {
                 id: b.id,
                 state: b.state.name(),
-                from_span: b.from_span,
+                from: source_name(&b.from),
                 to: b.to.as_ref().map_or_else(String::new, dest_name),
                 called: b.called.clone(),
                 calling: b.calling.clone(),
@@ -510,6 +570,13 @@ impl Switch {
                 answered: b.answered.is_some(),
             })
             .collect()
+    }
+}
+
+fn source_name(s: &Source) -> String {
+    match s {
+        Source::Span(n) => format!("span:{n}"),
+        Source::Trunk(t) => format!("trunk:{t}"),
     }
 }
 

@@ -35,6 +35,7 @@ pub const PACKAGES: &[(&str, &str, &str)] = &[
         "/usr/include/bcg729/decoder.h",
         "media-dsp/tests/g729_bcg729.rs: tests/c/g729_oracle.c, bcg729 as the G.729A oracle (own process, never linked)",
     ),
+    ("sip-tester", "/usr/bin/sipp", "tests/e2e/sip.rs: sipp as the SIP peer (PBX or provider) of calls through the gateway"),
     ("dahdi-source", "/usr/include/dahdi/user.h", "dahdi-driver/tests/abi.rs: the DAHDI ABI is pinned to the real user.h"),
     (
         "dahdi",

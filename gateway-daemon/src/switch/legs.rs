@@ -1,5 +1,5 @@
-//! The event loop's side of [`Legs`]: ISDN legs on the call controls of the board's spans, media
-//! joined by the media thread's cross-connect.
+//! The event loop's side of [`Legs`]: ISDN legs on the call controls of the board's spans, SIP
+//! legs on the [`SipNet`], media joined by the media thread's cross-connect.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -12,6 +12,7 @@ use super::{LegRef, Legs};
 use crate::isdn::dchan::DchanStack;
 use crate::isdn::{CallId, Q931Error};
 use crate::media::{Endpoint, MediaCmd};
+use crate::sipnet::SipNet;
 
 /// What the switch may act on for one notice: borrowed from the event loop's fields.
 pub struct DaemonLegs<'a> {
@@ -22,6 +23,10 @@ pub struct DaemonLegs<'a> {
     pub cmds: &'a mut Producer<MediaCmd>,
     /// Echo statistics by channel, dropped when a call's media are split.
     pub echo: &'a mut HashMap<(usize, u8), media_dsp::echo::Stats>,
+    /// The SIP side, when the config has `[sip] listen`.
+    pub sip: Option<&'a mut SipNet>,
+    /// SIP legs we answered (a hang-up is then a BYE, not a refusal).
+    pub sip_answered: &'a mut std::collections::HashSet<crate::sip::ua::Handle>,
 }
 
 /// The Q.850 cause for a SETUP our own call control refused.
@@ -47,10 +52,11 @@ impl DaemonLegs<'_> {
         what: &str,
         f: impl FnOnce(&mut crate::isdn::calls::CallControl, Instant, CallId) -> Result<(), Q931Error>,
     ) {
+        let LegRef::Isdn { node, call } = leg else { return };
         let now = self.now;
-        let Some(stack) = self.stack(leg.node) else { return };
-        if let Err(e) = stack.with_calls(now, |c| f(c, now, leg.call)) {
-            warn!("switch: {what} on {}: {e}", leg.call);
+        let Some(stack) = self.stack(node) else { return };
+        if let Err(e) = stack.with_calls(now, |c| f(c, now, call)) {
+            warn!("switch: {what} on {call}: {e}");
         }
     }
 }
@@ -65,7 +71,7 @@ impl Legs for DaemonLegs<'_> {
         let now = self.now;
         let stack = self.stack(node).ok_or(34u8)?;
         match stack.with_calls(now, |c| c.place_on(now, called, calling, true, channel)) {
-            Ok(call) => Ok(LegRef { node, call }),
+            Ok(call) => Ok(LegRef::Isdn { node, call }),
             Err(e) => {
                 warn!("switch: SETUP on span {span}: {e}");
                 Err(refusal_cause(&e))
@@ -73,29 +79,49 @@ impl Legs for DaemonLegs<'_> {
         }
     }
 
-    fn place_sip(&mut self, trunk: &str, _called: &str, _calling: &str) -> Result<LegRef, u8> {
-        warn!("switch: trunk {trunk}: SIP calls are not wired into the daemon yet");
-        // Service or option not implemented, unspecified.
-        Err(79)
+    fn place_sip(&mut self, trunk: &str, called: &str, calling: &str) -> Result<LegRef, u8> {
+        match self.sip.as_deref_mut() {
+            Some(sip) => sip.invite(self.now, trunk, called, calling),
+            None => {
+                warn!("switch: trunk {trunk}: no [sip] listen address, so no SIP calls");
+                // No circuit available: the next route (a TDM one) may take the call.
+                Err(34)
+            }
+        }
     }
 
     fn proceeding(&mut self, leg: LegRef) {
+        // SIP: the endpoint's 100 Trying already told the caller the call is taken.
         self.on_call(leg, "CALL PROCEEDING", |c, now, call| c.proceeding(now, call));
     }
 
     fn alerting(&mut self, leg: LegRef) {
+        if let (LegRef::Sip(h), Some(sip)) = (leg, self.sip.as_deref_mut()) {
+            sip.progress(self.now, h, false);
+        }
         self.on_call(leg, "ALERTING", |c, now, call| c.alerting(now, call));
     }
 
     fn progress(&mut self, leg: LegRef) {
+        if let (LegRef::Sip(h), Some(sip)) = (leg, self.sip.as_deref_mut()) {
+            sip.progress(self.now, h, true);
+        }
         self.on_call(leg, "PROGRESS", |c, now, call| c.progress(now, call));
     }
 
     fn connect(&mut self, leg: LegRef) {
+        if let (LegRef::Sip(h), Some(sip)) = (leg, self.sip.as_deref_mut()) {
+            sip.answer(self.now, h);
+            self.sip_answered.insert(h);
+        }
         self.on_call(leg, "CONNECT", |c, now, call| c.answer(now, call));
     }
 
     fn hangup(&mut self, leg: LegRef, cause: u8) {
+        if let (LegRef::Sip(h), Some(sip)) = (leg, self.sip.as_deref_mut()) {
+            let answered = self.sip_answered.remove(&h);
+            sip.hangup(self.now, h, cause, answered);
+        }
         self.on_call(leg, "DISCONNECT", |c, now, call| c.hangup(now, call, cause));
     }
 
@@ -105,8 +131,10 @@ impl Legs for DaemonLegs<'_> {
     }
 
     fn channel(&self, leg: LegRef) -> Option<Endpoint> {
-        let stack = self.stacks.iter().find(|(n, _)| *n == leg.node).map(|(_, s)| s)?;
-        stack.calls().channel_of(leg.call).map(|ts| Endpoint { node: leg.node, ts })
+        // A SIP leg's media is RTP, not a bearer channel (the RTP path joins it).
+        let LegRef::Isdn { node, call } = leg else { return None };
+        let stack = self.stacks.iter().find(|(n, _)| *n == node).map(|(_, s)| s)?;
+        stack.calls().channel_of(call).map(|ts| Endpoint { node, ts })
     }
 
     fn join(&mut self, a: Endpoint, b: Endpoint) {

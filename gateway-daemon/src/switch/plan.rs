@@ -28,14 +28,14 @@ impl ConfigPlan {
 impl Dialplan for ConfigPlan {
     fn route(
         &mut self,
-        from_span: u32,
+        from: &Source,
         called: &str,
         calling: &str,
         complete: bool,
         after: Option<usize>,
         busy: &dyn Fn(u32, u8) -> bool,
     ) -> Decision {
-        let mut req = CallRequest::new(Source::Span(from_span), called);
+        let mut req = CallRequest::new(from.clone(), called);
         if !calling.is_empty() {
             req = req.calling(calling);
         }
@@ -60,7 +60,8 @@ impl Dialplan for ConfigPlan {
             };
             if let Some(to) = to {
                 // A call never goes back out of the span it came in on.
-                if to != (Destination::Span { span: from_span, channel: None }) {
+                let back = matches!((&to, from), (Destination::Span { span, .. }, Source::Span(f)) if span == f);
+                if !back {
                     let calling = m.calling.clone().unwrap_or_default();
                     return Decision::Route { index: m.route, to, called: m.called, calling };
                 }

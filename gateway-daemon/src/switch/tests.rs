@@ -12,7 +12,7 @@ struct Plan(Vec<(u32, &'static str, u32)>);
 impl Dialplan for Plan {
     fn route(
         &mut self,
-        from: u32,
+        from: &Source,
         called: &str,
         calling: &str,
         complete: bool,
@@ -22,7 +22,7 @@ impl Dialplan for Plan {
         let start = after.map_or(0, |a| a + 1);
         let mut more = false;
         for (index, &(f, prefix, to)) in self.0.iter().enumerate().skip(start) {
-            if f != from {
+            if *from != Source::Span(f) {
                 continue;
             }
             if called.starts_with(prefix) {
@@ -60,38 +60,47 @@ impl Legs for Mock {
         }
         self.next += 1;
         self.log.push(format!("place span {span} {called} {calling} -> {}", self.next));
-        Ok(LegRef { node: usize::try_from(span - 1).unwrap(), call: CallId(self.next) })
+        Ok(LegRef::Isdn { node: usize::try_from(span - 1).unwrap(), call: CallId(self.next) })
     }
     fn place_sip(&mut self, trunk: &str, _: &str, _: &str) -> Result<LegRef, u8> {
         self.log.push(format!("sip {trunk}"));
         Err(38)
     }
     fn proceeding(&mut self, leg: LegRef) {
-        self.log.push(format!("proceeding {}", leg.call.0));
+        self.log.push(format!("proceeding {}", id(leg)));
     }
     fn alerting(&mut self, leg: LegRef) {
-        self.log.push(format!("alerting {}", leg.call.0));
+        self.log.push(format!("alerting {}", id(leg)));
     }
     fn progress(&mut self, leg: LegRef) {
-        self.log.push(format!("progress {}", leg.call.0));
+        self.log.push(format!("progress {}", id(leg)));
     }
     fn connect(&mut self, leg: LegRef) {
-        self.log.push(format!("connect {}", leg.call.0));
+        self.log.push(format!("connect {}", id(leg)));
     }
     fn hangup(&mut self, leg: LegRef, cause: u8) {
-        self.log.push(format!("hangup {} {cause}", leg.call.0));
+        self.log.push(format!("hangup {} {cause}", id(leg)));
     }
     fn busy(&self, _: u32, _: u8) -> bool {
         false
     }
     fn channel(&self, leg: LegRef) -> Option<Endpoint> {
-        Some(Endpoint { node: leg.node, ts: u8::try_from(leg.call.0).unwrap() })
+        let LegRef::Isdn { node, call } = leg else { return None };
+        Some(Endpoint { node, ts: u8::try_from(call.0).unwrap() })
     }
     fn join(&mut self, a: Endpoint, b: Endpoint) {
         self.log.push(format!("join {}/{} {}/{}", a.node, a.ts, b.node, b.ts));
     }
     fn split(&mut self, a: Endpoint, b: Endpoint) {
         self.log.push(format!("split {}/{} {}/{}", a.node, a.ts, b.node, b.ts));
+    }
+}
+
+/// A leg's call number in the log (SIP handles count from 1000).
+fn id(leg: LegRef) -> u64 {
+    match leg {
+        LegRef::Isdn { call, .. } => u64::from(call.0),
+        LegRef::Sip(h) => 1000 + h.0,
     }
 }
 

@@ -1,0 +1,404 @@
+//! The event loop's SIP side: the UDP socket of `[sip] listen`, the sans-IO [`SipEndpoint`] it
+//! feeds, the trunks of the config mapped to the endpoint's [`TrunkConfig`], and the SIP legs of
+//! calls through the switch (their SDP offer/answer state).
+//!
+//! Datagrams go to `SipEndpoint::handle_input` as they come; `flush` sends what it queued;
+//! `poll_leg_event` turns its [`SipEvent`]s into the switch's [`LegEvent`]s; the switch acts on SIP
+//! legs through [`SipNet::invite`], `progress`, `answer`, `hangup`. Trunk and registration state
+//! go to the status snapshot. A datagram that fails to parse costs only itself (the endpoint counts
+//! it and answers 400 where it can).
+//!
+//! Media: each SIP leg gets an RTP port from `[sip] rtp_ports` in its SDP, and the negotiated
+//! codec and remote address are kept here for the RTP path.
+
+use std::collections::HashMap;
+use std::io::ErrorKind;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use log::{info, warn};
+use mio::net::UdpSocket;
+use mio::{Interest, Registry, Token};
+use provisioning::Config;
+
+use crate::sip::offer_answer::{self, Codec, CodecPrefs, LocalMedia, Negotiated};
+use crate::sip::sdp::{Direction, SessionDescription};
+use crate::sip::transaction::Transport;
+use crate::sip::ua::{EndpointConfig, Handle, RegState, SipEndpoint, SipEvent, TrunkConfig};
+use crate::switch::{LegEvent, LegRef, Source};
+
+/// The largest datagram we read: SIP over UDP stays well below a jumbo frame.
+const MAX_DATAGRAM: usize = 65_535;
+/// Not Acceptable Here (RFC 3261): no codec in common.
+const NOT_ACCEPTABLE_HERE: u16 = 488;
+
+/// One SIP leg's media negotiation.
+#[derive(Debug, Clone)]
+struct Leg {
+    trunk: usize,
+    /// The far end's offer (incoming calls), answered when the call is answered.
+    offer: Option<SessionDescription>,
+    /// Our offer (outgoing calls), to read the answer against.
+    our_offer: Option<SessionDescription>,
+    /// Our RTP port in the SDP.
+    port: u16,
+    negotiated: Option<Negotiated>,
+}
+
+/// The status of a trunk, for the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TrunkSnap {
+    pub name: String,
+    pub peer: String,
+    /// `unregistered`, `registering`, `registered`, `failed` or `off`.
+    pub registration: String,
+    /// OPTIONS keepalive: `up`, `down` or `unknown` (off or not yet answered).
+    pub reachable: &'static str,
+}
+
+/// The SIP side of the event loop.
+pub struct SipNet {
+    endpoint: SipEndpoint,
+    sock: UdpSocket,
+    local: SocketAddr,
+    trunk_names: Vec<String>,
+    prefs: Vec<CodecPrefs>,
+    legs: HashMap<Handle, Leg>,
+    /// `[sip] rtp_ports`: the next even port handed out, and the range.
+    next_port: u16,
+    ports: (u16, u16),
+    session: u64,
+}
+
+fn codec(c: provisioning::Codec) -> Option<Codec> {
+    Some(match c {
+        provisioning::Codec::Pcma => Codec::Pcma,
+        provisioning::Codec::Pcmu => Codec::Pcmu,
+        // G.722 and G.729 join in Step 7; telephone-event is the `telephone_event` flag.
+        _ => return None,
+    })
+}
+
+/// The endpoint's view of a `[[sip.trunk]]`.
+fn trunk_config(t: &provisioning::Trunk) -> Result<TrunkConfig, String> {
+    let addr = format!("{}:{}", t.host, t.port).parse::<SocketAddr>().map_err(|_| {
+        format!("trunk {}: host {} is not an IP address (DNS names are not resolved yet)", t.name, t.host)
+    })?;
+    let mut c = TrunkConfig { name: t.name.clone(), addr, ..TrunkConfig::default() };
+    c.transport = match t.transport {
+        provisioning::Transport::Udp => Transport::Udp,
+        provisioning::Transport::Tcp => Transport::Tcp,
+    };
+    if let Some(r) = &t.register {
+        c.register = true;
+        c.username = r.user.clone();
+        c.password = r.password.clone();
+        if !r.domain.is_empty() {
+            c.domain = r.domain.clone();
+        }
+        c.register_expires = r.expires;
+    }
+    if let Some(a) = &t.auth {
+        c.inbound_realm = a.realm.clone();
+        c.inbound_credentials = vec![(a.user.clone(), a.password.clone())];
+    }
+    // The peer itself is trusted; `trust` adds hosts. The endpoint matches sources exactly, so a
+    // network wider than one address is refused here rather than silently narrowed.
+    let mut trusted = vec![addr.ip()];
+    for n in &t.trust {
+        let host = if n.addr.is_ipv4() { 32 } else { 128 };
+        if n.prefix != host {
+            return Err(format!("trunk {}: trust {n}: only single addresses are supported yet", t.name));
+        }
+        trusted.push(n.addr);
+    }
+    c.trusted_sources = trusted;
+    c.keepalive_interval = Duration::from_secs(u64::from(t.keepalive_secs));
+    Ok(c)
+}
+
+impl SipNet {
+    /// The SIP side of `cfg`, listening on its first UDP `[sip] listen` address; `None` without one.
+    pub fn new(
+        cfg: &Config,
+        registry: &Registry,
+        token: Token,
+        now: Instant,
+        seed: u64,
+    ) -> Result<Option<SipNet>, String> {
+        let Some(listen) = cfg.sip.listen.iter().find(|l| l.transport == provisioning::Transport::Udp) else {
+            return Ok(None);
+        };
+        let mut sock = UdpSocket::bind(listen.addr).map_err(|e| format!("SIP: bind {}: {e}", listen.addr))?;
+        let local = sock.local_addr().map_err(|e| format!("SIP: {e}"))?;
+        registry.register(&mut sock, token, Interest::READABLE).map_err(|e| format!("SIP: register: {e}"))?;
+        let trunks = cfg.sip.trunks.iter().map(trunk_config).collect::<Result<Vec<_>, _>>()?;
+        let prefs = cfg
+            .sip
+            .trunks
+            .iter()
+            .map(|t| {
+                let mut codecs: Vec<Codec> = t.codecs.iter().filter_map(|&c| codec(c)).collect();
+                if codecs.is_empty() {
+                    codecs = vec![Codec::Pcma, Codec::Pcmu];
+                }
+                CodecPrefs {
+                    codecs,
+                    telephone_event: t.codecs.contains(&provisioning::Codec::TelephoneEvent),
+                    telephone_event_pt: 101,
+                    ptime: u32::from(t.ptime),
+                }
+            })
+            .collect();
+        let ecfg = EndpointConfig {
+            local_addr: local,
+            user_agent: cfg.sip.user_agent.clone(),
+            seed,
+            trunks,
+            ..EndpointConfig::default()
+        };
+        info!("SIP on udp:{local}, {} trunk(s)", cfg.sip.trunks.len());
+        let (lo, hi) = cfg.sip.rtp_ports;
+        Ok(Some(SipNet {
+            endpoint: SipEndpoint::new(now, ecfg),
+            sock,
+            local,
+            trunk_names: cfg.sip.trunks.iter().map(|t| t.name.clone()).collect(),
+            prefs,
+            legs: HashMap::new(),
+            next_port: lo + lo % 2,
+            ports: (lo, hi),
+            session: seed % 1_000_000,
+        }))
+    }
+
+    /// The address peers reach us on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Reads every waiting datagram into the endpoint, then sends what it answered.
+    pub fn on_readable(&mut self, now: Instant) {
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        loop {
+            match self.sock.recv_from(&mut buf) {
+                Ok((n, src)) => self.endpoint.handle_input(now, Transport::Udp, src, &buf[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    warn!("SIP: receive: {e}");
+                    break;
+                }
+            }
+        }
+        self.flush();
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.endpoint.poll_timeout()
+    }
+
+    pub fn on_timeout(&mut self, now: Instant) {
+        if self.endpoint.poll_timeout().is_some_and(|t| t <= now) {
+            self.endpoint.handle_timeout(now);
+        }
+        self.flush();
+    }
+
+    /// Sends everything the endpoint queued.
+    pub fn flush(&mut self) {
+        while let Some(t) = self.endpoint.poll_transmit() {
+            if t.transport != Transport::Udp {
+                warn!("SIP: TCP to {} is not wired into the daemon yet; message dropped", t.dst);
+                continue;
+            }
+            if let Err(e) = self.sock.send_to(&t.bytes, t.dst) {
+                warn!("SIP: send to {}: {e}", t.dst);
+            }
+        }
+    }
+
+    fn trunk_index(&self, name: &str) -> Option<usize> {
+        self.trunk_names.iter().position(|n| n == name)
+    }
+
+    fn port(&mut self) -> u16 {
+        let p = self.next_port;
+        self.next_port = if p.saturating_add(2) > self.ports.1 { self.ports.0 + self.ports.0 % 2 } else { p + 2 };
+        p
+    }
+
+    fn local_media(&mut self, port: u16) -> LocalMedia {
+        self.session += 1;
+        let addr: IpAddr = self.local.ip();
+        LocalMedia { addr, port, session_id: self.session, session_version: 1, direction: Direction::SendRecv }
+    }
+
+    /// The next event for the switch; trunk and registration changes are logged and kept.
+    pub fn poll_leg_event(&mut self) -> Option<(LegRef, LegEvent)> {
+        while let Some(ev) = self.endpoint.poll_event() {
+            match ev {
+                SipEvent::IncomingCall { handle, trunk, request_user, from_user, offer, to_user, .. } => {
+                    let port = self.port();
+                    self.legs.insert(handle, Leg { trunk, offer, our_offer: None, port, negotiated: None });
+                    let called = request_user.or(to_user).unwrap_or_default();
+                    let from = Source::Trunk(self.trunk_names.get(trunk).cloned().unwrap_or_default());
+                    let ev = LegEvent::Offer { from, called, calling: from_user.unwrap_or_default(), complete: true };
+                    return Some((LegRef::Sip(handle), ev));
+                }
+                SipEvent::Progress { handle, code, sdp } => {
+                    self.read_answer(handle, sdp.as_ref());
+                    let ev = if code == 180 {
+                        LegEvent::Alerting
+                    } else if code == 183 {
+                        LegEvent::Progress
+                    } else {
+                        LegEvent::Proceeding
+                    };
+                    return Some((LegRef::Sip(handle), ev));
+                }
+                SipEvent::Answered { handle, sdp } => {
+                    self.read_answer(handle, sdp.as_ref());
+                    return Some((LegRef::Sip(handle), LegEvent::Connected));
+                }
+                SipEvent::Ended { handle, cause, .. } => {
+                    self.legs.remove(&handle);
+                    return Some((LegRef::Sip(handle), LegEvent::Released { cause: Some(cause) }));
+                }
+                SipEvent::OfferChanged { handle, offer } => {
+                    // A re-INVITE (hold, a new address): answer with the same media.
+                    let Some(leg) = self.legs.get(&handle).cloned() else { continue };
+                    let local = self.local_media(leg.port);
+                    let answer =
+                        offer.as_ref().and_then(|o| offer_answer::answer(o, &self.prefs[leg.trunk], &local).ok());
+                    match answer {
+                        Some((sdp, n)) => {
+                            self.legs.entry(handle).and_modify(|l| l.negotiated = Some(n));
+                            self.endpoint.answer(Instant::now(), handle, Some(&sdp));
+                        }
+                        None => {
+                            self.endpoint.reject(Instant::now(), handle, NOT_ACCEPTABLE_HERE, None);
+                        }
+                    }
+                    self.flush();
+                }
+                SipEvent::ReinviteDone { .. } | SipEvent::Dtmf { .. } => {}
+                SipEvent::TrunkState { trunk, up } => {
+                    info!("SIP trunk {}: {}", self.name(trunk), if up { "up" } else { "down" });
+                }
+                SipEvent::Registration { trunk, state } => {
+                    info!("SIP trunk {}: registration {state:?}", self.name(trunk));
+                }
+            }
+        }
+        None
+    }
+
+    fn name(&self, trunk: usize) -> &str {
+        self.trunk_names.get(trunk).map_or("?", String::as_str)
+    }
+
+    fn read_answer(&mut self, handle: Handle, sdp: Option<&SessionDescription>) {
+        let Some(leg) = self.legs.get_mut(&handle) else { return };
+        let (Some(ours), Some(theirs)) = (&leg.our_offer, sdp) else { return };
+        match offer_answer::read_answer(ours, theirs, &self.prefs[leg.trunk]) {
+            Ok(n) => leg.negotiated = Some(n),
+            Err(e) => warn!("SIP: {handle:?}: answer not usable: {e}"),
+        }
+    }
+
+    /// Places a call on trunk `trunk` with our offer; the leg, or a Q.850 cause.
+    pub fn invite(&mut self, now: Instant, trunk: &str, called: &str, calling: &str) -> Result<LegRef, u8> {
+        // 3: no route to destination (the trunk is not configured).
+        let t = self.trunk_index(trunk).ok_or(3u8)?;
+        let port = self.port();
+        let local = self.local_media(port);
+        let offer = offer_answer::build_offer(&self.prefs[t], &local);
+        // 41: temporary failure (the endpoint refused to build the request).
+        let h = self.endpoint.invite(now, t, calling, called, Some(&offer)).ok_or(41u8)?;
+        self.legs.insert(h, Leg { trunk: t, offer: None, our_offer: Some(offer), port, negotiated: None });
+        self.flush();
+        Ok(LegRef::Sip(h))
+    }
+
+    /// 180 Ringing (or 183 with SDP for `early_media`).
+    pub fn progress(&mut self, now: Instant, h: Handle, early_media: bool) {
+        if early_media {
+            let sdp = self.answer_sdp(h);
+            if let Some(sdp) = sdp {
+                self.endpoint.progress(now, h, 183, Some(&sdp));
+            }
+        } else {
+            self.endpoint.progress(now, h, 180, None);
+        }
+        self.flush();
+    }
+
+    /// Our answer to the leg's offer (built once and kept), or `None` with no codec in common.
+    fn answer_sdp(&mut self, h: Handle) -> Option<SessionDescription> {
+        let leg = self.legs.get(&h)?.clone();
+        let offer = leg.offer.as_ref()?;
+        let local = self.local_media(leg.port);
+        match offer_answer::answer(offer, &self.prefs[leg.trunk], &local) {
+            Ok((sdp, n)) => {
+                if let Some(l) = self.legs.get_mut(&h) {
+                    l.negotiated = Some(n);
+                }
+                Some(sdp)
+            }
+            Err(e) => {
+                warn!("SIP: {h:?}: offer not acceptable: {e}");
+                None
+            }
+        }
+    }
+
+    /// 200 OK with our answer; 488 when nothing in the offer is acceptable.
+    pub fn answer(&mut self, now: Instant, h: Handle) {
+        let has_offer = self.legs.get(&h).is_some_and(|l| l.offer.is_some());
+        match (has_offer, self.answer_sdp(h)) {
+            (true, None) => {
+                self.endpoint.reject(now, h, NOT_ACCEPTABLE_HERE, Some(65));
+            }
+            (_, sdp) => {
+                self.endpoint.answer(now, h, sdp.as_ref());
+            }
+        }
+        self.flush();
+    }
+
+    /// Ends the leg: CANCEL or an error response before answer, BYE after.
+    pub fn hangup(&mut self, now: Instant, h: Handle, cause: u8, answered_by_us: bool) {
+        let status = crate::sip::q850::status_for_cause(cause).unwrap_or(480);
+        if answered_by_us || !self.endpoint.reject(now, h, status, Some(cause)) {
+            self.endpoint.hangup(now, h, Some(cause));
+        }
+        self.flush();
+    }
+
+    /// The trunks' state for the snapshot.
+    pub fn trunks(&self) -> Vec<TrunkSnap> {
+        self.endpoint
+            .config()
+            .trunks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let (reg, reachable) = self.endpoint.trunk_status(i).unwrap_or((RegState::Unregistered, None));
+                TrunkSnap {
+                    name: t.name.clone(),
+                    peer: t.addr.to_string(),
+                    registration: if t.register { format!("{reg:?}").to_lowercase() } else { "off".into() },
+                    reachable: match reachable {
+                        Some(true) => "up",
+                        Some(false) => "down",
+                        None => "unknown",
+                    },
+                }
+            })
+            .collect()
+    }
+
+    pub fn counters(&self) -> crate::sip::ua::Counters {
+        self.endpoint.counters()
+    }
+}

@@ -1,0 +1,184 @@
+//! SIP calls through the gateway with sipp as the PBX: sipp's built-in UAC calls spangate, which
+//! routes the call out of span 1 to the simulated provider (which answers), and sipp hangs up;
+//! a call from the simulated provider goes out on the `pbx` trunk to sipp's built-in UAS, which
+//! answers, and the provider hangs up (we send BYE). Malformed and unknown requests get their
+//! answers (400, 501) and the next call still works.
+
+use std::net::UdpSocket;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::Value;
+use spangate_tests::{free_port, span, Daemon, Scratch};
+
+const T: Duration = Duration::from_secs(10);
+
+fn sipp() -> Command {
+    if !std::path::Path::new("/usr/bin/sipp").exists() {
+        panic!("sipp is missing: install the Debian package sip-tester (or run `cargo xtask deps`)");
+    }
+    Command::new("/usr/bin/sipp")
+}
+
+/// Span 1 (TE) to the simulated provider, which answers every call; trunk `pbx` is sipp on
+/// `sipp_port`; calls from the trunk go out on span 1, calls from span 1 to 2xxx go to the trunk.
+fn config(scratch: &Scratch, sip_port: u16, sipp_port: u16) -> std::path::PathBuf {
+    let cfg = format!(
+        r#"[board]
+model = "sim-e1x2"
+backend = "sim"
+[[board.span]]
+span = 1
+kind = "e1"
+timing = 1
+termination = "te"
+signalling = "pri_cpe"
+echo = {{ mode = "off" }}
+[board.span.sim]
+line = "provider"
+[sip]
+listen = "udp:127.0.0.1:{sip_port}"
+[[sip.trunk]]
+name = "pbx"
+host = "127.0.0.1"
+port = {sipp_port}
+codecs = ["pcma", "pcmu", "telephone-event"]
+[[route]]
+name = "pbx-out"
+from = "trunk:pbx"
+to = "span:1"
+[[route]]
+name = "to-pbx"
+from = "span:1"
+called = "2"
+to = "trunk:pbx"
+"#
+    );
+    let p = scratch.path("sip.toml");
+    std::fs::write(&p, cfg).expect("write config");
+    p
+}
+
+fn start(scratch: &Scratch) -> (Daemon, u16, u16) {
+    let (sip_port, sipp_port) = (free_port(), free_port());
+    let cfg = config(scratch, sip_port, sipp_port);
+    let sip = format!("127.0.0.1:{sip_port}");
+    let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
+    d.wait_for("layer 2 up on span 1", T, |s| span(s, 1)["isdn"]["layer2_up"] == true);
+    (d, sip_port, sipp_port)
+}
+
+fn check(out: &Output, what: &str, d: &Daemon) {
+    assert!(
+        out.status.success(),
+        "sipp {what} failed ({}):\n{}\n{}\ndaemon log:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        d.log()
+    );
+}
+
+fn far_calls(s: &Value) -> Vec<Value> {
+    span(s, 1)["isdn"]["far_end"]["calls"].as_array().cloned().unwrap_or_default()
+}
+
+/// sipp's UAC: INVITE, 100/180/200, ACK, a second of call, BYE, 200.
+fn uac_call(scratch: &Scratch, sip_port: u16, sipp_port: u16, called: &str) -> Output {
+    sipp()
+        .args(["-sn", "uac", "-s", called, "-m", "1", "-d", "1000", "-timeout", "20s", "-nostdin"])
+        .args(["-i", "127.0.0.1", "-p", &sipp_port.to_string(), "-trace_err", "-error_file"])
+        .arg(scratch.path("sipp_err.log"))
+        .arg(format!("127.0.0.1:{sip_port}"))
+        .output()
+        .expect("run sipp")
+}
+
+#[test]
+fn sipp_calls_out_through_the_provider_and_hangs_up() {
+    let scratch = Scratch::new("sip-uac");
+    let (d, sip_port, sipp_port) = start(&scratch);
+    let out = uac_call(&scratch, sip_port, sipp_port, "0601020304");
+    check(&out, "uac", &d);
+    let s = d.wait_for("everything cleared", T, |s| {
+        s["switch"]["calls"].as_array().is_some_and(Vec::is_empty) && far_calls(s).is_empty()
+    });
+    assert_eq!(s["switch"]["counters"]["answered"], 1, "{}", s["switch"]);
+    let cleared = span(&s, 1)["isdn"]["far_end"]["cleared"].as_array().cloned().unwrap_or_default();
+    let last = cleared.last().expect("the provider saw the call");
+    assert_eq!((last["called"].as_str(), last["cause"].as_u64()), (Some("0601020304"), Some(16)), "{last}");
+    assert!(d.log().contains("from=trunk:pbx"), "a CDR line for the call");
+}
+
+#[test]
+fn the_provider_calls_sipp_and_hangs_up() {
+    let scratch = Scratch::new("sip-uas");
+    let (d, _sip_port, sipp_port) = start(&scratch);
+    let mut uas = sipp()
+        .args(["-sn", "uas", "-m", "1", "-timeout", "30s", "-nostdin", "-i", "127.0.0.1"])
+        .args(["-p", &sipp_port.to_string(), "-trace_err", "-error_file"])
+        .arg(scratch.path("sipp_uas_err.log"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run sipp");
+    std::thread::sleep(Duration::from_millis(500));
+    let r = d.post_ok("/api/v1/spans/1/far/calls", br#"{"called":"2001","calling":"0601020304"}"#);
+    let id = serde_json::from_slice::<Value>(&r.body).expect("JSON")["id"].as_u64().expect("id");
+    d.wait_for("the provider's call answered by sipp", T, |s| {
+        far_calls(s).iter().any(|c| c["id"] == id && c["state"] == "ACTIVE")
+    });
+    d.post_ok(&format!("/api/v1/spans/1/far/calls/{id}/hangup"), b"");
+    let status = wait_exit(&mut uas, Duration::from_secs(15));
+    assert!(status.is_some_and(|s| s.success()), "sipp uas: {status:?}\ndaemon log:\n{}", d.log());
+    d.wait_for("everything cleared", T, |s| s["switch"]["calls"].as_array().is_some_and(Vec::is_empty));
+}
+
+fn wait_exit(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let until = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < until {
+        if let Ok(Some(s)) = child.try_wait() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    None
+}
+
+/// A malformed INVITE (no Call-ID) gets 400 and an unknown method 501, each costing only itself:
+/// the next call through sipp still works.
+#[test]
+fn malformed_and_unknown_requests_get_answers_and_cost_nothing_else() {
+    let scratch = Scratch::new("sip-bad");
+    let (d, sip_port, sipp_port) = start(&scratch);
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    sock.set_read_timeout(Some(T)).expect("timeout");
+    let me = sock.local_addr().expect("addr");
+    let target = format!("127.0.0.1:{sip_port}");
+    let ask = |req: String| -> String {
+        sock.send_to(req.as_bytes(), &target).expect("send");
+        let mut buf = [0u8; 4096];
+        let (n, _) = sock.recv_from(&mut buf).expect("an answer");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let no_call_id = format!(
+        "INVITE sip:2000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK-bad1\r\nMax-Forwards: 70\r\n\
+         From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:2000@127.0.0.1>\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+    );
+    let got = ask(no_call_id);
+    assert!(got.starts_with("SIP/2.0 400"), "{got}");
+    let unknown = format!(
+        "FROB sip:2000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK-bad2\r\nMax-Forwards: 70\r\n\
+         From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:2000@127.0.0.1>\r\nCall-ID: frob-1\r\nCSeq: 1 FROB\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    let got = ask(unknown);
+    assert!(got.starts_with("SIP/2.0 501"), "{got}");
+    sock.send_to(b"\x00\x01garbage", &target).expect("send");
+    let out = uac_call(&scratch, sip_port, sipp_port, "0601020304");
+    check(&out, "uac after bad requests", &d);
+    let s = d.status();
+    assert!(s["sip"]["bad_requests"].as_u64() >= Some(1), "{}", s["sip"]);
+    assert!(s["sip"]["garbage"].as_u64() >= Some(1), "{}", s["sip"]);
+}
