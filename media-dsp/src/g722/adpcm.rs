@@ -86,10 +86,10 @@ pub(crate) struct Band {
     a: [i32; 3],
     /// Partially reconstructed signal: PLT0..2 / PH0..2.
     p: [i32; 3],
-    /// Quantised difference signal of the six previous samples: DLT1..6 / DH1..6 (index 0 unused).
-    d: [i32; 7],
-    /// Zero-section coefficients BPL1..6 (index 0 unused).
-    b: [i32; 7],
+    /// Quantised difference signal of the six previous samples: DLT1..6 / DH1..6 at index 0..5.
+    d: [i32; 6],
+    /// Zero-section coefficients BPL1..6 / BPH1..6 at index 0..5.
+    b: [i32; 6],
     /// Log scale factor: NBL or NBH.
     nb: i32,
     /// Scale factor: DETL or DETH.
@@ -99,11 +99,13 @@ pub(crate) struct Band {
 impl Band {
     /// The reset state of §6.2.1: everything zero, DETL = 32 and DETH = 8.
     pub const fn new(det: i32) -> Band {
-        Band { s: 0, sp: 0, sz: 0, r: [0; 3], a: [0; 3], p: [0; 3], d: [0; 7], b: [0; 7], nb: 0, det }
+        Band { s: 0, sp: 0, sz: 0, r: [0; 3], a: [0; 3], p: [0; 3], d: [0; 6], b: [0; 6], nb: 0, det }
     }
 
     /// Block 4 of both bands: reconstructs, adapts the pole and zero coefficients, shifts the
     /// delay lines and predicts the next sample from the quantised difference `dlt`.
+    // Inlined into each coder: it is most of the codec's work and its callers are few.
+    #[inline(always)]
     pub fn block4(&mut self, dlt: i32) {
         // RECONS and PARREC.
         let r0 = sat(self.s + dlt);
@@ -127,16 +129,16 @@ impl Band {
         // UPZERO: sign-sign update of the six zero coefficients.
         let step = if dlt == 0 { 0 } else { 128 };
         let sgd = dlt >> 15;
-        let mut bp = [0i32; 7];
-        for ((bp, &d), &b) in bp.iter_mut().zip(&self.d).zip(&self.b).skip(1) {
+        let mut bp = [0i32; 6];
+        for ((bp, &d), &b) in bp.iter_mut().zip(&self.d).zip(&self.b) {
             let wd2 = if d >> 15 == sgd { step } else { -step };
             let wd3 = (b * 32640) >> 15;
             *bp = sat(wd2 + wd3);
         }
 
         // DELAYA: shift the delay lines and take the new coefficients.
-        self.d.copy_within(1..6, 2);
-        self.d[1] = dlt;
+        self.d.copy_within(0..5, 1);
+        self.d[0] = dlt;
         self.b = bp;
         self.r = [r0, r0, self.r[1]];
         self.p = [p0, p0, self.p[1]];
@@ -147,9 +149,10 @@ impl Band {
         let wd2 = (self.a[2] * sat(self.r[2] + self.r[2])) >> 15;
         self.sp = sat(wd1 + wd2);
 
-        // FILTEZ: zero-section prediction from the six previous quantised differences.
+        // FILTEZ: zero-section prediction from the six previous quantised differences (the sum
+        // is exact in i32, so its order does not matter).
         let mut sz = 0;
-        for (&b, &d) in self.b.iter().zip(&self.d).skip(1).rev() {
+        for (&b, &d) in self.b.iter().zip(&self.d) {
             sz += (b * sat(d + d)) >> 15;
         }
         self.sz = sat(sz);
