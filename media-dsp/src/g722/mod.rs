@@ -12,8 +12,10 @@
 //! 56 and 48 kbit/s (not an RTP payload) each octet holds one 7- or 6-bit code, right-aligned, as
 //! spandsp does without `G722_PACKED`.
 //!
-//! Both directions are bit-exact with spandsp's G.722 (`tests/g722_spandsp.rs`), including its
-//! `G722_SAMPLE_RATE_8000` mode (`Encoder::new_8k`, `Decoder::new_8k`): there the audio is 8 kHz,
+//! Both directions are bit-exact with spandsp's G.722 (`tests/g722_spandsp.rs`) with one deliberate
+//! exception: where a full-scale signal makes the receive QMF overshoot 16 bits, spandsp's output
+//! wraps to the other sign (a loud click) and ours saturates. That holds in spandsp's
+//! `G722_SAMPLE_RATE_8000` mode too (`Encoder::new_8k`, `Decoder::new_8k`): there the audio is 8 kHz,
 //! the lower band alone carries it and the QMF and higher band are skipped on the audio side.
 //! Nothing here allocates; all state is a fixed-size struct.
 
