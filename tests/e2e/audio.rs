@@ -13,7 +13,13 @@ fn slips(d: &Daemon) -> u64 {
 
 /// Captures on `(to, to_path)` while playing `audio` on `(from, from_path)`; returns whether the
 /// whole of `audio` arrived unchanged and in one piece, and a description when it did not.
-fn try_play_and_capture(from: &Daemon, from_path: &str, to: &Daemon, to_path: &str, audio: &[u8]) -> Result<(), String> {
+fn try_play_and_capture(
+    from: &Daemon,
+    from_path: &str,
+    to: &Daemon,
+    to_path: &str,
+    audio: &[u8],
+) -> Result<(), String> {
     let ms = audio.len() / 8 + 300;
     std::thread::scope(|scope| {
         let capture = scope.spawn(|| to.request("POST", &format!("{to_path}/capture?ms={ms}"), b""));

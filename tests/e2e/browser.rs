@@ -46,7 +46,9 @@ fn status_page_renders_in_headless_chromium() {
     let dom = chromium(&scratch.path("profile-dom"), &["--dump-dom"], &url);
     let html = String::from_utf8_lossy(&dom.stdout);
     assert!(dom.status.success(), "chromium --dump-dom failed: {}", String::from_utf8_lossy(&dom.stderr));
-    for needle in [r#"id="span-1""#, r#"id="span-2""#, "Span 1: provider", "Span 2: pbx", r#"id="clock-source">span 1<"#] {
+    for needle in
+        [r#"id="span-1""#, r#"id="span-2""#, "Span 1: provider", "Span 2: pbx", r#"id="clock-source">span 1<"#]
+    {
         assert!(html.contains(needle), "rendered DOM lacks {needle}:\n{html}");
     }
 

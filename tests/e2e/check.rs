@@ -19,7 +19,8 @@ fn five_mistakes_give_five_diagnostics() {
     let out = Command::new(spangate_bin()).arg("check").arg(&fixture).output().expect("run spangate check");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "exit code; output:\n{stdout}");
-    let diags: Vec<&str> = stdout.lines().filter(|l| l.contains("five-mistakes.toml:")).filter(|l| !l.contains("problem(s)")).collect();
+    let diags: Vec<&str> =
+        stdout.lines().filter(|l| l.contains("five-mistakes.toml:")).filter(|l| !l.contains("problem(s)")).collect();
     assert_eq!(diags.len(), 5, "diagnostics:\n{stdout}");
     let mut lines: Vec<usize> = diags
         .iter()

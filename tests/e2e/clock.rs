@@ -10,9 +10,7 @@ const T: Duration = Duration::from_secs(5);
 #[test]
 fn losing_the_clock_master_moves_the_clock() {
     let scratch = Scratch::new("clock");
-    let mut cfg = String::from(
-        "[board]\nname = \"clock test\"\nmodel = \"sim-e1x2\"\nbackend = \"sim\"\n",
-    );
+    let mut cfg = String::from("[board]\nname = \"clock test\"\nmodel = \"sim-e1x2\"\nbackend = \"sim\"\n");
     for (n, timing, line) in [(1, 1, "provider"), (2, 2, "provider"), (3, 0, "pbx")] {
         let (term, sig) = if line == "pbx" { ("nt", "pri_net") } else { ("te", "pri_cpe") };
         cfg.push_str(&format!(

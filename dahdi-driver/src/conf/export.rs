@@ -148,7 +148,8 @@ pub fn export(cfg: &Config) -> (String, String) {
         }
         if s.signalling == Signalling::None {
             // Clear channels: nothing in Asterisk runs on them, so chan_dahdi creates none.
-            let _ = writeln!(chans, "; clear channels {}: not used by chan_dahdi", format_chanlist(bchans.iter().copied()));
+            let _ =
+                writeln!(chans, "; clear channels {}: not used by chan_dahdi", format_chanlist(bchans.iter().copied()));
         } else if !bchans.is_empty() {
             let _ = writeln!(chans, "channel => {}", format_chanlist(bchans.iter().copied()));
         }

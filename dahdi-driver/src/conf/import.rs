@@ -50,10 +50,10 @@ impl Input {
 
 /// Card drivers of BRI cards: a `ccs,ami` span on one of them is BRI, not E1.
 const BRI_MODULES: &[&str] = &["wcb4xxp", "qozap", "zaphfc", "xpp_usb", "wctdm24xxp"];
-/// DAHDI card drivers spangate's config accepts as `kernel_module` (one list, in provisioning).
-use provisioning::KERNEL_MODULES as CARD_MODULES;
 /// Spangate's tone zones (the same list dahdi_cfg's `defaultzone` accepts).
 use super::system_conf::TONE_ZONES;
+/// DAHDI card drivers spangate's config accepts as `kernel_module` (one list, in provisioning).
+use provisioning::KERNEL_MODULES as CARD_MODULES;
 
 /// What the import decided for one spangate span, before it is written out.
 #[derive(Debug, Clone)]
