@@ -456,3 +456,37 @@ pub fn tshark_decode(pcap: &Path) -> String {
     assert!(!verbose.contains("Malformed"), "tshark found a malformed packet in {}:\n{verbose}", pcap.display());
     run(&[])
 }
+
+/// A-law code of a linear sample (G.711's segment rule).
+pub fn alaw(x: i16) -> u8 {
+    let mut v = i32::from(x) >> 3;
+    let mask = if v >= 0 {
+        0xD5
+    } else {
+        v = -v - 1;
+        0x55
+    };
+    let ends = [0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF];
+    let Some(seg) = ends.iter().position(|&e| v <= e) else { return 0x7F ^ mask };
+    let shift = if seg < 2 { 1 } else { seg };
+    let mantissa = u8::try_from((v >> shift) & 0xF).expect("four bits");
+    (u8::try_from(seg).expect("segment 0..8") << 4 | mantissa) ^ mask
+}
+
+/// Linear sample of an A-law code.
+pub fn linear(code: u8) -> i16 {
+    let a = code ^ 0x55;
+    let seg = (a >> 4) & 7;
+    let mut t = (i16::from(a & 0x0F) << 4) + 8;
+    if seg >= 1 {
+        t += 0x100;
+    }
+    if seg > 1 {
+        t <<= seg - 1;
+    }
+    if a & 0x80 != 0 {
+        t
+    } else {
+        -t
+    }
+}

@@ -31,7 +31,7 @@ use crate::isdn::dchan::{far_end_config, q921_config, DchanStack};
 use crate::isdn::q931::RestartTarget;
 use crate::isdn::CallId;
 use crate::media::{MediaCmd, MediaEvent, MediaThread, Timing};
-use crate::sipnet::SipNet;
+use crate::sipnet::{SipNet, RTP_TOKENS};
 use crate::status::{
     AlarmSnap, BoardSnap, ChannelSnap, CounterSnap, EchoSnap, IsdnSnap, MediaSnap, SimSnap, SipSnap, Snapshot,
     SpanSnap, SwitchSnap,
@@ -336,6 +336,16 @@ impl EventLoop {
                             sip.on_readable(Instant::now());
                         }
                     }
+                    Token(t) if t >= RTP_TOKENS => {
+                        let mut got = Vec::new();
+                        if let Some(sip) = &mut self.sip {
+                            sip.on_rtp_readable(Token(t), &mut got);
+                        }
+                        for (id, packet) in got {
+                            // A full command ring drops the packet, as a congested network would.
+                            let _ = self.cmds.push(MediaCmd::RtpIn { id, packet });
+                        }
+                    }
                     Token(t) if t >= DCHAN_BASE => self.drain_dchannel(t - DCHAN_BASE),
                     Token(_) => {}
                 }
@@ -351,6 +361,11 @@ impl EventLoop {
             self.serve_api();
             self.run_ha();
             self.run_switch();
+            if let Some(sip) = &mut self.sip {
+                for id in sip.take_detached() {
+                    let _ = self.cmds.push(MediaCmd::RtpDetach { id });
+                }
+            }
             if Instant::now() >= next_publish {
                 self.publish();
                 next_publish = Instant::now() + PUBLISH_EVERY;
@@ -420,6 +435,13 @@ impl EventLoop {
                 }
                 MediaEvent::Rejected { cmd } => warn!("simulated line command refused: {cmd:?}"),
                 MediaEvent::ConnectRefused { a, b } => warn!("media thread refused to join {a:?} and {b:?}"),
+                MediaEvent::RtpOut { id, frame } => {
+                    if let Some(sip) = &mut self.sip {
+                        sip.send_rtp(id, &frame);
+                    }
+                }
+                // The jitter buffer lent with the attach is freed here, off the media thread.
+                MediaEvent::RtpDetached { jb, .. } => drop(jb),
                 MediaEvent::Echo { node, ts, stats } => {
                     self.echo.insert((node, ts), stats);
                 }

@@ -10,6 +10,7 @@ pub mod http;
 pub mod isdn;
 pub mod logging;
 pub mod media;
+pub mod media_rtp;
 pub mod routing;
 pub mod rtp;
 pub mod sip;

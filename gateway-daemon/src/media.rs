@@ -22,7 +22,10 @@ use hal::sim::{SimCommand, SimSpanStatus, World};
 use hal::{Board, Channel, Clock, SpanStatus, SyncSource, CHUNK};
 use media_dsp::echo::{self, EchoCanceller, Stats};
 use media_dsp::g711;
+use media_dsp::jitter::JitterBuffer;
 use media_dsp::ring::{Consumer, Producer};
+
+use crate::media_rtp::{Frame, Incoming, RtpLeg};
 
 /// Ticks between two status reports to the event loop.
 pub const REPORT_EVERY: u64 = 100;
@@ -35,6 +38,9 @@ const BUCKET_US: u32 = 10;
 const BUCKETS: usize = 501;
 
 /// A request from the event loop.
+// RTP frames travel inline: boxing them would allocate per packet on one side of the ring and
+// free on the other, and the media thread must do neither. The rings are allocated once.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum MediaCmd {
     /// A line change on the simulated board.
@@ -50,6 +56,13 @@ pub enum MediaCmd {
     Connect { a: Endpoint, b: Endpoint },
     /// Undo a `Connect` of the same pair (in either order); both channels go back to idle.
     Disconnect { a: Endpoint, b: Endpoint },
+    /// Join a bearer channel to SIP leg `id`'s RTP: G.711 in `payload_law`, `frame_ms` per packet,
+    /// received packets played through `jb` (lent; it comes back in `RtpDetached`).
+    RtpAttach { id: u32, ep: Endpoint, payload_law: hal::Law, frame_ms: u16, jb: Box<JitterBuffer> },
+    /// Undo `RtpAttach`; the channel goes back to idle.
+    RtpDetach { id: u32 },
+    /// A packet received for leg `id`.
+    RtpIn { id: u32, packet: Incoming },
 }
 
 /// A bearer channel of the board: the span at `node`, timeslot `ts`.
@@ -64,6 +77,8 @@ pub struct Endpoint {
 pub const MAX_CROSS_CONNECTS: usize = 256;
 
 /// A report to the event loop.
+// As for `MediaCmd`: frames inline, no allocation per packet.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum MediaEvent {
     /// The state of the span at `node`.
@@ -78,6 +93,10 @@ pub enum MediaEvent {
     Rejected { cmd: SimCommand },
     /// A `Connect` was refused: the table is full, or a channel is already connected.
     ConnectRefused { a: Endpoint, b: Endpoint },
+    /// A frame for SIP leg `id` to send (the event loop adds the RTP header).
+    RtpOut { id: u32, frame: Frame },
+    /// Leg `id` is detached (or was refused); its jitter buffer comes back to be freed.
+    RtpDetached { id: u32, jb: Box<JitterBuffer> },
     /// The echo canceller of an active channel, with every report.
     Echo { node: usize, ts: u8, stats: Stats },
 }
@@ -235,6 +254,8 @@ pub struct MediaThread {
     echo: Vec<ChanEcho>,
     /// Channels joined by calls; capacity `MAX_CROSS_CONNECTS`, reserved before the loop.
     cross: Vec<CrossConnect>,
+    /// Channels joined to SIP legs' RTP; capacity `MAX_CROSS_CONNECTS`, reserved before the loop.
+    rtp: Vec<RtpLeg>,
 }
 
 impl MediaThread {
@@ -265,6 +286,7 @@ impl MediaThread {
             ours,
             echo: echo.iter().map(|&c| ChanEcho::new(c)).collect(),
             cross: Vec::with_capacity(MAX_CROSS_CONNECTS),
+            rtp: Vec::with_capacity(MAX_CROSS_CONNECTS),
         }
     }
 
@@ -348,6 +370,13 @@ impl MediaThread {
             }
         }
         self.forward_cross_connects();
+        for leg in &mut self.rtp {
+            let chunk = leg.next_chunk();
+            self.world.write_chunk(leg.node, leg.ts, &chunk);
+            if let Some(i) = leg.echo {
+                self.echo[i].tx = chunk;
+            }
+        }
         self.world.tick();
         for e in self.echo.iter_mut().filter(|e| e.users > 0) {
             let mut rx = [0u8; CHUNK];
@@ -355,6 +384,18 @@ impl MediaThread {
                 let _ = ch.read_chunk(&mut rx);
             }
             e.process(&rx);
+        }
+        for leg in &mut self.rtp {
+            let rx = match leg.echo {
+                Some(i) => self.echo[i].clean,
+                None => self.world.read_chunk(leg.node, leg.ts),
+            };
+            if let Some(frame) = leg.take_chunk(&rx) {
+                // A full event ring drops the frame, as a congested network would.
+                if self.events.push(MediaEvent::RtpOut { id: leg.id, frame }).is_ok() {
+                    let _ = self.waker.wake();
+                }
+            }
         }
         for slot in self.slots.iter_mut().flatten() {
             if !slot.capture || slot.pos >= slot.buf.len() {
@@ -484,6 +525,43 @@ impl MediaThread {
             }
             MediaCmd::Connect { a, b } => self.connect(a, b),
             MediaCmd::Disconnect { a, b } => self.disconnect(a, b),
+            MediaCmd::RtpAttach { id, ep, payload_law, frame_ms, jb } => {
+                let joined = self.cross.iter().any(|x| x.a == ep || x.b == ep)
+                    || self.rtp.iter().any(|l| l.id == id || (l.node, l.ts) == (ep.node, ep.ts));
+                if joined || ep.node >= self.nodes || self.rtp.len() == self.rtp.capacity() {
+                    let _ = self.events.push(MediaEvent::RtpDetached { id, jb });
+                    let _ = self.waker.wake();
+                    return;
+                }
+                let span_law = dsp_law(self.world.span_at(ep.node).config().law);
+                let mut leg = RtpLeg::new(id, ep.node, ep.ts, span_law, dsp_law(payload_law), frame_ms, jb);
+                leg.echo = self.echo.iter().position(|c| c.node == ep.node && c.ts == ep.ts);
+                if let Some(i) = leg.echo {
+                    if self.echo[i].users == 0 {
+                        self.echo[i].ec.reset();
+                    }
+                    self.echo[i].users += 1;
+                }
+                // Within the capacity reserved in `new`: no allocation.
+                self.rtp.push(leg);
+            }
+            MediaCmd::RtpDetach { id } => {
+                let Some(i) = self.rtp.iter().position(|l| l.id == id) else { return };
+                let leg = self.rtp.swap_remove(i);
+                let idle = [self.world.span_at(leg.node).config().law.idle_code(); CHUNK];
+                self.world.write_chunk(leg.node, leg.ts, &idle);
+                if let Some(e) = leg.echo {
+                    self.echo[e].tx = idle;
+                    self.echo[e].users -= 1;
+                }
+                let _ = self.events.push(MediaEvent::RtpDetached { id, jb: leg.jb });
+                let _ = self.waker.wake();
+            }
+            MediaCmd::RtpIn { id, packet } => {
+                if let Some(leg) = self.rtp.iter_mut().find(|l| l.id == id) {
+                    leg.receive(&packet);
+                }
+            }
         }
     }
 

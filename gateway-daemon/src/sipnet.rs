@@ -8,8 +8,11 @@
 //! go to the status snapshot. A datagram that fails to parse costs only itself (the endpoint counts
 //! it and answers 400 where it can).
 //!
-//! Media: each SIP leg gets an RTP port from `[sip] rtp_ports` in its SDP, and the negotiated
-//! codec and remote address are kept here for the RTP path.
+//! Media: each SIP leg gets an RTP socket bound to a port of `[sip] rtp_ports` (the one its SDP
+//! names), registered in mio. Received packets of the negotiated payload type become
+//! `media_rtp::Incoming`s for the media thread; frames the media thread built get an RTP header
+//! (our SSRC, sequence and timestamp) and go to the address the SDP gave, or, when the far end
+//! sends from elsewhere (NAT), to where its packets come from (symmetric RTP).
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
@@ -21,11 +24,30 @@ use mio::net::UdpSocket;
 use mio::{Interest, Registry, Token};
 use provisioning::Config;
 
+use crate::media_rtp::{Frame, Incoming};
+use crate::rtp::packet::RtpRepr;
 use crate::sip::offer_answer::{self, Codec, CodecPrefs, LocalMedia, Negotiated};
 use crate::sip::sdp::{Direction, SessionDescription};
 use crate::sip::transaction::Transport;
 use crate::sip::ua::{EndpointConfig, Handle, RegState, SipEndpoint, SipEvent, TrunkConfig};
 use crate::switch::{LegEvent, LegRef, Source};
+
+/// RTP sockets' tokens are `RTP_TOKENS + leg id`.
+pub const RTP_TOKENS: usize = 1 << 20;
+
+/// One SIP leg's RTP socket and sending state.
+struct RtpSock {
+    id: u32,
+    sock: UdpSocket,
+    ssrc: u32,
+    seq: u16,
+    ts: u32,
+    started: bool,
+    /// Where packets come from (symmetric RTP), once one has arrived.
+    learned: Option<SocketAddr>,
+    /// Attached to a channel in the media thread.
+    pub attached: bool,
+}
 
 /// The largest datagram we read: SIP over UDP stays well below a jumbo frame.
 const MAX_DATAGRAM: usize = 65_535;
@@ -35,6 +57,8 @@ const NOT_ACCEPTABLE_HERE: u16 = 488;
 /// One SIP leg's media negotiation.
 #[derive(Debug, Clone)]
 struct Leg {
+    /// The leg's RTP id (token and media-thread key).
+    rtp: u32,
     trunk: usize,
     /// The far end's offer (incoming calls), answered when the call is answered.
     offer: Option<SessionDescription>,
@@ -64,6 +88,11 @@ pub struct SipNet {
     trunk_names: Vec<String>,
     prefs: Vec<CodecPrefs>,
     legs: HashMap<Handle, Leg>,
+    rtp: HashMap<u32, RtpSock>,
+    next_rtp: u32,
+    registry: Registry,
+    /// RTP legs whose SIP leg ended while attached: the daemon detaches them in the media thread.
+    detach: Vec<u32>,
     /// `[sip] rtp_ports`: the next even port handed out, and the range.
     next_port: u16,
     ports: (u16, u16),
@@ -166,6 +195,10 @@ impl SipNet {
             trunk_names: cfg.sip.trunks.iter().map(|t| t.name.clone()).collect(),
             prefs,
             legs: HashMap::new(),
+            rtp: HashMap::new(),
+            next_rtp: 1,
+            registry: registry.try_clone().map_err(|e| format!("SIP: registry: {e}"))?,
+            detach: Vec::new(),
             next_port: lo + lo % 2,
             ports: (lo, hi),
             session: seed % 1_000_000,
@@ -221,10 +254,117 @@ impl SipNet {
         self.trunk_names.iter().position(|n| n == name)
     }
 
-    fn port(&mut self) -> u16 {
+    fn next_even_port(&mut self) -> u16 {
         let p = self.next_port;
         self.next_port = if p.saturating_add(2) > self.ports.1 { self.ports.0 + self.ports.0 % 2 } else { p + 2 };
         p
+    }
+
+    /// A new RTP socket on the next free even port of the range: (leg id, port).
+    fn open_rtp(&mut self) -> Option<(u32, u16)> {
+        let span = usize::from(self.ports.1.saturating_sub(self.ports.0)) / 2 + 1;
+        for _ in 0..span {
+            let port = self.next_even_port();
+            let Ok(mut sock) = UdpSocket::bind(SocketAddr::new(self.local.ip(), port)) else { continue };
+            let id = self.next_rtp;
+            self.next_rtp = self.next_rtp.wrapping_add(1).max(1);
+            let token = Token(RTP_TOKENS + usize::try_from(id).unwrap_or(0));
+            if let Err(e) = self.registry.register(&mut sock, token, Interest::READABLE) {
+                warn!("RTP: register port {port}: {e}");
+                return None;
+            }
+            self.session = self.session.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            #[allow(clippy::cast_possible_truncation, reason = "random bits")]
+            let (ssrc, seq, ts) = ((self.session >> 32) as u32, (self.session >> 16) as u16, self.session as u32);
+            self.rtp.insert(id, RtpSock { id, sock, ssrc, seq, ts, started: false, learned: None, attached: false });
+            return Some((id, port));
+        }
+        warn!("RTP: no free port in {}-{}", self.ports.0, self.ports.1);
+        None
+    }
+
+    fn close_rtp(&mut self, id: u32) {
+        if let Some(mut r) = self.rtp.remove(&id) {
+            let _ = self.registry.deregister(&mut r.sock);
+            if r.attached {
+                self.detach.push(id);
+            }
+        }
+    }
+
+    /// Legs to detach in the media thread.
+    pub fn take_detached(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.detach)
+    }
+
+    /// What the media thread needs to join SIP leg `h`: its RTP id, the payload's law and the
+    /// ptime (the negotiated ones, or the trunk's first codec before an answer came).
+    pub fn attach(&mut self, h: Handle) -> Option<(u32, hal::Law, u16)> {
+        let leg = self.legs.get(&h)?;
+        let codec = leg.negotiated.as_ref().map_or_else(|| self.prefs[leg.trunk].codecs[0], |n| n.codec);
+        let ptime = leg.negotiated.as_ref().map_or(self.prefs[leg.trunk].ptime, |n| n.ptime);
+        let law = if codec == Codec::Pcmu { hal::Law::Mulaw } else { hal::Law::Alaw };
+        let r = self.rtp.get_mut(&leg.rtp)?;
+        r.attached = true;
+        Some((leg.rtp, law, u16::try_from(ptime.clamp(10, 60)).unwrap_or(20)))
+    }
+
+    /// Marks leg `id` detached (the switch split it).
+    pub fn detached(&mut self, h: Handle) -> Option<u32> {
+        let id = self.legs.get(&h)?.rtp;
+        if let Some(r) = self.rtp.get_mut(&id) {
+            r.attached = false;
+        }
+        Some(id)
+    }
+
+    /// Reads every packet waiting on RTP token `token`: the ones of the negotiated payload type,
+    /// for the media thread.
+    pub fn on_rtp_readable(&mut self, token: Token, out: &mut Vec<(u32, Incoming)>) {
+        let Some(id) = token.0.checked_sub(RTP_TOKENS).and_then(|i| u32::try_from(i).ok()) else { return };
+        let pt = self.legs.values().find(|l| l.rtp == id).and_then(|l| l.negotiated.as_ref().map(|n| n.pt));
+        let Some(r) = self.rtp.get_mut(&id) else { return };
+        let mut buf = [0u8; 2048];
+        loop {
+            match r.sock.recv_from(&mut buf) {
+                Ok((n, src)) => {
+                    let Ok(p) = RtpRepr::parse(&buf[..n]) else { continue };
+                    if pt.is_some_and(|pt| pt != p.payload_type) && p.payload_type != 0 && p.payload_type != 8 {
+                        continue;
+                    }
+                    r.learned = Some(src);
+                    let Some(frame) = Frame::from_slice(p.payload) else { continue };
+                    let arrival =
+                        media_dsp::jitter::Arrival { ssrc: p.ssrc, seq: p.sequence, ts: p.timestamp, marker: p.marker };
+                    out.push((r.id, Incoming { arrival, frame }));
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Sends a frame the media thread built for leg `id`.
+    pub fn send_rtp(&mut self, id: u32, frame: &Frame) {
+        let leg = self.legs.values().find(|l| l.rtp == id);
+        let remote = leg.and_then(|l| l.negotiated.as_ref().and_then(|n| n.remote));
+        let pt = leg.and_then(|l| l.negotiated.as_ref().map(|n| n.pt)).unwrap_or(8);
+        let Some(r) = self.rtp.get_mut(&id) else { return };
+        let Some(dst) = r.learned.or(remote) else { return };
+        let repr = RtpRepr {
+            marker: !r.started,
+            payload_type: pt,
+            sequence: r.seq,
+            timestamp: r.ts,
+            ssrc: r.ssrc,
+            csrcs: Vec::new(),
+            extension: None,
+            payload: frame.bytes(),
+        };
+        r.started = true;
+        r.seq = r.seq.wrapping_add(1);
+        r.ts = r.ts.wrapping_add(u32::from(frame.len));
+        let _ = r.sock.send_to(&repr.to_bytes(), dst);
     }
 
     fn local_media(&mut self, port: u16) -> LocalMedia {
@@ -238,8 +378,13 @@ impl SipNet {
         while let Some(ev) = self.endpoint.poll_event() {
             match ev {
                 SipEvent::IncomingCall { handle, trunk, request_user, from_user, offer, to_user, .. } => {
-                    let port = self.port();
-                    self.legs.insert(handle, Leg { trunk, offer, our_offer: None, port, negotiated: None });
+                    let Some((rtp, port)) = self.open_rtp() else {
+                        // 503: no media port for the call; the caller may try elsewhere.
+                        self.endpoint.reject(Instant::now(), handle, 503, Some(34));
+                        self.flush();
+                        continue;
+                    };
+                    self.legs.insert(handle, Leg { rtp, trunk, offer, our_offer: None, port, negotiated: None });
                     let called = request_user.or(to_user).unwrap_or_default();
                     let from = Source::Trunk(self.trunk_names.get(trunk).cloned().unwrap_or_default());
                     let ev = LegEvent::Offer { from, called, calling: from_user.unwrap_or_default(), complete: true };
@@ -261,7 +406,9 @@ impl SipNet {
                     return Some((LegRef::Sip(handle), LegEvent::Connected));
                 }
                 SipEvent::Ended { handle, cause, .. } => {
-                    self.legs.remove(&handle);
+                    if let Some(leg) = self.legs.remove(&handle) {
+                        self.close_rtp(leg.rtp);
+                    }
                     return Some((LegRef::Sip(handle), LegEvent::Released { cause: Some(cause) }));
                 }
                 SipEvent::OfferChanged { handle, offer } => {
@@ -310,12 +457,16 @@ impl SipNet {
     pub fn invite(&mut self, now: Instant, trunk: &str, called: &str, calling: &str) -> Result<LegRef, u8> {
         // 3: no route to destination (the trunk is not configured).
         let t = self.trunk_index(trunk).ok_or(3u8)?;
-        let port = self.port();
+        // 34: no circuit (no media port); another route may have room.
+        let (rtp, port) = self.open_rtp().ok_or(34u8)?;
         let local = self.local_media(port);
         let offer = offer_answer::build_offer(&self.prefs[t], &local);
         // 41: temporary failure (the endpoint refused to build the request).
-        let h = self.endpoint.invite(now, t, calling, called, Some(&offer)).ok_or(41u8)?;
-        self.legs.insert(h, Leg { trunk: t, offer: None, our_offer: Some(offer), port, negotiated: None });
+        let Some(h) = self.endpoint.invite(now, t, calling, called, Some(&offer)) else {
+            self.close_rtp(rtp);
+            return Err(41);
+        };
+        self.legs.insert(h, Leg { rtp, trunk: t, offer: None, our_offer: Some(offer), port, negotiated: None });
         self.flush();
         Ok(LegRef::Sip(h))
     }

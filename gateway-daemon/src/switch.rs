@@ -142,6 +142,17 @@ pub trait Legs {
     fn join(&mut self, a: Endpoint, b: Endpoint);
     /// Undoes `join`.
     fn split(&mut self, a: Endpoint, b: Endpoint);
+    /// Joins a bearer channel to a SIP leg's RTP.
+    fn join_rtp(&mut self, a: Endpoint, sip: Handle);
+    /// Undoes `join_rtp`.
+    fn split_rtp(&mut self, sip: Handle);
+}
+
+/// How a bridge's media are joined, to undo it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Joined {
+    Channels(Endpoint, Endpoint),
+    Rtp(Handle),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,8 +192,8 @@ struct Bridge {
     route: Option<usize>,
     /// Where the outgoing leg went, for the status and the CDR.
     to: Option<Destination>,
-    /// The joined channels, to split them again.
-    joined: Option<(Endpoint, Endpoint)>,
+    /// How the media are joined, to split them again.
+    joined: Option<Joined>,
     started: Instant,
     answered: Option<Instant>,
     /// The cause the call ended with (the first leg's to clear).
@@ -512,15 +523,27 @@ impl Switch {
             return;
         }
         let (Some(a), Some(out)) = (b.a, b.b) else { return };
-        if let (Some(ca), Some(cb)) = (legs.channel(a), legs.channel(out)) {
-            legs.join(ca, cb);
-            b.joined = Some((ca, cb));
+        match (a, out) {
+            (LegRef::Sip(h), isdn) | (isdn, LegRef::Sip(h)) => {
+                if let Some(c) = legs.channel(isdn) {
+                    legs.join_rtp(c, h);
+                    b.joined = Some(Joined::Rtp(h));
+                }
+            }
+            _ => {
+                if let (Some(ca), Some(cb)) = (legs.channel(a), legs.channel(out)) {
+                    legs.join(ca, cb);
+                    b.joined = Some(Joined::Channels(ca, cb));
+                }
+            }
         }
     }
 
     fn split(&mut self, i: usize, legs: &mut dyn Legs) {
-        if let Some((a, b)) = self.bridges[i].joined.take() {
-            legs.split(a, b);
+        match self.bridges[i].joined.take() {
+            Some(Joined::Channels(a, b)) => legs.split(a, b),
+            Some(Joined::Rtp(h)) => legs.split_rtp(h),
+            None => {}
         }
     }
 

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use spangate_tests::{alarm, span, Daemon, Scratch};
+use spangate_tests::{alarm, alaw, linear, span, Daemon, Scratch};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -38,40 +38,6 @@ line = "pbx"
     let path = scratch.path("echo.toml");
     std::fs::write(&path, cfg).expect("write config");
     path
-}
-
-/// A-law code of a linear sample (G.711's segment rule).
-fn alaw(x: i16) -> u8 {
-    let mut v = i32::from(x) >> 3;
-    let mask = if v >= 0 {
-        0xD5
-    } else {
-        v = -v - 1;
-        0x55
-    };
-    let ends = [0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF];
-    let Some(seg) = ends.iter().position(|&e| v <= e) else { return 0x7F ^ mask };
-    let shift = if seg < 2 { 1 } else { seg };
-    let mantissa = u8::try_from((v >> shift) & 0xF).expect("four bits");
-    (u8::try_from(seg).expect("segment 0..8") << 4 | mantissa) ^ mask
-}
-
-/// Linear sample of an A-law code.
-fn linear(code: u8) -> i16 {
-    let a = code ^ 0x55;
-    let seg = (a >> 4) & 7;
-    let mut t = (i16::from(a & 0x0F) << 4) + 8;
-    if seg >= 1 {
-        t += 0x100;
-    }
-    if seg > 1 {
-        t <<= seg - 1;
-    }
-    if a & 0x80 != 0 {
-        t
-    } else {
-        -t
-    }
 }
 
 /// A speech-like far end: AR(2)-coloured noise (poles at radius 0.9 near 500 Hz) in 150-600 ms

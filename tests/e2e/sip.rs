@@ -2,14 +2,16 @@
 //! routes the call out of span 1 to the simulated provider (which answers), and sipp hangs up;
 //! a call from the simulated provider goes out on the `pbx` trunk to sipp's built-in UAS, which
 //! answers, and the provider hangs up (we send BYE). Malformed and unknown requests get their
-//! answers (400, 501) and the next call still works.
+//! answers (400, 501) and the next call still works. Audio: with sipp echoing the RTP it gets
+//! (`-rtp_echo`), a tone the provider sends comes back to it through span 1, our RTP out, sipp,
+//! our jitter buffer and span 1 again, within 2% in frequency and 3 dB in level.
 
 use std::net::UdpSocket;
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::Value;
-use spangate_tests::{free_port, span, Daemon, Scratch};
+use spangate_tests::{alaw, free_port, linear, span, Daemon, Scratch};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -181,4 +183,66 @@ fn malformed_and_unknown_requests_get_answers_and_cost_nothing_else() {
     let s = d.status();
     assert!(s["sip"]["bad_requests"].as_u64() >= Some(1), "{}", s["sip"]);
     assert!(s["sip"]["garbage"].as_u64() >= Some(1), "{}", s["sip"]);
+}
+
+/// `secs` of a `hz` tone at about -10 dBm0, A-law.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn tone(hz: f64, secs: f64) -> Vec<u8> {
+    let n = (secs * 8000.0) as usize;
+    (0..n).map(|i| alaw((5000.0 * (2.0 * std::f64::consts::PI * hz * i as f64 / 8000.0).sin()) as i16)).collect()
+}
+
+/// Frequency (from zero crossings) and RMS of the loudest 500 ms of A-law `codes`.
+#[allow(clippy::cast_precision_loss)]
+fn measure(codes: &[u8]) -> (f64, f64) {
+    let x: Vec<f64> = codes.iter().map(|&c| f64::from(linear(c))).collect();
+    let win = 4000;
+    let best = (0..x.len().saturating_sub(win)).step_by(400).max_by(|&a, &b| {
+        let e = |s: usize| x[s..s + win].iter().map(|v| v * v).sum::<f64>();
+        e(a).total_cmp(&e(b))
+    });
+    let s = &x[best.unwrap_or(0)..best.unwrap_or(0) + win.min(x.len())];
+    let crossings = s.windows(2).filter(|w| (w[0] < 0.0) != (w[1] < 0.0)).count();
+    let hz = crossings as f64 / 2.0 / (s.len() as f64 / 8000.0);
+    let rms = (s.iter().map(|v| v * v).sum::<f64>() / s.len() as f64).sqrt();
+    (hz, rms)
+}
+
+#[test]
+fn a_tone_crosses_to_sip_and_back_through_rtp() {
+    let scratch = Scratch::new("sip-rtp");
+    let (d, sip_port, sipp_port) = start(&scratch);
+    let media_port = free_port();
+    let mut uac = sipp()
+        .args(["-sn", "uac", "-s", "0601020304", "-m", "1", "-d", "6000", "-timeout", "30s", "-nostdin"])
+        .args(["-i", "127.0.0.1", "-p", &sipp_port.to_string(), "-mp", &media_port.to_string(), "-rtp_echo"])
+        .args(["-trace_err", "-error_file"])
+        .arg(scratch.path("sipp_rtp_err.log"))
+        .arg(format!("127.0.0.1:{sip_port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run sipp");
+    let s = d.wait_for("the call answered by the provider", T, |s| far_calls(s).iter().any(|c| c["state"] == "ACTIVE"));
+    let ch =
+        far_calls(&s).iter().find(|c| c["state"] == "ACTIVE").and_then(|c| c["channel"].as_u64()).expect("channel");
+    let path = format!("/api/v1/spans/1/far/channels/{ch}");
+    let sent = tone(1000.0, 1.5);
+    let got = std::thread::scope(|scope| {
+        let capture = scope.spawn(|| d.request("POST", &format!("{path}/capture?ms=2500"), b""));
+        std::thread::sleep(Duration::from_millis(100));
+        d.post_ok(&format!("{path}/play"), &sent);
+        capture.join().expect("capture thread")
+    });
+    assert_eq!(got.status, 200, "capture: {}", got.text());
+    let (hz_sent, rms_sent) = measure(&sent);
+    let (hz, rms) = measure(&got.body);
+    let db = 20.0 * (rms / rms_sent).log10();
+    assert!(
+        (hz / hz_sent - 1.0).abs() < 0.02 && db.abs() < 3.0,
+        "sent {hz_sent:.1} Hz, got back {hz:.1} Hz at {db:.1} dB\n{}",
+        d.log()
+    );
+    let status = wait_exit(&mut uac, Duration::from_secs(20));
+    assert!(status.is_some_and(|s| s.success()), "sipp uac: {status:?}");
 }

@@ -143,6 +143,23 @@ impl Legs for DaemonLegs<'_> {
         }
     }
 
+    fn join_rtp(&mut self, a: Endpoint, sip: crate::sip::ua::Handle) {
+        let Some(net) = self.sip.as_deref_mut() else { return };
+        let Some((id, payload_law, frame_ms)) = net.attach(sip) else { return };
+        let cfg = media_dsp::jitter::Config { frame_ms: u32::from(frame_ms), ..media_dsp::jitter::Config::default() };
+        let jb = Box::new(media_dsp::jitter::JitterBuffer::new(cfg));
+        if self.cmds.push(MediaCmd::RtpAttach { id, ep: a, payload_law, frame_ms, jb }).is_err() {
+            warn!("switch: media thread busy: {a:?} not joined to RTP");
+        }
+    }
+
+    fn split_rtp(&mut self, sip: crate::sip::ua::Handle) {
+        let Some(id) = self.sip.as_deref_mut().and_then(|n| n.detached(sip)) else { return };
+        if self.cmds.push(MediaCmd::RtpDetach { id }).is_err() {
+            warn!("switch: media thread busy: RTP leg {id} not detached");
+        }
+    }
+
     fn split(&mut self, a: Endpoint, b: Endpoint) {
         for e in [a, b] {
             self.echo.remove(&(e.node, e.ts));

@@ -91,6 +91,12 @@ impl Legs for Mock {
     fn join(&mut self, a: Endpoint, b: Endpoint) {
         self.log.push(format!("join {}/{} {}/{}", a.node, a.ts, b.node, b.ts));
     }
+    fn join_rtp(&mut self, a: Endpoint, sip: Handle) {
+        self.log.push(format!("rtp {}/{} {}", a.node, a.ts, sip.0));
+    }
+    fn split_rtp(&mut self, sip: Handle) {
+        self.log.push(format!("unrtp {}", sip.0));
+    }
     fn split(&mut self, a: Endpoint, b: Endpoint) {
         self.log.push(format!("split {}/{} {}/{}", a.node, a.ts, b.node, b.ts));
     }

@@ -1,0 +1,156 @@
+//! The media thread's side of a SIP leg: one bearer channel joined to an RTP stream. Each tick
+//! the channel is sent 8 samples of the frame the jitter buffer played (G.711, re-encoded between
+//! the payload's law and the span's), and 8 samples received (echo-cancelled where the channel has
+//! a canceller) are added to the frame being built; a full frame (the ptime) goes to the event
+//! loop, which adds the RTP header and sends it.
+//!
+//! Everything here is fixed-size: the jitter buffer is allocated by the event loop and lent with
+//! the attach command, and handed back to be freed there when the leg is detached.
+
+use hal::CHUNK;
+use media_dsp::g711;
+use media_dsp::jitter::{Arrival, JitterBuffer, Playout};
+
+/// The largest frame carried: 60 ms of G.711.
+pub const MAX_FRAME: usize = 480;
+
+/// One frame of G.711 payload with its length.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    pub len: u16,
+    pub data: [u8; MAX_FRAME],
+}
+
+impl Frame {
+    pub fn from_slice(bytes: &[u8]) -> Option<Frame> {
+        let mut data = [0u8; MAX_FRAME];
+        data.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(Frame { len: u16::try_from(bytes.len()).ok()?, data })
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.data[..usize::from(self.len).min(MAX_FRAME)]
+    }
+}
+
+/// An RTP packet's fields the jitter buffer needs, and its payload.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming {
+    pub arrival: Arrival,
+    pub frame: Frame,
+}
+
+/// One SIP leg's media in the media thread.
+#[derive(Debug)]
+pub struct RtpLeg {
+    pub id: u32,
+    pub node: usize,
+    pub ts: u8,
+    span_law: g711::Law,
+    payload_law: g711::Law,
+    /// Samples per packet (8 per ms of ptime).
+    frame: usize,
+    pub jb: Box<JitterBuffer>,
+    /// The frame being built from the channel.
+    tx: [u8; MAX_FRAME],
+    tx_len: usize,
+    /// The frame being played to the channel (already in the span's law).
+    play: [u8; MAX_FRAME],
+    play_len: usize,
+    play_pos: usize,
+    /// The media thread's clock in RTP units (8 kHz): 8 per tick.
+    now_ts: u32,
+    /// The channel's canceller (index into the media thread's), if it has one.
+    pub echo: Option<usize>,
+}
+
+fn recode(from: g711::Law, to: g711::Law, bytes: &mut [u8]) {
+    if from == to {
+        return;
+    }
+    for b in bytes {
+        *b = to.encode(from.decode(*b));
+    }
+}
+
+impl RtpLeg {
+    /// `frame_ms` is the ptime; the span's idle code fills what the jitter buffer cannot give.
+    pub fn new(
+        id: u32,
+        node: usize,
+        ts: u8,
+        span_law: g711::Law,
+        payload_law: g711::Law,
+        frame_ms: u16,
+        jb: Box<JitterBuffer>,
+    ) -> RtpLeg {
+        let frame = (usize::from(frame_ms) * 8).clamp(CHUNK, MAX_FRAME);
+        RtpLeg {
+            id,
+            node,
+            ts,
+            span_law,
+            payload_law,
+            frame,
+            jb,
+            tx: [0; MAX_FRAME],
+            tx_len: 0,
+            play: [0; MAX_FRAME],
+            play_len: 0,
+            play_pos: 0,
+            now_ts: 0,
+            echo: None,
+        }
+    }
+
+    /// A packet from the event loop.
+    pub fn receive(&mut self, p: &Incoming) {
+        let _ = self.jb.push(self.now_ts, p.arrival, p.frame.bytes());
+    }
+
+    /// The 8 samples to send on the channel this tick.
+    pub fn next_chunk(&mut self) -> [u8; CHUNK] {
+        if self.play_pos >= self.play_len {
+            let idle = match self.span_law {
+                g711::Law::Alaw => 0xd5,
+                g711::Law::Mulaw => 0xff,
+            };
+            let mut out = [0u8; MAX_FRAME];
+            self.play_len = self.frame;
+            self.play_pos = 0;
+            match self.jb.pop(self.now_ts, &mut out) {
+                Playout::Frame { len, .. } => {
+                    let n = len.min(self.frame);
+                    self.play[..n].copy_from_slice(&out[..n]);
+                    recode(self.payload_law, self.span_law, &mut self.play[..n]);
+                    self.play[n..self.frame].fill(idle);
+                }
+                // Loss concealment of G.711 comes with the PLC wiring; until then a lost or
+                // missing frame is silence.
+                Playout::Missing | Playout::Empty => self.play[..self.frame].fill(idle),
+            }
+        }
+        let mut chunk = [0u8; CHUNK];
+        chunk.copy_from_slice(&self.play[self.play_pos..self.play_pos + CHUNK]);
+        self.play_pos += CHUNK;
+        chunk
+    }
+
+    /// The 8 samples the channel received this tick; a full frame, in the payload's law, when
+    /// one is complete.
+    pub fn take_chunk(&mut self, rx: &[u8; CHUNK]) -> Option<Frame> {
+        self.now_ts = self.now_ts.wrapping_add(8);
+        let mut c = *rx;
+        recode(self.span_law, self.payload_law, &mut c);
+        self.tx[self.tx_len..self.tx_len + CHUNK].copy_from_slice(&c);
+        self.tx_len += CHUNK;
+        if self.tx_len < self.frame {
+            return None;
+        }
+        self.tx_len = 0;
+        let mut f = Frame { len: 0, data: [0; MAX_FRAME] };
+        f.data[..self.frame].copy_from_slice(&self.tx[..self.frame]);
+        f.len = u16::try_from(self.frame).unwrap_or(0);
+        Some(f)
+    }
+}
