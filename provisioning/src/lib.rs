@@ -59,7 +59,9 @@
 //! group = [0, 11]            # an integer or an array of them, each 0..=63
 //! context = "from-provider"  # default "default"
 //! echo = { mode = "software", taps = 128 }   # mode off | software | hardware;
-//!                                            # taps a power of two in 32..=1024 (8 taps = 1 ms)
+//!                                            # taps a power of two in 32..=1024 (8 taps = 1 ms);
+//!                                            # nlp = false turns the non-linear processor off
+//!                                            # (default on)
 //!
 //! [board.span.sim]           # backend = "sim" only; a simulated span without it is "open"
 //! line = "provider"          # provider | pbx (E1/T1/BRI) | phone (FXS) | exchange (FXO) | open
