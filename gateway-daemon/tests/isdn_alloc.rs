@@ -7,7 +7,6 @@
 //! move frames of up to `Octets::INLINE` octets inline. Longer frames, TEI management and the
 //! first frames (which grow the queues) may allocate and are outside the count.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -16,46 +15,10 @@ use gateway_daemon::isdn::octets::Octets;
 use gateway_daemon::isdn::q921::FrameOctets;
 use gateway_daemon::isdn::{Q921Config, Q921Event, Role, Q921};
 
-struct Counting;
+#[path = "../../media-dsp/tests/common/counting_alloc.rs"]
+mod counting_alloc;
 
-thread_local! {
-    /// Counting is per thread, so the test harness's own threads cannot disturb the count.
-    static ARMED: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the thread-local
-// bookkeeping uses const-initialised `Cell`s, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: forwarded with the caller's layout, which the caller guarantees valid.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc*` with this layout (all our allocations forward).
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: as in `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        // SAFETY: forwarded unchanged; the caller guarantees `ptr`/`layout` and `new_size`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-fn note() {
-    // `try_with`: during thread teardown the slots may be gone; such allocations are not ours.
-    let _ = ARMED.try_with(|a| {
-        if a.get() {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-        }
-    });
-}
+use counting_alloc::{Counting, ARMED, COUNT};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;

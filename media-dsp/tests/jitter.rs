@@ -3,51 +3,15 @@
 //! mode, the RFC 3550 jitter against a hand calculation, and no allocation after `new` (a counting
 //! global allocator watches this thread while push and pop run).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use media_dsp::jitter::{Arrival, Config, JitterBuffer, Mode, Playout, Push};
 use media_dsp::plc::Plc;
 
-struct Counting;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
-thread_local! {
-    /// Counting is per thread, so the test harness's own threads cannot disturb the count.
-    static ARMED: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the thread-local
-// bookkeeping uses const-initialised `Cell`s, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: forwarded with the caller's layout, which the caller guarantees valid.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc*` with this layout (all our allocations forward).
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: as in `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        // SAFETY: forwarded unchanged; the caller guarantees `ptr`/`layout` and `new_size`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-fn note() {
-    let _ = ARMED.try_with(|a| {
-        if a.get() {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-        }
-    });
-}
+use counting_alloc::{Counting, ARMED, COUNT};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
