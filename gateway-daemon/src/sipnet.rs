@@ -74,7 +74,7 @@ struct Leg {
 pub struct TrunkSnap {
     pub name: String,
     pub peer: String,
-    /// `unregistered`, `registering`, `registered`, `failed` or `off`.
+    /// `off`, `unregistered`, `registering`, `registered (N s)` or `failed (STATUS)`.
     pub registration: String,
     /// OPTIONS keepalive: `up`, `down` or `unknown` (off or not yet answered).
     pub reachable: &'static str,
@@ -538,7 +538,14 @@ impl SipNet {
                 TrunkSnap {
                     name: t.name.clone(),
                     peer: t.addr.to_string(),
-                    registration: if t.register { format!("{reg:?}").to_lowercase() } else { "off".into() },
+                    registration: match (t.register, reg) {
+                        (false, _) => "off".into(),
+                        (true, RegState::Unregistered) => "unregistered".into(),
+                        (true, RegState::Registering) => "registering".into(),
+                        (true, RegState::Registered { expires }) => format!("registered ({expires} s)"),
+                        (true, RegState::Failed { status: Some(s) }) => format!("failed ({s})"),
+                        (true, RegState::Failed { status: None }) => "failed (no answer)".into(),
+                    },
                     reachable: match reachable {
                         Some(true) => "up",
                         Some(false) => "down",

@@ -2,7 +2,8 @@
 //! routes the call out of span 1 to the simulated provider (which answers), and sipp hangs up;
 //! a call from the simulated provider goes out on the `pbx` trunk to sipp's built-in UAS, which
 //! answers, and the provider hangs up (we send BYE). Malformed and unknown requests get their
-//! answers (400, 501) and the next call still works. Audio: with sipp echoing the RTP it gets
+//! answers (400, 501) and the next call still works. The trunk registers to a sipp registrar that
+//! challenges with 401 (`tests/peers/sipp_registrar.xml`). Audio: with sipp echoing the RTP it gets
 //! (`-rtp_echo`), a tone the provider sends comes back to it through span 1, our RTP out, sipp,
 //! our jitter buffer and span 1 again, within 2% in frequency and 3 dB in level.
 
@@ -245,4 +246,39 @@ fn a_tone_crosses_to_sip_and_back_through_rtp() {
     );
     let status = wait_exit(&mut uac, Duration::from_secs(20));
     assert!(status.is_some_and(|s| s.success()), "sipp uac: {status:?}");
+}
+
+/// spangate registers its trunk to a sipp registrar that challenges with 401 (Digest, MD5, qop
+/// auth): the second REGISTER carries credentials sipp verifies (`verifyauth`), and the trunk
+/// shows "registered" on the status.
+#[test]
+fn the_trunk_registers_to_a_registrar_that_challenges_with_401() {
+    let scratch = Scratch::new("sip-register");
+    let (sip_port, sipp_port) = (free_port(), free_port());
+    let cfg = config(&scratch, sip_port, sipp_port);
+    let text = std::fs::read_to_string(&cfg).expect("config").replace(
+        "codecs = [\"pcma\", \"pcmu\", \"telephone-event\"]",
+        "codecs = [\"pcma\", \"pcmu\", \"telephone-event\"]\nregister = { user = \"gw\", password = \"secret\", expires = 120 }",
+    );
+    std::fs::write(&cfg, text).expect("write config");
+    let scenario = spangate_tests::root().join("tests/peers/sipp_registrar.xml");
+    let mut registrar = sipp()
+        .args(["-sf"])
+        .arg(&scenario)
+        .args(["-m", "1", "-timeout", "30s", "-nostdin", "-i", "127.0.0.1", "-p", &sipp_port.to_string()])
+        .args(["-trace_err", "-error_file"])
+        .arg(scratch.path("sipp_reg_err.log"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run sipp");
+    std::thread::sleep(Duration::from_millis(300));
+    let sip = format!("127.0.0.1:{sip_port}");
+    let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
+    let s = d.wait_for("the trunk registered", T, |s| {
+        s["sip"]["trunks"][0]["registration"].as_str().is_some_and(|r| r.starts_with("registered"))
+    });
+    assert_eq!(s["sip"]["trunks"][0]["name"], "pbx");
+    let status = wait_exit(&mut registrar, Duration::from_secs(10));
+    assert!(status.is_some_and(|s| s.success()), "sipp registrar: {status:?}\ndaemon log:\n{}", d.log());
 }
