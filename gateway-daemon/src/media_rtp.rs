@@ -1,8 +1,9 @@
 //! The media thread's side of a SIP leg: one bearer channel joined to an RTP stream. Each tick
 //! the channel is sent 8 samples of the frame the jitter buffer played (G.711, re-encoded between
-//! the payload's law and the span's), and 8 samples received (echo-cancelled where the channel has
-//! a canceller) are added to the frame being built; a full frame (the ptime) goes to the event
-//! loop, which adds the RTP header and sends it.
+//! the payload's law and the span's; a frame the buffer reports lost is concealed by
+//! `media_dsp::plc`, repeating the last pitch period and fading out), and 8 samples received
+//! (echo-cancelled where the channel has a canceller) are added to the frame being built; a full
+//! frame (the ptime) goes to the event loop, which adds the RTP header and sends it.
 //!
 //! Everything here is fixed-size: the jitter buffer is allocated by the event loop and lent with
 //! the attach command, and handed back to be freed there when the leg is detached.
@@ -10,6 +11,18 @@
 use hal::CHUNK;
 use media_dsp::g711;
 use media_dsp::jitter::{Arrival, JitterBuffer, Playout};
+use media_dsp::plc::Plc;
+
+/// What the frame being played is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Play {
+    /// A received frame (in `play`, payload law).
+    Good,
+    /// A lost frame: loss concealment repeats the last pitch period, fading out.
+    Concealed,
+    /// Nothing to play (before the start, or a silence): idle code.
+    Idle,
+}
 
 /// The largest frame carried: 60 ms of G.711.
 pub const MAX_FRAME: usize = 480;
@@ -54,10 +67,12 @@ pub struct RtpLeg {
     /// The frame being built from the channel.
     tx: [u8; MAX_FRAME],
     tx_len: usize,
-    /// The frame being played to the channel (already in the span's law).
+    /// The frame being played to the channel (payload law), and what it is.
     play: [u8; MAX_FRAME],
+    play_kind: Play,
     play_len: usize,
     play_pos: usize,
+    plc: Plc,
     /// The media thread's clock in RTP units (8 kHz): 8 per tick.
     now_ts: u32,
     /// The channel's canceller (index into the media thread's), if it has one.
@@ -96,8 +111,10 @@ impl RtpLeg {
             tx: [0; MAX_FRAME],
             tx_len: 0,
             play: [0; MAX_FRAME],
+            play_kind: Play::Idle,
             play_len: 0,
             play_pos: 0,
+            plc: Plc::new(),
             now_ts: 0,
             echo: None,
         }
@@ -111,28 +128,38 @@ impl RtpLeg {
     /// The 8 samples to send on the channel this tick.
     pub fn next_chunk(&mut self) -> [u8; CHUNK] {
         if self.play_pos >= self.play_len {
-            let idle = match self.span_law {
-                g711::Law::Alaw => 0xd5,
-                g711::Law::Mulaw => 0xff,
-            };
             let mut out = [0u8; MAX_FRAME];
             self.play_len = self.frame;
             self.play_pos = 0;
-            match self.jb.pop(self.now_ts, &mut out) {
+            self.play_kind = match self.jb.pop(self.now_ts, &mut out) {
                 Playout::Frame { len, .. } => {
                     let n = len.min(self.frame);
                     self.play[..n].copy_from_slice(&out[..n]);
-                    recode(self.payload_law, self.span_law, &mut self.play[..n]);
-                    self.play[n..self.frame].fill(idle);
+                    // A short frame is padded with silence (the payload law's zero).
+                    self.play[n..self.frame].fill(self.payload_law.encode(0));
+                    Play::Good
                 }
-                // Loss concealment of G.711 comes with the PLC wiring; until then a lost or
-                // missing frame is silence.
-                Playout::Missing | Playout::Empty => self.play[..self.frame].fill(idle),
+                Playout::Missing => Play::Concealed,
+                Playout::Empty => Play::Idle,
+            };
+        }
+        let mut pcm = [0i16; CHUNK];
+        let at = self.play_pos;
+        self.play_pos += CHUNK;
+        match self.play_kind {
+            Play::Good => {
+                for (p, &c) in pcm.iter_mut().zip(&self.play[at..at + CHUNK]) {
+                    *p = self.payload_law.decode(c);
+                }
+                self.plc.good(&mut pcm);
             }
+            Play::Concealed => self.plc.conceal(&mut pcm),
+            Play::Idle => {}
         }
         let mut chunk = [0u8; CHUNK];
-        chunk.copy_from_slice(&self.play[self.play_pos..self.play_pos + CHUNK]);
-        self.play_pos += CHUNK;
+        for (c, &p) in chunk.iter_mut().zip(&pcm) {
+            *c = self.span_law.encode(p);
+        }
         chunk
     }
 
