@@ -282,3 +282,46 @@ fn the_trunk_registers_to_a_registrar_that_challenges_with_401() {
     let status = wait_exit(&mut registrar, Duration::from_secs(10));
     assert!(status.is_some_and(|s| s.success()), "sipp registrar: {status:?}\ndaemon log:\n{}", d.log());
 }
+
+/// A SIP caller gives up while the ISDN side rings: sipp sends CANCEL after the 180, gets 200 and
+/// 487 and acknowledges; libpri (the provider, ringing and never answering) sees the call cleared,
+/// and every leg is gone.
+#[test]
+fn cancel_before_answer_clears_the_ringing_isdn_leg() {
+    let scratch = Scratch::new("sip-cancel");
+    let (sip_port, sipp_port) = (free_port(), free_port());
+    let text = std::fs::read_to_string(config(&scratch, sip_port, sipp_port))
+        .expect("config")
+        .replace("line = \"provider\"", &format!("line = \"dchan:{}\"", scratch.path("d.sock").display()));
+    let cfg = scratch.path("cancel.toml");
+    std::fs::write(&cfg, text).expect("write config");
+    let sip = format!("127.0.0.1:{sip_port}");
+    let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
+    d.wait_for("the daemon", T, |s| s["spans"].as_array().is_some_and(|a| a.len() == 1));
+    let peer =
+        spangate_tests::build_c_peer("libpri_peer", &["pri"], &[("libpri", "libpri-dev"), ("-lpri", "libpri-dev")]);
+    let mut cmd = Command::new(peer);
+    cmd.args(["net", "pri"]).arg(scratch.path("p.sock")).arg(scratch.path("d.sock")).arg("60");
+    let provider = spangate_tests::Peer::start_scripted(cmd);
+    provider.wait_line("DCHAN_UP", T);
+    d.wait_for("layer 2 up on span 1", T, |s| span(s, 1)["isdn"]["layer2_up"] == true);
+    let m = provider.mark();
+    let scenario = spangate_tests::root().join("tests/peers/sipp_uac_cancel.xml");
+    let out = sipp()
+        .args(["-sf"])
+        .arg(&scenario)
+        .args(["-s", "0601020304", "-m", "1", "-timeout", "20s", "-nostdin", "-i", "127.0.0.1"])
+        .args(["-p", &sipp_port.to_string(), "-trace_err", "-error_file"])
+        .arg(scratch.path("sipp_cancel_err.log"))
+        .arg(&sip)
+        .output()
+        .expect("run sipp");
+    check(&out, "CANCEL scenario", &d);
+    let ring = provider.wait_prefix(m, "RING ", T);
+    assert!(ring.starts_with("RING called=0601020304 "), "{ring}");
+    provider.wait_prefix(m, "HANGUP", T);
+    d.wait_for("every leg gone", T, |s| {
+        s["switch"]["calls"].as_array().is_some_and(Vec::is_empty)
+            && span(s, 1)["isdn"]["calls"].as_array().is_some_and(Vec::is_empty)
+    });
+}
