@@ -147,7 +147,8 @@ fn trunk_config(t: &provisioning::Trunk) -> Result<TrunkConfig, String> {
 }
 
 impl SipNet {
-    /// The SIP side of `cfg`, listening on its first UDP `[sip] listen` address; `None` without one.
+    /// The SIP side of `cfg`, listening on its first UDP `[sip] listen` address; `None` without one,
+    /// or when another program holds that address (logged as an error).
     pub fn new(
         cfg: &Config,
         registry: &Registry,
@@ -158,7 +159,19 @@ impl SipNet {
         let Some(listen) = cfg.sip.listen.iter().find(|l| l.transport == provisioning::Transport::Udp) else {
             return Ok(None);
         };
-        let mut sock = UdpSocket::bind(listen.addr).map_err(|e| format!("SIP: bind {}: {e}", listen.addr))?;
+        let mut sock = match UdpSocket::bind(listen.addr) {
+            Ok(s) => s,
+            // Another SIP stack on the machine (an Asterisk on 5060...) must not keep the TDM side
+            // from running: the daemon goes on without SIP and says why, loudly.
+            Err(e) if e.kind() == ErrorKind::AddrInUse => {
+                log::error!(
+                    "SIP disabled: udp:{} is taken by another program ({e}); calls to trunks fall over",
+                    listen.addr
+                );
+                return Ok(None);
+            }
+            Err(e) => return Err(format!("SIP: bind {}: {e}", listen.addr)),
+        };
         let local = sock.local_addr().map_err(|e| format!("SIP: {e}"))?;
         registry.register(&mut sock, token, Interest::READABLE).map_err(|e| format!("SIP: register: {e}"))?;
         let trunks = cfg.sip.trunks.iter().map(trunk_config).collect::<Result<Vec<_>, _>>()?;

@@ -325,3 +325,15 @@ fn cancel_before_answer_clears_the_ringing_isdn_leg() {
             && span(s, 1)["isdn"]["calls"].as_array().is_some_and(Vec::is_empty)
     });
 }
+
+/// Another program holding the SIP port (a local Asterisk on 5060) does not stop the appliance:
+/// the TDM side runs, the status has no SIP block, and the log says why.
+#[test]
+fn a_taken_sip_port_leaves_the_tdm_side_running() {
+    let taken = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let d = Daemon::start(&["--sip", &addr]);
+    let s = d.wait_for("layer 2 up on span 1", T, |s| span(s, 1)["isdn"]["layer2_up"] == true);
+    assert!(s["sip"].is_null(), "{}", s["sip"]);
+    assert!(d.log().contains("SIP disabled"), "{}", d.log());
+}
