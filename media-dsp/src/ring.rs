@@ -9,11 +9,13 @@
 //! pushed, written only by the producer; `head`, the number ever popped, written only by the
 //! consumer. Item `n` lives in slot `n % capacity`. The ring holds `tail - head` items, so it is
 //! empty when they are equal and full when they differ by `capacity`. Because each counter has a
-//! single writer, no compare-and-swap is needed: one load of the other side's counter and one store
-//! of one's own per operation, and each side caches the other's counter so that most operations
-//! do not touch the other side's cache line at all.
+//! single writer, the counters need no compare-and-swap: one load of the other side's counter and
+//! one store of one's own per operation, and each side caches the other's counter so that most
+//! operations do not touch the other side's cache line at all.
 //!
 //! # Memory orderings
+//! - The counters decide which side owns a slot; the slot's own lock (below) only makes the
+//!   access safe code and is never contended.
 //! - The producer writes the slot, then stores `tail` with **Release**; the consumer loads `tail`
 //!   with **Acquire** before reading the slot. So a consumer that sees `tail = n + 1` also sees
 //!   the item written into slot `n`.
@@ -28,39 +30,23 @@
 //! `cargo xtask test` runs), and `xtask bench ring` measures the ring against crossbeam's
 //! `ArrayQueue`, the queue it replaced.
 //!
-//! Unsafe code: the slots are `UnsafeCell<MaybeUninit<T>>`, written by the producer and read by
-//! the consumer; the counters above are what makes each access exclusive. This module and `simd`
-//! are the only places in `media-dsp` that allow unsafe code.
-#![allow(unsafe_code)]
+//! Slots: each is a `Mutex<Option<T>>` that is only ever `try_lock`ed. The counters above give
+//! each slot to one side at a time, so the `try_lock` always succeeds at once: it never waits and
+//! never enters the kernel (one uncontended atomic exchange each way). It stands in for an
+//! `UnsafeCell`, which would need unsafe code, and the project keeps unsafe code to `simd` and
+//! dahdi-driver's `sys`. A failed `try_lock` would mean the protocol is broken; it is treated as
+//! "full" / "empty", never as a wait.
 
-use std::mem::MaybeUninit;
+use std::sync::TryLockError;
 
-#[cfg(loom)]
-use loom::cell::UnsafeCell;
 #[cfg(loom)]
 use loom::sync::atomic::{AtomicUsize, Ordering};
 #[cfg(loom)]
-use loom::sync::Arc;
+use loom::sync::{Arc, Mutex};
 #[cfg(not(loom))]
 use std::sync::atomic::{AtomicUsize, Ordering};
 #[cfg(not(loom))]
-use std::sync::Arc;
-
-/// `std`'s `UnsafeCell` with the closure API of loom's, so one body of code serves both.
-#[cfg(not(loom))]
-#[derive(Debug)]
-struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
-
-#[cfg(not(loom))]
-impl<T> UnsafeCell<T> {
-    fn new(v: T) -> UnsafeCell<T> {
-        UnsafeCell(std::cell::UnsafeCell::new(v))
-    }
-
-    fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
-        f(self.0.get())
-    }
-}
+use std::sync::{Arc, Mutex};
 
 /// Pads a counter to its own cache line, so the producer's stores to `tail` do not slow the
 /// consumer's loads of `head` (false sharing).
@@ -69,40 +55,16 @@ impl<T> UnsafeCell<T> {
 struct Padded(AtomicUsize);
 
 struct Shared<T> {
-    slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    slots: Box<[Mutex<Option<T>>]>,
     /// Items ever popped; written by the consumer only.
     head: Padded,
     /// Items ever pushed; written by the producer only.
     tail: Padded,
 }
 
-// SAFETY: the ring moves `T`s from one thread to another, so `T: Send` is what it needs; the
-// slots are only reached through the protocol in the module documentation, which gives each slot
-// one accessor at a time.
-unsafe impl<T: Send> Send for Shared<T> {}
-// SAFETY: as above; the two handles that share `Shared` each touch only the slots the counters
-// give them.
-unsafe impl<T: Send> Sync for Shared<T> {}
-
 impl<T> Shared<T> {
-    fn slot(&self, n: usize) -> &UnsafeCell<MaybeUninit<T>> {
+    fn slot(&self, n: usize) -> &Mutex<Option<T>> {
         &self.slots[n % self.slots.len()]
-    }
-}
-
-impl<T> Drop for Shared<T> {
-    fn drop(&mut self) {
-        // Both handles are gone (this is the last `Arc`), so nothing else touches the counters or
-        // the slots: drop the items still in the ring.
-        let head = self.head.0.load(Ordering::Relaxed);
-        let tail = self.tail.0.load(Ordering::Relaxed);
-        let mut n = head;
-        while n != tail {
-            // SAFETY: slots head..tail hold items written by the producer and not yet moved out
-            // by the consumer; `&mut self` makes this the only access.
-            self.slot(n).with_mut(|p| unsafe { (*p).assume_init_drop() });
-            n = n.wrapping_add(1);
-        }
     }
 }
 
@@ -115,7 +77,7 @@ impl<T> std::fmt::Debug for Shared<T> {
 /// Creates a ring holding up to `capacity` items (at least 1) and splits it into its two ends.
 pub fn ring<T: Send>(capacity: usize) -> (Producer<T>, Consumer<T>) {
     let capacity = capacity.max(1);
-    let slots = (0..capacity).map(|_| UnsafeCell::new(MaybeUninit::uninit())).collect();
+    let slots = (0..capacity).map(|_| Mutex::new(None)).collect();
     let shared = Arc::new(Shared { slots, head: Padded(AtomicUsize::new(0)), tail: Padded(AtomicUsize::new(0)) });
     (
         Producer { shared: Arc::clone(&shared), tail: 0, head_seen: 0, capacity },
@@ -155,10 +117,14 @@ impl<T> Producer<T> {
                 return Err(item);
             }
         }
-        // SAFETY: slot `tail` is free: the consumer has moved out every item below `head_seen`,
-        // and `tail - head_seen < capacity`, so no item lives there and the consumer will not read
-        // it until the store below publishes it.
-        self.shared.slot(self.tail).with_mut(|p| unsafe { (*p).write(item) });
+        // Slot `tail` is ours: the consumer has emptied every slot below `head_seen`, and
+        // `tail - head_seen < capacity`, so it will not touch this one until the store below
+        // publishes it. The `try_lock` therefore succeeds at once.
+        match self.shared.slot(self.tail).try_lock() {
+            Ok(mut slot) => *slot = Some(item),
+            Err(TryLockError::Poisoned(p)) => *p.into_inner() = Some(item),
+            Err(TryLockError::WouldBlock) => return Err(item),
+        }
         self.tail = self.tail.wrapping_add(1);
         // Release: publishes the slot's contents along with the new count.
         self.shared.tail.0.store(self.tail, Ordering::Release);
@@ -189,9 +155,13 @@ impl<T> Consumer<T> {
                 return None;
             }
         }
-        // SAFETY: `head < tail_seen`, so the producer wrote slot `head` and published it, and it
-        // will not write it again until the store below says it has been emptied.
-        let item = self.shared.slot(self.head).with_mut(|p| unsafe { (*p).assume_init_read() });
+        // `head < tail_seen`, so the producer filled slot `head` and published it, and will not
+        // touch it again until the store below says it has been emptied: `try_lock` succeeds.
+        let item = match self.shared.slot(self.head).try_lock() {
+            Ok(mut slot) => slot.take(),
+            Err(TryLockError::Poisoned(p)) => p.into_inner().take(),
+            Err(TryLockError::WouldBlock) => None,
+        }?;
         self.head = self.head.wrapping_add(1);
         // Release: the read above happens before the producer may reuse the slot.
         self.shared.head.0.store(self.head, Ordering::Release);
