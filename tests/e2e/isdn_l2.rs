@@ -53,10 +53,13 @@ line = "dchan:{sock}"
 
     let ptmp = peer_mode == "bri-ptmp";
     let what = format!("{signalling}: layer 2 up against libpri {peer_role} {peer_mode}");
+    // Layer 1 is reported by the media thread every 100 ms after a 100 ms debounce, while libpri
+    // can bring layer 2 up within a few milliseconds: wait for both rather than race the report.
     let s = d.wait_for(&what, T, |s| {
-        span(s, 1)["isdn"]["links"].as_array().is_some_and(|links| {
-            links.iter().any(|l| l["state"] == "MULTIPLE_FRAME_ESTABLISHED" && l["established"] == true)
-        })
+        span(s, 1)["isdn"]["layer1"] == "ACTIVATED"
+            && span(s, 1)["isdn"]["links"].as_array().is_some_and(|links| {
+                links.iter().any(|l| l["state"] == "MULTIPLE_FRAME_ESTABLISHED" && l["established"] == true)
+            })
     });
     let isdn = &span(&s, 1)["isdn"];
     assert_eq!(isdn["role"], if signalling.contains("cpe") { "TE" } else { "NT" }, "{isdn:#}");
