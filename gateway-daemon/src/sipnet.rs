@@ -418,11 +418,14 @@ impl SipNet {
                     self.read_answer(handle, sdp.as_ref());
                     return Some((LegRef::Sip(handle), LegEvent::Connected));
                 }
-                SipEvent::Ended { handle, cause, .. } => {
+                SipEvent::Ended { handle, status, cause, .. } => {
                     if let Some(leg) = self.legs.remove(&handle) {
                         self.close_rtp(leg.rtp);
                     }
-                    return Some((LegRef::Sip(handle), LegEvent::Released { cause: Some(cause) }));
+                    // RFC 3398 maps 503 to cause 41, yet a trunk's 503 means "try elsewhere".
+                    let fall_over = status.is_some_and(crate::routing::is_fall_over_status)
+                        || crate::routing::is_fall_over_cause(cause);
+                    return Some((LegRef::Sip(handle), LegEvent::Released { cause: Some(cause), fall_over }));
                 }
                 SipEvent::OfferChanged { handle, offer } => {
                     // A re-INVITE (hold, a new address): answer with the same media.

@@ -19,7 +19,7 @@
 //! | `Outgoing` | B: PROCEEDING | — | `Outgoing` |
 //! | `Outgoing` | B: ALERTING / PROGRESS | ALERTING / PROGRESS on A; join media | `Outgoing` |
 //! | `Outgoing` | B: CONNECT | CONNECT on A; join media | `Active` |
-//! | `Outgoing` | B cleared, cause 34/42/44 (congestion) | place on the next route | `Outgoing` |
+//! | `Outgoing` | B cleared with `fall_over` (cause 34/44, SIP 503) | place on the next route | `Outgoing` |
 //! | `Outgoing` | B cleared, any other cause or no next route | clear A with B's cause | `Clearing` |
 //! | `Outgoing`/`Active` | A cleared | clear B with A's cause | `Clearing` |
 //! | `Active` | B cleared | clear A with B's cause | `Clearing` |
@@ -75,9 +75,11 @@ pub enum LegEvent {
     Disconnected {
         cause: Option<u8>,
     },
-    /// The leg is gone: the last event of every leg.
+    /// The leg is gone: the last event of every leg. `fall_over` says the far side refused for
+    /// lack of room (ISDN causes 34/44, SIP 503), so an unanswered call may try the next route.
     Released {
         cause: Option<u8>,
+        fall_over: bool,
     },
 }
 
@@ -233,12 +235,6 @@ pub struct Switch {
     pub counters: SwitchCounters,
 }
 
-fn is_congestion(cause: Option<u8>) -> bool {
-    // 34 no circuit/channel available, 42 switching equipment congestion, 44 requested
-    // circuit/channel not available: another route may still have room.
-    matches!(cause, Some(34 | 42 | 44))
-}
-
 impl Switch {
     pub fn new() -> Switch {
         Switch { bridges: Vec::new(), next_id: 1, counters: SwitchCounters::default() }
@@ -271,7 +267,10 @@ impl Switch {
             CallNotice::Progress { call } => (isdn(call), LegEvent::Progress),
             CallNotice::Connected { call } => (isdn(call), LegEvent::Connected),
             CallNotice::Disconnected { call, cause } => (isdn(call), LegEvent::Disconnected { cause }),
-            CallNotice::Released { call, cause } => (isdn(call), LegEvent::Released { cause }),
+            CallNotice::Released { call, cause } => {
+                let fall_over = cause.is_some_and(crate::routing::is_fall_over_cause);
+                (isdn(call), LegEvent::Released { cause, fall_over })
+            }
         };
         self.on_event(now, leg, event, plan, legs);
     }
@@ -360,10 +359,11 @@ impl Switch {
                         }
                     }
                 } else if let Some(i) = self.find_b(leg) {
-                    self.outgoing_cleared(i, cause, plan, legs);
+                    let fall_over = cause.is_some_and(crate::routing::is_fall_over_cause);
+                    self.outgoing_cleared(i, cause, fall_over, plan, legs);
                 }
             }
-            LegEvent::Released { cause } => {
+            LegEvent::Released { cause, fall_over } => {
                 if let Some(i) = self.find_a(leg) {
                     self.split(i, legs);
                     let b = &mut self.bridges[i];
@@ -379,7 +379,7 @@ impl Switch {
                     // A RELEASE without DISCONNECT clears the leg as well: the same handling,
                     // then the leg is gone.
                     if self.bridges[i].state != State::Clearing {
-                        self.outgoing_cleared(i, cause, plan, legs);
+                        self.outgoing_cleared(i, cause, fall_over, plan, legs);
                     }
                     let b = &mut self.bridges[i];
                     if b.b == Some(leg) {
@@ -395,10 +395,17 @@ impl Switch {
     }
 
     /// The outgoing leg of bridge `i` was cleared: fall over to the next route on congestion
-    /// before answer, clear the incoming leg otherwise.
-    fn outgoing_cleared(&mut self, i: usize, cause: Option<u8>, plan: &mut dyn Dialplan, legs: &mut dyn Legs) {
+    /// (`fall_over`) before answer, clear the incoming leg otherwise.
+    fn outgoing_cleared(
+        &mut self,
+        i: usize,
+        cause: Option<u8>,
+        fall_over: bool,
+        plan: &mut dyn Dialplan,
+        legs: &mut dyn Legs,
+    ) {
         let b = &mut self.bridges[i];
-        if b.state == State::Outgoing && is_congestion(cause) {
+        if b.state == State::Outgoing && fall_over {
             self.split(i, legs);
             self.bridges[i].b = None;
             self.counters.fall_overs += 1;

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use super::*;
 
 /// Routes by prefix: (from span, called prefix, destination span), first match wins; a route
-/// whose prefix is longer than the number asks for more digits.
+/// whose prefix is longer than the number asks for more digits. A destination of 100 or more is
+/// the SIP trunk `t<N>`.
 struct Plan(Vec<(u32, &'static str, u32)>);
 
 impl Dialplan for Plan {
@@ -26,7 +27,11 @@ impl Dialplan for Plan {
                 continue;
             }
             if called.starts_with(prefix) {
-                let to = Destination::Span { span: to, channel: None };
+                let to = if to >= 100 {
+                    Destination::Trunk(format!("t{to}"))
+                } else {
+                    Destination::Span { span: to, channel: None }
+                };
                 return Decision::Route { index, to, called: called.to_owned(), calling: calling.to_owned() };
             }
             more |= prefix.starts_with(called);
@@ -47,6 +52,8 @@ struct Mock {
     log: Vec<String>,
     next: u32,
     refuse: Vec<u32>,
+    /// Whether SIP trunks take calls (they refuse with cause 38 otherwise).
+    sip_up: bool,
 }
 
 impl Legs for Mock {
@@ -64,7 +71,12 @@ impl Legs for Mock {
     }
     fn place_sip(&mut self, trunk: &str, _: &str, _: &str) -> Result<LegRef, u8> {
         self.log.push(format!("sip {trunk}"));
-        Err(38)
+        if self.sip_up {
+            self.next += 1;
+            Ok(LegRef::Sip(Handle(u64::from(self.next))))
+        } else {
+            Err(38)
+        }
     }
     fn proceeding(&mut self, leg: LegRef) {
         self.log.push(format!("proceeding {}", id(leg)));
@@ -237,4 +249,26 @@ fn notices_of_unknown_calls_are_ignored() {
         assert!(r.feed(0, n).is_empty());
     }
     assert_eq!(r.sw.active(), 0);
+}
+
+/// A SIP trunk's 503 maps to cause 41 (RFC 3398), yet it means "try elsewhere": the leg's
+/// `fall_over` flag sends the call to the next route; a 486 (cause 17) reaches the caller.
+#[test]
+fn a_sip_503_falls_over_and_a_486_does_not() {
+    let mut r = Rig::new(vec![(1, "", 100), (1, "", 2), (1, "", 100)]);
+    r.legs.sip_up = true;
+    assert_eq!(r.feed(0, offer(1, "2000", true)), ["sip t100", "proceeding 1"]);
+    let sip = LegRef::Sip(Handle(101));
+    r.now += Duration::from_millis(10);
+    r.sw.on_event(r.now, sip, LegEvent::Released { cause: Some(41), fall_over: true }, &mut r.plan, &mut r.legs);
+    assert_eq!(std::mem::take(&mut r.legs.log), ["place span 2 2000 0140 -> 102"]);
+    assert_eq!(r.sw.counters.fall_overs, 1);
+    // Span 2 is congested too: on to the trunk again, which now answers busy.
+    assert_eq!(r.feed(1, CallNotice::Disconnected { call: CallId(102), cause: Some(44) }), ["sip t100"]);
+    assert!(r.feed(1, CallNotice::Released { call: CallId(102), cause: Some(44) }).is_empty());
+    r.now += Duration::from_millis(10);
+    let busy = LegRef::Sip(Handle(103));
+    r.sw.on_event(r.now, busy, LegEvent::Released { cause: Some(17), fall_over: false }, &mut r.plan, &mut r.legs);
+    assert_eq!(std::mem::take(&mut r.legs.log), ["hangup 1 17"]);
+    assert_eq!(r.sw.counters.fall_overs, 2);
 }
