@@ -5,63 +5,16 @@
 //! built with gcc once into `target/peers/` and rebuilt only when its source is newer. A missing
 //! gcc or spandsp header fails the test with the Debian package to install: this test never skips.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use media_dsp::g711::{self, Law};
 
-const SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/c/g711_oracle.c");
+#[path = "common/oracle.rs"]
+mod oracle;
 
-/// `target/peers/`, next to the `tmp` directory cargo gives integration tests.
-fn peers_dir() -> PathBuf {
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent().unwrap_or(tmp).join("peers")
-}
-
-fn is_stale(source: &Path, binary: &Path) -> bool {
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    match (modified(source), modified(binary)) {
-        (Some(s), Some(b)) => s > b,
-        _ => true,
-    }
-}
-
-/// Builds the oracle if needed and returns its path.
-fn oracle() -> PathBuf {
-    let dir = peers_dir();
-    std::fs::create_dir_all(&dir).expect("create target/peers");
-    let bin = dir.join("g711_oracle");
-    if !is_stale(Path::new(SOURCE), &bin) {
-        return bin;
-    }
-    // Another test process may build the same oracle at the same moment: build under a private
-    // name and rename, which replaces the file atomically.
-    let tmp = dir.join(format!("g711_oracle.{}", std::process::id()));
-    let out = match Command::new("gcc").args(["-O2", "-o"]).arg(&tmp).arg(SOURCE).arg("-lspandsp").output() {
-        Ok(out) => out,
-        Err(e) => panic!("cannot run gcc ({e}): install the Debian package gcc (or run `cargo xtask deps`)"),
-    };
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if stderr.contains("spandsp") && (stderr.contains("No such file") || stderr.contains("cannot find")) {
-            panic!(
-                "spandsp is missing: install the Debian package libspandsp-dev (or run `cargo xtask deps`); \
-                 gcc said: {}",
-                stderr.lines().next().unwrap_or("")
-            );
-        }
-        panic!("building {SOURCE} failed:\n{stderr}");
-    }
-    std::fs::rename(&tmp, &bin).expect("move the oracle into place");
-    bin
-}
+const ORACLE: oracle::Oracle = oracle::Oracle { name: "g711_oracle", lib: "spandsp", package: "libspandsp-dev" };
 
 /// spandsp's answers: (A-law decodes, mu-law decodes, A-law encodes, mu-law encodes).
 fn spandsp_tables() -> (Vec<i16>, Vec<i16>, Vec<u8>, Vec<u8>) {
-    let bin = oracle();
-    let out = Command::new(&bin).output().unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
-    assert!(out.status.success(), "{} failed: {}", bin.display(), out.status);
-    let b = out.stdout;
+    let b = ORACLE.run(&[], &[]);
     assert_eq!(b.len(), 2 * 256 * 2 + 2 * 65_536, "oracle output size");
     let (dec, enc) = b.split_at(1024);
     let dec: Vec<i16> = dec.chunks_exact(2).map(|p| i16::from_le_bytes([p[0], p[1]])).collect();

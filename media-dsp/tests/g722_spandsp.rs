@@ -10,77 +10,18 @@
 //! steps); our decoder's samples == spandsp's decoder's on the same codes, on spandsp-made codes
 //! and on random octets; the same in spandsp's 8 kHz mode.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
 use media_dsp::g722::{Decoder, Encoder, Rate};
 
-const SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/c/g722_oracle.c");
+#[path = "common/oracle.rs"]
+mod oracle;
+
+const ORACLE: oracle::Oracle = oracle::Oracle { name: "g722_oracle", lib: "spandsp", package: "libspandsp-dev" };
 
 const RATES: [Rate; 3] = [Rate::Kbps64, Rate::Kbps56, Rate::Kbps48];
 
-/// `target/peers/`, next to the `tmp` directory cargo gives integration tests.
-fn peers_dir() -> PathBuf {
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent().unwrap_or(tmp).join("peers")
-}
-
-fn is_stale(source: &Path, binary: &Path) -> bool {
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    match (modified(source), modified(binary)) {
-        (Some(s), Some(b)) => s > b,
-        _ => true,
-    }
-}
-
-/// Builds the oracle if needed and returns its path.
-fn oracle() -> PathBuf {
-    let dir = peers_dir();
-    std::fs::create_dir_all(&dir).expect("create target/peers");
-    let bin = dir.join("g722_oracle");
-    if !is_stale(Path::new(SOURCE), &bin) {
-        return bin;
-    }
-    // Several tests of this file run at once: build under a private name and rename, which
-    // replaces the file atomically.
-    let tmp = dir.join(format!("g722_oracle.{}.{:?}", std::process::id(), std::thread::current().id()));
-    let out = match Command::new("gcc").args(["-O2", "-o"]).arg(&tmp).arg(SOURCE).arg("-lspandsp").output() {
-        Ok(out) => out,
-        Err(e) => panic!("cannot run gcc ({e}): install the Debian package gcc (or run `cargo xtask deps`)"),
-    };
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if stderr.contains("spandsp") && (stderr.contains("No such file") || stderr.contains("cannot find")) {
-            panic!(
-                "spandsp is missing: install the Debian package libspandsp-dev (or run `cargo xtask deps`); \
-                 gcc said: {}",
-                stderr.lines().next().unwrap_or("")
-            );
-        }
-        panic!("building {SOURCE} failed:\n{stderr}");
-    }
-    std::fs::rename(&tmp, &bin).expect("move the oracle into place");
-    bin
-}
-
 /// Runs the oracle with `args`, feeding `input`, and returns its stdout.
 fn run_oracle(args: &[&str], input: &[u8]) -> Vec<u8> {
-    let bin = oracle();
-    let mut child = Command::new(&bin)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
-    let mut stdin = child.stdin.take().expect("oracle stdin");
-    let input = input.to_vec();
-    // Write from another thread: the oracle's output pipe would fill while we are still writing.
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("oracle output");
-    writer.join().expect("writer thread").expect("write to oracle");
-    assert!(out.status.success(), "{} {args:?} failed: {}", bin.display(), out.status);
-    out.stdout
+    ORACLE.run(args, input)
 }
 
 fn spandsp_encode(rate: Rate, eight_k: bool, pcm: &[i16]) -> Vec<u8> {

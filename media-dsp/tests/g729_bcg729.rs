@@ -8,68 +8,15 @@
 // The signal generators turn bounded, clamped floats into samples and sample counts.
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
 use media_dsp::g729::Decoder;
 
-const SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/c/g729_oracle.c");
+#[path = "common/oracle.rs"]
+mod oracle;
 
-fn peers_dir() -> PathBuf {
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent().unwrap_or(tmp).join("peers")
-}
-
-fn is_stale(source: &Path, binary: &Path) -> bool {
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    match (modified(source), modified(binary)) {
-        (Some(s), Some(b)) => s > b,
-        _ => true,
-    }
-}
-
-fn oracle() -> PathBuf {
-    let dir = peers_dir();
-    std::fs::create_dir_all(&dir).expect("create target/peers");
-    let bin = dir.join("g729_oracle");
-    if !is_stale(Path::new(SOURCE), &bin) {
-        return bin;
-    }
-    let tmp = dir.join(format!("g729_oracle.{}", std::process::id()));
-    let out = match Command::new("gcc").args(["-O2", "-o"]).arg(&tmp).arg(SOURCE).arg("-lbcg729").output() {
-        Ok(out) => out,
-        Err(e) => panic!("cannot run gcc ({e}): install the Debian package gcc (or run `cargo xtask deps`)"),
-    };
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if stderr.contains("bcg729") && (stderr.contains("No such file") || stderr.contains("cannot find")) {
-            panic!(
-                "bcg729 is missing: install the Debian package libbcg729-dev (or run `cargo xtask deps`); gcc said: {}",
-                stderr.lines().next().unwrap_or("")
-            );
-        }
-        panic!("building {SOURCE} failed:\n{stderr}");
-    }
-    std::fs::rename(&tmp, &bin).expect("move the oracle into place");
-    bin
-}
+const ORACLE: oracle::Oracle = oracle::Oracle { name: "g729_oracle", lib: "bcg729", package: "libbcg729-dev" };
 
 fn run_oracle(mode: &str, input: &[u8]) -> Vec<u8> {
-    let bin = oracle();
-    let mut child = Command::new(&bin)
-        .arg(mode)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
-    let mut stdin = child.stdin.take().expect("oracle stdin");
-    let data = input.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&data));
-    let out = child.wait_with_output().expect("oracle output");
-    writer.join().expect("writer thread").expect("write to oracle");
-    assert!(out.status.success(), "{} {mode} failed: {}", bin.display(), out.status);
-    out.stdout
+    ORACLE.run(&[mode], input)
 }
 
 fn bcg729_encode(pcm: &[i16]) -> Vec<u8> {
