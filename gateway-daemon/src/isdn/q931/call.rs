@@ -14,6 +14,7 @@ use super::ie::{cause, Cause, ChannelId, Ie, PartyNumber, Progress};
 use super::message::{CallRef, Message, MessageType};
 use super::timers::{Timer, TimerSet, Timers};
 use super::{CallId, Q931Event, Side};
+use crate::isdn::q921::Info;
 
 /// The call states (§2.1 user side, §2.2 network side), numbered as the call state element
 /// codes them.
@@ -131,11 +132,35 @@ pub(crate) enum Input<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotCompatible;
 
+/// A message encoded once, when the call produced it: its type (which decides where a broadcast
+/// call's messages go) and its octets, ready for layer 2.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    pub(crate) msg_type: MessageType,
+    pub(crate) octets: Info,
+}
+
 /// What a call produced: messages for its data link and events for the call control user.
 #[derive(Debug, Default)]
 pub(crate) struct Out {
-    pub(crate) send: Vec<Message>,
+    pub(crate) send: Vec<Outgoing>,
     pub(crate) events: Vec<Q931Event>,
+    /// Where messages are encoded before they are copied into their (usually inline) octets.
+    scratch: Vec<u8>,
+}
+
+impl Out {
+    /// Encodes a message to send; the model is dropped here, only its octets travel on.
+    pub(crate) fn push(&mut self, msg: Message) {
+        let encoded = self.encode(&msg);
+        self.send.push(encoded);
+    }
+
+    fn encode(&mut self, msg: &Message) -> Outgoing {
+        self.scratch.clear();
+        msg.emit(&mut self.scratch);
+        Outgoing { msg_type: msg.msg_type, octets: Info::from_slice(&self.scratch) }
+    }
 }
 
 /// One call: its reference, data link, channel and the state of its procedures.
@@ -159,7 +184,8 @@ pub struct Call {
     t308_expired: bool,
     /// The cause of this side's DISCONNECT, reused by RELEASE after T305.
     clearing_cause: Option<Cause>,
-    setup: Option<Message>,
+    /// The SETUP as sent, for its retransmission on the first T303 expiry.
+    setup: Option<Outgoing>,
     /// Network side, broadcast SETUP not yet answered with CONNECT: the terminals that answered
     /// it so far (§5.2.3.2).
     pub(crate) offered: Vec<u8>,
@@ -230,7 +256,7 @@ impl Call {
 
     fn start_disconnect(&mut self, now: Instant, timers: &Timers, side: Side, cause: Cause, out: &mut Out) {
         self.timers.stop_all_but_t309();
-        out.send.push(self.with_cause(MessageType::Disconnect, &cause));
+        out.push(self.with_cause(MessageType::Disconnect, &cause));
         self.clearing_cause = Some(cause);
         self.timers.start(Timer::T305, now + timers.t305);
         self.state = match side {
@@ -243,7 +269,7 @@ impl Call {
         self.timers.stop_all_but_t309();
         let mut msg = self.message(MessageType::Release);
         msg.ies.extend(cause.map(Ie::Cause));
-        out.send.push(msg);
+        out.push(msg);
         self.t308_expired = false;
         self.timers.start(Timer::T308, now + timers.t308);
         self.state = CallState::ReleaseRequest;
@@ -280,8 +306,9 @@ impl Call {
             // --- Outgoing call establishment (§5.1 user, §5.2 network) ---
             // (Taken apart from the table below because it keeps the SETUP it is given, for T303.)
             (S::Null, Input::Request(Request::Setup(setup))) => {
-                out.send.push(setup.clone());
-                self.setup = Some(setup);
+                let encoded = out.encode(&setup);
+                out.send.push(encoded.clone());
+                self.setup = Some(encoded);
                 self.timers.start(Timer::T303, now + timers.t303);
                 self.state = if user { S::CallInitiated } else { S::CallPresent };
                 return Ok(());
@@ -294,7 +321,7 @@ impl Call {
                 if self.t303_expired {
                     // Second expiry (§5.1.1, §5.2.1): give up; RELEASE COMPLETE tells the peer.
                     let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
-                    out.send.push(self.with_cause(M::ReleaseComplete, &c));
+                    out.push(self.with_cause(M::ReleaseComplete, &c));
                     // A terminal's refusal of a broadcast SETUP is the cause to report (§5.2.5.1).
                     let reported = match (net, self.offer_cause.take()) {
                         (true, Some(refusal)) => refusal,
@@ -349,7 +376,7 @@ impl Call {
                 if user && rx(M::Connect) =>
             {
                 self.timers.stop_all_but_t309();
-                out.send.push(self.message(M::ConnectAcknowledge));
+                out.push(self.message(M::ConnectAcknowledge));
                 self.state = S::Active;
                 out.events.push(Q931Event::Connected { call: id });
             }
@@ -357,7 +384,7 @@ impl Call {
                 if net && rx(M::Connect) =>
             {
                 self.timers.stop_all_but_t309();
-                out.send.push(self.message(M::ConnectAcknowledge));
+                out.push(self.message(M::ConnectAcknowledge));
                 self.state = S::Active;
                 out.events.push(Q931Event::Connected { call: id });
             }
@@ -386,13 +413,13 @@ impl Call {
             // --- Incoming call establishment (§5.2 user, §5.1 network) ---
             (S::CallInitiated, Input::Request(Request::SetupAcknowledge)) if net => {
                 let m = self.answer(M::SetupAcknowledge);
-                out.send.push(m);
+                out.push(m);
                 self.timers.start(Timer::T302, now + timers.t302);
                 self.state = S::OverlapSending;
             }
             (S::CallPresent, Input::Request(Request::SetupAcknowledge)) if user => {
                 let m = self.answer(M::SetupAcknowledge);
-                out.send.push(m);
+                out.push(m);
                 self.timers.start(Timer::T302, now + timers.t302);
                 self.state = S::OverlapReceiving;
             }
@@ -407,13 +434,13 @@ impl Call {
             (S::CallInitiated | S::OverlapSending, Input::Request(Request::Proceeding)) if net => {
                 self.timers.stop(Timer::T302);
                 let m = self.answer(M::CallProceeding);
-                out.send.push(m);
+                out.push(m);
                 self.state = S::OutgoingCallProceeding;
             }
             (S::CallPresent | S::OverlapReceiving, Input::Request(Request::Proceeding)) if user => {
                 self.timers.stop(Timer::T302);
                 let m = self.answer(M::CallProceeding);
-                out.send.push(m);
+                out.push(m);
                 self.state = S::IncomingCallProceeding;
             }
             (S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding, Input::Request(Request::Alerting))
@@ -421,7 +448,7 @@ impl Call {
             {
                 self.timers.stop(Timer::T302);
                 let m = self.answer(M::Alerting);
-                out.send.push(m);
+                out.push(m);
                 self.state = S::CallDelivered;
             }
             (S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding, Input::Request(Request::Alerting))
@@ -429,7 +456,7 @@ impl Call {
             {
                 self.timers.stop(Timer::T302);
                 let m = self.answer(M::Alerting);
-                out.send.push(m);
+                out.push(m);
                 self.state = S::CallReceived;
             }
             (
@@ -438,7 +465,7 @@ impl Call {
             ) if net => {
                 self.timers.stop(Timer::T302);
                 let m = self.answer(M::Connect);
-                out.send.push(m);
+                out.push(m);
                 self.state = S::Active;
             }
             (
@@ -447,7 +474,7 @@ impl Call {
             ) if user => {
                 self.timers.stop(Timer::T302);
                 let m = self.answer(M::Connect);
-                out.send.push(m);
+                out.push(m);
                 self.timers.start(Timer::T313, now + timers.t313);
                 self.state = S::ConnectRequest;
             }
@@ -477,7 +504,7 @@ impl Call {
             ) => {
                 let location = if user { Cause::LOCATION_USER } else { Cause::LOCATION_PUBLIC_LOCAL };
                 let p = Progress { coding: 0, location, description: *description };
-                out.send.push(self.message(M::Progress).with(Ie::Progress(p)));
+                out.push(self.message(M::Progress).with(Ie::Progress(p)));
             }
 
             // --- Messages that change no state (§5.1.6, §5.9, passed through) ---
@@ -486,7 +513,7 @@ impl Call {
             {
                 let mut m = self.message(*t);
                 m.ies.extend(ies.iter().cloned());
-                out.send.push(m);
+                out.push(m);
             }
             (s, _) if s != S::Null && s != S::ReleaseRequest && rx(M::Progress) => {
                 let description = msg.and_then(|m| {
@@ -557,14 +584,14 @@ impl Call {
                     self.t308_expired = true;
                     let mut m = self.message(M::Release);
                     m.ies.extend(self.clearing_cause.clone().map(Ie::Cause));
-                    out.send.push(m);
+                    out.push(m);
                     self.timers.start(Timer::T308, now + timers.t308);
                 }
             }
             (s, _) if s != S::Null && rx(M::Release) => {
                 let mut rc = self.message(M::ReleaseComplete);
                 rc.ies.extend(error.map(|e| Ie::Cause(cause_ie(e, side))));
-                out.send.push(rc);
+                out.push(rc);
                 self.enter_null(msg.and_then(Message::cause).cloned(), out);
             }
             (s, _) if s != S::Null && rx(M::ReleaseComplete) => {
@@ -573,11 +600,11 @@ impl Call {
             // The first answer to SETUP may refuse the call with RELEASE COMPLETE (§5.2.5.1);
             // after that, RELEASE starts the release (§5.3.2).
             (S::CallPresent, Input::Request(Request::Release(c))) if user => {
-                out.send.push(self.with_cause(M::ReleaseComplete, c));
+                out.push(self.with_cause(M::ReleaseComplete, c));
                 self.enter_null(Some(c.clone()), out);
             }
             (S::CallInitiated, Input::Request(Request::Release(c))) if net => {
-                out.send.push(self.with_cause(M::ReleaseComplete, c));
+                out.push(self.with_cause(M::ReleaseComplete, c));
                 self.enter_null(Some(c.clone()), out);
             }
             (s, Input::Request(Request::Release(c))) if s != S::Null && s != S::ReleaseRequest => {
@@ -616,7 +643,7 @@ impl Call {
                 if self.timers.running(Timer::T309) {
                     self.timers.stop(Timer::T309);
                     // §5.8.9: tell the peer the state we kept, so that it can check its own.
-                    out.send.push(self.status(cause::NORMAL_UNSPECIFIED, side, None));
+                    out.push(self.status(cause::NORMAL_UNSPECIFIED, side, None));
                 }
             }
             (s, Input::PeerNull(c)) if s != S::Null => {
@@ -641,7 +668,7 @@ impl Call {
         if complete {
             m.ies.push(Ie::SendingComplete);
         }
-        out.send.push(m);
+        out.push(m);
     }
 
     fn received_information(&mut self, now: Instant, timers: &Timers, msg: Option<&Message>, out: &mut Out) {

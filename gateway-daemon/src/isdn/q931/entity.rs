@@ -111,15 +111,25 @@ impl Q931 {
     // ---- sending ----
 
     pub(crate) fn send(&mut self, tei: u8, msg: &Message) {
-        log::debug!("q931 tx tei={tei}: {msg}");
         self.encode.clear();
         msg.emit(&mut self.encode);
-        if self.encode.len() <= N201_MAX {
-            self.transmit.push_back((tei, Info::from_slice(&self.encode)));
+        let octets = Info::from_slice(&self.encode);
+        self.transmit_octets(tei, octets);
+    }
+
+    /// Queues an encoded message for layer 2, unless it is longer than an I frame carries.
+    fn transmit_octets(&mut self, tei: u8, octets: Info) {
+        // The trace decodes the octets again, only when someone reads it.
+        let trace = || Message::parse(&octets).map_or_else(|e| e.to_string(), |m| m.to_string());
+        if octets.len() <= N201_MAX {
+            if log::log_enabled!(log::Level::Debug) {
+                log::debug!("q931 tx tei={tei}: {}", trace());
+            }
+            self.transmit.push_back((tei, octets));
         } else {
             // Without segmentation (not used on ETSI call control) layer 2 cannot carry it.
             self.too_long += 1;
-            log::warn!("q931 tx tei={tei}: {} octets exceed N201, not sent: {msg}", self.encode.len());
+            log::warn!("q931 tx tei={tei}: {} octets exceed N201, not sent: {}", octets.len(), trace());
         }
     }
 
@@ -168,17 +178,20 @@ impl Q931 {
         // terminal, anything else to the terminals that answered.
         let answered = if tei == TEI_GROUP { call.offered.clone() } else { Vec::new() };
         for m in out.send.drain(..) {
-            let m = &m;
             let broadcast = matches!(m.msg_type, MessageType::Setup | MessageType::ReleaseComplete);
             if answered.is_empty() || broadcast {
-                self.send(tei, m);
+                self.transmit_octets(tei, m.octets);
             } else {
                 for &t in &answered {
-                    self.send(t, m);
+                    self.transmit_octets(t, m.octets.clone());
                 }
             }
         }
-        self.events.extend(out.events.drain(..));
+        // One push per event: `VecDeque::extend` from a `Drain` costs a generic reservation
+        // and copy loop that shows up in a profile, even with nothing to move.
+        for e in out.events.drain(..) {
+            self.events.push_back(e);
+        }
         if self.calls[i].state == CallState::Null {
             let call = self.calls.remove(i);
             if let Some(ch) = call.channel {
