@@ -403,6 +403,22 @@ impl Peer {
         }
     }
 
+    /// Waits until the peer prints a line (stdout or stderr) containing `needle`, for peers that
+    /// redraw a status line with carriage returns (baresip); panics after `timeout` with its output.
+    pub fn wait_contains(&self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.lines().iter().any(|l| l.contains(needle)) && !self.stderr().contains(needle) {
+            if Instant::now() > deadline {
+                panic!(
+                    "the peer did not print {needle:?} within {timeout:?}\nstdout:\n{}\nstderr:\n{}",
+                    self.lines().join("\n"),
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Everything the peer printed on stdout so far.
     pub fn lines(&self) -> Vec<String> {
         self.lines.lock().expect("peer lines lock").clone()
@@ -489,4 +505,87 @@ pub fn linear(code: u8) -> i16 {
     } else {
         -t
     }
+}
+
+/// Frequency (from zero crossings) and RMS of the loudest 500 ms of 8 kHz linear `samples` (all of
+/// them when shorter).
+#[allow(clippy::cast_precision_loss)]
+pub fn measure_tone(samples: &[f64]) -> (f64, f64) {
+    let win = 4000.min(samples.len());
+    let energy = |s: usize| samples[s..s + win].iter().map(|v| v * v).sum::<f64>();
+    let best = (0..=samples.len() - win).step_by(400).max_by(|&a, &b| energy(a).total_cmp(&energy(b))).unwrap_or(0);
+    let s = &samples[best..best + win];
+    let crossings = s.windows(2).filter(|w| (w[0] < 0.0) != (w[1] < 0.0)).count();
+    let hz = crossings as f64 / 2.0 / (s.len().max(1) as f64 / 8000.0);
+    (hz, rms(s))
+}
+
+/// Root mean square of `samples` (0 for none).
+#[allow(clippy::cast_precision_loss)]
+pub fn rms(samples: &[f64]) -> f64 {
+    (samples.iter().map(|v| v * v).sum::<f64>() / samples.len().max(1) as f64).sqrt()
+}
+
+/// Amplitude of the `hz` component of 8 kHz `samples` (Goertzel): a full sine of amplitude A
+/// reads A, whatever else is in the signal.
+#[allow(clippy::cast_precision_loss)]
+pub fn goertzel(samples: &[f64], hz: f64) -> f64 {
+    let c = 2.0 * (2.0 * std::f64::consts::PI * hz / 8000.0).cos();
+    let (mut s1, mut s2) = (0.0, 0.0);
+    for &x in samples {
+        let s0 = x + c * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    (s1 * s1 + s2 * s2 - c * s1 * s2).max(0.0).sqrt() * 2.0 / samples.len().max(1) as f64
+}
+
+/// `secs` of a `hz` sine of amplitude `amplitude`, 8 kHz linear samples.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+pub fn sine(hz: f64, amplitude: f64, secs: f64) -> Vec<i16> {
+    let n = (secs * 8000.0) as usize;
+    (0..n).map(|i| (amplitude * (2.0 * std::f64::consts::PI * hz * i as f64 / 8000.0).sin()).round() as i16).collect()
+}
+
+/// Writes 8 kHz mono 16-bit PCM as a WAV file (what baresip's `aufile` plays for G.711).
+pub fn write_wav(path: &Path, samples: &[i16]) {
+    let data = u32::try_from(samples.len() * 2).expect("a WAV under 4 GiB");
+    let mut b = Vec::with_capacity(44 + samples.len() * 2);
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    // PCM, 1 channel, 8000 Hz, 16000 bytes/s, 2-byte frames, 16 bits.
+    for (v, n) in [(16u32, 4), (1, 2), (1, 2), (8000, 4), (16000, 4), (2, 2), (16, 2)] {
+        b.extend_from_slice(&v.to_le_bytes()[..n]);
+    }
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data.to_le_bytes());
+    for s in samples {
+        b.extend_from_slice(&s.to_le_bytes());
+    }
+    std::fs::write(path, b).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+/// The samples of an 8 kHz mono 16-bit PCM WAV file (as libsndfile writes them: any chunks
+/// before `data`; a `data` size left unset by a writer that did not close runs to the end).
+pub fn read_wav(path: &Path) -> Vec<i16> {
+    let b = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    assert!(b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WAVE", "{} is not a WAV file", path.display());
+    let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+    let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let mut at = 12;
+    let mut format = None;
+    while at + 8 <= b.len() {
+        let (id, size) = (&b[at..at + 4], usize::try_from(u32_at(at + 4)).expect("32-bit size"));
+        let body = at + 8;
+        if id == b"fmt " && body + 16 <= b.len() {
+            format = Some((u16_at(body), u16_at(body + 2), u32_at(body + 4), u16_at(body + 14)));
+        } else if id == b"data" {
+            assert_eq!(format, Some((1, 1, 8000, 16)), "{}: (format, channels, rate, bits)", path.display());
+            let end = if size == 0 || body + size > b.len() { b.len() } else { body + size };
+            return b[body..end].chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
+        }
+        at = body + size + size % 2;
+    }
+    panic!("{}: no data chunk", path.display());
 }

@@ -3,6 +3,7 @@
 
 mod alarms;
 mod audio;
+mod baresip;
 mod browser;
 mod check;
 mod clock;

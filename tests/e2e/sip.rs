@@ -194,19 +194,9 @@ fn tone(hz: f64, secs: f64) -> Vec<u8> {
 }
 
 /// Frequency (from zero crossings) and RMS of the loudest 500 ms of A-law `codes`.
-#[allow(clippy::cast_precision_loss)]
 fn measure(codes: &[u8]) -> (f64, f64) {
     let x: Vec<f64> = codes.iter().map(|&c| f64::from(linear(c))).collect();
-    let win = 4000;
-    let best = (0..x.len().saturating_sub(win)).step_by(400).max_by(|&a, &b| {
-        let e = |s: usize| x[s..s + win].iter().map(|v| v * v).sum::<f64>();
-        e(a).total_cmp(&e(b))
-    });
-    let s = &x[best.unwrap_or(0)..best.unwrap_or(0) + win.min(x.len())];
-    let crossings = s.windows(2).filter(|w| (w[0] < 0.0) != (w[1] < 0.0)).count();
-    let hz = crossings as f64 / 2.0 / (s.len() as f64 / 8000.0);
-    let rms = (s.iter().map(|v| v * v).sum::<f64>() / s.len() as f64).sqrt();
-    (hz, rms)
+    spangate_tests::measure_tone(&x)
 }
 
 #[test]

@@ -36,6 +36,11 @@ pub const PACKAGES: &[(&str, &str, &str)] = &[
         "media-dsp/tests/g729_bcg729.rs: tests/c/g729_oracle.c, bcg729 as the G.729A oracle (own process, never linked)",
     ),
     ("sip-tester", "/usr/bin/sipp", "tests/e2e/sip.rs: sipp as the SIP peer (PBX or provider) of calls through the gateway"),
+    (
+        "baresip-core",
+        "/usr/lib/baresip/modules/sndfile.so",
+        "tests/e2e/baresip.rs: two baresips (WAV tone in, sndfile recording out) calling each other across the TDM loop",
+    ),
     ("dahdi-source", "/usr/include/dahdi/user.h", "dahdi-driver/tests/abi.rs: the DAHDI ABI is pinned to the real user.h"),
     (
         "dahdi",

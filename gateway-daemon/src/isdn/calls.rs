@@ -57,6 +57,9 @@ struct CallMeta {
     connected: bool,
     /// The cause the peer gave when it cleared, kept for RELEASE, which may carry none.
     cause: Option<u8>,
+    /// The switch placed this call, so it hears of its progress even on a span that is only a
+    /// destination of routes (not routed itself).
+    switched: bool,
 }
 
 /// What the call control tells the switch about a call of a routed span (see
@@ -104,6 +107,23 @@ pub enum CallNotice {
     },
 }
 
+impl CallNotice {
+    /// The call the notice is about.
+    pub fn call(&self) -> CallId {
+        match self {
+            CallNotice::Offer { call, .. }
+            | CallNotice::Digits { call, .. }
+            | CallNotice::OverlapTimeout { call }
+            | CallNotice::Proceeding { call }
+            | CallNotice::Alerting { call }
+            | CallNotice::Progress { call }
+            | CallNotice::Connected { call }
+            | CallNotice::Disconnected { call, .. }
+            | CallNotice::Released { call, .. } => *call,
+        }
+    }
+}
+
 /// One D-channel's call control and the span's policy for incoming calls.
 pub struct CallControl {
     label: String,
@@ -145,8 +165,15 @@ impl CallControl {
     }
 
     fn notify(&mut self, notice: CallNotice) {
-        if self.routed {
+        if self.routed || self.meta.get(&notice.call()).is_some_and(|m| m.switched) {
             self.notices.push_back(notice);
+        }
+    }
+
+    /// Reports call `call` to the switch, which placed it, even when this span is not routed.
+    pub fn report_to_switch(&mut self, call: CallId) {
+        if let Some(m) = self.meta.get_mut(&call) {
+            m.switched = true;
         }
     }
 
@@ -227,6 +254,7 @@ impl CallControl {
                     outgoing: false,
                     connected: false,
                     cause: None,
+                    switched: false,
                 };
                 let complete = sending_complete || !self.overlap_receiving;
                 if self.routed {
@@ -286,15 +314,16 @@ impl CallControl {
                 }
             }
             Q931Event::Released { call, cause } => {
-                let meta = self.meta.remove(&call);
-                let cause = cause.map(|c| c.value).or(meta.as_ref().and_then(|m| m.cause));
+                let cause = cause.map(|c| c.value).or(self.meta.get(&call).and_then(|m| m.cause));
                 self.notify(CallNotice::Released { call, cause });
+                let meta = self.meta.remove(&call);
                 let m = meta.unwrap_or(CallMeta {
                     called: String::new(),
                     calling: String::new(),
                     outgoing: false,
                     connected: false,
                     cause: None,
+                    switched: false,
                 });
                 if self.cleared.len() == CLEARED_KEPT {
                     self.cleared.pop_front();
@@ -361,6 +390,7 @@ impl CallControl {
             outgoing: true,
             connected: false,
             cause: None,
+            switched: false,
         };
         self.meta.insert(id, meta);
         Ok(id)

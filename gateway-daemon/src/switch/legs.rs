@@ -70,7 +70,14 @@ impl Legs for DaemonLegs<'_> {
         let node = self.span_of_node.iter().find(|(_, &s)| s == span).map(|(&n, _)| n).ok_or(34u8)?;
         let now = self.now;
         let stack = self.stack(node).ok_or(34u8)?;
-        match stack.with_calls(now, |c| c.place_on(now, called, calling, true, channel)) {
+        // The span may only be a destination (no route from it): the switch still needs to
+        // hear this call's progress.
+        let placed = stack.with_calls(now, |c| {
+            let call = c.place_on(now, called, calling, true, channel)?;
+            c.report_to_switch(call);
+            Ok(call)
+        });
+        match placed {
             Ok(call) => Ok(LegRef::Isdn { node, call }),
             Err(e) => {
                 warn!("switch: SETUP on span {span}: {e}");

@@ -514,7 +514,10 @@ impl SipEndpoint {
 
     /// The trunk an INVITE comes from, or `None` after answering 401/403.
     fn inbound_trunk(&mut self, now: Instant, key: &ServerKey, src: SocketAddr, req: &Message) -> Option<usize> {
-        if let Some(i) = self.cfg.trunks.iter().position(|t| t.trusts(src)) {
+        // Two trunks on one host (two PBXs, or two phones on one machine) differ only by port:
+        // the trunk at exactly the source address wins over one that merely trusts its host.
+        let exact = self.cfg.trunks.iter().position(|t| t.trusts(src) && t.addr == src);
+        if let Some(i) = exact.or_else(|| self.cfg.trunks.iter().position(|t| t.trusts(src))) {
             return Some(i);
         }
         let creds = req.auth("authorization");

@@ -943,3 +943,33 @@ fn early_media_183_and_callee_hangup_waits_for_the_ack() {
     assert_eq!(ended(&n.ev_a), [(None, 16, true)]);
     assert!(n.ev_a.iter().any(|e| matches!(e, SipEvent::Answered { handle, .. } if *handle == ha)));
 }
+
+/// Two trunks on one host differ only by port: an INVITE is taken as coming from the trunk at
+/// exactly its source address, not from the first trunk that trusts the host.
+#[test]
+fn two_trunks_on_one_host_are_told_apart_by_port() {
+    let t0 = Instant::now();
+    let mut a = endpoint(t0, A, B, 11, TrunkConfig::default());
+    let other = TrunkConfig { name: "other".into(), addr: addr("10.0.0.1:5070"), ..TrunkConfig::default() };
+    let caller = TrunkConfig { name: "caller".into(), addr: addr(A), ..TrunkConfig::default() };
+    let cfg =
+        EndpointConfig { local_addr: addr(B), seed: 12, trunks: vec![other, caller], ..EndpointConfig::default() };
+    let mut b = SipEndpoint::new(t0, cfg);
+    a.invite(t0, 0, "100", "200", None).unwrap();
+    let inv = a.poll_transmit().unwrap();
+    b.handle_input(t0, Transport::Udp, addr(A), &inv.bytes);
+    let trunk = std::iter::from_fn(|| b.poll_event()).find_map(|e| match e {
+        SipEvent::IncomingCall { trunk, .. } => Some(trunk),
+        _ => None,
+    });
+    assert_eq!(trunk, Some(1), "the trunk at 10.0.0.1:5060, not the first one on 10.0.0.1");
+    // From a port no trunk names, the host is still trusted: the first trunk on it takes it.
+    a.invite(t0, 0, "101", "200", None).unwrap();
+    let inv = a.poll_transmit().unwrap();
+    b.handle_input(t0, Transport::Udp, addr("10.0.0.1:40000"), &inv.bytes);
+    let trunk = std::iter::from_fn(|| b.poll_event()).find_map(|e| match e {
+        SipEvent::IncomingCall { trunk, .. } => Some(trunk),
+        _ => None,
+    });
+    assert_eq!(trunk, Some(0));
+}

@@ -1,0 +1,272 @@
+//! baresip calls baresip across the TDM loop (issue #5, "Prove it"): baresip A calls spangate on
+//! trunk `a`, the switch routes it out of span 1 (TE, `pri_cpe`), across the simulated cable into
+//! span 2 (NT, `pri_net`), and from there to trunk `b`, a second baresip that answers by itself.
+//! Each baresip plays its own tone from a WAV (A 600 Hz, B 1000 Hz) and records what it hears
+//! (`sndfile`); in each recording the other side's tone is within 2% in frequency and 3 dB in level
+//! of what was sent, for seconds on end, with no trace of its own tone. While the call is up the
+//! status shows both bridges (SIP A to span 1, span 2 to SIP B) answered and both ISDN calls
+//! active; after A hangs up no leg is left and each bridge wrote its CDR line.
+//!
+//! The spans' echo cancellers are off: a digital four-wire loop has no hybrid and so no echo, and
+//! with two tones of one level meeting on a channel the canceller's NLP cannot tell the far end
+//! from a 0 dB echo of the near end and mutes it (double talk at equal level; a canceller matter,
+//! not the media path this test is about).
+//!
+//! Both trunks are on 127.0.0.1 and differ only by port, with `b` listed first: the gateway must
+//! tell its trunks apart by the INVITE's source port, not take the first one on the host.
+
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use spangate_tests::{free_port, goertzel, measure_tone, read_wav, rms, sine, span, write_wav, Daemon, Peer, Scratch};
+
+/// Generous: CI runs on a loaded 2-core machine.
+const T: Duration = Duration::from_secs(30);
+/// Amplitude of both tones (about -12 dBFS).
+const AMPLITUDE: f64 = 8000.0;
+/// Audio each side must have recorded before the call is hung up.
+const RECORD_SECS: usize = 4;
+
+fn baresip() -> Command {
+    let modules = Path::new("/usr/lib/baresip/modules");
+    if !Path::new("/usr/bin/baresip").exists() || !modules.join("sndfile.so").exists() {
+        panic!("baresip is missing: install the Debian package baresip-core (or run `cargo xtask deps`)");
+    }
+    Command::new("/usr/bin/baresip")
+}
+
+/// One baresip's config directory: SIP on `sip`, the `cons` command port on `cons`, `tone.wav`
+/// (`hz`) as its microphone, recordings in `rec/`.
+struct Ua {
+    dir: PathBuf,
+    cons: u16,
+}
+
+impl Ua {
+    fn new(scratch: &Scratch, name: &str, sip: u16, account: &str, hz: f64) -> Ua {
+        let dir = scratch.path(name);
+        std::fs::create_dir_all(dir.join("rec")).expect("create the baresip dir");
+        // A tone longer than any call here: aufile hangs up when its file ends.
+        write_wav(&dir.join("tone.wav"), &sine(hz, AMPLITUDE, 90.0));
+        // Not sip + 1: baresip listens for SIP over TCP there too.
+        let cons = loop {
+            let p = free_port();
+            if p != sip + 1 {
+                break p;
+            }
+        };
+        // `net_interface` keeps the SDP address on loopback; `stdio` is left out (no tty);
+        // `alsa,null` is a player that plays nowhere (the recording is taken by `sndfile`).
+        let config = format!(
+            "sip_listen 127.0.0.1:{sip}\nnet_interface 127.0.0.1\n\
+             audio_player alsa,null\naudio_alert alsa,null\naudio_source aufile,{tone}\n\
+             module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule alsa.so\nmodule aufile.so\n\
+             module sndfile.so\nmodule cons.so\nmodule_tmp account.so\nmodule_app menu.so\n\
+             cons_listen 127.0.0.1:{cons}\nsnd_path {rec}\nrtp_ports 30000-39999\n",
+            tone = dir.join("tone.wav").display(),
+            rec = dir.join("rec").display(),
+        );
+        std::fs::write(dir.join("config"), config).expect("write the baresip config");
+        std::fs::write(dir.join("accounts"), format!("{account}\n")).expect("write the baresip account");
+        Ua { dir, cons }
+    }
+
+    fn command(&self) -> Command {
+        let mut c = baresip();
+        // -t: a safety net should the test die without killing it.
+        c.arg("-f").arg(&self.dir).args(["-t", "180"]);
+        c
+    }
+
+    /// The recording of what this UA heard (`dump-<time>-dec.wav`), once it exists.
+    fn heard(&self) -> Option<PathBuf> {
+        std::fs::read_dir(self.dir.join("rec"))
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
+    }
+
+    /// A command to the running UA through its `cons` module, as typed at its prompt.
+    fn send(&self, cmd: &str) {
+        let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        s.send_to(cmd.as_bytes(), ("127.0.0.1", self.cons)).expect("send to baresip's cons");
+    }
+}
+
+fn config(scratch: &Scratch, sip: u16, a: u16, b: u16) -> PathBuf {
+    let cfg = format!(
+        r#"[board]
+model = "sim-e1x2"
+backend = "sim"
+description = "span 1 (TE) cabled to span 2 (NT); SIP trunks to two baresips"
+
+# No echo to cancel on a digital four-wire loop (see the test's module doc).
+[[board.span]]
+span = 1
+kind = "e1"
+timing = 1
+termination = "te"
+signalling = "pri_cpe"
+switchtype = "euroisdn"
+echo = {{ mode = "off" }}
+[board.span.sim]
+line = "span:2"
+
+[[board.span]]
+span = 2
+kind = "e1"
+timing = 0
+termination = "nt"
+signalling = "pri_net"
+switchtype = "euroisdn"
+echo = {{ mode = "off" }}
+[board.span.sim]
+line = "span:1"
+
+[sip]
+listen = "udp:127.0.0.1:{sip}"
+
+[[sip.trunk]]
+name = "b"
+host = "127.0.0.1"
+port = {b}
+codecs = ["pcma", "pcmu"]
+
+[[sip.trunk]]
+name = "a"
+host = "127.0.0.1"
+port = {a}
+codecs = ["pcma", "pcmu"]
+
+[[route]]
+name = "a-out"
+from = "trunk:a"
+to = "span:1"
+
+[[route]]
+name = "to-b"
+from = "span:2"
+to = "trunk:b"
+"#
+    );
+    let p = scratch.path("baresip.toml");
+    std::fs::write(&p, cfg).expect("write config");
+    p
+}
+
+fn isdn_calls(s: &Value, n: u64) -> Vec<Value> {
+    span(s, n)["isdn"]["calls"].as_array().cloned().unwrap_or_default()
+}
+
+/// The switch's calls as (from, to, state, answered).
+fn bridges(s: &Value) -> Vec<(String, String, String, bool)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    s["switch"]["calls"]
+        .as_array()
+        .map(|a| {
+            a.iter().map(|c| (text(&c["from"]), text(&c["to"]), text(&c["state"]), c["answered"] == true)).collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Checks the recording `heard` holds the far tone (`hz`, sent at [`AMPLITUDE`]) within 2% and
+/// 3 dB, for at least 2 s of 500 ms windows, and none of the UA's own tone `own_hz`.
+#[allow(clippy::cast_precision_loss)]
+fn assert_hears(heard: &[i16], hz: f64, own_hz: f64, who: &str, log: &str) {
+    let x: Vec<f64> = heard.iter().map(|&v| f64::from(v)).collect();
+    let sent_rms = AMPLITUDE / std::f64::consts::SQRT_2;
+    let (got_hz, got_rms) = measure_tone(&x);
+    let db = |r: f64| 20.0 * (r / sent_rms).log10();
+    let windows: Vec<f64> = x.chunks_exact(4000).map(|w| db(rms(w))).collect();
+    let good = windows.iter().filter(|d| d.abs() < 3.0).count();
+    let own = 20.0 * (goertzel(&x, own_hz) / AMPLITUDE).log10();
+    let what = format!(
+        "{who} heard {got_hz:.1} Hz at {:.1} dB (sent {hz} Hz); 500 ms levels in dB {windows:.1?}; its own \
+         {own_hz} Hz at {own:.1} dB\ndaemon log:\n{log}",
+        db(got_rms)
+    );
+    assert!((got_hz / hz - 1.0).abs() < 0.02 && db(got_rms).abs() < 3.0, "{what}");
+    assert!(good >= 4, "the tone must last, not come in bursts: {what}");
+    assert!(own < -40.0, "{what}");
+}
+
+#[test]
+fn baresip_calls_baresip_across_the_tdm_loop() {
+    let scratch = Scratch::new("baresip");
+    let (sip, a_port, b_port) = (free_port(), free_port(), free_port());
+    let cfg = config(&scratch, sip, a_port, b_port);
+    let ua_a = Ua::new(&scratch, "a", a_port, "<sip:5678@127.0.0.1>;regint=0", 600.0);
+    let ua_b = Ua::new(&scratch, "b", b_port, "<sip:2001@127.0.0.1>;regint=0;answermode=auto", 1000.0);
+    let listen = format!("127.0.0.1:{sip}");
+    let d = Daemon::start(&["run", "--config", cfg.to_str().expect("utf-8 path"), "--sip", &listen]);
+    d.wait_for("layer 2 up on both spans", T, |s| {
+        span(s, 1)["isdn"]["layer2_up"] == true && span(s, 2)["isdn"]["layer2_up"] == true
+    });
+
+    let b = Peer::start(ua_b.command());
+    b.wait_contains("baresip is ready.", T);
+    let mut dial = ua_a.command();
+    dial.args(["-e", &format!("/dial sip:2001@{listen}")]);
+    let a = Peer::start(dial);
+    a.wait_contains("Call established", T);
+    b.wait_contains("Call established", T);
+
+    let s = d.wait_for("both bridges answered and both ISDN calls active", T, |s| {
+        let calls = |n| isdn_calls(s, n);
+        bridges(s).iter().filter(|b| b.2 == "active" && b.3).count() == 2
+            && [calls(1), calls(2)].iter().all(|c| c.len() == 1 && c[0]["state"] == "ACTIVE")
+    });
+    let mut got = bridges(&s);
+    got.sort();
+    let want = [("span:2", "trunk:b"), ("trunk:a", "span:1")];
+    assert_eq!(
+        got.iter().map(|b| (b.0.as_str(), b.1.as_str())).collect::<Vec<_>>(),
+        want,
+        "the switch's calls: SIP A to span 1, and span 2 to SIP B\n{}",
+        s["switch"]
+    );
+    for n in [1, 2] {
+        let c = &isdn_calls(&s, n)[0];
+        assert_eq!((c["called"].as_str(), c["calling"].as_str()), (Some("2001"), Some("5678")), "span {n}: {c}");
+    }
+
+    // Enough audio recorded on both sides (the WAVs grow as the call goes), then A hangs up.
+    let enough = 44 + RECORD_SECS * 16_000;
+    let deadline = Instant::now() + T;
+    let size = |ua: &Ua| ua.heard().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
+    while [&ua_a, &ua_b].iter().any(|ua| size(ua) < enough as u64) {
+        assert!(
+            Instant::now() < deadline,
+            "baresip recordings stayed short: A {} B {} bytes\nA:\n{}\nB:\n{}",
+            size(&ua_a),
+            size(&ua_b),
+            a.lines().join("\n"),
+            b.lines().join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    ua_a.send("/hangup\n");
+    a.wait_contains("terminated (duration", T);
+    b.wait_contains("terminated (duration", T);
+    d.wait_for("no leg left", T, |s| {
+        bridges(s).is_empty() && isdn_calls(s, 1).is_empty() && isdn_calls(s, 2).is_empty()
+    });
+    let log = d.log();
+    let cdrs: Vec<&str> = log.lines().filter(|l| l.contains("cdr: call=")).collect();
+    assert_eq!(cdrs.len(), 2, "one CDR line per bridge:\n{log}");
+    for (from, to) in want {
+        assert!(
+            cdrs.iter().any(|l| l.contains(&format!("from={from} to={to}")) && l.contains("answered=true")),
+            "a CDR line for {from} -> {to}:\n{log}"
+        );
+    }
+
+    // The files are complete once each UA closed its call.
+    let heard = |ua: &Ua| read_wav(&ua.heard().expect("a recording"));
+    assert_hears(&heard(&ua_a), 1000.0, 600.0, "A", &log);
+    assert_hears(&heard(&ua_b), 600.0, 1000.0, "B", &log);
+}
