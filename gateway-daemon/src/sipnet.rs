@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use log::{info, warn};
@@ -108,11 +108,26 @@ fn codec(c: provisioning::Codec) -> Option<Codec> {
     })
 }
 
+/// Where a trunk's requests go: its `host` as an address, or a name resolved through the system
+/// resolver (A/AAAA records via getaddrinfo, /etc/hosts included), once, when the SIP side
+/// starts. An IPv4 answer is preferred, as the SIP socket is bound to an IPv4 address.
+fn resolve(name: &str, host: &str, port: u16) -> Result<SocketAddr, String> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("trunk {name}: host {host} does not resolve: {e}"))?
+        .collect();
+    let addr = addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()).copied();
+    let addr = addr.ok_or_else(|| format!("trunk {name}: host {host} has no address"))?;
+    info!("trunk {name}: {host} is {}", addr.ip());
+    Ok(addr)
+}
+
 /// The endpoint's view of a `[[sip.trunk]]`.
 fn trunk_config(t: &provisioning::Trunk) -> Result<TrunkConfig, String> {
-    let addr = format!("{}:{}", t.host, t.port).parse::<SocketAddr>().map_err(|_| {
-        format!("trunk {}: host {} is not an IP address (DNS names are not resolved yet)", t.name, t.host)
-    })?;
+    let addr = resolve(&t.name, &t.host, t.port)?;
     let mut c = TrunkConfig { name: t.name.clone(), addr, ..TrunkConfig::default() };
     c.transport = match t.transport {
         provisioning::Transport::Udp => Transport::Udp,
@@ -131,17 +146,12 @@ fn trunk_config(t: &provisioning::Trunk) -> Result<TrunkConfig, String> {
         c.inbound_realm = a.realm.clone();
         c.inbound_credentials = vec![(a.user.clone(), a.password.clone())];
     }
-    // The peer itself is trusted; `trust` adds hosts. The endpoint matches sources exactly, so a
-    // network wider than one address is refused here rather than silently narrowed.
-    let mut trusted = vec![addr.ip()];
-    for n in &t.trust {
-        let host = if n.addr.is_ipv4() { 32 } else { 128 };
-        if n.prefix != host {
-            return Err(format!("trunk {}: trust {n}: only single addresses are supported yet", t.name));
-        }
-        trusted.push(n.addr);
+    // A trunk named by its host name is addressed by that name in URIs (RFC 3261 §19.1.1).
+    if c.domain.is_empty() && t.host.parse::<IpAddr>().is_err() {
+        c.domain = if t.port == 5060 { t.host.clone() } else { format!("{}:{}", t.host, t.port) };
     }
-    c.trusted_sources = trusted;
+    // The peer itself is always trusted (the endpoint checks `addr`); `trust` adds hosts and networks.
+    c.trusted_sources.clone_from(&t.trust);
     c.keepalive_interval = Duration::from_secs(u64::from(t.keepalive_secs));
     Ok(c)
 }
@@ -574,5 +584,20 @@ impl SipNet {
 
     pub fn counters(&self) -> crate::sip::ua::Counters {
         self.endpoint.counters()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve;
+
+    /// Trunk hosts may be names: /etc/hosts (through getaddrinfo) answers for localhost without
+    /// any network; an address needs no lookup; a name nobody knows is a clear error.
+    #[test]
+    fn trunk_hosts_resolve_by_name_or_address() {
+        assert_eq!(resolve("pbx", "localhost", 5070).unwrap(), "127.0.0.1:5070".parse().unwrap());
+        assert_eq!(resolve("pbx", "192.0.2.7", 5060).unwrap(), "192.0.2.7:5060".parse().unwrap());
+        let e = resolve("pbx", "no-such-host.invalid", 5060).unwrap_err();
+        assert!(e.starts_with("trunk pbx: host no-such-host.invalid does not resolve"), "{e}");
     }
 }

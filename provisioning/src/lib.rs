@@ -90,7 +90,7 @@
 //!
 //! [[sip.trunk]]
 //! name = "pbx"               # required, unique, no spaces or ':'
-//! host = "192.0.2.10"        # required: a host name or an IP address
+//! host = "192.0.2.10"        # required: an IP address, or a host name resolved (A/AAAA) at start
 //! port = 5060                # 1..=65535 (default 5060)
 //! transport = "udp"          # udp | tcp (default udp)
 //! codecs = ["pcma", "pcmu", "telephone-event"]   # in preference order: pcma | pcmu | g722 | g729 |

@@ -973,3 +973,25 @@ fn two_trunks_on_one_host_are_told_apart_by_port() {
     });
     assert_eq!(trunk, Some(0));
 }
+
+/// `trust` takes networks: a provider's whole /24 of media and signalling servers is trusted
+/// without authentication, the next /24 is not, and the trunk's own address always is.
+#[test]
+fn a_trusted_network_covers_every_host_in_it() {
+    let net = |s: &str| provisioning::IpNet::parse(s).unwrap();
+    let t = TrunkConfig {
+        name: "provider".into(),
+        addr: addr("192.0.2.1:5060"),
+        trusted_sources: vec![net("198.51.100.0/24"), net("2001:db8::/32")],
+        ..TrunkConfig::default()
+    };
+    assert!(t.trusts(addr("192.0.2.1:5099")));
+    assert!(t.trusts(addr("198.51.100.0:5060")));
+    assert!(t.trusts(addr("198.51.100.254:5060")));
+    assert!(!t.trusts(addr("198.51.101.1:5060")));
+    assert!(t.trusts(addr("[2001:db8:1::7]:5060")));
+    assert!(!t.trusts(addr("[2001:db9::7]:5060")));
+    // A trunk that must authenticate trusts nobody by address.
+    let strict = TrunkConfig { inbound_realm: "spangate".into(), ..t };
+    assert!(!strict.trusts(addr("198.51.100.7:5060")));
+}

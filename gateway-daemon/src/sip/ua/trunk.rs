@@ -20,7 +20,7 @@
 //! | Unknown, Down | any final response | report up | Up |
 //! | Unknown, Up | Nth timer F in a row | report down | Down |
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::call::Owner;
@@ -55,9 +55,9 @@ pub struct TrunkConfig {
     pub inbound_realm: String,
     pub inbound_credentials: Vec<(String, String)>,
     pub inbound_algorithm: Algorithm,
-    /// Source addresses trusted as this trunk without authentication; `addr`'s IP always is,
-    /// unless `inbound_realm` asks for authentication.
-    pub trusted_sources: Vec<IpAddr>,
+    /// Source networks trusted as this trunk without authentication (`/32` for one host);
+    /// `addr`'s IP always is, unless `inbound_realm` asks for authentication.
+    pub trusted_sources: Vec<provisioning::IpNet>,
     /// OPTIONS keepalive interval; zero turns it off.
     pub keepalive_interval: Duration,
     /// Unanswered probes in a row that mark the trunk down.
@@ -101,7 +101,7 @@ impl TrunkConfig {
 
     /// Whether a source address is this trunk without authentication.
     pub fn trusts(&self, src: SocketAddr) -> bool {
-        self.inbound_realm.is_empty() && (self.addr.ip() == src.ip() || self.trusted_sources.contains(&src.ip()))
+        self.inbound_realm.is_empty() && (self.addr.ip() == src.ip() || self.trusted_sources.iter().any(|n| n.contains(src.ip())))
     }
 
     /// Whether INVITEs from this trunk must authenticate.
