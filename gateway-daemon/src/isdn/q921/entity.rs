@@ -222,10 +222,17 @@ impl Q921 {
 
     /// Layer management's part after any input: give a TEI to a link that wants one, and act on
     /// MDL-ERRORs that hint at a TEI problem.
+    ///
+    /// Inlined: it runs after every frame and almost always has nothing to do.
+    #[inline]
     fn after(&mut self, now: Instant) {
-        if !self.out.assign_needed && self.out.mdl_errors.is_empty() {
-            return;
+        if self.out.assign_needed || !self.out.mdl_errors.is_empty() {
+            self.layer_management(now);
         }
+    }
+
+    #[cold]
+    fn layer_management(&mut self, now: Instant) {
         if std::mem::take(&mut self.out.assign_needed) {
             if let Some(user) = &mut self.tei_user {
                 user.request(now, &mut self.out);

@@ -171,13 +171,15 @@ impl Q931 {
     }
 
     /// Moves a call's output to the queues; a call back in Null is dropped and its channel freed.
-    fn flush(&mut self, i: usize, out: &mut Out) {
+    fn flush(&mut self, i: usize) {
         let call = &self.calls[i];
         let tei = self.tei_of(call);
         // A broadcast SETUP still on offer: SETUP and the final RELEASE COMPLETE go to every
         // terminal, anything else to the terminals that answered.
         let answered = if tei == TEI_GROUP { call.offered.clone() } else { Vec::new() };
-        for m in out.send.drain(..) {
+        // The buffers are lent out of `self.out` and put back with their capacity.
+        let mut send = std::mem::take(&mut self.out.send);
+        for m in send.drain(..) {
             let broadcast = matches!(m.msg_type, MessageType::Setup | MessageType::ReleaseComplete);
             if answered.is_empty() || broadcast {
                 self.transmit_octets(tei, m.octets);
@@ -189,9 +191,12 @@ impl Q931 {
         }
         // One push per event: `VecDeque::extend` from a `Drain` costs a generic reservation
         // and copy loop that shows up in a profile, even with nothing to move.
-        for e in out.events.drain(..) {
+        let mut events = std::mem::take(&mut self.out.events);
+        for e in events.drain(..) {
             self.events.push_back(e);
         }
+        self.out.send = send;
+        self.out.events = events;
         if self.calls[i].state == CallState::Null {
             let call = self.calls.remove(i);
             if let Some(ch) = call.channel {
@@ -202,11 +207,9 @@ impl Q931 {
 
     /// Runs one input through a call's machine and flushes what it produced.
     pub(crate) fn drive(&mut self, now: Instant, i: usize, input: Input<'_>) -> Result<(), NotCompatible> {
-        let mut out = std::mem::take(&mut self.out);
         let (side, timers) = (self.config.side, self.config.timers);
-        let r = self.calls[i].handle(now, side, &timers, input, &mut out);
-        self.flush(i, &mut out);
-        self.out = out;
+        let r = self.calls[i].handle(now, side, &timers, input, &mut self.out);
+        self.flush(i);
         r
     }
 
