@@ -173,6 +173,7 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
             let label = format!("span {}", s.number);
             let mut stack =
                 DchanStack::new(label, d, q921, q931, s.incoming, s.pcap.as_deref()).map_err(DaemonError)?;
+            stack.set_layer1_presence(s.layer1_presence);
             let overlap =
                 matches!(s.overlapdial, provisioning::OverlapDial::Incoming | provisioning::OverlapDial::Both);
             let routed = plan.routes_from(s.number);
@@ -410,9 +411,17 @@ impl EventLoop {
                             warn!("span {span}: {before} -> {}", status.alarms);
                         }
                     }
+                    let layer1 = status.alarms.is_clear();
+                    let changed = !v.reported || v.status.alarms.is_clear() != layer1;
                     v.status = status;
                     v.sim = sim;
                     v.reported = true;
+                    // Layer 1 for the span's ISDN stack, as the status page shows it.
+                    if changed {
+                        if let Some((_, stack)) = self.stacks.iter_mut().find(|(n, _)| *n == node) {
+                            stack.set_layer1(Instant::now(), layer1);
+                        }
+                    }
                 }
                 MediaEvent::Timing(t) => {
                     if self.last_sync != Some(t.sync) {

@@ -17,12 +17,20 @@ use spangate_tests::{build_c_peer, span, tshark_decode, Daemon, Peer, Scratch};
 
 const T: Duration = Duration::from_secs(10);
 
-fn libpri_peer() -> std::path::PathBuf {
+pub(crate) fn libpri_peer() -> std::path::PathBuf {
     build_c_peer("libpri_peer", &["pri"], &[("libpri", "libpri-dev"), ("-lpri", "libpri-dev")])
 }
 
-/// Our span 1 on a `dchan:` socket, captured to `d.pcap`.
-fn config(scratch: &Scratch, signalling: &str, kind: &str, incoming: &str, extra: &str) -> std::path::PathBuf {
+/// Our span 1 on a `dchan:` socket, captured to `d.pcap`; `keep_up` unless `extra` sets
+/// `layer2_persistence`.
+pub(crate) fn config(
+    scratch: &Scratch,
+    signalling: &str,
+    kind: &str,
+    incoming: &str,
+    extra: &str,
+) -> std::path::PathBuf {
+    let persistence = if extra.contains("layer2_persistence") { "" } else { "layer2_persistence = \"keep_up\"" };
     let cfg = format!(
         r#"[board]
 model = "sim-libpri"
@@ -31,7 +39,7 @@ backend = "sim"
 span = 1
 kind = "{kind}"
 signalling = "{signalling}"
-layer2_persistence = "keep_up"
+{persistence}
 incoming = "{incoming}"
 pcap = "{pcap}"
 {extra}
@@ -47,31 +55,36 @@ line = "dchan:{sock}"
 }
 
 /// The daemon and the libpri peer with layer 2 up between them; `extra` adds span keys.
-fn start(
+pub(crate) fn start(
     scratch: &Scratch,
     (signalling, kind, incoming, extra): (&str, &str, &str, &str),
     peer: (&str, &str),
 ) -> (Daemon, Peer) {
     let d = Daemon::with_config(&config(scratch, signalling, kind, incoming, extra));
     d.wait_for("the daemon", T, |s| s["spans"].as_array().is_some_and(|a| a.len() == 1));
-    let mut cmd = Command::new(libpri_peer());
-    cmd.args([peer.0, peer.1]).arg(scratch.path("peer.sock")).arg(scratch.path("d.sock")).arg("120");
-    let p = Peer::start_scripted(cmd);
+    let p = start_peer(scratch, peer, 120);
     p.wait_line("DCHAN_UP", T);
     d.wait_for("layer 2 up", T, |s| span(s, 1)["isdn"]["layer2_up"] == true);
     (d, p)
 }
 
-fn calls(s: &Value) -> Vec<Value> {
+/// The libpri peer (`role`, `mode`) on the daemon's socket of `scratch`, for `seconds`.
+pub(crate) fn start_peer(scratch: &Scratch, (role, mode): (&str, &str), seconds: u32) -> Peer {
+    let mut cmd = Command::new(libpri_peer());
+    cmd.args([role, mode]).arg(scratch.path("peer.sock")).arg(scratch.path("d.sock")).arg(seconds.to_string());
+    Peer::start_scripted(cmd)
+}
+
+pub(crate) fn calls(s: &Value) -> Vec<Value> {
     span(s, 1)["isdn"]["calls"].as_array().cloned().unwrap_or_default()
 }
 
 /// Waits until our call `id` is in `state`.
-fn wait_state(d: &Daemon, id: u64, state: &str) -> Value {
+pub(crate) fn wait_state(d: &Daemon, id: u64, state: &str) -> Value {
     wait_state_within(d, id, state, T)
 }
 
-fn wait_state_within(d: &Daemon, id: u64, state: &str, within: Duration) -> Value {
+pub(crate) fn wait_state_within(d: &Daemon, id: u64, state: &str, within: Duration) -> Value {
     let found = d.wait_for(&format!("call {id} in {state}"), within, |s| {
         calls(s).iter().any(|c| c["id"] == id && c["state"] == state)
     });
@@ -79,22 +92,26 @@ fn wait_state_within(d: &Daemon, id: u64, state: &str, within: Duration) -> Valu
 }
 
 /// Waits until no call is left and returns the cause the last ended call had.
-fn wait_cleared(d: &Daemon, id: u64) -> Option<u64> {
-    let s = d.wait_for(&format!("call {id} cleared"), T, |s| {
+pub(crate) fn wait_cleared(d: &Daemon, id: u64) -> Option<u64> {
+    wait_cleared_within(d, id, T)
+}
+
+pub(crate) fn wait_cleared_within(d: &Daemon, id: u64, within: Duration) -> Option<u64> {
+    let s = d.wait_for(&format!("call {id} cleared"), within, |s| {
         calls(s).is_empty() && span(s, 1)["isdn"]["cleared"].as_array().is_some_and(|c| c.iter().any(|c| c["id"] == id))
     });
     let cleared = span(&s, 1)["isdn"]["cleared"].as_array().cloned().unwrap_or_default();
     cleared.iter().find(|c| c["id"] == id).and_then(|c| c["cause"].as_u64())
 }
 
-fn place(d: &Daemon) -> u64 {
+pub(crate) fn place(d: &Daemon) -> u64 {
     let r = d.post_ok("/api/v1/spans/1/calls", br#"{"called":"1234","calling":"5678"}"#);
     let v: Value = serde_json::from_slice(&r.body).expect("JSON");
     v["id"].as_u64().expect("a call id")
 }
 
 /// The Q.931 message types in a capture, as tshark decodes them.
-fn q931_types(pcap: &std::path::Path) -> BTreeSet<u8> {
+pub(crate) fn q931_types(pcap: &std::path::Path) -> BTreeSet<u8> {
     let out = Command::new("tshark")
         .arg("-r")
         .arg(pcap)
@@ -108,6 +125,54 @@ fn q931_types(pcap: &std::path::Path) -> BTreeSet<u8> {
             t.strip_prefix("0x").map_or_else(|| t.parse().ok(), |h| u8::from_str_radix(h, 16).ok())
         })
         .collect()
+}
+
+/// One Q.931 message of a capture as tshark decodes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Decoded {
+    /// Sent from the user side to the network side (tshark's `lapd.direction` 0).
+    pub to_network: bool,
+    pub message_type: u8,
+    /// The call reference flag: set in messages from the side that did not originate the call.
+    pub flag: bool,
+    pub cref: u16,
+    pub called: String,
+    pub calling: String,
+    pub cause: Option<u8>,
+}
+
+/// Every Q.931 message of a capture, decoded by tshark, in capture order.
+pub(crate) fn q931_decoded(pcap: &std::path::Path) -> Vec<Decoded> {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(pcap)
+        .args(["-Y", "q931", "-T", "fields", "-E", "separator=|", "-e", "lapd.direction", "-e", "q931.message_type"])
+        .args(["-e", "q931.call_ref_flag", "-e", "q931.call_ref", "-e", "q931.called_party_number.digits"])
+        .args(["-e", "q931.calling_party_number.digits", "-e", "q931.cause_value"])
+        .output()
+        .expect("run tshark (Debian package tshark)");
+    let hex = |t: &str| u16::from_str_radix(t.trim().trim_start_matches("0x"), 16).ok();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split('|').collect();
+            let first = |i: usize| f.get(i).map_or("", |v| v.split(',').next().unwrap_or("")).to_string();
+            Some(Decoded {
+                to_network: first(0) == "0",
+                message_type: u8::try_from(hex(&first(1))?).ok()?,
+                flag: matches!(first(2).as_str(), "1" | "True"),
+                cref: hex(&first(3)).unwrap_or(0),
+                called: first(4),
+                calling: first(5),
+                cause: first(6).parse().ok(),
+            })
+        })
+        .collect()
+}
+
+/// The Q.931 messages our side sent (`user`: we are the user side), in capture order.
+pub(crate) fn q931_sent(pcap: &std::path::Path, user: bool) -> Vec<Decoded> {
+    q931_decoded(pcap).into_iter().filter(|m| m.to_network == user).collect()
 }
 
 /// Every call scenario on one mode: `signalling` is ours, `peer` libpri's role and mode.
@@ -130,6 +195,7 @@ fn calls_with_libpri(signalling: &str, kind: &str, peer: (&str, &str)) {
         (Some("1234"), Some("5678"), Some("outgoing"))
     );
     assert_eq!(c["channel"], 1, "{c}");
+    let cref_out = c["call_reference"].as_u64().and_then(|v| u16::try_from(v).ok()).expect("a call reference");
     let s = d.status();
     let b1 = span(&s, 1)["channels"].as_array().and_then(|c| c.iter().find(|c| c["ts"] == 1).cloned());
     assert_eq!(b1.map(|c| c["state"].clone()), Some("busy".into()), "the grid shows the call's channel");
@@ -151,6 +217,7 @@ fn calls_with_libpri(signalling: &str, kind: &str, peer: (&str, &str)) {
         "{signalling}"
     );
     let id = c["id"].as_u64().expect("id");
+    let cref_in = c["call_reference"].as_u64().and_then(|v| u16::try_from(v).ok()).expect("a call reference");
     p.wait_prefix(m, "RINGING", T);
     d.post_ok(&format!("/api/v1/spans/1/calls/{id}/answer"), b"");
     p.wait_prefix(m, "ANSWER", T);
@@ -206,6 +273,26 @@ fn calls_with_libpri(signalling: &str, kind: &str, peer: (&str, &str)) {
     for &t in [0x05, 0x02, 0x01, 0x07, 0x0f, 0x45, 0x4d, 0x5a].iter().chain(restart) {
         assert!(types.contains(&t), "{signalling}: no Q.931 message type {t:#04x} in the capture: {types:02x?}");
     }
+    // What we sent carries the call references and numbers we meant: our SETUP of call 1 with
+    // 1234/5678 and our DISCONNECT #16 under our reference (flag 0), our answers to libpri's
+    // call 2 under its reference (flag 1).
+    let sent = q931_sent(&pcap, user);
+    let ours = |flag: bool, cref: u16| sent.iter().filter(move |m| m.flag == flag && m.cref == cref);
+    let setups: Vec<_> = ours(false, cref_out).filter(|m| m.message_type == 0x05).collect();
+    assert_eq!(setups.len(), 1, "{signalling}: one SETUP with reference {cref_out}: {sent:#?}");
+    assert_eq!((setups[0].called.as_str(), setups[0].calling.as_str()), ("1234", "5678"), "{signalling}");
+    assert!(
+        ours(false, cref_out).any(|m| m.message_type == 0x45 && m.cause == Some(16)),
+        "{signalling}: no DISCONNECT #16 for reference {cref_out}: {sent:#?}"
+    );
+    let answers: BTreeSet<u8> = ours(true, cref_in).map(|m| m.message_type).collect();
+    for t in [0x01, 0x07] {
+        assert!(answers.contains(&t), "{signalling}: no {t:#04x} for libpri's reference {cref_in}: {sent:#?}");
+    }
+    assert!(
+        !sent.iter().any(|m| m.message_type == 0x05 && m.flag),
+        "{signalling}: a SETUP with the flag of the called side: {sent:#?}"
+    );
 }
 
 #[test]
@@ -248,6 +335,16 @@ fn our_refusals_reach_libpri_with_their_cause() {
         });
         assert_eq!(span(&s, 1)["isdn"]["cleared"][0]["cause"], cause, "{s:#}");
         assert!(calls(&s).is_empty());
+        let (status, _) = d.terminate();
+        assert!(status.success(), "exit status {status:?}");
+        drop(p);
+        // Our refusal on the wire: a clearing message for libpri's call (flag 1) with the cause.
+        let pcap = scratch.path("d.pcap");
+        tshark_decode(&pcap);
+        let sent = q931_sent(&pcap, signalling.contains("cpe"));
+        let refusal = sent.iter().find(|m| m.flag && [0x45, 0x4d, 0x5a].contains(&m.message_type));
+        let refusal = refusal.unwrap_or_else(|| panic!("{signalling}: no clearing message sent: {sent:#?}"));
+        assert_eq!(refusal.cause, Some(cause), "{signalling}: {sent:#?}");
     }
 }
 

@@ -146,25 +146,34 @@ fn default_board_has_layer2_up_on_both_spans() {
     }
 }
 
-/// A pulled cable takes layer 1 down at once and layer 2 down once T203 and the T200 enquiries run
-/// out (about 13 s with the default timers, driven by the event loop's poll timeout); with
-/// keep_up the links come back by themselves once the cable is back.
+/// A pulled cable takes layer 1 down, and with `layer1_presence = "required"` (the default) the
+/// span alarm reaches Q.921 as PH-DEACTIVATE-indication: both data links are released with layer
+/// 1, not by their timers (no MDL-ERROR, where T203 and the T200 enquiries would take about 13 s
+/// and count errors), and nothing is sent while the line is dead. With keep_up the links come back
+/// by themselves once the cable is back. `layer1_presence = "ignore"` has its own test in
+/// `isdn_faults`.
 #[test]
 fn layer2_follows_a_pulled_cable_and_comes_back() {
     let scratch = Scratch::new("isdn-l2-cut");
     let d = Daemon::with_config(&crate::looped_e1_pair(&scratch));
     let up = |s: &serde_json::Value, n: u64| span(s, n)["isdn"]["layer2_up"] == true;
-    d.wait_for("layer 2 up on the looped pair", T, |s| up(s, 1) && up(s, 2));
+    let down = |s: &serde_json::Value, n: u64| span(s, n)["isdn"]["layer1"] == "DEACTIVATED" && !up(s, n);
+    d.wait_for("layer 1 and layer 2 up on the looped pair", T, |s| {
+        [1, 2].iter().all(|&n| span(s, n)["isdn"]["layer1"] == "ACTIVATED" && up(s, n))
+    });
 
     d.post_ok("/api/v1/sim/spans/1/cut?dir=both", b"");
-    let s =
-        d.wait_for("layer 1 deactivated", T, |s| [1, 2].iter().all(|&n| span(s, n)["isdn"]["layer1"] == "DEACTIVATED"));
-    assert!(up(&s, 1) || up(&s, 2), "layer 2 does not drop before its timers say so: {s:#}");
-    let s = d.wait_for("layer 2 down on both spans", Duration::from_secs(25), |s| !up(s, 1) && !up(s, 2));
+    let s = d.wait_for("layer 1 and layer 2 down on both spans", T, |s| down(s, 1) && down(s, 2));
+    let sent = |s: &serde_json::Value, n: u64| span(s, n)["isdn"]["counters"]["frames_sent"].as_u64();
+    let before = [sent(&s, 1), sent(&s, 2)];
     for n in [1, 2] {
         let isdn = &span(&s, n)["isdn"];
-        assert!(isdn["counters"]["mdl_errors"].as_u64().is_some_and(|e| e > 0), "span {n}: {isdn:#}");
+        assert_eq!(isdn["counters"]["mdl_errors"], 0, "span {n}: released by layer 1, not by timers: {isdn:#}");
     }
+    // Three T200s of dead line: a keep_up link would have sent three SABMEs by now.
+    std::thread::sleep(Duration::from_secs(3));
+    let s = d.status();
+    assert_eq!([sent(&s, 1), sent(&s, 2)], before, "frames sent while layer 1 was down: {s:#}");
 
     d.post_ok("/api/v1/sim/spans/1/reconnect", b"");
     d.wait_for("layer 2 back up", T, |s| up(s, 1) && up(s, 2));

@@ -12,6 +12,7 @@ mod echo;
 mod ha;
 mod hardware;
 mod isdn_calls;
+mod isdn_faults;
 mod isdn_l2;
 mod sip;
 mod status;

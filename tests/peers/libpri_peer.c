@@ -30,6 +30,9 @@
  *   RESTART chan=N / RESTART_ACK chan=N / INFO_RECEIVED digits=D
  *   ERROR text                  a script line that could not be carried out
  *
+ * When a send is refused (the daemon restarted and bound a new socket at DAEMON_SOCKET), it
+ * connects again and resends, so that a test can restart the daemon under a running peer.
+ *
  * Framing: one datagram is one Q.921 frame plus 2 FCS octets. libpri itself writes those 2
  * octets and drops them on reading (q921_transmit / q921_receive), so the I/O callbacks pass
  * datagrams through whole; the daemon's side adds and strips them.
@@ -53,6 +56,10 @@
 /* While muted the line is cut both ways: frames are read and dropped, writes vanish. */
 static int muted;
 
+/* The daemon's socket, to connect to again when the daemon restarted (a new socket at the same
+ * path: the old connection refuses every datagram). */
+static struct sockaddr_un daemon_addr = { .sun_family = AF_UNIX };
+
 static int io_read(struct pri *pri, void *buf, int len)
 {
 	ssize_t n = recv(pri_fd(pri), buf, (size_t)len, MSG_DONTWAIT);
@@ -67,6 +74,9 @@ static int io_write(struct pri *pri, void *buf, int len)
 	if (muted)
 		return len;
 	ssize_t n = send(pri_fd(pri), buf, (size_t)len, 0);
+	if (n < 0 && (errno == ECONNREFUSED || errno == ENOTCONN)
+	    && connect(pri_fd(pri), (struct sockaddr *)&daemon_addr, sizeof(daemon_addr)) == 0)
+		n = send(pri_fd(pri), buf, (size_t)len, 0);
 	if (n < 0)
 		fprintf(stderr, "libpri_peer: send: %s\n", strerror(errno));
 	/* libpri wants the full length back, or it reports a short write. */
@@ -274,17 +284,17 @@ int main(int argc, char **argv)
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 
-	struct sockaddr_un own = { .sun_family = AF_UNIX }, daemon = { .sun_family = AF_UNIX };
-	if (strlen(argv[3]) >= sizeof(own.sun_path) || strlen(argv[4]) >= sizeof(daemon.sun_path)) {
+	struct sockaddr_un own = { .sun_family = AF_UNIX };
+	if (strlen(argv[3]) >= sizeof(own.sun_path) || strlen(argv[4]) >= sizeof(daemon_addr.sun_path)) {
 		fprintf(stderr, "libpri_peer: socket path too long\n");
 		return 2;
 	}
 	strcpy(own.sun_path, argv[3]);
-	strcpy(daemon.sun_path, argv[4]);
+	strcpy(daemon_addr.sun_path, argv[4]);
 	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
 	unlink(own.sun_path);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&own, sizeof(own)) < 0
-	    || connect(fd, (struct sockaddr *)&daemon, sizeof(daemon)) < 0) {
+	    || connect(fd, (struct sockaddr *)&daemon_addr, sizeof(daemon_addr)) < 0) {
 		fprintf(stderr, "libpri_peer: socket %s -> %s: %s\n", argv[3], argv[4], strerror(errno));
 		return 1;
 	}

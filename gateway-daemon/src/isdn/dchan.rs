@@ -70,6 +70,9 @@ pub struct DchanStack<C: DChannel> {
     capture: Option<Capture>,
     l3_messages: u64,
     tx_dropped: u64,
+    /// chan_dahdi's `layer1_presence = required`: span alarms reach Q.921 as PH-DEACTIVATE /
+    /// PH-ACTIVATE. With `ignore` they do not, and layer 2 relies on its own timers.
+    layer1_required: bool,
 }
 
 impl<C: DChannel> DchanStack<C> {
@@ -103,7 +106,31 @@ impl<C: DChannel> DchanStack<C> {
             capture,
             l3_messages: 0,
             tx_dropped: 0,
+            layer1_required: true,
         })
+    }
+
+    /// Whether span alarms are told to layer 2 (`required`, the default) or not (`ignore`).
+    pub fn set_layer1_presence(&mut self, presence: provisioning::Layer1Presence) {
+        self.layer1_required = presence == provisioning::Layer1Presence::Required;
+    }
+
+    /// Layer 1 as the span's alarms say (`active` = no alarm). With `layer1_presence =
+    /// "required"` a change becomes PH-DEACTIVATE- or PH-ACTIVATE-indication: the data links are
+    /// released at once (active calls wait T309, others are cleared, new ones refused) and come
+    /// back with `keep_up` when the alarm clears. With `ignore` nothing is told.
+    pub fn set_layer1(&mut self, now: Instant, active: bool) {
+        if !self.layer1_required || self.q921.layer1_active() == active {
+            return;
+        }
+        if active {
+            info!("{}: layer 1 activated: PH-ACTIVATE-indication to layer 2", self.label);
+            self.q921.ph_activate_indication(now);
+        } else {
+            warn!("{}: layer 1 deactivated: PH-DEACTIVATE-indication to layer 2", self.label);
+            self.q921.ph_deactivate_indication(now);
+        }
+        self.flush(now);
     }
 
     /// The D-channel, for registering its descriptor with the poll.

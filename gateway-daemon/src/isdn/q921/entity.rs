@@ -60,6 +60,8 @@ pub struct Q921 {
     links: Vec<DataLink>,
     tei_user: Option<TeiUser>,
     assigner: Option<TeiAssigner>,
+    /// Layer 1 as last indicated; a data link created while it is down starts knowing it.
+    layer1_active: bool,
     out: Outputs,
 }
 
@@ -75,7 +77,15 @@ impl Q921 {
             ),
             (Role::Nt, Mode::PointToMultipoint) => (Vec::new(), None, Some(TeiAssigner::new(config.t201))),
         };
-        Q921 { config, counters: Q921Counters::default(), links, tei_user, assigner, out: Outputs::default() }
+        Q921 {
+            config,
+            counters: Q921Counters::default(),
+            links,
+            tei_user,
+            assigner,
+            layer1_active: true,
+            out: Outputs::default(),
+        }
     }
 
     pub fn config(&self) -> &Q921Config {
@@ -206,7 +216,11 @@ impl Q921 {
             match action {
                 NetworkAction::Assign(tei) => {
                     self.links.retain(|l| l.tei != Some(tei));
-                    self.links.push(DataLink::new(Role::Nt, self.config.link_params(), Some(tei)));
+                    let mut link = DataLink::new(Role::Nt, self.config.link_params(), Some(tei));
+                    if !self.layer1_active {
+                        link.handle(now, LinkEvent::PhDeactivate, &mut self.out);
+                    }
+                    self.links.push(link);
                     self.out.events.push_back(Q921Event::TeiAssigned { tei });
                 }
                 NetworkAction::Remove(tei) => {
@@ -367,6 +381,32 @@ impl Q921 {
         }
         self.request(now, 0, LinkEvent::DlUnitDataRequest(data));
         Ok(())
+    }
+
+    /// PH-DEACTIVATE-indication from layer 1 (the span went into alarm and its `layer1_presence`
+    /// is `required`): every data link is released at once and none is established until
+    /// [`ph_activate_indication`](Self::ph_activate_indication); DL-ESTABLISH-requests meanwhile
+    /// get a DL-RELEASE-indication.
+    pub fn ph_deactivate_indication(&mut self, now: Instant) {
+        self.layer1_active = false;
+        for link in &mut self.links {
+            link.handle(now, LinkEvent::PhDeactivate, &mut self.out);
+        }
+        self.after(now);
+    }
+
+    /// PH-ACTIVATE-indication: layer 1 is back; `keep_up` links are brought up again.
+    pub fn ph_activate_indication(&mut self, now: Instant) {
+        self.layer1_active = true;
+        for link in &mut self.links {
+            link.handle(now, LinkEvent::PhActivate, &mut self.out);
+        }
+        self.after(now);
+    }
+
+    /// Whether layer 1 is taken as active (it is until told otherwise).
+    pub fn layer1_active(&self) -> bool {
+        self.layer1_active
     }
 
     /// Sets or clears the own receiver busy condition on every data link (RNR / RR, §5.6.5).

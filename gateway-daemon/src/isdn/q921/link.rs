@@ -107,6 +107,10 @@ pub(crate) enum LinkEvent<'a> {
     /// A frame-rejection condition (§5.8.5) with its MDL-ERROR code L, M, N or O.
     Rejected(MdlError),
     Expiry(Timer),
+    /// PH-DEACTIVATE-indication (or MPH-DEACTIVATE-indication): layer 1 is gone.
+    PhDeactivate,
+    /// PH-ACTIVATE-indication: layer 1 is back.
+    PhActivate,
 }
 
 /// A snapshot of one link's variables, for status pages and invariant checks.
@@ -153,6 +157,9 @@ pub(crate) struct DataLink {
     /// Layer 3 was told the link is released, so an establishment it did not ask for must be
     /// announced with DL-ESTABLISH-indication.
     announce: bool,
+    /// Layer 1 said it is deactivated (only when the span's `layer1_presence` is `required`):
+    /// no frame can cross, so the link is not established until PH-ACTIVATE-indication.
+    layer1_down: bool,
     t200: Option<Instant>,
     t203: Option<Instant>,
     /// I frames: the first `V(S) − V(A)` are sent and unacknowledged (the first has N(S) = V(A)),
@@ -179,6 +186,7 @@ impl DataLink {
             ack_pending: false,
             l3_initiated: false,
             announce: false,
+            layer1_down: false,
             t200: None,
             t203: None,
             i_queue: VecDeque::new(),
@@ -227,6 +235,21 @@ impl DataLink {
         use LinkState as S;
         let before = self.state;
         match (self.state, event) {
+            // --- Layer 1 (§4.1 PH primitives; Annex B "persistent deactivation") ---
+            (_, E::PhDeactivate) => self.layer1_lost(out),
+            (_, E::PhActivate) => {
+                self.layer1_down = false;
+                if self.state == S::TeiAssigned && self.params.persistence == Layer2Persistence::KeepUp {
+                    self.announce = true;
+                    self.reestablish(now, out);
+                }
+            }
+            (S::TeiAssigned, E::DlEstablishRequest) if self.layer1_down => {
+                // No SABME can reach the peer: refuse at once, so that layer 3 clears what waited
+                // for the link instead of running its own timers against a dead line.
+                self.emit(out, |tei| Q921Event::ReleaseIndication { tei });
+            }
+
             // --- Layer 3 requests (§5.5.1.1, §5.5.3.1, §5.6.1, §5.2.1) ---
             (S::TeiUnassigned, E::DlEstablishRequest) => {
                 self.l3_initiated = true;
@@ -677,11 +700,38 @@ impl DataLink {
     fn released(&mut self, now: Instant, out: &mut Outputs) {
         self.emit(out, |tei| Q921Event::ReleaseIndication { tei });
         self.state = LinkState::TeiAssigned;
-        if self.params.persistence == Layer2Persistence::KeepUp {
+        if self.params.persistence == Layer2Persistence::KeepUp && !self.layer1_down {
             // Not at once: a peer that answers every SABME with DM would otherwise be hammered
             // as fast as the line turns frames around. T200 is free in TEI_ASSIGNED.
             self.announce = true;
             self.t200 = Some(now + self.params.t200);
+        }
+    }
+
+    /// Layer 1 went down: an established link or one being established or released is released
+    /// at once (DL-RELEASE-indication, or -confirm for a release in progress), its queue
+    /// discarded and its timers stopped; a pending `keep_up` retry is cancelled. The TEI is kept.
+    fn layer1_lost(&mut self, out: &mut Outputs) {
+        use LinkState as S;
+        self.layer1_down = true;
+        match self.state {
+            S::AwaitingEstablishment | S::MultipleFrameEstablished | S::TimerRecovery => {
+                self.i_queue.clear();
+                self.clear_exception_conditions();
+                self.t200 = None;
+                self.t203 = None;
+                self.l3_initiated = false;
+                self.announce = true;
+                self.emit(out, |tei| Q921Event::ReleaseIndication { tei });
+                self.state = S::TeiAssigned;
+            }
+            S::AwaitingRelease => {
+                self.t200 = None;
+                self.emit(out, |tei| Q921Event::ReleaseConfirm { tei });
+                self.state = S::TeiAssigned;
+            }
+            S::TeiAssigned => self.t200 = None,
+            S::TeiUnassigned | S::AssignAwaitingTei | S::EstablishAwaitingTei => {}
         }
     }
 

@@ -53,6 +53,16 @@
 //! | MULTIPLE_FRAME_ESTABLISHED / TIMER_RECOVERY | undefined / bad length / I-field / > N201 | MDL-ERROR L/N/M/O, SABME P=1 | AWAITING_ESTABLISHMENT | §5.8.5 |
 //! | any with TEI | MDL-REMOVE-req | DL-RELEASE-ind (or -conf), discard queues | TEI_UNASSIGNED | §5.3.4.2 |
 //! | TEI_ASSIGNED | T200 (keep_up retry) | SABME P=1 | AWAITING_ESTABLISHMENT | — (persistence) |
+//! | AWAITING_ESTABLISHMENT / MULTIPLE_FRAME_ESTABLISHED / TIMER_RECOVERY | PH-DEACTIVATE-ind | discard I queue, stop T200/T203, DL-RELEASE-ind | TEI_ASSIGNED | Annex B (persistent deactivation) |
+//! | AWAITING_RELEASE | PH-DEACTIVATE-ind | stop T200, DL-RELEASE-conf | TEI_ASSIGNED | Annex B |
+//! | TEI_ASSIGNED (layer 1 down) | DL-ESTABLISH-req | DL-RELEASE-ind | TEI_ASSIGNED | — (layer1_presence) |
+//! | TEI_ASSIGNED | PH-ACTIVATE-ind, keep_up | SABME P=1, start T200 | AWAITING_ESTABLISHMENT | — (persistence) |
+//!
+//! Layer 1 reaches the entity only when the span's `layer1_presence` is `required` (the event
+//! loop turns span alarms into [`Q921::ph_deactivate_indication`] and
+//! [`Q921::ph_activate_indication`]); with `ignore` layer 2 finds a dead line through its own
+//! timers and keeps trying. While layer 1 is down no SABME is sent: `keep_up` retries wait for
+//! PH-ACTIVATE-indication. TEIs are kept across the deactivation.
 //!
 //! A DL-RELEASE-indication is followed, with `layer2_persistence = keep_up`, by a new SABME one T200
 //! later (or, on the TE in point-to-multipoint after losing its TEI, by a new Identity request);
@@ -104,6 +114,8 @@ pub type FrameOctets = Octets;
 pub(crate) mod harness;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_layer1;
 
 /// Which side of the user-network interface this entity is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -637,7 +637,8 @@ impl Call {
                 self.enter_null(Some(cause_ie(cause::TEMPORARY_FAILURE, side)), out);
             }
             (_, Input::Timeout(Timer::T309)) => {
-                self.enter_null(Some(cause_ie(cause::TEMPORARY_FAILURE, side)), out);
+                // §5.8.9: both sides clear with cause #27 when the link did not come back in time.
+                self.enter_null(Some(cause_ie(cause::DESTINATION_OUT_OF_ORDER, side)), out);
             }
             (_, Input::LinkEstablished) => {
                 if self.timers.running(Timer::T309) {

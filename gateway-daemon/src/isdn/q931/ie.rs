@@ -479,6 +479,7 @@ pub mod cause {
     pub const NO_ANSWER: u8 = 19;
     pub const CALL_REJECTED: u8 = 21;
     pub const NON_SELECTED_USER_CLEARING: u8 = 26;
+    pub const DESTINATION_OUT_OF_ORDER: u8 = 27;
     pub const INVALID_NUMBER_FORMAT: u8 = 28;
     pub const RESPONSE_TO_STATUS_ENQUIRY: u8 = 30;
     pub const NORMAL_UNSPECIFIED: u8 = 31;

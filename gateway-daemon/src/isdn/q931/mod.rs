@@ -83,7 +83,7 @@
 //! | U/N | ACTIVE | DL-RELEASE-indication | start T309 | same | §5.8.9 |
 //! | U/N | any other but 0 | DL-RELEASE-indication | ev released #41 | NULL | §5.8.9 |
 //! | U/N | T309 running | DL-ESTABLISH-ind/conf | stop T309, →STATUS #31 | same | §5.8.9 |
-//! | U/N | any | T309 | ev released #41 | NULL | §5.8.9 |
+//! | U/N | any | T309 | ev released #27 | NULL | §5.8.9 |
 //! | U/N | any | peer→STATUS ENQUIRY | →STATUS #30 with our state | same | §5.8.10 |
 //! | U/N | any but 0 | peer→STATUS call state 0 | ev released | NULL | §5.8.11 |
 //! | U/N | any | peer→unexpected message | →STATUS #101 | same | §5.8.4 |

@@ -503,8 +503,9 @@ fn t309_clears_the_call_when_the_link_stays_down() {
     p.nodes[0].handle_dl_released(now, 0);
     p.nodes[1].handle_dl_released(now, 0);
     p.run_for(Duration::from_secs(91));
-    assert_eq!(released_cause(&p.events[0], b), Some(cause::TEMPORARY_FAILURE));
-    assert_eq!(released_cause(&p.events[1], a), Some(cause::TEMPORARY_FAILURE));
+    // §5.8.9: cause #27, destination out of order, on both sides.
+    assert_eq!(released_cause(&p.events[0], b), Some(cause::DESTINATION_OUT_OF_ORDER));
+    assert_eq!(released_cause(&p.events[1], a), Some(cause::DESTINATION_OUT_OF_ORDER));
     p.assert_idle();
 }
 
