@@ -14,6 +14,7 @@ mod hardware;
 mod isdn_calls;
 mod isdn_faults;
 mod isdn_l2;
+mod load;
 mod sip;
 mod status;
 mod switch;
