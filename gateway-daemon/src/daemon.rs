@@ -366,6 +366,9 @@ impl EventLoop {
                 for id in sip.take_detached() {
                     let _ = self.cmds.push(MediaCmd::RtpDetach { id });
                 }
+                for cmd in sip.take_media_cmds() {
+                    let _ = self.cmds.push(cmd);
+                }
             }
             if Instant::now() >= next_publish {
                 self.publish();
@@ -447,6 +450,11 @@ impl EventLoop {
                 MediaEvent::RtpOut { id, frame } => {
                     if let Some(sip) = &mut self.sip {
                         sip.send_rtp(id, &frame);
+                    }
+                }
+                MediaEvent::Dtmf { id, digit, edge } => {
+                    if let Some(sip) = &mut self.sip {
+                        sip.on_media_dtmf(id, digit, edge);
                     }
                 }
                 // The jitter buffer lent with the attach is freed here, off the media thread.

@@ -63,6 +63,12 @@ pub enum MediaCmd {
     RtpDetach { id: u32 },
     /// A packet received for leg `id`.
     RtpIn { id: u32, packet: Incoming },
+    /// Run (or stop) the in-band DTMF receiver on leg `id`'s TDM side, muting digits in its RTP
+    /// audio (`media_dtmf`): the digits go out of band.
+    DtmfDetect { id: u32, on: bool },
+    /// Play `digit` in band towards leg `id`'s channel: its start (`end: None`), or its end after
+    /// `end` samples.
+    DtmfPlay { id: u32, digit: char, end: Option<u32> },
 }
 
 /// A bearer channel of the board: the span at `node`, timeslot `ts`.
@@ -97,6 +103,8 @@ pub enum MediaEvent {
     RtpOut { id: u32, frame: Frame },
     /// Leg `id` is detached (or was refused); its jitter buffer comes back to be freed.
     RtpDetached { id: u32, jb: Box<JitterBuffer> },
+    /// An in-band digit's edge on SIP leg `id`'s TDM side.
+    Dtmf { id: u32, digit: char, edge: crate::media_dtmf::DtmfEdge },
     /// The echo canceller of an active channel, with every report.
     Echo { node: usize, ts: u8, stats: Stats },
 }
@@ -390,7 +398,14 @@ impl MediaThread {
                 Some(i) => self.echo[i].clean,
                 None => self.world.read_chunk(leg.node, leg.ts),
             };
-            if let Some(frame) = leg.take_chunk(&rx) {
+            let frame = leg.take_chunk(&rx);
+            // A digit's start goes out before the frame it begins in, as its timestamp says.
+            while let Some((digit, edge)) = leg.dtmf.tx.poll() {
+                if self.events.push(MediaEvent::Dtmf { id: leg.id, digit, edge }).is_ok() {
+                    let _ = self.waker.wake();
+                }
+            }
+            if let Some(frame) = frame {
                 // A full event ring drops the frame, as a congested network would.
                 if self.events.push(MediaEvent::RtpOut { id: leg.id, frame }).is_ok() {
                     let _ = self.waker.wake();
@@ -560,6 +575,19 @@ impl MediaThread {
             MediaCmd::RtpIn { id, packet } => {
                 if let Some(leg) = self.rtp.iter_mut().find(|l| l.id == id) {
                     leg.receive(&packet);
+                }
+            }
+            MediaCmd::DtmfDetect { id, on } => {
+                if let Some(leg) = self.rtp.iter_mut().find(|l| l.id == id) {
+                    leg.dtmf.detect = on;
+                }
+            }
+            MediaCmd::DtmfPlay { id, digit, end } => {
+                if let Some(leg) = self.rtp.iter_mut().find(|l| l.id == id) {
+                    match end {
+                        None => leg.dtmf.player.start(digit),
+                        Some(samples) => leg.dtmf.player.end(digit, samples),
+                    }
                 }
             }
         }

@@ -5,6 +5,10 @@
 //! (echo-cancelled where the channel has a canceller) are added to the frame being built; a full
 //! frame (the ptime) goes to the event loop, which adds the RTP header and sends it.
 //!
+//! DTMF (`media_dtmf`): digits the event loop received out of band replace the played audio with
+//! their tones; while `dtmf.detect` is set, the received audio passes the in-band receiver and a
+//! 40 ms delay line that mutes the digits it finds, whose edges the media thread reports.
+//!
 //! Everything here is fixed-size: the jitter buffer is allocated by the event loop and lent with
 //! the attach command, and handed back to be freed there when the leg is detached.
 
@@ -12,6 +16,8 @@ use hal::CHUNK;
 use media_dsp::g711;
 use media_dsp::jitter::{Arrival, JitterBuffer, Playout};
 use media_dsp::plc::Plc;
+
+use crate::media_dtmf::LegDtmf;
 
 /// What the frame being played is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +83,8 @@ pub struct RtpLeg {
     now_ts: u32,
     /// The channel's canceller (index into the media thread's), if it has one.
     pub echo: Option<usize>,
+    /// DTMF both ways (see the module doc).
+    pub dtmf: LegDtmf,
 }
 
 fn recode(from: g711::Law, to: g711::Law, bytes: &mut [u8]) {
@@ -117,6 +125,7 @@ impl RtpLeg {
             plc: Plc::new(),
             now_ts: 0,
             echo: None,
+            dtmf: LegDtmf::new(payload_law),
         }
     }
 
@@ -156,6 +165,7 @@ impl RtpLeg {
             Play::Concealed => self.plc.conceal(&mut pcm),
             Play::Idle => {}
         }
+        self.dtmf.player.fill(&mut pcm);
         let mut chunk = [0u8; CHUNK];
         for (c, &p) in chunk.iter_mut().zip(&pcm) {
             *c = self.span_law.encode(p);
@@ -169,6 +179,10 @@ impl RtpLeg {
         self.now_ts = self.now_ts.wrapping_add(8);
         let mut c = *rx;
         recode(self.span_law, self.payload_law, &mut c);
+        if self.dtmf.detect {
+            let pcm = rx.map(|b| self.span_law.decode(b));
+            self.dtmf.tx.process(&pcm, &mut c, self.tx_len, self.payload_law.encode(0));
+        }
         self.tx[self.tx_len..self.tx_len + CHUNK].copy_from_slice(&c);
         self.tx_len += CHUNK;
         if self.tx_len < self.frame {

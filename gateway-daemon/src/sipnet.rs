@@ -13,6 +13,11 @@
 //! `media_rtp::Incoming`s for the media thread; frames the media thread built get an RTP header
 //! (our SSRC, sequence and timestamp) and go to the address the SDP gave, or, when the far end
 //! sends from elsewhere (NAT), to where its packets come from (symmetric RTP).
+//!
+//! DTMF (the trunk's `dtmf` option, [`crate::sipnet_dtmf`]): packets of the negotiated
+//! telephone-event type and INFO digits become `MediaCmd::DtmfPlay`s, digits the media thread found
+//! in band (`MediaEvent::Dtmf`) go out as RFC 4733 events in the leg's RTP stream or as INFO; the
+//! daemon takes the media commands with [`SipNet::take_media_cmds`].
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
@@ -24,12 +29,15 @@ use mio::net::UdpSocket;
 use mio::{Interest, Registry, Token};
 use provisioning::Config;
 
+use crate::media::MediaCmd;
+use crate::media_dtmf::DtmfEdge;
 use crate::media_rtp::{Frame, Incoming};
 use crate::rtp::packet::RtpRepr;
 use crate::sip::offer_answer::{self, Codec, CodecPrefs, LocalMedia, Negotiated};
 use crate::sip::sdp::{Direction, SessionDescription};
 use crate::sip::transaction::Transport;
 use crate::sip::ua::{EndpointConfig, Handle, RegState, SipEndpoint, SipEvent, TrunkConfig};
+use crate::sipnet_dtmf::LegDtmfNet;
 use crate::switch::{LegEvent, LegRef, Source};
 
 /// RTP sockets' tokens are `RTP_TOKENS + leg id`.
@@ -47,6 +55,7 @@ struct RtpSock {
     learned: Option<SocketAddr>,
     /// Attached to a channel in the media thread.
     pub attached: bool,
+    dtmf: LegDtmfNet,
 }
 
 /// The largest datagram we read: SIP over UDP stays well below a jumbo frame.
@@ -93,6 +102,9 @@ pub struct SipNet {
     registry: Registry,
     /// RTP legs whose SIP leg ended while attached: the daemon detaches them in the media thread.
     detach: Vec<u32>,
+    /// Each trunk's `dtmf` option, and DTMF commands for the media thread.
+    dtmf_modes: Vec<provisioning::Dtmf>,
+    media_cmds: Vec<MediaCmd>,
     /// `[sip] rtp_ports`: the next even port handed out, and the range.
     next_port: u16,
     ports: (u16, u16),
@@ -196,7 +208,9 @@ impl SipNet {
                 }
                 CodecPrefs {
                     codecs,
-                    telephone_event: t.codecs.contains(&provisioning::Codec::TelephoneEvent),
+                    // telephone-event is offered and accepted only where digits go as events.
+                    telephone_event: t.codecs.contains(&provisioning::Codec::TelephoneEvent)
+                        && t.dtmf == provisioning::Dtmf::Rfc4733,
                     telephone_event_pt: 101,
                     ptime: u32::from(t.ptime),
                 }
@@ -222,6 +236,8 @@ impl SipNet {
             next_rtp: 1,
             registry: registry.try_clone().map_err(|e| format!("SIP: registry: {e}"))?,
             detach: Vec::new(),
+            dtmf_modes: cfg.sip.trunks.iter().map(|t| t.dtmf).collect(),
+            media_cmds: Vec::new(),
             next_port: lo + lo % 2,
             ports: (lo, hi),
             session: seed % 1_000_000,
@@ -284,7 +300,8 @@ impl SipNet {
     }
 
     /// A new RTP socket on the next free even port of the range: (leg id, port).
-    fn open_rtp(&mut self) -> Option<(u32, u16)> {
+    fn open_rtp(&mut self, trunk: usize) -> Option<(u32, u16)> {
+        let mode = self.dtmf_modes.get(trunk).copied().unwrap_or(provisioning::Dtmf::Inband);
         let span = usize::from(self.ports.1.saturating_sub(self.ports.0)) / 2 + 1;
         for _ in 0..span {
             let port = self.next_even_port();
@@ -299,7 +316,9 @@ impl SipNet {
             self.session = self.session.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
             #[allow(clippy::cast_possible_truncation, reason = "random bits")]
             let (ssrc, seq, ts) = ((self.session >> 32) as u32, (self.session >> 16) as u16, self.session as u32);
-            self.rtp.insert(id, RtpSock { id, sock, ssrc, seq, ts, started: false, learned: None, attached: false });
+            let dtmf = LegDtmfNet::new(mode);
+            let r = RtpSock { id, sock, ssrc, seq, ts, started: false, learned: None, attached: false, dtmf };
+            self.rtp.insert(id, r);
             return Some((id, port));
         }
         warn!("RTP: no free port in {}-{}", self.ports.0, self.ports.1);
@@ -327,9 +346,72 @@ impl SipNet {
         let codec = leg.negotiated.as_ref().map_or_else(|| self.prefs[leg.trunk].codecs[0], |n| n.codec);
         let ptime = leg.negotiated.as_ref().map_or(self.prefs[leg.trunk].ptime, |n| n.ptime);
         let law = if codec == Codec::Pcmu { hal::Law::Mulaw } else { hal::Law::Alaw };
-        let r = self.rtp.get_mut(&leg.rtp)?;
+        let id = leg.rtp;
+        let r = self.rtp.get_mut(&id)?;
         r.attached = true;
-        Some((leg.rtp, law, u16::try_from(ptime.clamp(10, 60)).unwrap_or(20)))
+        // The receiver starts with the attach (commands are applied in order).
+        r.dtmf.detect = false;
+        self.update_dtmf(h);
+        Some((id, law, u16::try_from(ptime.clamp(10, 60)).unwrap_or(20)))
+    }
+
+    /// Tells the media thread whether leg `h`'s digits are to be found in band and sent out of
+    /// band, once that changes (the answer named telephone-event, a re-INVITE...).
+    fn update_dtmf(&mut self, h: Handle) {
+        let Some(leg) = self.legs.get(&h) else { return };
+        let te = leg.negotiated.as_ref().and_then(|n| n.telephone_event);
+        let Some(r) = self.rtp.get_mut(&leg.rtp) else { return };
+        r.dtmf.te_pt = te;
+        let on = r.attached && r.dtmf.wants_detect();
+        if on != r.dtmf.detect {
+            r.dtmf.detect = on;
+            self.media_cmds.push(MediaCmd::DtmfDetect { id: r.id, on });
+        }
+    }
+
+    /// DTMF commands for the media thread, in order; the daemon pushes them after the attaches
+    /// the switch made in the same turn of the loop.
+    pub fn take_media_cmds(&mut self) -> Vec<MediaCmd> {
+        std::mem::take(&mut self.media_cmds)
+    }
+
+    /// A digit edge the media thread found on leg `id`'s TDM side.
+    pub fn on_media_dtmf(&mut self, id: u32, digit: char, edge: DtmfEdge) {
+        let now = Instant::now();
+        let Some(r) = self.rtp.get_mut(&id) else { return };
+        if let Some((digit, ms)) = r.dtmf.on_edge(now, r.ts, digit, edge) {
+            let Some(h) = self.legs.iter().find(|(_, l)| l.rtp == id).map(|(h, _)| *h) else { return };
+            if !self.endpoint.send_info_dtmf(now, h, digit, ms) {
+                warn!("SIP: {h:?}: INFO for DTMF {digit} not sent (dialog not confirmed)");
+            }
+            self.flush();
+        }
+        self.send_events(id);
+    }
+
+    /// Sends the telephone-event packets due on leg `id`, in its RTP stream.
+    fn send_events(&mut self, id: u32) {
+        let remote = self.legs.values().find(|l| l.rtp == id).and_then(|l| l.negotiated.as_ref()?.remote);
+        let Some(r) = self.rtp.get_mut(&id) else { return };
+        let (Some(pt), Some(dst)) = (r.dtmf.te_pt, r.learned.or(remote)) else { return };
+        let now = Instant::now();
+        r.dtmf.on_timeout(now, id, &mut self.media_cmds);
+        while let Some(e) = r.dtmf.poll_packet(now) {
+            let payload = e.payload.to_bytes();
+            let repr = RtpRepr {
+                marker: e.marker,
+                payload_type: pt,
+                sequence: r.seq,
+                timestamp: e.timestamp,
+                ssrc: r.ssrc,
+                csrcs: Vec::new(),
+                extension: None,
+                payload: &payload,
+            };
+            r.started = true;
+            r.seq = r.seq.wrapping_add(1);
+            let _ = r.sock.send_to(&repr.to_bytes(), dst);
+        }
     }
 
     /// Marks leg `id` detached (the switch split it).
@@ -352,6 +434,11 @@ impl SipNet {
             match r.sock.recv_from(&mut buf) {
                 Ok((n, src)) => {
                     let Ok(p) = RtpRepr::parse(&buf[..n]) else { continue };
+                    if r.dtmf.te_pt == Some(p.payload_type) {
+                        r.learned = Some(src);
+                        r.dtmf.on_packet(Instant::now(), id, p.timestamp, p.payload, &mut self.media_cmds);
+                        continue;
+                    }
                     if pt.is_some_and(|pt| pt != p.payload_type) && p.payload_type != 0 && p.payload_type != 8 {
                         continue;
                     }
@@ -388,6 +475,8 @@ impl SipNet {
         r.seq = r.seq.wrapping_add(1);
         r.ts = r.ts.wrapping_add(u32::from(frame.len));
         let _ = r.sock.send_to(&repr.to_bytes(), dst);
+        // The leg's frames are the clock of its telephone-event updates and end packets.
+        self.send_events(id);
     }
 
     fn local_media(&mut self, port: u16) -> LocalMedia {
@@ -401,7 +490,7 @@ impl SipNet {
         while let Some(ev) = self.endpoint.poll_event() {
             match ev {
                 SipEvent::IncomingCall { handle, trunk, request_user, from_user, offer, to_user, .. } => {
-                    let Some((rtp, port)) = self.open_rtp() else {
+                    let Some((rtp, port)) = self.open_rtp(trunk) else {
                         // 503: no media port for the call; the caller may try elsewhere.
                         self.endpoint.reject(Instant::now(), handle, 503, Some(34));
                         self.flush();
@@ -446,6 +535,7 @@ impl SipNet {
                     match answer {
                         Some((sdp, n)) => {
                             self.legs.entry(handle).and_modify(|l| l.negotiated = Some(n));
+                            self.update_dtmf(handle);
                             self.endpoint.answer(Instant::now(), handle, Some(&sdp));
                         }
                         None => {
@@ -454,7 +544,15 @@ impl SipNet {
                     }
                     self.flush();
                 }
-                SipEvent::ReinviteDone { .. } | SipEvent::Dtmf { .. } => {}
+                SipEvent::Dtmf { handle, digit, duration_ms } => {
+                    // An INFO digit: played in band with its duration (at least 40 ms).
+                    if let Some(id) = self.legs.get(&handle).map(|l| l.rtp) {
+                        self.media_cmds.push(MediaCmd::DtmfPlay { id, digit, end: None });
+                        let end = Some(duration_ms.saturating_mul(8));
+                        self.media_cmds.push(MediaCmd::DtmfPlay { id, digit, end });
+                    }
+                }
+                SipEvent::ReinviteDone { .. } => {}
                 SipEvent::TrunkState { trunk, up } => {
                     info!("SIP trunk {}: {}", self.name(trunk), if up { "up" } else { "down" });
                 }
@@ -477,6 +575,7 @@ impl SipNet {
             Ok(n) => leg.negotiated = Some(n),
             Err(e) => warn!("SIP: {handle:?}: answer not usable: {e}"),
         }
+        self.update_dtmf(handle);
     }
 
     /// Places a call on trunk `trunk` with our offer; the leg, or a Q.850 cause.
@@ -484,7 +583,7 @@ impl SipNet {
         // 3: no route to destination (the trunk is not configured).
         let t = self.trunk_index(trunk).ok_or(3u8)?;
         // 34: no circuit (no media port); another route may have room.
-        let (rtp, port) = self.open_rtp().ok_or(34u8)?;
+        let (rtp, port) = self.open_rtp(t).ok_or(34u8)?;
         let local = self.local_media(port);
         let offer = offer_answer::build_offer(&self.prefs[t], &local);
         // 41: temporary failure (the endpoint refused to build the request).
@@ -520,6 +619,7 @@ impl SipNet {
                 if let Some(l) = self.legs.get_mut(&h) {
                     l.negotiated = Some(n);
                 }
+                self.update_dtmf(h);
                 Some(sdp)
             }
             Err(e) => {

@@ -8,6 +8,7 @@ mod browser;
 mod check;
 mod clock;
 mod dahdi_conf;
+mod dtmf;
 mod echo;
 mod ha;
 mod hardware;
