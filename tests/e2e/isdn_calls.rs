@@ -104,6 +104,15 @@ pub(crate) fn wait_cleared_within(d: &Daemon, id: u64, within: Duration) -> Opti
     cleared.iter().find(|c| c["id"] == id).and_then(|c| c["cause"].as_u64())
 }
 
+/// Waits until the daemon's log has a line containing `needle`.
+pub(crate) fn wait_log(d: &Daemon, needle: &str, within: Duration) {
+    let deadline = std::time::Instant::now() + within;
+    while !d.log().contains(needle) {
+        assert!(std::time::Instant::now() < deadline, "no log line with {needle:?} within {within:?}:\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 pub(crate) fn place(d: &Daemon) -> u64 {
     let r = d.post_ok("/api/v1/spans/1/calls", br#"{"called":"1234","calling":"5678"}"#);
     let v: Value = serde_json::from_slice(&r.body).expect("JSON");
@@ -456,9 +465,9 @@ fn layer2_loss_within_t309(signalling: &str, kind: &str, peer: (&str, &str)) {
     d.wait_for("our data link down", Duration::from_secs(25), |s| span(s, 1)["isdn"]["layer2_up"] == false);
     let s = d.status();
     assert_eq!(calls(&s).first().map(|c| c["state"].clone()), Some("ACTIVE".into()), "T309 keeps the call: {s:#}");
-    // Our re-establishment (N200 SABMEs at T200) runs out first, so that DL-RELEASE reaches
-    // Q.931 and T309 runs; libpri's T309 is 6 s, ours 90 s.
-    std::thread::sleep(Duration::from_secs(4));
+    // Our re-establishment (N200 SABMEs at T200) runs out, so that DL-RELEASE reaches Q.931 and
+    // T309 runs (libpri's T309 is 6 s, ours 90 s): wait for it rather than for a fixed time.
+    wait_log(&d, "DL-RELEASE-indication", Duration::from_secs(20));
     let s = d.status();
     assert_eq!(calls(&s).first().map(|c| c["state"].clone()), Some("ACTIVE".into()), "T309 keeps the call: {s:#}");
     p.send("unmute");

@@ -4,13 +4,13 @@
 //! "leave_down"` bringing the data link up only for a call, and TEI removal in
 //! point-to-multipoint both ways (the network removes a TEI, the terminal asks again).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use spangate_tests::{span, tshark_decode, Daemon, Scratch};
 
 use crate::isdn_calls::{
-    calls, config, place, q931_decoded, start, start_peer, wait_cleared, wait_cleared_within, wait_state,
+    calls, config, place, q931_decoded, start, start_peer, wait_cleared, wait_cleared_within, wait_log, wait_state,
 };
 
 const T: Duration = Duration::from_secs(10);
@@ -25,15 +25,6 @@ fn all_idle(s: &Value) -> bool {
 
 fn counter(s: &Value, name: &str) -> u64 {
     span(s, 1)["isdn"]["counters"][name].as_u64().unwrap_or_else(|| panic!("counter {name}: {s:#}"))
-}
-
-/// Waits until the daemon's log has a line containing `needle`.
-fn wait_log(d: &Daemon, needle: &str, within: Duration) {
-    let deadline = Instant::now() + within;
-    while !d.log().contains(needle) {
-        assert!(Instant::now() < deadline, "no log line with {needle:?} within {within:?}:\n{}", d.log());
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// The TEI of span 1's established data link, once there is one.

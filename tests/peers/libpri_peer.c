@@ -348,17 +348,19 @@ int main(int argc, char **argv)
 			fprintf(stderr, "libpri_peer: poll: %s\n", strerror(errno));
 			return 1;
 		}
-		pri_event *e;
-		if (r > 0 && (p[0].revents & POLLIN)) {
-			if ((e = pri_check_event(pri)))
-				handle_event(pri, e);
-		}
+		/* The script first: a test writes a line ("onring reject 1") before it makes the daemon
+		 * send the frame the line is about, so when both are pending the line comes first. */
 		if (r > 0 && (p[1].revents & (POLLIN | POLLHUP))) {
 			char line[256];
 			if (fgets(line, sizeof(line), script))
 				run_line(pri, line, bri);
 			else
 				script = NULL;
+		}
+		pri_event *e;
+		if (r > 0 && (p[0].revents & POLLIN)) {
+			if ((e = pri_check_event(pri)))
+				handle_event(pri, e);
 		}
 		while ((e = pri_schedule_run(pri)))
 			handle_event(pri, e);

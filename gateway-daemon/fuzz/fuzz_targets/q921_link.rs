@@ -1,5 +1,6 @@
 //! Fuzz target: two Q.921 entities wired back to back, driven by a random sequence of frame
-//! deliveries, losses, corrupted frames, timer expiries and layer 3 requests.
+//! deliveries, losses, corrupted frames, timer expiries, layer 1 going down and up, and layer 3
+//! requests.
 //!
 //! Invariants checked after every step: V(A) ≤ V(S) ≤ V(A) + k (modulo 128) on every data link,
 //! every frame either side sends parses and re-emits unchanged, and no timer is left overdue after
@@ -114,6 +115,14 @@ fuzz_target!(|data: &[u8]| {
             11 => {
                 let tei = ops.next().unwrap_or(64) & 0x7f;
                 let _ = bed.nodes[node].remove_tei(now, tei);
+            }
+            13 => {
+                // Layer 1 (layer1_presence = required): PH-DEACTIVATE or PH-ACTIVATE-indication.
+                if bed.nodes[node].layer1_active() {
+                    bed.nodes[node].ph_deactivate_indication(now);
+                } else {
+                    bed.nodes[node].ph_activate_indication(now);
+                }
             }
             12 => {
                 // Raw octets from the input, as a foreign peer might send them.
