@@ -7,6 +7,7 @@
 //! sends and who receives each message, so arms that only one side may take carry a guard.
 //! The state table, with its clauses, is in the module doc of [`super`].
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::time::Instant;
 
@@ -144,7 +145,8 @@ pub(crate) struct Outgoing {
 #[derive(Debug, Default)]
 pub(crate) struct Out {
     pub(crate) send: Vec<Outgoing>,
-    pub(crate) events: Vec<Q931Event>,
+    /// The entity's event queue itself: a call's events go straight to the gateway's queue.
+    pub(crate) events: VecDeque<Q931Event>,
     /// Where messages are encoded before they are copied into their (usually inline) octets.
     scratch: Vec<u8>,
 }
@@ -279,7 +281,7 @@ impl Call {
     fn enter_null(&mut self, cause: Option<Cause>, out: &mut Out) {
         self.timers = TimerSet::default();
         self.state = CallState::Null;
-        out.events.push(Q931Event::Released { call: self.id, cause });
+        out.events.push_back(Q931Event::Released { call: self.id, cause });
     }
 
     /// Runs one input through the state table.
@@ -338,37 +340,37 @@ impl Call {
             (S::CallInitiated, _) if user && rx(M::SetupAcknowledge) => {
                 self.timers.stop(Timer::T303);
                 self.state = S::OverlapSending;
-                out.events.push(Q931Event::SetupAcknowledged { call: id });
+                out.events.push_back(Q931Event::SetupAcknowledged { call: id });
             }
             (S::CallPresent, _) if net && rx(M::SetupAcknowledge) => {
                 self.timers.stop(Timer::T303);
                 self.state = S::OverlapReceiving;
-                out.events.push(Q931Event::SetupAcknowledged { call: id });
+                out.events.push_back(Q931Event::SetupAcknowledged { call: id });
             }
             (S::CallInitiated | S::OverlapSending, _) if user && rx(M::CallProceeding) => {
                 self.timers.stop(Timer::T303);
                 self.timers.start(Timer::T310, now + timers.t310);
                 self.state = S::OutgoingCallProceeding;
-                out.events.push(Q931Event::Proceeding { call: id });
+                out.events.push_back(Q931Event::Proceeding { call: id });
             }
             (S::CallPresent | S::OverlapReceiving, _) if net && rx(M::CallProceeding) => {
                 self.timers.stop(Timer::T303);
                 self.timers.start(Timer::T310, now + timers.t310);
                 self.state = S::IncomingCallProceeding;
-                out.events.push(Q931Event::Proceeding { call: id });
+                out.events.push_back(Q931Event::Proceeding { call: id });
             }
             (S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding, _) if user && rx(M::Alerting) => {
                 self.timers.stop(Timer::T303);
                 self.timers.stop(Timer::T310);
                 self.state = S::CallDelivered;
-                out.events.push(Q931Event::Alerting { call: id });
+                out.events.push_back(Q931Event::Alerting { call: id });
             }
             (S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding, _) if net && rx(M::Alerting) => {
                 self.timers.stop(Timer::T303);
                 self.timers.stop(Timer::T310);
                 self.timers.start(Timer::T301, now + timers.t301);
                 self.state = S::CallReceived;
-                out.events.push(Q931Event::Alerting { call: id });
+                out.events.push_back(Q931Event::Alerting { call: id });
             }
             // CONNECT: acknowledged at once. On the network side CONNECT_REQUEST (N8) lasts no
             // longer than this arm, since the network has nothing else to wait for.
@@ -378,7 +380,7 @@ impl Call {
                 self.timers.stop_all_but_t309();
                 out.push(self.message(M::ConnectAcknowledge));
                 self.state = S::Active;
-                out.events.push(Q931Event::Connected { call: id });
+                out.events.push_back(Q931Event::Connected { call: id });
             }
             (S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding | S::CallReceived, _)
                 if net && rx(M::Connect) =>
@@ -386,21 +388,21 @@ impl Call {
                 self.timers.stop_all_but_t309();
                 out.push(self.message(M::ConnectAcknowledge));
                 self.state = S::Active;
-                out.events.push(Q931Event::Connected { call: id });
+                out.events.push_back(Q931Event::Connected { call: id });
             }
             (S::OutgoingCallProceeding, Input::Timeout(Timer::T310)) if user => {
                 let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
-                out.events.push(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
                 self.start_disconnect(now, timers, side, c, out);
             }
             (S::IncomingCallProceeding, Input::Timeout(Timer::T310)) if net => {
                 let c = cause_ie(cause::NO_USER_RESPONDING, side);
-                out.events.push(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
                 self.start_disconnect(now, timers, side, c, out);
             }
             (S::CallReceived, Input::Timeout(Timer::T301)) if net => {
                 let c = cause_ie(cause::NO_ANSWER, side);
-                out.events.push(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
                 self.start_disconnect(now, timers, side, c, out);
             }
             (S::OverlapSending, Input::Request(Request::Information { digits, complete })) if user => {
@@ -426,10 +428,10 @@ impl Call {
             (S::OverlapSending, _) if net && rx(M::Information) => self.received_information(now, timers, msg, out),
             (S::OverlapReceiving, _) if user && rx(M::Information) => self.received_information(now, timers, msg, out),
             (S::OverlapSending, Input::Timeout(Timer::T302)) if net => {
-                out.events.push(Q931Event::OverlapTimeout { call: id });
+                out.events.push_back(Q931Event::OverlapTimeout { call: id });
             }
             (S::OverlapReceiving, Input::Timeout(Timer::T302)) if user => {
-                out.events.push(Q931Event::OverlapTimeout { call: id });
+                out.events.push_back(Q931Event::OverlapTimeout { call: id });
             }
             (S::CallInitiated | S::OverlapSending, Input::Request(Request::Proceeding)) if net => {
                 self.timers.stop(Timer::T302);
@@ -481,11 +483,11 @@ impl Call {
             (S::ConnectRequest, _) if user && rx(M::ConnectAcknowledge) => {
                 self.timers.stop(Timer::T313);
                 self.state = S::Active;
-                out.events.push(Q931Event::Connected { call: id });
+                out.events.push_back(Q931Event::Connected { call: id });
             }
             (S::ConnectRequest, Input::Timeout(Timer::T313)) if user => {
                 let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
-                out.events.push(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
                 self.start_disconnect(now, timers, side, c, out);
             }
             // The calling user may acknowledge the network's CONNECT (§5.1.8); nothing to do.
@@ -519,22 +521,22 @@ impl Call {
                 let description = msg.and_then(|m| {
                     m.codeset0().find_map(|ie| if let Ie::Progress(p) = ie { Some(p.description) } else { None })
                 });
-                out.events.push(Q931Event::Progress { call: id, description });
+                out.events.push_back(Q931Event::Progress { call: id, description });
             }
             (s, _) if s != S::Null && rx(M::Information) => {
                 let (digits, complete) = msg.map(information_of).unwrap_or_default();
-                out.events.push(Q931Event::Information { call: id, digits, complete });
+                out.events.push_back(Q931Event::Information { call: id, digits, complete });
             }
             (s, _) if s != S::Null && (rx(M::Notify) || rx(M::Facility)) => {
                 if let Some(m) = msg {
-                    out.events.push(Q931Event::PassedThrough { call: id, message: m.clone() });
+                    out.events.push_back(Q931Event::PassedThrough { call: id, message: m.clone() });
                 }
             }
 
             // --- Call clearing (§5.3) ---
             (S::DisconnectRequest, _) if user && rx(M::Disconnect) => {
                 // DISCONNECT crossed ours (§5.3.5): go straight to RELEASE.
-                out.events.push(Q931Event::Disconnected { call: id, cause: msg.and_then(Message::cause).cloned() });
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(Message::cause).cloned() });
                 self.start_release(
                     now,
                     timers,
@@ -543,7 +545,7 @@ impl Call {
                 );
             }
             (S::DisconnectIndication, _) if net && rx(M::Disconnect) => {
-                out.events.push(Q931Event::Disconnected { call: id, cause: msg.and_then(Message::cause).cloned() });
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(Message::cause).cloned() });
                 self.start_release(
                     now,
                     timers,
@@ -557,11 +559,11 @@ impl Call {
                 if let Some(e) = error {
                     // §5.8.6.1/§5.8.6.2: a DISCONNECT without a usable cause is answered with
                     // RELEASE carrying ours.
-                    out.events.push(Q931Event::Disconnected { call: id, cause });
+                    out.events.push_back(Q931Event::Disconnected { call: id, cause });
                     self.start_release(now, timers, Some(cause_ie(e, side)), out);
                 } else {
                     self.state = if user { S::DisconnectIndication } else { S::DisconnectRequest };
-                    out.events.push(Q931Event::Disconnected { call: id, cause });
+                    out.events.push_back(Q931Event::Disconnected { call: id, cause });
                 }
             }
             (S::DisconnectRequest | S::DisconnectIndication, Input::Timeout(Timer::T305)) => {
@@ -679,7 +681,7 @@ impl Call {
         } else {
             self.timers.start(Timer::T302, now + timers.t302);
         }
-        out.events.push(Q931Event::Information { call: self.id, digits, complete });
+        out.events.push_back(Q931Event::Information { call: self.id, digits, complete });
     }
 }
 

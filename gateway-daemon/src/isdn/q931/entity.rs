@@ -40,12 +40,11 @@ pub struct Q931 {
     /// User side: the TEI of our data link, which answers go out on (even to a broadcast SETUP).
     own_tei: u8,
     pub(crate) transmit: VecDeque<(u8, Info)>,
-    pub(crate) events: VecDeque<Q931Event>,
     /// Reused buffers, so that a message in or out allocates nothing once they have grown:
     /// the message being encoded, the last message received, a call's output.
     encode: Vec<u8>,
     received: Message,
-    out: Out,
+    pub(crate) out: Out,
     /// Messages that did not fit in an I frame (N201) and were not sent.
     pub(crate) too_long: u64,
     /// An IncomingSetup event just queued whose `setup` is to be the received message itself.
@@ -63,7 +62,6 @@ impl Q931 {
             restart: None,
             own_tei: 0,
             transmit: VecDeque::new(),
-            events: VecDeque::new(),
             encode: Vec::with_capacity(N201_MAX),
             received: Message::new(CallRef::global(0), MessageType::Status),
             out: Out::default(),
@@ -100,7 +98,7 @@ impl Q931 {
     }
 
     pub fn poll_event(&mut self) -> Option<Q931Event> {
-        self.events.pop_front()
+        self.out.events.pop_front()
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
@@ -177,26 +175,22 @@ impl Q931 {
         // A broadcast SETUP still on offer: SETUP and the final RELEASE COMPLETE go to every
         // terminal, anything else to the terminals that answered.
         let answered = if tei == TEI_GROUP { call.offered.clone() } else { Vec::new() };
-        // The buffers are lent out of `self.out` and put back with their capacity.
+        // The buffer is lent out of `self.out` and put back with its capacity; its messages are
+        // taken by index (a `Drain` costs more than the few messages a call sends at a time).
         let mut send = std::mem::take(&mut self.out.send);
-        for m in send.drain(..) {
+        for m in &mut send {
+            let octets = std::mem::take(&mut m.octets);
             let broadcast = matches!(m.msg_type, MessageType::Setup | MessageType::ReleaseComplete);
             if answered.is_empty() || broadcast {
-                self.transmit_octets(tei, m.octets);
+                self.transmit_octets(tei, octets);
             } else {
                 for &t in &answered {
-                    self.transmit_octets(t, m.octets.clone());
+                    self.transmit_octets(t, octets.clone());
                 }
             }
         }
-        // One push per event: `VecDeque::extend` from a `Drain` costs a generic reservation
-        // and copy loop that shows up in a profile, even with nothing to move.
-        let mut events = std::mem::take(&mut self.out.events);
-        for e in events.drain(..) {
-            self.events.push_back(e);
-        }
+        send.clear();
         self.out.send = send;
-        self.out.events = events;
         if self.calls[i].state == CallState::Null {
             let call = self.calls.remove(i);
             if let Some(ch) = call.channel {
@@ -229,7 +223,7 @@ impl Q931 {
         if let Some(id) = self.setup_owed.take() {
             // The SETUP goes to the gateway as it is, rather than as a copy; the next message
             // is parsed into a fresh list with room for a SETUP's elements.
-            if let Some(Q931Event::IncomingSetup { call, setup, .. }) = self.events.back_mut() {
+            if let Some(Q931Event::IncomingSetup { call, setup, .. }) = self.out.events.back_mut() {
                 if *call == id {
                     let fresh = Message { ies: Vec::with_capacity(8), ..Message::new(msg.call_ref, msg.msg_type) };
                     *setup = std::mem::replace(&mut msg, fresh);
@@ -575,7 +569,7 @@ impl Q931 {
             self.channels.assign(ch, id);
         }
         self.calls.push(call);
-        self.events.push_back(Q931Event::IncomingSetup {
+        self.out.events.push_back(Q931Event::IncomingSetup {
             call: id,
             tei,
             channel,
@@ -642,7 +636,7 @@ impl Q931 {
             MessageType::Status => {
                 let call = self.calls[i].id;
                 let peer_state = msg.call_state();
-                self.events.push_back(Q931Event::Status {
+                self.out.events.push_back(Q931Event::Status {
                     call: Some(call),
                     cause: msg.cause().cloned(),
                     state: peer_state,
@@ -707,7 +701,7 @@ impl Q931 {
             MessageType::Restart => self.restart_received(now, tei, msg),
             MessageType::RestartAcknowledge => self.restart_acknowledged(msg),
             MessageType::Status => {
-                self.events.push_back(Q931Event::Status {
+                self.out.events.push_back(Q931Event::Status {
                     call: None,
                     cause: msg.cause().cloned(),
                     state: msg.call_state(),

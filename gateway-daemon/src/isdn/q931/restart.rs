@@ -100,7 +100,7 @@ impl Q931 {
                 self.channels.set(n, ChannelStatus::Idle);
             }
         }
-        self.events.push_back(Q931Event::RestartFailed { target: r.target });
+        self.out.events.push_back(Q931Event::RestartFailed { target: r.target });
     }
 
     pub(crate) fn restart_acknowledged(&mut self, _msg: &Message) {
@@ -110,7 +110,7 @@ impl Q931 {
                 self.channels.set(n, ChannelStatus::Idle);
             }
         }
-        self.events.push_back(Q931Event::RestartAcknowledged { target: r.target });
+        self.out.events.push_back(Q931Event::RestartAcknowledged { target: r.target });
     }
 
     /// A RESTART from the peer (§5.5.2).
@@ -171,6 +171,6 @@ impl Q931 {
             Message::new(CallRef { flag: !msg.call_ref.flag, ..msg.call_ref }, MessageType::RestartAcknowledge);
         ack.ies.extend(msg.codeset0().filter(|ie| matches!(ie, Ie::ChannelId(_) | Ie::RestartIndicator(_))).cloned());
         self.send(to, &ack);
-        self.events.push_back(Q931Event::RestartIndication { channels });
+        self.out.events.push_back(Q931Event::RestartIndication { channels });
     }
 }
