@@ -403,11 +403,12 @@ impl Peer {
         }
     }
 
-    /// Waits until the peer prints a line (stdout or stderr) containing `needle`, for peers that
-    /// redraw a status line with carriage returns (baresip); panics after `timeout` with its output.
-    pub fn wait_contains(&self, needle: &str, timeout: Duration) {
+    /// Waits until the peer prints a line containing `needle` after `mark` (see [`Peer::mark`]),
+    /// for peers that redraw a status line with carriage returns (baresip); panics after `timeout`
+    /// with its output.
+    pub fn wait_contains(&self, mark: usize, needle: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;
-        while !self.lines().iter().any(|l| l.contains(needle)) && !self.stderr().contains(needle) {
+        while !self.lines().iter().skip(mark).any(|l| l.contains(needle)) {
             if Instant::now() > deadline {
                 panic!(
                     "the peer did not print {needle:?} within {timeout:?}\nstdout:\n{}\nstderr:\n{}",

@@ -249,6 +249,17 @@ impl SipNet {
         self.local
     }
 
+    /// Whether leg `h`'s codec and ptime are settled, so its media can be joined: an incoming leg's
+    /// are what our answer says (negotiated here if not yet; false when nothing in the offer
+    /// fits), an outgoing leg's come with the far end's answer (a 180 without SDP has none).
+    pub fn media_known(&mut self, h: Handle) -> bool {
+        let Some(leg) = self.legs.get(&h) else { return false };
+        if leg.negotiated.is_none() && leg.offer.is_some() {
+            return self.answer_sdp(h).is_some();
+        }
+        leg.negotiated.is_some()
+    }
+
     /// Reads every waiting datagram into the endpoint, then sends what it answered.
     pub fn on_readable(&mut self, now: Instant) {
         let mut buf = vec![0u8; MAX_DATAGRAM];

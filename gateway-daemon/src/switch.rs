@@ -27,7 +27,8 @@
 //!
 //! Media are joined as soon as the far leg gives in-band information (ALERTING, PROGRESS or
 //! CONNECT), so a caller hears the far network's ringback and announcements, as a transit
-//! exchange does. Every call that ends writes one CDR line to the log (target `cdr`).
+//! exchange does; a SIP leg whose codec is not settled yet (a 180 without SDP) is joined at its
+//! next answer instead. Every call that ends writes one CDR line to the log (target `cdr`).
 
 use std::time::Instant;
 
@@ -144,8 +145,9 @@ pub trait Legs {
     fn join(&mut self, a: Endpoint, b: Endpoint);
     /// Undoes `join`.
     fn split(&mut self, a: Endpoint, b: Endpoint);
-    /// Joins a bearer channel to a SIP leg's RTP.
-    fn join_rtp(&mut self, a: Endpoint, sip: Handle);
+    /// Joins a bearer channel to a SIP leg's RTP; false while the leg's media are not known yet
+    /// (an outgoing leg before an answer with SDP), so the switch tries again at the next answer.
+    fn join_rtp(&mut self, a: Endpoint, sip: Handle) -> bool;
     /// Undoes `join_rtp`.
     fn split_rtp(&mut self, sip: Handle);
 }
@@ -533,8 +535,9 @@ impl Switch {
         match (a, out) {
             (LegRef::Sip(h), isdn) | (isdn, LegRef::Sip(h)) => {
                 if let Some(c) = legs.channel(isdn) {
-                    legs.join_rtp(c, h);
-                    b.joined = Some(Joined::Rtp(h));
+                    if legs.join_rtp(c, h) {
+                        b.joined = Some(Joined::Rtp(h));
+                    }
                 }
             }
             _ => {

@@ -150,14 +150,19 @@ impl Legs for DaemonLegs<'_> {
         }
     }
 
-    fn join_rtp(&mut self, a: Endpoint, sip: crate::sip::ua::Handle) {
-        let Some(net) = self.sip.as_deref_mut() else { return };
-        let Some((id, payload_law, frame_ms)) = net.attach(sip) else { return };
+    fn join_rtp(&mut self, a: Endpoint, sip: crate::sip::ua::Handle) -> bool {
+        let Some(net) = self.sip.as_deref_mut() else { return false };
+        // Joined with a guessed codec, the audio would be garbled once the answer names another.
+        if !net.media_known(sip) {
+            return false;
+        }
+        let Some((id, payload_law, frame_ms)) = net.attach(sip) else { return false };
         let cfg = media_dsp::jitter::Config { frame_ms: u32::from(frame_ms), ..media_dsp::jitter::Config::default() };
         let jb = Box::new(media_dsp::jitter::JitterBuffer::new(cfg));
         if self.cmds.push(MediaCmd::RtpAttach { id, ep: a, payload_law, frame_ms, jb }).is_err() {
             warn!("switch: media thread busy: {a:?} not joined to RTP");
         }
+        true
     }
 
     fn split_rtp(&mut self, sip: crate::sip::ua::Handle) {

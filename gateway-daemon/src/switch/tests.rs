@@ -54,6 +54,8 @@ struct Mock {
     refuse: Vec<u32>,
     /// Whether SIP trunks take calls (they refuse with cause 38 otherwise).
     sip_up: bool,
+    /// SIP legs whose media are not known yet (no answer with SDP): `join_rtp` refuses them.
+    sip_media_unknown: Vec<u64>,
 }
 
 impl Legs for Mock {
@@ -103,8 +105,12 @@ impl Legs for Mock {
     fn join(&mut self, a: Endpoint, b: Endpoint) {
         self.log.push(format!("join {}/{} {}/{}", a.node, a.ts, b.node, b.ts));
     }
-    fn join_rtp(&mut self, a: Endpoint, sip: Handle) {
+    fn join_rtp(&mut self, a: Endpoint, sip: Handle) -> bool {
+        if self.sip_media_unknown.contains(&sip.0) {
+            return false;
+        }
         self.log.push(format!("rtp {}/{} {}", a.node, a.ts, sip.0));
+        true
     }
     fn split_rtp(&mut self, sip: Handle) {
         self.log.push(format!("unrtp {}", sip.0));
@@ -271,4 +277,24 @@ fn a_sip_503_falls_over_and_a_486_does_not() {
     r.sw.on_event(r.now, busy, LegEvent::Released { cause: Some(17), fall_over: false }, &mut r.plan, &mut r.legs);
     assert_eq!(std::mem::take(&mut r.legs.log), ["hangup 1 17"]);
     assert_eq!(r.sw.counters.fall_overs, 2);
+}
+
+/// A SIP callee's 180 carries no SDP, so its media are unknown and joining them then would guess
+/// the codec: the switch joins at the 200 (with the answer) instead, and splits them at the end.
+#[test]
+fn a_sip_leg_without_media_yet_is_joined_at_its_answer() {
+    let mut r = Rig::new(vec![(1, "", 100)]);
+    r.legs.sip_up = true;
+    assert_eq!(r.feed(0, offer(1, "2000", true)), ["sip t100", "proceeding 1"]);
+    let sip = LegRef::Sip(Handle(101));
+    r.legs.sip_media_unknown.push(101);
+    r.now += Duration::from_millis(10);
+    r.sw.on_event(r.now, sip, LegEvent::Alerting, &mut r.plan, &mut r.legs);
+    assert_eq!(std::mem::take(&mut r.legs.log), ["alerting 1"]);
+    r.legs.sip_media_unknown.clear();
+    r.now += Duration::from_millis(10);
+    r.sw.on_event(r.now, sip, LegEvent::Connected, &mut r.plan, &mut r.legs);
+    assert_eq!(std::mem::take(&mut r.legs.log), ["connect 1", "rtp 0/1 101"]);
+    assert_eq!(r.feed(0, CallNotice::Disconnected { call: CallId(1), cause: Some(16) }), ["hangup 1101 16"]);
+    assert_eq!(r.feed(0, CallNotice::Released { call: CallId(1), cause: Some(16) }), ["unrtp 101"]);
 }
