@@ -64,13 +64,14 @@ impl Ua {
             }
         };
         // `net_interface` keeps the SDP address on loopback; `stdio` is left out (no tty);
-        // `alsa,null` is a player that plays nowhere (the recording is taken by `sndfile`).
+        // `alsa,null` is a player that plays nowhere (the recording is taken by `sndfile`). The
+        // RTP ports stay clear of the daemon's default range and of the kernel's ephemeral ports.
         let config = format!(
             "sip_listen 127.0.0.1:{sip}\nnet_interface 127.0.0.1\n\
              audio_player alsa,null\naudio_alert alsa,null\naudio_source aufile,{tone}\n\
              module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule alsa.so\nmodule aufile.so\n\
              module sndfile.so\nmodule cons.so\nmodule_tmp account.so\nmodule_app menu.so\n\
-             cons_listen 127.0.0.1:{cons}\nsnd_path {rec}\nrtp_ports 30000-39999\n",
+             cons_listen 127.0.0.1:{cons}\nsnd_path {rec}\nrtp_ports 21000-29999\n",
             tone = dir.join("tone.wav").display(),
             rec = dir.join("rec").display(),
         );
