@@ -38,6 +38,8 @@ use crate::status::{
 };
 use crate::switch::{ConfigPlan, DaemonLegs, Switch};
 
+mod apply;
+
 const SIGNAL: Token = Token(0);
 const WAKE: Token = Token(1);
 const HA: Token = Token(2);
@@ -51,6 +53,8 @@ const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 pub struct RunOptions {
     /// Overrides `[http] listen`.
     pub http: Option<SocketAddr>,
+    /// `--test-hooks`: accept `POST /api/v1/test/...` (the media-thread stall); never in service.
+    pub test_hooks: bool,
     /// Overrides the UDP address of `[sip] listen` (tests run many daemons side by side).
     pub sip: Option<SocketAddr>,
 }
@@ -77,6 +81,8 @@ fn block_signals() -> Result<SignalFd, DaemonError> {
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGINT);
     mask.add(Signal::SIGTERM);
+    // SIGHUP reloads the config file, as daemons do.
+    mask.add(Signal::SIGHUP);
     mask.thread_block().map_err(|e| DaemonError(format!("block signals: {e}")))?;
     SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
         .map_err(|e| DaemonError(format!("create signalfd: {e}")))
@@ -130,6 +136,10 @@ struct EventLoop {
     sip_answered: std::collections::HashSet<crate::sip::ua::Handle>,
     /// High availability: activates and deactivates our spans as the node holds the lines.
     ha: Option<HaRuntime>,
+    /// The config's revision, reloads and replication to or from the HA peer.
+    conf: crate::config_state::ConfigState,
+    /// `--test-hooks`.
+    test_hooks: bool,
 }
 
 /// Runs the appliance described by `cfg` until SIGINT or SIGTERM.
@@ -220,6 +230,10 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
         ^ u64::from(std::process::id());
     let sip = SipNet::new(&sip_cfg, poll.registry(), SIP, Instant::now(), seed).map_err(DaemonError)?;
     let ha = HaRuntime::new(&cfg.ha, poll.registry(), HA, Arc::clone(&waker), Instant::now()).map_err(DaemonError)?;
+    let conf = crate::config_state::ConfigState::new(&cfg, Arc::clone(&waker), Instant::now()).map_err(DaemonError)?;
+    if opts.test_hooks {
+        warn!("test hooks on (--test-hooks): POST /api/v1/test/media/stall can stall the media thread");
+    }
     if ha.is_some() {
         // An HA node starts without the lines: its spans stay unplugged until it holds them.
         for s in &cfg.board.spans {
@@ -266,6 +280,8 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
         sip,
         sip_answered: std::collections::HashSet::new(),
         ha,
+        conf,
+        test_hooks: opts.test_hooks,
     };
     let now = Instant::now();
     for (_, stack) in &mut ev.stacks {
@@ -309,6 +325,9 @@ impl EventLoop {
             if let Some(t) = self.sip.as_ref().and_then(SipNet::poll_timeout) {
                 deadline = deadline.min(t);
             }
+            if let Some(t) = self.conf.poll_timeout() {
+                deadline = deadline.min(t);
+            }
             let timeout = deadline.saturating_duration_since(Instant::now());
             if let Err(e) = poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == std::io::ErrorKind::Interrupted {
@@ -320,6 +339,11 @@ impl EventLoop {
                 match event.token() {
                     SIGNAL => {
                         if let Ok(Some(info)) = sigfd.read_signal() {
+                            if info.ssi_signo == Signal::SIGHUP as u32 {
+                                info!("SIGHUP received: reloading the config");
+                                self.config_reload();
+                                continue;
+                            }
                             let name = Signal::try_from(i32::try_from(info.ssi_signo).unwrap_or(0))
                                 .map_or("signal", |s| s.as_str());
                             info!("{name} received, stopping");
@@ -360,6 +384,7 @@ impl EventLoop {
             }
             self.drain_media();
             self.serve_api();
+            self.conf.poll(Instant::now());
             self.run_ha();
             self.run_switch();
             if let Some(sip) = &mut self.sip {
@@ -620,6 +645,9 @@ impl EventLoop {
                 }
             }
             ApiCommand::Call { span, far, op } => Some(self.call_command(span, far, op)),
+            ApiCommand::ConfigReload => Some(self.config_reload()),
+            ApiCommand::ConfigPush { body, tag } => Some(self.config_push(&body, tag.as_deref())),
+            ApiCommand::StallMedia { ms } => Some(self.stall_media(ms)),
             ApiCommand::HaSwitchover => Some(match self.ha.as_mut().map(|h| h.switchover(Instant::now())) {
                 None => ApiReply::Err(409, "HA is disabled ([ha] role)".into()),
                 Some(Ok(was)) => ApiReply::Ok(format!(r#"{{"ok":true,"was":"{was}"}}"#)),
@@ -813,6 +841,7 @@ impl EventLoop {
                 }
             }),
             ha: self.ha.as_ref().map(|h| h.snapshot(Instant::now())),
+            config: Some(self.conf.snapshot(&self.cfg)),
         }
     }
 }

@@ -39,6 +39,14 @@ pub enum ApiCommand {
     Call { span: u32, far: bool, op: CallOp },
     /// HA manual switchover (`POST /api/v1/ha/switchover`).
     HaSwitchover,
+    /// Re-read and apply the config file (`POST /api/v1/config/reload`, as `SIGHUP`).
+    ConfigReload,
+    /// A config replicated by the HA master (`POST /api/v1/ha/config`), with its
+    /// `X-Spangate-Hmac` tag.
+    ConfigPush { body: Vec<u8>, tag: Option<String> },
+    /// Test hook: stall the media thread `ms` (`POST /api/v1/test/media/stall?ms=N`); refused
+    /// unless the daemon runs with `--test-hooks`.
+    StallMedia { ms: u32 },
 }
 
 /// What to do with calls on an ISDN span.
@@ -173,6 +181,14 @@ fn handle(mut req: Request, published: &Published, commands: &Sender<ApiRequest>
             if body.len() > MAX_BODY {
                 return json_error(req, 413, "request body too large");
             }
+            if p == crate::ha::replica::PATH {
+                let tag = req
+                    .headers()
+                    .iter()
+                    .find(|h| h.field.equiv(crate::ha::replica::HEADER))
+                    .map(|h| h.value.as_str().to_string());
+                return forward(req, ApiCommand::ConfigPush { body, tag }, commands, waker);
+            }
             match parse_command(p, query, body) {
                 Ok(cmd) => forward(req, cmd, commands, waker),
                 Err((status, msg)) => json_error(req, status, &msg),
@@ -274,8 +290,13 @@ fn digits_ok(s: &str) -> bool {
 /// the echo canceller's output) and the call routes of [`parse_call`].
 pub fn parse_command(path: &str, query: &str, body: Vec<u8>) -> Result<ApiCommand, ParseError> {
     let parts: Vec<&str> = path.trim_start_matches("/api/v1/").split('/').collect();
-    if parts == ["ha", "switchover"] {
-        return Ok(ApiCommand::HaSwitchover);
+    match parts.as_slice() {
+        ["ha", "switchover"] => return Ok(ApiCommand::HaSwitchover),
+        ["config", "reload"] => return Ok(ApiCommand::ConfigReload),
+        ["test", "media", "stall"] => {
+            return number(query_param(query, "ms").unwrap_or(""), "ms").map(|ms| ApiCommand::StallMedia { ms });
+        }
+        _ => {}
     }
     let parts: &[&str] = match parts.as_slice() {
         ["sim", rest @ ..] => rest,
@@ -412,6 +433,12 @@ mod tests {
         assert_eq!(parse_command("/api/v1/spans/1/cut", "dir=up", vec![]).unwrap_err().0, 400);
         assert_eq!(parse_command("/api/v1/nothing", "", vec![]).unwrap_err().0, 404);
         assert_eq!(parse_command("/api/v1/spans/1/channels/5/play", "", vec![]).unwrap_err().0, 400);
+        assert!(matches!(parse_command("/api/v1/config/reload", "", vec![]), Ok(ApiCommand::ConfigReload)));
+        assert!(matches!(
+            parse_command("/api/v1/test/media/stall", "ms=3000", vec![]),
+            Ok(ApiCommand::StallMedia { ms: 3000 })
+        ));
+        assert_eq!(parse_command("/api/v1/test/media/stall", "ms=x", vec![]).unwrap_err().0, 400);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod berofos;
 pub mod board;
+pub mod config_state;
 pub mod daemon;
 pub mod ha;
 pub mod http;

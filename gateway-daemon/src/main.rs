@@ -35,6 +35,8 @@ OPTIONS:
     --log-level LEVEL    error | warn | info | debug | trace (default: the config's [log] level)
     --http ADDR          serve the status page on ADDR instead of the config's [http] listen
     --sip ADDR           take SIP over UDP on ADDR instead of the config's [sip] listen
+    --test-hooks         accept POST /api/v1/test/media/stall?ms=N (stalls the media thread;
+                         for HA tests only, never on a node in service)
     -h, --help           this text
     -V, --version        the version
 ";
@@ -46,6 +48,7 @@ struct Args {
     log_level: Option<LevelFilter>,
     http: Option<SocketAddr>,
     sip: Option<SocketAddr>,
+    test_hooks: bool,
     sysfs: Option<PathBuf>,
     write_modules: Option<PathBuf>,
     /// import-dahdi / export-dahdi: input files by role, and where to write.
@@ -70,6 +73,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Option<Arg
         log_level: None,
         http: None,
         sip: None,
+        test_hooks: false,
         sysfs: None,
         write_modules: None,
         dahdi_files: DahdiFiles::default(),
@@ -100,6 +104,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> anyhow::Result<Option<Arg
                 let v = value("--sip")?;
                 a.sip = Some(v.parse().with_context(|| format!("--sip: {v:?} is not an address like 127.0.0.1:5060"))?);
             }
+            "--test-hooks" => a.test_hooks = true,
             "--sysfs" => a.sysfs = Some(PathBuf::from(value("--sysfs")?)),
             "--write-modules" => a.write_modules = Some(PathBuf::from(value("--write-modules")?)),
             "--system-conf" => a.dahdi_files.system_conf = Some(PathBuf::from(value("--system-conf")?)),
@@ -230,7 +235,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let level = args.log_level.or_else(|| logging::parse_level(&cfg.log.level)).unwrap_or(LevelFilter::Info);
     logging::init(level);
-    daemon::run(cfg, &daemon::RunOptions { http: args.http, sip: args.sip })?;
+    daemon::run(cfg, &daemon::RunOptions { http: args.http, sip: args.sip, test_hooks: args.test_hooks })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -45,6 +45,10 @@ const BUCKETS: usize = 501;
 pub enum MediaCmd {
     /// A line change on the simulated board.
     Sim(SimCommand),
+    /// Test hook (`spangate run --test-hooks` only): the thread sleeps `ms` milliseconds, as a
+    /// media thread stuck in a driver would, so that HA's health check can be proven end to end.
+    /// Unused, it costs one match arm: no allocation, no lock.
+    Stall { ms: u32 },
     /// Send `buf` (companded samples) on channel `ts` of the span at `node`, 8 per tick.
     Play { id: u64, node: usize, ts: u8, buf: Box<[u8]> },
     /// Fill `buf` with what arrives on channel `ts` of the span at `node`; with `clean`, with
@@ -522,6 +526,8 @@ impl MediaThread {
 
     fn command(&mut self, cmd: MediaCmd) {
         match cmd {
+            // A sleep neither allocates nor locks; the event loop only sends this with test hooks on.
+            MediaCmd::Stall { ms } => std::thread::sleep(Duration::from_millis(u64::from(ms))),
             MediaCmd::Sim(c) => {
                 if self.world.apply(c).is_err() {
                     let _ = self.events.push(MediaEvent::Rejected { cmd: c });

@@ -23,6 +23,8 @@ pub struct Snapshot {
     pub switch: SwitchSnap,
     /// High availability; `None` with `[ha] role = "disabled"`.
     pub ha: Option<crate::ha::runtime::HaSnap>,
+    /// The config's revision and its replication between HA nodes.
+    pub config: Option<crate::config_state::ConfigSnap>,
     /// The SIP side, when `[sip] listen` is set.
     pub sip: Option<SipSnap>,
 }
@@ -461,6 +463,7 @@ table.kv td{{padding:0 .8em 0 0;font-size:.9em}} table.kv td:first-child{{color:
     h.push_str("</div>\n");
     switch_table(&mut h, &s.switch);
     crate::ha::page::html(&mut h, s.ha.as_ref());
+    crate::config_state::html(&mut h, s.config.as_ref());
     h.push_str(
         r#"<p class="legend"><span style="color:#9aa5b1">■ idle</span><span style="color:#2e9d4f">■ busy</span><span style="color:#d93025">■ alarm</span><span>■ D-channel</span>
 · <a href="/api/v1/status">JSON</a> · <a href="/metrics">metrics</a></p>
@@ -693,6 +696,7 @@ pub fn to_metrics(s: &Snapshot) -> String {
             .map(|(q, us)| (format!("quantile=\"{q}\""), format!("{:.6}", f64::from(us) / 1e6))),
     );
     crate::ha::page::metrics(&mut m, s.ha.as_ref());
+    crate::config_state::metrics(&mut m, s.config.as_ref());
     m
 }
 

@@ -169,6 +169,7 @@ mod model;
 mod parse;
 mod pattern;
 mod reader;
+pub mod replica;
 mod route_cfg;
 mod sip_cfg;
 mod validate;

@@ -20,18 +20,18 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use spangate_tests::{free_port, span, spangate_bin, Daemon, Scratch};
 
-const T: Duration = Duration::from_secs(10);
-const KEY: &str = "e2e-shared-secret-0123456789";
+pub(crate) const T: Duration = Duration::from_secs(10);
+pub(crate) const KEY: &str = "e2e-shared-secret-0123456789";
 
 /// A running `berofos-sim`, killed when dropped.
-struct Berofos {
+pub(crate) struct Berofos {
     child: Child,
-    http: u16,
-    udp: u16,
+    pub(crate) http: u16,
+    pub(crate) udp: u16,
 }
 
 impl Berofos {
-    fn start() -> Berofos {
+    pub(crate) fn start() -> Berofos {
         Berofos::start_with(&[])
     }
 
@@ -55,7 +55,7 @@ impl Berofos {
     }
 
     /// `GET /sim/state` as key=value lines.
-    fn state(&self, key: &str) -> Option<String> {
+    pub(crate) fn state(&self, key: &str) -> Option<String> {
         let d = probe_daemon(self.http);
         let r = d.try_request("GET", "/sim/state", b"", Duration::from_secs(2))?;
         r.text().lines().find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
@@ -127,7 +127,7 @@ address = "127.0.0.1:{fos}"
     path
 }
 
-fn udp_port() -> u16 {
+pub(crate) fn udp_port() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("udp port").port()
 }
 
@@ -171,20 +171,20 @@ fn assert_one_owner(nodes: &[&Value]) {
     }
 }
 
-fn ha(s: &Value) -> &Value {
+pub(crate) fn ha(s: &Value) -> &Value {
     &s["ha"]
 }
 
-fn holds(s: &Value) -> bool {
+pub(crate) fn holds(s: &Value) -> bool {
     ha(s)["lines"] == true
 }
 
-fn l2_up(s: &Value) -> bool {
+pub(crate) fn l2_up(s: &Value) -> bool {
     span(s, 1)["isdn"]["layer2_up"] == true
 }
 
 /// Places a call on span 1 (the simulated provider answers) and waits for ACTIVE.
-fn call_completes(d: &Daemon, within: Duration) {
+pub(crate) fn call_completes(d: &Daemon, within: Duration) {
     let r = d.post_ok("/api/v1/spans/1/calls", br#"{"called":"1234","calling":"5678"}"#);
     let v: Value = serde_json::from_slice(&r.body).expect("JSON");
     let id = v["id"].as_u64().expect("call id");

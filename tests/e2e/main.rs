@@ -11,6 +11,7 @@ mod dahdi_conf;
 mod dtmf;
 mod echo;
 mod ha;
+mod ha_replication;
 mod hardware;
 mod isdn_calls;
 mod isdn_faults;

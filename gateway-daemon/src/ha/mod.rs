@@ -2,7 +2,9 @@
 //! (`heartbeat`) and the per-node state machine (`node`); `runtime` drives a node from the
 //! daemon's event loop (heartbeat socket, health, a worker thread for the berofos and the
 //! second-path probe of the peer's HTTP API), `page` shows it on the status page, JSON and metrics.
-//! Not replicated between the nodes: call state and CDRs (calls up on a failed node end with it).
+//! `replica` replicates the configuration from the master to the slave (a signed push of the
+//! master's shareable config to the slave's API; see its module documentation). Not replicated
+//! between the nodes: call state and CDRs (calls up on a failed node end with it).
 //!
 //! Wiring assumed (XiVO's): provider on berofos group A, master on B, slave on D. The master
 //! holds the lines in relay mode 1 (A–B), the slave in mode 0 (A–D), which is also where the
@@ -51,6 +53,7 @@
 pub mod heartbeat;
 pub mod node;
 pub mod page;
+pub mod replica;
 pub mod runtime;
 
 #[cfg(test)]

@@ -209,14 +209,7 @@ impl Runtime {
                 "[ha] without `peer` is the bypass scenario: every [[ha.berofos]] needs scenario = \"bypass\"".into()
             );
         }
-        let key = match (&cfg.key, &cfg.key_file) {
-            (Some(k), _) => k.as_bytes().to_vec(),
-            (None, Some(f)) => {
-                let text = std::fs::read_to_string(f).map_err(|e| format!("[ha] key_file {f}: {e}"))?;
-                text.trim_end_matches(['\n', '\r']).as_bytes().to_vec()
-            }
-            (None, None) => Vec::new(),
-        };
+        let key = read_key(cfg)?;
         if !bypass && key.len() < 16 {
             return Err("[ha] the key needs at least 16 bytes".into());
         }
@@ -564,6 +557,18 @@ impl Runtime {
             taken: Some(now),
         }
     }
+}
+
+/// The pair's shared key: `key`, or the first line of `key_file` (empty when neither is set).
+pub fn read_key(cfg: &provisioning::Ha) -> Result<Vec<u8>, String> {
+    Ok(match (&cfg.key, &cfg.key_file) {
+        (Some(k), _) => k.as_bytes().to_vec(),
+        (None, Some(f)) => {
+            let text = std::fs::read_to_string(f).map_err(|e| format!("[ha] key_file {f}: {e}"))?;
+            text.trim_end_matches(['\n', '\r']).as_bytes().to_vec()
+        }
+        (None, None) => Vec::new(),
+    })
 }
 
 /// The berofos bank of the `[[ha.berofos]]` list.
