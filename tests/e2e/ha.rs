@@ -446,11 +446,20 @@ fn relay_moves_the_provider_line_from_master_to_slave() {
     master.kill9();
     slave.wait_for("slave layer 2 up with the provider through the relay", T, |s| holds(s) && l2_up(s));
     assert_eq!(fos.state("links").as_deref(), Some("A-D"));
-    // The master's call died with it (the TDM path is gone). The provider's stack does not run
-    // T309 on a lost line yet, so its end of that call is cleared here as a provider would.
-    let stale = span(&provider.status(), 1)["isdn"]["calls"][0]["id"].as_u64().expect("the stale call");
-    provider.post_ok(&format!("/api/v1/spans/1/calls/{stale}/hangup?cause=41"), b"");
-    provider.wait_for("the stale call cleared", T, |s| incoming_active(s) == 0);
+    // The master's call died with it (the TDM path is gone). The provider's end of it is cleared
+    // by Q.931 itself, not by the test: its layer 2 dropped with the relay, T309 ran, and when
+    // the slave's layer 2 came up through the relay the provider sent STATUS #31 (§5.8.9); the
+    // slave knows no such call and answers RELEASE COMPLETE #101 (§5.8.3.2). (A hangup posted by
+    // the test raced this exchange, which usually ends within milliseconds of layer 2 coming up:
+    // the call was often gone by the time the request arrived.)
+    let st = provider.wait_for("the stale call cleared by the protocol", T, |s| {
+        incoming_active(s) == 0 && span(s, 1)["isdn"]["calls"].as_array().is_some_and(Vec::is_empty)
+    });
+    let cleared = span(&st, 1)["isdn"]["cleared"].as_array().cloned().unwrap_or_default();
+    assert!(
+        cleared.iter().any(|c| c["direction"] == "incoming" && c["cause"] == 101),
+        "the master's call cleared by RELEASE COMPLETE #101 from the slave: {cleared:?}"
+    );
     call_completes(&slave, T);
     eprintln!("relay failover: kill -9 to a call through the relay ACTIVE in {:?}", killed.elapsed());
     // The provider saw the new call arrive over the same cable, now joined to the slave.
