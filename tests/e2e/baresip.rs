@@ -1,21 +1,25 @@
 //! baresip calls baresip across the TDM loop (issue #5, "Prove it"): baresip A calls spangate on
 //! trunk `a`, the switch routes it out of span 1 (TE, `pri_cpe`), across the simulated cable into
-//! span 2 (NT, `pri_net`), and from there to trunk `b`, a second baresip that answers by itself.
-//! Each baresip plays its own tone from a WAV (A 600 Hz, B 1000 Hz) and records what it hears
-//! (`sndfile`); in each recording the other side's tone is within 2% in frequency and 3 dB in level
-//! of what was sent, for seconds on end, with no trace of its own tone. While the call is up the
-//! status shows both bridges (SIP A to span 1, span 2 to SIP B) answered and both ISDN calls
-//! active; after A hangs up no leg is left and each bridge wrote its CDR line. A second call is
-//! ended by B, and clears the same way from the other end.
+//! span 2 (NT, `pri_net`), and from there to trunk `b`, a second baresip that answers by itself;
+//! and the other way round, B out of span 2 (the network side places the call) into span 1 and on
+//! to A. Each baresip plays its own tone from a WAV (A 600 Hz, B 1000 Hz) and records what it
+//! hears (`sndfile`); in each recording the other side's tone is within 2% in frequency and 3 dB in
+//! level of what was sent, for seconds on end, with no trace of its own tone. While the call is up
+//! the status shows both bridges (SIP caller to its span, the other span to the SIP callee)
+//! answered and both ISDN calls active; after the caller hangs up no leg is left and each bridge
+//! wrote its CDR line. A second call is ended by the callee, and clears the same way from the
+//! other end. Each direction's config routes only from the caller's trunk and the callee's span,
+//! so the caller's span is a destination only (its calls still report to the switch).
 //!
 //! The spans' echo cancellers are off: a digital four-wire loop has no hybrid and so no echo, and
 //! with two tones of one level meeting on a channel the canceller's NLP cannot tell the far end
 //! from a 0 dB echo of the near end and mutes it (double talk at equal level; a canceller matter,
 //! not the media path this test is about).
 //!
-//! B takes only PCMU while trunk `b` prefers PCMA: its 180 carries no SDP and its 200 answers
-//! PCMU, so its media can only be joined once the answer is in (joined on the 180 with a guessed
-//! A-law, the tone came out garbled, 12 dB too loud); span 2 is A-law, so the media thread recodes.
+//! The callee takes only PCMU while the trunks prefer PCMA: its 180 carries no SDP and its 200
+//! answers PCMU, so its media can only be joined once the answer is in (joined on the 180 with a
+//! guessed A-law, the tone came out garbled, 12 dB too loud); the spans are A-law, so the media
+//! thread recodes.
 //!
 //! Both trunks are on 127.0.0.1 and differ only by port, with `b` listed first: the gateway must
 //! tell its trunks apart by the INVITE's source port, not take the first one on the host.
@@ -103,7 +107,21 @@ impl Ua {
     }
 }
 
-fn config(scratch: &Scratch, sip: u16, a: u16, b: u16) -> PathBuf {
+/// One baresip: its trunk, the span its calls come in and go out on, its number and its tone.
+struct Party {
+    trunk: &'static str,
+    span: u64,
+    number: &'static str,
+    hz: f64,
+}
+
+const A: Party = Party { trunk: "a", span: 1, number: "5678", hz: 600.0 };
+const B: Party = Party { trunk: "b", span: 2, number: "2001", hz: 1000.0 };
+
+/// Spans 1 and 2 cabled, trunks `b` and `a` (in that order); routes from the caller's trunk out
+/// of its span, and from the callee's span to the callee's trunk, nothing else.
+fn config(scratch: &Scratch, sip: u16, a: u16, b: u16, caller: &Party, callee: &Party) -> PathBuf {
+    let (from_trunk, out_span, in_span, to_trunk) = (caller.trunk, caller.span, callee.span, callee.trunk);
     let cfg = format!(
         r#"[board]
 model = "sim-e1x2"
@@ -149,14 +167,14 @@ port = {a}
 codecs = ["pcma", "pcmu"]
 
 [[route]]
-name = "a-out"
-from = "trunk:a"
-to = "span:1"
+name = "out"
+from = "trunk:{from_trunk}"
+to = "span:{out_span}"
 
 [[route]]
-name = "to-b"
-from = "span:2"
-to = "trunk:b"
+name = "in"
+from = "span:{in_span}"
+to = "trunk:{to_trunk}"
 "#
     );
     let p = scratch.path("baresip.toml");
@@ -202,80 +220,102 @@ fn assert_hears(heard: &[i16], hz: f64, own_hz: f64, who: &str, log: &str) {
 
 #[test]
 fn baresip_calls_baresip_across_the_tdm_loop() {
-    let scratch = Scratch::new("baresip");
+    call_across("baresip-te-nt", &A, &B);
+}
+
+#[test]
+fn baresip_calls_baresip_the_other_way_from_the_nt_span() {
+    call_across("baresip-nt-te", &B, &A);
+}
+
+fn call_across(tag: &str, caller: &Party, callee: &Party) {
+    let scratch = Scratch::new(tag);
     let (sip, a_port, b_port) = (free_port(), free_port(), free_port());
-    let cfg = config(&scratch, sip, a_port, b_port);
-    let ua_a = Ua::new(&scratch, "a", a_port, "<sip:5678@127.0.0.1>;regint=0", 600.0);
-    let ua_b =
-        Ua::new(&scratch, "b", b_port, "<sip:2001@127.0.0.1>;regint=0;answermode=auto;audio_codecs=pcmu", 1000.0);
+    let cfg = config(&scratch, sip, a_port, b_port, caller, callee);
+    let port = |p: &Party| if p.trunk == "a" { a_port } else { b_port };
+    let ua_caller = Ua::new(
+        &scratch,
+        caller.trunk,
+        port(caller),
+        &format!("<sip:{}@127.0.0.1>;regint=0", caller.number),
+        caller.hz,
+    );
+    let account = format!("<sip:{}@127.0.0.1>;regint=0;answermode=auto;audio_codecs=pcmu", callee.number);
+    let ua_callee = Ua::new(&scratch, callee.trunk, port(callee), &account, callee.hz);
     let listen = format!("127.0.0.1:{sip}");
     let d = Daemon::start(&["run", "--config", cfg.to_str().expect("utf-8 path"), "--sip", &listen]);
     d.wait_for("layer 2 up on both spans", T, |s| {
         span(s, 1)["isdn"]["layer2_up"] == true && span(s, 2)["isdn"]["layer2_up"] == true
     });
 
-    let b = Peer::start(ua_b.command());
-    b.wait_contains(0, "baresip is ready.", T);
-    let mut dial = ua_a.command();
-    dial.args(["-e", &format!("/dial sip:2001@{listen}")]);
-    let a = Peer::start(dial);
-    a.wait_contains(0, "Call established", T);
-    b.wait_contains(0, "Call established", T);
-    b.wait_contains(0, "Set audio encoder: PCMU", T);
+    let to = Peer::start(ua_callee.command());
+    to.wait_contains(0, "baresip is ready.", T);
+    let mut dial = ua_caller.command();
+    dial.args(["-e", &format!("/dial sip:{}@{listen}", callee.number)]);
+    let from = Peer::start(dial);
+    from.wait_contains(0, "Call established", T);
+    to.wait_contains(0, "Call established", T);
+    to.wait_contains(0, "Set audio encoder: PCMU", T);
 
     let s = both_up(&d);
     let mut got = bridges(&s);
     got.sort();
-    let want = [("span:2", "trunk:b"), ("trunk:a", "span:1")];
+    let mut want = [
+        (format!("trunk:{}", caller.trunk), format!("span:{}", caller.span)),
+        (format!("span:{}", callee.span), format!("trunk:{}", callee.trunk)),
+    ];
+    want.sort();
     assert_eq!(
-        got.iter().map(|b| (b.0.as_str(), b.1.as_str())).collect::<Vec<_>>(),
+        got.iter().map(|b| (b.0.clone(), b.1.clone())).collect::<Vec<_>>(),
         want,
-        "the switch's calls: SIP A to span 1, and span 2 to SIP B\n{}",
+        "the switch's calls: the SIP caller to its span, and the other span to the SIP callee\n{}",
         s["switch"]
     );
     for n in [1, 2] {
         let c = &isdn_calls(&s, n)[0];
-        assert_eq!((c["called"].as_str(), c["calling"].as_str()), (Some("2001"), Some("5678")), "span {n}: {c}");
+        let numbers = (c["called"].as_str(), c["calling"].as_str());
+        assert_eq!(numbers, (Some(callee.number), Some(caller.number)), "span {n}: {c}");
     }
 
-    // Enough audio recorded on both sides (the WAVs grow as the call goes), then A hangs up.
+    // Enough audio recorded on both sides (the WAVs grow as the call goes), then the caller hangs
+    // up.
     let enough = 44 + RECORD_SECS * 16_000;
     let deadline = Instant::now() + T;
     let size = |ua: &Ua| ua.heard().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
-    while [&ua_a, &ua_b].iter().any(|ua| size(ua) < enough as u64) {
+    while [&ua_caller, &ua_callee].iter().any(|ua| size(ua) < enough as u64) {
         assert!(
             Instant::now() < deadline,
-            "baresip recordings stayed short: A {} B {} bytes\nA:\n{}\nB:\n{}",
-            size(&ua_a),
-            size(&ua_b),
-            a.lines().join("\n"),
-            b.lines().join("\n")
+            "baresip recordings stayed short: caller {} callee {} bytes\ncaller:\n{}\ncallee:\n{}",
+            size(&ua_caller),
+            size(&ua_callee),
+            from.lines().join("\n"),
+            to.lines().join("\n")
         );
         std::thread::sleep(Duration::from_millis(100));
     }
     // baresip reliably reports a call the far end closed ("session closed"), not always one it
     // ended itself.
-    let mb = b.mark();
-    ua_a.send("/hangup\n");
-    b.wait_contains(mb, "session closed", T);
+    let m = to.mark();
+    ua_caller.send("/hangup\n");
+    to.wait_contains(m, "session closed", T);
     no_leg_left(&d, 2, &want);
 
     // The files are complete once each UA closed its call.
     let log = d.log();
     let heard = |ua: &Ua| read_wav(&ua.heard().expect("a recording"));
-    assert_hears(&heard(&ua_a), 1000.0, 600.0, "A", &log);
-    assert_hears(&heard(&ua_b), 600.0, 1000.0, "B", &log);
+    assert_hears(&heard(&ua_caller), callee.hz, caller.hz, "the caller", &log);
+    assert_hears(&heard(&ua_callee), caller.hz, callee.hz, "the callee", &log);
 
-    // A second call, which B ends: its BYE clears span 2, span 2's DISCONNECT clears span 1, and
-    // that clears A.
-    let (ma, mb) = (a.mark(), b.mark());
-    ua_a.send(&format!("/dial sip:2001@{listen}\n"));
-    a.wait_contains(ma, "Call established", T);
-    b.wait_contains(mb, "Call established", T);
+    // A second call, which the callee ends: its BYE clears the callee's span, that span's
+    // DISCONNECT clears the caller's span, and that clears the caller.
+    let (mf, mt) = (from.mark(), to.mark());
+    ua_caller.send(&format!("/dial sip:{}@{listen}\n", callee.number));
+    from.wait_contains(mf, "Call established", T);
+    to.wait_contains(mt, "Call established", T);
     both_up(&d);
-    let ma = a.mark();
-    ua_b.send("/hangup\n");
-    a.wait_contains(ma, "session closed", T);
+    let m = from.mark();
+    ua_callee.send("/hangup\n");
+    from.wait_contains(m, "session closed", T);
     no_leg_left(&d, 4, &want);
 }
 
@@ -290,7 +330,7 @@ fn both_up(d: &Daemon) -> Value {
 
 /// Waits until no bridge and no ISDN call is left, then checks the log has `cdrs` CDR lines, with
 /// an answered one for each bridge of `want`.
-fn no_leg_left(d: &Daemon, cdrs: usize, want: &[(&str, &str)]) {
+fn no_leg_left(d: &Daemon, cdrs: usize, want: &[(String, String)]) {
     d.wait_for("no leg left", T, |s| {
         bridges(s).is_empty() && isdn_calls(s, 1).is_empty() && isdn_calls(s, 2).is_empty()
     });
