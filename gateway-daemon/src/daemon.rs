@@ -55,7 +55,8 @@ pub struct RunOptions {
     pub http: Option<SocketAddr>,
     /// `--test-hooks`: accept `POST /api/v1/test/...` (the media-thread stall); never in service.
     pub test_hooks: bool,
-    /// Overrides the UDP address of `[sip] listen` (tests run many daemons side by side).
+    /// Overrides `[sip] listen`: UDP there, and TCP on the same port (tests run many daemons side
+    /// by side).
     pub sip: Option<SocketAddr>,
 }
 
@@ -218,8 +219,10 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
 
     let mut sip_cfg = cfg.clone();
     if let Some(addr) = opts.sip {
-        sip_cfg.sip.listen.retain(|l| l.transport != provisioning::Transport::Udp);
-        sip_cfg.sip.listen.push(provisioning::SipListen { transport: provisioning::Transport::Udp, addr });
+        sip_cfg.sip.listen = [provisioning::Transport::Udp, provisioning::Transport::Tcp]
+            .into_iter()
+            .map(|transport| provisioning::SipListen { transport, addr })
+            .collect();
     }
     let seed = u64::try_from(
         std::time::SystemTime::now()
@@ -369,6 +372,12 @@ impl EventLoop {
                         for (id, packet) in got {
                             // A full command ring drops the packet, as a congested network would.
                             let _ = self.cmds.push(MediaCmd::RtpIn { id, packet });
+                        }
+                    }
+                    t if crate::sipnet_tcp::TcpSide::owns(t) => {
+                        if let Some(sip) = &mut self.sip {
+                            let readable = event.is_readable() || event.is_read_closed() || event.is_error();
+                            sip.on_tcp_event(Instant::now(), t, readable, event.is_writable());
                         }
                     }
                     Token(t) if t >= DCHAN_BASE => self.drain_dchannel(t - DCHAN_BASE),
@@ -832,6 +841,11 @@ impl EventLoop {
                 let c = s.counters();
                 SipSnap {
                     listen: format!("udp:{}", s.local_addr()),
+                    tcp: s.tcp_status().map(|(addr, connections, counters)| crate::status::SipTcpSnap {
+                        listen: format!("tcp:{addr}"),
+                        connections,
+                        counters,
+                    }),
                     trunks: s.trunks(),
                     garbage: c.garbage,
                     bad_requests: c.bad_requests,

@@ -17,6 +17,7 @@ pub mod routing;
 pub mod rtp;
 pub mod sip;
 pub mod sipnet;
+pub mod sipnet_tcp;
 pub mod sipnet_dtmf;
 pub mod status;
 pub mod switch;

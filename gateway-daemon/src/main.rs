@@ -34,7 +34,7 @@ USAGE:
 OPTIONS:
     --log-level LEVEL    error | warn | info | debug | trace (default: the config's [log] level)
     --http ADDR          serve the status page on ADDR instead of the config's [http] listen
-    --sip ADDR           take SIP over UDP on ADDR instead of the config's [sip] listen
+    --sip ADDR           take SIP on ADDR (UDP, and TCP on the same port) instead of [sip] listen
     --test-hooks         accept POST /api/v1/test/media/stall?ms=N (stalls the media thread;
                          for HA tests only, never on a node in service)
     -h, --help           this text

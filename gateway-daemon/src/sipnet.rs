@@ -1,6 +1,7 @@
-//! The event loop's SIP side: the UDP socket of `[sip] listen`, the sans-IO [`SipEndpoint`] it
-//! feeds, the trunks of the config mapped to the endpoint's [`TrunkConfig`], and the SIP legs of
-//! calls through the switch (their SDP offer/answer state).
+//! The event loop's SIP side: the UDP socket of `[sip] listen` and TCP on the same port
+//! ([`crate::sipnet_tcp`]), the sans-IO [`SipEndpoint`] they feed, the trunks of the config mapped
+//! to the endpoint's [`TrunkConfig`], and the SIP legs of calls through the switch (their SDP
+//! offer/answer state).
 //!
 //! Datagrams go to `SipEndpoint::handle_input` as they come; `flush` sends what it queued;
 //! `poll_leg_event` turns its [`SipEvent`]s into the switch's [`LegEvent`]s; the switch acts on SIP
@@ -37,6 +38,7 @@ use crate::sip::offer_answer::{self, Codec, CodecPrefs, LocalMedia, Negotiated};
 use crate::sip::sdp::{Direction, SessionDescription};
 use crate::sip::transaction::Transport;
 use crate::sip::ua::{EndpointConfig, Handle, RegState, SipEndpoint, SipEvent, TrunkConfig};
+use crate::sipnet_tcp::{Input, TcpLimits, TcpSide};
 use crate::sipnet_dtmf::LegDtmfNet;
 use crate::switch::{LegEvent, LegRef, Source};
 
@@ -93,6 +95,8 @@ pub struct TrunkSnap {
 pub struct SipNet {
     endpoint: SipEndpoint,
     sock: UdpSocket,
+    /// SIP over TCP, when `[sip] listen` asks for it.
+    tcp: Option<TcpSide>,
     local: SocketAddr,
     trunk_names: Vec<String>,
     prefs: Vec<CodecPrefs>,
@@ -109,6 +113,31 @@ pub struct SipNet {
     next_port: u16,
     ports: (u16, u16),
     session: u64,
+}
+
+/// Binds the UDP socket at `udp` and, when `tcp` is given, the TCP listener. TCP at the UDP
+/// address takes the port UDP got (port 0 asks for any: a few tries find one free for both);
+/// TCP refused by the system leaves SIP on UDP alone, with an error in the log.
+fn bind_udp_and_tcp(
+    udp: SocketAddr,
+    tcp: Option<SocketAddr>,
+    registry: &Registry,
+) -> std::io::Result<(UdpSocket, Option<TcpSide>)> {
+    let tries = if udp.port() == 0 && tcp == Some(udp) { 8 } else { 1 };
+    for attempt in 1..=tries {
+        let sock = UdpSocket::bind(udp)?;
+        let Some(tcp) = tcp else { return Ok((sock, None)) };
+        let at = if tcp == udp { sock.local_addr()? } else { tcp };
+        match TcpSide::bind(at, registry, TcpLimits::default()) {
+            Ok(t) => return Ok((sock, Some(t))),
+            Err(e) if e.kind() == ErrorKind::AddrInUse && attempt < tries => {}
+            Err(e) => {
+                log::error!("SIP over TCP disabled: tcp:{at}: {e}; SIP runs on UDP only");
+                return Ok((sock, None));
+            }
+        }
+    }
+    Err(std::io::Error::from(ErrorKind::AddrInUse))
 }
 
 fn codec(c: provisioning::Codec) -> Option<Codec> {
@@ -181,7 +210,8 @@ impl SipNet {
         let Some(listen) = cfg.sip.listen.iter().find(|l| l.transport == provisioning::Transport::Udp) else {
             return Ok(None);
         };
-        let mut sock = match UdpSocket::bind(listen.addr) {
+        let tcp_addr = cfg.sip.listen.iter().find(|l| l.transport == provisioning::Transport::Tcp).map(|l| l.addr);
+        let bound = match bind_udp_and_tcp(listen.addr, tcp_addr, registry) {
             Ok(s) => s,
             // Another SIP stack on the machine (an Asterisk on 5060...) must not keep the TDM side
             // from running: the daemon goes on without SIP and says why, loudly.
@@ -194,6 +224,7 @@ impl SipNet {
             }
             Err(e) => return Err(format!("SIP: bind {}: {e}", listen.addr)),
         };
+        let (mut sock, tcp) = bound;
         let local = sock.local_addr().map_err(|e| format!("SIP: {e}"))?;
         registry.register(&mut sock, token, Interest::READABLE).map_err(|e| format!("SIP: register: {e}"))?;
         let trunks = cfg.sip.trunks.iter().map(trunk_config).collect::<Result<Vec<_>, _>>()?;
@@ -223,11 +254,15 @@ impl SipNet {
             trunks,
             ..EndpointConfig::default()
         };
-        info!("SIP on udp:{local}, {} trunk(s)", cfg.sip.trunks.len());
+        match &tcp {
+            Some(t) => info!("SIP on udp:{local} and tcp:{}, {} trunk(s)", t.local_addr(), cfg.sip.trunks.len()),
+            None => info!("SIP on udp:{local}, {} trunk(s)", cfg.sip.trunks.len()),
+        }
         let (lo, hi) = cfg.sip.rtp_ports;
         Ok(Some(SipNet {
             endpoint: SipEndpoint::new(now, ecfg),
             sock,
+            tcp,
             local,
             trunk_names: cfg.sip.trunks.iter().map(|t| t.name.clone()).collect(),
             prefs,
@@ -277,27 +312,68 @@ impl SipNet {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.endpoint.poll_timeout()
+        let tcp = self.tcp.as_ref().and_then(TcpSide::poll_timeout);
+        match (self.endpoint.poll_timeout(), tcp) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub fn on_timeout(&mut self, now: Instant) {
         if self.endpoint.poll_timeout().is_some_and(|t| t <= now) {
             self.endpoint.handle_timeout(now);
         }
+        if let Some(tcp) = self.tcp.as_mut().filter(|t| t.poll_timeout().is_some_and(|t| t <= now)) {
+            let mut inputs = Vec::new();
+            tcp.on_timeout(now, &mut inputs);
+            self.take_tcp_inputs(now, inputs);
+        }
         self.flush();
+    }
+
+    /// A readiness event on one of the TCP tokens ([`TcpSide::owns`]).
+    pub fn on_tcp_event(&mut self, now: Instant, token: Token, readable: bool, writable: bool) {
+        let Some(tcp) = self.tcp.as_mut() else { return };
+        let mut inputs = Vec::new();
+        tcp.on_event(now, token, readable, writable, &mut inputs);
+        self.take_tcp_inputs(now, inputs);
+        self.flush();
+    }
+
+    fn take_tcp_inputs(&mut self, now: Instant, inputs: Vec<Input>) {
+        for input in inputs {
+            match input {
+                Input::Message(src, bytes) => self.endpoint.handle_input(now, Transport::Tcp, src, &bytes),
+                Input::Unframed(src, head) => self.endpoint.reject_unframed(Transport::Tcp, src, &head),
+            }
+        }
     }
 
     /// Sends everything the endpoint queued.
     pub fn flush(&mut self) {
         while let Some(t) = self.endpoint.poll_transmit() {
-            if t.transport != Transport::Udp {
-                warn!("SIP: TCP to {} is not wired into the daemon yet; message dropped", t.dst);
+            if t.transport == Transport::Tcp {
+                match self.tcp.as_mut() {
+                    // The connection's idle clock is the loop's; sending reads no other state.
+                    Some(tcp) => {
+                        tcp.send(Instant::now(), t.dst, &t.bytes);
+                    }
+                    None => warn!("SIP: no TCP listen address, so no TCP to {}; message dropped", t.dst),
+                }
                 continue;
             }
             if let Err(e) = self.sock.send_to(&t.bytes, t.dst) {
                 warn!("SIP: send to {}: {e}", t.dst);
             }
         }
+        if let Some(tcp) = &mut self.tcp {
+            tcp.reap();
+        }
+    }
+
+    /// The TCP side's address and counters, when SIP runs over TCP too.
+    pub fn tcp_status(&self) -> Option<(SocketAddr, usize, crate::sipnet_tcp::TcpCounters)> {
+        self.tcp.as_ref().map(|t| (t.local_addr(), t.connections(), t.counters()))
     }
 
     fn trunk_index(&self, name: &str) -> Option<usize> {

@@ -34,6 +34,8 @@ pub struct Snapshot {
 pub struct SipSnap {
     /// `udp:ADDR`.
     pub listen: String,
+    /// SIP over TCP, when it listens.
+    pub tcp: Option<SipTcpSnap>,
     pub trunks: Vec<crate::sipnet::TrunkSnap>,
     /// Datagrams too broken to answer, malformed requests answered 400, requests refused (482,
     /// 483, 501, 420...), responses matching nothing, retransmissions.
@@ -42,6 +44,15 @@ pub struct SipSnap {
     pub refused: u64,
     pub stray_responses: u64,
     pub retransmissions: u64,
+}
+
+/// SIP over TCP: where it listens, the open connections and what happened to connections.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SipTcpSnap {
+    /// `tcp:ADDR`.
+    pub listen: String,
+    pub connections: usize,
+    pub counters: crate::sipnet_tcp::TcpCounters,
 }
 
 /// The switch: calls through the gateway and its counters.

@@ -92,7 +92,7 @@
 //! name = "pbx"               # required, unique, no spaces or ':'
 //! host = "192.0.2.10"        # required: an IP address, or a host name resolved (A/AAAA) at start
 //! port = 5060                # 1..=65535 (default 5060)
-//! transport = "udp"          # udp | tcp (default udp)
+//! transport = "udp"          # udp | tcp (default udp); tcp needs TCP in [sip] listen
 //! codecs = ["pcma", "pcmu", "telephone-event"]   # in preference order: pcma | pcmu | g722 | g729 |
 //!                            # telephone-event (the default is this list)
 //! # ptime = 20               # default: [sip] ptime

@@ -227,14 +227,20 @@ pub(crate) fn read(sink: &mut Sink<'_>, top: &Table<'_>) -> Sip {
     let d = Sip::default();
     let ptime = read_ptime(sink, &t).unwrap_or(d.ptime);
     let dtmf = t.pick(sink, "dtmf", &pairs(Dtmf::ALL, Dtmf::as_str)).ok().unwrap_or(d.dtmf);
+    let listen = read_listen(sink, &t);
+    let tcp_listen = listen.iter().any(|l| l.transport == Transport::Tcp);
     let mut trunks: Vec<Trunk> = Vec::new();
     for (i, (tt, at)) in t.tables(sink, "trunk").into_iter().enumerate() {
         let tr = Table::new(sink, tt, format!("sip.trunk[{i}]"), at, TRUNK);
         let trunk = read_trunk(sink, &tr, &trunks, ptime, dtmf);
+        // Our Via and Contact name the listening port: the trunk's requests to us need TCP there.
+        if trunk.transport == Transport::Tcp && !listen.is_empty() && !tcp_listen {
+            tr.error(sink, "transport", "a tcp trunk needs TCP in [sip] listen (`ADDR:PORT` or `tcp:ADDR:PORT`)");
+        }
         trunks.push(trunk);
     }
     Sip {
-        listen: read_listen(sink, &t),
+        listen,
         rtp_ports: read_rtp_ports(sink, &t).unwrap_or(d.rtp_ports),
         user_agent: match t.string(sink, "user_agent") {
             Got::Ok(s, _) if s.trim().is_empty() || s.contains(char::is_control) => {

@@ -18,6 +18,8 @@ mod isdn_faults;
 mod isdn_l2;
 mod load;
 mod sip;
+mod sip_isdn;
+mod sip_tcp;
 mod status;
 mod switch;
 

@@ -16,7 +16,7 @@ use spangate_tests::{alaw, free_port, linear, span, Daemon, Scratch};
 
 const T: Duration = Duration::from_secs(10);
 
-fn sipp() -> Command {
+pub(crate) fn sipp() -> Command {
     if !std::path::Path::new("/usr/bin/sipp").exists() {
         panic!("sipp is missing: install the Debian package sip-tester (or run `cargo xtask deps`)");
     }
@@ -25,7 +25,7 @@ fn sipp() -> Command {
 
 /// Span 1 (TE) to the simulated provider, which answers every call; trunk `pbx` is sipp on
 /// `sipp_port`; calls from the trunk go out on span 1, calls from span 1 to 2xxx go to the trunk.
-fn config(scratch: &Scratch, sip_port: u16, sipp_port: u16) -> std::path::PathBuf {
+pub(crate) fn config(scratch: &Scratch, sip_port: u16, sipp_port: u16) -> std::path::PathBuf {
     let cfg = format!(
         r#"[board]
 model = "sim-e1x2"
@@ -62,7 +62,7 @@ to = "trunk:pbx"
     p
 }
 
-fn start(scratch: &Scratch) -> (Daemon, u16, u16) {
+pub(crate) fn start(scratch: &Scratch) -> (Daemon, u16, u16) {
     let (sip_port, sipp_port) = (free_port(), free_port());
     let cfg = config(scratch, sip_port, sipp_port);
     let sip = format!("127.0.0.1:{sip_port}");
@@ -71,7 +71,7 @@ fn start(scratch: &Scratch) -> (Daemon, u16, u16) {
     (d, sip_port, sipp_port)
 }
 
-fn check(out: &Output, what: &str, d: &Daemon) {
+pub(crate) fn check(out: &Output, what: &str, d: &Daemon) {
     assert!(
         out.status.success(),
         "sipp {what} failed ({}):\n{}\n{}\ndaemon log:\n{}",
@@ -82,7 +82,7 @@ fn check(out: &Output, what: &str, d: &Daemon) {
     );
 }
 
-fn far_calls(s: &Value) -> Vec<Value> {
+pub(crate) fn far_calls(s: &Value) -> Vec<Value> {
     span(s, 1)["isdn"]["far_end"]["calls"].as_array().cloned().unwrap_or_default()
 }
 
@@ -137,7 +137,7 @@ fn the_provider_calls_sipp_and_hangs_up() {
     d.wait_for("everything cleared", T, |s| s["switch"]["calls"].as_array().is_some_and(Vec::is_empty));
 }
 
-fn wait_exit(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
+pub(crate) fn wait_exit(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
     let until = std::time::Instant::now() + limit;
     while std::time::Instant::now() < until {
         if let Ok(Some(s)) = child.try_wait() {

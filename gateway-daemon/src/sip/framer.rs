@@ -2,7 +2,10 @@
 //!
 //! Incremental: push whatever the socket gave, then take complete messages out. It never
 //! panics and never grows past its limit; an error means the stream has lost its framing and
-//! the connection should be closed.
+//! the connection should be closed. Between messages it counts RFC 5626 §3.5.1 keep-alive
+//! pings (a double CRLF), which the connection answers with a single CRLF pong, and it keeps
+//! the header part of a message that came without Content-Length so that it can still be
+//! answered with 400 before the connection is closed (§18.3).
 
 use std::fmt;
 
@@ -37,12 +40,17 @@ pub struct StreamFramer {
     buf: Vec<u8>,
     max: usize,
     failed: Option<FramerError>,
+    /// Line ends seen in a row between messages: two make a ping.
+    blank_lines: u8,
+    pings: u32,
+    /// The header part of the message that ended the stream without Content-Length.
+    rejected: Option<Vec<u8>>,
 }
 
 impl StreamFramer {
     /// A framer refusing messages longer than `max` bytes.
     pub fn new(max: usize) -> StreamFramer {
-        StreamFramer { buf: Vec::new(), max, failed: None }
+        StreamFramer { buf: Vec::new(), max, failed: None, blank_lines: 0, pings: 0, rejected: None }
     }
 
     /// Appends received bytes. The buffer never holds more than twice the limit (a message
@@ -65,9 +73,23 @@ impl StreamFramer {
         if let Some(e) = &self.failed {
             return Some(Err(e.clone()));
         }
-        // CRLF keep-alives between messages (RFC 5626 §3.5.1) are dropped.
+        // CRLF keep-alives between messages (RFC 5626 §3.5.1) are dropped; each double CRLF
+        // is a ping to answer. Counting line feeds keeps a ping split across reads whole.
         let skip = skip_leading_crlf(&self.buf);
+        for &b in &self.buf[..skip] {
+            if b == b'\n' {
+                self.blank_lines += 1;
+                if self.blank_lines == 2 {
+                    self.blank_lines = 0;
+                    self.pings = self.pings.saturating_add(1);
+                }
+            }
+        }
         self.buf.drain(..skip);
+        if !self.buf.is_empty() {
+            // A message has started: a lone CRLF before it was only padding.
+            self.blank_lines = 0;
+        }
         let Some((head_end, body_start)) = find_header_end(&self.buf) else {
             return if self.buf.len() > self.max { Some(Err(self.fail(FramerError::TooLarge))) } else { None };
         };
@@ -85,7 +107,10 @@ impl StreamFramer {
             }
         }
         let Some(length) = length else {
-            return Some(Err(self.fail(FramerError::NoContentLength)));
+            let head = self.buf[..body_start].to_vec();
+            let e = self.fail(FramerError::NoContentLength);
+            self.rejected = Some(head);
+            return Some(Err(e));
         };
         let total = body_start.saturating_add(length);
         if total > self.max {
@@ -102,6 +127,17 @@ impl StreamFramer {
         self.failed = Some(e.clone());
         self.buf = Vec::new();
         e
+    }
+
+    /// How many keep-alive pings (double CRLF between messages) arrived since the last call;
+    /// each wants a CRLF pong (RFC 5626 §3.5.1).
+    pub fn take_pings(&mut self) -> u32 {
+        std::mem::take(&mut self.pings)
+    }
+
+    /// The header part of the message that had no Content-Length, once, to answer it with 400.
+    pub fn take_rejected(&mut self) -> Option<Vec<u8>> {
+        self.rejected.take()
     }
 
     /// Bytes held waiting for the rest of a message.
@@ -129,6 +165,37 @@ mod tests {
             }
         }
         assert_eq!(got, vec![A.to_vec(), B.to_vec(), A.to_vec()]);
+        assert_eq!(f.buffered(), 0);
+        // The leading double CRLF is one ping; the lone CRLF between B and A is padding.
+        assert_eq!(f.take_pings(), 1);
+        assert_eq!(f.take_pings(), 0);
+    }
+
+    #[test]
+    fn pings_are_counted_however_they_are_cut() {
+        for cut in 1..8 {
+            let stream: Vec<u8> = [b"\r\n\r\n\r\n\r\n".as_slice(), B, b"\r\n\r\n", b"\r\n"].concat();
+            let mut f = StreamFramer::new(4096);
+            let mut messages = 0;
+            for piece in stream.chunks(cut) {
+                f.push(piece);
+                while let Some(m) = f.next_message() {
+                    assert_eq!(m.unwrap(), B);
+                    messages += 1;
+                }
+            }
+            // Two pings before B, one after it; the trailing lone CRLF is half a ping.
+            assert_eq!((messages, f.take_pings()), (1, 3), "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn a_message_without_content_length_is_kept_for_its_400() {
+        let mut f = StreamFramer::new(4096);
+        f.push(b"OPTIONS sip:gw SIP/2.0\r\nCall-ID: x\r\n\r\ntrailing");
+        assert_eq!(f.next_message(), Some(Err(FramerError::NoContentLength)));
+        assert_eq!(f.take_rejected().as_deref(), Some(b"OPTIONS sip:gw SIP/2.0\r\nCall-ID: x\r\n\r\n".as_slice()));
+        assert_eq!(f.take_rejected(), None);
         assert_eq!(f.buffered(), 0);
     }
 

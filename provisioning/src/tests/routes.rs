@@ -80,6 +80,17 @@ fn sip_trunks() {
         codecs = []                 #~ sip.trunk[3].codecs: a trunk needs at least one codec
         "#,
     );
+    check(
+        r#"[board]
+        model = "s"
+        [sip]
+        listen = "udp:127.0.0.1:5060"
+        [[sip.trunk]]
+        name = "pbx"
+        host = "192.0.2.10"
+        transport = "tcp"           #~ sip.trunk[0].transport: a tcp trunk needs TCP in [sip] listen
+        "#,
+    );
     let c = ok(r#"[board]
         model = "s"
         [sip]

@@ -292,6 +292,28 @@ impl SipEndpoint {
         }
     }
 
+    /// The header part of a message that arrived on a stream without Content-Length (the
+    /// connection will be closed, §18.3): a request other than ACK is answered with 400 on it,
+    /// anything else is counted as garbage.
+    pub fn reject_unframed(&mut self, transport: Transport, src: SocketAddr, head: &[u8]) {
+        let req = match Message::parse(head) {
+            Ok(m) if matches!(m.start, StartLine::Request { .. }) => Some(m),
+            Ok(_) => None,
+            Err(e) => e.answerable().cloned(),
+        };
+        match req {
+            Some(req) if req.method() != Some(&Method::Ack) => {
+                self.counters.bad_requests += 1;
+                self.warn_once(1, &format!("request without Content-Length on a stream from {src}"));
+                self.reply_stateless(transport, src, &req, 400, "Bad Request (no Content-Length on a stream)");
+            }
+            _ => {
+                self.counters.garbage += 1;
+                self.warn_once(2, &format!("unframable stream message from {src}"));
+            }
+        }
+    }
+
     /// Runs every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         let mut due: Vec<(u64, ClientKey)> = self

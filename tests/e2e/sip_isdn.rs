@@ -1,0 +1,136 @@
+//! libpri as the provider on span 1 and sipp as the PBX behind a SIP trunk, with the numbers
+//! rewritten by the routes both ways: the provider's 0140551234 from 0601020304 reaches sipp as
+//! `INVITE sip:1234@...` from `+33601020304` (read in sipp's message trace), and sipp's call to
+//! 612345678 reaches libpri as called 0612345678 from 0140551000 (libpri prints its SETUP).
+
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+use spangate_tests::{build_c_peer, span, Daemon, Peer, Scratch};
+
+use crate::sip::{check, sipp, wait_exit};
+
+const T: Duration = Duration::from_secs(10);
+
+/// Whether something has UDP `port` of 127.0.0.1 bound (from /proc/net/udp, without sending it
+/// anything).
+fn udp_bound(port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+    let local = format!("0100007F:{port:04X}");
+    table.lines().skip(1).any(|l| l.split_whitespace().nth(1) == Some(local.as_str()))
+}
+
+/// The first SIP message in a sipp `-trace_msg` file whose start line begins with `start`.
+fn traced(trace: &str, start: &str) -> Option<String> {
+    let at = trace.find(&format!("\n{start}"))?;
+    let msg = &trace[at + 1..];
+    let end = msg.find("\n\n").unwrap_or(msg.len());
+    Some(msg[..end].to_owned())
+}
+
+#[test]
+fn libpri_provider_and_sipp_pbx_get_the_rewritten_numbers_both_ways() {
+    let scratch = Scratch::new("sip-libpri");
+    let (sip_port, sipp_port) = (spangate_tests::free_port(), spangate_tests::free_port());
+    let cfg = format!(
+        r#"[board]
+model = "sim-libpri"
+backend = "sim"
+[[board.span]]
+span = 1
+kind = "e1"
+signalling = "pri_cpe"
+layer2_persistence = "keep_up"
+echo = {{ mode = "off" }}
+[board.span.sim]
+line = "dchan:{d}"
+[sip]
+listen = "udp:127.0.0.1:{sip_port}"
+[[sip.trunk]]
+name = "pbx"
+host = "127.0.0.1"
+port = {sipp_port}
+codecs = ["pcma", "pcmu"]
+[[route]]
+name = "did-to-pbx"
+from = "span:1"
+called = "014055"
+strip = 6
+calling_strip = 1
+calling_prepend = "+33"
+to = "trunk:pbx"
+[[route]]
+name = "pbx-out"
+from = "trunk:pbx"
+prepend = "0"
+calling_set = "0140551000"
+to = "span:1"
+"#,
+        d = scratch.path("d.sock").display()
+    );
+    let path = scratch.path("sip-libpri.toml");
+    std::fs::write(&path, cfg).expect("write config");
+    let sip = format!("127.0.0.1:{sip_port}");
+    let d = Daemon::start(&["run", "--config", path.to_str().expect("path"), "--sip", &sip]);
+    d.wait_for("the daemon", T, |s| s["spans"].as_array().is_some_and(|a| a.len() == 1));
+    let peer = build_c_peer("libpri_peer", &["pri"], &[("libpri", "libpri-dev"), ("-lpri", "libpri-dev")]);
+    let mut cmd = Command::new(peer);
+    cmd.args(["net", "pri"]).arg(scratch.path("p.sock")).arg(scratch.path("d.sock")).arg("120");
+    let provider = Peer::start_scripted(cmd);
+    provider.wait_line("DCHAN_UP", T);
+    d.wait_for("layer 2 up on span 1", T, |s| span(s, 1)["isdn"]["layer2_up"] == true);
+
+    // The provider calls a DID: sipp's UAS answers, the provider hangs up.
+    let mut uas = sipp()
+        .args(["-sn", "uas", "-m", "1", "-timeout", "30s", "-nostdin", "-i", "127.0.0.1"])
+        .args(["-p", &sipp_port.to_string(), "-trace_err", "-error_file"])
+        .arg(scratch.path("sipp_uas_err.log"))
+        .args(["-trace_msg", "-message_file"])
+        .arg(scratch.path("sipp_uas_messages.log"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run sipp");
+    let until = std::time::Instant::now() + T;
+    while !udp_bound(sipp_port) {
+        assert!(std::time::Instant::now() < until, "sipp's UAS never bound UDP port {sipp_port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let m = provider.mark();
+    provider.send("call 0140551234 0601020304 5");
+    provider.wait_prefix(m, "ANSWER", T);
+    provider.send("hangup 16");
+    provider.wait_prefix(m, "HANGUP", T);
+    let status = wait_exit(&mut uas, Duration::from_secs(15));
+    assert!(status.is_some_and(|s| s.success()), "sipp uas: {status:?}\ndaemon log:\n{}", d.log());
+    let trace = std::fs::read_to_string(scratch.path("sipp_uas_messages.log")).expect("sipp's message trace");
+    let invite = traced(&trace, "INVITE ").unwrap_or_else(|| panic!("no INVITE in sipp's trace:\n{trace}"));
+    assert!(invite.starts_with("INVITE sip:1234@"), "the called number stripped of 014055:\n{invite}");
+    let from = invite.lines().find(|l| l.starts_with("From:")).unwrap_or_default();
+    assert!(from.contains("sip:+33601020304@"), "the calling number rewritten to +33:\n{invite}");
+    d.wait_for("every leg gone", T, |s| {
+        s["switch"]["calls"].as_array().is_some_and(Vec::is_empty)
+            && span(s, 1)["isdn"]["calls"].as_array().is_some_and(Vec::is_empty)
+    });
+
+    // sipp's UAC calls out through the provider, which answers; sipp hangs up.
+    provider.send("onring answer");
+    let m = provider.mark();
+    let out = sipp()
+        .args(["-sn", "uac", "-s", "612345678", "-m", "1", "-d", "1000", "-timeout", "20s", "-nostdin"])
+        .args(["-i", "127.0.0.1", "-p", &sipp_port.to_string(), "-trace_err", "-error_file"])
+        .arg(scratch.path("sipp_uac_err.log"))
+        .arg(&sip)
+        .output()
+        .expect("run sipp");
+    check(&out, "uac out through libpri", &d);
+    let ring = provider.wait_prefix(m, "RING ", T);
+    assert!(ring.starts_with("RING called=0612345678 calling=0140551000 "), "{ring}");
+    provider.wait_prefix(m, "HANGUP", T);
+    let s: Value = d.wait_for("every leg gone", T, |s| {
+        s["switch"]["calls"].as_array().is_some_and(Vec::is_empty)
+            && span(s, 1)["isdn"]["calls"].as_array().is_some_and(Vec::is_empty)
+    });
+    assert_eq!(s["switch"]["counters"]["answered"], 2, "{}", s["switch"]);
+}
