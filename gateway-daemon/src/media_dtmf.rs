@@ -45,8 +45,9 @@ const GUARD: u64 = 104;
 /// Shortest tone and shortest pause played towards TDM (samples, 40 ms).
 pub const MIN_TONE: u32 = 320;
 const MIN_GAP: u32 = 320;
-/// Digits that can wait behind the one being played.
-const QUEUE: usize = 8;
+/// Digits that can wait behind the one being played: a whole dial string sent in one burst (INFO
+/// requests, or events bunched by the network) is played in full.
+const QUEUE: usize = 32;
 
 /// A digit edge seen on the TDM side, for the event loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,12 +13,12 @@
 //! digit. Our sockets see every packet: marker, timestamp, end bit, duration.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use spangate_tests::{free_port, linear, span, Daemon, Peer, Scratch};
+use spangate_tests::{free_port, linear, span, Daemon, Scratch};
 
 const T: Duration = Duration::from_secs(20);
 const DIGITS: &str = "0123456789*#ABCD";
@@ -34,7 +34,8 @@ fn sipp() -> Command {
     Command::new("/usr/bin/sipp")
 }
 
-fn config(scratch: &Scratch, sip_port: u16, a_port: u16, b_port: u16) -> std::path::PathBuf {
+/// Trunk `a` carries digits as `a_dtmf` says, trunk `b` as RFC 4733.
+fn config(scratch: &Scratch, sip_port: u16, a_port: u16, b_port: u16, a_dtmf: &str) -> std::path::PathBuf {
     let cfg = format!(
         r#"[board]
 model = "sim-e1x2"
@@ -63,6 +64,7 @@ name = "a"
 host = "127.0.0.1"
 port = {a_port}
 codecs = ["pcma", "telephone-event"]
+dtmf = "{a_dtmf}"
 [[sip.trunk]]
 name = "b"
 host = "127.0.0.1"
@@ -90,8 +92,58 @@ fn sdp(rtp_port: u16) -> String {
     )
 }
 
-/// A caller whose SDP names `rtp_port`; it hangs up after `CALL_MS`.
-fn uac_scenario(rtp_port: u16) -> String {
+/// A caller whose SDP names `rtp_port`; it hangs up after `CALL_MS`. With `info`, instead of
+/// waiting it sends the 16 digits as INFO `application/dtmf-relay` (each must get 200), then takes
+/// 16 INFOs from the gateway, answers each 200 and logs its `Signal`, and hangs up.
+fn uac_scenario(rtp_port: u16, info: bool) -> String {
+    let middle = if info {
+        let mut m = String::new();
+        for (k, d) in DIGITS.chars().enumerate() {
+            m += &format!(
+                r#"  <send retrans="500"><![CDATA[
+INFO [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:a@[local_ip]:[local_port]>;tag=a[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: {cseq} INFO
+Contact: <sip:a@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/dtmf-relay
+Content-Length: [len]
+
+Signal={d}
+Duration=100
+]]></send>
+  <recv response="200" />
+  <pause milliseconds="200" />
+"#,
+                cseq = k + 2
+            );
+        }
+        for _ in DIGITS.chars() {
+            m += r#"  <recv request="INFO">
+    <action>
+      <ereg regexp="Signal=([0-9A-D*#])" search_in="body" check_it="true" assign_to="all,sig" />
+      <log message="INFO DIGIT [$sig]" />
+    </action>
+  </recv>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+"#;
+        }
+        m
+    } else {
+        format!("  <pause milliseconds=\"{CALL_MS}\" />\n")
+    };
+    let bye_cseq = DIGITS.len() + 2;
     format!(
         r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="dtmf caller">
@@ -123,14 +175,13 @@ Contact: <sip:a@[local_ip]:[local_port]>
 Max-Forwards: 70
 Content-Length: 0
 ]]></send>
-  <pause milliseconds="{CALL_MS}" />
-  <send retrans="500"><![CDATA[
+{middle}  <send retrans="500"><![CDATA[
 BYE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: <sip:a@[local_ip]:[local_port]>;tag=a[call_number]
-[last_To:]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]
-CSeq: 2 BYE
+CSeq: {bye_cseq} BYE
 Contact: <sip:a@[local_ip]:[local_port]>
 Max-Forwards: 70
 Content-Length: 0
@@ -321,6 +372,18 @@ fn events(packets: &[Pkt]) -> String {
     out
 }
 
+/// How many telephone-events in `packets` have ended, to wait on while more may be under way.
+fn ended(packets: &[Pkt]) -> usize {
+    let mut ts: Vec<u32> = packets
+        .iter()
+        .filter(|p| p.pt == TE && p.payload.get(1).is_some_and(|b| b & 0x80 != 0))
+        .map(|p| p.ts)
+        .collect();
+    ts.sort_unstable();
+    ts.dedup();
+    ts.len()
+}
+
 /// The loudest 20 ms of the A-law audio received, in rms sample units.
 fn loudest_frame(packets: &[Pkt]) -> f64 {
     packets
@@ -333,20 +396,18 @@ fn loudest_frame(packets: &[Pkt]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-fn wait_until(what: &str, limit: Duration, d: &Daemon, peers: &[&Peer], ok: impl Fn() -> bool) {
+fn wait_until(what: &str, limit: Duration, call: &Call, ok: impl Fn() -> bool) {
     let deadline = Instant::now() + limit;
     while !ok() {
         if Instant::now() > deadline {
-            let peers: Vec<String> =
-                peers.iter().map(|p| format!("{}\n{}", p.lines().join("\n"), p.stderr())).collect();
-            panic!("{what}: not within {limit:?}\nsipp:\n{}\ndaemon log:\n{}", peers.join("\n---\n"), d.log());
+            panic!("{what}: not within {limit:?}\n{}", call.context());
         }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
-/// Sends all 16 digits from `from` and waits until `to` got 16 events.
-fn cross(from: &mut Side, to: &Side, d: &Daemon, peers: &[&Peer], what: &str) -> String {
+/// Sends all 16 digits from `from` as RFC 4733 and waits until `to` got 16 events.
+fn cross(from: &mut Side, to: &Side, call: &Call, what: &str) -> String {
     let before = to.packets().len();
     for c in DIGITS.chars() {
         from.digit(c);
@@ -354,44 +415,138 @@ fn cross(from: &mut Side, to: &Side, d: &Daemon, peers: &[&Peer], what: &str) ->
     let got = || events(&to.packets()[before..]);
     // The last digit's end packets come up to 150 ms after its end; waiting for all 16 events and
     // then a little longer shows any doubled one too.
-    wait_until(&format!("{what}: 16 events"), T, d, peers, || got().len() >= DIGITS.len());
+    wait_until(&format!("{what}: 16 events"), T, call, || ended(&to.packets()[before..]) >= DIGITS.len());
     std::thread::sleep(Duration::from_millis(500));
     got()
 }
 
-#[test]
-fn all_16_digits_cross_the_tdm_loop_in_band_both_ways() {
-    let scratch = Scratch::new("dtmf");
+/// The gateway and sipp on both sides, in a call across the loop.
+struct Call {
+    scratch: Scratch,
+    d: Daemon,
+    sipp_a: Child,
+    sipp_b: Child,
+}
+
+impl Call {
+    /// What the peers and the gateway said, for a failure message.
+    fn context(&self) -> String {
+        let read = |n: &str| std::fs::read_to_string(self.scratch.path(n)).unwrap_or_default();
+        format!(
+            "sipp A:\n{}{}\nsipp B:\n{}{}\ndaemon log:\n{}",
+            read("a_out.txt"),
+            read("a_err.log"),
+            read("b_out.txt"),
+            read("b_err.log"),
+            self.d.log()
+        )
+    }
+
+    /// Waits for sipp A to end (its BYE answered) and says whether it succeeded.
+    fn caller_done(&mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.sipp_a.try_wait() {
+                return st.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        for c in [&mut self.sipp_a, &mut self.sipp_b] {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn spawn_sipp(scratch: &Scratch, args: &[&str], out: &str) -> Child {
+    let file = std::fs::File::create(scratch.path(out)).expect("sipp output file");
+    sipp().args(args).stdin(Stdio::null()).stdout(file).stderr(Stdio::null()).spawn().expect("run sipp")
+}
+
+/// Starts the gateway (trunk `a` with `a_dtmf`), sipp B answering and sipp A calling, and waits
+/// until both bridges are up and the gateway's RTP reaches both sides (the test's sockets).
+fn call(name: &str, a_dtmf: &str) -> (Call, Side, Side) {
+    let scratch = Scratch::new(name);
     let (sip_port, a_port, b_port) = (free_port(), free_port(), free_port());
-    let (mut a, mut b) = (Side::new(), Side::new());
-    let cfg = config(&scratch, sip_port, a_port, b_port);
+    let (a, b) = (Side::new(), Side::new());
+    let cfg = config(&scratch, sip_port, a_port, b_port, a_dtmf);
     let sip = format!("127.0.0.1:{sip_port}");
     let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
     d.wait_for("layer 2 up on both spans", T, |s| {
         span(s, 1)["isdn"]["layer2_up"] == true && span(s, 2)["isdn"]["layer2_up"] == true
     });
     let (uac, uas) = (scratch.path("uac.xml"), scratch.path("uas.xml"));
-    std::fs::write(&uac, uac_scenario(a.port())).expect("write scenario");
+    std::fs::write(&uac, uac_scenario(a.port(), a_dtmf == "info")).expect("write scenario");
     std::fs::write(&uas, uas_scenario(b.port())).expect("write scenario");
-    let mut sipp_b = sipp();
-    sipp_b.args(["-sf", uas.to_str().expect("path"), "-m", "1", "-timeout", "60s", "-nostdin", "-i", "127.0.0.1"]);
-    sipp_b.args(["-p", &b_port.to_string(), "-trace_err", "-error_file"]).arg(scratch.path("b_err.log"));
-    let sipp_b = Peer::start(sipp_b);
-    let mut sipp_a = sipp();
-    sipp_a.args(["-sf", uac.to_str().expect("path"), "-s", "5000", "-m", "1", "-timeout", "60s", "-nostdin"]);
-    sipp_a.args(["-i", "127.0.0.1", "-p", &a_port.to_string(), "-trace_err", "-error_file"]);
-    sipp_a.arg(scratch.path("a_err.log")).arg(format!("127.0.0.1:{sip_port}"));
-    let sipp_a = Peer::start(sipp_a);
-    let peers = [&sipp_a, &sipp_b];
-    wait_until("the gateway's RTP at A and at B", T, &d, &peers, || a.gateway().is_some() && b.gateway().is_some());
-    d.wait_for("one call across the loop", T, |s| {
+    let (a_err, b_err, a_log) = (scratch.path("a_err.log"), scratch.path("b_err.log"), scratch.path("a_log.txt"));
+    let (bp, ap) = (b_port.to_string(), a_port.to_string());
+    let sipp_b = spawn_sipp(
+        &scratch,
+        &[
+            "-sf",
+            uas.to_str().expect("path"),
+            "-m",
+            "1",
+            "-timeout",
+            "60s",
+            "-nostdin",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &bp,
+            "-trace_err",
+            "-error_file",
+            b_err.to_str().expect("path"),
+        ],
+        "b_out.txt",
+    );
+    let sipp_a = spawn_sipp(
+        &scratch,
+        &[
+            "-sf",
+            uac.to_str().expect("path"),
+            "-s",
+            "5000",
+            "-m",
+            "1",
+            "-timeout",
+            "60s",
+            "-nostdin",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &ap,
+            "-trace_err",
+            "-error_file",
+            a_err.to_str().expect("path"),
+            "-trace_logs",
+            "-log_file",
+            a_log.to_str().expect("path"),
+            &sip,
+        ],
+        "a_out.txt",
+    );
+    let call = Call { scratch, d, sipp_a, sipp_b };
+    wait_until("the gateway's RTP at A and at B", T, &call, || a.gateway().is_some() && b.gateway().is_some());
+    call.d.wait_for("both bridges up", T, |s| {
         s["switch"]["calls"].as_array().is_some_and(|c| c.len() == 2 && c.iter().all(|c| c["state"] == "active"))
     });
+    (call, a, b)
+}
 
-    let a_to_b = cross(&mut a, &b, &d, &peers, "A to B");
-    assert_eq!(a_to_b, DIGITS, "events B received from A's digits\ndaemon log:\n{}", d.log());
-    let b_to_a = cross(&mut b, &a, &d, &peers, "B to A");
-    assert_eq!(b_to_a, DIGITS, "events A received from B's digits\ndaemon log:\n{}", d.log());
+#[test]
+fn all_16_digits_cross_the_tdm_loop_in_band_both_ways() {
+    let (call, mut a, mut b) = call("dtmf", "rfc4733");
+    let a_to_b = cross(&mut a, &b, &call, "A to B");
+    assert_eq!(a_to_b, DIGITS, "events B received from A's digits\n{}", call.context());
+    let b_to_a = cross(&mut b, &a, &call, "B to A");
+    assert_eq!(b_to_a, DIGITS, "events A received from B's digits\n{}", call.context());
     // The tones went in band across the cable and were muted out of the audio on the way back to
     // SIP: every 20 ms frame each side got is near silence (a tone would be ~7000 rms).
     for (side, name) in [(&a, "A"), (&b, "B")] {
@@ -399,6 +554,26 @@ fn all_16_digits_cross_the_tdm_loop_in_band_both_ways() {
         assert!(loud < 200.0, "side {name} got audio of {loud:.0} rms: a tone leaked past the mute");
     }
     assert!(b.packets().iter().filter(|p| p.pt == 8).count() > 100, "B got the audio stream too");
-    // The caller's BYE is far away: the peers are killed when dropped.
-    drop((sipp_a, sipp_b));
+}
+
+/// Side A's trunk says `dtmf = "info"`: its 16 INFO digits (each answered 200) are played in band
+/// on span 1 and arrive at B as RFC 4733 events; B's 16 events come back to A as 16 INFOs.
+#[test]
+fn info_digits_cross_to_rfc4733_and_come_back_as_info() {
+    let (mut call, a, mut b) = call("dtmf-info", "info");
+    // sipp A sends its INFOs as soon as the call is up.
+    let got = || events(&b.packets());
+    wait_until("A's 16 INFO digits at B as events", T, &call, || ended(&b.packets()) >= DIGITS.len());
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(got(), DIGITS, "events B received from A's INFO digits\n{}", call.context());
+    for c in DIGITS.chars() {
+        b.digit(c);
+    }
+    assert!(call.caller_done(T), "sipp A did not get its 16 INFOs and end the call\n{}", call.context());
+    let log = std::fs::read_to_string(call.scratch.path("a_log.txt")).unwrap_or_default();
+    let infos: String =
+        log.lines().filter_map(|l| l.split("INFO DIGIT ").nth(1)).flat_map(|d| d.trim().chars().next()).collect();
+    assert_eq!(infos, DIGITS, "INFO digits A received\n{}", call.context());
+    assert!(loudest_frame(&a.packets()) < 200.0 && loudest_frame(&b.packets()) < 200.0, "a tone leaked into the audio");
+    assert!(!a.packets().iter().any(|p| p.pt == TE), "no telephone-event towards an INFO trunk");
 }
