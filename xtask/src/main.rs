@@ -16,6 +16,7 @@ const USAGE: &str = "\
 cargo xtask test [-- CARGO-TEST-ARGS]   install missing test peers (apt-get), build once, run every test + vm-test
 cargo xtask bench sim [--secs N] [--json]  measure the simulated board (CPU, tick lateness, RSS)
 cargo xtask bench dsp [--reps N] [--json]  DSP kernels against spandsp, same input, same run (medians)
+cargo xtask bench calls [--step-secs N] [--hold-ms N] [--json]  highest call rate SIP<->TDM with zero failures (sipp)
 cargo xtask tidy                        check file headers, unsafe placement and file sizes
 cargo xtask deps                        install the test peers only
 cargo xtask vm-test                     the real DAHDI kernel modules in QEMU: our backend on looped spans

@@ -2,12 +2,14 @@
 //!
 //! Each benchmark is a module returning `Measure` rows: `sim` (the simulated board in the release
 //! daemon), `dsp` (media-dsp's kernels against spandsp's, in the same run), `isdn` (our Q.921 +
-//! Q.931 call cycles against libpri's, in the same run) and `ring` (the media path's SPSC ring
-//! against crossbeam's queue). The JSON form is
+//! Q.931 call cycles against libpri's, in the same run), `ring` (the media path's SPSC ring
+//! against crossbeam's queue) and `calls` (the sustained SIP <-> TDM call rate with sipp as the
+//! load generator). The JSON form is
 //! the contract of DESIGN.md: `{"name","unit","ours","peer_name","peer","ratio"}`, the peer fields
 //! present only where an independent implementation ran beside ours; `ratio` is ours / peer, and
 //! every unit here is higher-is-better where a peer exists.
 
+mod calls;
 mod dsp;
 mod ha;
 mod isdn;
@@ -104,7 +106,12 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
             "isdn" => isdn::isdn(reps)?,
             "ha" => ha::ha(flag_value(args, "--kills", 20)?)?,
             "ring" => ring::ring(reps)?,
-            other => bail!("unknown benchmark {other:?}; known: sim, dsp, isdn, ring, ha"),
+            "calls" => calls::calls(
+                flag_value(args, "--step-secs", 10)?,
+                flag_value(args, "--hold-ms", 100)?,
+                flag_value(args, "--max-rate", 1000)?,
+            )?,
+            other => bail!("unknown benchmark {other:?}; known: sim, dsp, isdn, ring, ha, calls"),
         };
         if json {
             for r in &rows {
