@@ -536,7 +536,8 @@ impl Call {
             // --- Call clearing (§5.3) ---
             (S::DisconnectRequest, _) if user && rx(M::Disconnect) => {
                 // DISCONNECT crossed ours (§5.3.5): go straight to RELEASE.
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(Message::cause).cloned() });
+                out.events
+                    .push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(Message::cause).cloned() });
                 self.start_release(
                     now,
                     timers,
@@ -545,7 +546,8 @@ impl Call {
                 );
             }
             (S::DisconnectIndication, _) if net && rx(M::Disconnect) => {
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(Message::cause).cloned() });
+                out.events
+                    .push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(Message::cause).cloned() });
                 self.start_release(
                     now,
                     timers,
