@@ -43,6 +43,7 @@ enum Side {
 }
 
 /// A change for the event loop to apply.
+#[derive(Debug)]
 pub struct Change {
     pub config: Config,
     pub what: String,
@@ -65,6 +66,8 @@ pub struct ConfigState {
     share_error: Option<String>,
     /// On a slave: the last config accepted from the master, before our node-local overlay.
     received: Option<Config>,
+    /// The config last read from the file, whole: a reload compares what it shares with this.
+    loaded: Config,
     source: String,
     changed_unix_ms: u64,
     reloads: u64,
@@ -160,6 +163,7 @@ impl ConfigState {
             shared,
             share_error,
             received: None,
+            loaded: cfg.clone(),
             source: "file".into(),
             changed_unix_ms: unix_ms(),
             reloads: 0,
@@ -210,9 +214,12 @@ impl ConfigState {
             let config = provisioning::replica::overlay_node_local(master, &new);
             return Ok(Change { config, what: format!("reload of {} (node-local settings)", path.display()) });
         }
+        // Compared as settings, not as text: a comment or a blank line is no new revision.
+        let shared_changed = provisioning::replica::overlay_node_local(&new, &self.loaded) != self.loaded;
+        self.loaded = new.clone();
         match provisioning::replica::shareable(&text) {
             Ok(s) => {
-                if self.shared.as_deref() != Some(s.as_str()) {
+                if shared_changed {
                     self.revision = self.next_revision();
                     self.changed_unix_ms = unix_ms();
                 }
@@ -461,4 +468,100 @@ fn ms_to_s(ms: u64) -> f64 {
     // Seconds since 1970 in f64 keep millisecond precision for millennia.
     let (s, rem) = (ms / 1000, ms % 1000);
     f64::from(u32::try_from(s).unwrap_or(u32::MAX)) + f64::from(u32::try_from(rem).unwrap_or(0)) / 1e3
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "0123456789abcdef-pair";
+
+    fn node(role: &str, name: &str, extra: &str) -> String {
+        format!(
+            "[board]\nname = \"{name}-board\"\nmodel = \"sim-e1x2\"\ndescription = \"d\"\n\
+             [[board.span]]\nspan = 1\nkind = \"e1\"\nsignalling = \"pri_cpe\"\n\
+             [[board.span]]\nspan = 2\nkind = \"e1\"\nsignalling = \"pri_net\"\n\
+             [ha]\nrole = \"{role}\"\nnode = \"{name}\"\npeer = \"127.0.0.1:5405\"\nkey = \"{KEY}\"\n{extra}"
+        )
+    }
+
+    fn waker() -> (mio::Poll, Arc<mio::Waker>) {
+        let poll = mio::Poll::new().expect("poll");
+        let w = Arc::new(mio::Waker::new(poll.registry(), mio::Token(0)).expect("waker"));
+        (poll, w)
+    }
+
+    fn push(revision: u64, config: &str) -> (Vec<u8>, String) {
+        Push { from: "gw-a".into(), revision, config: config.into() }.seal(KEY.as_bytes())
+    }
+
+    #[test]
+    fn a_slave_takes_only_authentic_newer_valid_pushes() {
+        let (_poll, w) = waker();
+        let slave = provisioning::parse_str("slave.toml", &node("slave", "gw-b", "")).unwrap();
+        let mut st = ConfigState::new(&slave, w, Instant::now()).unwrap();
+        assert_eq!(st.revision, 0, "a slave starts on its own file");
+        let shared = provisioning::replica::shareable(&node(
+            "master",
+            "gw-a",
+            "[[route]]\nfrom = \"span:1\"\nto = \"span:2\"\n",
+        ))
+        .unwrap();
+
+        let (body, tag) = push(10, &shared);
+        let change = st.receive(&body, Some(&tag), &slave).unwrap().expect("applied");
+        assert_eq!((st.revision, change.config.routes.len()), (10, 1));
+        assert_eq!((change.config.board.name.as_str(), change.config.ha.clone()), ("gw-b-board", slave.ha.clone()));
+        assert_eq!(st.receive(&body, Some(&tag), &slave).unwrap().map(|c| c.what), None, "current: nothing to do");
+
+        let (old, old_tag) = push(5, &shared);
+        assert_eq!(st.receive(&old, Some(&old_tag), &slave).unwrap_err().0, 409, "stale");
+        assert_eq!(st.receive(&body, Some(&"00".repeat(32)), &slave).unwrap_err().0, 401);
+        assert_eq!(st.receive(&body, None, &slave).unwrap_err().0, 401);
+        let bad = shared.replace("to = \"span:2\"", "to = \"span:9\"");
+        let (b, t) = push(11, &bad);
+        let (status, why) = st.receive(&b, Some(&t), &slave).unwrap_err();
+        assert_eq!(status, 422);
+        assert!(why.contains("replicated from gw-a, revision 11") && why.contains("route[0].to"), "{why}");
+        assert_eq!((st.revision, st.refused, st.accepted), (10, 4, 1), "nothing applied, every refusal counted");
+        let snap = st.snapshot(&change.config);
+        let r = snap.replication.expect("a slave replicates");
+        assert_eq!((r.role, r.last_revision, r.refused), ("receive", Some(10), 4));
+        assert_eq!(snap.source, "replicated from gw-a");
+    }
+
+    #[test]
+    fn only_a_slave_takes_pushes() {
+        let (_poll, w) = waker();
+        let alone = provisioning::parse_str("alone.toml", "[board]\nmodel = \"sim-e1x2\"\n").unwrap();
+        let mut st = ConfigState::new(&alone, w, Instant::now()).unwrap();
+        assert!(st.revision > 0);
+        let (body, tag) = push(u64::MAX, "[board]\nmodel = \"sim-e1x2\"\n");
+        assert_eq!(st.receive(&body, Some(&tag), &alone).unwrap_err().0, 409);
+        assert_eq!(st.reload(&alone).unwrap_err().0, 409, "no file to reload");
+    }
+
+    #[test]
+    fn a_reload_takes_a_new_revision_only_when_what_it_shares_changed() {
+        let (_poll, w) = waker();
+        let dir = std::env::temp_dir().join(format!("spangate-config-state-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("node.toml");
+        let write = |extra: &str| std::fs::write(&path, format!("[board]\nmodel = \"sim-e1x2\"\n{extra}")).unwrap();
+        write("");
+        let cfg = provisioning::load_file(&path).unwrap();
+        let mut st = ConfigState::new(&cfg, w, Instant::now()).unwrap();
+        let first = st.revision;
+        write("# a comment\n[log]\nlevel = \"debug\"\n");
+        let c = st.reload(&cfg).unwrap();
+        assert_eq!((st.revision, c.config.log.level.as_str()), (first, "debug"), "node-local only: same revision");
+        write("[log]\nlevel = \"debug\"\n[board.span]\n");
+        assert_eq!(st.reload(&cfg).unwrap_err().0, 422, "bad: refused");
+        assert_eq!((st.revision, st.failed_reloads), (first, 1));
+        write("description = \"new\"\n");
+        let c = st.reload(&cfg).unwrap();
+        assert!(st.revision > first, "a shared change is a new revision");
+        assert_eq!(c.config.board.description, "new");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
