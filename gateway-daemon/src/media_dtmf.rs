@@ -14,6 +14,8 @@
 //! still under way the window stays open, so the tail is muted even though the end is reported
 //! three blocks late. The cost is 40 ms of added latency on that direction, paid only on legs where
 //! digits are sent out of band (`dtmf = "rfc4733"` with telephone-event negotiated, or `"info"`).
+//! A digit that begins while the leg's own player sends one towards TDM (or in the 40 ms pause
+//! after it) is taken for that tone's echo: muted, not reported.
 //!
 //! Each edge goes to the event loop as a [`DtmfEdge`]: a start carries the offset in samples of the
 //! muted window's first sample from the first sample of the RTP frame being built, so the RFC 4733
@@ -71,6 +73,12 @@ pub struct DtmfTx {
     /// Input time of the current digit's reported start.
     start_at: u64,
     pending: [Option<(char, DtmfEdge)>; 2],
+    /// Set while this leg's own player sends a digit towards TDM: a digit that starts then is
+    /// taken for that tone's echo from the line (a hybrid returns it a few dB down, more than the
+    /// canceller removes right after a call starts) and is muted but not reported, start or end.
+    pub echo_guard: bool,
+    /// The digit under way was started under the guard.
+    guarded: bool,
 }
 
 impl DtmfTx {
@@ -83,6 +91,8 @@ impl DtmfTx {
             windows: [(0, 0); 2],
             start_at: 0,
             pending: [None; 2],
+            echo_guard: false,
+            guarded: false,
         }
     }
 
@@ -104,7 +114,10 @@ impl DtmfTx {
                     let frame_start = i128::from(t0) - i128::try_from(frame_pos).unwrap_or(0);
                     let offset = i128::from(from) + DELAY as i128 - frame_start;
                     let offset = i32::try_from(offset.max(0)).unwrap_or(i32::MAX);
-                    self.push(e.digit, DtmfEdge::Start { offset });
+                    self.guarded = self.echo_guard;
+                    if !self.guarded {
+                        self.push(e.digit, DtmfEdge::Start { offset });
+                    }
                 }
                 EventKind::End => {
                     for w in &mut self.windows {
@@ -114,7 +127,10 @@ impl DtmfTx {
                     }
                     // The reported edges are whole blocks inside the tone: add one block.
                     let d = e.at.saturating_sub(self.start_at) + GUARD;
-                    self.push(e.digit, DtmfEdge::End { duration: u32::try_from(d).unwrap_or(u32::MAX) });
+                    if !self.guarded {
+                        self.push(e.digit, DtmfEdge::End { duration: u32::try_from(d).unwrap_or(u32::MAX) });
+                    }
+                    self.guarded = false;
                 }
             }
         }
@@ -405,6 +421,29 @@ mod tests {
         assert!(edges.is_empty());
         let n = x.len() - DELAY;
         assert_eq!(out[DELAY..], x[..n].iter().map(|&s| A.decode(A.encode(s))).collect::<Vec<_>>()[..]);
+    }
+
+    #[test]
+    fn a_digit_starting_while_our_own_tone_plays_is_muted_but_not_reported() {
+        let (x, spans) = speech_and_digits("9#", 100, 100, 100);
+        let silence = A.encode(0);
+        let mut tx = DtmfTx::new(silence);
+        let (mut out, mut edges) = (Vec::new(), Vec::new());
+        for (k, c) in x.chunks_exact(CHUNK).enumerate() {
+            // The player is busy during the first digit only (its echo), not the second.
+            tx.echo_guard = k * CHUNK < spans[0].1 + 200;
+            let pcm: [i16; CHUNK] = c.try_into().expect("chunk");
+            let mut bytes = pcm.map(|s| A.encode(s));
+            tx.process(&pcm, &mut bytes, 0, silence);
+            while let Some((d, e)) = tx.poll() {
+                edges.push((d, e));
+            }
+            out.extend(bytes.iter().map(|&b| A.decode(b)));
+        }
+        let digits: String = edges.iter().map(|e| e.0).collect();
+        assert_eq!(digits, "##", "only the second digit, start and end: {edges:?}");
+        let (s, e) = spans[0];
+        assert!(energy(&out[s + DELAY..e + DELAY]) <= 64.0 * (e - s) as f64, "the echo is muted too");
     }
 
     fn play(p: &mut DtmfPlayer, ms: usize) -> Vec<i16> {

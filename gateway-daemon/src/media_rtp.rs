@@ -180,6 +180,7 @@ impl RtpLeg {
         let mut c = *rx;
         recode(self.span_law, self.payload_law, &mut c);
         if self.dtmf.detect {
+            self.dtmf.tx.echo_guard = self.dtmf.player.busy();
             let pcm = rx.map(|b| self.span_law.decode(b));
             self.dtmf.tx.process(&pcm, &mut c, self.tx_len, self.payload_law.encode(0));
         }

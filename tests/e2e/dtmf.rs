@@ -3,6 +3,8 @@
 //! events are played in band on span 1, found by span 2's receiver and arrive at B as RFC 4733
 //! events, in order, none doubled or lost; then the same from B to A. The audio each side gets
 //! while the other sends digits carries no tone (the tones are muted out of the RTP stream).
+//! With `dtmf = "info"` on A's trunk, A's digits go as SIP INFO `application/dtmf-relay` (each
+//! answered 200) and still reach B as RFC 4733; B's events come back to A as 16 INFOs, in order.
 //!
 //! The peers: sipp does the SIP of both sides (a UAC for A, a UAS for B, from scenarios written
 //! here, whose SDP names this test's own RTP sockets), and the test itself is both RTP endpoints.
