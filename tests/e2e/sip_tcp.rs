@@ -83,8 +83,11 @@ fn the_provider_calls_sipp_over_a_tcp_trunk() {
     let scratch = Scratch::new("sip-tcp-uas");
     let (sip_port, sipp_port) = (spangate_tests::free_port(), spangate_tests::free_port());
     let cfg = config(&scratch, sip_port, sipp_port);
-    let text =
-        std::fs::read_to_string(&cfg).expect("config").replacen("codecs = [", "transport = \"tcp\"\ncodecs = [", 1);
+    // A tcp trunk needs TCP in [sip] listen: the bare address takes both transports.
+    let text = std::fs::read_to_string(&cfg)
+        .expect("config")
+        .replacen("codecs = [", "transport = \"tcp\"\ncodecs = [", 1)
+        .replacen("listen = \"udp:", "listen = \"", 1);
     std::fs::write(&cfg, text).expect("write config");
     let mut uas = sipp()
         .args(["-sn", "uas", "-t", "t1", "-m", "1", "-timeout", "30s", "-nostdin", "-i", "127.0.0.1"])
