@@ -4,6 +4,9 @@ use hal::sim::{LineSpec, SimSpanSpec, World, WorldOptions};
 use hal::HalError;
 use provisioning::{Backend, Config, SpanCfg};
 
+use crate::dahdi_media::DahdiMedia;
+use crate::media_board::MediaBoard;
+
 /// The built-in appliance: two E1 spans, one to a simulated provider and one to a simulated PBX.
 pub const DEFAULT_BOARD: &str = include_str!("../../board-configs/sim-e1x2.toml");
 /// The name the built-in config is reported under.
@@ -17,18 +20,19 @@ pub const SIM_ALARM_DEBOUNCE_MS: u32 = 100;
 /// Why a board could not be brought up.
 #[derive(Debug)]
 pub enum BoardError {
-    /// The backend is not part of this build yet.
-    BackendUnavailable(&'static str),
+    /// The DAHDI kernel modules are not loaded (no `/dev/dahdi/ctl`).
+    NoDahdi,
     Hal(HalError),
 }
 
 impl std::fmt::Display for BoardError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            BoardError::BackendUnavailable(b) => write!(
+            BoardError::NoDahdi => write!(
                 f,
-                "board backend \"{b}\" is not available yet: the DAHDI backend arrives with Step 5; \
-                 use a sim board (board.backend = \"sim\") meanwhile"
+                "board.backend = \"dahdi\" but {} does not exist: load the DAHDI modules (modprobe dahdi and \
+                 the card's driver, see `spangate hardware`) or use a sim board",
+                dahdi_driver::CTL_DEVICE
             ),
             BoardError::Hal(e) => write!(f, "{e}"),
         }
@@ -37,11 +41,20 @@ impl std::fmt::Display for BoardError {
 
 impl std::error::Error for BoardError {}
 
-/// The simulated world for a `backend = "sim"` config.
-pub fn build(cfg: &Config) -> Result<World, BoardError> {
-    if cfg.board.backend != Backend::Sim {
-        return Err(BoardError::BackendUnavailable("dahdi"));
+/// The board `cfg` describes: the simulated world (`backend = "sim"`) or the DAHDI kernel spans
+/// configured and opened (`backend = "dahdi"`).
+pub fn build(cfg: &Config) -> Result<MediaBoard, BoardError> {
+    if cfg.board.backend == Backend::Dahdi {
+        if !dahdi_driver::dahdi_present() {
+            return Err(BoardError::NoDahdi);
+        }
+        return DahdiMedia::open(cfg).map(|d| MediaBoard::Dahdi(Box::new(d))).map_err(BoardError::Hal);
     }
+    build_sim(cfg).map(MediaBoard::Sim)
+}
+
+/// The simulated world for a `backend = "sim"` config.
+pub fn build_sim(cfg: &Config) -> Result<World, BoardError> {
     let specs: Vec<SimSpanSpec> = cfg
         .board
         .spans

@@ -13,8 +13,8 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-use hal::sim::{SimCommand, SimDChannel, SimSpanStatus};
-use hal::{Board, DChannel, SpanStatus, MAX_HDLC_FRAME};
+use hal::sim::{SimCommand, SimSpanStatus};
+use hal::{DChannel, SpanStatus, MAX_HDLC_FRAME};
 use log::{info, warn};
 use media_dsp::ring::{ring, Consumer, Producer};
 use mio::unix::SourceFd;
@@ -31,6 +31,7 @@ use crate::isdn::dchan::{far_end_config, q921_config, DchanStack};
 use crate::isdn::q931::RestartTarget;
 use crate::isdn::CallId;
 use crate::media::{MediaCmd, MediaEvent, MediaThread, Timing};
+use crate::media_board::BoardDChannel;
 use crate::sipnet::{SipNet, RTP_TOKENS};
 use crate::status::{
     AlarmSnap, BoardSnap, ChannelSnap, CounterSnap, EchoSnap, IsdnSnap, MediaSnap, SimSnap, SipSnap, Snapshot,
@@ -112,9 +113,9 @@ struct EventLoop {
     timing: Timing,
     far_nodes: HashMap<u32, usize>,
     /// D-channels of spans without ISDN signalling, by node: drained and dropped.
-    dchans: Vec<(usize, SimDChannel)>,
+    dchans: Vec<(usize, BoardDChannel)>,
     /// The ISDN stacks by node: our ISDN spans and the simulated far ends facing them.
-    stacks: Vec<(usize, DchanStack<SimDChannel>)>,
+    stacks: Vec<(usize, DchanStack<BoardDChannel>)>,
     cmds: Producer<MediaCmd>,
     events: Consumer<MediaEvent>,
     api: Receiver<ApiRequest>,
@@ -405,6 +406,13 @@ impl EventLoop {
                 }
             }
             if Instant::now() >= next_publish {
+                if self.cfg.board.backend == provisioning::Backend::Dahdi {
+                    // A DAHDI channel's poll is edge-triggered like the rest: a frame that came
+                    // in with an event may not have woken us, so the stacks look once in a while.
+                    for (_, stack) in &mut self.stacks {
+                        stack.on_readable(Instant::now());
+                    }
+                }
                 self.publish();
                 next_publish = Instant::now() + PUBLISH_EVERY;
             }
@@ -732,6 +740,15 @@ impl EventLoop {
         Some(snap)
     }
 
+    /// The DAHDI kernel's view of span `number` (node `node`); `None` on a sim board.
+    fn kernel_snapshot(&self, node: usize, number: u32) -> Option<crate::status_kernel::KernelSnap> {
+        if self.cfg.board.backend != provisioning::Backend::Dahdi {
+            return None;
+        }
+        let dchan = self.stacks.iter().find(|(n, _)| *n == node).map(|(_, s)| s.channel());
+        crate::status_kernel::read(number, dchan)
+    }
+
     fn snapshot(&self) -> Snapshot {
         let t = self.timing;
         let spans = self
@@ -809,6 +826,7 @@ impl EventLoop {
                     }),
                     isdn: self.isdn_snapshot(v.node, c.number, v.reported && a.is_clear()),
                     channels,
+                    kernel: self.kernel_snapshot(v.node, c.number),
                 }
             })
             .collect();

@@ -1,6 +1,9 @@
 //! The media thread: every millisecond it moves one 8-sample chunk per channel between the board and
 //! the DSP chain, and runs the simulated lines.
 //!
+//! The board is a [`MediaBoard`]: the simulated `World` (its own 1 ms clock) or the DAHDI kernel
+//! spans (paced by the kernel's blocks, `dahdi_media`); this loop is the same for both.
+//!
 //! Architecture invariant: nothing here allocates, locks or logs once the loop runs. The thread
 //! talks to the event loop only through two SPSC rings and the loop's `Waker`. Buffers for test
 //! audio (play/capture) are allocated by the event loop, lent to this thread through the command
@@ -18,13 +21,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hal::sim::{SimCommand, SimSpanStatus, World};
-use hal::{Board, Channel, Clock, SpanStatus, SyncSource, CHUNK};
+use hal::sim::{SimCommand, SimSpanStatus};
+use hal::{SpanStatus, SyncSource, CHUNK};
 use media_dsp::echo::{self, EchoCanceller, Stats};
 use media_dsp::g711;
 use media_dsp::jitter::JitterBuffer;
 use media_dsp::ring::{Consumer, Producer};
 
+use crate::media_board::MediaBoard;
 use crate::media_rtp::{Frame, Incoming, RtpLeg};
 
 /// Ticks between two status reports to the event loop.
@@ -152,7 +156,7 @@ pub struct EchoChannel {
 
 /// The channels of every span with `echo.mode = "software"`: each bearer channel of the board's
 /// own spans (a simulated far end is the other side of the line, not ours to clean).
-pub fn echo_plan(cfg: &provisioning::Config, world: &World) -> Vec<EchoChannel> {
+pub fn echo_plan(cfg: &provisioning::Config, world: &MediaBoard) -> Vec<EchoChannel> {
     let mut plan = Vec::new();
     for s in &cfg.board.spans {
         if s.echo.mode != provisioning::EchoMode::Software {
@@ -249,7 +253,7 @@ const MEDIA_RT_PRIORITY: u8 = 40;
 
 /// Everything the media thread owns.
 pub struct MediaThread {
-    world: World,
+    world: MediaBoard,
     cmds: Consumer<MediaCmd>,
     events: Producer<MediaEvent>,
     waker: Arc<mio::Waker>,
@@ -273,7 +277,7 @@ pub struct MediaThread {
 impl MediaThread {
     /// Prepares the thread's state; `run` is called on the thread itself.
     pub fn new(
-        world: World,
+        world: MediaBoard,
         cmds: Consumer<MediaCmd>,
         events: Producer<MediaEvent>,
         waker: Arc<mio::Waker>,
@@ -369,14 +373,12 @@ impl MediaThread {
             if slot.capture || slot.pos >= slot.buf.len() {
                 continue;
             }
-            let mut chunk = [self.world.span_at(slot.node).config().law.idle_code(); CHUNK];
+            let mut chunk = [self.world.law(slot.node).idle_code(); CHUNK];
             let n = (slot.buf.len() - slot.pos).min(CHUNK);
             chunk[..n].copy_from_slice(&slot.buf[slot.pos..slot.pos + n]);
             slot.pos += n;
             // The event loop checked the channel before lending the buffer.
-            if let Some(mut ch) = self.world.channel(slot.node, slot.ts) {
-                let _ = ch.write_chunk(&chunk);
-            }
+            self.world.write_chunk(slot.node, slot.ts, &chunk);
             if let Some(i) = slot.echo {
                 self.echo[i].tx = chunk;
             }
@@ -391,10 +393,7 @@ impl MediaThread {
         }
         self.world.tick();
         for e in self.echo.iter_mut().filter(|e| e.users > 0) {
-            let mut rx = [0u8; CHUNK];
-            if let Some(mut ch) = self.world.channel(e.node, e.ts) {
-                let _ = ch.read_chunk(&mut rx);
-            }
+            let rx = self.world.read_chunk(e.node, e.ts);
             e.process(&rx);
         }
         for leg in &mut self.rtp {
@@ -420,15 +419,10 @@ impl MediaThread {
             if !slot.capture || slot.pos >= slot.buf.len() {
                 continue;
             }
-            let mut chunk = [0u8; CHUNK];
-            match slot.echo {
-                Some(i) if slot.clean => chunk = self.echo[i].clean,
-                _ => {
-                    if let Some(mut ch) = self.world.channel(slot.node, slot.ts) {
-                        let _ = ch.read_chunk(&mut chunk);
-                    }
-                }
-            }
+            let chunk = match slot.echo {
+                Some(i) if slot.clean => self.echo[i].clean,
+                _ => self.world.read_chunk(slot.node, slot.ts),
+            };
             let n = (slot.buf.len() - slot.pos).min(CHUNK);
             slot.buf[slot.pos..slot.pos + n].copy_from_slice(&chunk[..n]);
             slot.pos += n;
@@ -441,7 +435,7 @@ impl MediaThread {
     /// otherwise. A canceller's reference is what is sent on its own channel.
     fn forward_cross_connects(&mut self) {
         for x in &self.cross {
-            let heard = |world: &World, echo: &[ChanEcho], at: Endpoint, ec: Option<usize>| match ec {
+            let heard = |world: &MediaBoard, echo: &[ChanEcho], at: Endpoint, ec: Option<usize>| match ec {
                 Some(i) => echo[i].clean,
                 None => world.read_chunk(at.node, at.ts),
             };
@@ -475,7 +469,7 @@ impl MediaThread {
             }
             self.echo[i].users += 1;
         }
-        let law = |e: Endpoint| self.world.span_at(e.node).config().law;
+        let law = |e: Endpoint| self.world.law(e.node);
         let (law_a, law_b) = (law(a), law(b));
         // Within the capacity reserved in `new`: no allocation.
         self.cross.push(CrossConnect { a, b, law_a, law_b, echo_a, echo_b });
@@ -485,7 +479,7 @@ impl MediaThread {
         let Some(i) = self.cross.iter().position(|x| (x.a, x.b) == (a, b) || (x.a, x.b) == (b, a)) else { return };
         let x = self.cross.swap_remove(i);
         for (e, ec) in [(x.a, x.echo_a), (x.b, x.echo_b)] {
-            let idle = [self.world.span_at(e.node).config().law.idle_code(); CHUNK];
+            let idle = [self.world.law(e.node).idle_code(); CHUNK];
             self.world.write_chunk(e.node, e.ts, &idle);
             if let Some(i) = ec {
                 self.echo[i].tx = idle;
@@ -502,10 +496,8 @@ impl MediaThread {
             }
             let Some(slot) = self.slots[i].take() else { continue };
             if !slot.capture {
-                let idle = [self.world.span_at(slot.node).config().law.idle_code(); CHUNK];
-                if let Some(mut ch) = self.world.channel(slot.node, slot.ts) {
-                    let _ = ch.write_chunk(&idle);
-                }
+                let idle = [self.world.law(slot.node).idle_code(); CHUNK];
+                self.world.write_chunk(slot.node, slot.ts, &idle);
                 if let Some(e) = slot.echo {
                     self.echo[e].tx = idle;
                 }
@@ -554,7 +546,7 @@ impl MediaThread {
                     let _ = self.waker.wake();
                     return;
                 }
-                let span_law = dsp_law(self.world.span_at(ep.node).config().law);
+                let span_law = dsp_law(self.world.law(ep.node));
                 let mut leg = RtpLeg::new(id, ep.node, ep.ts, span_law, dsp_law(payload_law), frame_ms, jb);
                 leg.echo = self.echo.iter().position(|c| c.node == ep.node && c.ts == ep.ts);
                 if let Some(i) = leg.echo {
@@ -569,7 +561,7 @@ impl MediaThread {
             MediaCmd::RtpDetach { id } => {
                 let Some(i) = self.rtp.iter().position(|l| l.id == id) else { return };
                 let leg = self.rtp.swap_remove(i);
-                let idle = [self.world.span_at(leg.node).config().law.idle_code(); CHUNK];
+                let idle = [self.world.law(leg.node).idle_code(); CHUNK];
                 self.world.write_chunk(leg.node, leg.ts, &idle);
                 if let Some(e) = leg.echo {
                     self.echo[e].tx = idle;
@@ -631,8 +623,7 @@ impl MediaThread {
             return;
         }
         for node in 0..self.ours {
-            let status = self.world.span_at(node).status();
-            let sim = self.world.sim_status(node);
+            let (status, sim) = self.world.status(node);
             let _ = self.events.push(MediaEvent::Span { node, status, sim });
         }
         let now = Instant::now();

@@ -111,6 +111,8 @@ pub struct SpanSnap {
     /// The ISDN stack of the span's D-channel; `None` when the span's signalling is not ISDN.
     pub isdn: Option<IsdnSnap>,
     pub channels: Vec<ChannelSnap>,
+    /// What the DAHDI kernel shows for the span (`/proc/dahdi/N`); `None` on sim boards.
+    pub kernel: Option<crate::status_kernel::KernelSnap>,
 }
 
 /// The ISDN signalling of one D-channel.
@@ -284,7 +286,7 @@ pub fn to_json(s: &Snapshot) -> String {
     serde_json::to_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -444,6 +446,9 @@ table.kv td{{padding:0 .8em 0 0;font-size:.9em}} table.kv td:first-child{{color:
             aborts = sp.counters.hdlc_aborts,
             late = sp.counters.late_ticks,
         );
+        if let Some(k) = &sp.kernel {
+            crate::status_kernel::html(&mut h, sp.span, k);
+        }
         if let Some(isdn) = &sp.isdn {
             isdn_html(&mut h, sp.span, isdn);
         }
@@ -706,6 +711,13 @@ pub fn to_metrics(s: &Snapshot) -> String {
             .into_iter()
             .map(|(q, us)| (format!("quantile=\"{q}\""), format!("{:.6}", f64::from(us) / 1e6))),
     );
+    let kernel = s.spans.iter().filter_map(|sp| sp.kernel.as_ref().map(|k| (span_label(sp), k)));
+    if kernel.clone().next().is_some() {
+        for (name, help, rows) in crate::status_kernel::metric_rows(kernel) {
+            let kind = if name.ends_with("_total") { "counter" } else { "gauge" };
+            family(name, kind, help, &mut rows.into_iter());
+        }
+    }
     crate::ha::page::metrics(&mut m, s.ha.as_ref());
     crate::config_state::metrics(&mut m, s.config.as_ref());
     m

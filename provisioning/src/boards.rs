@@ -84,6 +84,8 @@ pub const MODULES: &[&str] = &[
     "qozap",
     "cwain",
     "zaphfc",
+    // No card: looped local spans for testing on the real DAHDI kernel (vm-test).
+    "dahdi_dynamic_loc",
 ];
 
 const T1E1: &[&str] = &["wct4xxp", "wcte12xp", "wcte13xp", "wcte43x"];

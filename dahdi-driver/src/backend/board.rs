@@ -72,10 +72,11 @@ impl hal::Span for DahdiSpan {
         Ok(())
     }
 
-    /// An unreadable span reads as red and not running, which is what it is to its users.
+    /// An unreadable span reads as red and not running, which is what it is to its users. Nothing
+    /// here allocates: the media thread reads it every report period.
     fn status(&self) -> SpanStatus {
-        match self.info() {
-            Ok(i) => i.status,
+        match self.ctl.span_status(self.spanno()) {
+            Ok(s) => s,
             Err(_) => {
                 let mut s = SpanStatus::default();
                 s.alarms.red = true;

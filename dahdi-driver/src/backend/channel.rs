@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 
 use hal::{Chunk, ErrorKind, HalError, Law, CHUNK, MAX_HDLC_FRAME};
@@ -17,6 +17,8 @@ use crate::sys::{self, event, ioctl};
 
 /// DAHDI's "an event is waiting" errno (`ELAST` in `dahdi/user.h`, not a Linux errno).
 pub const ELAST: i32 = 500;
+/// Reads one `recv_frame` tries before it answers `None` (runts and event bursts are skipped).
+const RECV_TRIES: usize = 32;
 /// Bytes the kernel appends (read) or overwrites (write) for the HDLC FCS.
 const FCS_LEN: usize = 2;
 /// At most this many events are kept between two `take_events` calls; older ones are dropped.
@@ -33,14 +35,21 @@ fn io_error(op: String, e: io::Error) -> HalError {
     HalError { kind, op, source: Some(e) }
 }
 
-/// Events fetched after `-ELAST`, with the counters the status page shows.
-#[derive(Debug, Default)]
+/// Events fetched after `-ELAST`, with the counters the status page shows. The queue is
+/// allocated once, at its full size, so recording never allocates (the media thread records).
+#[derive(Debug)]
 pub struct EventLog {
     queue: VecDeque<i32>,
     pub bad_fcs: u64,
     pub aborts: u64,
     pub overruns: u64,
     pub alarms: u64,
+}
+
+impl Default for EventLog {
+    fn default() -> EventLog {
+        EventLog { queue: VecDeque::with_capacity(EVENT_QUEUE), bad_fcs: 0, aborts: 0, overruns: 0, alarms: 0 }
+    }
 }
 
 impl EventLog {
@@ -65,9 +74,12 @@ impl EventLog {
     }
 }
 
-/// Reads once; on `-ELAST` fetches the event and reads again.
+/// Events fetched in one read before giving up with `Interrupted` (the caller may read again).
+const EVENTS_PER_READ: usize = 8;
+
+/// Reads once; on `-ELAST` fetches the event and reads again, up to [`EVENTS_PER_READ`] times.
 fn read_with_events(file: &mut File, events: &mut EventLog, buf: &mut [u8]) -> io::Result<usize> {
-    for _ in 0..2 {
+    for _ in 0..EVENTS_PER_READ {
         match file.read(buf) {
             Err(e) if e.raw_os_error() == Some(ELAST) => {
                 let ev = ioctl::get_event(file.as_fd())?;
@@ -76,7 +88,7 @@ fn read_with_events(file: &mut File, events: &mut EventLog, buf: &mut [u8]) -> i
             r => return r,
         }
     }
-    Err(io::Error::from(io::ErrorKind::WouldBlock))
+    Err(io::Error::from(io::ErrorKind::Interrupted))
 }
 
 /// The kernel's smallest block: `DAHDI_SET_BLOCKSIZE` refuses less than 16 bytes (`EINVAL`), so
@@ -163,17 +175,27 @@ impl hal::Channel for AudioChannel {
     }
 
     fn read_chunk(&mut self, out: &mut Chunk) -> Result<(), HalError> {
+        self.read_chunk_io(out).map_err(|e| io_error(format!("read channel {}", self.channo), e))
+    }
+
+    /// Accepts the chunk unless a full block is still waiting for the kernel (then `WouldBlock`,
+    /// and the chunk is not taken); a block is written as soon as two chunks fill it.
+    fn write_chunk(&mut self, chunk: &Chunk) -> Result<(), HalError> {
+        self.write_chunk_io(chunk).map_err(|e| io_error(format!("write channel {}", self.channo), e))
+    }
+}
+
+impl AudioChannel {
+    /// [`hal::Channel::read_chunk`] without building a `HalError`: an `io::Error` made from an
+    /// errno or a kind does not allocate, so the media thread can call this.
+    pub fn read_chunk_io(&mut self, out: &mut Chunk) -> io::Result<()> {
         if self.rx_pos >= self.block {
             let block = self.block;
             match read_with_events(&mut self.file, &mut self.events, &mut self.rx[..block]) {
                 Ok(n) if n == block => self.rx_pos = 0,
-                Ok(n) => {
-                    return Err(HalError::new(
-                        ErrorKind::Io,
-                        format!("read channel {}: short block of {n}", self.channo),
-                    ))
-                }
-                Err(e) => return Err(io_error(format!("read channel {}", self.channo), e)),
+                // The kernel hands out whole blocks; a short one would be its bug.
+                Ok(_) => return Err(io::Error::from(io::ErrorKind::UnexpectedEof)),
+                Err(e) => return Err(e),
             }
         }
         out.copy_from_slice(&self.rx[self.rx_pos..self.rx_pos + CHUNK]);
@@ -181,9 +203,8 @@ impl hal::Channel for AudioChannel {
         Ok(())
     }
 
-    /// Accepts the chunk unless a full block is still waiting for the kernel (then `WouldBlock`,
-    /// and the chunk is not taken); a block is written as soon as two chunks fill it.
-    fn write_chunk(&mut self, chunk: &Chunk) -> Result<(), HalError> {
+    /// [`hal::Channel::write_chunk`] without building a `HalError` (no allocation).
+    pub fn write_chunk_io(&mut self, chunk: &Chunk) -> io::Result<()> {
         if self.tx_len == self.block {
             self.flush_tx()?;
         }
@@ -191,27 +212,56 @@ impl hal::Channel for AudioChannel {
         self.tx_len += CHUNK;
         if self.tx_len == self.block {
             match self.flush_tx() {
-                Err(e) if e.kind == ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 r => r?,
             }
         }
         Ok(())
     }
-}
 
-impl AudioChannel {
-    fn flush_tx(&mut self) -> Result<(), HalError> {
+    /// Whether the last block read still holds a chunk not handed out (the next
+    /// [`AudioChannel::read_chunk_io`] then needs no kernel read).
+    pub fn rx_buffered(&self) -> bool {
+        self.rx_pos < self.block
+    }
+
+    /// Throws away what the kernel buffered in both directions (`DAHDI_FLUSH`) and our partial
+    /// blocks, for a channel taken back into use after it was left alone.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.rx_pos = self.block;
+        self.tx_len = 0;
+        ioctl::flush(self.file.as_fd(), sys::buf::FLUSH_READ | sys::buf::FLUSH_WRITE)
+    }
+
+    fn flush_tx(&mut self) -> io::Result<()> {
         // The kernel takes a whole block or nothing (EAGAIN); a short count would be a bug there.
         match self.file.write(&self.tx[..self.block]) {
-            Ok(n) if n != self.block => {
-                Err(HalError::new(ErrorKind::Io, format!("write channel {}: {n} of {} bytes", self.channo, self.block)))
-            }
+            Ok(n) if n != self.block => Err(io::Error::from(io::ErrorKind::WriteZero)),
             Ok(_) => {
                 self.tx_len = 0;
                 Ok(())
             }
-            Err(e) => Err(io_error(format!("write channel {}", self.channo), e)),
+            Err(e) => Err(e),
         }
+    }
+}
+
+impl AsFd for AudioChannel {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}
+
+impl AsRawFd for AudioChannel {
+    fn as_raw_fd(&self) -> RawFd {
+        self.file.as_raw_fd()
+    }
+}
+
+/// The event loop registers the descriptor with mio: it is readable when a frame is waiting.
+impl AsRawFd for DChannel {
+    fn as_raw_fd(&self) -> RawFd {
+        self.file.as_raw_fd()
     }
 }
 
@@ -223,6 +273,8 @@ pub struct DChannel {
     pub events: EventLog,
     pub tx_frames: u64,
     pub rx_frames: u64,
+    /// Frames shorter than their FCS (the empty frame each side sends at open).
+    pub runts: u64,
 }
 
 impl DChannel {
@@ -253,6 +305,7 @@ impl DChannel {
             events: EventLog::default(),
             tx_frames: 0,
             rx_frames: 0,
+            runts: 0,
         })
     }
 
@@ -295,20 +348,28 @@ impl hal::DChannel for DChannel {
         }
     }
 
+    /// `None` only once the kernel has nothing left: a runt (the far end's opening empty frame)
+    /// or a read cut short by events is skipped and the next one read, because the event loop
+    /// polls edge-triggered and would not hear about frames left behind.
     fn recv_frame(&mut self, out: &mut [u8]) -> Result<Option<usize>, HalError> {
-        match read_with_events(&mut self.file, &mut self.events, &mut self.buf) {
-            Ok(n) if n > FCS_LEN => {
-                let len = n - FCS_LEN;
-                if len > out.len() {
-                    return Err(HalError::new(ErrorKind::BadFrame, format!("{len}-byte frame on {}", self.channo)));
+        for _ in 0..RECV_TRIES {
+            match read_with_events(&mut self.file, &mut self.events, &mut self.buf) {
+                Ok(n) if n > FCS_LEN => {
+                    let len = n - FCS_LEN;
+                    if len > out.len() {
+                        return Err(HalError::new(ErrorKind::BadFrame, format!("{len}-byte frame on {}", self.channo)));
+                    }
+                    out[..len].copy_from_slice(&self.buf[..len]);
+                    self.rx_frames += 1;
+                    return Ok(Some(len));
                 }
-                out[..len].copy_from_slice(&self.buf[..len]);
-                self.rx_frames += 1;
-                Ok(Some(len))
+                Ok(0) => return Ok(None),
+                Ok(_) => self.runts += 1,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_error(format!("read D-channel {}", self.channo), e)),
             }
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
-            Err(e) => Err(io_error(format!("read D-channel {}", self.channo), e)),
         }
+        Ok(None)
     }
 }

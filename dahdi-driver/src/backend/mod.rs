@@ -11,6 +11,7 @@
 
 mod board;
 mod channel;
+pub mod procfs;
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -21,7 +22,7 @@ use hal::{Alarms, Framing, Law, LineCoding, SpanConfig, SpanCounters, SpanStatus
 use crate::sys::{self, alarm, config, ioctl, sig, DahdiChanconfig, DahdiLineconfig, DahdiSpaninfo};
 
 pub use board::{capabilities, DahdiBoard, DahdiSpan};
-pub use channel::{AudioChannel, DChannel};
+pub use channel::{AudioChannel, DChannel, BLOCK};
 
 /// `DAHDI_SPANCONFIG`'s line configuration bits for our span settings.
 pub fn lineconfig_bits(c: &SpanConfig) -> i32 {
@@ -189,6 +190,12 @@ impl Control {
     /// `DAHDI_SPANSTAT` of span `spanno`.
     pub fn span_info(&self, spanno: i32) -> io::Result<SpanInfo> {
         ioctl::spanstat(self.file.as_fd(), spanno).map(|raw| SpanInfo::from_raw(&raw))
+    }
+
+    /// Our status of span `spanno` from `DAHDI_SPANSTAT`, without decoding its strings: no
+    /// allocation, so the media thread can ask every report period.
+    pub fn span_status(&self, spanno: i32) -> io::Result<SpanStatus> {
+        ioctl::spanstat(self.file.as_fd(), spanno).map(|raw| span_status(&raw))
     }
 
     /// Every span the kernel has (SPANSTAT on 1..=MAX_SPANS until it fails).

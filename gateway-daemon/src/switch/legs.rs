@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use hal::sim::SimDChannel;
 use log::warn;
 use media_dsp::ring::Producer;
 
@@ -19,7 +18,7 @@ pub struct DaemonLegs<'a> {
     pub now: Instant,
     /// Span number by board node, for our own spans.
     pub span_of_node: &'a HashMap<usize, u32>,
-    pub stacks: &'a mut [(usize, DchanStack<SimDChannel>)],
+    pub stacks: &'a mut [(usize, DchanStack<crate::media_board::BoardDChannel>)],
     pub cmds: &'a mut Producer<MediaCmd>,
     /// Echo statistics by channel, dropped when a call's media are split.
     pub echo: &'a mut HashMap<(usize, u8), media_dsp::echo::Stats>,
@@ -42,7 +41,7 @@ fn refusal_cause(e: &Q931Error) -> u8 {
 }
 
 impl DaemonLegs<'_> {
-    fn stack(&mut self, node: usize) -> Option<&mut DchanStack<SimDChannel>> {
+    fn stack(&mut self, node: usize) -> Option<&mut DchanStack<crate::media_board::BoardDChannel>> {
         self.stacks.iter_mut().find(|(n, _)| *n == node).map(|(_, s)| s)
     }
 
@@ -134,7 +133,7 @@ impl Legs for DaemonLegs<'_> {
 
     fn busy(&self, span: u32, channel: u8) -> bool {
         let Some(node) = self.span_of_node.iter().find(|(_, &s)| s == span).map(|(&n, _)| n) else { return true };
-        self.stacks.iter().find(|(n, _)| *n == node).is_none_or(|(_, s)| s.calls().busy_channels().contains(&channel))
+        self.stacks.iter().find(|(n, _)| *n == node).is_none_or(|(_, s)| s.calls().channel_busy(channel))
     }
 
     fn channel(&self, leg: LegRef) -> Option<Endpoint> {

@@ -116,14 +116,33 @@ pub struct Program {
     pub host: PathBuf,
 }
 
-/// Builds the guest's test program (debug profile, shared with the rest of the workspace).
+/// Builds the guest's test programs and the `spangate` binary they drive (debug profile, shared
+/// with the rest of the workspace). `spangate` goes in without its debug information (binutils'
+/// `strip`, there with gcc): it is most of the initramfs otherwise.
 pub fn guest_programs() -> anyhow::Result<Vec<Program>> {
     run(crate::cargo().args(["build", "--quiet", "-p", "dahdi-driver", "--bin", "dahdi-vm-check"]))?;
-    run(crate::cargo().args(["build", "--quiet", "-p", "gateway-daemon", "--example", "dahdi_call"]))?;
+    run(crate::cargo().args([
+        "build",
+        "--quiet",
+        "-p",
+        "gateway-daemon",
+        "--example",
+        "dahdi_call",
+        "--example",
+        "dahdi_spangate",
+        "--bin",
+        "spangate",
+    ]))?;
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    fs::create_dir_all(vm_dir())?;
+    let spangate = vm_dir().join("spangate");
+    run(Command::new("strip").arg("--strip-debug").arg("-o").arg(&spangate).arg(target.join("debug/spangate")))
+        .context("strip spangate (package binutils)")?;
     Ok(vec![
         Program { guest: "/bin/dahdi-vm-check".into(), host: target.join("debug/dahdi-vm-check") },
         Program { guest: "/bin/dahdi_call".into(), host: target.join("debug/examples/dahdi_call") },
+        Program { guest: "/bin/spangate".into(), host: spangate },
+        Program { guest: "/bin/dahdi_spangate".into(), host: target.join("debug/examples/dahdi_spangate") },
     ])
 }
 
@@ -158,6 +177,7 @@ fn init_script(modules: &[PathBuf]) -> String {
          mount -t devtmpfs dev /dev\n\
          mkdir -p /dev/shm /run /tmp\n\
          mount -t tmpfs tmpfs /dev/shm\n\
+         ifconfig lo 127.0.0.1 up\n\
          echo SPANGATE-VMTEST BOOTED\n\
          t0=$(cut -d' ' -f1 /proc/uptime)\n",
     );
@@ -173,6 +193,7 @@ fn init_script(modules: &[PathBuf]) -> String {
         "echo \"SPANGATE-VMTEST modules loaded at $(cut -d' ' -f1 /proc/uptime) s (boot done at $t0 s)\"\n\
          /bin/dahdi-vm-check || {{ echo \"{mark} fail dahdi-vm-check exited $?\"; dmesg | tail -40; }}\n\
          /bin/dahdi_call || {{ echo \"{mark} fail dahdi_call exited $?\"; dmesg | tail -20; }}\n\
+         /bin/dahdi_spangate || {{ echo \"{mark} fail dahdi_spangate exited $?\"; dmesg | tail -20; }}\n\
          poweroff -f\n"
     ));
     s

@@ -32,8 +32,9 @@ use anyhow::bail;
 
 /// The line the guest prints once, with `pass` or `fail` and what it measured.
 pub const RESULT_MARK: &str = "SPANGATE-VMTEST RESULT";
-/// The guest runs `dahdi-vm-check` (the backend) then `dahdi_call` (a PRI call over it).
-const GUEST_PROGRAMS: usize = 2;
+/// The guest runs `dahdi-vm-check` (the backend), `dahdi_call` (a PRI call over it) and
+/// `dahdi_spangate` (the `spangate` binary on `backend = "dahdi"`, driven over its HTTP API).
+const GUEST_PROGRAMS: usize = 3;
 
 /// Runs the whole chain and fails unless the guest reports `pass`.
 pub fn main(_args: &[String]) -> anyhow::Result<()> {
