@@ -162,6 +162,14 @@ fn master_config_change_reaches_the_slave_within_2_s_and_node_local_settings_sta
     assert_eq!((ha(&m)["node"].as_str(), ha(&s)["node"].as_str()), (Some("gw-a"), Some("gw-b")));
     assert_eq!((ha(&m)["role"].as_str(), ha(&s)["role"].as_str()), (Some("master"), Some("slave")));
     assert!(holds(&m) && !holds(&s), "replication moved no lines");
+    // The same on the page and in the metrics of both nodes.
+    for d in [&p.master, &p.slave] {
+        let metrics = d.get("/metrics").text();
+        assert!(metrics.contains(&format!("\nspangate_config_revision {rev}\n")), "{metrics}");
+        assert!(metrics.contains(&format!("\nspangate_config_replication_last_revision {rev}\n")), "{metrics}");
+        let page = d.get("/").text();
+        assert!(page.contains(&format!(r#"id="config" data-revision="{rev}""#)), "{page}");
+    }
 
     // A bad config on the master (SIGHUP): refused there with its line, nothing replicated.
     (p.rewrite_master)("rev 3", "[[route]]\nfrom = \"span:1\"\nto = \"span:9\"\n");
