@@ -173,7 +173,9 @@ fn push_codec_attrs(m: &mut Media, codec: Codec, pt: u8) {
 
 fn push_te_attrs(m: &mut Media, pt: u8) {
     m.attributes.push(Attribute::new("rtpmap", Some(format!("{pt} telephone-event/8000"))));
-    m.attributes.push(Attribute::new("fmtp", Some(format!("{pt} 0-15"))));
+    // The 16 DTMF events and flash (RFC 4733 §3.2), the set phones and PBXs offer; a received
+    // flash is accepted and not played (it is a hook signal, not a tone).
+    m.attributes.push(Attribute::new("fmtp", Some(format!("{pt} 0-16"))));
 }
 
 /// Builds our offer: every preferred codec in order, then telephone-event.
@@ -382,7 +384,7 @@ mod tests {
             let (a, n) = answer(&o, &CodecPrefs::default(), &local(Direction::SendRecv)).unwrap();
             assert_eq!(n.telephone_event, Some(pt));
             assert_eq!(a.media[0].formats, vec!["8".to_owned(), pt.to_string()]);
-            assert_eq!(a.media[0].fmtp(pt), Some("0-15"));
+            assert_eq!(a.media[0].fmtp(pt), Some("0-16"));
         }
         let no_te = CodecPrefs { telephone_event: false, ..CodecPrefs::default() };
         let o = offer("8 101", "a=rtpmap:101 telephone-event/8000\r\n");
@@ -456,7 +458,7 @@ mod tests {
         let o = build_offer(&p, &local(Direction::SendRecv));
         let text = o.to_text();
         assert!(text.contains("m=audio 30000 RTP/AVP 8 0 101\r\n"), "{text}");
-        assert!(text.contains("a=fmtp:101 0-15\r\n"));
+        assert!(text.contains("a=fmtp:101 0-16\r\n"));
         assert!(text.contains("a=ptime:20\r\na=sendrecv\r\n"));
         let o = SessionDescription::parse(text.as_bytes()).unwrap();
         // The far end answers with its own choice: PCMU and telephone-event, on hold.
