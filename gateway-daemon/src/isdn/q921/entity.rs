@@ -438,6 +438,9 @@ impl Q921 {
     }
 
     /// The next frame to send (no FCS).
+    // Inlined into the caller's crate: the event loop drains the queue after every input, most
+    // often to find it empty.
+    #[inline]
     pub fn poll_transmit(&mut self) -> Option<FrameOctets> {
         let frame = self.out.transmit.pop_front()?;
         self.counters.frames_sent += 1;
@@ -449,6 +452,8 @@ impl Q921 {
     }
 
     /// The next primitive for layer 3 or layer management.
+    // Inlined for the same reason as `poll_transmit`.
+    #[inline]
     pub fn poll_event(&mut self) -> Option<Q921Event> {
         self.out.events.pop_front()
     }

@@ -93,10 +93,15 @@ impl Q931 {
     }
 
     /// The next message to send, with the TEI of its data link; at most N201 octets.
+    // Inlined into the caller's crate: the event loop drains the queue after every input, most
+    // often to find it empty.
+    #[inline]
     pub fn poll_transmit(&mut self) -> Option<(u8, Info)> {
         self.transmit.pop_front()
     }
 
+    // Inlined for the same reason as `poll_transmit`.
+    #[inline]
     pub fn poll_event(&mut self) -> Option<Q931Event> {
         self.out.events.pop_front()
     }
