@@ -484,6 +484,44 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// Span alarms reach layer 2 only with `layer1_presence = "required"`: the data link drops
+    /// at once and nothing is sent until the alarm clears; with `ignore` the link stays up until
+    /// its own timers find the dead line.
+    #[test]
+    fn span_alarms_reach_layer_2_only_when_layer_1_is_required() {
+        for (presence, required) in
+            [(provisioning::Layer1Presence::Required, true), (provisioning::Layer1Presence::Ignore, false)]
+        {
+            let s = span("pri_cpe", "keep_up");
+            let mut a = stack("ours", &s, Incoming::Ring, None);
+            a.set_layer1_presence(presence);
+            let mut b = far(&a, &s);
+            let t0 = Instant::now();
+            a.start(t0);
+            b.start(t0);
+            let t1 = t0 + std::time::Duration::from_secs(1);
+            run(&mut a, &mut b, t0, t1);
+            assert!(a.snapshot(true).layer2_up, "{presence:?}");
+            a.chan.tx.clear();
+            a.set_layer1(t1, false);
+            assert_eq!(a.snapshot(false).layer2_up, !required, "{presence:?}");
+            assert_eq!(a.snapshot(false).counters.mdl_errors, 0, "{presence:?}");
+            // Fifteen seconds of dead line (nothing delivered), past T203: timers run, frames are lost.
+            let mut now = t1;
+            let t2 = t1 + std::time::Duration::from_secs(15);
+            while let Some(t) = a.poll_timeout().filter(|&t| t <= t2) {
+                now = t.max(now);
+                a.on_timeout(now);
+            }
+            assert_eq!(a.chan.tx.is_empty(), required, "{presence:?}: {} frames sent", a.chan.tx.len());
+            a.chan.tx.clear();
+            b.chan.rx.clear();
+            a.set_layer1(t2, true);
+            run(&mut a, &mut b, t2, t2 + std::time::Duration::from_secs(30));
+            assert!(a.snapshot(true).layer2_up, "{presence:?}: back up once layer 1 is");
+        }
+    }
+
     #[test]
     fn a_bad_capture_path_is_an_error_at_start() {
         let c = q921_config(&span("pri_net", "default")).unwrap();
