@@ -229,3 +229,32 @@ fn bypass_passes_sin_untouched_and_ends_after_250_ms_of_silence() {
     ec.process(&mut quiet, &[0; 8 * 20]);
     assert!(!ec.stats().bypassed, "released after 260 ms of silence");
 }
+
+/// A digital line returns no echo at all: a near-end talker nearly as loud as the far end (two
+/// tones meeting on a TDM loop, the near one 1 dB down) is double talk, not echo, and must come
+/// through rather than be replaced by comfort noise. Before the ERL is measured the Geigel rule
+/// assumes G.168's 6 dB; with 0 dB the near end was learnt as a 1 dB echo and muted for good.
+#[test]
+fn a_near_end_nearly_as_loud_as_the_far_end_with_no_echo_is_never_muted() {
+    let n = 8000 * 3;
+    let tone = |hz: f32, amp: f32| -> Vec<i16> {
+        (0..n)
+            .map(|t| {
+                #[allow(clippy::cast_precision_loss, reason = "sample index")]
+                let x = (std::f32::consts::TAU * hz * t as f32 / 8000.0).sin() * amp;
+                #[allow(clippy::cast_possible_truncation, reason = "amplitude below full scale")]
+                let v = x as i16;
+                v
+            })
+            .collect()
+    };
+    let rin = tone(1000.0, 8000.0);
+    let sin = tone(600.0, 7100.0);
+    let mut ec = EchoCanceller::new(Config::default());
+    let out = run(&mut ec, &sin, &rin);
+    // Every 100 ms window keeps the near-end tone within 3 dB.
+    for (i, (o, s)) in out.chunks_exact(800).zip(sin.chunks_exact(800)).enumerate().skip(1) {
+        let loss = 10.0 * (power(s) / power(o).max(1.0)).log10();
+        assert!(loss.abs() < 3.0, "window {i}: the near end lost {loss:.1} dB; {:?}", ec.stats());
+    }
+}

@@ -3,7 +3,8 @@
 //! The Geigel rule says near-end speech is present when Sin is louder than the echo could ever be:
 //! G.168 assumes an echo return loss of at least 6 dB, but the hybrid models are far from flat, so
 //! on one stretch of speech the echo can come back only 2–3 dB down. The threshold therefore
-//! follows the measured ERL (4× the echo gain, between -3 and 0 dB; see `mod.rs`). It is computed on 1 ms block powers
+//! follows the measured ERL (4× the echo gain, between -3 and 0 dB, and -3 dB until the ERL is
+//! measured; see `mod.rs`). It is computed on 1 ms block powers
 //! rather than on single samples, which makes it far less jumpy on speech peaks. It misses quiet
 //! near-end talk, so once the canceller has converged a second rule watches the cancelled signal:
 //! an error well above the residual the canceller has been achieving is near-end speech. What both

@@ -331,9 +331,11 @@ impl EchoCanceller {
         } else {
             None
         };
-        // Geigel threshold: 6 dB above the measured echo gain, within [-3, 0] dB; 0 dB until the
-        // ERL is known (Sin louder than the loudest far end is never echo on a passive line).
-        let geigel = if self.lt_rin > 0.0 { (4.0 * self.lt_sin / self.lt_rin).clamp(0.5, 1.0) } else { 1.0 };
+        // Geigel threshold: 6 dB above the measured echo gain, within [-3, 0] dB; -3 dB (an ERL of
+        // 6 dB, what G.168 assumes of a hybrid) until the ERL is measured. At 0 dB a near end
+        // talking from the start nearly as loud as the far end on a line with no echo (a digital
+        // loop) was learnt as a 1 dB echo, and the NLP then muted it for the rest of the call.
+        let geigel = if self.lt_rin > 0.0 { (4.0 * self.lt_sin / self.lt_rin).clamp(0.5, 1.0) } else { 0.5 };
         let verdict = self.dtd.update(ps, pr, geigel, expected);
         let far_active = verdict.rin_max > db_to_power(FAR_ACTIVE_DBM0);
         self.talk = verdict.talk;
