@@ -461,6 +461,12 @@ impl CallControl {
         self.q931.channel_table().not_idle()
     }
 
+    /// Whether B-channel `channel` is held (or restarting): what channel hunting asks of every
+    /// channel of a span, so without building the list.
+    pub fn channel_busy(&self, channel: u8) -> bool {
+        self.q931.channel_table().status(channel).is_some_and(|s| s != super::q931::ChannelStatus::Idle)
+    }
+
     /// The calls now, in the ITU vocabulary.
     pub fn calls(&self) -> Vec<CallSnap> {
         self.q931
