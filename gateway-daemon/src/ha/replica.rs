@@ -339,6 +339,27 @@ mod tests {
     }
 
     #[test]
+    fn every_altered_body_or_tag_is_refused_without_a_panic() {
+        let (body, tag) = push().seal(KEY);
+        for at in 0..body.len() {
+            for delta in [1u8, 0x80] {
+                let mut b = body.clone();
+                b[at] ^= delta;
+                assert_eq!(Push::open(&b, Some(&tag), KEY), Err(PushError::Authentication), "byte {at}");
+            }
+            assert!(Push::open(&body[..at], Some(&tag), KEY).is_err(), "cut at {at}");
+        }
+        for at in 0..tag.len() {
+            let mut t = tag.clone().into_bytes();
+            t[at] = if t[at] == b'0' { b'1' } else { b'0' };
+            let t = String::from_utf8(t).unwrap();
+            assert_eq!(Push::open(&body, Some(&t), KEY), Err(PushError::Authentication), "tag digit {at}");
+        }
+        // Upper-case hex and surrounding blanks are the same tag.
+        assert_eq!(Push::open(&body, Some(&format!(" {} ", tag.to_uppercase())), KEY), Ok(push()));
+    }
+
+    #[test]
     fn authentic_but_wrong_pushes_are_refused() {
         let seal = |v: serde_json::Value| {
             let body = v.to_string().into_bytes();
