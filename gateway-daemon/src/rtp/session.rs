@@ -242,6 +242,8 @@ pub struct RtpSession {
     /// LSR of the remote's last SR and when it came.
     last_sr: Option<(u32, Instant)>,
     rtt: Option<Duration>,
+    /// The far end's last report block about our stream: its view of our loss and jitter.
+    remote_report: Option<ReportBlock>,
     next_rtcp: Instant,
     closed: bool,
     transmits: VecDeque<Transmit>,
@@ -272,6 +274,7 @@ impl RtpSession {
             source: None,
             last_sr: None,
             rtt: None,
+            remote_report: None,
             next_rtcp: start,
             closed: false,
             transmits: VecDeque::new(),
@@ -305,6 +308,27 @@ impl RtpSession {
     }
     pub fn packets_sent(&self) -> u32 {
         self.packets_sent
+    }
+    /// The far end's last report block about our stream (RFC 3550 §6.4.1).
+    pub fn remote_report(&self) -> Option<&ReportBlock> {
+        self.remote_report.as_ref()
+    }
+
+    /// Where RTP and RTCP go, once the SDP (or the first packet, symmetric RTP) tells; `rtcp`
+    /// `None` means the RTP port + 1 (RFC 3550 §11).
+    pub fn set_remote(&mut self, rtp: Option<SocketAddr>, rtcp: Option<SocketAddr>) {
+        self.cfg.remote = rtp;
+        self.cfg.remote_rtcp = rtcp;
+    }
+
+    /// Counts a packet the caller built and sent itself with our SSRC (the daemon's send path
+    /// writes into a reused buffer): the sender report's figures then include it.
+    pub fn note_sent(&mut self, now: Instant, sequence: u16, timestamp: u32, payload_len: usize) {
+        self.seq = sequence.wrapping_add(1);
+        self.packets_sent = self.packets_sent.wrapping_add(1);
+        self.octets_sent = self.octets_sent.wrapping_add(u32::try_from(payload_len).unwrap_or(u32::MAX));
+        self.last_sent = Some((now, timestamp));
+        self.sent_since_report = true;
     }
 
     /// The randomised interval around `td`: uniform in [0.5, 1.5] x td, compensated (§6.3.1).
@@ -442,6 +466,9 @@ impl RtpSession {
                 }
                 _ => continue,
             };
+            if let Some(r) = reports.iter().find(|r| r.ssrc == self.ssrc) {
+                self.remote_report = Some(*r);
+            }
             for r in reports.iter().filter(|r| r.ssrc == self.ssrc && r.lsr != 0) {
                 // §6.4.1: RTT = A - LSR - DLSR in 1/65536 s, A the middle 32 bits of now.
                 let a = u32::try_from((self.ntp(now) >> 16) & 0xffff_ffff).unwrap_or(0);

@@ -521,3 +521,58 @@ fn sipp_pcma_capture_headers() {
         assert_eq!(r.to_bytes(), bytes);
     }
 }
+
+#[test]
+fn packets_sent_elsewhere_make_a_sender_report_and_the_far_ends_view_is_kept() {
+    let t0 = Instant::now();
+    // No remote yet: the daemon learns it from the SDP answer.
+    let mut a = RtpSession::new(cfg(None, false), t0, 21);
+    let mut b = RtpSession::new(cfg(Some("192.0.2.1:4000"), false), t0, 22);
+    a.handle_timeout(t0 + Duration::from_secs(10));
+    assert!(a.poll_transmit().is_none(), "no report before the far end is known");
+    a.set_remote(Some(addr("192.0.2.2:4000")), None);
+    let (seq0, ts0) = (a.next_sequence(), a.next_timestamp());
+    let mut now = t0;
+    for i in 0..50u16 {
+        // The caller builds the header itself, from the session's SSRC, sequence and timestamp.
+        let repr = RtpRepr {
+            marker: false,
+            payload_type: 8,
+            sequence: seq0.wrapping_add(i),
+            timestamp: ts0.wrapping_add(u32::from(i) * 160),
+            ssrc: a.ssrc(),
+            csrcs: Vec::new(),
+            extension: None,
+            payload: &[0xd5; 160],
+        };
+        a.note_sent(now, repr.sequence, repr.timestamp, 160);
+        // Every fifth packet is lost on the way.
+        if i % 5 != 4 {
+            let _ = b.handle_rtp(now, addr("192.0.2.1:4000"), &repr.to_bytes());
+        }
+        now += Duration::from_millis(20);
+    }
+    assert_eq!(a.next_sequence(), seq0.wrapping_add(50));
+    assert_eq!(a.packets_sent(), 50);
+    // The report skipped for want of an address set the next one 2-6 s after the first try.
+    a.handle_timeout(now + Duration::from_secs(20));
+    let sr = a.poll_transmit().unwrap();
+    assert!(sr.rtcp);
+    assert_eq!(sr.dst, addr("192.0.2.2:4001"), "RTCP on the RTP port + 1");
+    match &rtcp::parse_compound(&sr.data).unwrap()[0] {
+        RtcpPacket::Sr { ssrc, info, .. } => {
+            assert_eq!(*ssrc, a.ssrc());
+            assert_eq!((info.packets, info.octets), (50, 8000));
+        }
+        p => panic!("we sent: SR expected, got {p:?}"),
+    }
+    b.handle_timeout(now + Duration::from_secs(10));
+    let rr = b.poll_transmit().unwrap();
+    assert!(a.remote_report().is_none());
+    a.handle_rtcp(now, addr("192.0.2.2:4001"), &rr.data).unwrap();
+    let view = a.remote_report().expect("B's report block about our stream");
+    assert_eq!(view.ssrc, a.ssrc());
+    // B saw the first two on probation and then lost every fifth one: 9 of the 48 it expected.
+    assert_eq!(view.cumulative_lost, 9, "{view:?}");
+    assert!(view.fraction_lost > 0);
+}
