@@ -101,7 +101,12 @@ pub struct SipNet {
     trunk_names: Vec<String>,
     prefs: Vec<CodecPrefs>,
     legs: HashMap<Handle, Leg>,
+    /// The SIP leg of each RTP id: every RTP packet in or out looks its leg up here.
+    by_rtp: HashMap<u32, Handle>,
     rtp: HashMap<u32, RtpSock>,
+    /// One datagram read, and one RTP packet built: reused, not allocated per event or packet.
+    rx_buf: Box<[u8]>,
+    tx_buf: Vec<u8>,
     next_rtp: u32,
     registry: Registry,
     /// RTP legs whose SIP leg ended while attached: the daemon detaches them in the media thread.
@@ -267,7 +272,10 @@ impl SipNet {
             trunk_names: cfg.sip.trunks.iter().map(|t| t.name.clone()).collect(),
             prefs,
             legs: HashMap::new(),
+            by_rtp: HashMap::new(),
             rtp: HashMap::new(),
+            rx_buf: vec![0u8; MAX_DATAGRAM].into_boxed_slice(),
+            tx_buf: Vec::with_capacity(1500),
             next_rtp: 1,
             registry: registry.try_clone().map_err(|e| format!("SIP: registry: {e}"))?,
             detach: Vec::new(),
@@ -297,10 +305,9 @@ impl SipNet {
 
     /// Reads every waiting datagram into the endpoint, then sends what it answered.
     pub fn on_readable(&mut self, now: Instant) {
-        let mut buf = vec![0u8; MAX_DATAGRAM];
         loop {
-            match self.sock.recv_from(&mut buf) {
-                Ok((n, src)) => self.endpoint.handle_input(now, Transport::Udp, src, &buf[..n]),
+            match self.sock.recv_from(&mut self.rx_buf) {
+                Ok((n, src)) => self.endpoint.handle_input(now, Transport::Udp, src, &self.rx_buf[..n]),
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) => {
                     warn!("SIP: receive: {e}");
@@ -368,6 +375,16 @@ impl SipNet {
         }
         if let Some(tcp) = &mut self.tcp {
             tcp.reap();
+            let failed = tcp.take_failed();
+            if !failed.is_empty() {
+                let now = Instant::now();
+                for dst in failed {
+                    self.endpoint.handle_transport_error(now, Transport::Tcp, dst);
+                }
+                // What the failures ended (a BYE, a new REGISTER) goes out too; a failure on that
+                // ends only transactions, so this settles.
+                self.flush();
+            }
         }
     }
 
@@ -467,7 +484,7 @@ impl SipNet {
         let now = Instant::now();
         let Some(r) = self.rtp.get_mut(&id) else { return };
         if let Some((digit, ms)) = r.dtmf.on_edge(now, r.ts, digit, edge) {
-            let Some(h) = self.legs.iter().find(|(_, l)| l.rtp == id).map(|(h, _)| *h) else { return };
+            let Some(&h) = self.by_rtp.get(&id) else { return };
             if !self.endpoint.send_info_dtmf(now, h, digit, ms) {
                 warn!("SIP: {h:?}: INFO for DTMF {digit} not sent (dialog not confirmed)");
             }
@@ -478,7 +495,7 @@ impl SipNet {
 
     /// Sends the telephone-event packets due on leg `id`, in its RTP stream.
     fn send_events(&mut self, id: u32) {
-        let remote = self.legs.values().find(|l| l.rtp == id).and_then(|l| l.negotiated.as_ref()?.remote);
+        let remote = self.leg_of_rtp(id).and_then(|l| l.negotiated.as_ref()?.remote);
         let Some(r) = self.rtp.get_mut(&id) else { return };
         let (Some(pt), Some(dst)) = (r.dtmf.te_pt, r.learned.or(remote)) else { return };
         let now = Instant::now();
@@ -514,7 +531,7 @@ impl SipNet {
     /// for the media thread.
     pub fn on_rtp_readable(&mut self, token: Token, out: &mut Vec<(u32, Incoming)>) {
         let Some(id) = token.0.checked_sub(RTP_TOKENS).and_then(|i| u32::try_from(i).ok()) else { return };
-        let pt = self.legs.values().find(|l| l.rtp == id).and_then(|l| l.negotiated.as_ref().map(|n| n.pt));
+        let pt = self.leg_of_rtp(id).and_then(|l| l.negotiated.as_ref().map(|n| n.pt));
         let Some(r) = self.rtp.get_mut(&id) else { return };
         let mut buf = [0u8; 2048];
         loop {
@@ -541,9 +558,14 @@ impl SipNet {
         }
     }
 
+    /// The SIP leg of RTP id `id`.
+    fn leg_of_rtp(&self, id: u32) -> Option<&Leg> {
+        self.by_rtp.get(&id).and_then(|h| self.legs.get(h))
+    }
+
     /// Sends a frame the media thread built for leg `id`.
     pub fn send_rtp(&mut self, id: u32, frame: &Frame) {
-        let leg = self.legs.values().find(|l| l.rtp == id);
+        let leg = self.leg_of_rtp(id);
         let remote = leg.and_then(|l| l.negotiated.as_ref().and_then(|n| n.remote));
         let pt = leg.and_then(|l| l.negotiated.as_ref().map(|n| n.pt)).unwrap_or(8);
         let Some(r) = self.rtp.get_mut(&id) else { return };
@@ -561,7 +583,9 @@ impl SipNet {
         r.started = true;
         r.seq = r.seq.wrapping_add(1);
         r.ts = r.ts.wrapping_add(u32::from(frame.len));
-        let _ = r.sock.send_to(&repr.to_bytes(), dst);
+        self.tx_buf.clear();
+        repr.emit(&mut self.tx_buf);
+        let _ = r.sock.send_to(&self.tx_buf, dst);
         // The leg's frames are the clock of its telephone-event updates and end packets.
         self.send_events(id);
     }
@@ -584,6 +608,7 @@ impl SipNet {
                         continue;
                     };
                     self.legs.insert(handle, Leg { rtp, trunk, offer, our_offer: None, port, negotiated: None });
+                    self.by_rtp.insert(rtp, handle);
                     let called = request_user.or(to_user).unwrap_or_default();
                     let from = Source::Trunk(self.trunk_names.get(trunk).cloned().unwrap_or_default());
                     let ev = LegEvent::Offer { from, called, calling: from_user.unwrap_or_default(), complete: true };
@@ -606,6 +631,7 @@ impl SipNet {
                 }
                 SipEvent::Ended { handle, status, cause, .. } => {
                     if let Some(leg) = self.legs.remove(&handle) {
+                        self.by_rtp.remove(&leg.rtp);
                         self.close_rtp(leg.rtp);
                     }
                     // RFC 3398 maps 503 to cause 41, yet a trunk's 503 means "try elsewhere".
@@ -679,6 +705,7 @@ impl SipNet {
             return Err(41);
         };
         self.legs.insert(h, Leg { rtp, trunk: t, offer: None, our_offer: Some(offer), port, negotiated: None });
+        self.by_rtp.insert(rtp, h);
         self.flush();
         Ok(LegRef::Sip(h))
     }
