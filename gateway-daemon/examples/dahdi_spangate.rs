@@ -37,7 +37,8 @@ fn config(a: i32, b: i32, echo_a: &str) -> String {
     };
     format!(
         "[board]\nname = \"vm-loop\"\nmodel = \"loc-loop\"\nbackend = \"dahdi\"\n\
-         description = \"two looped dahdi_dynamic_loc spans\"\nkernel_module = \"dahdi_dynamic_loc\"\n\n\
+         description = \"two looped dahdi_dynamic_loc spans\"\nkernel_module = \"dahdi_dynamic_loc\"\n\
+         block_ms = 32\n\n\
          [http]\nlisten = \"{HTTP}\"\n\n{}{}",
         span(a, "caller", "te", "pri_cpe", echo_a, ""),
         span(b, "callee", "nt", "pri_net", "off", "incoming = \"answer\""),

@@ -5,9 +5,10 @@
 //! (`/proc/dahdi/N`) for the status page.
 //!
 //! Timing: there is no clock of ours. DAHDI hands a channel's audio out in blocks of
-//! [`MEDIA_BLOCK`] bytes (ten of our 8-sample chunks), all channels of the board at the same
-//! instant. The media thread waits on the *pace* channel (the first bearer channel of the first
-//! span, always read) with `poll(2)`; each block gives ten ticks run back to back. A late thread finds several blocks waiting and runs their ticks back to back,
+//! `board.block_ms` (10 ms unless set: eighty bytes, ten of our 8-sample chunks), all channels of
+//! the board at the same instant. The media thread waits on the *pace* channel (the first bearer
+//! channel of the first span, always read) with `poll(2)`; each block gives its ticks back to
+//! back. A late thread finds several blocks waiting and runs their ticks back to back,
 //! so the kernel's clock, not ours, sets the pace and nothing drifts.
 //!
 //! Only channels in use move audio: a channel is read and written from the tick something reads
@@ -24,17 +25,15 @@ use std::cell::Cell;
 use std::os::fd::AsFd;
 use std::time::Duration;
 
-use dahdi_driver::backend::{AudioChannel, DChannel, DahdiBoard};
+use dahdi_driver::backend::{self, AudioChannel, DChannel, DahdiBoard};
 use hal::{Board, BoardInfo, Chunk, ErrorKind, HalError, Law, SpanStatus, SyncSource, Tick, CHUNK};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use provisioning::{Config, EchoMode};
 
-/// Bytes per kernel read and write: 10 ms. The kernel's smallest block is 2 ms
-/// ([`dahdi_driver::backend::BLOCK`]), but every block costs a read and a write per channel in
-/// use; at 10 ms a loaded (or emulated) machine keeps up, and chan_dahdi's own default is 20 ms.
-pub const MEDIA_BLOCK: usize = 80;
-/// Kernel buffers per bearer channel: 16 blocks of 10 ms ride out a 160 ms late wake-up before
-/// the receiver overruns.
+/// Kernel buffers per bearer channel: 16 blocks (160 ms at the default 10 ms block) ride out a
+/// late wake-up before the receiver overruns. The block is `board.block_ms`: the kernel's smallest
+/// is 2 ms ([`dahdi_driver::backend::BLOCK`]), but every block costs a read and a write per channel
+/// in use, so 10 ms is the default (chan_dahdi's own is 20 ms).
 pub const NUM_BUFS: i32 = 16;
 /// Idle blocks written ahead when a channel is taken into use: the transmitter's cushion (30 ms).
 pub const PRIME_BLOCKS: usize = 3;
@@ -80,6 +79,8 @@ pub struct DahdiMedia {
     dchans: Vec<Option<DChannel>>,
     /// Index in `chans` of the channel whose blocks pace the thread.
     pace: usize,
+    /// Bytes per kernel block.
+    block: usize,
     ticks: u64,
     late_ticks: u64,
     /// Ticks on which a channel in use had no block to read (the kernel was behind us).
@@ -98,6 +99,8 @@ impl DahdiMedia {
         let mut nodes = Vec::new();
         let mut chans = Vec::new();
         let mut dchans = Vec::new();
+        // 8 bytes (one chunk) per ms, within what AudioChannel buffers.
+        let block = (usize::from(cfg.board.block_ms) * CHUNK).clamp(backend::BLOCK, backend::MAX_BLOCK);
         for s in &cfg.board.spans {
             let span =
                 board.dahdi_span(s.number).ok_or_else(|| board_err(format!("DAHDI has no span {}", s.number)))?;
@@ -114,7 +117,7 @@ impl DahdiMedia {
                 let channo = span.channo(ts).ok_or_else(|| board_err(format!("span {}: no channel {ts}", s.number)))?;
                 let mut ch = AudioChannel::open(channo, ts, s.hal.law)
                     .map_err(|e| HalError::io(format!("open channel {channo} (span {} B{ts})", s.number), e))?;
-                ch.set_buffers(NUM_BUFS, MEDIA_BLOCK)
+                ch.set_buffers(NUM_BUFS, block)
                     .map_err(|e| HalError::io(format!("set buffers of channel {channo}"), e))?;
                 if s.echo.mode == EchoMode::Hardware {
                     // The card's canceller is attached by its driver; it runs once given taps, as
@@ -150,6 +153,7 @@ impl DahdiMedia {
             chans,
             dchans,
             pace: 0,
+            block,
             ticks: 0,
             late_ticks: 0,
             rx_underruns: 0,
@@ -231,7 +235,7 @@ impl DahdiMedia {
                 // transmitter a cushion of idle blocks.
                 let _ = c.ch.flush();
                 let idle = [c.tx[0]; CHUNK];
-                for _ in 0..PRIME_BLOCKS * (MEDIA_BLOCK / CHUNK) {
+                for _ in 0..PRIME_BLOCKS * (self.block / CHUNK) {
                     let _ = c.ch.write_chunk_io(&idle);
                 }
             }

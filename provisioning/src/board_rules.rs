@@ -56,6 +56,9 @@ pub(crate) fn board_rules(sink: &mut Sink<'_>, draft: &Draft, spans: &[(&SpanDra
             if let Got::Ok(_, at) = &b.kernel_module {
                 sink.error(at.clone(), "board.kernel_module", "kernel_module only applies to backend = \"dahdi\"");
             }
+            if let Got::Ok(_, at) = &b.block_ms {
+                sink.error(at.clone(), "board.block_ms", "block_ms only applies to backend = \"dahdi\"");
+            }
             if !b.firmware.is_empty() {
                 sink.error(b.firmware_at.clone(), "board.firmware", "firmware only applies to backend = \"dahdi\"");
             }

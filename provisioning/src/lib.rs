@@ -23,6 +23,7 @@
 //! tonezone = "fr"            # a DAHDI tone zone (us, fr, de, uk, ...; reference/dahdi.md §3); default us
 //! # Real boards only (backend = "dahdi"), where kernel_module is required:
 //! # kernel_module = "wct4xxp"                                        # the DAHDI driver of the card
+//! # block_ms = 10                                                    # DAHDI kernel block in ms, 2..=32 (the media period)
 //! # firmware = ["dahdi-fw-oct6114-064.bin"]                          # only files that driver asks for
 //! # module_options = { default_linemode = "e1", vpmsupport = "1" }   # or [board.module_options]
 //!

@@ -37,6 +37,10 @@ pub struct Board {
     pub tonezone: String,
     /// The kernel module driving a real board.
     pub kernel_module: Option<String>,
+    /// The DAHDI kernel block in ms (2..=32, default 10): the media thread wakes once per block and
+    /// reads and writes it on every channel in use. Larger rides out a loaded machine (an emulated
+    /// one in vm-test) at the cost of latency; it also sets the transmit cushion (3 blocks).
+    pub block_ms: u8,
     /// Firmware files the module requests (under /lib/firmware).
     pub firmware: Vec<String>,
     /// `options <module> name=value` lines, in file order.

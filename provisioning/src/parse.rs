@@ -23,6 +23,7 @@ const BOARD: &[&str] = &[
     "description",
     "tonezone",
     "kernel_module",
+    "block_ms",
     "firmware",
     "module_options",
     "transcoder",
@@ -84,6 +85,8 @@ pub(crate) struct BoardDraft {
     pub(crate) description: Got<String>,
     pub(crate) tonezone: Got<String>,
     pub(crate) kernel_module: Got<String>,
+    /// DAHDI kernel block, ms.
+    pub(crate) block_ms: Got<i64>,
     pub(crate) firmware: Vec<(String, At)>,
     pub(crate) firmware_at: At,
     /// Name, value, where the option's key is.
@@ -247,6 +250,7 @@ fn empty_board() -> BoardDraft {
         description: Got::Absent,
         tonezone: Got::Absent,
         kernel_module: Got::Absent,
+        block_ms: Got::Absent,
         firmware: Vec::new(),
         firmware_at: None,
         module_options: Vec::new(),
@@ -309,6 +313,7 @@ fn read_board(sink: &mut Sink<'_>, b: &Table<'_>) -> (BoardDraft, Vec<SpanDraft>
         description: b.string(sink, "description"),
         tonezone: b.string(sink, "tonezone"),
         kernel_module: b.string(sink, "kernel_module"),
+        block_ms: b.integer(sink, "block_ms", 2, 32),
         firmware,
         firmware_at: b.value_at("firmware"),
         module_options,

@@ -564,6 +564,7 @@ pub(crate) fn finish(sink: &mut Sink<'_>, file: &str, draft: Draft) -> Option<Co
         description: b.description.ok().unwrap_or_default(),
         tonezone: b.tonezone.ok().unwrap_or_else(|| "us".into()),
         kernel_module: b.kernel_module.ok(),
+        block_ms: b.block_ms.ok().and_then(|v| u8::try_from(v).ok()).unwrap_or(10),
         firmware: b.firmware.into_iter().map(|(f, _)| f).collect(),
         module_options: b.module_options.into_iter().map(|(k, v, _)| (k, v)).collect(),
         transcoder: b.transcoder.ok().map(|t| {

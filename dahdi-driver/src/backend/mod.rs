@@ -22,7 +22,7 @@ use hal::{Alarms, Framing, Law, LineCoding, SpanConfig, SpanCounters, SpanStatus
 use crate::sys::{self, alarm, config, ioctl, sig, DahdiChanconfig, DahdiLineconfig, DahdiSpaninfo};
 
 pub use board::{capabilities, DahdiBoard, DahdiSpan};
-pub use channel::{AudioChannel, DChannel, BLOCK};
+pub use channel::{AudioChannel, DChannel, BLOCK, MAX_BLOCK};
 
 /// `DAHDI_SPANCONFIG`'s line configuration bits for our span settings.
 pub fn lineconfig_bits(c: &SpanConfig) -> i32 {

@@ -270,8 +270,20 @@ fn sim_sections_need_a_sim_board() {
         kernel_module = "wct4xxp"   #~ board.kernel_module: kernel_module only applies to backend = "dahdi"
         firmware = ["dahdi-fw-oct6114-064.bin"]   #~ board.firmware: firmware only applies to backend = "dahdi"
         module_options = { vpmsupport = 1 }       #~ board.module_options: module_options only apply to backend = "dahdi"
+        block_ms = 20               #~ board.block_ms: block_ms only applies to backend = "dahdi"
         "#,
     );
+}
+
+#[test]
+fn the_dahdi_block_is_2_to_32_ms_and_10_by_default() {
+    let dahdi = |extra: &str| {
+        format!("[board]\nmodel = \"loc\"\nbackend = \"dahdi\"\nkernel_module = \"dahdi_dynamic_loc\"\n{extra}")
+    };
+    assert_eq!(ok(&dahdi("")).board.block_ms, 10);
+    assert_eq!(ok(&dahdi("block_ms = 32\n")).board.block_ms, 32);
+    check(&dahdi("block_ms = 40 #~ board.block_ms: 40 is out of range: must be 2..=32\n"));
+    check(&dahdi("block_ms = 1 #~ board.block_ms: 1 is out of range: must be 2..=32\n"));
 }
 
 #[test]
