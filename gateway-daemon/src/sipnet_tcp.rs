@@ -22,7 +22,10 @@
 //! A stream that loses its framing (no Content-Length, a bad one, a message over the limit) is
 //! counted, logged once, and closed after what we queued on it is sent: a request without
 //! Content-Length is handed back as [`Input::Unframed`] so that the endpoint can answer it with
-//! 400 first (§18.3). Nothing here reads the clock; `now` is passed in.
+//! 400 first (§18.3). A connection that fails (connect refused, reset, closed by the peer, send
+//! queue full) names its peer in [`TcpSide::take_failed`], so that the transactions waiting on it
+//! end at once (§17.1.1.2) instead of at timer B or F. Nothing here reads the clock; `now` is
+//! passed in.
 
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
@@ -120,6 +123,8 @@ pub struct TcpSide {
     backlog_since: Option<Instant>,
     /// Warnings already logged once (further ones are only counted): malformed, refused.
     warned: [bool; 2],
+    /// Peers whose connection failed or broke, for the endpoint's transactions waiting on them.
+    failed: Vec<SocketAddr>,
 }
 
 /// The highest slot: tokens must stay below `sipnet::RTP_TOKENS`.
@@ -142,6 +147,7 @@ impl TcpSide {
             backlog: Vec::new(),
             backlog_since: None,
             warned: [false; 2],
+            failed: Vec::new(),
         })
     }
 
@@ -231,6 +237,21 @@ impl TcpSide {
         Some(slot)
     }
 
+    /// Peers whose connection failed or broke since the last call (connect refused, reset, closed
+    /// by the peer, send queue over its bound, no room for a new connection): the endpoint ends
+    /// the transactions waiting on them (`SipEndpoint::handle_transport_error`).
+    pub fn take_failed(&mut self) -> Vec<SocketAddr> {
+        std::mem::take(&mut self.failed)
+    }
+
+    /// Closes a connection that failed under whatever was waiting on it.
+    fn fail(&mut self, slot: usize, why: &str) {
+        if let Some(c) = self.conns.get(&slot) {
+            self.failed.push(c.peer);
+        }
+        self.close(slot, why);
+    }
+
     fn close(&mut self, slot: usize, why: &str) {
         if let Some(mut c) = self.conns.remove(&slot) {
             let _ = self.registry.deregister(&mut c.stream);
@@ -249,7 +270,7 @@ impl TcpSide {
                 Ok(Some(e)) | Err(e) => {
                     self.counters.failed += 1;
                     warn!("SIP/TCP: connect to {}: {e}", c.peer);
-                    self.close(slot, "connect failed");
+                    self.fail(slot, "connect failed");
                     return;
                 }
             }
@@ -259,7 +280,7 @@ impl TcpSide {
                 Err(e) => {
                     self.counters.failed += 1;
                     warn!("SIP/TCP: connect to {}: {e}", c.peer);
-                    self.close(slot, "connect failed");
+                    self.fail(slot, "connect failed");
                     return;
                 }
             }
@@ -294,7 +315,7 @@ impl TcpSide {
         if let Err(e) = result {
             self.counters.failed += 1;
             let why = format!("send: {e}");
-            self.close(slot, &why);
+            self.fail(slot, &why);
         } else if done {
             self.close(slot, "stream framing lost");
         }
@@ -371,7 +392,7 @@ impl TcpSide {
             if why != "closed by the peer" {
                 self.counters.failed += 1;
             }
-            self.close(slot, &why);
+            self.fail(slot, &why);
         }
     }
 
@@ -387,6 +408,7 @@ impl TcpSide {
                 if self.conns.len() >= self.limits.max_connections {
                     self.counters.refused += 1;
                     self.warn_once(1, &format!("{} connections open, none more to {dst}", self.conns.len()));
+                    self.failed.push(dst);
                     return false;
                 }
                 let stream = match TcpStream::connect(dst) {
@@ -394,10 +416,14 @@ impl TcpSide {
                     Err(e) => {
                         self.counters.failed += 1;
                         warn!("SIP/TCP: connect to {dst}: {e}");
+                        self.failed.push(dst);
                         return false;
                     }
                 };
-                let Some(s) = self.add(now, stream, dst, true) else { return false };
+                let Some(s) = self.add(now, stream, dst, true) else {
+                    self.failed.push(dst);
+                    return false;
+                };
                 self.counters.opened += 1;
                 s
             }
@@ -410,7 +436,7 @@ impl TcpSide {
         if c.out.len().saturating_add(bytes.len()) > self.limits.max_unsent {
             self.counters.overflowed += 1;
             warn!("SIP/TCP: {} does not read what we send ({} bytes waiting): connection closed", c.peer, c.out.len());
-            self.close(slot, "send buffer full");
+            self.fail(slot, "send buffer full");
             return false;
         }
         c.out.extend_from_slice(bytes);

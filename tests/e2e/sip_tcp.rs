@@ -174,3 +174,29 @@ fn broken_streams_close_only_their_connection_and_the_next_call_works() {
     assert!(s["sip"]["bad_requests"].as_u64() >= Some(1), "{}", s["sip"]);
     assert!(s["sip"]["tcp"]["connections"].as_u64() >= Some(1), "the quiet connection is still open: {}", s["sip"]);
 }
+
+/// A TCP trunk nobody listens on: the connect is refused and the call fails at once as a 503
+/// (RFC 3261 §8.1.3.1), which routing takes as congestion: with no other route the provider hears
+/// cause 34. Without the transport error it would wait for timer B (32 s, 408, cause 102).
+#[test]
+fn a_refused_tcp_connection_fails_the_call_as_a_503() {
+    let scratch = Scratch::new("sip-tcp-refused");
+    let (sip_port, nobody) = (spangate_tests::free_port(), spangate_tests::free_port());
+    let cfg = config(&scratch, sip_port, nobody);
+    let text = std::fs::read_to_string(&cfg)
+        .expect("config")
+        .replacen("codecs = [", "transport = \"tcp\"\ncodecs = [", 1)
+        .replacen("listen = \"udp:", "listen = \"", 1);
+    std::fs::write(&cfg, text).expect("write config");
+    let sip = format!("127.0.0.1:{sip_port}");
+    let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
+    d.wait_for("layer 2 up on span 1", T, |s| spangate_tests::span(s, 1)["isdn"]["layer2_up"] == true);
+    d.post_ok("/api/v1/spans/1/far/calls", br#"{"called":"2001","calling":"0601020304"}"#);
+    let s = d.wait_for("the provider's call cleared", Duration::from_secs(20), |s| {
+        spangate_tests::span(s, 1)["isdn"]["far_end"]["cleared"].as_array().is_some_and(|c| !c.is_empty())
+    });
+    let cleared = spangate_tests::span(&s, 1)["isdn"]["far_end"]["cleared"][0].clone();
+    assert_eq!(cleared["cause"], 34, "{cleared}\n{}", d.log());
+    let s = d.wait_for("the failure counted", T, |s| s["sip"]["tcp"]["counters"]["failed"].as_u64() >= Some(1));
+    assert_eq!(tcp(&s, "opened"), 1, "{}", s["sip"]);
+}

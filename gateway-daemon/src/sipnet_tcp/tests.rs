@@ -168,6 +168,7 @@ fn idle_connections_are_closed() {
     rig.now = start + Duration::from_secs(50);
     rig.until("the idle close", |r| r.side.connections() == 0);
     assert_eq!(rig.side.counters().idle_closed, 1);
+    assert!(rig.side.take_failed().is_empty(), "an idle close fails nothing");
     assert!(closed(&mut c));
 }
 
@@ -195,6 +196,9 @@ fn a_refused_connect_is_counted_and_forgotten() {
     let gone = StdListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("addr");
     let _ = rig.side.send(rig.now, gone, OPTIONS);
     rig.until("the failure", |r| r.side.counters().failed == 1 && r.side.connections() == 0);
+    // Named once, for the transactions that were waiting on it.
+    assert_eq!(rig.side.take_failed(), vec![gone]);
+    assert_eq!(rig.side.take_failed(), vec![]);
 }
 
 #[test]
@@ -206,6 +210,7 @@ fn a_peer_that_does_not_read_loses_its_connection_not_our_memory() {
     assert!(rig.side.send(rig.now, far_addr, OPTIONS));
     assert!(!rig.side.send(rig.now, far_addr, OPTIONS));
     assert_eq!((rig.side.counters().overflowed, rig.side.connections()), (1, 0));
+    assert_eq!(rig.side.take_failed(), vec![far_addr]);
 }
 
 #[test]

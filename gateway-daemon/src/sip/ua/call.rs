@@ -821,6 +821,17 @@ impl SipEndpoint {
         }
     }
 
+    /// The connection under a call's transaction failed: an INVITE ends as with a 503 (§8.1.3.1),
+    /// so that routing falls over; a cancelled call keeps its cause.
+    pub(super) fn on_call_transport_error(&mut self, now: Instant, owner: Owner) {
+        if let Owner::Invite(h) = owner {
+            let cause = self.calls.get(&h).and_then(|c| c.cancel).unwrap_or_else(|| q850::cause_for_status(503));
+            self.end_call(h, Some(503), cause, false);
+        } else {
+            self.on_call_timeout(now, owner);
+        }
+    }
+
     /// Timer B/F of a call's transaction.
     pub(super) fn on_call_timeout(&mut self, now: Instant, owner: Owner) {
         match owner {

@@ -39,7 +39,7 @@ use super::digest::Challenge;
 use super::header::{Method, NameAddr, Via};
 use super::message::{Message, StartLine};
 use super::sdp::SessionDescription;
-use super::transaction::{ClientKey, ClientTx, ServerKey, ServerTx, Timers, Transport, TxOut};
+use super::transaction::{ClientKey, ClientTx, ServerKey, ServerTx, State as TxState, Timers, Transport, TxOut};
 use super::uri::Uri;
 pub use call::Handle;
 use call::{Call, Owner};
@@ -310,6 +310,28 @@ impl SipEndpoint {
             _ => {
                 self.counters.garbage += 1;
                 self.warn_once(2, &format!("unframable stream message from {src}"));
+            }
+        }
+    }
+
+    /// The connection to `dst` failed or broke: each client transaction still waiting over it for
+    /// its final response ends now (§17.1.1.2, §17.1.2.2) rather than at timer B or F. Its user
+    /// sees a timeout, except that a call ends as with a 503 (§8.1.3.1).
+    pub fn handle_transport_error(&mut self, now: Instant, transport: Transport, dst: SocketAddr) {
+        let mut waiting: Vec<(u64, ClientKey)> = self
+            .clients
+            .iter()
+            .filter(|(_, e)| e.tx.transport == transport && e.tx.dst == dst)
+            .filter(|(_, e)| matches!(e.tx.state, TxState::Calling | TxState::Trying | TxState::Proceeding))
+            .map(|(k, e)| (e.seq, k.clone()))
+            .collect();
+        waiting.sort_by_key(|w| w.0);
+        for (_, key) in waiting {
+            let Some(e) = self.clients.remove(&key) else { continue };
+            match e.owner {
+                Owner::Register(t) => self.on_register_timeout(now, t),
+                Owner::Keepalive(t) => self.on_keepalive_timeout(t),
+                owner => self.on_call_transport_error(now, owner),
             }
         }
     }

@@ -396,6 +396,32 @@ fn timer_b_ends_call_with_408() {
     assert_eq!(n.count(true, "INVITE"), 7);
 }
 
+/// A TCP trunk whose connection fails: the INVITE ends at once as a 503 (§8.1.3.1, cause 41 by
+/// RFC 3398), not at timer B; a failure towards another address or over UDP ends nothing.
+#[test]
+fn a_transport_error_ends_the_waiting_invite_as_503() {
+    let t0 = Instant::now();
+    let tcp = TrunkConfig { transport: Transport::Tcp, ..TrunkConfig::default() };
+    let mut a = endpoint(t0, "127.0.0.1:5060", "127.0.0.1:5070", 1, tcp);
+    let h = a.invite(t0, 0, "100", "200", None).unwrap();
+    let sent = a.poll_transmit().expect("the INVITE");
+    assert_eq!((sent.transport, sent.dst), (Transport::Tcp, addr("127.0.0.1:5070")));
+    a.handle_transport_error(t0, Transport::Tcp, addr("127.0.0.1:5071"));
+    a.handle_transport_error(t0, Transport::Udp, addr("127.0.0.1:5070"));
+    let mut ev = Vec::new();
+    while let Some(e) = a.poll_event() {
+        ev.push(e);
+    }
+    assert!(ended(&ev).is_empty(), "{ev:?}");
+    a.handle_transport_error(t0 + Duration::from_millis(5), Transport::Tcp, addr("127.0.0.1:5070"));
+    while let Some(e) = a.poll_event() {
+        ev.push(e);
+    }
+    assert_eq!(ended(&ev), [(Some(503), 41, false)]);
+    assert!(ev.iter().any(|e| matches!(e, SipEvent::Ended { handle, .. } if *handle == h)));
+    assert_eq!(a.active_calls(), 0);
+}
+
 fn auth_net(alg: Algorithm) -> Net {
     let ta = TrunkConfig { username: "gw".into(), password: "s3cret".into(), ..TrunkConfig::default() };
     let tb = TrunkConfig {
