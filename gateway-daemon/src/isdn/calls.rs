@@ -191,6 +191,7 @@ impl CallControl {
             Q921Event::EstablishIndication { tei: Some(t) } | Q921Event::EstablishConfirm { tei: Some(t) } => {
                 self.q931.handle_dl_established(now, *t);
             }
+            Q921Event::IFramesDiscarded { tei: Some(t) } => self.q931.handle_dl_reset(now, *t),
             Q921Event::ReleaseIndication { tei: Some(t) }
             | Q921Event::ReleaseConfirm { tei: Some(t) }
             | Q921Event::TeiRemoved { tei: t } => self.q931.handle_dl_released(now, *t),

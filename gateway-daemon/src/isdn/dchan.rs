@@ -287,6 +287,7 @@ impl<C: DChannel> DchanStack<C> {
             Q921Event::MdlError { .. } => warn!("{}: {event}", self.label),
             e @ (Q921Event::EstablishIndication { .. }
             | Q921Event::EstablishConfirm { .. }
+            | Q921Event::IFramesDiscarded { .. }
             | Q921Event::ReleaseIndication { .. }
             | Q921Event::ReleaseConfirm { .. }
             | Q921Event::TeiAssigned { .. }

@@ -413,6 +413,7 @@ impl DataLink {
                 } else if self.announce || self.vs != self.va {
                     if self.vs != self.va {
                         self.i_queue.clear();
+                        self.emit(out, |tei| Q921Event::IFramesDiscarded { tei });
                     }
                     self.emit(out, |tei| Q921Event::EstablishIndication { tei });
                 }
@@ -472,6 +473,7 @@ impl DataLink {
                 self.mdl_error(out, MdlError::F);
                 if self.vs != self.va {
                     self.i_queue.clear();
+                    self.emit(out, |tei| Q921Event::IFramesDiscarded { tei });
                     self.emit(out, |tei| Q921Event::EstablishIndication { tei });
                 }
                 self.reset_sequence();

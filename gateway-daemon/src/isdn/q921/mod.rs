@@ -46,7 +46,7 @@
 //! | TIMER_RECOVERY | RR/RNR/REJ response F=1 | V(A)=V(S)=N(R) (retransmit), restart T200 or T203 | MULTIPLE_FRAME_ESTABLISHED | §5.6.7 |
 //! | TIMER_RECOVERY | T200, RC<N200 | enquiry, RC+1 | TIMER_RECOVERY | §5.6.7 |
 //! | TIMER_RECOVERY | T200, RC=N200 | MDL-ERROR I, SABME P=1 | AWAITING_ESTABLISHMENT | §5.6.7 |
-//! | MULTIPLE_FRAME_ESTABLISHED / TIMER_RECOVERY | SABME | UA F=P, MDL-ERROR F, reset V(S), V(A), V(R) | MULTIPLE_FRAME_ESTABLISHED | §5.5.3.3 |
+//! | MULTIPLE_FRAME_ESTABLISHED / TIMER_RECOVERY | SABME | UA F=P, MDL-ERROR F, reset V(S), V(A), V(R); if V(S)≠V(A): discard the I queue, tell layer 3 (I frames discarded, DL-ESTABLISH-ind) | MULTIPLE_FRAME_ESTABLISHED | §5.5.3.3 |
 //! | MULTIPLE_FRAME_ESTABLISHED / TIMER_RECOVERY | DISC | UA F=P, DL-RELEASE-ind | TEI_ASSIGNED | §5.5.3.2 |
 //! | MULTIPLE_FRAME_ESTABLISHED / TIMER_RECOVERY | DM F=0 / FRMR | MDL-ERROR E / K, SABME P=1 | AWAITING_ESTABLISHMENT | §5.5.3.3, §5.8.6 |
 //! | MULTIPLE_FRAME_ESTABLISHED / TIMER_RECOVERY | N(R) outside V(A)..V(S) | MDL-ERROR J, SABME P=1 | AWAITING_ESTABLISHMENT | §5.8.2 |
@@ -259,6 +259,13 @@ pub enum Q921Event {
     EstablishConfirm {
         tei: Option<u8>,
     },
+    /// A data link reset threw away I frames that were sent but not acknowledged, or still
+    /// queued (the peer re-established with V(S) != V(A), §5.5.3.3, or answered a
+    /// re-establishment we did not ask for): what layer 3 sent since its last acknowledged frame
+    /// never arrived. Always followed by `EstablishIndication` for the same link.
+    IFramesDiscarded {
+        tei: Option<u8>,
+    },
     ReleaseIndication {
         tei: Option<u8>,
     },
@@ -301,6 +308,10 @@ impl fmt::Display for Q921Event {
             }
             Q921Event::EstablishConfirm { tei: t } => {
                 f.write_str("DL-ESTABLISH-confirm")?;
+                tei(f, t)
+            }
+            Q921Event::IFramesDiscarded { tei: t } => {
+                f.write_str("I frames discarded by a data link reset")?;
                 tei(f, t)
             }
             Q921Event::ReleaseIndication { tei: t } => {

@@ -122,6 +122,8 @@ pub(crate) enum Input<'a> {
     Timeout(Timer),
     LinkReleased,
     LinkEstablished,
+    /// A data link reset discarded the I frames in flight.
+    LinkReset,
     /// A STATUS from the peer says it is in the Null state (§5.8.11).
     PeerNull(Option<Cause>),
     /// RESTART took the channel away, or the call is cleared without a word on the line.
@@ -643,6 +645,15 @@ impl Call {
             (_, Input::Timeout(Timer::T309)) => {
                 // §5.8.9: both sides clear with cause #27 when the link did not come back in time.
                 self.enter_null(Some(cause_ie(cause::DESTINATION_OUT_OF_ORDER, side)), out);
+            }
+            (S::CallInitiated | S::CallPresent, Input::LinkReset) if self.timers.running(Timer::T303) => {
+                // The SETUP went down with the reset: send it again and give it a full T303,
+                // without using up the one retransmission T303's expiry allows.
+                out.send.extend(self.setup.clone());
+                self.timers.start(Timer::T303, now + timers.t303);
+            }
+            (_, Input::LinkReset) => {
+                // §5.8.8: every other call is kept as it is.
             }
             (_, Input::LinkEstablished) => {
                 if self.timers.running(Timer::T309) {

@@ -274,6 +274,18 @@ impl Q931 {
         }
     }
 
+    /// A data link reset on `tei` lost the I frames in flight (§5.8.8: calls in the establishment
+    /// phase and active calls are kept). A SETUP still unanswered is sent again at once rather
+    /// than at T303's expiry: after a line comes back, the two data links often reset each other
+    /// once (a SABME collision), and that reset swallows the first SETUP.
+    pub fn handle_dl_reset(&mut self, now: Instant, tei: u8) {
+        for call in self.calls_on(tei) {
+            if let Ok(i) = self.index(call) {
+                let _ = self.drive(now, i, Input::LinkReset);
+            }
+        }
+    }
+
     /// DL-RELEASE-indication or -confirm on `tei`: active calls wait T309 for the link, the
     /// others are cleared (§5.8.9).
     pub fn handle_dl_released(&mut self, now: Instant, tei: u8) {

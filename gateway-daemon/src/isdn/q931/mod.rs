@@ -39,6 +39,7 @@
 //! | N | NULL | req setup | →SETUP (UI on TEI 127 in PTMP), start T303 | CALL_PRESENT | §5.2.1 |
 //! | U/N | CALL_INITIATED / CALL_PRESENT | T303 first | →SETUP again, start T303 | same | §5.1.1, §5.2.1 |
 //! | U/N | CALL_INITIATED / CALL_PRESENT | T303 second | →RELEASE COMPLETE #102, ev released | NULL | §5.1.1, §5.2.1 |
+//! | U/N | CALL_INITIATED / CALL_PRESENT | data link reset lost I frames, T303 running | →SETUP again, restart T303 (the retransmission is not used up) | same | §5.8.8 c) |
 //! | U | CALL_INITIATED | peer→SETUP ACK | stop T303, ev | OVERLAP_SENDING | §5.1.3 |
 //! | N | CALL_PRESENT | peer→SETUP ACK | stop T303, ev | OVERLAP_RECEIVING | §5.2.4 |
 //! | U | OVERLAP_SENDING | req information | →INFORMATION | same | §5.1.3 |

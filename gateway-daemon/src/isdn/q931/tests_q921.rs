@@ -75,6 +75,7 @@ impl Stack {
                         | Q921Event::UnitDataIndication { tei: Some(t), data } => l3.handle_dl_data(now, t, &data),
                         Q921Event::EstablishIndication { tei: Some(t) }
                         | Q921Event::EstablishConfirm { tei: Some(t) } => l3.handle_dl_established(now, t),
+                        Q921Event::IFramesDiscarded { tei: Some(t) } => l3.handle_dl_reset(now, t),
                         Q921Event::ReleaseIndication { tei: Some(t) }
                         | Q921Event::ReleaseConfirm { tei: Some(t) }
                         | Q921Event::TeiRemoved { tei: t } => l3.handle_dl_released(now, t),
@@ -200,4 +201,28 @@ fn pri_call_over_lapd_survives_a_short_link_loss_within_t309() {
     assert_eq!(s.state(0, b), CallState::Active);
     assert_eq!(s.state(1, a), CallState::Active);
     assert!(!s.l3[0].timer_running(b, Timer::T309) && !s.l3[1].timer_running(a, Timer::T309));
+}
+
+/// The HA failover case (a line plugged into a standby gateway): the network side has been
+/// sending SABMEs into a dead line, so it is awaiting establishment when our SABME arrives. It
+/// answers UA (the collision rule of §5.5.1.3) but stays there until its own SABME is answered,
+/// discarding the SETUP we send meanwhile; its next SABME then resets our link. Q.931 sends the
+/// SETUP again on that reset, so the call is offered within a second instead of at T303's
+/// expiry (4 s), and offered once.
+#[test]
+fn a_setup_lost_to_a_data_link_reset_is_sent_again_at_once() {
+    let mut s = Stack::pri();
+    s.line.dead[1] = true;
+    let now = s.line.now;
+    s.line.nodes[0].dl_establish_request(now).unwrap();
+    s.run_for(Duration::from_millis(300));
+    s.line.dead[1] = false;
+    let now = s.line.now;
+    let call = s.l3[1].setup(now, SetupRequest::speech("1234", "5678")).unwrap();
+    s.run_for(Duration::from_millis(1500));
+    let offers = s.events[0].iter().filter(|e| matches!(e, Q931Event::IncomingSetup { .. })).count();
+    assert_eq!(offers, 1, "the network side saw the SETUP once: {:?}\n{:#?}", s.events[0], s.line.trace());
+    assert_eq!(s.state(1, call), CallState::CallInitiated);
+    let discarded = s.line.sent(0, "SABME").len();
+    assert!(discarded >= 2, "the scenario needs the network side's repeated SABME: {:#?}", s.line.trace());
 }

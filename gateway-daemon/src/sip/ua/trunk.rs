@@ -101,7 +101,8 @@ impl TrunkConfig {
 
     /// Whether a source address is this trunk without authentication.
     pub fn trusts(&self, src: SocketAddr) -> bool {
-        self.inbound_realm.is_empty() && (self.addr.ip() == src.ip() || self.trusted_sources.iter().any(|n| n.contains(src.ip())))
+        self.inbound_realm.is_empty()
+            && (self.addr.ip() == src.ip() || self.trusted_sources.iter().any(|n| n.contains(src.ip())))
     }
 
     /// Whether INVITEs from this trunk must authenticate.
