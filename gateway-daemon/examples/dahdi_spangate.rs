@@ -6,8 +6,10 @@
 //! from one span to the other and sees both sides reach ACTIVE (SETUP .. CONNECT), sends audio
 //! with the play API on one side and the capture API on the other, both ways, bit-exact, reads
 //! the kernel block of the status (the B-channel open on `/proc/dahdi/N`, the D-channel's frames,
-//! no alarm) and the `spangate_dahdi_*` metrics, hangs up, and finally checks that
-//! `echo = "hardware"` on a span without a hardware canceller stops spangate with a clear error.
+//! no alarm) and the `spangate_dahdi_*` metrics, hangs up, checks that `echo = "hardware"` on a
+//! span without a hardware canceller stops spangate with a clear error, and finally runs spangate
+//! on one span alone and destroys its loop partner: the span must turn RED in the status and in
+//! the kernel block (`/proc/dahdi/N`), with layer 1 DEACTIVATED.
 //! It prints one `SPANGATE-VMTEST RESULT pass|fail ...` line.
 #![forbid(unsafe_code)]
 
@@ -177,7 +179,40 @@ fn run(a: i32, b: i32) -> Res<String> {
         return Err(format!("spangate exited {exit} after SIGTERM"));
     }
     hardware_echo_refused(a, b)?;
-    Ok(summary)
+    red_when_the_far_span_goes(a, b)?;
+    Ok(format!("{summary} red_from_kernel=yes"))
+}
+
+/// spangate on span `a` alone; span `b` (its loop partner, which spangate leaves alone) is
+/// destroyed: span `a` must turn RED in the status, in the kernel block's alarm words too, and
+/// its layer 1 must read DEACTIVATED.
+fn red_when_the_far_span_goes(a: i32, b: i32) -> Res<()> {
+    let full = config(a, b, "off");
+    let only_a = &full[..full.rfind("[[board.span]]").ok_or("config without spans")?];
+    let mut child = start(only_a)?;
+    let result = (|| {
+        wait_for("span alone and alarm-free", Duration::from_secs(60), |v| Ok(span(v, a)?["up"] == true))?;
+        let ctl = Control::open().map_err(|e| e.to_string())?;
+        let far = format!("3:{}", if b > a { 1 } else { 0 });
+        ctl.dynamic_destroy("loc", &far).map_err(|e| format!("destroy loc {far}: {e}"))?;
+        let (t, v) = wait_for("span RED in the status and the kernel block", Duration::from_secs(60), |v| {
+            let s = span(v, a)?;
+            let kernel_red = s["kernel"]["alarms"].as_array().is_some_and(|w| w.iter().any(|x| x == "RED"));
+            Ok(s["alarms"]["red"] == true && s["up"] == false && kernel_red)
+        })?;
+        let s = span(&v, a)?;
+        println!(
+            "VMCHECK spangate: span {a} RED {t:?} after its far span went: alarm_text={} kernel alarms={} layer1={}",
+            s["alarm_text"], s["kernel"]["alarms"], s["isdn"]["layer1"]
+        );
+        if s["isdn"]["layer1"] != "DEACTIVATED" {
+            return Err(format!("layer 1 still {} on a RED span", s["isdn"]["layer1"]));
+        }
+        Ok(())
+    })();
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let _ = child.wait();
+    result
 }
 
 fn drive(a: i32, b: i32) -> Res<String> {
