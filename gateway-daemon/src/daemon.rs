@@ -749,6 +749,32 @@ impl EventLoop {
         crate::status_kernel::read(number, dchan)
     }
 
+    /// The switch's calls with each leg's media: a SIP leg's codec and RTP/RTCP figures from
+    /// sipnet, an ISDN leg's span, B-channel and echo canceller ERLE.
+    fn bridge_snaps(&self) -> Vec<crate::switch::BridgeSnap> {
+        use crate::sipnet_rtcp::LegMedia;
+        use crate::switch::LegRef;
+        let mut calls = self.switch.snapshot(Instant::now());
+        for b in &mut calls {
+            b.legs = b
+                .leg_refs
+                .iter()
+                .flatten()
+                .filter_map(|l| match *l {
+                    LegRef::Sip(h) => self.sip.as_ref()?.leg_media(h).map(LegMedia::Sip),
+                    LegRef::Isdn { node, call } => {
+                        let span = self.spans.iter().zip(&self.cfg.board.spans).find(|(v, _)| v.node == node)?.1;
+                        let stack = self.stacks.iter().find(|(n, _)| *n == node).map(|(_, s)| s.calls());
+                        let channel = stack.and_then(|c| c.channel_of(call));
+                        let erle_db = channel.and_then(|ts| self.echo.get(&(node, ts))).map(|e| e.erle_db);
+                        Some(LegMedia::Isdn { span: span.number, channel, erle_db })
+                    }
+                })
+                .collect();
+        }
+        calls
+    }
+
     fn snapshot(&self) -> Snapshot {
         let t = self.timing;
         let spans = self
@@ -854,7 +880,7 @@ impl EventLoop {
                 load: t.load,
             },
             spans,
-            switch: SwitchSnap { calls: self.switch.snapshot(Instant::now()), counters: self.switch.counters },
+            switch: SwitchSnap { calls: self.bridge_snaps(), counters: self.switch.counters },
             sip: self.sip.as_ref().map(|s| {
                 let c = s.counters();
                 SipSnap {
@@ -870,6 +896,7 @@ impl EventLoop {
                     refused: c.refused,
                     stray_responses: c.stray_responses,
                     retransmissions: c.retransmissions,
+                    rtcp: s.rtcp_counters(),
                 }
             }),
             ha: self.ha.as_ref().map(|h| h.snapshot(Instant::now())),

@@ -20,6 +20,7 @@ pub mod rtp;
 pub mod sip;
 pub mod sipnet;
 pub mod sipnet_dtmf;
+pub mod sipnet_rtcp;
 pub mod sipnet_tcp;
 pub mod status;
 pub mod status_kernel;

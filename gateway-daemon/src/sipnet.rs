@@ -19,6 +19,10 @@
 //! telephone-event type and INFO digits become `MediaCmd::DtmfPlay`s, digits the media thread found
 //! in band (`MediaEvent::Dtmf`) go out as RFC 4733 events in the leg's RTP stream or as INFO; the
 //! daemon takes the media commands with [`SipNet::take_media_cmds`].
+//!
+//! RTCP ([`crate::sipnet_rtcp`]): each leg's second socket, on the odd port after its RTP port,
+//! under token `RTP_TOKENS + 2 x id + 1` (RTP is `+ 2 x id`); every received RTP packet's header
+//! feeds the leg's `RtpSession` statistics, and every packet sent is noted in it.
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
@@ -38,11 +42,12 @@ use crate::sip::offer_answer::{self, Codec, CodecPrefs, LocalMedia, Negotiated};
 use crate::sip::sdp::{Direction, SessionDescription};
 use crate::sip::transaction::Transport;
 use crate::sip::ua::{EndpointConfig, Handle, RegState, SipEndpoint, SipEvent, TrunkConfig};
-use crate::sipnet_tcp::{Input, TcpLimits, TcpSide};
 use crate::sipnet_dtmf::LegDtmfNet;
+use crate::sipnet_rtcp::{LegRtcp, RtcpCounters, SipLegMedia};
+use crate::sipnet_tcp::{Input, TcpLimits, TcpSide};
 use crate::switch::{LegEvent, LegRef, Source};
 
-/// RTP sockets' tokens are `RTP_TOKENS + leg id`.
+/// RTP sockets' tokens are `RTP_TOKENS + 2 x leg id`, their RTCP sockets' the next one.
 pub const RTP_TOKENS: usize = 1 << 20;
 
 /// One SIP leg's RTP socket and sending state.
@@ -58,6 +63,7 @@ struct RtpSock {
     /// Attached to a channel in the media thread.
     pub attached: bool,
     dtmf: LegDtmfNet,
+    rtcp: LegRtcp,
 }
 
 /// The largest datagram we read: SIP over UDP stays well below a jumbo frame.
@@ -114,6 +120,7 @@ pub struct SipNet {
     /// Each trunk's `dtmf` option, and DTMF commands for the media thread.
     dtmf_modes: Vec<provisioning::Dtmf>,
     media_cmds: Vec<MediaCmd>,
+    rtcp_counters: RtcpCounters,
     /// `[sip] rtp_ports`: the next even port handed out, and the range.
     next_port: u16,
     ports: (u16, u16),
@@ -281,6 +288,7 @@ impl SipNet {
             detach: Vec::new(),
             dtmf_modes: cfg.sip.trunks.iter().map(|t| t.dtmf).collect(),
             media_cmds: Vec::new(),
+            rtcp_counters: RtcpCounters::default(),
             next_port: lo + lo % 2,
             ports: (lo, hi),
             session: seed % 1_000_000,
@@ -320,10 +328,8 @@ impl SipNet {
 
     pub fn poll_timeout(&self) -> Option<Instant> {
         let tcp = self.tcp.as_ref().and_then(TcpSide::poll_timeout);
-        match (self.endpoint.poll_timeout(), tcp) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let rtcp = self.rtp.values().filter_map(|r| r.rtcp.session.poll_timeout()).min();
+        [self.endpoint.poll_timeout(), tcp, rtcp].into_iter().flatten().min()
     }
 
     pub fn on_timeout(&mut self, now: Instant) {
@@ -336,6 +342,36 @@ impl SipNet {
             self.take_tcp_inputs(now, inputs);
         }
         self.flush();
+        self.rtcp_timeouts(now);
+    }
+
+    /// Sends the RTCP reports that are due, to where each leg's RTP goes now.
+    fn rtcp_timeouts(&mut self, now: Instant) {
+        for (id, r) in &mut self.rtp {
+            if r.rtcp.session.poll_timeout().is_some_and(|t| t <= now) {
+                let sdp = self.by_rtp.get(id).and_then(|h| self.legs.get(h)?.negotiated.as_ref()?.remote);
+                r.rtcp.on_timeout(now, r.learned.or(sdp), &mut self.rtcp_counters);
+            }
+        }
+    }
+
+    /// The RTCP counters of all legs; `rtp_lost` adds the live legs' losses to the ended ones'.
+    pub fn rtcp_counters(&self) -> RtcpCounters {
+        let mut c = self.rtcp_counters;
+        for r in self.rtp.values() {
+            let lost = r.rtcp.session.source().map_or(0, |s| s.cumulative_lost());
+            c.rtp_lost += u64::try_from(lost).unwrap_or(0);
+        }
+        c
+    }
+
+    /// SIP leg `h`'s media figures, for the status page.
+    pub fn leg_media(&self, h: Handle) -> Option<SipLegMedia> {
+        let leg = self.legs.get(&h)?;
+        let r = self.rtp.get(&leg.rtp)?;
+        let n = leg.negotiated.as_ref();
+        let codec = n.map_or("-", |n| n.codec.encoding());
+        Some(r.rtcp.media(codec, n.map_or(0, |n| n.ptime), r.learned.or(n.and_then(|n| n.remote))))
     }
 
     /// A readiness event on one of the TCP tokens ([`TcpSide::owns`]).
@@ -410,18 +446,27 @@ impl SipNet {
         for _ in 0..span {
             let port = self.next_even_port();
             let Ok(mut sock) = UdpSocket::bind(SocketAddr::new(self.local.ip(), port)) else { continue };
+            // RFC 3550 §11: RTCP on the next (odd) port; a pair we cannot have whole is skipped.
+            let Ok(mut rtcp_sock) = UdpSocket::bind(SocketAddr::new(self.local.ip(), port + 1)) else { continue };
             let id = self.next_rtp;
             self.next_rtp = self.next_rtp.wrapping_add(1).max(1);
-            let token = Token(RTP_TOKENS + usize::try_from(id).unwrap_or(0));
+            let token = Token(RTP_TOKENS + 2 * usize::try_from(id).unwrap_or(0));
             if let Err(e) = self.registry.register(&mut sock, token, Interest::READABLE) {
                 warn!("RTP: register port {port}: {e}");
                 return None;
             }
+            if let Err(e) = self.registry.register(&mut rtcp_sock, Token(token.0 + 1), Interest::READABLE) {
+                warn!("RTCP: register port {}: {e}", port + 1);
+                let _ = self.registry.deregister(&mut sock);
+                return None;
+            }
             self.session = self.session.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            #[allow(clippy::cast_possible_truncation, reason = "random bits")]
-            let (ssrc, seq, ts) = ((self.session >> 32) as u32, (self.session >> 16) as u16, self.session as u32);
+            let cname = format!("spangate@{}", self.local.ip());
+            let rtcp = LegRtcp::new(rtcp_sock, &cname, Instant::now(), self.session);
+            // Our stream's SSRC, sequence numbers and timestamps are the ones the session chose.
+            let (ssrc, seq, ts) = (rtcp.session.ssrc(), rtcp.session.next_sequence(), rtcp.session.next_timestamp());
             let dtmf = LegDtmfNet::new(mode);
-            let r = RtpSock { id, sock, ssrc, seq, ts, started: false, learned: None, attached: false, dtmf };
+            let r = RtpSock { id, sock, ssrc, seq, ts, started: false, learned: None, attached: false, dtmf, rtcp };
             self.rtp.insert(id, r);
             return Some((id, port));
         }
@@ -429,8 +474,10 @@ impl SipNet {
         None
     }
 
-    fn close_rtp(&mut self, id: u32) {
+    fn close_rtp(&mut self, id: u32, remote: Option<SocketAddr>) {
         if let Some(mut r) = self.rtp.remove(&id) {
+            r.rtcp.close(Instant::now(), r.learned.or(remote), &mut self.rtcp_counters);
+            let _ = self.registry.deregister(r.rtcp.socket());
             let _ = self.registry.deregister(&mut r.sock);
             if r.attached {
                 self.detach.push(id);
@@ -514,6 +561,7 @@ impl SipNet {
             };
             r.started = true;
             r.seq = r.seq.wrapping_add(1);
+            r.rtcp.session.note_sent(now, repr.sequence, repr.timestamp, payload.len());
             let _ = r.sock.send_to(&repr.to_bytes(), dst);
         }
     }
@@ -530,14 +578,26 @@ impl SipNet {
     /// Reads every packet waiting on RTP token `token`: the ones of the negotiated payload type,
     /// for the media thread.
     pub fn on_rtp_readable(&mut self, token: Token, out: &mut Vec<(u32, Incoming)>) {
-        let Some(id) = token.0.checked_sub(RTP_TOKENS).and_then(|i| u32::try_from(i).ok()) else { return };
+        let Some(i) = token.0.checked_sub(RTP_TOKENS) else { return };
+        let Ok(id) = u32::try_from(i / 2) else { return };
+        let now = Instant::now();
+        if i % 2 == 1 {
+            if let Some(r) = self.rtp.get_mut(&id) {
+                r.rtcp.on_readable(now, &mut self.rtcp_counters);
+            }
+            return;
+        }
         let pt = self.leg_of_rtp(id).and_then(|l| l.negotiated.as_ref().map(|n| n.pt));
         let Some(r) = self.rtp.get_mut(&id) else { return };
         let mut buf = [0u8; 2048];
         loop {
             match r.sock.recv_from(&mut buf) {
                 Ok((n, src)) => {
+                    // Every packet counts in the reception statistics (RFC 3550 A.1, A.8), whatever
+                    // the media path does with it.
+                    let _ = r.rtcp.session.handle_rtp(now, src, &buf[..n]);
                     let Ok(p) = RtpRepr::parse(&buf[..n]) else { continue };
+                    r.rtcp.rtp_received = r.rtcp.rtp_received.wrapping_add(1);
                     if r.dtmf.te_pt == Some(p.payload_type) {
                         r.learned = Some(src);
                         r.dtmf.on_packet(Instant::now(), id, p.timestamp, p.payload, &mut self.media_cmds);
@@ -581,6 +641,7 @@ impl SipNet {
             payload: frame.bytes(),
         };
         r.started = true;
+        r.rtcp.session.note_sent(Instant::now(), r.seq, r.ts, frame.bytes().len());
         r.seq = r.seq.wrapping_add(1);
         r.ts = r.ts.wrapping_add(u32::from(frame.len));
         self.tx_buf.clear();
@@ -632,7 +693,7 @@ impl SipNet {
                 SipEvent::Ended { handle, status, cause, .. } => {
                     if let Some(leg) = self.legs.remove(&handle) {
                         self.by_rtp.remove(&leg.rtp);
-                        self.close_rtp(leg.rtp);
+                        self.close_rtp(leg.rtp, leg.negotiated.and_then(|n| n.remote));
                     }
                     // RFC 3398 maps 503 to cause 41, yet a trunk's 503 means "try elsewhere".
                     let fall_over = status.is_some_and(crate::routing::is_fall_over_status)
@@ -701,7 +762,7 @@ impl SipNet {
         let offer = offer_answer::build_offer(&self.prefs[t], &local);
         // 41: temporary failure (the endpoint refused to build the request).
         let Some(h) = self.endpoint.invite(now, t, calling, called, Some(&offer)) else {
-            self.close_rtp(rtp);
+            self.close_rtp(rtp, None);
             return Err(41);
         };
         self.legs.insert(h, Leg { rtp, trunk: t, offer: None, our_offer: Some(offer), port, negotiated: None });

@@ -44,6 +44,8 @@ pub struct SipSnap {
     pub refused: u64,
     pub stray_responses: u64,
     pub retransmissions: u64,
+    /// RTCP of all SIP legs, and RTP packets lost on the way to us.
+    pub rtcp: crate::sipnet_rtcp::RtcpCounters,
 }
 
 /// SIP over TCP: where it listens, the open connections and what happened to connections.
@@ -343,11 +345,11 @@ fn switch_table(h: &mut String, sw: &SwitchSnap) {
     if sw.calls.is_empty() {
         return;
     }
-    h.push_str("<table class=\"kv\" id=\"switch-calls\"><tr><td>call</td><td>state</td><td>from</td><td>to</td><td>calling</td><td>called</td><td>duration</td></tr>\n");
+    h.push_str("<table class=\"kv\" id=\"switch-calls\"><tr><td>call</td><td>state</td><td>from</td><td>to</td><td>calling</td><td>called</td><td>duration</td><td>media</td></tr>\n");
     for b in &sw.calls {
         let _ = writeln!(
             h,
-            r#"<tr data-bridge="{id}"><td>{id}</td><td>{state}</td><td>{from}</td><td>{to}</td><td>{calling}</td><td>{called}</td><td>{secs} s</td></tr>"#,
+            r#"<tr data-bridge="{id}"><td>{id}</td><td>{state}</td><td>{from}</td><td>{to}</td><td>{calling}</td><td>{called}</td><td>{secs} s</td><td>{media}</td></tr>"#,
             id = b.id,
             state = b.state,
             from = esc(&b.from),
@@ -355,9 +357,42 @@ fn switch_table(h: &mut String, sw: &SwitchSnap) {
             calling = esc(&b.calling),
             called = esc(&b.called),
             secs = b.seconds,
+            media = b.legs.iter().map(leg_media_text).collect::<Vec<_>>().join("<br>"),
         );
     }
     h.push_str("</table>\n");
+}
+
+/// One leg's media in the call table: what we measure, then what the far end reports (RTCP).
+fn leg_media_text(l: &crate::sipnet_rtcp::LegMedia) -> String {
+    use crate::sipnet_rtcp::LegMedia;
+    match l {
+        LegMedia::Sip(m) => {
+            let mut t = format!(
+                "SIP {} {} ms to {} · rx {} tx {} · loss {:.1} % ({}) · jitter {:.1} ms",
+                m.codec,
+                m.ptime,
+                esc(m.remote.as_deref().unwrap_or("-")),
+                m.packets_received,
+                m.packets_sent,
+                m.loss_percent,
+                m.lost,
+                m.jitter_ms
+            );
+            if let (Some(loss), Some(jitter)) = (m.far_loss_percent, m.far_jitter_ms) {
+                let _ = write!(t, " · far end: loss {loss:.1} % jitter {jitter:.1} ms");
+            }
+            if let Some(rtt) = m.rtt_ms {
+                let _ = write!(t, " · RTT {rtt:.0} ms");
+            }
+            t
+        }
+        LegMedia::Isdn { span, channel, erle_db } => {
+            let ch = channel.map_or_else(|| "-".to_owned(), |c| c.to_string());
+            let erle = erle_db.map_or_else(|| "no echo canceller".to_owned(), |e| format!("ERLE {e:.1} dB"));
+            format!("span {span} B{ch} · {erle}")
+        }
+    }
 }
 
 /// The status page of `GET /`: readable at a glance, refreshing itself every two seconds.
@@ -684,6 +719,18 @@ pub fn to_metrics(s: &Snapshot) -> String {
     ];
     for (name, help, get) in scounters {
         family(name, "counter", help, &mut std::iter::once((String::new(), get(&s.switch.counters).to_string())));
+    }
+    if let Some(sip) = &s.sip {
+        type Rcounter = (&'static str, &'static str, fn(&crate::sipnet_rtcp::RtcpCounters) -> u64);
+        let rcounters: [Rcounter; 4] = [
+            ("spangate_rtcp_sent_total", "RTCP compound packets sent on SIP legs.", |c| c.rtcp_sent),
+            ("spangate_rtcp_received_total", "RTCP compound packets received on SIP legs.", |c| c.rtcp_received),
+            ("spangate_rtcp_malformed_total", "Received RTCP packets that failed to parse.", |c| c.rtcp_malformed),
+            ("spangate_rtp_lost_total", "RTP packets lost on the way to us (RFC 3550 A.3).", |c| c.rtp_lost),
+        ];
+        for (name, help, get) in rcounters {
+            family(name, "counter", help, &mut std::iter::once((String::new(), get(&sip.rtcp).to_string())));
+        }
     }
     family(
         "spangate_clock_source_span",

@@ -205,7 +205,7 @@ struct Bridge {
 }
 
 /// A call through the gateway, for the status page.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BridgeSnap {
     pub id: u64,
     pub state: &'static str,
@@ -216,6 +216,12 @@ pub struct BridgeSnap {
     pub calling: String,
     pub seconds: u64,
     pub answered: bool,
+    /// The incoming and the outgoing leg, for the daemon to add their media figures (the switch
+    /// knows no sockets or channels).
+    #[serde(skip)]
+    pub leg_refs: [Option<LegRef>; 2],
+    /// Each live leg's media figures, incoming first; filled by the daemon.
+    pub legs: Vec<crate::sipnet_rtcp::LegMedia>,
 }
 
 /// Counters for the status page.
@@ -601,6 +607,8 @@ impl Switch {
                 calling: b.calling.clone(),
                 seconds: now.duration_since(b.started).as_secs(),
                 answered: b.answered.is_some(),
+                leg_refs: [b.a, b.b],
+                legs: Vec::new(),
             })
             .collect()
     }

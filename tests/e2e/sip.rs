@@ -204,6 +204,13 @@ fn a_tone_crosses_to_sip_and_back_through_rtp() {
     let scratch = Scratch::new("sip-rtp");
     let (d, sip_port, sipp_port) = start(&scratch);
     let media_port = free_port();
+    // sipp echoes RTP only; our RTCP goes to its RTP port + 1 (RFC 3550 §11), where the test
+    // listens. A port taken there costs only this check's retry with another pair.
+    let (media_port, rtcp) = (0..20)
+        .map(|i| if i == 0 { media_port } else { free_port() })
+        .find_map(|p| UdpSocket::bind(("127.0.0.1", p + 1)).ok().map(|s| (p, s)))
+        .expect("a free port pair for sipp's media");
+    rtcp.set_read_timeout(Some(Duration::from_secs(1))).expect("timeout");
     let mut uac = sipp()
         .args(["-sn", "uac", "-s", "0601020304", "-m", "1", "-d", "6000", "-timeout", "30s", "-nostdin"])
         .args(["-i", "127.0.0.1", "-p", &sipp_port.to_string(), "-mp", &media_port.to_string(), "-rtp_echo"])
@@ -217,6 +224,26 @@ fn a_tone_crosses_to_sip_and_back_through_rtp() {
     let s = d.wait_for("the call answered by the provider", T, |s| far_calls(s).iter().any(|c| c["state"] == "ACTIVE"));
     let ch =
         far_calls(&s).iter().find(|c| c["state"] == "ACTIVE").and_then(|c| c["channel"].as_u64()).expect("channel");
+    // The call's legs on the status: the SIP one with its codec and RTP figures, the ISDN one
+    // with its span and B-channel.
+    let s = d.wait_for("both legs' media on the status", T, |s| {
+        s["switch"]["calls"][0]["legs"].as_array().is_some_and(|l| l.len() == 2)
+            && s["switch"]["calls"][0]["legs"][0]["packets_received"].as_u64().is_some_and(|n| n > 0)
+    });
+    let legs = &s["switch"]["calls"][0]["legs"];
+    let sip = &legs[0];
+    assert_eq!(sip["kind"], "sip", "{legs}");
+    // sipp's built-in UAC offers PCMU only (m=audio ... RTP/AVP 0).
+    assert_eq!(sip["codec"], "PCMU", "{legs}");
+    assert_eq!(sip["ptime"], 20, "{legs}");
+    assert_eq!(sip["remote"], format!("127.0.0.1:{media_port}"), "{legs}");
+    assert!(sip["packets_sent"].as_u64().is_some_and(|n| n > 0), "{legs}");
+    assert_eq!(sip["lost"], 0, "{legs}");
+    assert!(sip["jitter_ms"].as_f64().is_some(), "{legs}");
+    let isdn = &legs[1];
+    assert_eq!(isdn["kind"], "isdn", "{legs}");
+    assert_eq!(isdn["span"], 1, "{legs}");
+    assert!(isdn["channel"].as_u64().is_some_and(|c| c > 0), "{legs}");
     let path = format!("/api/v1/spans/1/far/channels/{ch}");
     let sent = tone(1000.0, 1.5);
     let got = std::thread::scope(|scope| {
@@ -234,8 +261,29 @@ fn a_tone_crosses_to_sip_and_back_through_rtp() {
         "sent {hz_sent:.1} Hz, got back {hz:.1} Hz at {db:.1} dB\n{}",
         d.log()
     );
+    // A report from us: the first comes 1-3 s after the leg opened, the call lasts 6 s.
+    let mut buf = [0u8; 1500];
+    let report = (0..10).find_map(|_| rtcp.recv_from(&mut buf).ok().map(|(n, src)| (buf[..n].to_vec(), src)));
+    let (report, src) = report.unwrap_or_else(|| panic!("no RTCP on port {}\n{}", media_port + 1, d.log()));
+    assert_eq!(sip["rtcp_port"].as_u64(), Some(u64::from(src.port())), "from the leg's RTCP socket");
+    assert_eq!(src.port() % 2, 1, "RTCP on an odd port (RFC 3550 §11)");
+    check_rtcp_compound(&report);
     let status = wait_exit(&mut uac, Duration::from_secs(20));
     assert!(status.is_some_and(|s| s.success()), "sipp uac: {status:?}");
+}
+
+/// Checks an RTCP compound from a sender the way RFC 3550 A.2 does: version 2, an SR first, every
+/// packet's length inside the datagram and adding up to it, an SDES with a CNAME among them.
+fn check_rtcp_compound(b: &[u8]) {
+    assert!(b.len() >= 28 && b[0] >> 6 == 2 && b[1] == 200, "an SR first (we send RTP): {b:02x?}");
+    let (mut at, mut sdes) = (0, false);
+    while at < b.len() {
+        assert!(at + 4 <= b.len() && b[at] >> 6 == 2, "packet at {at}: {b:02x?}");
+        sdes |= b[at + 1] == 202 && b.get(at + 8) == Some(&1);
+        at += 4 * (usize::from(u16::from_be_bytes([b[at + 2], b[at + 3]])) + 1);
+    }
+    assert_eq!(at, b.len(), "the lengths add up to the datagram: {b:02x?}");
+    assert!(sdes, "an SDES CNAME: {b:02x?}");
 }
 
 /// spangate registers its trunk to a sipp registrar that challenges with 401 (Digest, MD5, qop
