@@ -93,6 +93,22 @@ fn errors(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default().chars().take(3000).collect()
 }
 
+/// Waits until sipp's UAS has bound 127.0.0.2:`port` (it prints no readiness line): read from
+/// /proc/net/udp, so that probing never races sipp for the port.
+fn wait_listening_127_0_0_2(port: u16, uas: &mut Child) {
+    let wanted = format!("0200007F:{port:04X}");
+    let deadline = Instant::now() + T;
+    loop {
+        let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+        if table.lines().any(|l| l.split_whitespace().nth(1) == Some(wanted.as_str())) {
+            return;
+        }
+        let exited = uas.try_wait().ok().flatten();
+        assert!(exited.is_none() && Instant::now() < deadline, "sipp's UAS never bound 127.0.0.2:{port} ({exited:?})");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn all_calls_gone(s: &Value) -> bool {
     s["switch"]["calls"].as_array().is_some_and(Vec::is_empty)
         && (1..=u64::from(2 * PAIRS)).all(|n| span(s, n)["isdn"]["calls"].as_array().is_some_and(Vec::is_empty))
@@ -121,8 +137,7 @@ fn fifty_calls_a_second_for_thirty_seconds_through_the_tdm_loop_all_succeed() {
         .stderr(Stdio::null())
         .spawn()
         .expect("run sipp uas");
-    // sipp has no readiness signal; a UAS not yet listening shows as failed calls, never as a pass.
-    std::thread::sleep(Duration::from_millis(500));
+    wait_listening_127_0_0_2(uas_port, &mut uas);
 
     let uac = |calls: u32, rate: u32, stats: &Path, err: &Path| {
         sipp()
