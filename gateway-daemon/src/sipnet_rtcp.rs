@@ -194,7 +194,70 @@ fn percent(lost: i32, expected: u32) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::percent;
+    use std::net::UdpSocket as StdSocket;
+    use std::time::{Duration, Instant};
+
+    use super::{percent, LegRtcp, RtcpCounters};
+    use crate::rtp::rtcp::{self, ReportBlock, RtcpPacket};
+
+    /// Reads until `done` holds or a second passes (loopback delivery is not instant).
+    fn read_until(leg: &mut LegRtcp, c: &mut RtcpCounters, done: impl Fn(&RtcpCounters) -> bool) {
+        let end = Instant::now() + Duration::from_secs(1);
+        while !done(c) && Instant::now() < end {
+            leg.on_readable(Instant::now(), c);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn garbage_is_counted_a_report_gives_the_far_view_and_close_sends_a_bye() {
+        let sock = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let ours = sock.local_addr().unwrap();
+        let t0 = Instant::now();
+        let mut leg = LegRtcp::new(sock, "spangate@test", t0, 7);
+        let peer = StdSocket::bind("127.0.0.1:0").unwrap();
+        peer.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut c = RtcpCounters::default();
+        for junk in [&[][..], &[0x80][..], &[0xff; 40][..], &[0x81, 201, 0, 7, 1, 2, 3, 4][..]] {
+            peer.send_to(junk, ours).unwrap();
+        }
+        read_until(&mut leg, &mut c, |c| c.rtcp_malformed == 4);
+        assert_eq!((c.rtcp_malformed, c.rtcp_received), (4, 0));
+        assert!(leg.session.remote_report().is_none());
+        // The far end's RR about our stream: 3 lost, jitter 80 units = 10 ms at 8 kHz.
+        let block = ReportBlock {
+            ssrc: leg.session.ssrc(),
+            fraction_lost: 64,
+            cumulative_lost: 3,
+            highest_seq: 1000,
+            jitter: 80,
+            lsr: 0,
+            dlsr: 0,
+        };
+        let mut rr = Vec::new();
+        rtcp::emit_compound(&[RtcpPacket::Rr { ssrc: 0x1234_5678, reports: vec![block] }], &mut rr);
+        peer.send_to(&rr, ours).unwrap();
+        read_until(&mut leg, &mut c, |c| c.rtcp_received == 1);
+        assert_eq!(c.rtcp_received, 1);
+        let m = leg.media("PCMA", 20, None);
+        assert_eq!(m.far_lost, Some(3));
+        assert_eq!(m.far_loss_percent, Some(25.0));
+        assert_eq!(m.far_jitter_ms, Some(10.0));
+        assert_eq!((m.packets_received, m.lost, m.rtcp_port), (0, 0, ours.port()));
+        // Closing sends the last report and a BYE to where RTP goes, port + 1.
+        let far_rtp = peer.local_addr().map(|mut a| {
+            a.set_port(a.port() - 1);
+            a
+        });
+        leg.close(t0 + Duration::from_secs(3), far_rtp.ok(), &mut c);
+        assert_eq!(c.rtcp_sent, 1);
+        let mut buf = [0u8; 1500];
+        let (n, from) = peer.recv_from(&mut buf).unwrap();
+        assert_eq!(from, ours);
+        let pkts = rtcp::parse_compound(&buf[..n]).unwrap();
+        assert!(matches!(pkts[0], RtcpPacket::Rr { .. }), "nothing sent: RR, {pkts:?}");
+        assert!(matches!(pkts.last(), Some(RtcpPacket::Bye { .. })), "{pkts:?}");
+    }
 
     #[test]
     fn loss_percent_of_expected_and_none_expected() {

@@ -905,6 +905,61 @@ mod tests {
     }
 
     #[test]
+    fn a_calls_legs_show_their_media_and_rtcp_counters_are_aggregate_metrics() {
+        use crate::sipnet_rtcp::{LegMedia, RtcpCounters, SipLegMedia};
+        let mut s = sample();
+        let sip = SipLegMedia {
+            codec: "PCMA",
+            ptime: 20,
+            remote: Some("192.0.2.7:40000".into()),
+            rtcp_port: 10001,
+            packets_received: 500,
+            packets_sent: 498,
+            lost: 5,
+            loss_percent: 1.0,
+            jitter_ms: 2.25,
+            far_lost: Some(0),
+            far_loss_percent: Some(0.0),
+            far_jitter_ms: Some(1.5),
+            rtt_ms: Some(42.0),
+        };
+        s.switch.calls.push(crate::switch::BridgeSnap {
+            id: 9,
+            state: "ACTIVE",
+            from: "trunk:pbx".into(),
+            to: "span:1".into(),
+            called: "1234".into(),
+            calling: "5678".into(),
+            seconds: 10,
+            answered: true,
+            leg_refs: [None, None],
+            legs: vec![
+                LegMedia::Sip(sip),
+                LegMedia::Isdn { span: 1, channel: Some(3), erle_db: Some(28.25) },
+                LegMedia::Isdn { span: 2, channel: None, erle_db: None },
+            ],
+        });
+        s.sip = Some(SipSnap {
+            rtcp: RtcpCounters { rtcp_sent: 7, rtcp_received: 6, rtcp_malformed: 1, rtp_lost: 5 },
+            ..SipSnap::default()
+        });
+        let h = to_html(&s);
+        assert!(h.contains("SIP PCMA 20 ms to 192.0.2.7:40000 · rx 500 tx 498 · loss 1.0 % (5) · jitter 2.2 ms · far end: loss 0.0 % jitter 1.5 ms · RTT 42 ms<br>span 1 B3 · ERLE 28.2 dB<br>span 2 B- · no echo canceller"), "{h}");
+        let v: serde_json::Value = serde_json::from_str(&to_json(&s)).unwrap();
+        let legs = &v["switch"]["calls"][0]["legs"];
+        assert_eq!(legs[0]["kind"], "sip");
+        assert_eq!(legs[0]["far_jitter_ms"], 1.5);
+        assert_eq!(legs[1]["kind"], "isdn");
+        assert_eq!(legs[1]["channel"], 3);
+        assert!(v["switch"]["calls"][0].get("leg_refs").is_none(), "not serialised");
+        let m = to_metrics(&s);
+        assert!(m.contains("spangate_rtcp_sent_total 7\n"), "{m}");
+        assert!(m.contains("spangate_rtcp_malformed_total 1\n"), "{m}");
+        assert!(m.contains("spangate_rtp_lost_total 5\n"), "{m}");
+        assert!(!m.contains("192.0.2.7"), "no per-call series: {m}");
+    }
+
+    #[test]
     fn json_round_trips_through_a_parser() {
         let v: serde_json::Value = serde_json::from_str(&to_json(&sample())).unwrap();
         assert_eq!(v["spans"][1]["alarms"]["red"], true);
