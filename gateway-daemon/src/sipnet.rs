@@ -708,6 +708,9 @@ impl SipNet {
                         offer.as_ref().and_then(|o| offer_answer::answer(o, &self.prefs[leg.trunk], &local).ok());
                     match answer {
                         Some((sdp, n)) => {
+                            if let (Some(o), Some(r)) = (offer.as_ref(), self.rtp.get_mut(&leg.rtp)) {
+                                r.rtcp.sdp_rtcp = crate::sipnet_rtcp::sdp_rtcp(o, n.remote);
+                            }
                             self.legs.entry(handle).and_modify(|l| l.negotiated = Some(n));
                             self.update_dtmf(handle);
                             self.endpoint.answer(Instant::now(), handle, Some(&sdp));
@@ -746,7 +749,12 @@ impl SipNet {
         let Some(leg) = self.legs.get_mut(&handle) else { return };
         let (Some(ours), Some(theirs)) = (&leg.our_offer, sdp) else { return };
         match offer_answer::read_answer(ours, theirs, &self.prefs[leg.trunk]) {
-            Ok(n) => leg.negotiated = Some(n),
+            Ok(n) => {
+                if let Some(r) = self.rtp.get_mut(&leg.rtp) {
+                    r.rtcp.sdp_rtcp = crate::sipnet_rtcp::sdp_rtcp(theirs, n.remote);
+                }
+                leg.negotiated = Some(n);
+            }
             Err(e) => warn!("SIP: {handle:?}: answer not usable: {e}"),
         }
         self.update_dtmf(handle);
@@ -791,6 +799,9 @@ impl SipNet {
         let local = self.local_media(leg.port);
         match offer_answer::answer(offer, &self.prefs[leg.trunk], &local) {
             Ok((sdp, n)) => {
+                if let Some(r) = self.rtp.get_mut(&leg.rtp) {
+                    r.rtcp.sdp_rtcp = crate::sipnet_rtcp::sdp_rtcp(offer, n.remote);
+                }
                 if let Some(l) = self.legs.get_mut(&h) {
                     l.negotiated = Some(n);
                 }

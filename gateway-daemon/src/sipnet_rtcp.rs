@@ -8,8 +8,10 @@
 //! ([`RtpSession::note_sent`]): the session then sends an SR while we send and an RR otherwise, at
 //! the randomised RFC 3550 §6.3 interval (the first one after about 2.5 s), and a BYE when the leg
 //! closes (§6.6). Received RTCP is parsed by the session; a malformed compound is counted, logged
-//! once per leg and otherwise ignored. The far end's report block about our stream is its view of
-//! our loss and jitter; LSR/DLSR give the round trip time.
+//! once per leg and otherwise ignored. Reports go to the far end's RTP port + 1, or to the
+//! address its SDP names with `a=rtcp` (RFC 3605) while RTP goes to that host. The far end's
+//! report block about our stream is its view of our loss and jitter; LSR/DLSR give the round trip
+//! time.
 //!
 //! Architecture Invariant: RTCP never touches the media path - a report's only effect on the call
 //! is the figures on the status page.
@@ -22,6 +24,23 @@ use log::warn;
 use mio::net::UdpSocket;
 
 use crate::rtp::session::{Config, RtpSession};
+use crate::sip::sdp::SessionDescription;
+
+/// The RTCP address an SDP names for its first audio stream with `a=rtcp:PORT [IN IP4 ADDR]`
+/// (RFC 3605); the address defaults to the stream's, from `rtp`. `None` without the attribute
+/// (RTCP then goes to the RTP port + 1) or with one that does not parse.
+pub fn sdp_rtcp(sdp: &SessionDescription, rtp: Option<SocketAddr>) -> Option<SocketAddr> {
+    let audio = sdp.media.iter().find(|m| m.media == "audio")?;
+    let value = audio.attributes.iter().find(|a| a.name == "rtcp")?.value.as_deref()?;
+    let mut words = value.split_ascii_whitespace();
+    let port: u16 = words.next()?.parse().ok()?;
+    let ip = match (words.next(), words.next(), words.next()) {
+        (Some("IN"), Some("IP4" | "IP6"), Some(addr)) => addr.parse().ok()?,
+        (None, _, _) => rtp?.ip(),
+        _ => return None,
+    };
+    (port != 0).then_some(SocketAddr::new(ip, port))
+}
 
 /// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
 const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
@@ -79,6 +98,8 @@ pub struct LegRtcp {
     pub session: RtpSession,
     /// RTP packets that parsed, whatever their source.
     pub rtp_received: u32,
+    /// The far end's `a=rtcp` address (RFC 3605), when its SDP names one.
+    pub sdp_rtcp: Option<SocketAddr>,
     port: u16,
     malformed_logged: bool,
 }
@@ -105,7 +126,14 @@ impl LegRtcp {
             cname: cname.to_owned(),
             ntp_at_start: ntp_now(),
         };
-        LegRtcp { sock, session: RtpSession::new(cfg, now, seed), rtp_received: 0, port, malformed_logged: false }
+        LegRtcp {
+            sock,
+            session: RtpSession::new(cfg, now, seed),
+            rtp_received: 0,
+            sdp_rtcp: None,
+            port,
+            malformed_logged: false,
+        }
     }
 
     pub fn socket(&mut self) -> &mut UdpSocket {
@@ -137,7 +165,7 @@ impl LegRtcp {
     /// Sends the report when due; `remote` is where RTP goes now.
     pub fn on_timeout(&mut self, now: Instant, remote: Option<SocketAddr>, counters: &mut RtcpCounters) {
         if self.session.poll_timeout().is_some_and(|t| t <= now) {
-            self.session.set_remote(remote, None);
+            self.session.set_remote(remote, self.rtcp_for(remote));
             self.session.handle_timeout(now);
             self.flush(counters);
         }
@@ -145,11 +173,17 @@ impl LegRtcp {
 
     /// Ends the stream with a last report and a BYE (RFC 3550 §6.6).
     pub fn close(&mut self, now: Instant, remote: Option<SocketAddr>, counters: &mut RtcpCounters) {
-        self.session.set_remote(remote, None);
+        self.session.set_remote(remote, self.rtcp_for(remote));
         self.session.close(now, "call ended");
         self.flush(counters);
         let lost = self.session.source().map_or(0, |s| s.cumulative_lost());
         counters.rtp_lost += u64::try_from(lost).unwrap_or(0);
+    }
+
+    /// The SDP's RTCP address while RTP goes to that host; RTP latched elsewhere (NAT) takes
+    /// RTCP along to its port + 1.
+    fn rtcp_for(&self, remote: Option<SocketAddr>) -> Option<SocketAddr> {
+        self.sdp_rtcp.filter(|a| remote.is_some_and(|r| r.ip() == a.ip()))
     }
 
     fn flush(&mut self, counters: &mut RtcpCounters) {
@@ -257,6 +291,30 @@ mod tests {
         let pkts = rtcp::parse_compound(&buf[..n]).unwrap();
         assert!(matches!(pkts[0], RtcpPacket::Rr { .. }), "nothing sent: RR, {pkts:?}");
         assert!(matches!(pkts.last(), Some(RtcpPacket::Bye { .. })), "{pkts:?}");
+    }
+
+    #[test]
+    fn rfc3605_rtcp_attribute_with_and_without_an_address() {
+        use super::sdp_rtcp;
+        use crate::sip::sdp::SessionDescription;
+        let sdp = |extra: &str| {
+            let text = format!(
+                "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+                 m=audio 49170 RTP/AVP 8\r\n{extra}"
+            );
+            SessionDescription::parse(text.as_bytes()).unwrap()
+        };
+        let rtp = Some("192.0.2.1:49170".parse().unwrap());
+        assert_eq!(sdp_rtcp(&sdp("a=rtcp:53020\r\n"), rtp), Some("192.0.2.1:53020".parse().unwrap()));
+        assert_eq!(
+            sdp_rtcp(&sdp("a=rtcp:53020 IN IP4 198.51.100.9\r\n"), rtp),
+            Some("198.51.100.9:53020".parse().unwrap())
+        );
+        assert_eq!(sdp_rtcp(&sdp(""), rtp), None);
+        for bad in ["a=rtcp\r\n", "a=rtcp:x\r\n", "a=rtcp:0\r\n", "a=rtcp:53020 IN IP4\r\n", "a=rtcp:1 IN IP4 nope\r\n"]
+        {
+            assert_eq!(sdp_rtcp(&sdp(bad), rtp), None, "{bad}");
+        }
     }
 
     #[test]
