@@ -18,8 +18,7 @@
 //! with 100 calls up at once, divided by 100. No independent gateway runs beside it, so the JSON
 //! lines carry no `peer` fields.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,23 +26,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde_json::Value;
 
+use super::http_get;
 use super::Measure;
 use crate::{root, run};
 
 const PAIRS: u32 = 4;
 /// Calls held up at once for the memory measurement (two B-channels each of the 120 per side).
 const HELD: u32 = 100;
-
-fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    // HTTP/1.0: the status document is large, and a 1.0 answer is never chunked.
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
-    let mut resp = String::new();
-    s.read_to_string(&mut resp)?;
-    let (_, body) = resp.split_once("\r\n\r\n").context("HTTP response without a body")?;
-    Ok(body.to_string())
-}
 
 fn status(addr: SocketAddr) -> Option<Value> {
     http_get(addr, "/api/v1/status").ok().and_then(|b| serde_json::from_str(&b).ok())

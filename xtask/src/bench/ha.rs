@@ -4,8 +4,8 @@
 //! Rows: median and p95 in seconds (issue #7's acceptance: median <= 3 s, p95 <= 5 s). No
 //! independent implementation runs beside it, so the JSON lines carry no `peer` fields.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::io::{BufRead as _, BufReader};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,24 +13,11 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde_json::Value;
 
+use super::http;
 use super::Measure;
 use crate::{root, run};
 
 const KEY: &str = "bench-shared-secret-0123456789";
-
-fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> anyhow::Result<String> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
-    s.set_read_timeout(Some(Duration::from_secs(3)))?;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut resp = String::new();
-    s.read_to_string(&mut resp)?;
-    let (_, body) = resp.split_once("\r\n\r\n").context("HTTP response without a body")?;
-    Ok(body.to_string())
-}
 
 fn status(addr: SocketAddr) -> Option<Value> {
     http(addr, "GET", "/api/v1/status", "").ok().and_then(|b| serde_json::from_str(&b).ok())

@@ -62,6 +62,24 @@ impl Measure {
     }
 }
 
+/// One request to a daemon's HTTP API, returning the body. HTTP/1.0, because a 1.1 answer may
+/// come chunked (the status document is large) and these benches read the raw body.
+fn http(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) -> anyhow::Result<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2))?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    write!(s, "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n{body}", body.len())?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp)?;
+    let (_, body) = resp.split_once("\r\n\r\n").context("HTTP response without a body")?;
+    Ok(body.to_string())
+}
+
+/// `GET path` on a daemon's HTTP API.
+fn http_get(addr: std::net::SocketAddr, path: &str) -> anyhow::Result<String> {
+    http(addr, "GET", path, "")
+}
+
 fn print_table(rows: &[Measure]) {
     println!("{:<26} {:>10} {:<10} {:>10} {:<8} {:>7} {:>8}", "measure", "ours", "unit", "peer", "", "ratio", "target");
     for r in rows {
