@@ -566,12 +566,17 @@ impl EventLoop {
                     warn!("ha: media command queue full: span {} not switched", s.number);
                 }
             }
-            if action == SpanAction::Activate {
-                let ours: Vec<usize> = self.spans.iter().map(|v| v.node).collect();
-                for (node, stack) in &mut self.stacks {
-                    if ours.contains(node) {
-                        stack.start(now);
-                    }
+            let ours: Vec<usize> = self.spans.iter().map(|v| v.node).collect();
+            for (node, stack) in &mut self.stacks {
+                if !ours.contains(node) {
+                    continue;
+                }
+                match action {
+                    SpanAction::Activate => stack.start(now),
+                    // The relay took the lines: their calls are gone, so the other legs are
+                    // cleared now (SIP legs get BYE) instead of after T309. Cause 27,
+                    // destination out of order, as a T309 expiry would give.
+                    SpanAction::Deactivate => stack.with_calls(now, |c| c.clear_all(now, 27)),
                 }
             }
         }

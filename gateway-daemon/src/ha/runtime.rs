@@ -11,9 +11,10 @@
 //!   relay falls to mode 0 (A-D: provider straight to the PBX).
 //!
 //! Deactivating unplugs our spans (a cut of both directions on the simulated board: what the
-//! relay does to a node it does not connect); activating plugs them back and asks layer 2 up.
-//! Layer 2 of an unplugged span is not torn down explicitly yet: it notices through its own
-//! timers, and the status shows the span down at once.
+//! relay does to a node it does not connect) and clears their calls at once with cause 27, so
+//! the other legs hear of it now (SIP legs get BYE) rather than after T309; the loss of layer 1
+//! then takes layer 2 down (with `layer1_presence = "required"`, the default). Activating plugs
+//! them back and asks layer 2 up.
 //!
 //! Architecture invariant: nothing here blocks the event loop; every socket call on the loop's
 //! side is non-blocking, and a slow berofos or peer only delays the worker's answer (the node

@@ -452,6 +452,12 @@ impl CallControl {
         }
     }
 
+    /// Clears every call at once with `cause_value`, sending nothing: the span's line was taken
+    /// away (HA gave it to the other node).
+    pub fn clear_all(&mut self, now: Instant, cause_value: u8) {
+        self.q931.clear_all(now, cause_value);
+    }
+
     /// RESTART of one channel or the whole interface.
     pub fn restart(&mut self, now: Instant, target: RestartTarget) -> Result<(), Q931Error> {
         self.q931.restart(now, target)

@@ -274,6 +274,16 @@ impl Q931 {
         }
     }
 
+    /// Clears every call without a word on the line, each with cause `cause_value`: the line
+    /// itself has gone (an HA relay moved it to the other node), so there is nobody to tell, but
+    /// the other leg of each call must hear of it now rather than after T309.
+    pub fn clear_all(&mut self, now: Instant, cause_value: u8) {
+        let ids: Vec<CallId> = self.calls.iter().map(|c| c.id).collect();
+        for call in ids {
+            self.clear_internally(now, call, cause_value);
+        }
+    }
+
     /// A data link reset on `tei` lost the I frames in flight (§5.8.8: calls in the establishment
     /// phase and active calls are kept). A SETUP still unanswered is sent again at once rather
     /// than at T303's expiry: after a line comes back, the two data links often reset each other

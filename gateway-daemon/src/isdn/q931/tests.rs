@@ -509,6 +509,29 @@ fn t309_clears_the_call_when_the_link_stays_down() {
     p.assert_idle();
 }
 
+/// HA moved the line to the other node: every call of ours is released at once with cause #27
+/// and its channel freed, and nothing is sent on the line that is no longer ours.
+#[test]
+fn clear_all_releases_every_call_at_once_and_sends_nothing() {
+    let mut p = Pair::pri();
+    let (a, _) = p.active_call(0);
+    let now = p.now;
+    let c = p.nodes[0].setup(now, SetupRequest::speech("1235", "5678")).unwrap();
+    // The line goes with the SETUP unanswered: one call active, one being set up.
+    p.link_up = false;
+    p.run_for(Duration::from_millis(10));
+    let sent = p.wire.len();
+    let now = p.now;
+    p.nodes[0].clear_all(now, cause::DESTINATION_OUT_OF_ORDER);
+    p.run_for(Duration::from_millis(10));
+    for call in [a, c] {
+        assert_eq!(released_cause(&p.events[0], call), Some(cause::DESTINATION_OUT_OF_ORDER), "{call}");
+    }
+    assert!(p.nodes[0].calls().is_empty(), "{:?}", p.nodes[0].calls());
+    assert!(p.nodes[0].channel_table().not_idle().is_empty());
+    assert_eq!(p.wire.len(), sent, "nothing sent: {:?}", &p.wire[sent..]);
+}
+
 #[test]
 fn link_loss_while_clearing_leaves_no_channel_busy_libpri_issue_5() {
     // NT point-to-multipoint BRI: the network calls, a terminal answers, the line drops while the
