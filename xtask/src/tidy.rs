@@ -13,6 +13,9 @@ pub const FOLDERS: &[&str] =
     &["hal", "dahdi-driver", "media-dsp", "gateway-daemon", "provisioning", "board-configs", "tests", "xtask"];
 /// Crates whose root must forbid unsafe code.
 const SAFE_CRATES: &[&str] = &["hal", "gateway-daemon", "provisioning", "xtask", "tests"];
+/// The keyword the unsafe check looks for.
+const KW: &str = "unsafe";
+
 /// The only places unsafe code may appear.
 const UNSAFE_ALLOWED: &[&str] = &["dahdi-driver/src/sys", "media-dsp/src/simd"];
 const MAX_LINES: usize = 1200;
@@ -71,18 +74,20 @@ pub fn problems() -> Vec<String> {
         if lines > MAX_LINES {
             out.push(format!("{rel}: {lines} lines; split it by responsibility (limit {MAX_LINES})"));
         }
-        // This file names the patterns it looks for. Integration tests may hold the unsafe a test
-        // harness needs (a counting global allocator proves the media path never allocates), as
-        // long as every block says why it is sound.
+        // Integration tests may hold the unsafe a test harness needs (a counting global allocator
+        // proves the media path never allocates), as long as every block says why it is sound.
+        // The patterns are built from `KW` so that this file holds no unsafe-looking text of its
+        // own and is checked like every other file.
         let in_tests = rel.starts_with("tests/") || rel.contains("/tests/");
-        let unsafe_count = text.matches("unsafe {").count() + text.matches("unsafe impl").count();
+        let (block, imp, start, func) =
+            (format!("{KW} {{"), format!("{KW} impl"), format!("{KW} "), format!(" {KW} fn "));
+        let unsafe_count = text.matches(block.as_str()).count() + text.matches(imp.as_str()).count();
         let justified = in_tests && text.matches("SAFETY:").count() >= unsafe_count;
-        let may_be_unsafe =
-            UNSAFE_ALLOWED.iter().any(|a| rel.starts_with(a)) || rel == "xtask/src/tidy.rs" || justified;
+        let allowed_here = UNSAFE_ALLOWED.iter().any(|a| rel.starts_with(a)) || justified;
         let code_lines = text.lines().map(str::trim_start).enumerate().filter(|(_, l)| !l.starts_with("//"));
         for (i, line) in code_lines.map(|(i, l)| (i, strip_strings(l))) {
-            let uses_unsafe = line.contains("unsafe {") || line.starts_with("unsafe ") || line.contains(" unsafe fn ");
-            if uses_unsafe && !line.contains("forbid(unsafe_code)") && !may_be_unsafe {
+            let uses_unsafe = line.contains(&block) || line.starts_with(&start) || line.contains(&func);
+            if uses_unsafe && !line.contains("forbid(unsafe_code)") && !allowed_here {
                 out.push(format!("{rel}: unsafe code (line {}) outside {UNSAFE_ALLOWED:?}", i + 1));
             }
         }
