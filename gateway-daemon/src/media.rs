@@ -396,6 +396,8 @@ impl MediaThread {
             let rx = self.world.read_chunk(e.node, e.ts);
             e.process(&rx);
         }
+        // One wake-up per tick for everything the legs produced, not one system call per frame.
+        let mut produced = false;
         for leg in &mut self.rtp {
             let rx = match leg.echo {
                 Some(i) => self.echo[i].clean,
@@ -404,16 +406,15 @@ impl MediaThread {
             let frame = leg.take_chunk(&rx);
             // A digit's start goes out before the frame it begins in, as its timestamp says.
             while let Some((digit, edge)) = leg.dtmf.tx.poll() {
-                if self.events.push(MediaEvent::Dtmf { id: leg.id, digit, edge }).is_ok() {
-                    let _ = self.waker.wake();
-                }
+                produced |= self.events.push(MediaEvent::Dtmf { id: leg.id, digit, edge }).is_ok();
             }
             if let Some(frame) = frame {
                 // A full event ring drops the frame, as a congested network would.
-                if self.events.push(MediaEvent::RtpOut { id: leg.id, frame }).is_ok() {
-                    let _ = self.waker.wake();
-                }
+                produced |= self.events.push(MediaEvent::RtpOut { id: leg.id, frame }).is_ok();
             }
+        }
+        if produced {
+            let _ = self.waker.wake();
         }
         for slot in self.slots.iter_mut().flatten() {
             if !slot.capture || slot.pos >= slot.buf.len() {
