@@ -133,6 +133,12 @@ fn run() -> Res<String> {
 }
 
 /// Frames both ways between the two D-channels, each checked byte for byte.
+///
+/// A short frame with its flags and FCS fits in one 1 ms chunk, and under software emulation (TCG)
+/// the dynamic span can drop a whole chunk when the guest's timer stalls: the frame is then gone
+/// without a trace, as a line hit would lose it on a real span (LAPD's T200 resends it). So each frame
+/// gets three sends, and the count of sends is printed; a frame that arrives changed is an error at
+/// once, and a late copy of a frame already checked is skipped.
 fn hdlc_across(map: &[ChanPlace], a: i32, b: i32, pos: i32) -> Res<usize> {
     let mut da = step("open D-channel a", DChannel::open(chan(map, a, pos)?))?;
     let mut db = step("open D-channel b", DChannel::open(chan(map, b, pos)?))?;
@@ -140,34 +146,47 @@ fn hdlc_across(map: &[ChanPlace], a: i32, b: i32, pos: i32) -> Res<usize> {
     let sabme = vec![0x00, 0x01, 0x7F];
     let long: Vec<u8> = (0..hal::MAX_HDLC_FRAME).map(|i| (i * 7 + 3).to_le_bytes()[0]).collect();
     let mut count = 0;
+    let mut done: Vec<&[u8]> = Vec::new();
     for (frame, forward) in [(&sabme, true), (&long, true), (&sabme, false)] {
         let (tx, rx) = if forward { (&mut da, &mut db) } else { (&mut db, &mut da) };
-        tx.send_frame(frame).map_err(|e| e.to_string())?;
         let t = Instant::now();
         let mut buf = [0u8; hal::MAX_HDLC_FRAME];
-        loop {
-            if let Some(n) = rx.recv_frame(&mut buf).map_err(|e| e.to_string())? {
-                if buf[..n] != frame[..] {
-                    return Err(format!(
-                        "D-channel frame changed: sent {:02x?}, got {:02x?}",
-                        &frame[..n.min(8)],
-                        &buf[..n.min(8)]
-                    ));
+        let mut arrived = false;
+        let mut sends = 0;
+        while !arrived && sends < 3 {
+            tx.send_frame(frame).map_err(|e| e.to_string())?;
+            sends += 1;
+            let sent_at = Instant::now();
+            while sent_at.elapsed() < Duration::from_secs(2) {
+                let Some(n) = rx.recv_frame(&mut buf).map_err(|e| e.to_string())? else {
+                    std::thread::sleep(Duration::from_millis(2));
+                    continue;
+                };
+                if buf[..n] == frame[..] {
+                    println!("VMCHECK D-channel {n}-byte frame across in {:?} ({sends} send(s))", t.elapsed());
+                    arrived = true;
+                    break;
                 }
-                println!("VMCHECK D-channel {}-byte frame across in {:?}", n, t.elapsed());
-                count += 1;
-                break;
-            }
-            if t.elapsed() > Duration::from_secs(5) {
-                println!("VMCHECK tx bufinfo {:?} rx bufinfo {:?}", tx.bufinfo(), rx.bufinfo());
+                if done.iter().any(|d| d[..] == buf[..n]) {
+                    continue; // a late copy of a frame already checked
+                }
                 return Err(format!(
-                    "D-channel frame of {} bytes never arrived (events {:?})",
-                    frame.len(),
-                    rx.take_events()
+                    "D-channel frame changed: sent {:02x?}, got {:02x?}",
+                    &frame[..frame.len().min(8)],
+                    &buf[..n.min(8)]
                 ));
             }
-            std::thread::sleep(Duration::from_millis(2));
         }
+        if !arrived {
+            println!("VMCHECK tx bufinfo {:?} rx bufinfo {:?}", tx.bufinfo(), rx.bufinfo());
+            return Err(format!(
+                "D-channel frame of {} bytes never arrived in {sends} sends (events {:?})",
+                frame.len(),
+                rx.take_events()
+            ));
+        }
+        done.push(frame);
+        count += 1;
     }
     Ok(count)
 }
