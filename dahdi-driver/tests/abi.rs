@@ -45,9 +45,13 @@ fn run_probe() -> HashMap<String, i128> {
     let src = dir.join("probe.c");
     let bin = dir.join("probe");
     std::fs::write(&src, probe_source()).expect("write probe");
-    let cc = Command::new("gcc").arg("-Wall").arg("-o").arg(&bin).arg(&src).output().unwrap_or_else(|e| {
-        panic!("cannot run gcc ({e}): install the Debian package `gcc`")
-    });
+    let cc = Command::new("gcc")
+        .arg("-Wall")
+        .arg("-o")
+        .arg(&bin)
+        .arg(&src)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run gcc ({e}): install the Debian package `gcc`"));
     assert!(cc.status.success(), "the probe did not compile:\n{}", String::from_utf8_lossy(&cc.stderr));
     let out = Command::new(&bin).output().expect("run probe");
     assert!(out.status.success());

@@ -34,20 +34,12 @@ pub struct HalError {
 impl HalError {
     /// An error of `kind` while doing `op`.
     pub fn new(kind: ErrorKind, op: impl Into<String>) -> HalError {
-        HalError {
-            kind,
-            op: op.into(),
-            source: None,
-        }
+        HalError { kind, op: op.into(), source: None }
     }
 
     /// An operating-system error while doing `op`.
     pub fn io(op: impl Into<String>, source: io::Error) -> HalError {
-        HalError {
-            kind: ErrorKind::Io,
-            op: op.into(),
-            source: Some(source),
-        }
+        HalError { kind: ErrorKind::Io, op: op.into(), source: Some(source) }
     }
 }
 

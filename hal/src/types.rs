@@ -253,12 +253,7 @@ impl fmt::Display for Alarms {
             return f.write_str("OK");
         }
         let mut sep = "";
-        for (on, name) in [
-            (self.blue, "BLUE"),
-            (self.yellow, "YELLOW"),
-            (self.red, "RED"),
-            (self.loopback, "LOOP"),
-        ] {
+        for (on, name) in [(self.blue, "BLUE"), (self.yellow, "YELLOW"), (self.red, "RED"), (self.loopback, "LOOP")] {
             if on {
                 write!(f, "{sep}{name}")?;
                 sep = "/";

@@ -191,12 +191,7 @@ mod tests {
 
     #[test]
     fn los_bursts_last_their_length() {
-        let c = FaultConfig {
-            seed: 1,
-            los_bursts_per_s: 2.0,
-            los_burst_ms: 50,
-            ..FaultConfig::default()
-        };
+        let c = FaultConfig { seed: 1, los_bursts_per_s: 2.0, los_burst_ms: 50, ..FaultConfig::default() };
         let mut inj = FaultInjector::new(c);
         let mut run_len = 0;
         let mut runs = Vec::new();

@@ -39,10 +39,7 @@ pub struct LineFrame {
 
 impl Default for LineFrame {
     fn default() -> LineFrame {
-        LineFrame {
-            flags: 0,
-            payload: [0; PAYLOAD],
-        }
+        LineFrame { flags: 0, payload: [0; PAYLOAD] }
     }
 }
 

@@ -58,11 +58,7 @@ const FCS_TABLE: [u16; 256] = {
         let mut crc = i;
         let mut bit = 0;
         while bit < 8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ POLY
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 != 0 { (crc >> 1) ^ POLY } else { crc >> 1 };
             bit += 1;
         }
         table[i as usize] = crc;
@@ -122,15 +118,7 @@ impl Default for HdlcEncoder {
 impl HdlcEncoder {
     /// An encoder with no frame loaded, which sends flags.
     pub fn new() -> Self {
-        Self {
-            buf: [0; FRAME_BUF],
-            len: 0,
-            next_bit: 0,
-            ones: 0,
-            pattern: 0,
-            pattern_left: 0,
-            phase: TxPhase::Idle,
-        }
+        Self { buf: [0; FRAME_BUF], len: 0, next_bit: 0, ones: 0, pattern: 0, pattern_left: 0, phase: TxPhase::Idle }
     }
 
     /// True when no frame is being sent: the line carries flags and a new frame may be loaded.
@@ -331,11 +319,7 @@ impl HdlcDecoder {
             // A flag: its leading 0 (if any is pending) and its six 1s are not data. A stuffed 0
             // just before may stand in for the leading 0, which is why nothing is taken back from
             // the frame and the pending bits are simply dropped.
-            let report = if self.state == RxState::Frame {
-                self.close()
-            } else {
-                None
-            };
+            let report = if self.state == RxState::Frame { self.close() } else { None };
             self.open();
             return report;
         }
@@ -432,13 +416,7 @@ mod tests {
         let len = 2 + rng.below(MAX_HDLC_FRAME - 1);
         let stuffy = rng.below(2) == 0;
         (0..len)
-            .map(|_| {
-                if stuffy {
-                    [0xFF, 0x7E, 0x3F, 0xFC, rng.octet()][rng.below(5)]
-                } else {
-                    rng.octet()
-                }
-            })
+            .map(|_| if stuffy { [0xFF, 0x7E, 0x3F, 0xFC, rng.octet()][rng.below(5)] } else { rng.octet() })
             .collect()
     }
 
@@ -506,13 +484,7 @@ mod tests {
 
     /// Packs bits into octets LSB first, padding the last octet with 1s (an idle-ish tail).
     fn pack(bits: &[bool]) -> Vec<u8> {
-        bits.chunks(8)
-            .map(|c| {
-                (0..8).fold(0u8, |acc, i| {
-                    acc | (u8::from(*c.get(i).unwrap_or(&true)) << i)
-                })
-            })
-            .collect()
+        bits.chunks(8).map(|c| (0..8).fold(0u8, |acc, i| acc | (u8::from(*c.get(i).unwrap_or(&true)) << i))).collect()
     }
 
     #[test]
@@ -545,9 +517,7 @@ mod tests {
         // seven 1s take a stuffed 0 after the fifth, the FCS 0x5464 low octet first, and the
         // closing flag, from which on the flags are one bit late against the octets.
         assert_eq!(fcs16(&sabme), 0x5464);
-        let line = [
-            0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x00, 0x01, 0xDF, 0xC8, 0xA8, 0xFC, 0xFC, 0xFC,
-        ];
+        let line = [0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x00, 0x01, 0xDF, 0xC8, 0xA8, 0xFC, 0xFC, 0xFC];
         assert_eq!(&stream[..line.len()], &line);
         assert_eq!(decode(&stream, 8), vec![Ok(sabme.to_vec())]);
         assert_eq!(decode(&stream, 1), vec![Ok(sabme.to_vec())]);
@@ -682,9 +652,7 @@ mod tests {
 
     #[test]
     fn every_single_bit_error_is_caught() {
-        let frame = [
-            0x00, 0x01, 0x02, 0x04, 0x08, 0x01, 0xFF, 0x7E, 0x3F, 0x45, 0x81, 0xF8, 0x1F,
-        ];
+        let frame = [0x00, 0x01, 0x02, 0x04, 0x08, 0x01, 0xFF, 0x7E, 0x3F, 0x45, 0x81, 0xF8, 0x1F];
         let mut encoder = HdlcEncoder::new();
         let mut bits = Vec::new();
         for _ in 0..16 {
@@ -719,10 +687,7 @@ mod tests {
         }
         // Most single-bit errors inside the frame leave it a whole number of octets with a wrong
         // FCS, and each must have been reported as something.
-        assert!(
-            errors >= data_end - data_start - 16,
-            "only {errors} errors reported"
-        );
+        assert!(errors >= data_end - data_start - 16, "only {errors} errors reported");
     }
 
     #[test]
@@ -731,9 +696,7 @@ mod tests {
         let mut decoder = HdlcDecoder::new();
         let mut received = Vec::new();
         let mut line = [0; 8];
-        let first = [
-            0x00, 0x01, 0x00, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-        ];
+        let first = [0x00, 0x01, 0x00, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
         let second = [0x00, 0x01, 0x7F];
         encoder.load(&first).unwrap();
         encoder.fill(&mut line[..4]);
@@ -778,10 +741,7 @@ mod tests {
     #[test]
     fn short_frames_are_too_short() {
         // A 1-octet frame is sent as asked and rejected by the receiver, as on real hardware.
-        assert_eq!(
-            decode(&encode(&[&[0x42]]), 8),
-            vec![Err(HdlcError::TooShort)]
-        );
+        assert_eq!(decode(&encode(&[&[0x42]]), 8), vec![Err(HdlcError::TooShort)]);
         let mut bits = Vec::new();
         push_octet(&mut bits, FLAG);
         bits.extend([true, false, true]);
@@ -805,10 +765,7 @@ mod tests {
     fn load_rejects_empty_too_long_and_busy() {
         let mut encoder = HdlcEncoder::new();
         assert_eq!(encoder.load(&[]), Err(LoadError::Empty));
-        assert_eq!(
-            encoder.load(&[0; MAX_HDLC_FRAME + 1]),
-            Err(LoadError::TooLong)
-        );
+        assert_eq!(encoder.load(&[0; MAX_HDLC_FRAME + 1]), Err(LoadError::TooLong));
         assert!(encoder.is_idle());
         assert_eq!(encoder.load(&[0; MAX_HDLC_FRAME]), Ok(()));
         assert_eq!(encoder.load(&[0x00, 0x01, 0x7F]), Err(LoadError::Busy));

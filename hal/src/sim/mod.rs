@@ -18,9 +18,9 @@ pub mod hdlc;
 mod hybrid;
 mod line;
 mod span;
-mod world;
 #[cfg(test)]
 mod tests;
+mod world;
 
 pub use fault::FaultConfig;
 pub use hybrid::{EchoPath, MAX_ECHO_DELAY_MS};

@@ -13,10 +13,7 @@ use super::fault::{FaultConfig, FaultInjector};
 use super::frame::{crc4, live_len, LineFrame, FLAG_AIS, FLAG_BATTERY, FLAG_RAI};
 use super::hdlc::{HdlcDecoder, HdlcEncoder, HdlcError};
 use super::line::LineSpec;
-use crate::{
-    Capabilities, Chunk, Framing, HalError, Span, SpanConfig, SpanKind,
-    SpanStatus, CHUNK, MAX_HDLC_FRAME,
-};
+use crate::{Capabilities, Chunk, Framing, HalError, Span, SpanConfig, SpanKind, SpanStatus, CHUNK, MAX_HDLC_FRAME};
 
 /// How a simulated span is built.
 #[derive(Debug, Clone, PartialEq)]
@@ -422,10 +419,9 @@ impl crate::DChannel for SimDChannel {
                 self.queued.fetch_add(1, Ordering::Release);
                 Ok(())
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(HalError::new(
-                crate::ErrorKind::WouldBlock,
-                format!("send on span {} D-channel", self.span),
-            )),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                Err(HalError::new(crate::ErrorKind::WouldBlock, format!("send on span {} D-channel", self.span)))
+            }
             Err(e) => Err(HalError::io(format!("send on span {} D-channel", self.span), e)),
         }
     }

@@ -17,8 +17,7 @@ use super::line::{FarEndRole, LineSpec};
 use super::span::{SimChannel, SimDChannel, SimSpan, SimSpanSpec, SimSpanStatus};
 use crate::SpanKind as hal_kind;
 use crate::{
-    BoardInfo, Capabilities, Chunk, Clock, ErrorKind, HalError, Span, SpanConfig, SyncSource,
-    Termination, Tick,
+    BoardInfo, Capabilities, Chunk, Clock, ErrorKind, HalError, Span, SpanConfig, SyncSource, Termination, Tick,
 };
 
 /// A change to the simulated lines, as a technician would make it.
@@ -50,10 +49,7 @@ pub struct WorldOptions {
 
 impl Default for WorldOptions {
     fn default() -> WorldOptions {
-        WorldOptions {
-            model: "sim".into(),
-            alarm_debounce_ms: 100,
-        }
+        WorldOptions { model: "sim".into(), alarm_debounce_ms: 100 }
     }
 }
 
@@ -109,13 +105,7 @@ impl World {
             let (span, theirs) = SimSpan::new(s.number, s.config.clone(), s.fault, deb)
                 .map_err(|e| HalError::io(format!("create span {} D-channel", s.number), e))?;
             dchans.push(theirs);
-            nodes.push(Node {
-                span,
-                peer: Peer::Open,
-                far_of: None,
-                drift_ppm: None,
-                role: None,
-            });
+            nodes.push(Node { span, peer: Peer::Open, far_of: None, drift_ppm: None, role: None });
         }
         let ours = nodes.len();
         let index_of = |n: u32| specs.iter().position(|s| s.number == n);
@@ -358,9 +348,7 @@ impl World {
                 self.sync = SyncSource::Span(number);
                 self.nodes[i].span.status.clock_master = true;
                 match self.nodes[i].peer {
-                    Peer::Local(j) if self.nodes[j].far_of.is_some() => {
-                        self.nodes[j].drift_ppm.unwrap_or(0.0)
-                    }
+                    Peer::Local(j) if self.nodes[j].far_of.is_some() => self.nodes[j].drift_ppm.unwrap_or(0.0),
                     _ => 0.0,
                 }
             }
@@ -494,10 +482,7 @@ const MS: Duration = Duration::from_millis(1);
 impl WorldClock {
     /// A clock whose first tick is due one millisecond from now.
     pub fn new() -> WorldClock {
-        WorldClock {
-            next: Instant::now() + MS,
-            seq: 0,
-        }
+        WorldClock { next: Instant::now() + MS, seq: 0 }
     }
 
     /// Sleeps until the next deadline; reports lateness and whole deadlines missed, and moves
@@ -513,11 +498,7 @@ impl WorldClock {
         let missed = u32::try_from(lateness.as_millis()).unwrap_or(u32::MAX);
         self.seq += 1 + u64::from(missed);
         self.next += MS * (1 + missed);
-        Tick {
-            seq: self.seq,
-            lateness,
-            missed,
-        }
+        Tick { seq: self.seq, lateness, missed }
     }
 }
 
@@ -532,10 +513,9 @@ pub(crate) fn remove_stale_socket(path: &Path) -> io::Result<()> {
     use std::os::unix::fs::FileTypeExt;
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_socket() => std::fs::remove_file(path),
-        Ok(_) => Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{} exists and is not a socket", path.display()),
-        )),
+        Ok(_) => {
+            Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} exists and is not a socket", path.display())))
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),
     }
