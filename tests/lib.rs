@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -55,10 +55,99 @@ impl Drop for Scratch {
     }
 }
 
-/// A free TCP port on loopback (bound and released; good enough for tests).
+/// The loopback address the tests' peers listen on.
+pub const LOCALHOST: std::net::Ipv4Addr = std::net::Ipv4Addr::LOCALHOST;
+
+/// A port of 127.0.0.1 free for both TCP and UDP when asked (see [`free_port_on`]).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
+    free_port_on("127.0.0.1")
 }
+
+/// A port of `ip` that was free for both TCP and UDP when asked, and that this process never
+/// handed out before. The tests of one binary run in parallel threads: two of them given the same
+/// port (the kernel may offer a released port again), or a UDP peer given a port only checked for
+/// TCP, would fail for no fault of the code under test. The port is released before it is
+/// returned, so another process could still take it; the kernel hands out ports at random, which
+/// makes that rare.
+pub fn free_port_on(ip: &str) -> u16 {
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    for _ in 0..100 {
+        let tcp = TcpListener::bind((ip, 0)).unwrap_or_else(|e| panic!("bind a TCP port on {ip}: {e}"));
+        let port = tcp.local_addr().expect("bound address").port();
+        if UdpSocket::bind((ip, port)).is_err() {
+            continue;
+        }
+        let mut given = GIVEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+    panic!("no port of {ip} free for both TCP and UDP in 100 tries");
+}
+
+/// Whether something has UDP `port` of `ip` bound, read from /proc/net/udp so that asking sends
+/// the peer nothing and never races it for the port.
+pub fn udp_bound(ip: std::net::Ipv4Addr, port: u16) -> bool {
+    let wanted = proc_net_addr(ip, port);
+    let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+    table.lines().skip(1).any(|l| l.split_whitespace().nth(1) == Some(wanted.as_str()))
+}
+
+/// Whether something listens on TCP `port` of `ip` (from /proc/net/tcp: asking opens no
+/// connection to the peer).
+pub fn tcp_listening(ip: std::net::Ipv4Addr, port: u16) -> bool {
+    let wanted = proc_net_addr(ip, port);
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    table.lines().skip(1).any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        // State 0A is LISTEN.
+        f.len() > 3 && f[1] == wanted && f[3] == "0A"
+    })
+}
+
+/// An address as /proc/net/{tcp,udp} writes it: the IPv4 address as a little-endian word in hex,
+/// then the port in hex.
+fn proc_net_addr(ip: std::net::Ipv4Addr, port: u16) -> String {
+    format!("{:08X}:{port:04X}", u32::from_le_bytes(ip.octets()))
+}
+
+/// Waits until `ok` holds, polling every 20 ms; panics after `timeout` with `what` and the
+/// `context` it gives then (a peer's output, a log).
+pub fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool, context: impl FnOnce() -> String) {
+    let deadline = Instant::now() + timeout;
+    while !ok() {
+        if Instant::now() > deadline {
+            panic!("timed out after {timeout:?} waiting for {what}\n{}", context());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until a peer process has bound UDP `port` of `ip` (sipp prints no readiness line);
+/// fails at once if the process exits first.
+pub fn wait_udp_bound(ip: std::net::Ipv4Addr, port: u16, peer: &mut Child, what: &str) {
+    wait_bound(|| udp_bound(ip, port), peer, &format!("{what} to bind UDP {ip}:{port}"));
+}
+
+/// Waits until a peer process listens on TCP `port` of `ip`; fails at once if it exits first.
+pub fn wait_tcp_listening(ip: std::net::Ipv4Addr, port: u16, peer: &mut Child, what: &str) {
+    wait_bound(|| tcp_listening(ip, port), peer, &format!("{what} to listen on TCP {ip}:{port}"));
+}
+
+fn wait_bound(bound: impl Fn() -> bool, peer: &mut Child, what: &str) {
+    let deadline = Instant::now() + PEER_START;
+    while !bound() {
+        if let Ok(Some(st)) = peer.try_wait() {
+            panic!("waiting for {what}: the process exited ({st})");
+        }
+        assert!(Instant::now() < deadline, "timed out after {PEER_START:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// How long a peer process may take to start on a loaded CI machine.
+pub const PEER_START: Duration = Duration::from_secs(30);
 
 /// A running daemon; killed when dropped.
 pub struct Daemon {
@@ -193,24 +282,38 @@ impl Daemon {
         serde_json::from_slice(&r.body).expect("status is JSON")
     }
 
-    /// Polls the status until `pred` holds; panics after `timeout` with the last status and log.
+    /// Polls the status until `pred` holds; panics after `timeout` with the last status and log,
+    /// or at once when the process has exited (a port taken, a bad config) with its log.
     pub fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + timeout;
         let mut last = Value::Null;
         loop {
-            if let Some(r) = self.try_request("GET", "/api/v1/status", b"", Duration::from_secs(2)) {
+            if let Some(r) = self.try_request("GET", "/api/v1/status", b"", Duration::from_secs(5)) {
                 if let Ok(v) = serde_json::from_slice::<Value>(&r.body) {
                     if pred(&v) {
                         return v;
                     }
                     last = v;
                 }
+            } else if self.exited() {
+                // The log reader may still hold the last lines (the exit reason): give it a moment.
+                std::thread::sleep(Duration::from_millis(200));
+                panic!("spangate exited while the test waited for {what}\nlog:\n{}", self.log());
             }
             if Instant::now() > deadline {
                 panic!("timed out after {timeout:?} waiting for {what}\nlast status: {last:#}\nlog:\n{}", self.log());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Whether the process we started has exited (it stays a zombie until we reap it on drop).
+    fn exited(&self) -> bool {
+        let Some(c) = &self.child else { return false };
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", c.id())).unwrap_or_default();
+        // pid (comm) STATE ...: the command name may hold spaces and parentheses, the state
+        // follows the last ')'.
+        stat.rsplit_once(')').is_none_or(|(_, rest)| rest.trim_start().starts_with(['Z', 'X']))
     }
 
     /// Sends SIGTERM and waits for the exit; returns the status and how long it took.

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use spangate_tests::{free_port, linear, span, Daemon, Scratch};
+use spangate_tests::{free_port, linear, span, wait_udp_bound, Daemon, Scratch, LOCALHOST};
 
 const T: Duration = Duration::from_secs(20);
 const DIGITS: &str = "0123456789*#ABCD";
@@ -488,7 +488,7 @@ fn call(name: &str, a_dtmf: &str) -> (Call, Side, Side) {
     std::fs::write(&uas, uas_scenario(b.port())).expect("write scenario");
     let (a_err, b_err, a_log) = (scratch.path("a_err.log"), scratch.path("b_err.log"), scratch.path("a_log.txt"));
     let (bp, ap) = (b_port.to_string(), a_port.to_string());
-    let sipp_b = spawn_sipp(
+    let mut sipp_b = spawn_sipp(
         &scratch,
         &[
             "-sf",
@@ -508,6 +508,8 @@ fn call(name: &str, a_dtmf: &str) -> (Call, Side, Side) {
         ],
         "b_out.txt",
     );
+    // B answers from its first INVITE: one sent before it is up would wait out a retransmission.
+    wait_udp_bound(LOCALHOST, b_port, &mut sipp_b, "sipp B");
     let sipp_a = spawn_sipp(
         &scratch,
         &[

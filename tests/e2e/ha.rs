@@ -127,12 +127,8 @@ address = "127.0.0.1:{fos}"
     path
 }
 
-pub(crate) fn udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("udp port").port()
-}
-
 fn start_pair(scratch: &Scratch, fos_http: u16, hold: u32) -> Pair {
-    let (hm, hs) = (udp_port(), udp_port());
+    let (hm, hs) = (free_port(), free_port());
     let (pm, ps) = (free_port(), free_port());
     let m = config(scratch, "gw-a", "master", (hm, hs), ps, fos_http, hold);
     let s = config(scratch, "gw-b", "slave", (hs, hm), pm, fos_http, hold);
@@ -426,7 +422,7 @@ fn relay_moves_the_provider_line_from_master_to_slave() {
     let dir = scratch.0.to_str().expect("utf-8").to_string();
     let fos = Berofos::start_with(&["--cables", &dir]);
     let provider = Daemon::with_config(&provider_config(&scratch));
-    let (hm, hs) = (udp_port(), udp_port());
+    let (hm, hs) = (free_port(), free_port());
     let (pm, ps) = (free_port(), free_port());
     let b = format!("connect:{dir}/B.sock");
     let d = format!("connect:{dir}/D.sock");
@@ -505,7 +501,7 @@ impl Link {
 fn heartbeats_cut_but_master_alive_over_the_second_path_keeps_the_lines() {
     let scratch = Scratch::new("ha-split");
     let fos = Berofos::start();
-    let (hm, hs) = (udp_port(), udp_port());
+    let (hm, hs) = (free_port(), free_port());
     let (to_master, to_slave) = (Link::new(hm), Link::new(hs));
     let (pm, ps) = (free_port(), free_port());
     let m = config(&scratch, "gw-a", "master", (hm, to_slave.port), ps, fos.http, 30);
@@ -580,7 +576,7 @@ impl TcpLink {
 fn full_partition_with_the_berofos_reachable_has_one_owner_at_every_instant() {
     let scratch = Scratch::new("ha-partition");
     let fos = Berofos::start();
-    let (hm, hs) = (udp_port(), udp_port());
+    let (hm, hs) = (free_port(), free_port());
     let (to_master, to_slave) = (Link::new(hm), Link::new(hs));
     let (pm, ps) = (free_port(), free_port());
     let (api_master, api_slave) = (TcpLink::new(pm), TcpLink::new(ps));

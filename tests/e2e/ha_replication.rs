@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use spangate_tests::{free_port, Daemon, Scratch};
 
-use crate::ha::{call_completes, ha, holds, l2_up, udp_port, Berofos, KEY, T};
+use crate::ha::{call_completes, ha, holds, l2_up, Berofos, KEY, T};
 
 /// A node of the pair with two spans (a route needs somewhere to go); `extra` is appended.
 #[allow(clippy::too_many_arguments)]
@@ -81,7 +81,7 @@ struct Pair {
 }
 
 fn start_pair(scratch: &Scratch, fos: u16, master_args: &[&str]) -> Pair {
-    let (hm, hs) = (udp_port(), udp_port());
+    let (hm, hs) = (free_port(), free_port());
     let (pm, ps) = (free_port(), free_port());
     let m = node_config(&scratch.0, "gw-a", "master", (hm, hs), ps, fos, "rev 1", "");
     let s = node_config(&scratch.0, "gw-b", "slave", (hs, hm), pm, fos, "the slave's own", "");

@@ -9,13 +9,12 @@
 //! on a loaded machine, and each D-channel carries about 13 calls per second, a fifth of what a
 //! 64 kbit/s D-channel can (`cargo xtask bench calls` measures the board's limit).
 
-use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use spangate_tests::{free_port, span, Daemon, Scratch};
+use spangate_tests::{free_port, free_port_on, span, wait_udp_bound, Daemon, Scratch};
 
 const PAIRS: u32 = 4;
 const RATE: u32 = 50;
@@ -29,11 +28,6 @@ fn sipp() -> Command {
         panic!("sipp is missing: install the Debian package sip-tester (or run `cargo xtask deps`)");
     }
     Command::new("/usr/bin/sipp")
-}
-
-/// A UDP port free on `ip` (bound and released).
-fn free_udp(ip: &str) -> u16 {
-    UdpSocket::bind((ip, 0)).and_then(|s| s.local_addr()).expect("free UDP port").port()
 }
 
 /// Spans 1..=PAIRS are TE (group 1), each cabled to span n + PAIRS, NT (group 2). Calls from the
@@ -93,22 +87,6 @@ fn errors(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default().chars().take(3000).collect()
 }
 
-/// Waits until sipp's UAS has bound 127.0.0.2:`port` (it prints no readiness line): read from
-/// /proc/net/udp, so that probing never races sipp for the port.
-fn wait_listening_127_0_0_2(port: u16, uas: &mut Child) {
-    let wanted = format!("0200007F:{port:04X}");
-    let deadline = Instant::now() + T;
-    loop {
-        let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
-        if table.lines().any(|l| l.split_whitespace().nth(1) == Some(wanted.as_str())) {
-            return;
-        }
-        let exited = uas.try_wait().ok().flatten();
-        assert!(exited.is_none() && Instant::now() < deadline, "sipp's UAS never bound 127.0.0.2:{port} ({exited:?})");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn all_calls_gone(s: &Value) -> bool {
     s["switch"]["calls"].as_array().is_some_and(Vec::is_empty)
         && (1..=u64::from(2 * PAIRS)).all(|n| span(s, n)["isdn"]["calls"].as_array().is_some_and(Vec::is_empty))
@@ -117,7 +95,7 @@ fn all_calls_gone(s: &Value) -> bool {
 #[test]
 fn fifty_calls_a_second_for_thirty_seconds_through_the_tdm_loop_all_succeed() {
     let scratch = Scratch::new("load");
-    let (sip_port, uac_port, uas_port) = (free_udp("127.0.0.1"), free_udp("127.0.0.1"), free_udp("127.0.0.2"));
+    let (sip_port, uac_port, uas_port) = (free_port(), free_port(), free_port_on("127.0.0.2"));
     let cfg = config(&scratch, sip_port, uac_port, uas_port);
     let sip = format!("127.0.0.1:{sip_port}");
     let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
@@ -137,7 +115,7 @@ fn fifty_calls_a_second_for_thirty_seconds_through_the_tdm_loop_all_succeed() {
         .stderr(Stdio::null())
         .spawn()
         .expect("run sipp uas");
-    wait_listening_127_0_0_2(uas_port, &mut uas);
+    wait_udp_bound(std::net::Ipv4Addr::new(127, 0, 0, 2), uas_port, &mut uas, "sipp's UAS");
 
     let uac = |calls: u32, rate: u32, stats: &Path, err: &Path| {
         sipp()

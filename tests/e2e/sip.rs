@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::Value;
-use spangate_tests::{alaw, free_port, linear, span, Daemon, Scratch};
+use spangate_tests::{alaw, free_port, linear, span, wait_udp_bound, Daemon, Scratch, LOCALHOST};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -125,7 +125,7 @@ fn the_provider_calls_sipp_and_hangs_up() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run sipp");
-    std::thread::sleep(Duration::from_millis(500));
+    wait_udp_bound(LOCALHOST, sipp_port, &mut uas, "sipp's UAS");
     let r = d.post_ok("/api/v1/spans/1/far/calls", br#"{"called":"2001","calling":"0601020304"}"#);
     let id = serde_json::from_slice::<Value>(&r.body).expect("JSON")["id"].as_u64().expect("id");
     d.wait_for("the provider's call answered by sipp", T, |s| {
@@ -310,7 +310,9 @@ fn the_trunk_registers_to_a_registrar_that_challenges_with_401() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run sipp");
-    std::thread::sleep(Duration::from_millis(300));
+    // Registered at the first try: a REGISTER sent before the registrar is up waits out a
+    // retransmission or the backoff.
+    wait_udp_bound(LOCALHOST, sipp_port, &mut registrar, "sipp's registrar");
     let sip = format!("127.0.0.1:{sip_port}");
     let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
     let s = d.wait_for("the trunk registered", T, |s| {

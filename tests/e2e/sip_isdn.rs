@@ -7,19 +7,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
-use spangate_tests::{build_c_peer, span, Daemon, Peer, Scratch};
+use spangate_tests::{build_c_peer, span, wait_udp_bound, Daemon, Peer, Scratch, LOCALHOST};
 
 use crate::sip::{check, sipp, wait_exit};
 
 const T: Duration = Duration::from_secs(10);
-
-/// Whether something has UDP `port` of 127.0.0.1 bound (from /proc/net/udp, without sending it
-/// anything).
-fn udp_bound(port: u16) -> bool {
-    let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
-    let local = format!("0100007F:{port:04X}");
-    table.lines().skip(1).any(|l| l.split_whitespace().nth(1) == Some(local.as_str()))
-}
 
 /// The first SIP message in a sipp `-trace_msg` file whose start line begins with `start`.
 fn traced(trace: &str, start: &str) -> Option<String> {
@@ -92,11 +84,7 @@ to = "span:1"
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run sipp");
-    let until = std::time::Instant::now() + T;
-    while !udp_bound(sipp_port) {
-        assert!(std::time::Instant::now() < until, "sipp's UAS never bound UDP port {sipp_port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_udp_bound(LOCALHOST, sipp_port, &mut uas, "sipp's UAS");
     let m = provider.mark();
     provider.send("call 0140551234 0601020304 5");
     provider.wait_prefix(m, "ANSWER", T);

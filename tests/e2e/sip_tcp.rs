@@ -11,30 +11,11 @@ use std::process::Output;
 use std::time::Duration;
 
 use serde_json::Value;
-use spangate_tests::{Daemon, Scratch};
+use spangate_tests::{wait_tcp_listening, Daemon, Scratch, LOCALHOST};
 
 use crate::sip::{check, config, far_calls, sipp, start, wait_exit};
 
 const T: Duration = Duration::from_secs(10);
-
-/// Whether something listens on TCP `port` of 127.0.0.1 (from /proc/net/tcp, so that asking does
-/// not open a connection to the peer).
-fn tcp_listening(port: u16) -> bool {
-    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-    let local = format!("0100007F:{port:04X}");
-    table.lines().skip(1).any(|l| {
-        let f: Vec<&str> = l.split_whitespace().collect();
-        f.len() > 3 && f[1] == local && f[3] == "0A"
-    })
-}
-
-fn wait_listening(port: u16, what: &str) {
-    let until = std::time::Instant::now() + T;
-    while !tcp_listening(port) {
-        assert!(std::time::Instant::now() < until, "{what} does not listen on TCP port {port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// sipp's UAC over TCP: INVITE, 100/180/200, ACK, a second of call, BYE, 200; every message
 /// traced to `sipp_tcp_uac_messages.log`.
@@ -99,7 +80,7 @@ fn the_provider_calls_sipp_over_a_tcp_trunk() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run sipp");
-    wait_listening(sipp_port, "sipp's UAS");
+    wait_tcp_listening(LOCALHOST, sipp_port, &mut uas, "sipp's UAS");
     let sip = format!("127.0.0.1:{sip_port}");
     let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
     d.wait_for("layer 2 up on span 1", T, |s| spangate_tests::span(s, 1)["isdn"]["layer2_up"] == true);
