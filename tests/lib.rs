@@ -316,6 +316,24 @@ impl Daemon {
         stat.rsplit_once(')').is_none_or(|(_, rest)| rest.trim_start().starts_with(['Z', 'X']))
     }
 
+    /// Waits until the daemon's log satisfies `pred` and returns it; panics after `timeout` with
+    /// the log. The log arrives through a pipe and a reader thread, so a line written before a
+    /// status change can still be on its way when the status shows the change: a test reads the
+    /// log after a status wait through this, never directly.
+    pub fn wait_log(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.log();
+            if pred(&log) {
+                return log;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out after {timeout:?} waiting for {what} in the daemon's log:\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Sends SIGTERM and waits for the exit; returns the status and how long it took.
     pub fn terminate(mut self) -> (ExitStatus, Duration) {
         let mut child = self.child.take().expect("running");

@@ -334,7 +334,9 @@ fn no_leg_left(d: &Daemon, cdrs: usize, want: &[(String, String)]) {
     d.wait_for("no leg left", T, |s| {
         bridges(s).is_empty() && isdn_calls(s, 1).is_empty() && isdn_calls(s, 2).is_empty()
     });
-    let log = d.log();
+    // The CDR lines come through the log's pipe, which can trail the status.
+    let cdr_lines = |log: &str| log.lines().filter(|l| l.contains("cdr: call=")).count();
+    let log = d.wait_log(&format!("{cdrs} CDR lines"), T, |l| cdr_lines(l) >= cdrs);
     let lines: Vec<&str> = log.lines().filter(|l| l.contains("cdr: call=")).collect();
     assert_eq!(lines.len(), cdrs, "one CDR line per bridge:\n{log}");
     for (from, to) in want {

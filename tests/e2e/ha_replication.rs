@@ -196,7 +196,7 @@ fn master_config_change_reaches_the_slave_within_2_s_and_node_local_settings_sta
     let c = config(&s);
     assert_eq!((revision(&s), c["description"].as_str()), (rev, Some("rev 2")), "nothing forged applied");
     // The slave's own log names the refusal once.
-    assert!(p.slave.log().contains("config push refused (401)"), "{}", p.slave.log());
+    p.slave.wait_log("the refusal", T, |l| l.contains("config push refused (401)"));
 }
 
 #[test]

@@ -110,7 +110,7 @@ fn sipp_calls_out_through_the_provider_and_hangs_up() {
     let cleared = span(&s, 1)["isdn"]["far_end"]["cleared"].as_array().cloned().unwrap_or_default();
     let last = cleared.last().expect("the provider saw the call");
     assert_eq!((last["called"].as_str(), last["cause"].as_u64()), (Some("0601020304"), Some(16)), "{last}");
-    assert!(d.log().contains("from=trunk:pbx"), "a CDR line for the call");
+    d.wait_log("a CDR line for the call", T, |l| l.contains("from=trunk:pbx"));
 }
 
 #[test]
@@ -375,5 +375,5 @@ fn a_taken_sip_port_leaves_the_tdm_side_running() {
     let d = Daemon::start(&["--sip", &addr]);
     let s = d.wait_for("layer 2 up on span 1", T, |s| span(s, 1)["isdn"]["layer2_up"] == true);
     assert!(s["sip"].is_null(), "{}", s["sip"]);
-    assert!(d.log().contains("SIP disabled"), "{}", d.log());
+    d.wait_log("why SIP is off", T, |l| l.contains("SIP disabled"));
 }

@@ -131,7 +131,7 @@ fn provider_call_reaches_the_pbx_rewritten_with_media_both_ways() {
     let cleared = span(&s, 2)["isdn"]["cleared"].as_array().cloned().unwrap_or_default();
     assert_eq!(cleared.last().map(|c| c["cause"].clone()), Some(Value::from(16)), "{cleared:?}");
     assert_eq!(s["switch"]["counters"]["answered"], 1);
-    assert!(d.log().contains("cdr"), "a CDR line in the log");
+    d.wait_log("a CDR line", T, |l| l.contains("cdr"));
 }
 
 #[test]
