@@ -334,6 +334,36 @@ impl Daemon {
         }
     }
 
+    /// Captures `ms` of `to_path` (an `/api/v1/...` channel path of this daemon) while `play`
+    /// runs, and returns the capture's reply. The capture must be running before the first sample
+    /// is played, and its HTTP request races the play's: on a near channel that is idle the test
+    /// waits until the status shows it busy (the capture is then queued to the media thread ahead
+    /// of any play); a simulated far end's channels are not on the status, so there it leaves a
+    /// head start of [`CAPTURE_LEAD`] and the caller checks for a late start (see [`bit_exact`]).
+    pub fn capture_during(&self, to_path: &str, ms: usize, play: impl FnOnce()) -> Reply {
+        let near = near_channel(to_path).filter(|&(span_n, ts)| channel_state(&self.status(), span_n, ts) == "idle");
+        std::thread::scope(|scope| {
+            let capture = scope.spawn(|| self.request("POST", &format!("{to_path}/capture?ms={ms}"), b""));
+            match near {
+                Some((span_n, ts)) => {
+                    let deadline = Instant::now() + Duration::from_secs(30);
+                    // A refused capture ends the request at once: the caller sees its status.
+                    while !capture.is_finished() && channel_state(&self.status(), span_n, ts) != "busy" {
+                        assert!(
+                            Instant::now() < deadline,
+                            "channel {ts} of span {span_n} never showed busy with a capture on it\nlog:\n{}",
+                            self.log()
+                        );
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                }
+                None => std::thread::sleep(CAPTURE_LEAD),
+            }
+            play();
+            capture.join().expect("capture thread")
+        })
+    }
+
     /// Sends SIGTERM and waits for the exit; returns the status and how long it took.
     pub fn terminate(mut self) -> (ExitStatus, Duration) {
         let mut child = self.child.take().expect("running");
@@ -365,6 +395,65 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
         b = &b[(nl + 4 + size).min(b.len())..];
     }
     out
+}
+
+/// The head start a capture on a channel the status does not show gets before its audio is played.
+pub const CAPTURE_LEAD: Duration = Duration::from_millis(300);
+
+/// `(span, timeslot)` of a near channel path `/api/v1/spans/N/channels/TS`.
+fn near_channel(path: &str) -> Option<(u64, u64)> {
+    let rest = path.strip_prefix("/api/v1/spans/")?;
+    let (span_n, ts) = rest.split_once("/channels/")?;
+    Some((span_n.parse().ok()?, ts.parse().ok()?))
+}
+
+/// The state (`idle`, `busy`, `alarm`) of timeslot `ts` of span `n` in a status document.
+pub fn channel_state(status: &Value, n: u64, ts: u64) -> String {
+    span(status, n)["channels"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["ts"] == ts))
+        .and_then(|c| c["state"].as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// How a capture failed to hold a played pattern.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Mismatch {
+    /// The capture begins inside the pattern, which from there on arrived unchanged: the capture
+    /// started after the play did (its request lost the race), nothing was damaged.
+    LateStart { from: usize },
+    /// Neither the pattern's start nor a later piece of it is in the capture.
+    NeverArrived,
+    /// The capture ended before the pattern did.
+    Truncated,
+    /// The pattern arrived changed from this offset on.
+    Differs { offset: usize },
+}
+
+/// Whether all of `audio` (32 bytes or more) arrived unchanged and in one piece in `got`.
+pub fn bit_exact(got: &[u8], audio: &[u8]) -> Result<(), Mismatch> {
+    let Some(at) = find(got, &audio[..32]) else {
+        // Where the capture's first bytes sit in the pattern, if they do: a late start shows the
+        // pattern from there to its end, unchanged.
+        let head = got.get(..32).ok_or(Mismatch::NeverArrived)?;
+        return match find(audio, head) {
+            Some(from) if from > 0 => {
+                let n = (audio.len() - from).min(got.len());
+                if got[..n] == audio[from..from + n] {
+                    Err(Mismatch::LateStart { from })
+                } else {
+                    Err(Mismatch::Differs { offset: from })
+                }
+            }
+            _ => Err(Mismatch::NeverArrived),
+        };
+    };
+    let arrived = got.get(at..at + audio.len()).ok_or(Mismatch::Truncated)?;
+    match arrived.iter().zip(audio).position(|(a, b)| a != b) {
+        None => Ok(()),
+        Some(offset) => Err(Mismatch::Differs { offset }),
+    }
 }
 
 /// The span object with number `n` in a status document.

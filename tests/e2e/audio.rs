@@ -3,48 +3,39 @@
 
 use std::time::Duration;
 
-use spangate_tests::{alarm, find, pattern, Daemon, Scratch};
+use spangate_tests::{alarm, bit_exact, pattern, Daemon, Mismatch, Scratch};
 
-const T: Duration = Duration::from_secs(5);
+/// Generous: the alarm and status figures come from periodic reports, and CI is a loaded machine.
+const T: Duration = Duration::from_secs(20);
 
 fn slips(d: &Daemon) -> u64 {
     d.status()["spans"].as_array().map_or(0, |a| a.iter().map(|s| s["counters"]["slips"].as_u64().unwrap_or(0)).sum())
 }
 
-/// Captures on `(to, to_path)` while playing `audio` on `(from, from_path)`; returns whether the
-/// whole of `audio` arrived unchanged and in one piece, and a description when it did not.
+/// Captures on `(to, to_path)` while playing `audio` on `(from, from_path)`; whether the whole of
+/// `audio` arrived unchanged and in one piece.
 fn try_play_and_capture(
     from: &Daemon,
     from_path: &str,
     to: &Daemon,
     to_path: &str,
     audio: &[u8],
-) -> Result<(), String> {
-    let ms = audio.len() / 8 + 300;
-    std::thread::scope(|scope| {
-        let capture = scope.spawn(|| to.request("POST", &format!("{to_path}/capture?ms={ms}"), b""));
-        // Let the capture start before the first sample goes out.
-        std::thread::sleep(Duration::from_millis(100));
+) -> Result<(), Mismatch> {
+    // A second after the audio: a play request slowed by a loaded machine still ends inside it.
+    let ms = audio.len() / 8 + 1000;
+    let got = to.capture_during(to_path, ms, || {
         from.post_ok(&format!("{from_path}/play"), audio);
-        let got = capture.join().expect("capture thread");
-        assert_eq!(got.status, 200, "capture: {}", got.text());
-        assert_eq!(got.body.len(), ms * 8);
-        let at = find(&got.body, &audio[..32])
-            .ok_or_else(|| format!("the start of the played audio never arrived; got {:02x?}", &got.body[..64]))?;
-        if at + audio.len() > got.body.len() {
-            return Err("capture ended before the audio did".into());
-        }
-        let arrived = &got.body[at..at + audio.len()];
-        match arrived.iter().zip(audio).position(|(a, b)| a != b) {
-            None => Ok(()),
-            Some(i) => Err(format!("audio differs from offset {i}")),
-        }
-    })
+    });
+    assert_eq!(got.status, 200, "capture: {}", got.text());
+    assert_eq!(got.body.len(), ms * 8);
+    bit_exact(&got.body, audio)
 }
 
 /// The audio must arrive bit-exact. A controlled slip (counted by the spans, e.g. when a loaded
 /// machine starves a cross-process cable's elastic store) legitimately repeats a frame, so a
-/// mismatch is retried only when the slip counters moved; a mismatch on a clean line fails.
+/// mismatch is retried only when the slip counters moved; so is a capture that provably started
+/// late (on a far end's channel the status cannot show the capture running before the play). Any
+/// other mismatch fails.
 fn play_and_capture(from: &Daemon, from_path: &str, to: &Daemon, to_path: &str, audio: &[u8]) {
     for attempt in 1..=3 {
         let before = slips(from) + slips(to);
@@ -52,8 +43,9 @@ fn play_and_capture(from: &Daemon, from_path: &str, to: &Daemon, to_path: &str, 
             Ok(()) => return,
             Err(e) => {
                 let slipped = slips(from) + slips(to) - before;
-                assert!(slipped > 0 && attempt < 3, "attempt {attempt}: {e} (slips during it: {slipped})");
-                eprintln!("attempt {attempt}: {e} after {slipped} slip(s); retrying");
+                let late = matches!(e, Mismatch::LateStart { .. });
+                assert!((slipped > 0 || late) && attempt < 3, "attempt {attempt}: {e:?} (slips during it: {slipped})");
+                eprintln!("attempt {attempt}: {e:?} after {slipped} slip(s); retrying");
             }
         }
     }

@@ -4,9 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use spangate_tests::{alarm, alaw, linear, span, Daemon, Scratch};
+use spangate_tests::{alarm, alaw, channel_state, linear, span, Daemon, Scratch};
 
-const T: Duration = Duration::from_secs(5);
+/// Generous: the alarm and status figures come from periodic reports, and CI is a loaded machine.
+const T: Duration = Duration::from_secs(20);
 
 /// Span 1 faces a provider whose hybrid returns 12 ms later at 10 dB ERL, with a 64 ms canceller;
 /// span 2 (to a PBX) has the canceller off.
@@ -94,7 +95,9 @@ fn the_canceller_removes_the_far_end_hybrid_echo_and_reports_its_erle() {
     let (raw, clean, seen) = std::thread::scope(|scope| {
         let raw = scope.spawn(|| d.request("POST", &format!("{ch}/capture?ms={cap_ms}"), b""));
         let clean = scope.spawn(|| d.request("POST", &format!("{ch}/capture?ms={cap_ms}&clean=1"), b""));
-        // Both captures running (they start within a tick or two of each other) before the audio.
+        // Both captures running before the audio: the status shows the channel busy once the
+        // first is queued to the media thread, and the second was asked for at the same instant.
+        d.wait_for("the capture running", T, |s| channel_state(s, 1, 1) == "busy");
         std::thread::sleep(Duration::from_millis(100));
         d.post_ok(&format!("{ch}/play"), &audio);
         // The status of the channel near the end of the play, once the canceller had time.

@@ -246,11 +246,8 @@ fn a_tone_crosses_to_sip_and_back_through_rtp() {
     assert!(isdn["channel"].as_u64().is_some_and(|c| c > 0), "{legs}");
     let path = format!("/api/v1/spans/1/far/channels/{ch}");
     let sent = tone(1000.0, 1.5);
-    let got = std::thread::scope(|scope| {
-        let capture = scope.spawn(|| d.request("POST", &format!("{path}/capture?ms=2500"), b""));
-        std::thread::sleep(Duration::from_millis(100));
+    let got = d.capture_during(&path, 2500, || {
         d.post_ok(&format!("{path}/play"), &sent);
-        capture.join().expect("capture thread")
     });
     assert_eq!(got.status, 200, "capture: {}", got.text());
     let (hz_sent, rms_sent) = measure(&sent);
