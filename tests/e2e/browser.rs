@@ -37,7 +37,7 @@ fn chromium(profile: &Path, extra: &[&str], url: &str) -> std::process::Output {
 #[test]
 fn status_page_renders_in_headless_chromium() {
     let d = Daemon::start(&[]);
-    d.wait_for("two spans up", Duration::from_secs(5), |s| {
+    d.wait_for("two spans up", Duration::from_secs(20), |s| {
         s["spans"].as_array().is_some_and(|a| a.len() == 2 && a.iter().all(|x| x["up"] == true))
     });
     let scratch = Scratch::new("browser");

@@ -373,8 +373,9 @@ fn bypass_watchdog_expires_when_the_gateway_dies_and_lines_go_to_the_pbx() {
     assert_eq!(fos.state("wdog_expiries").as_deref(), Some("0"));
     d.kill9();
     let killed = Instant::now();
+    // The watchdog interval is 2 s; the limit leaves a loaded machine room.
     while fos.state("mode").as_deref() != Some("0") {
-        assert!(killed.elapsed() < Duration::from_secs(5), "the watchdog did not expire");
+        assert!(killed.elapsed() < T, "the watchdog did not expire within {T:?} of the kill");
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(fos.state("links").as_deref(), Some("A-D"), "provider straight to the PBX");
@@ -593,9 +594,16 @@ fn full_partition_with_the_berofos_reachable_has_one_owner_at_every_instant() {
     api_master.cut();
     api_slave.cut();
     let start = Instant::now();
-    // (master claims, slave claims, relay mode) every ~50 ms.
+    // (master claims, slave claims, relay mode) every ~50 ms, for 6 s and then until the split
+    // has settled with the slave holding (a loaded machine may take longer; the last sample must
+    // show it, within T more).
     let mut timeline: Vec<(Duration, bool, bool, Option<String>)> = Vec::new();
-    while start.elapsed() < Duration::from_secs(6) {
+    let settled = |t: &[(Duration, bool, bool, Option<String>)]| {
+        t.last().is_some_and(|(_, m, s, mode)| !*m && *s && mode.as_deref() == Some("0"))
+    };
+    while start.elapsed() < Duration::from_secs(6)
+        || (!settled(&timeline) && start.elapsed() < Duration::from_secs(6) + T)
+    {
         let (ms, ss, mode) = (master.status(), slave.status(), fos.state("mode"));
         timeline.push((start.elapsed(), holds(&ms), holds(&ss), mode));
         std::thread::sleep(Duration::from_millis(50));

@@ -23,7 +23,7 @@ fn default_run_has_two_spans_up_within_3_s() {
 #[test]
 fn page_and_metrics_show_both_spans() {
     let d = Daemon::start(&[]);
-    d.wait_for("two spans up", Duration::from_secs(5), |s| {
+    d.wait_for("two spans up", Duration::from_secs(20), |s| {
         s["spans"].as_array().is_some_and(|a| a.iter().all(|x| x["up"] == true))
     });
     let page = d.get("/");
@@ -46,7 +46,7 @@ fn page_and_metrics_show_both_spans() {
 #[test]
 fn bad_requests_get_clear_answers_and_the_daemon_lives_on() {
     let d = Daemon::start(&[]);
-    d.wait_for("started", Duration::from_secs(5), |s| s["spans"].as_array().is_some_and(|a| !a.is_empty()));
+    d.wait_for("started", Duration::from_secs(20), |s| s["spans"].as_array().is_some_and(|a| !a.is_empty()));
     let cases: [(&str, &str, &[u8], u16); 6] = [
         ("GET", "/nope", b"", 404),
         ("POST", "/api/v1/sim/spans/9/cut", b"", 404),
@@ -66,7 +66,7 @@ fn bad_requests_get_clear_answers_and_the_daemon_lives_on() {
 #[test]
 fn sigterm_stops_cleanly_within_1_s() {
     let d = Daemon::start(&[]);
-    d.wait_for("started", Duration::from_secs(5), |s| s["media"]["ticks"].as_u64().is_some_and(|t| t > 0));
+    d.wait_for("started", Duration::from_secs(20), |s| s["media"]["ticks"].as_u64().is_some_and(|t| t > 0));
     let (status, took) = d.terminate();
     assert!(status.success(), "exit status {status:?}");
     assert!(took < Duration::from_secs(1), "took {took:?}");
