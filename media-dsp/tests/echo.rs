@@ -258,3 +258,34 @@ fn a_near_end_nearly_as_loud_as_the_far_end_with_no_echo_is_never_muted() {
         assert!(loss.abs() < 3.0, "window {i}: the near end lost {loss:.1} dB; {:?}", ec.stats());
     }
 }
+
+/// Fax mode (the call heard CNG or CED): Sin passes untouched - no subtraction, no high-pass, no
+/// comfort noise - and the filter is frozen, so turning fax mode off again cancels at once with
+/// what was learned before; a reset (a new call) leaves fax mode.
+#[test]
+fn fax_mode_passes_sin_untouched_freezes_the_filter_and_ends_with_a_reset() {
+    let n = 8000 * 3;
+    let rin = noise(n, 3000.0, 21);
+    let sin = echo_of(&rin, 100);
+    let mut ec = EchoCanceller::new(Config::default());
+    let _ = run(&mut ec, &sin, &rin);
+    assert!(ec.stats().converged && !ec.stats().fax_mode, "{:?}", ec.stats());
+    ec.set_fax_mode(true);
+    assert!(ec.fax_mode() && ec.stats().fax_mode && ec.stats().bypassed && !ec.stats().nlp_active);
+    // A different echo path during the fax: passed through as it is, not learned.
+    let rin2 = noise(8000, 3000.0, 22);
+    let sin2: Vec<i16> = echo_of(&rin2, 300).iter().zip(noise(8000, 300.0, 23)).map(|(e, v)| e + v).collect();
+    let out = run(&mut ec, &sin2, &rin2);
+    assert_eq!(out, sin2, "fax mode changed the near end");
+    assert!(ec.stats().fax_mode && ec.stats().bypassed, "{:?}", ec.stats());
+    // Back out of fax mode: the old path is still cancelled (the filter did not move).
+    ec.set_fax_mode(false);
+    let rin3 = noise(4000, 3000.0, 24);
+    let sin3 = echo_of(&rin3, 100);
+    let out = run(&mut ec, &sin3, &rin3);
+    let erle = 10.0 * (power(&sin3[2000..]) / power(&out[2000..]).max(1e-3)).log10();
+    assert!(erle > 20.0, "the frozen filter still cancels the old path: ERLE {erle:.1} dB");
+    ec.set_fax_mode(true);
+    ec.reset();
+    assert!(!ec.fax_mode() && !ec.stats().fax_mode && !ec.stats().bypassed, "a reset ends fax mode");
+}

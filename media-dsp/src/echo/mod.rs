@@ -27,6 +27,10 @@
 //!   converged foreground for 32 blocks is reset to the foreground (divergence protection);
 //! - the NLP replaces the output with comfort noise while the far end is active and nobody talks at
 //!   the near end.
+//!
+//! Fax mode ([`EchoCanceller::set_fax_mode`]) is the tone disabler's bypass asked for by the call
+//! logic when its fax detector hears CNG or CED: Sin passes untouched and nothing adapts until the
+//! call ends (`reset`).
 
 mod dtd;
 mod hpf;
@@ -113,8 +117,10 @@ pub struct Stats {
     pub nlp_active: bool,
     /// The long-term ERLE reached 12 dB.
     pub converged: bool,
-    /// The tone disabler holds the canceller in bypass.
+    /// The tone disabler holds the canceller in bypass (or fax mode does).
     pub bypassed: bool,
+    /// Fax mode ([`EchoCanceller::set_fax_mode`]): bypassed until the next reset.
+    pub fax_mode: bool,
     /// Comfort-noise (background) level estimate in dBm0.
     pub background_dbm0: f32,
 }
@@ -148,6 +154,8 @@ pub struct EchoCanceller {
     residual_armed: bool,
     /// Blocks processed (wrapping), for work done on alternate blocks.
     block_count: u32,
+    /// Fax mode: the call logic heard a fax or modem tone (see `set_fax_mode`).
+    fax: bool,
     /// The last block's error was well above the expected residual.
     disturbed: bool,
     stats: Stats,
@@ -190,6 +198,7 @@ impl EchoCanceller {
             talk: false,
             residual_armed: false,
             block_count: 0,
+            fax: false,
             disturbed: false,
             stats: Stats::default(),
             config,
@@ -231,8 +240,31 @@ impl EchoCanceller {
         self.config.adapt = on;
     }
 
-    /// Forgets everything learned: taps, history, levels (G.168 "reset the H register").
+    /// Fax mode, the G.164/G.165 tone-disabler behaviour made explicit for the call logic (a fax
+    /// detector heard CNG or an answer tone): the canceller is bypassed - Sin passes untouched
+    /// (no high-pass, no subtraction, NLP off, no comfort noise) and the filters are frozen, not
+    /// even run - until fax mode is turned off or [`EchoCanceller::reset`] starts a new session.
+    /// Unlike the in-path disabler it does not wait for phase reversals nor release on silence:
+    /// a T.30 session has pauses longer than the 250 ms G.165 release, and any echo path change
+    /// learned during one would have to be unlearned by the next call anyway.
+    pub fn set_fax_mode(&mut self, on: bool) {
+        self.fax = on;
+        self.stats.fax_mode = on;
+        self.stats.bypassed = on;
+        if on {
+            self.stats.nlp_active = false;
+        }
+    }
+
+    /// Whether fax mode is on.
+    pub fn fax_mode(&self) -> bool {
+        self.fax
+    }
+
+    /// Forgets everything learned: taps, history, levels (G.168 "reset the H register"), and
+    /// leaves fax mode.
     pub fn reset(&mut self) {
+        self.fax = false;
         self.filter.reset();
         self.dtd.reset();
         self.cng.reset();
@@ -269,6 +301,10 @@ impl EchoCanceller {
     }
 
     fn block(&mut self, sin: &mut [i16; BLOCK], rin: &[i16; BLOCK]) {
+        if self.fax {
+            // Fax mode: the data call's near end untouched, nothing adapts (see `set_fax_mode`).
+            return;
+        }
         let mut s = [0.0f32; BLOCK];
         let mut r = *rin;
         let mut rf = [0.0f32; BLOCK];
