@@ -1,20 +1,29 @@
 //! The G.729 Annex A decoder (§4 and §A.4): one 10-byte frame to 80 samples, with frame erasure
-//! concealment (§4.4) and the Annex A post-filter.
+//! concealment (§4.4) and the Annex A post-filter, bit-exact with bcg729.
+//!
+//! bcg729 is the decoder our peers run, so its output is the reference here rather than the
+//! recommendation's fixed-point description: it computes in plain 32-bit products, rounds where it
+//! shifts down, saturates where it stores 16 bits, and never rescales the excitation after a
+//! synthesis overflow. The stages below use the variants written for it (`LspDecoder`,
+//! `lpc::lsp_to_lp`, `pitch::adaptive_vector`, `acelp::fixed_vector`, `gain::decode_gains`,
+//! `lpc::syn_filt_sat`, `postfilter`); the ITU-style functions beside them serve the encoder.
 //!
 //! All state is in fixed arrays: decoding never allocates.
 
-use super::acelp::decod_acelp;
+use super::acelp::fixed_vector;
 use super::bits;
-use super::gain::dec_gain;
-use super::lpc::{int_qlpc, syn_filt};
+use super::gain::decode_gains;
+use super::lpc::{lsp_to_lp, syn_filt_sat};
 use super::lsp::LspDecoder;
 use super::ops::*;
-use super::pitch::{check_parity_pitch, dec_lag3, pred_lt_3};
+use super::pitch::{adaptive_vector, check_parity_pitch, dec_lag3};
 use super::postfilter::{PostFilter, PostProcess};
-use super::{L_FRAME, L_INTERPOL, L_SUBFR, M, PIT_MAX, SHARPMAX, SHARPMIN};
+use super::{L_FRAME, L_INTERPOL, L_SUBFR, M, MP1, PIT_MAX, SHARPMIN};
 
 const EXC_OFF: usize = PIT_MAX as usize + L_INTERPOL;
 const OLD_EXC_LEN: usize = EXC_OFF + L_FRAME;
+/// Upper bound of the pitch sharpening gain as bcg729 applies it (0.8 in Q14).
+const SHARP_MAX_DEC: i16 = 13107;
 
 /// Initial LSPs (cosine domain, Q15) before the first frame.
 pub const LSP_INIT: [i16; M] = [30000, 26000, 21000, 15000, 8000, 0, -8000, -15000, -21000, -26000];
@@ -67,32 +76,32 @@ impl Decoder {
     pub fn decode(&mut self, frame: Option<&[u8; 10]>, out: &mut [i16; L_FRAME]) {
         let bfi = frame.is_none();
         let mut prm = frame.map(bits::unpack).unwrap_or([0; 11]);
-        prm[3] = if bfi { 1 } else { check_parity_pitch(prm[2], prm[3]) };
+        let parity_error = check_parity_pitch(prm[2], prm[3]) != 0;
 
         let lsp_new = self.lsp.decode(prm[0], prm[1], bfi);
-        let az = int_qlpc(&self.lsp_old, &lsp_new);
+        let mut lsp_mid = [0i16; M];
+        for i in 0..M {
+            lsp_mid[i] = pshr(i32::from(self.lsp_old[i]) + i32::from(lsp_new[i]), 1) as i16;
+        }
+        let az: [[i16; MP1]; 2] = [lsp_to_lp(&lsp_mid), lsp_to_lp(&lsp_new)];
         self.lsp_old = lsp_new;
 
         let mut lags = [0i16; 2];
         let mut t0 = 0;
         for sf in 0..2 {
             let i_subfr = sf * L_SUBFR;
-            let base = if sf == 0 { 2 } else { 7 };
-            let index = prm[base];
-            let bad = if sf == 0 { bfi || prm[3] != 0 } else { bfi };
+            let index = prm[if sf == 0 { 2 } else { 7 }];
+            let bad = bfi || (sf == 0 && parity_error);
             let mut t0_frac = 0;
             if !bad {
                 (t0, t0_frac) = dec_lag3(index, sf == 0, t0);
                 self.old_t0 = t0;
             } else {
                 t0 = self.old_t0;
-                self.old_t0 = add(self.old_t0, 1);
-                if self.old_t0 > PIT_MAX {
-                    self.old_t0 = PIT_MAX;
-                }
+                self.old_t0 = (self.old_t0 + 1).min(PIT_MAX);
             }
             lags[sf] = t0;
-            pred_lt_3(&mut self.old_exc, EXC_OFF + i_subfr, t0, t0_frac);
+            adaptive_vector(&mut self.old_exc, EXC_OFF + i_subfr, t0, t0_frac);
 
             let (ci, si, gi) = if sf == 0 { (4, 5, 6) } else { (8, 9, 10) };
             if bfi {
@@ -100,40 +109,19 @@ impl Decoder {
                 prm[si] = random(&mut self.seed_fer) & 0x000f;
             }
             let mut code = [0i16; L_SUBFR];
-            decod_acelp(prm[si], prm[ci], &mut code);
-            let j = shl(self.sharp, 1);
-            if t0 < L_SUBFR as i16 {
-                for i in t0 as usize..L_SUBFR {
-                    code[i] = add(code[i], mult(code[i - t0 as usize], j));
-                }
-            }
-            dec_gain(prm[gi], &code, bfi, &mut self.gain_pitch, &mut self.gain_code, &mut self.past_qua_en);
-            self.sharp = self.gain_pitch.clamp(SHARPMIN, SHARPMAX);
+            fixed_vector(prm[si], prm[ci], t0, self.sharp, &mut code);
+            decode_gains(prm[gi], &code, bfi, &mut self.gain_pitch, &mut self.gain_code, &mut self.past_qua_en);
+            self.sharp = self.gain_pitch.clamp(SHARPMIN, SHARP_MAX_DEC);
 
             let exc = &mut self.old_exc[EXC_OFF + i_subfr..EXC_OFF + i_subfr + L_SUBFR];
             for i in 0..L_SUBFR {
-                let l = l_mult(exc[i], self.gain_pitch);
-                let l = l_mac(l, code[i], self.gain_code);
-                let l = l_shl(l, 1);
-                exc[i] = round(l);
+                let acc = (i32::from(exc[i]) * i32::from(self.gain_pitch))
+                    .wrapping_add(i32::from(code[i]) * i32::from(self.gain_code));
+                exc[i] = sat16(pshr(acc, 14));
             }
-            let a = &az[sf];
-            let (hist, syn) = self.synth.split_at_mut(M + i_subfr);
-            let _ = hist;
-            let y = &mut syn[..L_SUBFR];
-            let x: [i16; L_SUBFR] =
-                self.old_exc[EXC_OFF + i_subfr..EXC_OFF + i_subfr + L_SUBFR].try_into().unwrap_or([0; L_SUBFR]);
-            if syn_filt(a, &x, y, &mut self.mem_syn, false) {
-                // Overflow in the synthesis: scale the whole excitation memory down and redo it.
-                for e in self.old_exc.iter_mut() {
-                    *e = shr(*e, 2);
-                }
-                let x: [i16; L_SUBFR] =
-                    self.old_exc[EXC_OFF + i_subfr..EXC_OFF + i_subfr + L_SUBFR].try_into().unwrap_or([0; L_SUBFR]);
-                let _ = syn_filt(a, &x, y, &mut self.mem_syn, true);
-            } else {
-                self.mem_syn.copy_from_slice(&y[L_SUBFR - M..]);
-            }
+            let mut x = [0i16; L_SUBFR];
+            x.copy_from_slice(exc);
+            syn_filt_sat(&az[sf], &x, &mut self.synth[M + i_subfr..M + i_subfr + L_SUBFR], &mut self.mem_syn);
         }
         self.old_exc.copy_within(L_FRAME.., 0);
 

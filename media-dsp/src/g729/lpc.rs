@@ -100,6 +100,58 @@ pub fn syn_filt(a: &[i16; MP1], x: &[i16], y: &mut [i16], mem: &mut [i16; M], up
     o.0
 }
 
+/// F1(z) or F2(z) in Q24 with bcg729's rounding products (the decoder's variant of [`lsp_az`]).
+fn lsp_pol_rounded(lsp: &[i16; M], start: usize) -> [i32; 6] {
+    let mut f = [0i32; 6];
+    f[0] = 1 << 24;
+    f[1] = i32::from(lsp[start]) * -1024;
+    for i in 2..=5usize {
+        let q = lsp[start + 2 * i - 2];
+        f[i] = f[i - 2].wrapping_sub(mul16_32_p(q, f[i - 1], 15)).wrapping_shl(1);
+        for j in (2..i).rev() {
+            // Q14 instead of Q15 doubles the LSP, as the recursion wants.
+            f[j] = f[j].wrapping_add(f[j - 2].wrapping_sub(mul16_32_p(q, f[j - 1], 14)));
+        }
+        f[1] = f[1].wrapping_sub(i32::from(q) << 10);
+    }
+    f
+}
+
+/// LSPs (Q15) to LP coefficients a[0..=10] (Q12), rounding as bcg729 does.
+pub fn lsp_to_lp(lsp: &[i16; M]) -> [i16; MP1] {
+    let mut f1 = lsp_pol_rounded(lsp, 0);
+    let mut f2 = lsp_pol_rounded(lsp, 1);
+    for i in (1..=5).rev() {
+        f1[i] = f1[i].wrapping_add(f1[i - 1]);
+        f2[i] = f2[i].wrapping_sub(f2[i - 1]);
+    }
+    let mut a = [0i16; MP1];
+    a[0] = 4096;
+    for i in 1..=5 {
+        a[i] = pshr(f1[i].wrapping_add(f2[i]), 13) as i16;
+        a[MP1 - i] = pshr(f1[i].wrapping_sub(f2[i]), 13) as i16;
+    }
+    a
+}
+
+/// Synthesis through 1/A(z) in plain 32-bit arithmetic, each output rounded and saturated (the
+/// decoder's variant of [`syn_filt`]: no overflow flag, no second pass). `mem` holds the last M
+/// outputs before `x` and is updated.
+pub fn syn_filt_sat(a: &[i16; MP1], x: &[i16], y: &mut [i16], mem: &mut [i16; M]) {
+    let len = x.len().min(L_SUBFR);
+    let mut tmp = [0i16; M + L_SUBFR];
+    tmp[..M].copy_from_slice(mem);
+    for i in 0..len {
+        let mut acc = i32::from(x[i]) << 12;
+        for j in 1..=M {
+            acc = acc.wrapping_sub(i32::from(a[j]) * i32::from(tmp[M + i - j]));
+        }
+        tmp[M + i] = sat16(pshr(acc, 12));
+    }
+    y[..len].copy_from_slice(&tmp[M..M + len]);
+    mem.copy_from_slice(&tmp[len..len + M]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -159,6 +159,11 @@ pub fn lsp_to_lsf(lsp: &[i16; M]) -> [i16; M] {
 }
 
 /// Decoder-side LSF dequantiser state.
+///
+/// Its arithmetic is bcg729's rather than the recommendation's, since the decoder is bit-exact
+/// with bcg729: the MA prediction rounds instead of truncating, the LSFs are fully sorted, and
+/// the low limit is applied to the second LSF (bcg729 indexes it so; the first LSF is bounded by
+/// the sort and the minimum distance anyway). The LSPs come from a polynomial cosine, not the table.
 #[derive(Clone)]
 pub struct LspDecoder {
     freq_prev: [[i16; M]; MA_NP],
@@ -172,24 +177,75 @@ impl Default for LspDecoder {
     }
 }
 
+/// Half the distance below `gap`, added to one neighbour and taken from the other, on adjacent LSFs.
+fn rearrange(buf: &mut [i16; M], gap: i16) {
+    for j in 1..M {
+        // C division truncates towards zero; only positive halves are used, where it is a floor.
+        let delta = (buf[j - 1].wrapping_sub(buf[j]).wrapping_add(gap)) / 2;
+        if delta > 0 {
+            buf[j - 1] = buf[j - 1].wrapping_sub(delta);
+            buf[j] = buf[j].wrapping_add(delta);
+        }
+    }
+}
+
 impl LspDecoder {
     /// Decodes L0..L3 (`prm0` = L0|L1, `prm1` = L2|L3) to LSPs in Q15; `erased` repeats the last LSFs.
     pub fn decode(&mut self, prm0: i16, prm1: i16, erased: bool) -> [i16; M] {
         let lsf = if !erased {
-            let mode = (shr(prm0, 7) & 1) as usize;
+            let mode = ((prm0 >> 7) & 1) as usize;
             let code0 = (prm0 & 0x7f) as usize;
-            let code1 = (shr(prm1, 5) & 0x1f) as usize;
+            let code1 = ((prm1 >> 5) & 0x1f) as usize;
             let code2 = (prm1 & 0x1f) as usize;
-            let q = get_quant(code0, code1, code2, mode, &mut self.freq_prev);
-            self.prev_lsf = q;
-            self.prev_ma = mode;
-            q
-        } else {
-            let ma = self.prev_ma;
-            let buf = prev_extract(&self.prev_lsf, &FG[ma], &self.freq_prev, &FG_SUM_INV[ma]);
+            let mut buf = [0i16; M];
+            for j in 0..M {
+                let second = if j < NC { code1 } else { code2 };
+                buf[j] = LSPCB1[code0][j].wrapping_add(LSPCB2[second][j]);
+            }
+            rearrange(&mut buf, GAP1);
+            rearrange(&mut buf, GAP2);
+            let mut lsf = [0i16; M];
+            for j in 0..M {
+                let mut acc = i32::from(FG_SUM[mode][j]) * i32::from(buf[j]);
+                for k in 0..MA_NP {
+                    acc = acc.wrapping_add(i32::from(FG[mode][k][j]) * i32::from(self.freq_prev[k][j]));
+                }
+                lsf[j] = pshr(acc, 15) as i16;
+            }
             prev_update(&buf, &mut self.freq_prev);
+            lsf.sort_unstable();
+            if lsf[1] < L_LIMIT {
+                lsf[1] = L_LIMIT;
+            }
+            for j in 0..M - 1 {
+                if i32::from(lsf[j + 1]) - i32::from(lsf[j]) < i32::from(GAP3) {
+                    lsf[j + 1] = lsf[j].wrapping_add(GAP3);
+                }
+            }
+            if lsf[M - 1] > M_LIMIT {
+                lsf[M - 1] = M_LIMIT;
+            }
+            self.prev_lsf = lsf;
+            self.prev_ma = mode;
+            lsf
+        } else {
+            // Rebuild the codeword that would have given the repeated LSFs, for the predictor.
+            let ma = self.prev_ma;
+            let mut ele = [0i16; M];
+            for j in 0..M {
+                let mut acc = i32::from(self.prev_lsf[j]) << 15;
+                for k in 0..MA_NP {
+                    acc = acc.wrapping_sub(i32::from(FG[ma][k][j]) * i32::from(self.freq_prev[k][j]));
+                }
+                ele[j] = pshr(mul16_32_q(FG_SUM_INV[ma][j], acc, 12), 15) as i16;
+            }
+            prev_update(&ele, &mut self.freq_prev);
             self.prev_lsf
         };
-        lsf_to_lsp(&lsf)
+        let mut lsp = [0i16; M];
+        for j in 0..M {
+            lsp[j] = cos_q15(lsf[j]);
+        }
+        lsp
     }
 }

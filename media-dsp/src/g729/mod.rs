@@ -4,10 +4,12 @@
 //! Frames are 10 ms (80 samples at 8 kHz) and 10 bytes. State lives in fixed arrays, so neither
 //! direction allocates. `ops` holds the ITU basic operators every other module is written in.
 //!
-//! Status: the decoder follows the recommendation's fixed-point description; against bcg729 it
-//! is 24-45 dB close but not bit-exact (tests/g729_bcg729.rs). Probing bcg729 as a black box
-//! showed it rounds where the description truncates (the code gain, the AGC output) and treats
-//! the AGC energy of samples below 4 as zero. The encoder is not written yet.
+//! Status: the decoder is bit-exact with bcg729 1.1.1 (Debian 12's libbcg729), sample for sample
+//! on bcg729's bitstreams of varied signals, on random bitstreams (bad pitch parity included) and
+//! through lost frames (tests/g729_bcg729.rs). For that it follows bcg729's arithmetic - 32-bit
+//! products, rounding shifts, polynomial log2/exp2/sqrt/cos - in the decoder variants of each
+//! stage (see decoder.rs), not the ITU operators of `ops`, which the recommendation's own
+//! fixed-point description uses. The encoder is not written yet.
 
 // Indices here are Word16 values masked or bounded by construction, as in the recommendation's
 // fixed-point description; the casts that turn them into array indices cannot lose anything.

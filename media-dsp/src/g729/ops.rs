@@ -424,6 +424,146 @@ pub fn inv_sqrt(l_x: i32) -> i32 {
     l_shr(ly, exp)
 }
 
+// Plain 32-bit arithmetic with rounding shifts.
+//
+// The decoder is bit-exact with bcg729, which does not use the ITU operators: it multiplies in
+// plain 32-bit integers, rounds where it shifts down ("P" below) or truncates ("Q"), and saturates
+// only where it stores 16-bit results. These helpers are those operations, wrapping on 32 bits as
+// the C they are compared against does on every machine we run on.
+
+/// Rounding arithmetic shift right: (x + 2^(n-1)) >> n.
+#[inline]
+pub fn pshr(x: i32, n: u32) -> i32 {
+    x.wrapping_add((1i32 << n) >> 1) >> n
+}
+
+/// Shift right by `n`, or left by `-n` when `n` is negative.
+#[inline]
+pub fn vshr(x: i32, n: i32) -> i32 {
+    if n > 0 {
+        x >> n
+    } else {
+        x.wrapping_shl(n.unsigned_abs())
+    }
+}
+
+/// The same on an unsigned value.
+#[inline]
+pub fn vshr_u(x: u32, n: i32) -> u32 {
+    if n > 0 {
+        x >> n
+    } else {
+        x.wrapping_shl(n.unsigned_abs())
+    }
+}
+
+/// a * b >> q, truncating.
+#[inline]
+pub fn mul_q(a: i32, b: i32, q: u32) -> i32 {
+    a.wrapping_mul(b) >> q
+}
+
+/// a * b >> q, rounding.
+#[inline]
+pub fn mul_p(a: i32, b: i32, q: u32) -> i32 {
+    pshr(a.wrapping_mul(b), q)
+}
+
+/// A 16-bit by 32-bit product in Qq, truncating: the 32-bit factor is split at bit q so that
+/// nothing overflows.
+#[inline]
+pub fn mul16_32_q(a: i16, b: i32, q: u32) -> i32 {
+    let a = i32::from(a);
+    let low = b & ((1i32 << q) - 1);
+    a.wrapping_mul(b >> q).wrapping_add(a.wrapping_mul(low) >> q)
+}
+
+/// The same, rounding the low part.
+#[inline]
+pub fn mul16_32_p(a: i16, b: i32, q: u32) -> i32 {
+    let a = i32::from(a);
+    let low = b & ((1i32 << q) - 1);
+    a.wrapping_mul(b >> q).wrapping_add(pshr(a.wrapping_mul(low), q))
+}
+
+/// Leading zeros of a non-negative value, not counting the sign bit (31 for zero).
+#[inline]
+pub fn clz_signed(x: i32) -> u32 {
+    if x <= 0 {
+        return 31;
+    }
+    x.leading_zeros() - 1
+}
+
+/// log2(x) in Q16 for x > 0 in Q0: the exponent plus a cubic fit of the mantissa's log.
+pub fn log2_q16(x: i32) -> i32 {
+    const K: [i32; 4] = [-135_003, 378_194, -252_129, 74_705];
+    let lz = clz_signed(x) as i32;
+    let int_part = (30 - lz) << 16;
+    let m = vshr(x, 16 - lz) as i16;
+    let poly = mul16_32_q(m, K[2] + mul16_32_q(m, K[3], 15), 15);
+    let poly = K[0] + mul16_32_q(m, K[1] + poly, 15);
+    int_part.wrapping_add(poly)
+}
+
+/// 2^x in Q16 for x in Q11: the integer part as a shift, the fraction by a cubic fit.
+pub fn exp2_q16(x: i16) -> i32 {
+    const E: [i16; 4] = [16384, 11356, 3726, 1301];
+    let int_part = i32::from(x >> 11);
+    if int_part > 14 {
+        return i32::MAX;
+    }
+    if int_part < -15 {
+        return 0;
+    }
+    let f = ((i32::from(x) - (int_part << 11)) << 3) as i16;
+    let f32_ = i32::from(f);
+    let t = (i32::from(E[2]) + mul_q(i32::from(E[3]), f32_, 14)) as i16;
+    let t = (i32::from(E[1]) + mul_q(f32_, i32::from(t), 14)) as i16;
+    let t = (i32::from(E[0]) + mul_q(f32_, i32::from(t), 14)) as i16;
+    vshr(i32::from(t), -int_part - 2)
+}
+
+/// sqrt(x) in Q7 for x in Q0: x scaled into [0.25, 1) in Q14, then a cubic fit.
+pub fn sqrt_q7(x: u32) -> i32 {
+    const C: [i32; 4] = [3634, 21173, -12627, 4204];
+    if x == 0 {
+        return 0;
+    }
+    let k = (19 - x.leading_zeros() as i32) >> 1;
+    let y = vshr_u(x, k << 1) as i32;
+    let t = (C[2] + mul_q(y, C[3], 14)) as i16;
+    let t = (C[1] + mul_q(y, i32::from(t), 14)) as i16;
+    let t = (C[0] + mul_q(y, i32::from(t), 14)) as i16;
+    vshr(i32::from(t), -k)
+}
+
+/// cos(x) in Q15 for x in Q13 in [0, pi], by quadrant and a polynomial for cos or sin.
+pub fn cos_q15(x: i16) -> i16 {
+    const KCOS: [i32; 4] = [32768, -16384, 1365, -46];
+    const KSIN: [i32; 4] = [32768, -5461, 273, -7];
+    let series = |x2: i32, k: &[i32; 4]| k[0] + mul_p(x2, k[1] + mul_p(x2, k[2] + mul_p(k[3], x2, 15), 15), 15);
+    let x = i32::from(x);
+    let sq = |v: i32| i32::from(mul_p(v, v, 11) as i16);
+    if x < 12868 {
+        if x < 6434 {
+            sat16(series(sq(x), &KCOS))
+        } else {
+            let v = i32::from((12868 - x) as i16);
+            mul_p(v, series(sq(v), &KSIN), 13) as i16
+        }
+    } else {
+        let scaled = i32::from((25736 - x) as i16);
+        if x < 19302 {
+            let v = i32::from((12868 - scaled) as i16);
+            mul_p(-v, series(sq(v), &KSIN), 13) as i16
+        } else {
+            let x2 = sq(scaled);
+            (-KCOS[0] - mul_p(x2, KCOS[1] + mul_p(x2, KCOS[2] + mul_p(KCOS[3], x2, 15), 15), 15)) as i16
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

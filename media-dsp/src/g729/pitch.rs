@@ -73,3 +73,24 @@ pub fn parity_pitch(index: i16) -> i16 {
 pub fn check_parity_pitch(index: i16, parity: i16) -> i16 {
     add(parity_pitch(index), parity) & 1
 }
+
+/// Adaptive codebook vector at lag `t0` + `frac`/3 (frac in -1..=1) into `exc[pos..pos+40]`, the
+/// decoder's variant of [`pred_lt_3`]: the sum is kept in 32 bits and rounded and saturated once.
+pub fn adaptive_vector(exc: &mut [i16], pos: usize, t0: i16, frac: i16) {
+    // A lag of k - 1/3 is read as k + 1 less 2/3, so the fraction is 0, 1 or 2 thirds.
+    let (lag, t) = if frac == 1 { (t0 as usize + 1, 2usize) } else { (t0 as usize, (-frac) as usize) };
+    let Some(start) = pos.checked_sub(lag) else { return };
+    if start + 1 < L_INTER10 || pos + L_SUBFR > exc.len() {
+        return;
+    }
+    for n in 0..L_SUBFR {
+        let base = start + n;
+        let mut acc = 0i32;
+        for i in 0..L_INTER10 {
+            let k = i * UP_SAMP;
+            acc = acc.wrapping_add(i32::from(exc[base - i]) * i32::from(INTER_3L[t + k]));
+            acc = acc.wrapping_add(i32::from(exc[base + 1 + i]) * i32::from(INTER_3L[UP_SAMP - t + k]));
+        }
+        exc[pos + n] = sat16(pshr(acc, 15));
+    }
+}

@@ -1,232 +1,257 @@
-//! The decoder's adaptive post-filter of G.729 Annex A (§A.4.2) and the output high-pass (§4.2.5).
+//! The decoder's adaptive post-filter of G.729 Annex A (§A.4.2) and the output high-pass (§4.2.5),
+//! in bcg729's arithmetic so that the decoder output is bit-exact with it.
 //!
-//! Per subframe: residual through A(z/0.55), harmonic post-filter on integer lags around the
-//! decoded lag, tilt compensation, synthesis through 1/A(z/0.70), then gain control against the
-//! unfiltered synthesis. The frame then goes through the 100 Hz high-pass and is doubled.
+//! Per subframe: residual through A(z/0.55), harmonic post-filter on the best integer lag within
+//! 3 of the decoded one, tilt compensation, synthesis through 1/A(z/0.70), then gain control
+//! towards the energy of the unfiltered synthesis. Each subframe then goes through the 100 Hz
+//! high-pass, which also doubles it.
+//!
+//! Where this differs from the recommendation's fixed-point description: the weighted filters use
+//! fixed powers of gamma rounded once, products are 32-bit and rounded where they are shifted
+//! down, the harmonic gain is an integer division, the tilt factor comes from the filter's impulse
+//! response correlations divided in 32 bits, and the gain control uses a square root of the energy
+//! ratio instead of the inverse square root of its reciprocal.
 
-use super::lpc::{residu, syn_filt, weight_az};
 use super::ops::*;
-use super::tables::{A100, B100};
 use super::{L_FRAME, L_SUBFR, M, MP1, PIT_MAX};
 
+/// gamma_n^i (0.55^i) for i = 1..=10, Q15.
+const GAMMA_N: [i16; M] = [18022, 9912, 5452, 2998, 1649, 907, 499, 274, 151, 83];
+/// gamma_d^i (0.70^i) for i = 1..=10, Q15.
+const GAMMA_D: [i16; M] = [22938, 16056, 11239, 7868, 5507, 3855, 2699, 1889, 1322, 926];
+/// Tilt factor gamma_t = 0.8, Q15.
+const GAMMA_T: i16 = 26214;
+/// Length of the truncated impulse response used for the tilt.
 const L_H: usize = 22;
-const GAMMAP: i16 = 16384;
-const INV_GAMMAP: i16 = 21845;
-const GAMMAP_2: i16 = 10923;
-const GAMMA2_PST: i16 = 18022;
-const GAMMA1_PST: i16 = 22938;
-const MU: i16 = 26214;
-const AGC_FAC: i16 = 29491;
-const AGC_FAC1: i16 = 32767 - AGC_FAC;
-const RES_LEN: usize = PIT_MAX as usize + L_SUBFR;
+const P: usize = PIT_MAX as usize;
+const RES_LEN: usize = P + L_FRAME;
 
 #[derive(Clone)]
 pub struct PostFilter {
-    /// Residual of the synthesis through A(z/GAMMA2_PST), PIT_MAX samples of history first.
-    res2: [i16; RES_LEN],
-    scal_res2: [i16; RES_LEN],
-    mem_syn_pst: [i16; M],
-    mem_pre: i16,
+    /// Residual of the synthesis through A(z/gamma_n): PIT_MAX samples of history, then the frame.
+    res: [i16; RES_LEN],
+    /// The same divided by 4 (rounded), for correlations that cannot overflow.
+    scaled_res: [i16; RES_LEN],
+    /// Last sample of the previous subframe's long-term filter output (tilt filter memory).
+    ltp_mem: i16,
+    /// Memory of the 1/A(z/gamma_d) synthesis.
+    syn_mem: [i16; M],
+    /// Gain control factor at the end of the previous subframe, Q12.
     past_gain: i16,
 }
 
 impl Default for PostFilter {
     fn default() -> Self {
-        Self { res2: [0; RES_LEN], scal_res2: [0; RES_LEN], mem_syn_pst: [0; M], mem_pre: 0, past_gain: 4096 }
+        Self { res: [0; RES_LEN], scaled_res: [0; RES_LEN], ltp_mem: 0, syn_mem: [0; M], past_gain: 4096 }
     }
 }
 
+fn weighted(a: &[i16; MP1], powers: &[i16; M]) -> [i16; M] {
+    let mut w = [0i16; M];
+    for i in 0..M {
+        w[i] = mul_p(i32::from(a[i + 1]), i32::from(powers[i]), 15) as i16;
+    }
+    w
+}
+
 impl PostFilter {
-    /// Filters `syn` (M history samples, then the frame) into `out`.
+    /// Filters `syn` (M history samples, then the frame) into `out`, with each subframe's LP
+    /// coefficients and integer pitch lag.
     pub fn run(&mut self, syn: &[i16; M + L_FRAME], az: &[[i16; MP1]; 2], lags: [i16; 2], out: &mut [i16; L_FRAME]) {
-        let p = PIT_MAX as usize;
         for (sf, a) in az.iter().enumerate() {
             let i_subfr = sf * L_SUBFR;
-            let mut t0_min = sub(lags[sf], 3);
-            let mut t0_max = add(t0_min, 6);
-            if t0_max > PIT_MAX {
-                t0_max = PIT_MAX;
-                t0_min = sub(t0_max, 6);
-            }
-            let ap3 = weight_az(a, GAMMA2_PST);
-            let ap4 = weight_az(a, GAMMA1_PST);
-            residu(&ap3, &syn[i_subfr..i_subfr + M + L_SUBFR], &mut self.res2[p..], L_SUBFR);
-            for j in 0..L_SUBFR {
-                self.scal_res2[p + j] = shr(self.res2[p + j], 2);
-            }
-            let mut res2_pst = [0i16; L_SUBFR];
-            self.pit_pst_filt(t0_min, t0_max, &mut res2_pst);
-
-            // Tilt compensation from the first two correlations of the impulse response of
-            // A(z/GAMMA2_PST)/A(z/GAMMA1_PST), truncated to L_H samples.
-            let mut hin = [0i16; L_SUBFR];
-            hin[..MP1].copy_from_slice(&ap3);
-            let mut h = [0i16; L_SUBFR];
-            let mut zero_mem = [0i16; M];
-            let _ = syn_filt(&ap4, &hin[..L_H], &mut h, &mut zero_mem, false);
-            let mut l = l_mult(h[0], h[0]);
-            for i in 1..L_H {
-                l = l_mac(l, h[i], h[i]);
-            }
-            let temp1 = extract_h(l);
-            let mut l = l_mult(h[0], h[1]);
-            for i in 1..L_H - 1 {
-                l = l_mac(l, h[i], h[i + 1]);
-            }
-            let mut temp2 = extract_h(l);
-            if temp2 <= 0 {
-                temp2 = 0;
-            } else {
-                temp2 = mult(temp2, MU);
-                temp2 = div_s(temp2, temp1);
-            }
-            self.preemphasis(&mut res2_pst, temp2);
-
-            let o = &mut out[i_subfr..i_subfr + L_SUBFR];
-            let _ = syn_filt(&ap4, &res2_pst, o, &mut self.mem_syn_pst, true);
-            self.agc(&syn[M + i_subfr..M + i_subfr + L_SUBFR], o);
-
-            self.res2.copy_within(L_SUBFR.., 0);
-            self.scal_res2.copy_within(L_SUBFR.., 0);
+            let speech = &syn[i_subfr..i_subfr + M + L_SUBFR];
+            let o: &mut [i16; L_SUBFR] =
+                (&mut out[i_subfr..i_subfr + L_SUBFR]).try_into().unwrap_or_else(|_| unreachable!());
+            self.subframe(a, speech, lags[sf], P + i_subfr, o);
         }
+        self.res.copy_within(L_FRAME.., 0);
+        self.scaled_res.copy_within(L_FRAME.., 0);
     }
 
-    /// Harmonic post-filter (1 + g z^-T)/(1 + g) with the best integer lag in [t0_min, t0_max].
-    fn pit_pst_filt(&self, t0_min: i16, t0_max: i16, out: &mut [i16; L_SUBFR]) {
-        let p = PIT_MAX as usize;
-        let sig = &self.res2;
-        let scal = &self.scal_res2;
-        let mut cor_max = MIN_32;
-        let mut t0 = t0_min;
-        for i in t0_min..=t0_max {
-            let d = p - i as usize;
+    /// One subframe: `speech` is M history samples then the subframe, `at` where the subframe's
+    /// residual goes in the residual buffers.
+    fn subframe(&mut self, a: &[i16; MP1], speech: &[i16], lag: i16, at: usize, out: &mut [i16; L_SUBFR]) {
+        let gn = weighted(a, &GAMMA_N);
+        let gd = weighted(a, &GAMMA_D);
+
+        for i in 0..L_SUBFR {
+            let mut acc = i32::from(speech[M + i]) << 12;
+            for j in 0..M {
+                acc = acc.wrapping_add(i32::from(gn[j]) * i32::from(speech[M + i - j - 1]));
+            }
+            let r = sat16(pshr(acc, 12));
+            self.res[at + i] = r;
+            self.scaled_res[at + i] = pshr(i32::from(r), 2) as i16;
+        }
+
+        let mut ltp = [0i16; L_SUBFR];
+        self.long_term(lag, at, &mut ltp);
+
+        // Tilt compensation 1 - k z^-1 from the impulse response of A(z/gamma_n)/A(z/gamma_d).
+        let mut h = [0i16; L_H];
+        h[0] = 4096;
+        for i in 1..L_H {
+            let mut acc = if i <= M { i32::from(gn[i - 1]) << 12 } else { 0 };
+            for j in 0..M.min(i) {
+                acc = acc.wrapping_sub(i32::from(gd[j]) * i32::from(h[i - j - 1]));
+            }
+            h[i] = sat16(pshr(acc, 12));
+        }
+        let mut rh1 = 0i32;
+        for i in 0..L_H - 1 {
+            rh1 = rh1.wrapping_add(i32::from(h[i]) * i32::from(h[i + 1]));
+        }
+        let mut tilted = ltp;
+        if rh1 >= 0 {
+            let mut rh0 = 0i32;
+            for &v in h.iter() {
+                rh0 = rh0.wrapping_add(i32::from(v) * i32::from(v));
+            }
+            let rh1 = mul16_32_q(GAMMA_T, rh1, 15);
+            // rh0 wraps on 32 bits for a saturated response, as in bcg729; a divisor of zero
+            // (which would stop bcg729) leaves the tilt off.
+            let k = sat16(rh1.checked_div(pshr(rh0, 12)).unwrap_or(0));
+            let mut prev = self.ltp_mem;
+            for i in 0..L_SUBFR {
+                tilted[i] = (i32::from(ltp[i]) - mul_q(i32::from(k), i32::from(prev), 12)) as i16;
+                prev = ltp[i];
+            }
+        }
+        self.ltp_mem = ltp[L_SUBFR - 1];
+
+        let mut sf = [0i16; L_SUBFR];
+        let mut ad = [0i16; MP1];
+        ad[0] = 4096;
+        ad[1..].copy_from_slice(&gd);
+        super::lpc::syn_filt_sat(&ad, &tilted, &mut sf, &mut self.syn_mem);
+
+        self.gain_control(&speech[M..], &sf, out);
+    }
+
+    /// Harmonic post-filter (1 + g z^-T)/(1 + g) on the best integer lag near `lag`.
+    fn long_term(&self, lag: i16, at: usize, out: &mut [i16; L_SUBFR]) {
+        let scaled = &self.scaled_res;
+        // Seven lags around the decoded one, the window slid down when it would pass PIT_MAX (the
+        // bcg729 we test against, Debian's 1.1.1, slides it; later versions only cut it).
+        let mut t_min = lag - 3;
+        let mut t_max = lag + 3;
+        if t_max > PIT_MAX {
+            t_max = PIT_MAX;
+            t_min = PIT_MAX - 6;
+        }
+        let mut cor_max = i32::MIN;
+        let mut best = 0usize;
+        for t in t_min.max(1)..=t_max {
+            let d = at - t as usize;
             let mut corr = 0i32;
             for j in 0..L_SUBFR {
-                corr = l_mac(corr, scal[p + j], scal[d + j]);
+                corr = corr.wrapping_add(i32::from(scaled[d + j]) * i32::from(scaled[at + j]));
             }
-            if l_sub(corr, cor_max) > 0 {
+            if corr > cor_max {
                 cor_max = corr;
-                t0 = i;
+                best = t as usize;
             }
         }
-        let d = p - t0 as usize;
-        let mut ener = 1i32;
+        let cor_max = cor_max.max(0);
+        let d = at - best;
+        let (mut ener, mut ener_d) = (0i32, 0i32);
         for j in 0..L_SUBFR {
-            ener = l_mac(ener, scal[d + j], scal[d + j]);
+            ener = ener.wrapping_add(i32::from(scaled[at + j]) * i32::from(scaled[at + j]));
+            ener_d = ener_d.wrapping_add(i32::from(scaled[d + j]) * i32::from(scaled[d + j]));
         }
-        let mut ener0 = 1i32;
-        for j in 0..L_SUBFR {
-            ener0 = l_mac(ener0, scal[p + j], scal[p + j]);
+        // Bring the three onto 16 bits with the same shift, the largest into [2^14, 2^15).
+        let largest = cor_max.max(ener).max(ener_d);
+        let (mut c16, mut e16, mut d16) = (0i32, 0i32, 0i32);
+        if largest > 0 {
+            let lz = clz_signed(largest);
+            let s = 16u32.saturating_sub(lz);
+            c16 = i32::from((cor_max >> s) as i16);
+            e16 = i32::from((ener >> s) as i16);
+            d16 = i32::from((ener_d >> s) as i16);
         }
-        if cor_max < 0 {
-            cor_max = 0;
-        }
-        let temp = cor_max.max(ener).max(ener0);
-        let j = norm_l(temp);
-        let mut cmax = round(l_shl(cor_max, j));
-        let mut en = round(l_shl(ener, j));
-        let en0 = round(l_shl(ener0, j));
-        let temp = l_sub(l_mult(cmax, cmax), l_shr(l_mult(en, en0), 1));
-        if temp < 0 {
-            out.copy_from_slice(&sig[p..p + L_SUBFR]);
+        let res = &self.res;
+        // Off when the prediction gain is below 3 dB (c^2 < e * e_d / 2), or with nothing to scale.
+        if c16 * c16 < (e16 * d16) >> 1 || (c16 == 0 && d16 == 0) {
+            out.copy_from_slice(&res[at..at + L_SUBFR]);
             return;
         }
-        let (g0, gain) = if cmax > en {
-            (INV_GAMMAP, GAMMAP_2)
+        let (g0, g1) = if cor_max > ener_d {
+            (21845, 10923)
         } else {
-            cmax = shr(mult(cmax, GAMMAP), 1);
-            en = shr(en, 1);
-            let i = add(cmax, en);
-            if i > 0 {
-                let gain = div_s(cmax, i);
-                (sub(32767, gain), gain)
-            } else {
-                (32767, 0)
-            }
+            // Both are stored in 16 bits, as in bcg729 (only reachable bounds matter here).
+            let g1 = i32::from((c16 << 15).checked_div(2 * d16 + c16).unwrap_or(0) as i16);
+            (i32::from((32767 - g1) as i16), g1)
         };
         for i in 0..L_SUBFR {
-            out[i] = add(mult(g0, sig[p + i]), mult(gain, sig[d + i]));
+            let acc = (g0 * i32::from(res[at + i])).wrapping_add(g1 * i32::from(res[d + i]));
+            out[i] = sat16(pshr(acc, 15));
         }
     }
 
-    /// 1 - g z^-1 in place.
-    fn preemphasis(&mut self, sig: &mut [i16; L_SUBFR], g: i16) {
-        let temp = sig[L_SUBFR - 1];
-        for i in (1..L_SUBFR).rev() {
-            sig[i] = sub(sig[i], mult(g, sig[i - 1]));
-        }
-        sig[0] = sub(sig[0], mult(g, self.mem_pre));
-        self.mem_pre = temp;
-    }
-
-    /// Scales the post-filtered subframe towards the energy of its input, smoothed sample by sample.
-    fn agc(&mut self, sig_in: &[i16], sig_out: &mut [i16]) {
-        let mut s = 0i32;
-        for &x in sig_out.iter() {
-            let v = shr(x, 2);
-            s = l_mac(s, v, v);
-        }
-        if s == 0 {
+    /// Scales the post-filtered subframe `sf` towards the energy of the synthesis `speech`,
+    /// the factor smoothed sample by sample (g = 0.9 g + 0.1 G).
+    fn gain_control(&mut self, speech: &[i16], sf: &[i16; L_SUBFR], out: &mut [i16; L_SUBFR]) {
+        let energy = |x: &[i16]| -> u32 {
+            x.iter().take(L_SUBFR).fold(0u32, |s, &v| s.wrapping_add((i32::from(v) * i32::from(v)) as u32 >> 4))
+        };
+        let e_out = energy(sf);
+        if e_out == 0 {
             self.past_gain = 0;
+            out.copy_from_slice(sf);
             return;
         }
-        let mut exp = sub(norm_l(s), 1);
-        let gain_out = round(l_shl(s, exp));
-        let mut s = 0i32;
-        for &x in sig_in.iter() {
-            let v = shr(x, 2);
-            s = l_mac(s, v, v);
-        }
-        let g0 = if s == 0 {
+        let e_in = energy(speech);
+        let g = if e_in == 0 {
             0
         } else {
-            let i = norm_l(s);
-            let gain_in = round(l_shl(s, i));
-            exp = sub(exp, i);
-            let s = l_deposit_l(div_s(gain_out, gain_in));
-            let s = l_shl(s, 7);
-            let s = l_shr(s, exp);
-            let s = inv_sqrt(s);
-            let i = round(l_shl(s, 9));
-            mult(i, AGC_FAC1)
+            let shift = e_in.leading_zeros() as i32;
+            let num = e_in << shift;
+            let den = vshr_u(e_out, 10 - shift);
+            // The shift may have sent the divisor to zero: then divide first and shift after.
+            let ratio = num.checked_div(den).unwrap_or_else(|| vshr_u(num / e_out, shift - 10));
+            let g = sat16(sqrt_q7(ratio));
+            mul_p(i32::from(g), 3277, 15) as i16
         };
         let mut gain = self.past_gain;
-        for x in sig_out.iter_mut() {
-            gain = mult(gain, AGC_FAC);
-            gain = add(gain, g0);
-            *x = extract_h(l_shl(l_mult(*x, gain), 3));
+        for i in 0..L_SUBFR {
+            gain = g.wrapping_add(mul_p(i32::from(gain), 29491, 15) as i16);
+            out[i] = mul_q(i32::from(gain), i32::from(sf[i]), 12) as i16;
         }
         self.past_gain = gain;
     }
 }
 
-/// The decoder's output high-pass (100 Hz) and x2 gain, with its state in double precision.
+/// The decoder's output high-pass (100 Hz, 2nd order) with a gain of 2; its output history is
+/// kept in 32 bits (Q13).
 #[derive(Clone, Default)]
 pub struct PostProcess {
-    y2_hi: i16,
-    y2_lo: i16,
-    y1_hi: i16,
-    y1_lo: i16,
+    y1: i32,
+    y2: i32,
     x0: i16,
     x1: i16,
 }
 
 impl PostProcess {
-    pub fn run(&mut self, signal: &mut [i16; L_FRAME]) {
+    const A1: i16 = 15836;
+    const A2: i16 = -7667;
+    const B: [i32; 3] = [7699, -15398, 7699];
+    const LIMIT: i32 = 0x0fff_ffff;
+
+    pub fn run(&mut self, signal: &mut [i16]) {
         for s in signal.iter_mut() {
             let x2 = self.x1;
             self.x1 = self.x0;
             self.x0 = *s;
-            let mut l = mpy_32_16(self.y1_hi, self.y1_lo, A100[1]);
-            l = l_add(l, mpy_32_16(self.y2_hi, self.y2_lo, A100[2]));
-            l = l_mac(l, self.x0, B100[0]);
-            l = l_mac(l, self.x1, B100[1]);
-            l = l_mac(l, x2, B100[2]);
-            l = l_shl(l, 2);
-            *s = round(l_shl(l, 1));
-            self.y2_hi = self.y1_hi;
-            self.y2_lo = self.y1_lo;
-            (self.y1_hi, self.y1_lo) = l_extract(l);
+            let mut acc = mul16_32_q(Self::A1, self.y1, 13);
+            acc = acc.wrapping_add(mul16_32_q(Self::A2, self.y2, 13));
+            acc = acc.wrapping_add(i32::from(self.x0) * Self::B[0]);
+            acc = acc.wrapping_add(i32::from(self.x1) * Self::B[1]);
+            acc = acc.wrapping_add(i32::from(x2) * Self::B[2]);
+            let acc = acc.clamp(-Self::LIMIT - 1, Self::LIMIT);
+            *s = sat16(pshr(acc, 12));
+            self.y2 = self.y1;
+            self.y1 = acc;
         }
     }
 }

@@ -351,3 +351,32 @@ pub const TAB_ZONE: [i16; 153] = [
     2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
     3,
 ];
+
+/// Gain codebook GA as the decoder uses it: pitch gain Q14 and code gain factor Q12, each the
+/// recommendation's floating-point codebook value rounded once in that format (so not always half
+/// of GBK1's Q13 column, and the first pitch gain is 0, not 1).
+pub const GA_Q12: [[i16; 2]; 8] =
+    [[0, 758], [1551, 1213], [1831, 2511], [57, 2702], [1921, 4646], [3242, 4975], [356, 7378], [2678, 13581]];
+
+/// Gain codebook GB in the same formats as [`GA_Q12`].
+pub const GB_Q12: [[i16; 2]; 16] = [
+    [826, 1003],
+    [1994, 0],
+    [5142, 296],
+    [6160, 1197],
+    [8091, 2431],
+    [9120, 263],
+    [10573, 1483],
+    [11569, 598],
+    [13260, 1628],
+    [14194, 815],
+    [15132, 2457],
+    [15161, 7138],
+    [15434, 119],
+    [16112, 1696],
+    [17299, 931],
+    [18973, 2968],
+];
+
+/// MA gain prediction coefficients {0.68, 0.58, 0.34, 0.19}, Q14.
+pub const PRED_Q14: [i16; 4] = [11141, 9503, 5571, 3113];

@@ -2,6 +2,9 @@
  *
  *   g729_oracle encode < pcm > frames   8 kHz s16le in, 10-byte frames out (VAD off, one frame per 80 samples)
  *   g729_oracle decode < frames > pcm   10-byte frames in, 80 s16le samples out per frame
+ *   g729_oracle decode-lossy < records > pcm
+ *                                       11-byte records in: a flag byte (non-zero: the frame was
+ *                                       lost, bcg729 conceals it) then the 10-byte frame
  *
  * bcg729 (GPLv3) only runs here, in its own process; nothing of it is linked into our crates.
  */
@@ -30,13 +33,17 @@ static int encode(void)
     return 0;
 }
 
-static int decode(void)
+static int decode(int lossy)
 {
     bcg729DecoderChannelContextStruct *dec = initBcg729DecoderChannel();
-    uint8_t bits[10];
-    while (fread(bits, 1, sizeof bits, stdin) == sizeof bits) {
+    uint8_t rec[11];
+    size_t len = lossy ? 11 : 10;
+    while (fread(rec, 1, len, stdin) == len) {
         int16_t pcm[80];
-        bcg729Decoder(dec, bits, 10, 0, 0, 0, pcm);
+        if (lossy && rec[0] != 0)
+            bcg729Decoder(dec, NULL, 0, 1, 0, 0, pcm);
+        else
+            bcg729Decoder(dec, lossy ? rec + 1 : rec, 10, 0, 0, 0, pcm);
         uint8_t out[160];
         for (int i = 0; i < 80; i++) {
             uint16_t u = (uint16_t) pcm[i];
@@ -55,9 +62,11 @@ int main(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "encode") == 0)
         rc = encode();
     else if (argc == 2 && strcmp(argv[1], "decode") == 0)
-        rc = decode();
+        rc = decode(0);
+    else if (argc == 2 && strcmp(argv[1], "decode-lossy") == 0)
+        rc = decode(1);
     else {
-        fprintf(stderr, "usage: g729_oracle encode|decode < in > out\n");
+        fprintf(stderr, "usage: g729_oracle encode|decode|decode-lossy < in > out\n");
         return 1;
     }
     return (fflush(stdout) == 0 && rc == 0) ? rc : (rc ? rc : 1);
