@@ -18,6 +18,10 @@
 
 use crate::echo::BLOCK;
 
+// The multi-channel G.722 kernel lives in its own file (see its module doc).
+#[cfg(target_arch = "x86_64")]
+pub mod g722;
+
 /// Which implementation the kernels run; chosen once by [`Kernel::detect`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kernel {

@@ -94,3 +94,36 @@ fn g722_and_resampling_never_allocate() {
     drop(v);
     assert_eq!(COUNT.with(Cell::get), 1, "the counting allocator counts");
 }
+
+#[test]
+fn g722_lanes_never_allocate() {
+    use media_dsp::g722::{DecoderLanes, EncoderLanes, LaneKernel, LANES};
+    let pcm = audio(16 * 2000);
+    let mut checked = 0;
+    for &kernel in LaneKernel::available() {
+        let mut enc = EncoderLanes::with_kernel(kernel).expect("an available kernel");
+        let mut dec = DecoderLanes::with_kernel(kernel).expect("an available kernel");
+        let mut nonzero = 0usize;
+        ARMED.with(|a| a.set(true));
+        for (i, ms) in pcm.chunks_exact(16).enumerate() {
+            let ms: &[i16; 16] = ms.try_into().unwrap_or(&[0; 16]);
+            // Each lane a differently scaled copy, so the lanes' states differ.
+            let input: [[i16; 16]; LANES] = std::array::from_fn(|l| ms.map(|x| x >> l));
+            let mut codes = [[0u8; 8]; LANES];
+            let mut out = [[0i16; 16]; LANES];
+            if i == 1000 {
+                enc.reset(3);
+                dec.reset(3);
+            }
+            enc.encode_chunk(&input, &mut codes);
+            dec.decode_chunk(&codes, &mut out);
+            nonzero += out.iter().flatten().filter(|&&x| x != 0).count();
+        }
+        ARMED.with(|a| a.set(false));
+        let count = COUNT.with(Cell::get);
+        assert_eq!(count, 0, "{kernel:?} G.722 lanes allocated {count} times");
+        assert!(nonzero > 100_000, "{kernel:?}: the lanes decoded mostly silence ({nonzero} non-zero samples)");
+        checked += 1;
+    }
+    assert!(checked >= 1);
+}

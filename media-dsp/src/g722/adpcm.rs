@@ -8,7 +8,7 @@
 //! before they are shifted or limited back.
 
 /// Decision levels of the 6-bit lower-band quantiser (Table 7/G.722, multiplied by DETL >> 12).
-const Q6: [i32; 31] = [
+pub(crate) const Q6: [i32; 31] = [
     0, 35, 72, 110, 150, 190, 233, 276, 323, 370, 422, 473, 530, 587, 650, 714, 786, 858, 940, 1023, 1121, 1219, 1339,
     1458, 1612, 1765, 1980, 2195, 2557, 2919, 0,
 ];
@@ -26,7 +26,7 @@ const ILP: [u8; 31] = [
 
 /// 6-bit lower-band inverse quantiser output levels, by code (64 kbit/s mode, Table 6/G.722).
 /// Codes 0-3 are not produced by the encoder; the decoder maps them like code 63.
-const QM6: [i32; 64] = [
+pub(crate) const QM6: [i32; 64] = [
     -136, -136, -136, -136, -24808, -21904, -19008, -16704, -14984, -13512, -12280, -11192, -10232, -9360, -8576,
     -7856, -7192, -6576, -6000, -5456, -4944, -4464, -4008, -3576, -3168, -2776, -2400, -2032, -1688, -1360, -1040,
     -728, 24808, 21904, 19008, 16704, 14984, 13512, 12280, 11192, 10232, 9360, 8576, 7856, 7192, 6576, 6000, 5456,
@@ -41,17 +41,17 @@ const QM5: [i32; 32] = [
 
 /// 4-bit lower-band inverse quantiser output levels (48 kbit/s mode, and the predictor feedback
 /// of every mode: the coder is embedded, so only the 4 most significant bits adapt it).
-const QM4: [i32; 16] =
+pub(crate) const QM4: [i32; 16] =
     [0, -20456, -12896, -8968, -6288, -4240, -2584, -1200, 20456, 12896, 8968, 6288, 4240, 2584, 1200, 0];
 
 /// 2-bit higher-band inverse quantiser output levels (Table 9/G.722).
-const QM2: [i32; 4] = [-7408, -1616, 7408, 1616];
+pub(crate) const QM2: [i32; 4] = [-7408, -1616, 7408, 1616];
 
 /// Lower-band 4-bit code to its magnitude class for the log scale factor (RIL -> IL4).
-const RL42: [usize; 16] = [0, 7, 6, 5, 4, 3, 2, 1, 7, 6, 5, 4, 3, 2, 1, 0];
+pub(crate) const RL42: [usize; 16] = [0, 7, 6, 5, 4, 3, 2, 1, 7, 6, 5, 4, 3, 2, 1, 0];
 
 /// Lower-band log scale factor multipliers by magnitude class (WL, Table 8/G.722).
-const WL: [i32; 8] = [-60, -30, 58, 172, 334, 538, 1198, 3042];
+pub(crate) const WL: [i32; 8] = [-60, -30, 58, 172, 334, 538, 1198, 3042];
 
 /// Higher-band code to its magnitude class (IH -> IH2).
 const RH2: [usize; 4] = [2, 1, 2, 1];
@@ -60,7 +60,7 @@ const RH2: [usize; 4] = [2, 1, 2, 1];
 const WH: [i32; 3] = [0, -214, 798];
 
 /// The antilog table of SCALEL/SCALEH: 2048 * 2^(i/32), rounded.
-const ILB: [i32; 32] = [
+pub(crate) const ILB: [i32; 32] = [
     2048, 2093, 2139, 2186, 2233, 2282, 2332, 2383, 2435, 2489, 2543, 2599, 2656, 2714, 2774, 2834, 2896, 2960, 3025,
     3091, 3158, 3228, 3298, 3371, 3444, 3520, 3597, 3676, 3756, 3838, 3922, 4008,
 ];

@@ -19,10 +19,12 @@
 //! the lower band alone carries it and the QMF and higher band are skipped on the audio side.
 //! Nothing here allocates; all state is a fixed-size struct.
 
-mod adpcm;
+pub(crate) mod adpcm;
+mod lanes;
 mod qmf;
 
 use adpcm::Band;
+pub use lanes::{DecoderLanes, EncoderLanes, LaneKernel, LANES};
 
 /// The RTP clock rate of the G722 payload type (RFC 3551 §4.5.2): one tick per code octet.
 pub const RTP_CLOCK_RATE: u32 = 8000;
