@@ -133,6 +133,8 @@ struct EventLoop {
     plan: ConfigPlan,
     /// Span number of each of our own spans, by board node.
     span_of_node: HashMap<usize, u32>,
+    /// Each span's call-progress tone zone, by board node.
+    tone_zones: HashMap<usize, &'static media_dsp::tones::Zone>,
     /// The SIP side (`[sip] listen`), and the SIP legs we answered.
     sip: Option<SipNet>,
     sip_answered: std::collections::HashSet<crate::sip::ua::Handle>,
@@ -165,6 +167,7 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
         .map_err(err("register signalfd"))?;
 
     let plan = ConfigPlan::new(&cfg);
+    let tone_zones = crate::switch::tone_zones(&cfg, |n| world.span_index(n));
     let mut span_of_node = HashMap::new();
     let mut spans = Vec::new();
     let mut far_nodes = HashMap::new();
@@ -281,6 +284,7 @@ pub fn run(cfg: Config, opts: &RunOptions) -> Result<(), DaemonError> {
         switch: Switch::new(),
         plan,
         span_of_node,
+        tone_zones,
         sip,
         sip_answered: std::collections::HashSet::new(),
         ha,
@@ -526,6 +530,7 @@ impl EventLoop {
                         echo: &mut self.echo,
                         sip: self.sip.as_mut(),
                         sip_answered: &mut self.sip_answered,
+                        tones: &self.tone_zones,
                     };
                     self.switch.on_notice(now, node, notice, &mut self.plan, &mut legs);
                 }
@@ -540,6 +545,7 @@ impl EventLoop {
                     echo: &mut self.echo,
                     sip: self.sip.as_mut(),
                     sip_answered: &mut self.sip_answered,
+                    tones: &self.tone_zones,
                 };
                 self.switch.on_event(now, leg, event, &mut self.plan, &mut legs);
             }

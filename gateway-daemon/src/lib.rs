@@ -15,6 +15,7 @@ pub mod media;
 pub mod media_board;
 pub mod media_dtmf;
 pub mod media_rtp;
+pub mod media_tones;
 pub mod routing;
 pub mod rtp;
 pub mod sip;

@@ -30,6 +30,7 @@ use media_dsp::ring::{Consumer, Producer};
 
 use crate::media_board::MediaBoard;
 use crate::media_rtp::{Frame, Incoming, RtpLeg};
+use crate::media_tones::TonePlayers;
 
 /// Ticks between two status reports to the event loop.
 pub const REPORT_EVERY: u64 = 100;
@@ -77,6 +78,9 @@ pub enum MediaCmd {
     /// Play `digit` in band towards leg `id`'s channel: its start (`end: None`), or its end after
     /// `end` samples.
     DtmfPlay { id: u32, digit: char, end: Option<u32> },
+    /// Send a call-progress tone on a bearer channel instead of what feeds it, or stop (`None`);
+    /// `media_tones`.
+    Tone { ep: Endpoint, tone: Option<&'static media_dsp::tones::Tone> },
 }
 
 /// A bearer channel of the board: the span at `node`, timeslot `ts`.
@@ -272,6 +276,8 @@ pub struct MediaThread {
     cross: Vec<CrossConnect>,
     /// Channels joined to SIP legs' RTP; capacity `MAX_CROSS_CONNECTS`, reserved before the loop.
     rtp: Vec<RtpLeg>,
+    /// Call-progress tones, written over whatever else feeds their channels.
+    tones: TonePlayers,
 }
 
 impl MediaThread {
@@ -303,6 +309,7 @@ impl MediaThread {
             echo: echo.iter().map(|&c| ChanEcho::new(c)).collect(),
             cross: Vec::with_capacity(MAX_CROSS_CONNECTS),
             rtp: Vec::with_capacity(MAX_CROSS_CONNECTS),
+            tones: TonePlayers::new(),
         }
     }
 
@@ -391,6 +398,13 @@ impl MediaThread {
                 self.echo[i].tx = chunk;
             }
         }
+        let (world, echo) = (&mut self.world, &mut self.echo);
+        self.tones.tick(|ep, ec, chunk| {
+            world.write_chunk(ep.node, ep.ts, chunk);
+            if let Some(i) = ec {
+                echo[i].tx = *chunk;
+            }
+        });
         self.world.tick();
         for e in self.echo.iter_mut().filter(|e| e.users > 0) {
             let rx = self.world.read_chunk(e.node, e.ts);
@@ -581,6 +595,19 @@ impl MediaThread {
                     leg.dtmf.detect = on;
                 }
             }
+            MediaCmd::Tone { ep, tone } if ep.node < self.nodes => {
+                let law = dsp_law(self.world.law(ep.node));
+                let ec = self.echo.iter().position(|c| c.node == ep.node && c.ts == ep.ts);
+                if self.tones.set(ep, law, ec, tone) {
+                    // Quiet again; a cross-connect or RTP leg on the channel writes over this.
+                    let idle = [self.world.law(ep.node).idle_code(); CHUNK];
+                    self.world.write_chunk(ep.node, ep.ts, &idle);
+                    if let Some(i) = ec {
+                        self.echo[i].tx = idle;
+                    }
+                }
+            }
+            MediaCmd::Tone { .. } => {}
             MediaCmd::DtmfPlay { id, digit, end } => {
                 if let Some(leg) = self.rtp.iter_mut().find(|l| l.id == id) {
                     match end {

@@ -17,18 +17,30 @@
 //! | — | Offer, no route | DISCONNECT A, cause 1 (unallocated number) | gone |
 //! | `Collecting` | Digits / T302 expiry | route again (T302: as complete) | as above |
 //! | `Outgoing` | B: PROCEEDING | — | `Outgoing` |
-//! | `Outgoing` | B: ALERTING / PROGRESS | ALERTING / PROGRESS on A; join media | `Outgoing` |
-//! | `Outgoing` | B: CONNECT | CONNECT on A; join media | `Active` |
+//! | `Collecting` | (offer with no digit yet, A on a network-side span) | dial tone on A | `Collecting` |
+//! | `Collecting` | first Digits | stop the dial tone; route | as above |
+//! | `Outgoing` | B: ALERTING / PROGRESS | join media; ALERTING / PROGRESS on A | `Outgoing` |
+//! | `Outgoing` | B: ALERTING, media not joinable (SIP 180 without SDP), A is ISDN | ringback on A; ALERTING with progress #8 on A | `Outgoing` |
+//! | `Outgoing` | B: PROGRESS / CONNECT with media | stop the ringback; as above | same |
+//! | `Outgoing` | B: CONNECT | stop the ringback; CONNECT on A; join media | `Active` |
 //! | `Outgoing` | B cleared with `fall_over` (cause 34/44, SIP 503) | place on the next route | `Outgoing` |
-//! | `Outgoing` | B cleared, any other cause or no next route | clear A with B's cause | `Clearing` |
-//! | `Outgoing`/`Active` | A cleared | clear B with A's cause | `Clearing` |
+//! | `Outgoing` | B cleared, any other cause or no next route | clear A with B's cause (A on a network-side span: DISCONNECT with progress #8 and busy for #17, congestion otherwise) | `Clearing` |
+//! | `Outgoing`/`Active` | A cleared | stop any tone; clear B with A's cause | `Clearing` |
 //! | `Active` | B cleared | clear A with B's cause | `Clearing` |
-//! | any | a leg released | split media; forget the leg | gone once both are |
+//! | any | a leg released | stop A's tone when A goes; split media; forget the leg | gone once both are |
 //!
 //! Media are joined as soon as the far leg gives in-band information (ALERTING, PROGRESS or
 //! CONNECT), so a caller hears the far network's ringback and announcements, as a transit
 //! exchange does; a SIP leg whose codec is not settled yet (a 180 without SDP) is joined at its
 //! next answer instead. Every call that ends writes one CDR line to the log (target `cdr`).
+//!
+//! Call-progress tones (`media_tones`, in the zone of A's span): where the far side gives no
+//! in-band progress the gateway plays it to an ISDN caller, as an exchange does. Ringback
+//! (ALERTING with progress indicator #8, so the caller connects its B-channel) on either side's
+//! spans, since a called user may provide in-band information too; dial tone and the busy or
+//! congestion tone after DISCONNECT only where we are the network (`*_net`): Q.931 §5.3.4.1 lets
+//! only the network keep the B-channel after its DISCONNECT, until the user releases or T306
+//! (30 s) runs out. On a user-side span the provider's exchange plays them from the cause.
 
 use std::time::Instant;
 
@@ -39,11 +51,14 @@ use crate::isdn::CallId;
 use crate::media::Endpoint;
 pub use crate::routing::Source;
 use crate::sip::ua::Handle;
+pub use media_dsp::tones::Progress;
 
 /// Normal call clearing.
 const NORMAL_CLEARING: u8 = 16;
 /// No circuit/channel available: every route was congested or refused.
 const NO_CIRCUIT: u8 = 34;
+/// User busy: the one cause that gets the busy tone (the others get congestion).
+const USER_BUSY: u8 = 17;
 
 /// A call leg: an ISDN call on the span at board node `node`, or a SIP call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,11 +147,21 @@ pub trait Legs {
     /// Places a SIP call on trunk `trunk`; the leg, or a Q.850 cause.
     fn place_sip(&mut self, trunk: &str, called: &str, calling: &str) -> Result<LegRef, u8>;
     fn proceeding(&mut self, leg: LegRef);
-    fn alerting(&mut self, leg: LegRef);
+    /// ALERTING (SIP: 180); with `inband`, ISDN's progress indicator #8 says in-band information
+    /// (the ringback we play) is available.
+    fn alerting(&mut self, leg: LegRef, inband: bool);
     fn progress(&mut self, leg: LegRef);
     fn connect(&mut self, leg: LegRef);
     /// Clears the leg with a Q.850 cause (DISCONNECT, or RELEASE when already clearing).
     fn hangup(&mut self, leg: LegRef, cause: u8);
+    /// Whether the leg is an ISDN call on a span where we are the network side.
+    fn network_side(&self, leg: LegRef) -> bool;
+    /// Clears a network-side ISDN leg with DISCONNECT and progress indicator #8, keeping its
+    /// B-channel for a tone; false (nothing done) when the leg cannot be cleared so.
+    fn hangup_inband(&mut self, leg: LegRef, cause: u8) -> bool;
+    /// Plays call-progress tone `tone` of the zone of `at`'s span on bearer channel `at`, or
+    /// stops it (`None`); false when nothing is played (no tone table for the zone).
+    fn tone(&mut self, at: Endpoint, tone: Option<Progress>) -> bool;
     /// Whether B-channel `channel` of span `span` is taken (by a call or a restart).
     fn busy(&self, span: u32, channel: u8) -> bool;
     /// The bearer channel a leg holds, once it has one.
@@ -198,6 +223,9 @@ struct Bridge {
     to: Option<Destination>,
     /// How the media are joined, to split them again.
     joined: Option<Joined>,
+    /// The call-progress tone played to the incoming leg, on its channel (kept to stop it after
+    /// the leg is gone).
+    tone: Option<(Endpoint, Progress)>,
     started: Instant,
     answered: Option<Instant>,
     /// The cause the call ended with (the first leg's to clear).
@@ -308,15 +336,25 @@ impl Switch {
                     route: None,
                     to: None,
                     joined: None,
+                    tone: None,
                     started: now,
                     answered: None,
                     cause: None,
                 });
-                self.route(self.bridges.len() - 1, complete, plan, legs);
+                let i = self.bridges.len() - 1;
+                self.route(i, complete, plan, legs);
+                // Overlap receiving with no digit yet: the caller dials to a dial tone.
+                let b = &self.bridges[i];
+                if b.state == State::Collecting && b.called.is_empty() && legs.network_side(leg) {
+                    self.set_tone(i, Some(Progress::Dial), legs);
+                }
             }
             LegEvent::Digits { digits, complete } => {
                 let Some(i) = self.find_a(leg) else { return };
                 if self.bridges[i].state == State::Collecting {
+                    if !digits.is_empty() {
+                        self.set_tone(i, None, legs);
+                    }
                     self.bridges[i].called.push_str(&digits);
                     self.route(i, complete, plan, legs);
                 }
@@ -331,21 +369,29 @@ impl Switch {
             LegEvent::Proceeding => {}
             LegEvent::Alerting | LegEvent::Progress => {
                 let Some(i) = self.find_b(leg) else { return };
-                let b = &self.bridges[i];
-                if b.state == State::Outgoing {
-                    if let Some(a) = b.a {
-                        if matches!(event, LegEvent::Alerting) {
-                            legs.alerting(a);
-                        } else {
-                            legs.progress(a);
-                        }
-                    }
+                if self.bridges[i].state == State::Outgoing {
                     self.join(i, legs);
+                    let joined = self.bridges[i].joined.is_some();
+                    if joined {
+                        // The far side's own audio (its ringback, an announcement) replaces ours.
+                        self.set_tone(i, None, legs);
+                    }
+                    let Some(a) = self.bridges[i].a else { return };
+                    if matches!(event, LegEvent::Alerting) {
+                        // Nothing in band from the far side: the caller hears our ringback.
+                        let ours = !joined
+                            && matches!(a, LegRef::Isdn { .. })
+                            && self.set_tone(i, Some(Progress::Ringback), legs);
+                        legs.alerting(a, ours);
+                    } else {
+                        legs.progress(a);
+                    }
                 }
             }
             LegEvent::Connected => {
                 let Some(i) = self.find_b(leg) else { return };
                 if self.bridges[i].state == State::Outgoing {
+                    self.set_tone(i, None, legs);
                     self.counters.answered += 1;
                     let b = &mut self.bridges[i];
                     b.state = State::Active;
@@ -358,6 +404,7 @@ impl Switch {
             }
             LegEvent::Disconnected { cause } => {
                 if let Some(i) = self.find_a(leg) {
+                    self.set_tone(i, None, legs);
                     let b = &mut self.bridges[i];
                     b.cause = b.cause.or(cause);
                     if b.state != State::Clearing {
@@ -373,6 +420,7 @@ impl Switch {
             }
             LegEvent::Released { cause, fall_over } => {
                 if let Some(i) = self.find_a(leg) {
+                    self.set_tone(i, None, legs);
                     self.split(i, legs);
                     let b = &mut self.bridges[i];
                     b.cause = b.cause.or(cause);
@@ -423,9 +471,55 @@ impl Switch {
         let b = &mut self.bridges[i];
         b.cause = b.cause.or(cause);
         if b.state != State::Clearing {
+            let answered = b.state == State::Active;
             b.state = State::Clearing;
-            if let Some(a) = b.a {
-                legs.hangup(a, cause.unwrap_or(NORMAL_CLEARING));
+            let cause = cause.unwrap_or(NORMAL_CLEARING);
+            if answered {
+                if let Some(a) = b.a {
+                    legs.hangup(a, cause);
+                }
+            } else {
+                self.clear_caller(i, cause, legs);
+            }
+        }
+    }
+
+    /// Clears bridge `i`'s unanswered incoming leg with `cause`: where we are the network, with
+    /// DISCONNECT and progress indicator #8 and the busy (cause 17) or congestion tone on its
+    /// channel until it releases (§5.3.4.1); otherwise with a plain DISCONNECT.
+    fn clear_caller(&mut self, i: usize, cause: u8, legs: &mut dyn Legs) {
+        let Some(a) = self.bridges[i].a else { return };
+        let at = self.bridges[i].tone.map(|(at, _)| at).or_else(|| legs.channel(a));
+        if at.is_some() && legs.network_side(a) && legs.hangup_inband(a, cause) {
+            let tone = if cause == USER_BUSY { Progress::Busy } else { Progress::Congestion };
+            if !self.set_tone(i, Some(tone), legs) {
+                self.set_tone(i, None, legs);
+            }
+        } else {
+            self.set_tone(i, None, legs);
+            legs.hangup(a, cause);
+        }
+    }
+
+    /// Plays `tone` to bridge `i`'s incoming leg (replacing the one playing), or stops it; true
+    /// when the tone plays.
+    fn set_tone(&mut self, i: usize, tone: Option<Progress>, legs: &mut dyn Legs) -> bool {
+        let b = &mut self.bridges[i];
+        if b.tone.map(|(_, t)| t) == tone {
+            return tone.is_some();
+        }
+        let at = b.tone.map(|(at, _)| at).or_else(|| b.a.and_then(|a| legs.channel(a)));
+        let Some(at) = at else { return false };
+        match tone {
+            Some(t) if legs.tone(at, Some(t)) => {
+                b.tone = Some((at, t));
+                true
+            }
+            _ => {
+                if b.tone.take().is_some() {
+                    legs.tone(at, None);
+                }
+                false
             }
         }
     }
@@ -512,6 +606,7 @@ impl Switch {
                     if let Some(a) = b.a {
                         legs.proceeding(a);
                     }
+                    self.set_tone(i, None, legs);
                 }
                 true
             }
@@ -527,9 +622,7 @@ impl Switch {
         let b = &mut self.bridges[i];
         b.state = State::Clearing;
         b.cause = Some(cause);
-        if let Some(a) = b.a {
-            legs.hangup(a, cause);
-        }
+        self.clear_caller(i, cause, legs);
     }
 
     fn join(&mut self, i: usize, legs: &mut dyn Legs) {
@@ -631,7 +724,7 @@ fn dest_name(d: &Destination) -> String {
 mod legs;
 mod plan;
 
-pub use legs::DaemonLegs;
+pub use legs::{tone_zones, DaemonLegs};
 pub use plan::ConfigPlan;
 
 #[cfg(test)]

@@ -57,6 +57,7 @@
 //! layer1_presence = "required"     # ISDN only: required | ignore
 //! layer2_persistence = "keep_up"   # ISDN only: default | keep_up | leave_down
 //! incoming = "ring"          # ISDN only, until routing: ring | answer | reject:CAUSE (1..=127)
+//! tonezone = "fr"            # call-progress tones played on this span (default: the board's)
 //! group = [0, 11]            # an integer or an array of them, each 0..=63
 //! context = "from-provider"  # default "default"
 //! echo = { mode = "software", taps = 128 }   # mode off | software | hardware;

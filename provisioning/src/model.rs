@@ -82,6 +82,9 @@ pub struct SpanCfg {
     pub pcap: Option<std::path::PathBuf>,
     /// What the daemon does with an incoming ISDN call until routing exists (tests and bring-up).
     pub incoming: Incoming,
+    /// The DAHDI tone zone of the call-progress tones played on this span (dial, ringback, busy,
+    /// congestion); `None` takes the board's `tonezone`.
+    pub tonezone: Option<String>,
     /// The simulated line, on `backend = "sim"` boards (always present there: `open` by default).
     pub sim: Option<SimSpan>,
 }

@@ -53,6 +53,7 @@ const SPAN: &[&str] = &[
     "echo",
     "pcap",
     "incoming",
+    "tonezone",
     "sim",
 ];
 const ECHO: &[&str] = &["mode", "taps", "nlp"];
@@ -131,6 +132,8 @@ pub(crate) struct SpanDraft {
     pub(crate) pcap: Got<String>,
     /// `ring`, `answer` or `reject:N`, checked in validation.
     pub(crate) incoming: Got<String>,
+    /// The span's DAHDI tone zone, overriding the board's.
+    pub(crate) tonezone: Got<String>,
     pub(crate) sim: Got<SimDraft>,
 }
 
@@ -384,6 +387,7 @@ fn read_span(sink: &mut Sink<'_>, index: usize, t: &dyn TableLike, at: At) -> Sp
         echo: read_echo(sink, &s),
         pcap: s.string(sink, "pcap"),
         incoming: s.string(sink, "incoming"),
+        tonezone: s.string(sink, "tonezone"),
         sim: match s.table(sink, "sim", SIM) {
             Got::Ok(t, at) => Got::Ok(read_sim(sink, &t), at),
             Got::Absent => Got::Absent,

@@ -364,8 +364,21 @@ fn span(sink: &mut Sink<'_>, d: &SpanDraft, backend: Option<Backend>) -> Option<
         echo: d.echo.get().copied().unwrap_or_default(),
         pcap: d.pcap.get().filter(|_| signalling.is_isdn()).map(std::path::PathBuf::from),
         incoming,
+        tonezone: span_tonezone(sink, d),
         sim,
     })
+}
+
+/// The span's `tonezone`, one of DAHDI's zones like the board's.
+fn span_tonezone(sink: &mut Sink<'_>, d: &SpanDraft) -> Option<String> {
+    let Got::Ok(z, at) = &d.tonezone else { return None };
+    if !boards::TONEZONES.contains(&z.as_str()) {
+        let hint = crate::diag::did_you_mean(z, boards::TONEZONES.iter().copied());
+        let m = format!("unknown tone zone `{z}` (DAHDI knows us, fr, de, uk, ...){hint}");
+        sink.error(at.clone(), &d.field("tonezone"), m);
+        return None;
+    }
+    Some(z.clone())
 }
 
 /// A simulated span's line against the span it belongs to.

@@ -60,6 +60,8 @@ struct CallMeta {
     /// The switch placed this call, so it hears of its progress even on a span that is only a
     /// destination of routes (not routed itself).
     switched: bool,
+    /// The peer's DISCONNECT announced in-band tones (progress indicator #8).
+    inband_tones: bool,
 }
 
 /// What the call control tells the switch about a call of a routed span (see
@@ -256,6 +258,7 @@ impl CallControl {
                     connected: false,
                     cause: None,
                     switched: false,
+                    inband_tones: false,
                 };
                 let complete = sending_complete || !self.overlap_receiving;
                 if self.routed {
@@ -296,7 +299,19 @@ impl CallControl {
             Q931Event::OverlapTimeout { call } => self.offer(now, call),
             Q931Event::Proceeding { call } => self.notify(CallNotice::Proceeding { call }),
             Q931Event::Alerting { call } => self.notify(CallNotice::Alerting { call }),
-            Q931Event::Progress { call, .. } => self.notify(CallNotice::Progress { call }),
+            Q931Event::Progress { call, description } => {
+                let clearing = self.q931.call(call).is_some_and(|c| c.state.clearing());
+                if clearing {
+                    // A DISCONNECT with in-band tones follows (§5.3.4.1): remember to listen.
+                    if description == Some(8) {
+                        if let Some(m) = self.meta.get_mut(&call) {
+                            m.inband_tones = true;
+                        }
+                    }
+                } else {
+                    self.notify(CallNotice::Progress { call });
+                }
+            }
             Q931Event::Connected { call } => {
                 if let Some(m) = self.meta.get_mut(&call) {
                     m.connected = true;
@@ -309,6 +324,12 @@ impl CallControl {
                     m.cause = m.cause.or(value);
                 }
                 self.notify(CallNotice::Disconnected { call, cause: value });
+                // A span without routing (a simulated far end, a test line) is a user who listens
+                // to the network's busy tone until told to hang up; the network's T306 bounds it.
+                if !self.routed && self.meta.get(&call).is_some_and(|m| m.inband_tones) {
+                    info!("{}: {call}: listening to the in-band tone until hang-up", self.label);
+                    return;
+                }
                 // Nothing holds the call up (no routing yet): release at once with their cause.
                 if let Err(e) = self.q931.release(now, call, value.unwrap_or(NORMAL_CLEARING)) {
                     warn!("{}: {call}: RELEASE: {e}", self.label);
@@ -325,6 +346,7 @@ impl CallControl {
                     connected: false,
                     cause: None,
                     switched: false,
+                    inband_tones: false,
                 });
                 if self.cleared.len() == CLEARED_KEPT {
                     self.cleared.pop_front();
@@ -392,6 +414,7 @@ impl CallControl {
             connected: false,
             cause: None,
             switched: false,
+            inband_tones: false,
         };
         self.meta.insert(id, meta);
         Ok(id)
@@ -429,6 +452,24 @@ impl CallControl {
     pub fn alerting(&mut self, now: Instant, call: CallId) -> Result<(), Q931Error> {
         self.proceeding(now, call)?;
         self.q931.alerting(now, call)
+    }
+
+    /// ALERTING with "in-band information is now available" (8): we play the ringback.
+    pub fn alerting_inband(&mut self, now: Instant, call: CallId) -> Result<(), Q931Error> {
+        self.proceeding(now, call)?;
+        self.q931.alerting_with_progress(now, call, 8)
+    }
+
+    /// Whether this span is the network side (`*_net`): only the network keeps a B-channel for
+    /// a tone after its DISCONNECT (Q.931 §5.3.4.1).
+    pub fn network_side(&self) -> bool {
+        self.q931.config().side == super::q931::Side::Network
+    }
+
+    /// DISCONNECT with progress indicator #8 (network side): the caller may listen to the busy
+    /// or congestion tone we play until it releases, or T306 releases the call.
+    pub fn hangup_inband(&mut self, now: Instant, call: CallId, cause_value: u8) -> Result<(), Q931Error> {
+        self.q931.disconnect_inband(now, call, cause_value)
     }
 
     /// PROGRESS with "in-band information is now available" (8) on an incoming call.

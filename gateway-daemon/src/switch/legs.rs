@@ -7,6 +7,8 @@ use std::time::Instant;
 use log::warn;
 use media_dsp::ring::Producer;
 
+use media_dsp::tones::{Progress, Zone};
+
 use super::{LegRef, Legs};
 use crate::isdn::dchan::DchanStack;
 use crate::isdn::{CallId, Q931Error};
@@ -26,6 +28,28 @@ pub struct DaemonLegs<'a> {
     pub sip: Option<&'a mut SipNet>,
     /// SIP legs we answered (a hang-up is then a BYE, not a refusal).
     pub sip_answered: &'a mut std::collections::HashSet<crate::sip::ua::Handle>,
+    /// The call-progress tones of each span's zone, by board node (`tone_zones`).
+    pub tones: &'a HashMap<usize, &'static Zone>,
+}
+
+/// Each span's tone zone by board node: the span's `tonezone`, else the board's. A zone DAHDI
+/// knows but `media_dsp::tones` has no table for plays no tone (said once, at start).
+pub fn tone_zones(
+    cfg: &provisioning::Config,
+    node_of_span: impl Fn(u32) -> Option<usize>,
+) -> HashMap<usize, &'static Zone> {
+    let mut zones = HashMap::new();
+    for s in &cfg.board.spans {
+        let code = s.tonezone.as_deref().unwrap_or(&cfg.board.tonezone);
+        let Some(node) = node_of_span(s.number) else { continue };
+        match media_dsp::tones::zone(code) {
+            Some(z) => {
+                zones.insert(node, z);
+            }
+            None => warn!("span {}: no call-progress tones for tone zone {code}: the gateway plays none", s.number),
+        }
+    }
+    zones
 }
 
 /// The Q.850 cause for a SETUP our own call control refused.
@@ -101,11 +125,15 @@ impl Legs for DaemonLegs<'_> {
         self.on_call(leg, "CALL PROCEEDING", |c, now, call| c.proceeding(now, call));
     }
 
-    fn alerting(&mut self, leg: LegRef) {
+    fn alerting(&mut self, leg: LegRef, inband: bool) {
         if let (LegRef::Sip(h), Some(sip)) = (leg, self.sip.as_deref_mut()) {
             sip.progress(self.now, h, false);
         }
-        self.on_call(leg, "ALERTING", |c, now, call| c.alerting(now, call));
+        if inband {
+            self.on_call(leg, "ALERTING", |c, now, call| c.alerting_inband(now, call));
+        } else {
+            self.on_call(leg, "ALERTING", |c, now, call| c.alerting(now, call));
+        }
     }
 
     fn progress(&mut self, leg: LegRef) {
@@ -129,6 +157,39 @@ impl Legs for DaemonLegs<'_> {
             sip.hangup(self.now, h, cause, answered);
         }
         self.on_call(leg, "DISCONNECT", |c, now, call| c.hangup(now, call, cause));
+    }
+
+    fn network_side(&self, leg: LegRef) -> bool {
+        let LegRef::Isdn { node, .. } = leg else { return false };
+        self.stacks.iter().find(|(n, _)| *n == node).is_some_and(|(_, s)| s.calls().network_side())
+    }
+
+    fn hangup_inband(&mut self, leg: LegRef, cause: u8) -> bool {
+        let LegRef::Isdn { node, call } = leg else { return false };
+        let now = self.now;
+        let Some(stack) = self.stack(node) else { return false };
+        match stack.with_calls(now, |c| c.hangup_inband(now, call, cause)) {
+            Ok(()) => true,
+            Err(e) => {
+                warn!("switch: DISCONNECT with in-band tone on {call}: {e}");
+                false
+            }
+        }
+    }
+
+    fn tone(&mut self, at: Endpoint, tone: Option<Progress>) -> bool {
+        let tone = match tone {
+            Some(p) => match self.tones.get(&at.node) {
+                Some(zone) => Some(zone.tone(p)),
+                None => return false,
+            },
+            None => None,
+        };
+        if self.cmds.push(MediaCmd::Tone { ep: at, tone }).is_err() {
+            warn!("switch: media thread busy: tone on {at:?} not changed");
+            return false;
+        }
+        true
     }
 
     fn busy(&self, span: u32, channel: u8) -> bool {

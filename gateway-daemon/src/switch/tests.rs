@@ -56,6 +56,10 @@ struct Mock {
     sip_up: bool,
     /// SIP legs whose media are not known yet (no answer with SDP): `join_rtp` refuses them.
     sip_media_unknown: Vec<u64>,
+    /// Spans where we are the network side (ISDN legs on them may get tones after DISCONNECT).
+    net: Vec<u32>,
+    /// The spans' tone zone has no tone table: `tone` plays nothing.
+    no_tones: bool,
 }
 
 impl Legs for Mock {
@@ -83,8 +87,8 @@ impl Legs for Mock {
     fn proceeding(&mut self, leg: LegRef) {
         self.log.push(format!("proceeding {}", id(leg)));
     }
-    fn alerting(&mut self, leg: LegRef) {
-        self.log.push(format!("alerting {}", id(leg)));
+    fn alerting(&mut self, leg: LegRef, inband: bool) {
+        self.log.push(format!("alerting {}{}", id(leg), if inband { " inband" } else { "" }));
     }
     fn progress(&mut self, leg: LegRef) {
         self.log.push(format!("progress {}", id(leg)));
@@ -94,6 +98,22 @@ impl Legs for Mock {
     }
     fn hangup(&mut self, leg: LegRef, cause: u8) {
         self.log.push(format!("hangup {} {cause}", id(leg)));
+    }
+    fn network_side(&self, leg: LegRef) -> bool {
+        matches!(leg, LegRef::Isdn { node, .. } if self.net.contains(&u32::try_from(node + 1).unwrap()))
+    }
+    fn hangup_inband(&mut self, leg: LegRef, cause: u8) -> bool {
+        assert!(self.network_side(leg), "DISCONNECT with progress #8 only where we are the network");
+        self.log.push(format!("hangup {} {cause} inband", id(leg)));
+        true
+    }
+    fn tone(&mut self, at: Endpoint, tone: Option<Progress>) -> bool {
+        if tone.is_some() && self.no_tones {
+            return false;
+        }
+        let what = tone.map_or_else(|| "off".to_owned(), |t| format!("{t:?}").to_lowercase());
+        self.log.push(format!("tone {}/{} {what}", at.node, at.ts));
+        true
     }
     fn busy(&self, _: u32, _: u8) -> bool {
         false
@@ -158,7 +178,7 @@ fn a_call_is_routed_answered_joined_and_cleared_from_either_side() {
         let mut r = Rig::new(vec![(1, "", 2)]);
         assert_eq!(r.feed(0, offer(1, "2000", true)), ["place span 2 2000 0140 -> 101", "proceeding 1"]);
         assert_eq!(r.feed(1, CallNotice::Proceeding { call: CallId(101) }), Vec::<String>::new());
-        assert_eq!(r.feed(1, CallNotice::Alerting { call: CallId(101) }), ["alerting 1", "join 0/1 1/101"]);
+        assert_eq!(r.feed(1, CallNotice::Alerting { call: CallId(101) }), ["join 0/1 1/101", "alerting 1"]);
         assert_eq!(r.feed(1, CallNotice::Connected { call: CallId(101) }), ["connect 1"]);
         assert_eq!(r.sw.snapshot(r.now)[0].state, "active");
         if a_clears {
@@ -231,7 +251,7 @@ fn every_route_congested_clears_with_no_circuit() {
 fn the_caller_hanging_up_before_answer_cancels_the_outgoing_leg() {
     let mut r = Rig::new(vec![(1, "", 2)]);
     r.feed(0, offer(1, "2000", true));
-    assert_eq!(r.feed(1, CallNotice::Progress { call: CallId(101) }), ["progress 1", "join 0/1 1/101"]);
+    assert_eq!(r.feed(1, CallNotice::Progress { call: CallId(101) }), ["join 0/1 1/101", "progress 1"]);
     assert_eq!(
         r.feed(0, CallNotice::Released { call: CallId(1), cause: Some(16) }),
         ["split 0/1 1/101", "hangup 101 16"]
@@ -290,11 +310,133 @@ fn a_sip_leg_without_media_yet_is_joined_at_its_answer() {
     r.legs.sip_media_unknown.push(101);
     r.now += Duration::from_millis(10);
     r.sw.on_event(r.now, sip, LegEvent::Alerting, &mut r.plan, &mut r.legs);
-    assert_eq!(std::mem::take(&mut r.legs.log), ["alerting 1"]);
+    assert_eq!(std::mem::take(&mut r.legs.log), ["tone 0/1 ringback", "alerting 1 inband"]);
     r.legs.sip_media_unknown.clear();
     r.now += Duration::from_millis(10);
     r.sw.on_event(r.now, sip, LegEvent::Connected, &mut r.plan, &mut r.legs);
-    assert_eq!(std::mem::take(&mut r.legs.log), ["connect 1", "rtp 0/1 101"]);
+    assert_eq!(std::mem::take(&mut r.legs.log), ["tone 0/1 off", "connect 1", "rtp 0/1 101"]);
     assert_eq!(r.feed(0, CallNotice::Disconnected { call: CallId(1), cause: Some(16) }), ["hangup 1101 16"]);
     assert_eq!(r.feed(0, CallNotice::Released { call: CallId(1), cause: Some(16) }), ["unrtp 101"]);
+}
+
+/// Feeds an event of SIP leg `h` and returns what the switch did.
+fn sip_event(r: &mut Rig, h: u64, ev: LegEvent) -> Vec<String> {
+    r.now += Duration::from_millis(10);
+    r.sw.on_event(r.now, LegRef::Sip(Handle(h)), ev, &mut r.plan, &mut r.legs);
+    std::mem::take(&mut r.legs.log)
+}
+
+/// An ISDN caller to a SIP callee that rings without early media (180, no SDP) hears our
+/// ringback (ALERTING says in-band information is available) until the callee's 183 with SDP
+/// brings its own audio, and nothing of ours after the answer.
+#[test]
+fn ringback_plays_while_a_sip_callee_rings_without_media_and_stops_for_its_own() {
+    for net in [false, true] {
+        let mut r = Rig::new(vec![(1, "", 100)]);
+        r.legs.sip_up = true;
+        if net {
+            r.legs.net = vec![1];
+        }
+        r.feed(0, offer(1, "2000", true));
+        r.legs.sip_media_unknown.push(101);
+        // Ringback on either side's span: a called user may give in-band information too.
+        assert_eq!(sip_event(&mut r, 101, LegEvent::Alerting), ["tone 0/1 ringback", "alerting 1 inband"]);
+        assert_eq!(sip_event(&mut r, 101, LegEvent::Alerting), ["alerting 1 inband"], "a second 180, same tone");
+        r.legs.sip_media_unknown.clear();
+        assert_eq!(sip_event(&mut r, 101, LegEvent::Progress), ["rtp 0/1 101", "tone 0/1 off", "progress 1"]);
+        assert_eq!(sip_event(&mut r, 101, LegEvent::Connected), ["connect 1"]);
+        assert_eq!(r.feed(0, CallNotice::Disconnected { call: CallId(1), cause: Some(16) }), ["hangup 1101 16"]);
+    }
+}
+
+/// With no tone table for the zone the caller gets a plain ALERTING (its own network or
+/// terminal then provides the ringback), and a callee with early media gets none of ours.
+#[test]
+fn no_ringback_without_a_zone_or_with_early_media() {
+    let mut r = Rig::new(vec![(1, "", 100)]);
+    r.legs.sip_up = true;
+    r.legs.no_tones = true;
+    r.feed(0, offer(1, "2000", true));
+    r.legs.sip_media_unknown.push(101);
+    assert_eq!(sip_event(&mut r, 101, LegEvent::Alerting), ["alerting 1"]);
+
+    let mut r = Rig::new(vec![(1, "", 100)]);
+    r.legs.sip_up = true;
+    r.feed(0, offer(1, "2000", true));
+    assert_eq!(sip_event(&mut r, 101, LegEvent::Alerting), ["rtp 0/1 101", "alerting 1"]);
+    // ISDN to ISDN: the far network's own ringback is joined through; nothing of ours.
+    let mut r = Rig::new(vec![(1, "", 2)]);
+    r.legs.net = vec![1, 2];
+    r.feed(0, offer(1, "2000", true));
+    assert_eq!(r.feed(1, CallNotice::Alerting { call: CallId(101) }), ["join 0/1 1/101", "alerting 1"]);
+}
+
+/// A SIP callee's 486 (cause 17) gives a caller on a network-side span DISCONNECT with progress
+/// #8 and the busy tone until it releases; a 404 or 480 gives congestion; on a user-side span
+/// a plain DISCONNECT (the provider's exchange plays the tone from the cause).
+#[test]
+fn busy_or_congestion_after_a_refusal_where_we_are_the_network() {
+    for (cause, net, want) in [
+        (17, true, vec!["tone 0/1 busy", "hangup 1 17 inband"]),
+        (1, true, vec!["tone 0/1 congestion", "hangup 1 1 inband"]),
+        (17, false, vec!["tone 0/1 off", "hangup 1 17"]),
+    ] {
+        let mut r = Rig::new(vec![(1, "", 100)]);
+        r.legs.sip_up = true;
+        if net {
+            r.legs.net = vec![1];
+        }
+        r.feed(0, offer(1, "2000", true));
+        r.legs.sip_media_unknown.push(101);
+        sip_event(&mut r, 101, LegEvent::Alerting);
+        let mut got = sip_event(&mut r, 101, LegEvent::Released { cause: Some(cause), fall_over: false });
+        got.sort();
+        let mut want = want.clone();
+        want.sort_unstable();
+        assert_eq!(got, want, "cause {cause}, network side {net}");
+        // The caller releases: the tone stops on the channel it played on, the call is gone.
+        let end = r.feed(0, CallNotice::Released { call: CallId(1), cause: Some(cause) });
+        assert_eq!(end, if net { vec!["tone 0/1 off"] } else { vec![] }, "cause {cause}");
+        assert_eq!(r.sw.active(), 0);
+    }
+}
+
+/// No route, on a network-side span: congestion after DISCONNECT with progress #8.
+#[test]
+fn no_route_gives_congestion_where_we_are_the_network() {
+    let mut r = Rig::new(vec![(2, "", 1)]);
+    r.legs.net = vec![1];
+    assert_eq!(r.feed(0, offer(1, "2000", true)), ["hangup 1 1 inband", "tone 0/1 congestion"]);
+    assert_eq!(r.feed(0, CallNotice::Released { call: CallId(1), cause: Some(1) }), ["tone 0/1 off"]);
+}
+
+/// Overlap receiving on a network-side span: a SETUP with no digit gets the dial tone, which
+/// stops at the first digit; a SETUP that already has digits, or a user-side span, gets none.
+#[test]
+fn dial_tone_until_the_first_digit_where_we_are_the_network() {
+    let mut r = Rig::new(vec![(1, "123", 2)]);
+    r.legs.net = vec![1];
+    assert_eq!(r.feed(0, offer(1, "", false)), ["tone 0/1 dial"]);
+    assert_eq!(
+        r.feed(0, CallNotice::Digits { call: CallId(1), digits: "1".into(), complete: false }),
+        ["tone 0/1 off"]
+    );
+    assert!(r.feed(0, CallNotice::Digits { call: CallId(1), digits: "2".into(), complete: false }).is_empty());
+    assert_eq!(
+        r.feed(0, CallNotice::Digits { call: CallId(1), digits: "3".into(), complete: false }),
+        ["place span 2 123 0140 -> 101", "proceeding 1"]
+    );
+
+    let mut r = Rig::new(vec![(1, "123", 2)]);
+    r.legs.net = vec![1];
+    assert!(r.feed(0, offer(1, "1", false)).is_empty(), "a digit was dialled already");
+    let mut r = Rig::new(vec![(1, "123", 2)]);
+    assert!(r.feed(0, offer(1, "", false)).is_empty(), "user side: the provider gives dial tone");
+
+    // T302 with no digit at all: congestion replaces the dial tone.
+    let mut r = Rig::new(vec![(1, "123", 2)]);
+    r.legs.net = vec![1];
+    r.feed(0, offer(1, "", false));
+    assert_eq!(r.feed(0, CallNotice::OverlapTimeout { call: CallId(1) }), ["hangup 1 1 inband", "tone 0/1 congestion"]);
+    assert_eq!(r.feed(0, CallNotice::Released { call: CallId(1), cause: Some(1) }), ["tone 0/1 off"]);
 }

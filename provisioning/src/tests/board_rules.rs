@@ -466,6 +466,19 @@ fn tone_zones_are_dahdis() {
     check("[board]\nmodel = \"\" #~ board.model: model must not be empty\n");
 }
 
+/// A span's own `tonezone` overrides the board's and is checked against the same list, with its
+/// own line and field.
+#[test]
+fn a_span_tone_zone_overrides_the_boards() {
+    let span = |n: u32| format!("[[board.span]]\nspan = {n}\nkind = \"e1\"\nsignalling = \"pri_net\"\n");
+    let (one, two) = (span(1), span(2));
+    let c = ok(&format!("[board]\nmodel = \"s\"\ntonezone = \"de\"\n{one}tonezone = \"fr\"\n{two}"));
+    assert_eq!(c.board.tonezone, "de");
+    assert_eq!(c.board.spans[0].tonezone.as_deref(), Some("fr"));
+    assert_eq!(c.board.spans[1].tonezone, None, "no key: the board's zone");
+    check(&format!("[board]\nmodel = \"s\"\n{one}{two}tonezone = \"frr\" #~ board.span[1].tonezone: unknown tone zone `frr` (DAHDI knows us, fr, de, uk, ...); did you mean `fr`?\n"));
+}
+
 #[test]
 fn ha_http_log() {
     check(

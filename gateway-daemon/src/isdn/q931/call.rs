@@ -96,7 +96,9 @@ pub enum Request {
     Setup(Message),
     SetupAcknowledge,
     Proceeding,
-    Alerting,
+    /// ALERTING, with a progress indicator of this description when given (8: in-band
+    /// information, the ringback we play, is available).
+    Alerting(Option<u8>),
     Progress(u8),
     Connect,
     Information {
@@ -104,6 +106,9 @@ pub enum Request {
         complete: bool,
     },
     Disconnect(Cause),
+    /// Network side: DISCONNECT with progress indicator #8, the B-channel kept for the tone we
+    /// play, and T306 instead of T305 (§5.3.4.1).
+    DisconnectInband(Cause),
     Release(Cause),
     /// NOTIFY or FACILITY with these elements, passed through from the gateway.
     PassThrough(MessageType, Vec<Ie>),
@@ -447,20 +452,22 @@ impl Call {
                 out.push(m);
                 self.state = S::IncomingCallProceeding;
             }
-            (S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding, Input::Request(Request::Alerting))
-                if net =>
-            {
+            (
+                S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding,
+                Input::Request(Request::Alerting(progress)),
+            ) if net => {
                 self.timers.stop(Timer::T302);
                 let m = self.answer(M::Alerting);
-                out.push(m);
+                out.push(with_progress(m, *progress, side));
                 self.state = S::CallDelivered;
             }
-            (S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding, Input::Request(Request::Alerting))
-                if user =>
-            {
+            (
+                S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding,
+                Input::Request(Request::Alerting(progress)),
+            ) if user => {
                 self.timers.stop(Timer::T302);
                 let m = self.answer(M::Alerting);
-                out.push(m);
+                out.push(with_progress(m, *progress, side));
                 self.state = S::CallReceived;
             }
             (
@@ -567,6 +574,15 @@ impl Call {
                     self.start_release(now, timers, Some(cause_ie(e, side)), out);
                 } else {
                     self.state = if user { S::DisconnectIndication } else { S::DisconnectRequest };
+                    // §5.3.4.1: with progress indicator #8 the network plays a tone on the
+                    // B-channel; told first, so the user can listen before releasing.
+                    let inband = msg.is_some_and(|m| {
+                        m.codeset0()
+                            .any(|ie| matches!(ie, Ie::Progress(p) if p.description == Progress::INBAND_AVAILABLE))
+                    });
+                    if inband {
+                        out.events.push_back(Q931Event::Progress { call: id, description: Some(8) });
+                    }
                     out.events.push_back(Q931Event::Disconnected { call: id, cause });
                 }
             }
@@ -625,6 +641,19 @@ impl Call {
             }
             (s, Input::Request(Request::Disconnect(c))) if s != S::Null && !s.clearing() => {
                 self.start_disconnect(now, timers, side, c.clone(), out);
+            }
+            (s, Input::Request(Request::DisconnectInband(c))) if net && s != S::Null && !s.clearing() => {
+                self.timers.stop_all_but_t309();
+                let p = Progress { coding: 0, location: Cause::LOCATION_PUBLIC_LOCAL, description: 8 };
+                out.push(self.with_cause(M::Disconnect, c).with(Ie::Progress(p)));
+                self.clearing_cause = Some(c.clone());
+                self.timers.start(Timer::T306, now + timers.t306);
+                self.state = S::DisconnectIndication;
+            }
+            (S::DisconnectIndication, Input::Timeout(Timer::T306)) if net => {
+                // §5.3.4.1: the tone ran its time; RELEASE with the DISCONNECT's cause.
+                let c = self.clearing_cause.clone();
+                self.start_release(now, timers, c, out);
             }
 
             // --- Data link failure (§5.8.9) and status (§5.8.11) ---
@@ -705,4 +734,15 @@ fn information_of(m: &Message) -> (String, bool) {
             .find_map(|ie| if let Ie::Keypad(k) = ie { Some(String::from_utf8_lossy(k).into_owned()) } else { None })
     });
     (digits.unwrap_or_default(), m.sending_complete())
+}
+
+/// `msg` with a progress indicator of `description`, when given, at our side's location.
+fn with_progress(msg: Message, description: Option<u8>, side: Side) -> Message {
+    match description {
+        Some(description) => {
+            let location = if side == Side::User { Cause::LOCATION_USER } else { Cause::LOCATION_PUBLIC_LOCAL };
+            msg.with(Ie::Progress(Progress { coding: 0, location, description }))
+        }
+        None => msg,
+    }
 }

@@ -404,7 +404,12 @@ impl Q931 {
     }
 
     pub fn alerting(&mut self, now: Instant, call: CallId) -> Result<(), Q931Error> {
-        self.request(now, call, Request::Alerting)
+        self.request(now, call, Request::Alerting(None))
+    }
+
+    /// ALERTING with a progress indicator (8: in-band information available, our ringback).
+    pub fn alerting_with_progress(&mut self, now: Instant, call: CallId, description: u8) -> Result<(), Q931Error> {
+        self.request(now, call, Request::Alerting(Some(description)))
     }
 
     /// PROGRESS with this description (8: in-band information available).
@@ -425,6 +430,13 @@ impl Q931 {
     pub fn disconnect(&mut self, now: Instant, call: CallId, cause_value: u8) -> Result<(), Q931Error> {
         let c = self.cause(cause_value);
         self.request(now, call, Request::Disconnect(c))
+    }
+
+    /// Network side: DISCONNECT with progress indicator #8, keeping the B-channel for the tone
+    /// we play until the user releases or T306 runs out (§5.3.4.1).
+    pub fn disconnect_inband(&mut self, now: Instant, call: CallId, cause_value: u8) -> Result<(), Q931Error> {
+        let c = self.cause(cause_value);
+        self.request(now, call, Request::DisconnectInband(c))
     }
 
     /// RELEASE (or RELEASE COMPLETE when refusing a SETUP not yet answered).

@@ -62,8 +62,8 @@
 //! | U/N | OVERLAP_RECEIVING / OVERLAP_SENDING | T302 | ev overlap timeout (gateway proceeds or clears #28) | same | §5.1.3, §5.2.4 |
 //! | U | 6, 25 | req proceeding | →CALL PROCEEDING (+chan), stop T302 | INCOMING_CALL_PROCEEDING | §5.2.5.2 |
 //! | N | 1, 2 | req proceeding | →CALL PROCEEDING (+chan), stop T302 | OUTGOING_CALL_PROCEEDING | §5.1.5.2 |
-//! | U | 6, 25, 9 | req alerting | →ALERTING | CALL_RECEIVED | §5.2.5.1 |
-//! | N | 1, 2, 3 | req alerting | →ALERTING | CALL_DELIVERED | §5.1.7 |
+//! | U | 6, 25, 9 | req alerting | →ALERTING (+progress #8 when we play ringback) | CALL_RECEIVED | §5.2.5.1 |
+//! | N | 1, 2, 3 | req alerting | →ALERTING (+progress #8 when we play ringback) | CALL_DELIVERED | §5.1.7 |
 //! | U | 6, 25, 9, 7 | req connect | →CONNECT, start T313 | CONNECT_REQUEST | §5.2.8 |
 //! | N | 1, 2, 3, 4 | req connect | →CONNECT | ACTIVE | §5.1.8 |
 //! | U | CONNECT_REQUEST | peer→CONNECT ACK | stop T313, ev connected | ACTIVE | §5.2.8 |
@@ -71,7 +71,9 @@
 //! | U/N | any but 0, 19 | peer→PROGRESS / INFORMATION / NOTIFY / FACILITY | ev | same | §5.1.6, §5.9 |
 //! | U | any but 0, 11, 12, 19 | req disconnect | →DISCONNECT, start T305 | DISCONNECT_REQUEST | §5.3.3 |
 //! | N | any but 0, 11, 12, 19 | req disconnect | →DISCONNECT, start T305 | DISCONNECT_INDICATION | §5.3.4 |
-//! | U | any but 0, 11, 12, 19 | peer→DISCONNECT | ev disconnected | DISCONNECT_INDICATION | §5.3.4 |
+//! | N | any but 0, 11, 12, 19 | req disconnect in-band | →DISCONNECT with progress #8, start T306 | DISCONNECT_INDICATION | §5.3.4.1 |
+//! | N | DISCONNECT_INDICATION | T306 | →RELEASE (our cause), start T308 | RELEASE_REQUEST | §5.3.4.1 |
+//! | U | any but 0, 11, 12, 19 | peer→DISCONNECT | ev disconnected (ev progress #8 first when it has it) | DISCONNECT_INDICATION | §5.3.4 |
 //! | N | any but 0, 11, 12, 19 | peer→DISCONNECT | ev disconnected | DISCONNECT_REQUEST | §5.3.3 |
 //! | U / N | DISCONNECT_REQUEST / DISCONNECT_INDICATION | peer→DISCONNECT (collision) | →RELEASE, start T308 | RELEASE_REQUEST | §5.3.5 |
 //! | U/N | 11, 12 | T305 | →RELEASE (our cause), start T308 | RELEASE_REQUEST | §5.3.3 |

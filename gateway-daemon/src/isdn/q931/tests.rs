@@ -781,3 +781,47 @@ fn notify_and_facility_pass_through_both_ways() {
     ));
     clear(&mut p, 1, b, a);
 }
+
+/// The network's tones (§5.3.4.1): ALERTING with progress #8 while it plays ringback, then
+/// DISCONNECT with progress #8 while it plays busy; the user is told of the tone before the
+/// DISCONNECT and may listen; T306 (not T305) bounds it, and its expiry is RELEASE with the
+/// DISCONNECT's cause. The user side cannot keep the channel so.
+#[test]
+fn network_tones_after_alerting_and_disconnect_with_progress_8() {
+    let mut p = Pair::pri();
+    let now = p.now;
+    let a = p.nodes[0].setup(now, SetupRequest::speech("1234", "5678")).unwrap();
+    p.settle();
+    let b = p.incoming(1);
+    let now = p.now;
+    p.nodes[1].proceeding(now, b).unwrap();
+    p.nodes[1].alerting_with_progress(now, b, 8).unwrap();
+    p.settle();
+    let last = |p: &Pair, i: usize| Message::parse(&p.wire.iter().rev().find(|w| w.0 == i).unwrap().2).unwrap();
+    let progress =
+        |m: &Message| m.codeset0().find_map(|ie| if let Ie::Progress(pi) = ie { Some(pi.description) } else { None });
+    let alerting = last(&p, 1);
+    assert_eq!((alerting.msg_type, progress(&alerting)), (MessageType::Alerting, Some(8)));
+    assert!(p.nodes[0].disconnect_inband(p.now, a, cause::USER_BUSY).is_err(), "only the network keeps the channel");
+    p.take_events(0);
+    let now = p.now;
+    p.nodes[1].disconnect_inband(now, b, cause::USER_BUSY).unwrap();
+    p.settle();
+    let disc = last(&p, 1);
+    assert_eq!((disc.msg_type, progress(&disc)), (MessageType::Disconnect, Some(8)));
+    assert_eq!(disc.cause().map(|c| c.value), Some(cause::USER_BUSY));
+    let ev = p.take_events(0);
+    assert!(
+        matches!(&ev[..], [Q931Event::Progress { description: Some(8), .. }, Q931Event::Disconnected { .. }]),
+        "{ev:?}"
+    );
+    assert!(p.nodes[1].timer_running(b, Timer::T306) && !p.nodes[1].timer_running(b, Timer::T305));
+    p.run_for(Duration::from_secs(29));
+    assert_eq!(p.state(0, a), CallState::DisconnectIndication, "the user listens");
+    assert_eq!(p.state(1, b), CallState::DisconnectIndication);
+    p.run_for(Duration::from_secs(2));
+    let rel = last(&p, 1);
+    assert_eq!((rel.msg_type, rel.cause().map(|c| c.value)), (MessageType::Release, Some(cause::USER_BUSY)));
+    assert_eq!(released_cause(&p.events[0], a), Some(cause::USER_BUSY));
+    p.assert_idle();
+}

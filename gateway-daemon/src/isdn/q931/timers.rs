@@ -15,6 +15,9 @@ pub enum Timer {
     T303,
     /// DISCONNECT sent, waiting for RELEASE or DISCONNECT (U11 / N12).
     T305,
+    /// Network: DISCONNECT with progress indicator #8 sent, in-band tones playing, waiting for
+    /// RELEASE (N12, §5.3.4.1).
+    T306,
     /// RELEASE sent, waiting for RELEASE COMPLETE (U19 / N19).
     T308,
     /// Data link lost with the call active: waiting for it to return (§5.8.9).
@@ -29,8 +32,17 @@ pub enum Timer {
 
 impl Timer {
     /// The per-call timers, in a fixed order that indexes [`TimerSet`].
-    pub const CALL: [Timer; 8] =
-        [Timer::T301, Timer::T302, Timer::T303, Timer::T305, Timer::T308, Timer::T309, Timer::T310, Timer::T313];
+    pub const CALL: [Timer; 9] = [
+        Timer::T301,
+        Timer::T302,
+        Timer::T303,
+        Timer::T305,
+        Timer::T306,
+        Timer::T308,
+        Timer::T309,
+        Timer::T310,
+        Timer::T313,
+    ];
 
     fn index(self) -> Option<usize> {
         Timer::CALL.iter().position(|t| *t == self)
@@ -50,6 +62,7 @@ pub struct Timers {
     pub t302: Duration,
     pub t303: Duration,
     pub t305: Duration,
+    pub t306: Duration,
     pub t308: Duration,
     pub t309: Duration,
     pub t310: Duration,
@@ -66,6 +79,7 @@ impl Default for Timers {
             t302: Duration::from_secs(15),
             t303: Duration::from_secs(4),
             t305: Duration::from_secs(30),
+            t306: Duration::from_secs(30),
             t308: Duration::from_secs(4),
             t309: Duration::from_secs(90),
             t310: Duration::from_secs(30),
@@ -82,6 +96,7 @@ impl Timers {
             Timer::T302 => self.t302,
             Timer::T303 => self.t303,
             Timer::T305 => self.t305,
+            Timer::T306 => self.t306,
             Timer::T308 => self.t308,
             Timer::T309 => self.t309,
             Timer::T310 => self.t310,
@@ -94,7 +109,7 @@ impl Timers {
 /// The running per-call timers, as deadlines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TimerSet {
-    deadlines: [Option<Instant>; 8],
+    deadlines: [Option<Instant>; 9],
 }
 
 impl TimerSet {
