@@ -127,6 +127,11 @@ fn noise(seconds: f64, seed: u64, rms: f64) -> Vec<i16> {
     (0..(seconds * 8000.0) as usize).map(|_| to_i16(rms * rng.gauss())).collect()
 }
 
+/// Constant levels from full-scale negative to full-scale positive, half a second each.
+fn dc_steps() -> Vec<i16> {
+    [-32768i16, -20000, -3, 0, 1, 700, 12000, 32767].iter().flat_map(|&v| std::iter::repeat(v).take(4000)).collect()
+}
+
 fn clipped(seconds: f64) -> Vec<i16> {
     speech_like(seconds, 7, 1.0).iter().map(|&s| s.saturating_mul(8)).collect()
 }
@@ -145,6 +150,7 @@ fn signals() -> Vec<(&'static str, Vec<i16>)> {
         ("white noise", noise(2.0, 3, 3000.0)),
         ("loud white noise", noise(1.0, 4, 12000.0)),
         ("silence", vec![0; 8000]),
+        ("DC steps", dc_steps()),
         ("full-scale clipping", clipped(2.0)),
         ("long mixed file", long),
     ]
@@ -236,12 +242,29 @@ fn decoder_is_bit_exact_with_bcg729_on_random_bitstreams() {
             failures.push(format!("seed {seed}: {diff}"));
         }
     }
+    // Constant frames held for a second each: all-zero and all-one parameters (lag 143, largest
+    // gains), alternating bits, and frames with the largest gains on the shortest lags.
+    let mut frames = Vec::new();
+    for f in [
+        [0u8; 10],
+        [0xff; 10],
+        [0xaa; 10],
+        [0x55; 10],
+        [0, 0, 0, 0, 0, 0, 0x7f, 0, 0, 0x7f],
+        [0xff, 0xff, 0, 0x3f, 0xff, 0xf7, 0x1f, 0xff, 0xff, 0xf7],
+    ] {
+        for _ in 0..100 {
+            frames.extend_from_slice(&f);
+        }
+    }
+    if let Some(diff) = first_diff(&our_decode(&frames), &bcg729_decode(&frames), 80) {
+        failures.push(format!("constant frames: {diff}"));
+    }
     assert!(failures.is_empty(), "decoder differs from bcg729 on random frames:\n{}", failures.join("\n"));
 }
 
 /// Lost frames concealed (§4.4): single losses, bursts long enough to fade out, and recovery, on
-/// speech and on random frames. The first frame is never lost (bcg729 treats a loss before any
-/// good frame as comfort noise, which is Annex B).
+/// speech and on random frames; the first pattern loses the very first frame too.
 #[test]
 fn concealment_is_bit_exact_with_bcg729() {
     let mut failures = Vec::new();
@@ -254,12 +277,11 @@ fn concealment_is_bit_exact_with_bcg729() {
                 .chunks_exact(10)
                 .enumerate()
                 .map(|(n, f)| {
-                    let lost = n > 0
-                        && match pattern {
-                            0 => n % 7 == 3,
-                            1 => (n % 100) >= 40 && (n % 100) < 52,
-                            _ => rng.next() < 0.2,
-                        };
+                    let lost = match pattern {
+                        0 => n % 7 == 0 || n % 7 == 3,
+                        1 => (n % 100) >= 40 && (n % 100) < 52,
+                        _ => rng.next() < 0.2,
+                    };
                     if lost {
                         None
                     } else {
