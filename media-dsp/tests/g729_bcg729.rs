@@ -129,7 +129,7 @@ fn noise(seconds: f64, seed: u64, rms: f64) -> Vec<i16> {
 
 /// Constant levels from full-scale negative to full-scale positive, half a second each.
 fn dc_steps() -> Vec<i16> {
-    [-32768i16, -20000, -3, 0, 1, 700, 12000, 32767].iter().flat_map(|&v| std::iter::repeat(v).take(4000)).collect()
+    [-32768i16, -20000, -3, 0, 1, 700, 12000, 32767].iter().flat_map(|&v| std::iter::repeat_n(v, 4000)).collect()
 }
 
 fn clipped(seconds: f64) -> Vec<i16> {
