@@ -33,7 +33,7 @@ pub const PACKAGES: &[(&str, &str, &str)] = &[
     (
         "libbcg729-dev",
         "/usr/include/bcg729/decoder.h",
-        "media-dsp/tests/g729_bcg729.rs: tests/c/g729_oracle.c, bcg729 as the G.729A oracle (own process, never linked)",
+        "media-dsp/tests/g729_bcg729.rs, g729_encoder.rs: tests/c/g729_oracle.c, bcg729 as the G.729A oracle (own process, never linked); cargo xtask bench dsp: the G.729A peer",
     ),
     ("sip-tester", "/usr/bin/sipp", "tests/e2e/sip.rs: sipp as the SIP peer (PBX or provider) of calls through the gateway"),
     (

@@ -9,7 +9,7 @@
 //! Msample/s on one core.
 //!
 //! The echo canceller rows come from `echo_rows()`, the DTMF receiver rows from `dtmf_rows()`,
-//! the G.722 rows from `g722_rows()`.
+//! the G.722 rows from `g722_rows()`, the G.729A row from `g729_rows()`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -456,10 +456,43 @@ fn g722_rows(reps: usize) -> anyhow::Result<Vec<Measure>> {
     ])
 }
 
+/// G.729A encoding: ours (`media-dsp/examples/g729_bench.rs`) against bcg729 (`g729_peer.c`, gcc
+/// -O2 against Debian's libbcg729, itself built at Debian's default -O2) on the same 250 ms of 8 kHz
+/// noise at -16 dBm0, alternating `reps` times. Both encode the whole file from a fresh encoder per
+/// pass and must print the same checksum (our encoder is bit-exact with bcg729). The row is
+/// channels per core (8 000 samples/s each) for the encoder alone, which is about 5/6 of a G.729
+/// channel's cost (dsp.md §3).
+fn g729_rows(reps: usize) -> anyhow::Result<Vec<Measure>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(Command::new(cargo).args(["build", "--release", "-p", "media-dsp", "--example", "g729_bench"]))?;
+    let ours = root().join("target/release/examples/g729_bench");
+    let peer = build_c_peer(&root().join("xtask/src/bench/g729_peer.c"), "g729_peer", &["-O2"], &["-lbcg729"])?;
+    let input = peers_dir().join("g729_bench_input.raw");
+    let pcm: Vec<u8> = noise(2_000, 16_141.0 * 10f64.powf(-16.0 / 20.0)).iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(&input, pcm)?;
+    let (mut o_rates, mut p_rates) = (Vec::new(), Vec::new());
+    for rep in 0..reps {
+        eprintln!("bench dsp: G.729A repetition {}/{reps}", rep + 1);
+        let o = run_harness(&ours, &input)?;
+        let p = run_harness(&peer, &input)?;
+        let (Some(&(ro, so)), Some(&(rp, sp))) = (o.get("g729_encode"), p.get("g729_encode")) else {
+            bail!("a harness did not report g729_encode");
+        };
+        if so != sp {
+            bail!("g729_encode: our bitstream (checksum {so}) differs from bcg729's ({sp}) on the same input");
+        }
+        o_rates.push(ro * 1e6 / 8_000.0);
+        p_rates.push(rp * 1e6 / 8_000.0);
+    }
+    let peer = Peer { name: "bcg729", value: median(&mut p_rates) };
+    Ok(vec![Measure::versus("g729.encode", "channels/core", median(&mut o_rates), peer, "")])
+}
+
 pub fn dsp(reps: usize) -> anyhow::Result<Vec<Measure>> {
     let mut rows = g711_rows(reps)?;
     rows.extend(echo_rows(reps)?);
     rows.extend(dtmf_rows(reps)?);
     rows.extend(g722_rows(reps)?);
+    rows.extend(g729_rows(reps)?);
     Ok(rows)
 }
