@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use spangate_tests::{alarm, bit_exact, pattern, Daemon, Mismatch, Scratch};
+use spangate_tests::{alarm, bit_exact, pattern, Config, Daemon, Mismatch, Scratch, Span};
 
 /// Generous: the alarm and status figures come from periodic reports, and CI is a loaded machine.
 const T: Duration = Duration::from_secs(20);
@@ -74,18 +74,10 @@ fn bit_exact_to_the_simulated_provider() {
 fn bit_exact_between_two_processes() {
     let scratch = Scratch::new("audio-2p");
     let sock = scratch.path("cable.sock");
-    let config = |role: &str, term: &str, sig: &str, timing: u8| {
-        format!(
-            "[board]\nname = \"{role}\"\nmodel = \"sim-e1x2\"\nbackend = \"sim\"\n\n[[board.span]]\nspan = 1\n\
-             kind = \"e1\"\ntiming = {timing}\ntermination = \"{term}\"\nsignalling = \"{sig}\"\n\
-             switchtype = \"euroisdn\"\n[board.span.sim]\nline = \"{role}:{}\"\n",
-            sock.display()
-        )
-    };
-    let a_cfg = scratch.path("a.toml");
-    let b_cfg = scratch.path("b.toml");
-    std::fs::write(&a_cfg, config("listen", "nt", "pri_net", 0)).unwrap();
-    std::fs::write(&b_cfg, config("connect", "te", "pri_cpe", 1)).unwrap();
+    let line = |role: &str| format!("{role}:{}", sock.display());
+    let board = |role: &str| Config::board("sim-e1x2").board_key("name", &format!("\"{role}\""));
+    let a_cfg = board("listen").span(Span::e1(1, &line("listen")).timing(0).nt()).write(&scratch, "a.toml");
+    let b_cfg = board("connect").span(Span::e1(1, &line("connect")).timing(1).te()).write(&scratch, "b.toml");
     let a = Daemon::with_config(&a_cfg);
     a.wait_for("listener started", T, |s| s["spans"].as_array().is_some_and(|x| x.len() == 1));
     let b = Daemon::with_config(&b_cfg);

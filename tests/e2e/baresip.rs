@@ -30,7 +30,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use spangate_tests::{free_port, goertzel, measure_tone, read_wav, rms, sine, span, write_wav, Daemon, Peer, Scratch};
+use spangate_tests::{
+    free_port, goertzel, measure_tone, read_wav, rms, sine, span, write_wav, Config, Daemon, Peer, Scratch, Span,
+};
 
 /// Generous: CI runs on a loaded 2-core machine.
 const T: Duration = Duration::from_secs(30);
@@ -122,64 +124,16 @@ const B: Party = Party { trunk: "b", span: 2, number: "2001", hz: 1000.0 };
 /// of its span, and from the callee's span to the callee's trunk, nothing else.
 fn config(scratch: &Scratch, sip: u16, a: u16, b: u16, caller: &Party, callee: &Party) -> PathBuf {
     let (from_trunk, out_span, in_span, to_trunk) = (caller.trunk, caller.span, callee.span, callee.trunk);
-    let cfg = format!(
-        r#"[board]
-model = "sim-e1x2"
-backend = "sim"
-description = "span 1 (TE) cabled to span 2 (NT); SIP trunks to two baresips"
-
-# No echo to cancel on a digital four-wire loop (see the test's module doc).
-[[board.span]]
-span = 1
-kind = "e1"
-timing = 1
-termination = "te"
-signalling = "pri_cpe"
-switchtype = "euroisdn"
-echo = {{ mode = "off" }}
-[board.span.sim]
-line = "span:2"
-
-[[board.span]]
-span = 2
-kind = "e1"
-timing = 0
-termination = "nt"
-signalling = "pri_net"
-switchtype = "euroisdn"
-echo = {{ mode = "off" }}
-[board.span.sim]
-line = "span:1"
-
-[sip]
-listen = "udp:127.0.0.1:{sip}"
-
-[[sip.trunk]]
-name = "b"
-host = "127.0.0.1"
-port = {b}
-codecs = ["pcma", "pcmu"]
-
-[[sip.trunk]]
-name = "a"
-host = "127.0.0.1"
-port = {a}
-codecs = ["pcma", "pcmu"]
-
-[[route]]
-name = "out"
-from = "trunk:{from_trunk}"
-to = "span:{out_span}"
-
-[[route]]
-name = "in"
-from = "span:{in_span}"
-to = "trunk:{to_trunk}"
-"#
-    );
-    let p = scratch.path("baresip.toml");
-    std::fs::write(&p, cfg).expect("write config");
-    p
+    // No echo to cancel on a digital four-wire loop (see the test's module doc).
+    Config::board("sim-e1x2")
+        .board_key("description", "\"span 1 (TE) cabled to span 2 (NT); SIP trunks to two baresips\"")
+        .looped_pair(Span::echo_off)
+        .sip(&format!("udp:127.0.0.1:{sip}"), &[])
+        .trunk("b", "127.0.0.1", b, &["pcma", "pcmu"], &[])
+        .trunk("a", "127.0.0.1", a, &["pcma", "pcmu"], &[])
+        .route("out", &format!("trunk:{from_trunk}"), &format!("span:{out_span}"), &[])
+        .route("in", &format!("span:{in_span}"), &format!("trunk:{to_trunk}"), &[])
+        .write(scratch, "baresip.toml")
 }
 
 fn isdn_calls(s: &Value, n: u64) -> Vec<Value> {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use spangate_tests::{Daemon, Scratch};
+use spangate_tests::{Config, Daemon, Scratch, Span};
 
 /// Generous: the alarm and status figures come from periodic reports, and CI is a loaded machine.
 const T: Duration = Duration::from_secs(20);
@@ -11,16 +11,12 @@ const T: Duration = Duration::from_secs(20);
 #[test]
 fn losing_the_clock_master_moves_the_clock() {
     let scratch = Scratch::new("clock");
-    let mut cfg = String::from("[board]\nname = \"clock test\"\nmodel = \"sim-e1x2\"\nbackend = \"sim\"\n");
+    let mut cfg = Config::board("sim-e1x2").board_key("name", "\"clock test\"");
     for (n, timing, line) in [(1, 1, "provider"), (2, 2, "provider"), (3, 0, "pbx")] {
-        let (term, sig) = if line == "pbx" { ("nt", "pri_net") } else { ("te", "pri_cpe") };
-        cfg.push_str(&format!(
-            "\n[[board.span]]\nspan = {n}\nkind = \"e1\"\ntiming = {timing}\ntermination = \"{term}\"\n\
-             signalling = \"{sig}\"\nswitchtype = \"euroisdn\"\n[board.span.sim]\nline = \"{line}\"\n"
-        ));
+        let span = Span::e1(n, line).timing(timing);
+        cfg = cfg.span(if line == "pbx" { span.nt() } else { span.te() });
     }
-    let path = scratch.path("clock.toml");
-    std::fs::write(&path, cfg).unwrap();
+    let path = cfg.write(&scratch, "clock.toml");
     let d = Daemon::with_config(&path);
     d.wait_for("span 1 master", T, |s| s["clock_source_span"] == 1);
     d.post_ok("/api/v1/sim/spans/1/cut?dir=both", b"");

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use spangate_tests::{free_port, linear, span, wait_udp_bound, Daemon, Scratch, LOCALHOST};
+use spangate_tests::{free_port, linear, span, wait_udp_bound, Config, Daemon, Scratch, LOCALHOST};
 
 const T: Duration = Duration::from_secs(20);
 const DIGITS: &str = "0123456789*#ABCD";
@@ -38,53 +38,14 @@ fn sipp() -> Command {
 
 /// Trunk `a` carries digits as `a_dtmf` says, trunk `b` as RFC 4733.
 fn config(scratch: &Scratch, sip_port: u16, a_port: u16, b_port: u16, a_dtmf: &str) -> std::path::PathBuf {
-    let cfg = format!(
-        r#"[board]
-model = "sim-e1x2"
-backend = "sim"
-[[board.span]]
-span = 1
-kind = "e1"
-timing = 1
-termination = "te"
-signalling = "pri_cpe"
-[board.span.sim]
-line = "span:2"
-[[board.span]]
-span = 2
-kind = "e1"
-timing = 0
-termination = "nt"
-signalling = "pri_net"
-[board.span.sim]
-line = "span:1"
-[sip]
-listen = "udp:127.0.0.1:{sip_port}"
-dtmf = "rfc4733"
-[[sip.trunk]]
-name = "a"
-host = "127.0.0.1"
-port = {a_port}
-codecs = ["pcma", "telephone-event"]
-dtmf = "{a_dtmf}"
-[[sip.trunk]]
-name = "b"
-host = "127.0.0.1"
-port = {b_port}
-codecs = ["pcma", "telephone-event"]
-[[route]]
-name = "a-out"
-from = "trunk:a"
-to = "span:1"
-[[route]]
-name = "to-b"
-from = "span:2"
-to = "trunk:b"
-"#
-    );
-    let p = scratch.path("dtmf.toml");
-    std::fs::write(&p, cfg).expect("write config");
-    p
+    Config::board("sim-e1x2")
+        .looped_pair(|s| s)
+        .sip(&format!("udp:127.0.0.1:{sip_port}"), &["dtmf = \"rfc4733\""])
+        .trunk("a", "127.0.0.1", a_port, &["pcma", "telephone-event"], &[&format!("dtmf = \"{a_dtmf}\"")])
+        .trunk("b", "127.0.0.1", b_port, &["pcma", "telephone-event"], &[])
+        .route("a-out", "trunk:a", "span:1", &[])
+        .route("to-b", "span:2", "trunk:b", &[])
+        .write(scratch, "dtmf.toml")
 }
 
 fn sdp(rtp_port: u16) -> String {

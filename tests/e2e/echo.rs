@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use spangate_tests::{alarm, alaw, channel_state, linear, span, Daemon, Scratch};
+use spangate_tests::{alarm, alaw, channel_state, linear, span, Config, Daemon, Scratch, Span};
 
 /// Generous: the alarm and status figures come from periodic reports, and CI is a loaded machine.
 const T: Duration = Duration::from_secs(20);
@@ -12,33 +12,13 @@ const T: Duration = Duration::from_secs(20);
 /// Span 1 faces a provider whose hybrid returns 12 ms later at 10 dB ERL, with a 64 ms canceller;
 /// span 2 (to a PBX) has the canceller off.
 fn config(scratch: &Scratch) -> std::path::PathBuf {
-    let cfg = r#"
-[board]
-name = "echo test"
-model = "sim-e1x2"
-backend = "sim"
-
-[[board.span]]
-span = 1
-kind = "e1"
-timing = 1
-echo = { mode = "software", taps = 512 }
-[board.span.sim]
-line = "provider"
-echo_path = { delay_ms = 12, erl_db = 10 }
-
-[[board.span]]
-span = 2
-kind = "e1"
-termination = "nt"
-signalling = "pri_net"
-echo = { mode = "off", taps = 128 }
-[board.span.sim]
-line = "pbx"
-"#;
-    let path = scratch.path("echo.toml");
-    std::fs::write(&path, cfg).expect("write config");
-    path
+    let provider = Span::e1(1, "provider").timing(1).set("echo", "{ mode = \"software\", taps = 512 }");
+    let pbx = Span::e1(2, "pbx").set("termination", "\"nt\"").set("signalling", "\"pri_net\"");
+    Config::board("sim-e1x2")
+        .board_key("name", "\"echo test\"")
+        .span(provider.sim("echo_path", "{ delay_ms = 12, erl_db = 10 }"))
+        .span(pbx.set("echo", "{ mode = \"off\", taps = 128 }"))
+        .write(scratch, "echo.toml")
 }
 
 /// A speech-like far end: AR(2)-coloured noise (poles at radius 0.9 near 500 Hz) in 150-600 ms

@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use spangate_tests::{free_port, span, spangate_bin, Daemon, Scratch};
+use spangate_tests::{free_port, span, spangate_bin, Config, Daemon, Scratch, Span};
 
 pub(crate) const T: Duration = Duration::from_secs(10);
 pub(crate) const KEY: &str = "e2e-shared-secret-0123456789";
@@ -95,36 +95,26 @@ fn config_on(
     hold: u32,
     line: &str,
 ) -> PathBuf {
-    let cfg = format!(
-        r#"[board]
-model = "sim-e1x2"
-backend = "sim"
-[[board.span]]
-span = 1
-kind = "e1"
-signalling = "pri_cpe"
-layer2_persistence = "keep_up"
-[board.span.sim]
-line = "{line}"
-[ha]
-role = "{role}"
-node = "{name}"
-listen = "127.0.0.1:{own}"
-peer = "127.0.0.1:{peer}"
-key = "{KEY}"
-interval_ms = 100
-misses = 5
-hold_secs = {hold}
-peer_http = "http://127.0.0.1:{peer_http}"
-[[ha.berofos]]
-address = "127.0.0.1:{fos}"
-"#,
-        own = hb.0,
-        peer = hb.1,
-    );
-    let path = scratch.path(&format!("{name}.toml"));
-    std::fs::write(&path, cfg).expect("write config");
-    path
+    Config::board("sim-e1x2")
+        .span(user_side(line))
+        .raw(&ha_table(name, role, hb, peer_http, fos, hold))
+        .write(scratch, &format!("{name}.toml"))
+}
+
+/// Span 1 on `line`, user side, layer 2 kept up.
+pub(crate) fn user_side(line: &str) -> Span {
+    Span::e1(1, line).set("signalling", "\"pri_cpe\"").set("layer2_persistence", "\"keep_up\"")
+}
+
+/// The `[ha]` table of node `name` (heartbeats from `hb.0` to `hb.1`, 100 ms, 5 misses) and its
+/// berofos on `fos`.
+pub(crate) fn ha_table(name: &str, role: &str, hb: (u16, u16), peer_http: u16, fos: u16, hold: u32) -> String {
+    format!(
+        "[ha]\nrole = \"{role}\"\nnode = \"{name}\"\nlisten = \"127.0.0.1:{}\"\npeer = \"127.0.0.1:{}\"\nkey = \"{KEY}\"\n\
+         interval_ms = 100\nmisses = 5\nhold_secs = {hold}\npeer_http = \"http://127.0.0.1:{peer_http}\"\n\
+         [[ha.berofos]]\naddress = \"127.0.0.1:{fos}\"\n",
+        hb.0, hb.1
+    )
 }
 
 fn start_pair(scratch: &Scratch, fos_http: u16, hold: u32) -> Pair {
@@ -329,32 +319,12 @@ fn hung_master_sigstop_fails_over_and_gives_up_the_lines_when_it_wakes() {
 }
 
 fn bypass_config(scratch: &Scratch, fos: &Berofos) -> PathBuf {
-    let cfg = format!(
-        r#"[board]
-model = "sim-e1x2"
-backend = "sim"
-[[board.span]]
-span = 1
-kind = "e1"
-signalling = "pri_cpe"
-layer2_persistence = "keep_up"
-[board.span.sim]
-line = "provider"
-[ha]
-role = "master"
-node = "gw"
-watchdog = true
-[[ha.berofos]]
-address = "127.0.0.1:{http}"
-udp = "127.0.0.1:{udp}"
-scenario = "bypass"
-"#,
-        http = fos.http,
-        udp = fos.udp,
+    let ha = format!(
+        "[ha]\nrole = \"master\"\nnode = \"gw\"\nwatchdog = true\n[[ha.berofos]]\naddress = \"127.0.0.1:{}\"\n\
+         udp = \"127.0.0.1:{}\"\nscenario = \"bypass\"\n",
+        fos.http, fos.udp
     );
-    let path = scratch.path("bypass.toml");
-    std::fs::write(&path, cfg).expect("write config");
-    path
+    Config::board("sim-e1x2").span(user_side("provider")).raw(&ha).write(scratch, "bypass.toml")
 }
 
 #[test]
@@ -388,24 +358,9 @@ fn bypass_watchdog_expires_when_the_gateway_dies_and_lines_go_to_the_pbx() {
 
 /// The provider of the relay test: one NT span answering every call, cabled to group A.
 fn provider_config(scratch: &Scratch) -> PathBuf {
-    let cfg = format!(
-        r#"[board]
-model = "sim-e1x2"
-backend = "sim"
-[[board.span]]
-span = 1
-kind = "e1"
-signalling = "pri_net"
-layer2_persistence = "keep_up"
-incoming = "answer"
-[board.span.sim]
-line = "connect:{}"
-"#,
-        scratch.path("A.sock").display()
-    );
-    let path = scratch.path("provider.toml");
-    std::fs::write(&path, cfg).expect("write config");
-    path
+    let line = format!("connect:{}", scratch.path("A.sock").display());
+    let span = Span::e1(1, &line).set("signalling", "\"pri_net\"").set("layer2_persistence", "\"keep_up\"");
+    Config::board("sim-e1x2").span(span.set("incoming", "\"answer\"")).write(scratch, "provider.toml")
 }
 
 fn incoming_active(s: &Value) -> usize {

@@ -15,9 +15,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use spangate_tests::{free_port, Daemon, Scratch};
+use spangate_tests::{free_port, Config, Daemon, Scratch, Span};
 
-use crate::ha::{call_completes, ha, holds, l2_up, Berofos, KEY, T};
+use crate::ha::{call_completes, ha, ha_table, holds, l2_up, user_side, Berofos, T};
 
 /// A node of the pair with two spans (a route needs somewhere to go); `extra` is appended.
 #[allow(clippy::too_many_arguments)]
@@ -31,43 +31,15 @@ fn node_config(
     description: &str,
     extra: &str,
 ) -> PathBuf {
-    let cfg = format!(
-        r#"[board]
-name = "{name}-board"
-model = "sim-e1x2"
-backend = "sim"
-description = "{description}"
-[[board.span]]
-span = 1
-kind = "e1"
-signalling = "pri_cpe"
-layer2_persistence = "keep_up"
-[board.span.sim]
-line = "provider"
-[[board.span]]
-span = 2
-kind = "e1"
-signalling = "pri_net"
-[board.span.sim]
-line = "pbx"
-[ha]
-role = "{role}"
-node = "{name}"
-listen = "127.0.0.1:{own}"
-peer = "127.0.0.1:{peer}"
-key = "{KEY}"
-interval_ms = 100
-misses = 5
-hold_secs = 30
-peer_http = "http://127.0.0.1:{peer_http}"
-[[ha.berofos]]
-address = "127.0.0.1:{fos}"
-{extra}"#,
-        own = hb.0,
-        peer = hb.1,
-    );
+    let text = Config::board("sim-e1x2")
+        .board_key("name", &format!("\"{name}-board\""))
+        .board_key("description", &format!("\"{description}\""))
+        .span(user_side("provider"))
+        .span(Span::e1(2, "pbx").set("signalling", "\"pri_net\""))
+        .raw(&ha_table(name, role, hb, peer_http, fos, 30))
+        .text();
     let path = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, cfg).expect("write config");
+    std::fs::write(&path, text + extra).expect("write config");
     path
 }
 

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use spangate_tests::{free_port, free_port_on, span, wait_udp_bound, Daemon, Scratch};
+use spangate_tests::{free_port, free_port_on, span, wait_udp_bound, Config, Daemon, Scratch, Span};
 
 const PAIRS: u32 = 4;
 const RATE: u32 = 50;
@@ -34,27 +34,20 @@ fn sipp() -> Command {
 /// `uac` trunk (sipp on 127.0.0.1) hunt a TE channel round robin; calls arriving on the NT spans
 /// go to the `uas` trunk (sipp on 127.0.0.2, so the two trunks differ by source address).
 fn config(scratch: &Scratch, sip_port: u16, uac_port: u16, uas_port: u16) -> PathBuf {
-    let mut c = String::from("[board]\nmodel = \"sim-e1-loop\"\nbackend = \"sim\"\n");
+    let mut c = Config::board("sim-e1-loop");
     for te in 1..=PAIRS {
         let nt = te + PAIRS;
-        c += &format!(
-            "[[board.span]]\nspan = {te}\nkind = \"e1\"\ntiming = {te}\ntermination = \"te\"\n\
-             signalling = \"pri_cpe\"\ngroup = 1\necho = {{ mode = \"off\" }}\n[board.span.sim]\nline = \"span:{nt}\"\n\
-             [[board.span]]\nspan = {nt}\nkind = \"e1\"\ntiming = 0\ntermination = \"nt\"\n\
-             signalling = \"pri_net\"\ngroup = 2\necho = {{ mode = \"off\" }}\n[board.span.sim]\nline = \"span:{te}\"\n"
-        );
+        let te_span = Span::e1(te, &format!("span:{nt}")).timing(u8::try_from(te).expect("a few pairs")).te();
+        let nt_span = Span::e1(nt, &format!("span:{te}")).timing(0).nt();
+        c = c.span(te_span.set("group", "1").echo_off()).span(nt_span.set("group", "2").echo_off());
     }
-    c += &format!(
-        "[sip]\nlisten = \"udp:127.0.0.1:{sip_port}\"\n\
-         [[sip.trunk]]\nname = \"uac\"\nhost = \"127.0.0.1\"\nport = {uac_port}\ncodecs = [\"pcma\", \"pcmu\"]\n\
-         [[sip.trunk]]\nname = \"uas\"\nhost = \"127.0.0.2\"\nport = {uas_port}\ncodecs = [\"pcma\", \"pcmu\"]\n\
-         [[route]]\nname = \"in\"\nfrom = \"trunk:uac\"\nto = \"group:1\"\nhunt = \"r\"\n\
-         [[route]]\nname = \"out\"\nfrom = \"group:2\"\nto = \"trunk:uas\"\n\
-         [log]\nlevel = \"warn\"\n"
-    );
-    let p = scratch.path("load.toml");
-    std::fs::write(&p, c).expect("write config");
-    p
+    c.sip(&format!("udp:127.0.0.1:{sip_port}"), &[])
+        .trunk("uac", "127.0.0.1", uac_port, &["pcma", "pcmu"], &[])
+        .trunk("uas", "127.0.0.2", uas_port, &["pcma", "pcmu"], &[])
+        .route("in", "trunk:uac", "group:1", &["hunt = \"r\""])
+        .route("out", "group:2", "trunk:uas", &[])
+        .raw("[log]\nlevel = \"warn\"\n")
+        .write(scratch, "load.toml")
 }
 
 /// The last row of a sipp `-trace_stat` file as (column, value) pairs.

@@ -25,38 +25,13 @@ mod switch;
 
 use std::path::PathBuf;
 
-use spangate_tests::Scratch;
+use spangate_tests::{Config, Scratch};
 
 /// Two E1 spans of the same board cabled to each other, so both ends of the cable are visible.
 pub fn looped_e1_pair(scratch: &Scratch) -> PathBuf {
-    let cfg = r#"
-[board]
-name = "looped pair"
-model = "sim-e1x2"
-backend = "sim"
-description = "span 1 (TE) cabled to span 2 (NT) in one process"
-
-[[board.span]]
-span = 1
-kind = "e1"
-timing = 1
-termination = "te"
-signalling = "pri_cpe"
-switchtype = "euroisdn"
-[board.span.sim]
-line = "span:2"
-
-[[board.span]]
-span = 2
-kind = "e1"
-timing = 0
-termination = "nt"
-signalling = "pri_net"
-switchtype = "euroisdn"
-[board.span.sim]
-line = "span:1"
-"#;
-    let p = scratch.path("looped.toml");
-    std::fs::write(&p, cfg).expect("write config");
-    p
+    Config::board("sim-e1x2")
+        .board_key("name", "\"looped pair\"")
+        .board_key("description", "\"span 1 (TE) cabled to span 2 (NT) in one process\"")
+        .looped_pair(|s| s)
+        .write(scratch, "looped.toml")
 }

@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::Value;
-use spangate_tests::{alaw, free_port, linear, span, wait_udp_bound, Daemon, Scratch, LOCALHOST};
+use spangate_tests::{alaw, free_port, linear, span, wait_udp_bound, Config, Daemon, Scratch, Span, LOCALHOST};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -23,48 +23,21 @@ pub(crate) fn sipp() -> Command {
     Command::new("/usr/bin/sipp")
 }
 
-/// Span 1 (TE) to the simulated provider, which answers every call; trunk `pbx` is sipp on
-/// `sipp_port`; calls from the trunk go out on span 1, calls from span 1 to 2xxx go to the trunk.
-pub(crate) fn config(scratch: &Scratch, sip_port: u16, sipp_port: u16) -> std::path::PathBuf {
-    let cfg = format!(
-        r#"[board]
-model = "sim-e1x2"
-backend = "sim"
-[[board.span]]
-span = 1
-kind = "e1"
-timing = 1
-termination = "te"
-signalling = "pri_cpe"
-echo = {{ mode = "off" }}
-[board.span.sim]
-line = "provider"
-[sip]
-listen = "udp:127.0.0.1:{sip_port}"
-[[sip.trunk]]
-name = "pbx"
-host = "127.0.0.1"
-port = {sipp_port}
-codecs = ["pcma", "pcmu", "telephone-event"]
-[[route]]
-name = "pbx-out"
-from = "trunk:pbx"
-to = "span:1"
-[[route]]
-name = "to-pbx"
-from = "span:1"
-called = "2"
-to = "trunk:pbx"
-"#
-    );
-    let p = scratch.path("sip.toml");
-    std::fs::write(&p, cfg).expect("write config");
-    p
+/// Span 1 (TE) on `line` (the simulated provider answers every call); SIP on `listen`; trunk
+/// `pbx` is sipp on `sipp_port` (`trunk_keys` are more lines of it); calls from the trunk go out
+/// on span 1, calls from span 1 to 2xxx go to the trunk.
+pub(crate) fn config(listen: &str, line: &str, sipp_port: u16, trunk_keys: &[&str]) -> Config {
+    Config::board("sim-e1x2")
+        .span(Span::e1(1, line).timing(1).te().echo_off())
+        .sip(listen, &[])
+        .trunk("pbx", "127.0.0.1", sipp_port, &["pcma", "pcmu", "telephone-event"], trunk_keys)
+        .route("pbx-out", "trunk:pbx", "span:1", &[])
+        .route("to-pbx", "span:1", "trunk:pbx", &["called = \"2\""])
 }
 
 pub(crate) fn start(scratch: &Scratch) -> (Daemon, u16, u16) {
     let (sip_port, sipp_port) = (free_port(), free_port());
-    let cfg = config(scratch, sip_port, sipp_port);
+    let cfg = config(&format!("udp:127.0.0.1:{sip_port}"), "provider", sipp_port, &[]).write(scratch, "sip.toml");
     let sip = format!("127.0.0.1:{sip_port}");
     let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
     d.wait_for("layer 2 up on span 1", T, |s| span(s, 1)["isdn"]["layer2_up"] == true);
@@ -290,12 +263,9 @@ fn check_rtcp_compound(b: &[u8]) {
 fn the_trunk_registers_to_a_registrar_that_challenges_with_401() {
     let scratch = Scratch::new("sip-register");
     let (sip_port, sipp_port) = (free_port(), free_port());
-    let cfg = config(&scratch, sip_port, sipp_port);
-    let text = std::fs::read_to_string(&cfg).expect("config").replace(
-        "codecs = [\"pcma\", \"pcmu\", \"telephone-event\"]",
-        "codecs = [\"pcma\", \"pcmu\", \"telephone-event\"]\nregister = { user = \"gw\", password = \"secret\", expires = 120 }",
-    );
-    std::fs::write(&cfg, text).expect("write config");
+    let register = "register = { user = \"gw\", password = \"secret\", expires = 120 }";
+    let cfg =
+        config(&format!("udp:127.0.0.1:{sip_port}"), "provider", sipp_port, &[register]).write(&scratch, "sip.toml");
     let scenario = spangate_tests::root().join("tests/peers/sipp_registrar.xml");
     let mut registrar = sipp()
         .args(["-sf"])
@@ -327,11 +297,8 @@ fn the_trunk_registers_to_a_registrar_that_challenges_with_401() {
 fn cancel_before_answer_clears_the_ringing_isdn_leg() {
     let scratch = Scratch::new("sip-cancel");
     let (sip_port, sipp_port) = (free_port(), free_port());
-    let text = std::fs::read_to_string(config(&scratch, sip_port, sipp_port))
-        .expect("config")
-        .replace("line = \"provider\"", &format!("line = \"dchan:{}\"", scratch.path("d.sock").display()));
-    let cfg = scratch.path("cancel.toml");
-    std::fs::write(&cfg, text).expect("write config");
+    let line = format!("dchan:{}", scratch.path("d.sock").display());
+    let cfg = config(&format!("udp:127.0.0.1:{sip_port}"), &line, sipp_port, &[]).write(&scratch, "cancel.toml");
     let sip = format!("127.0.0.1:{sip_port}");
     let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
     d.wait_for("the daemon", T, |s| s["spans"].as_array().is_some_and(|a| a.len() == 1));

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
-use spangate_tests::{build_c_peer, span, wait_udp_bound, Daemon, Peer, Scratch, LOCALHOST};
+use spangate_tests::{build_c_peer, span, wait_udp_bound, Config, Daemon, Peer, Scratch, Span, LOCALHOST};
 
 use crate::sip::{check, sipp, wait_exit};
 
@@ -25,44 +25,19 @@ fn traced(trace: &str, start: &str) -> Option<String> {
 fn libpri_provider_and_sipp_pbx_get_the_rewritten_numbers_both_ways() {
     let scratch = Scratch::new("sip-libpri");
     let (sip_port, sipp_port) = (spangate_tests::free_port(), spangate_tests::free_port());
-    let cfg = format!(
-        r#"[board]
-model = "sim-libpri"
-backend = "sim"
-[[board.span]]
-span = 1
-kind = "e1"
-signalling = "pri_cpe"
-layer2_persistence = "keep_up"
-echo = {{ mode = "off" }}
-[board.span.sim]
-line = "dchan:{d}"
-[sip]
-listen = "udp:127.0.0.1:{sip_port}"
-[[sip.trunk]]
-name = "pbx"
-host = "127.0.0.1"
-port = {sipp_port}
-codecs = ["pcma", "pcmu"]
-[[route]]
-name = "did-to-pbx"
-from = "span:1"
-called = "014055"
-strip = 6
-calling_strip = 1
-calling_prepend = "+33"
-to = "trunk:pbx"
-[[route]]
-name = "pbx-out"
-from = "trunk:pbx"
-prepend = "0"
-calling_set = "0140551000"
-to = "span:1"
-"#,
-        d = scratch.path("d.sock").display()
-    );
-    let path = scratch.path("sip-libpri.toml");
-    std::fs::write(&path, cfg).expect("write config");
+    let line = format!("dchan:{}", scratch.path("d.sock").display());
+    let path = Config::board("sim-libpri")
+        .span(Span::e1(1, &line).set("signalling", "\"pri_cpe\"").set("layer2_persistence", "\"keep_up\"").echo_off())
+        .sip(&format!("udp:127.0.0.1:{sip_port}"), &[])
+        .trunk("pbx", "127.0.0.1", sipp_port, &["pcma", "pcmu"], &[])
+        .route(
+            "did-to-pbx",
+            "span:1",
+            "trunk:pbx",
+            &["called = \"014055\"", "strip = 6", "calling_strip = 1", "calling_prepend = \"+33\""],
+        )
+        .route("pbx-out", "trunk:pbx", "span:1", &["prepend = \"0\"", "calling_set = \"0140551000\""])
+        .write(&scratch, "sip-libpri.toml");
     let sip = format!("127.0.0.1:{sip_port}");
     let d = Daemon::start(&["run", "--config", path.to_str().expect("path"), "--sip", &sip]);
     d.wait_for("the daemon", T, |s| s["spans"].as_array().is_some_and(|a| a.len() == 1));

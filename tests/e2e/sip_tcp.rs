@@ -63,13 +63,9 @@ fn sipp_calls_over_tcp_through_the_provider_and_hangs_up() {
 fn the_provider_calls_sipp_over_a_tcp_trunk() {
     let scratch = Scratch::new("sip-tcp-uas");
     let (sip_port, sipp_port) = (spangate_tests::free_port(), spangate_tests::free_port());
-    let cfg = config(&scratch, sip_port, sipp_port);
     // A tcp trunk needs TCP in [sip] listen: the bare address takes both transports.
-    let text = std::fs::read_to_string(&cfg)
-        .expect("config")
-        .replacen("codecs = [", "transport = \"tcp\"\ncodecs = [", 1)
-        .replacen("listen = \"udp:", "listen = \"", 1);
-    std::fs::write(&cfg, text).expect("write config");
+    let cfg = config(&format!("127.0.0.1:{sip_port}"), "provider", sipp_port, &["transport = \"tcp\""])
+        .write(&scratch, "sip.toml");
     let mut uas = sipp()
         .args(["-sn", "uas", "-t", "t1", "-m", "1", "-timeout", "30s", "-nostdin", "-i", "127.0.0.1"])
         .args(["-p", &sipp_port.to_string(), "-trace_err", "-error_file"])
@@ -163,12 +159,8 @@ fn broken_streams_close_only_their_connection_and_the_next_call_works() {
 fn a_refused_tcp_connection_fails_the_call_as_a_503() {
     let scratch = Scratch::new("sip-tcp-refused");
     let (sip_port, nobody) = (spangate_tests::free_port(), spangate_tests::free_port());
-    let cfg = config(&scratch, sip_port, nobody);
-    let text = std::fs::read_to_string(&cfg)
-        .expect("config")
-        .replacen("codecs = [", "transport = \"tcp\"\ncodecs = [", 1)
-        .replacen("listen = \"udp:", "listen = \"", 1);
-    std::fs::write(&cfg, text).expect("write config");
+    let cfg = config(&format!("127.0.0.1:{sip_port}"), "provider", nobody, &["transport = \"tcp\""])
+        .write(&scratch, "sip.toml");
     let sip = format!("127.0.0.1:{sip_port}");
     let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
     d.wait_for("layer 2 up on span 1", T, |s| spangate_tests::span(s, 1)["isdn"]["layer2_up"] == true);

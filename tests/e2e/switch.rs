@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
-use spangate_tests::{bit_exact, build_c_peer, pattern, span, Daemon, Mismatch, Peer, Scratch};
+use spangate_tests::{bit_exact, build_c_peer, pattern, span, Config, Daemon, Mismatch, Peer, Scratch, Span};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -17,50 +17,13 @@ const T: Duration = Duration::from_secs(10);
 /// every call, echo cancellers off so audio can be compared bit for bit, and routes that turn the
 /// provider's 0140xxxxxx into the PBX's 4-digit extensions and prefix the PBX's calls with 0.
 fn pbx_in_front(scratch: &Scratch) -> std::path::PathBuf {
-    let cfg = r#"
-[board]
-name = "pbx in front"
-model = "sim-e1x2"
-backend = "sim"
-
-[[board.span]]
-span = 1
-kind = "e1"
-timing = 1
-termination = "te"
-signalling = "pri_cpe"
-switchtype = "euroisdn"
-echo = { mode = "off" }
-[board.span.sim]
-line = "provider"
-
-[[board.span]]
-span = 2
-kind = "e1"
-timing = 0
-termination = "nt"
-signalling = "pri_net"
-switchtype = "euroisdn"
-echo = { mode = "off" }
-[board.span.sim]
-line = "pbx"
-
-[[route]]
-name = "did-to-pbx"
-from = "span:1"
-called = "014055"
-strip = 6
-to = "span:2"
-
-[[route]]
-name = "pbx-out"
-from = "span:2"
-to = "span:1"
-prepend = "0"
-"#;
-    let p = scratch.path("pbx-in-front.toml");
-    std::fs::write(&p, cfg).expect("write config");
-    p
+    Config::board("sim-e1x2")
+        .board_key("name", "\"pbx in front\"")
+        .span(Span::e1(1, "provider").timing(1).te().echo_off())
+        .span(Span::e1(2, "pbx").timing(0).nt().echo_off())
+        .route("did-to-pbx", "span:1", "span:2", &["called = \"014055\"", "strip = 6"])
+        .route("pbx-out", "span:2", "span:1", &["prepend = \"0\""])
+        .write(scratch, "pbx-in-front.toml")
 }
 
 fn far_calls(s: &Value, n: u64) -> Vec<Value> {
@@ -185,45 +148,14 @@ fn libpri_peer() -> std::path::PathBuf {
 #[test]
 fn libpri_provider_through_us_to_libpri_pbx() {
     let scratch = Scratch::new("switch-libpri");
-    let cfg = format!(
-        r#"[board]
-model = "sim-libpri"
-backend = "sim"
-[[board.span]]
-span = 1
-kind = "e1"
-signalling = "pri_cpe"
-layer2_persistence = "keep_up"
-echo = {{ mode = "off" }}
-[board.span.sim]
-line = "dchan:{s1}"
-[[board.span]]
-span = 2
-kind = "e1"
-termination = "nt"
-timing = 0
-signalling = "pri_net"
-layer2_persistence = "keep_up"
-echo = {{ mode = "off" }}
-[board.span.sim]
-line = "dchan:{s2}"
-[[route]]
-name = "did-to-pbx"
-from = "span:1"
-called = "014055"
-strip = 6
-to = "span:2"
-[[route]]
-name = "pbx-out"
-from = "span:2"
-to = "span:1"
-prepend = "0"
-"#,
-        s1 = scratch.path("d1.sock").display(),
-        s2 = scratch.path("d2.sock").display()
-    );
-    let path = scratch.path("libpri-switch.toml");
-    std::fs::write(&path, cfg).expect("write config");
+    let dchan = |n: &str| format!("dchan:{}", scratch.path(n).display());
+    let keep_up = |s: Span| s.echo_off().set("layer2_persistence", "\"keep_up\"");
+    let path = Config::board("sim-libpri")
+        .span(keep_up(Span::e1(1, &dchan("d1.sock")).set("signalling", "\"pri_cpe\"")))
+        .span(keep_up(Span::e1(2, &dchan("d2.sock")).nt().timing(0)))
+        .route("did-to-pbx", "span:1", "span:2", &["called = \"014055\"", "strip = 6"])
+        .route("pbx-out", "span:2", "span:1", &["prepend = \"0\""])
+        .write(&scratch, "libpri-switch.toml");
     let d = Daemon::with_config(&path);
     d.wait_for("the daemon", T, |s| s["spans"].as_array().is_some_and(|a| a.len() == 2));
     let start = |role: &str, own: &str, theirs: &str| {
