@@ -1,8 +1,10 @@
 //! ITU-T G.729 Annex A (CS-ACELP, 8 kbit/s, reduced complexity): encoder and decoder in 16/32-bit
-//! fixed point, written from the recommendation's fixed-point description to be bit-exact with it.
+//! fixed point, bit-exact with bcg729 1.1.1 (what our SIP peers run), whose arithmetic both follow.
 //!
 //! Frames are 10 ms (80 samples at 8 kHz) and 10 bytes. State lives in fixed arrays, so neither
-//! direction allocates. `ops` holds the ITU basic operators every other module is written in.
+//! direction allocates. `ops` holds the ITU basic operators (the recommendation's own fixed-point
+//! description, which the remaining ITU-style functions of lsp/lpc/pitch/acelp/gain use) and the
+//! decoder's bcg729-style arithmetic.
 //!
 //! Status: the decoder is bit-exact with bcg729 1.1.1 (Debian 12's libbcg729), sample for sample
 //! on bcg729's bitstreams of varied signals, on random bitstreams (bad pitch parity included) and

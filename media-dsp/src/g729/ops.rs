@@ -1,9 +1,12 @@
-//! The ITU-T fixed-point basic operators (G.729 / G.191 STL) with their exact saturation rules.
+//! Fixed-point arithmetic of G.729: the ITU-T basic operators (G.729 / G.191 STL) with their exact
+//! saturation rules, then the plain 32-bit arithmetic and polynomial log2/exp2/sqrt/cos that the
+//! decoder uses to be bit-exact with bcg729.
 //!
-//! Bit-exactness with the reference depends on every intermediate saturating exactly where the
+//! Bit-exactness with the ITU reference depends on every intermediate saturating exactly where the
 //! reference's 16/32-bit operators do, so each operator here is the textbook definition, not a
 //! "wider arithmetic" shortcut. The one place the reference reads the global overflow flag (the
-//! synthesis filter) has its own flag-carrying variants, see [`Ovf`].
+//! synthesis filter) has its own flag-carrying variants, see [`Ovf`]. bcg729 instead wraps on 32
+//! bits and saturates only where it stores 16 bits; the second half of this file does the same.
 
 pub const MAX_16: i16 = i16::MAX;
 pub const MIN_16: i16 = i16::MIN;
@@ -567,6 +570,51 @@ pub fn cos_q15(x: i16) -> i16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The polynomial approximations against floating point over their whole input ranges.
+    #[test]
+    fn polynomial_math_tracks_float() {
+        let mut worst = [0f64; 4];
+        for x in (0..=25736).step_by(7) {
+            let want = (f64::from(x) / 8192.0).cos() * 32768.0;
+            worst[0] = worst[0].max((f64::from(cos_q15(x as i16)) - want.min(32767.0)).abs());
+        }
+        for x in [1i32, 2, 3, 7, 100, 4095, 65536, 1_000_000, 123_456_789, i32::MAX] {
+            let want = f64::from(x).log2() * 65536.0;
+            worst[1] = worst[1].max((f64::from(log2_q16(x)) - want).abs() / 65536.0);
+        }
+        for x in (-30_000i16..=28_000).step_by(97) {
+            let want = 2f64.powf(f64::from(x) / 2048.0) * 65536.0;
+            worst[2] = worst[2].max((f64::from(exp2_q16(x)) - want).abs() / want.max(65536.0));
+        }
+        for x in [1u32, 2, 17, 1000, 65_535, 1 << 20, 123_456_789, u32::MAX] {
+            let want = f64::from(x).sqrt() * 128.0;
+            worst[3] = worst[3].max((f64::from(sqrt_q7(x)) - want).abs() / want);
+        }
+        assert!(worst[0] <= 8.0, "cos: {} LSB off in Q15", worst[0]);
+        assert!(worst[1] < 0.01, "log2: {} off (a cubic fit of the mantissa)", worst[1]);
+        assert!(worst[2] < 0.001, "exp2: {} relative", worst[2]);
+        assert!(worst[3] < 0.01, "sqrt: {} relative", worst[3]);
+        assert_eq!(exp2_q16(15 << 11), i32::MAX, "2^15 in Q16 does not fit: saturates");
+        assert_eq!(exp2_q16(-16 << 11), 0);
+        assert_eq!(sqrt_q7(0), 0);
+    }
+
+    #[test]
+    fn rounding_shifts_and_split_products() {
+        assert_eq!(pshr(5, 1), 3);
+        assert_eq!(pshr(-5, 1), -2, "rounds half up, as (x + 1) >> 1 does");
+        assert_eq!(pshr(i32::MAX, 4), -(1 << 27), "wraps like the C it mirrors");
+        assert_eq!(vshr(3, -2), 12);
+        assert_eq!(vshr(-12, 2), -3);
+        assert_eq!(mul16_32_q(16384, 1 << 20, 15), 1 << 19);
+        assert_eq!(mul16_32_q(-32768, i32::MAX, 15), -(i32::MAX >> 15 << 15) - ((32767 * 32768) >> 15));
+        assert_eq!(mul16_32_p(3, 0x7fff, 15), 3);
+        assert_eq!(mul16_32_q(3, 0x7fff, 15), 2);
+        assert_eq!(clz_signed(1), 30);
+        assert_eq!(clz_signed(0x4000_0000), 0);
+        assert_eq!(clz_signed(0), 31);
+    }
 
     #[test]
     fn saturation_edges() {
