@@ -22,6 +22,7 @@ mod sip_isdn;
 mod sip_tcp;
 mod status;
 mod switch;
+mod tones;
 
 use std::path::PathBuf;
 

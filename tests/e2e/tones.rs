@@ -1,0 +1,193 @@
+//! Call-progress tones end to end: the simulated PBX on span 1 (we are the network, `pri_net`)
+//! calls out through the `callee` SIP trunk to sipp, which rings without early media (180 without
+//! SDP). The PBX's B-channel then carries our ringback in the span's zone (`tonezone = "fr"` on
+//! the span, over the board's `de`: 440 Hz, 1.5 s on / 3.5 s off, where de would be 425 Hz, 1 s /
+//! 4 s) until the caller gives up (sipp gets CANCEL). A callee answering 486 gets the caller
+//! DISCONNECT with progress indicator #8 and the busy tone (fr: 440 Hz, 0.5 s / 0.5 s) until it
+//! hangs up. Peers: sipp (`sip-tester`), scenarios `tests/peers/sipp_uas_ring_*.xml`.
+
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use spangate_tests::{free_port, linear, root, span, wait_udp_bound, Daemon, Scratch};
+
+use crate::sip::{sipp, wait_exit};
+
+const T: Duration = Duration::from_secs(20);
+
+/// Span 1 (NT) facing a simulated PBX, every call from it to the `callee` trunk at `sipp_port`.
+fn config(scratch: &Scratch, sip_port: u16, sipp_port: u16) -> std::path::PathBuf {
+    let cfg = format!(
+        r#"[board]
+model = "sim-e1x2"
+backend = "sim"
+tonezone = "de"
+[[board.span]]
+span = 1
+kind = "e1"
+timing = 0
+termination = "nt"
+signalling = "pri_net"
+tonezone = "fr"
+echo = {{ mode = "off" }}
+[board.span.sim]
+line = "pbx"
+[sip]
+listen = "udp:127.0.0.1:{sip_port}"
+[[sip.trunk]]
+name = "callee"
+host = "127.0.0.1"
+port = {sipp_port}
+codecs = ["pcma"]
+[[route]]
+name = "out"
+from = "span:1"
+to = "trunk:callee"
+"#
+    );
+    let p = scratch.path("tones.toml");
+    std::fs::write(&p, cfg).expect("write config");
+    p
+}
+
+/// sipp as the callee, playing `scenario` once.
+fn callee(scratch: &Scratch, sipp_port: u16, scenario: &str) -> Child {
+    let mut child = sipp()
+        .arg("-sf")
+        .arg(root().join("tests/peers").join(scenario))
+        .args(["-m", "1", "-timeout", "60s", "-nostdin", "-i", "127.0.0.1"])
+        .args(["-p", &sipp_port.to_string(), "-trace_err", "-error_file"])
+        .arg(scratch.path(&format!("{scenario}.err")))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sipp");
+    wait_udp_bound(std::net::Ipv4Addr::LOCALHOST, sipp_port, &mut child, "sipp");
+    child
+}
+
+fn far_calls(s: &Value) -> Vec<Value> {
+    span(s, 1)["isdn"]["far_end"]["calls"].as_array().cloned().unwrap_or_default()
+}
+
+/// The PBX places a call; its id and B-channel once it is in `state`.
+fn pbx_call_until(d: &Daemon, state: &str) -> (u64, u64) {
+    let r = d.post_ok("/api/v1/spans/1/far/calls", br#"{"called":"2001","calling":"4001"}"#);
+    let id = serde_json::from_slice::<Value>(&r.body).expect("JSON")["id"].as_u64().expect("id");
+    let s = d.wait_for(&format!("the PBX's call in {state}"), T, |s| {
+        far_calls(s).iter().any(|c| c["id"] == id && c["state"] == state)
+    });
+    let call = far_calls(&s).into_iter().find(|c| c["id"] == id).expect("call");
+    (id, call["channel"].as_u64().expect("channel"))
+}
+
+/// `ms` of what the PBX hears on channel `ch`, linear.
+fn hear(d: &Daemon, ch: u64, ms: u32) -> Vec<f64> {
+    let r = d.request("POST", &format!("/api/v1/spans/1/far/channels/{ch}/capture?ms={ms}"), b"");
+    assert_eq!(r.status, 200, "capture: {}", r.text());
+    r.body.iter().map(|&c| f64::from(linear(c))).collect()
+}
+
+/// The audio cut into 10 ms blocks, tone or silence, and the lengths in ms of the runs of each:
+/// (on, ms) in order. The first and last runs are cut by the capture's edges.
+fn cadence(x: &[f64]) -> Vec<(bool, u32)> {
+    let mut runs: Vec<(bool, u32)> = Vec::new();
+    for block in x.chunks_exact(80) {
+        let on = spangate_tests::rms(block) > 300.0;
+        match runs.last_mut() {
+            Some((o, ms)) if *o == on => *ms += 10,
+            _ => runs.push((on, 10)),
+        }
+    }
+    runs
+}
+
+/// The frequency of the tone in its longest burst in `x`, from the first to the last upward zero
+/// crossing (the burst's edges, cut to 10 ms blocks, stay out of it).
+fn frequency(x: &[f64]) -> f64 {
+    let runs = cadence(x);
+    let mut at = 0;
+    let mut best = (0, 0);
+    for &(on, ms) in &runs {
+        let len = ms as usize * 8;
+        if on && len > best.1 - best.0 {
+            best = (at, at + len);
+        }
+        at += len;
+    }
+    let burst = &x[best.0..best.1];
+    let ups: Vec<usize> = (1..burst.len()).filter(|&i| burst[i - 1] < 0.0 && burst[i] >= 0.0).collect();
+    let (Some(first), Some(last)) = (ups.first(), ups.last()) else { return 0.0 };
+    let cycles = ups.len() - 1;
+    #[allow(clippy::cast_precision_loss)]
+    let hz = cycles as f64 * 8000.0 / (last - first) as f64;
+    hz
+}
+
+/// Checks the runs between the capture's edges against `on_ms`/`off_ms` (±30 ms), and that at
+/// least `min_on` whole tone runs and one whole silence were heard.
+fn assert_cadence(what: &str, runs: &[(bool, u32)], on_ms: u32, off_ms: u32, min_on: usize) {
+    let inner = &runs[1..runs.len().saturating_sub(1).max(1)];
+    for &(on, ms) in inner {
+        let want = if on { on_ms } else { off_ms };
+        assert!(ms.abs_diff(want) <= 30, "{what}: a {} run of {ms} ms, wanted {want}: {runs:?}", on_name(on));
+    }
+    assert!(inner.iter().filter(|r| r.0).count() >= min_on, "{what}: too few tone bursts: {runs:?}");
+    assert!(inner.iter().any(|r| !r.0), "{what}: no whole silence: {runs:?}");
+}
+
+fn on_name(on: bool) -> &'static str {
+    if on {
+        "tone"
+    } else {
+        "silence"
+    }
+}
+
+#[test]
+fn ringback_while_a_sip_callee_rings_and_busy_on_486() {
+    let scratch = Scratch::new("tones");
+    let (sip_port, sipp_port) = (free_port(), free_port());
+    let cfg = config(&scratch, sip_port, sipp_port);
+    let sip = format!("127.0.0.1:{sip_port}");
+    let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
+    d.wait_for("layer 2 up on span 1", T, |s| span(s, 1)["isdn"]["layer2_up"] == true);
+
+    // Ringing without early media: our ringback, fr's, for as long as the callee rings.
+    let mut uas = callee(&scratch, sipp_port, "sipp_uas_ring_cancel.xml");
+    let (id, ch) = pbx_call_until(&d, "CALL_DELIVERED");
+    let heard = hear(&d, ch, 10_000);
+    let runs = cadence(&heard);
+    let hz = frequency(&heard);
+    eprintln!("ringback: {hz:.1} Hz, runs (tone?, ms) {runs:?}");
+    assert_cadence("ringback", &runs, 1500, 3500, 1);
+    assert!((hz - 440.0).abs() < 440.0 * 0.01, "ringback at {hz:.1} Hz, wanted fr's 440 (de's is 425)");
+    // The caller gives up: sipp sees CANCEL, and the tone stops with the call.
+    d.post_ok(&format!("/api/v1/spans/1/far/calls/{id}/hangup"), b"");
+    let status = wait_exit(&mut uas, T);
+    assert!(status.is_some_and(|s| s.success()), "sipp (cancel): {status:?}\ndaemon log:\n{}", d.log());
+    d.wait_for("the call cleared", T, |s| {
+        far_calls(s).is_empty() && s["switch"]["calls"].as_array().is_some_and(Vec::is_empty)
+    });
+    let after = hear(&d, ch, 500);
+    assert!(spangate_tests::rms(&after) < 50.0, "the channel is quiet once the call is gone");
+
+    // Busy: DISCONNECT with progress #8 keeps the PBX on the line, hearing fr's busy tone.
+    let mut uas = callee(&scratch, sipp_port, "sipp_uas_ring_busy.xml");
+    let (id, ch) = pbx_call_until(&d, "DISCONNECT_INDICATION");
+    let status = wait_exit(&mut uas, T);
+    assert!(status.is_some_and(|s| s.success()), "sipp (486): {status:?}\ndaemon log:\n{}", d.log());
+    let heard = hear(&d, ch, 3000);
+    let hz = frequency(&heard);
+    eprintln!("busy: {hz:.1} Hz, runs (tone?, ms) {:?}", cadence(&heard));
+    assert_cadence("busy", &cadence(&heard), 500, 500, 2);
+    assert!((hz - 440.0).abs() < 440.0 * 0.01, "busy at {hz:.1} Hz, wanted 440");
+    d.post_ok(&format!("/api/v1/spans/1/far/calls/{id}/hangup"), b"");
+    let s = d.wait_for("the busy call cleared", T, |s| {
+        far_calls(s).is_empty() && s["switch"]["calls"].as_array().is_some_and(Vec::is_empty)
+    });
+    let cleared = span(&s, 1)["isdn"]["far_end"]["cleared"].as_array().cloned().unwrap_or_default();
+    assert_eq!(cleared.last().and_then(|c| c["cause"].as_u64()), Some(17), "user busy: {cleared:?}");
+    assert!(spangate_tests::rms(&hear(&d, ch, 500)) < 50.0, "no tone after the release");
+}
