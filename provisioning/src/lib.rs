@@ -64,6 +64,9 @@
 //!                                            # taps a power of two in 32..=1024 (8 taps = 1 ms);
 //!                                            # nlp = false turns the non-linear processor off
 //!                                            # (default on)
+//! timers = { t309_ms = 6000 }  # ISDN only: Q.931 timers in ms (chan_dahdi's pritimer), each
+//!                            # 100..=3600000: t301_ms t302_ms t303_ms t305_ms t308_ms t309_ms
+//!                            # t310_ms t313_ms t316_ms; unset ones keep Q.931's defaults
 //!
 //! [board.span.sim]           # backend = "sim" only; a simulated span without it is "open"
 //! line = "provider"          # provider | pbx (E1/T1/BRI) | phone (FXS) | exchange (FXO) | open
@@ -184,6 +187,7 @@ use std::path::Path;
 pub use boards::{MODULES as KERNEL_MODULES, TONEZONES as TONE_ZONES};
 pub use diag::{Diagnostic, Diagnostics};
 pub use ha_cfg::http_url_addr;
+pub use model::IsdnTimers;
 pub use model::{
     Backend, Board, Config, Echo, EchoMode, Ha, HaBerofos, HaRole, HaScenario, Http, Incoming, Layer1Presence,
     Layer2Persistence, Log, OverlapDial, Route, Signalling, SimSpan, Sip, SpanCfg, SwitchType, Transcoder, Trunk,

@@ -73,6 +73,8 @@ pub struct SpanCfg {
     pub overlapdial: OverlapDial,
     pub layer1_presence: Layer1Presence,
     pub layer2_persistence: Layer2Persistence,
+    /// Q.931 timers set for this span (`timers = { t309_ms = 6000 }`), chan_dahdi's `pritimer`.
+    pub timers: IsdnTimers,
     /// Trunk groups (0..=63) the span's channels belong to.
     pub groups: Vec<u8>,
     /// Where incoming calls go (chan_dahdi's `context`).
@@ -87,6 +89,47 @@ pub struct SpanCfg {
     pub tonezone: Option<String>,
     /// The simulated line, on `backend = "sim"` boards (always present there: `open` by default).
     pub sim: Option<SimSpan>,
+}
+
+/// Q.931 timer values of an ISDN span in milliseconds (chan_dahdi's `pritimer`); `None` keeps
+/// the protocol's default (Q.931 Tables 9-1 and 9-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IsdnTimers {
+    pub t301_ms: Option<u32>,
+    pub t302_ms: Option<u32>,
+    pub t303_ms: Option<u32>,
+    pub t305_ms: Option<u32>,
+    pub t308_ms: Option<u32>,
+    pub t309_ms: Option<u32>,
+    pub t310_ms: Option<u32>,
+    pub t313_ms: Option<u32>,
+    pub t316_ms: Option<u32>,
+}
+
+impl IsdnTimers {
+    /// The keys of `timers`, in the order of the fields.
+    pub const KEYS: [&'static str; 9] =
+        ["t301_ms", "t302_ms", "t303_ms", "t305_ms", "t308_ms", "t309_ms", "t310_ms", "t313_ms", "t316_ms"];
+    /// The shortest and longest value accepted: a timer under 100 ms would fire before a frame
+    /// crosses a loaded D-channel, and none of Q.931's runs longer than an hour.
+    pub const MIN_MS: u32 = 100;
+    pub const MAX_MS: u32 = 3_600_000;
+
+    /// The field a key names.
+    pub fn slot(&mut self, key: &str) -> Option<&mut Option<u32>> {
+        Some(match key {
+            "t301_ms" => &mut self.t301_ms,
+            "t302_ms" => &mut self.t302_ms,
+            "t303_ms" => &mut self.t303_ms,
+            "t305_ms" => &mut self.t305_ms,
+            "t308_ms" => &mut self.t308_ms,
+            "t309_ms" => &mut self.t309_ms,
+            "t310_ms" => &mut self.t310_ms,
+            "t313_ms" => &mut self.t313_ms,
+            "t316_ms" => &mut self.t316_ms,
+            _ => return None,
+        })
+    }
 }
 
 /// What a simulated span is plugged into and how bad its line is.

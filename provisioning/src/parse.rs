@@ -9,6 +9,7 @@ use toml_edit::{Item, TableLike};
 
 use crate::chanlist;
 use crate::diag::Sink;
+use crate::model::IsdnTimers;
 use crate::model::{
     Backend, Echo, EchoMode, Ha, Http, Layer1Presence, Layer2Persistence, Log, OverlapDial, Signalling, Sip, SwitchType,
 };
@@ -48,6 +49,7 @@ const SPAN: &[&str] = &[
     "overlapdial",
     "layer1_presence",
     "layer2_persistence",
+    "timers",
     "group",
     "context",
     "echo",
@@ -57,6 +59,7 @@ const SPAN: &[&str] = &[
     "sim",
 ];
 const ECHO: &[&str] = &["mode", "taps", "nlp"];
+const TIMERS: &[&str] = &IsdnTimers::KEYS;
 const SIM: &[&str] = &["line", "drift_ppm", "fault", "echo_path"];
 const ECHO_PATH: &[&str] = &["delay_ms", "erl_db"];
 const FAULT: &[&str] = &["seed", "frame_loss", "bit_error_rate", "slips_per_s", "los_bursts_per_s", "los_burst_ms"];
@@ -125,6 +128,7 @@ pub(crate) struct SpanDraft {
     pub(crate) overlapdial: Got<OverlapDial>,
     pub(crate) layer1_presence: Got<Layer1Presence>,
     pub(crate) layer2_persistence: Got<Layer2Persistence>,
+    pub(crate) timers: Got<IsdnTimers>,
     pub(crate) groups: Got<Vec<u8>>,
     pub(crate) context: Got<String>,
     pub(crate) echo: Got<Echo>,
@@ -382,6 +386,7 @@ fn read_span(sink: &mut Sink<'_>, index: usize, t: &dyn TableLike, at: At) -> Sp
             "layer2_persistence",
             &pairs(Layer2Persistence::ALL, Layer2Persistence::as_str),
         ),
+        timers: read_timers(sink, &s),
         groups: read_groups(sink, &s),
         context: s.string(sink, "context"),
         echo: read_echo(sink, &s),
@@ -474,6 +479,33 @@ fn read_groups(sink: &mut Sink<'_>, s: &Table<'_>) -> Got<Vec<u8>> {
     } else {
         Got::Bad
     }
+}
+
+/// `timers = { t309_ms = 6000, ... }`: Q.931 timer values in ms, each in
+/// [`IsdnTimers::MIN_MS`]..=[`IsdnTimers::MAX_MS`].
+fn read_timers(sink: &mut Sink<'_>, s: &Table<'_>) -> Got<IsdnTimers> {
+    let t = match s.table(sink, "timers", TIMERS) {
+        Got::Ok(t, _) => t,
+        Got::Absent => return Got::Absent,
+        Got::Bad => return Got::Bad,
+    };
+    let mut timers = IsdnTimers::default();
+    let mut bad = false;
+    for key in IsdnTimers::KEYS {
+        match t.integer(sink, key, i64::from(IsdnTimers::MIN_MS), i64::from(IsdnTimers::MAX_MS)) {
+            Got::Ok(v, _) => {
+                if let (Some(slot), Ok(v)) = (timers.slot(key), u32::try_from(v)) {
+                    *slot = Some(v);
+                }
+            }
+            Got::Absent => {}
+            Got::Bad => bad = true,
+        }
+    }
+    if bad {
+        return Got::Bad;
+    }
+    Got::Ok(timers, s.value_at("timers"))
 }
 
 fn read_echo(sink: &mut Sink<'_>, s: &Table<'_>) -> Got<Echo> {

@@ -292,6 +292,7 @@ fn span(sink: &mut Sink<'_>, d: &SpanDraft, backend: Option<Backend>) -> Option<
             ("overlapdial", d.overlapdial.present(), d.overlapdial.at()),
             ("layer1_presence", d.layer1_presence.present(), d.layer1_presence.at()),
             ("layer2_persistence", d.layer2_persistence.present(), d.layer2_persistence.at()),
+            ("timers", d.timers.present(), d.timers.at()),
             ("pcap", d.pcap.present(), d.pcap.at()),
             ("incoming", d.incoming.present(), d.incoming.at()),
         ] {
@@ -359,6 +360,7 @@ fn span(sink: &mut Sink<'_>, d: &SpanDraft, backend: Option<Backend>) -> Option<
         overlapdial: d.overlapdial.get().copied().unwrap_or(crate::model::OverlapDial::No),
         layer1_presence: d.layer1_presence.get().copied().unwrap_or(crate::model::Layer1Presence::Required),
         layer2_persistence: d.layer2_persistence.get().copied().unwrap_or(crate::model::Layer2Persistence::Default),
+        timers: d.timers.get().copied().unwrap_or_default(),
         groups: d.groups.get().cloned().unwrap_or_default(),
         context: d.context.get().cloned().unwrap_or_else(|| "default".into()),
         echo: d.echo.get().copied().unwrap_or_default(),

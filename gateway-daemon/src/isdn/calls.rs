@@ -7,13 +7,13 @@
 //! glue only moves primitives between them, the D-channel and the clock stay in `dchan`.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use log::{info, warn};
 use provisioning::{Incoming, Signalling, SpanCfg};
 
 use super::q921::{RequestError, Role};
-use super::q931::{Interface, RestartTarget, Side};
+use super::q931::{Interface, RestartTarget, Side, Timers};
 use super::{CallId, Q921Event, Q931Config, Q931Error, Q931Event, SetupRequest, Q921, Q931};
 use crate::status::{CallSnap, ClearedCallSnap};
 
@@ -36,7 +36,28 @@ pub fn q931_config(span: &SpanCfg) -> Option<Q931Config> {
     if span.hal.kind == hal::SpanKind::T1 {
         cfg.interface = Interface::PrimaryT1;
     }
+    apply_timers(&mut cfg.timers, &span.timers);
     Some(cfg)
+}
+
+/// A span's `timers` over Q.931's defaults (provisioning checked each value's range).
+fn apply_timers(t: &mut Timers, set: &provisioning::IsdnTimers) {
+    let slots = [
+        (&mut t.t301, set.t301_ms),
+        (&mut t.t302, set.t302_ms),
+        (&mut t.t303, set.t303_ms),
+        (&mut t.t305, set.t305_ms),
+        (&mut t.t308, set.t308_ms),
+        (&mut t.t309, set.t309_ms),
+        (&mut t.t310, set.t310_ms),
+        (&mut t.t313, set.t313_ms),
+        (&mut t.t316, set.t316_ms),
+    ];
+    for (slot, ms) in slots {
+        if let Some(ms) = ms {
+            *slot = Duration::from_millis(u64::from(ms));
+        }
+    }
 }
 
 /// The simulated far end's call control: the other side, same interface.
@@ -45,7 +66,8 @@ pub fn far_end_q931_config(ours: &Q931Config) -> Q931Config {
         Side::User => Side::Network,
         Side::Network => Side::User,
     };
-    Q931Config { side, ..*ours }
+    // The span's `timers` are our stack's; the simulated far end runs Q.931's defaults.
+    Q931Config { side, timers: Timers::default(), ..*ours }
 }
 
 /// What the gateway knows of a call beyond Q.931's state.

@@ -523,6 +523,22 @@ mod tests {
         }
     }
 
+    /// A span's `timers` reach our Q.931 (the others keep their defaults); the simulated far end
+    /// keeps Q.931's defaults.
+    #[test]
+    fn span_timers_set_our_q931_timers_only() {
+        use crate::isdn::q931::Timers;
+        use std::time::Duration;
+        let toml = "[board]\nmodel = \"sim-t\"\n[[board.span]]\nspan = 3\nkind = \"e1\"\nsignalling = \"pri_cpe\"\n\
+                    timers = { t309_ms = 6000, t303_ms = 2500 }\n";
+        let s = provisioning::parse_str("t", toml).expect("valid").board.spans.remove(0);
+        let ours = q931_config(&s).unwrap();
+        let d = Timers::default();
+        assert_eq!(ours.timers, Timers { t309: Duration::from_secs(6), t303: Duration::from_millis(2500), ..d });
+        assert_eq!(far_end_q931_config(&ours).timers, d);
+        assert_eq!(q931_config(&span("pri_cpe", "default")).unwrap().timers, d);
+    }
+
     #[test]
     fn a_bad_capture_path_is_an_error_at_start() {
         let c = q921_config(&span("pri_net", "default")).unwrap();

@@ -566,3 +566,43 @@ fn incoming_says_ring_answer_or_reject_with_a_cause() {
     assert_eq!(got, vec![Incoming::Reject(17), Incoming::Answer, Incoming::Ring]);
     assert_eq!(Incoming::Reject(17).to_string(), "reject:17");
 }
+
+#[test]
+fn isdn_timers_are_set_per_span_in_range_and_only_on_isdn_spans() {
+    let c = ok(r#"[board]
+        model = "sim-a"
+        [[board.span]]
+        span = 1
+        kind = "e1"
+        signalling = "pri_cpe"
+        timers = { t309_ms = 6000, t303_ms = 100 }
+        [[board.span]]
+        span = 2
+        kind = "e1"
+        signalling = "pri_net"
+        [board.span.timers]
+        t316_ms = 3600000
+        "#);
+    let t = &c.board.spans[0].timers;
+    assert_eq!((t.t309_ms, t.t303_ms, t.t301_ms, t.t316_ms), (Some(6000), Some(100), None, None));
+    assert_eq!(c.board.spans[1].timers.t316_ms, Some(3_600_000));
+    assert_eq!(c.board.spans[1].timers.t309_ms, None);
+    check(
+        r#"[board]
+        model = "sim-a"
+        [[board.span]]
+        span = 1
+        kind = "e1"
+        signalling = "pri_cpe"
+        [board.span.timers]
+        t309_ms = 99                #~ board.span[0].timers.t309_ms: 99 is out of range: must be 100..=3600000
+        t308_ms = 3600001           #~ board.span[0].timers.t308_ms: 3600001 is out of range: must be 100..=3600000
+        t3090_ms = 5                #~ board.span[0].timers.t3090_ms: unknown key `t3090_ms`; did you mean `t309_ms`?
+        t302_ms = "15s"             #~ board.span[0].timers.t302_ms: expected an integer
+        [[board.span]]
+        span = 2
+        kind = "fxs"
+        timers = { t309_ms = 6000 } #~ board.span[1].timers: timers only applies to ISDN
+        "#,
+    );
+}
