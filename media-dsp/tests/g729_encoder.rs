@@ -111,6 +111,44 @@ fn noise(seconds: f64, seed: u64, rms: f64) -> Vec<i16> {
     (0..(seconds * 8000.0) as usize).map(|_| to_i16(rms * rng.gauss())).collect()
 }
 
+/// 40 segments of 0.1-0.6 s, each of a randomly chosen kind and level: coloured noise (one
+/// random resonance), a sine, speech-like, silence, a DC step with noise, or a clipped square.
+fn random_segments(seed: u64) -> Vec<i16> {
+    let mut rng = Lcg(seed);
+    let mut out = Vec::new();
+    for k in 0..40u64 {
+        let n = 800 + (rng.next() * 4000.0) as usize;
+        let level = 10f64.powf(1.0 + 3.6 * rng.next());
+        match (rng.next() * 6.0) as u32 {
+            0 => {
+                let (r, w) = (0.5 + 0.49 * rng.next(), std::f64::consts::PI * rng.next());
+                let (mut y1, mut y2) = (0.0, 0.0);
+                for _ in 0..n {
+                    let y = rng.gauss() + 2.0 * r * w.cos() * y1 - r * r * y2;
+                    y2 = y1;
+                    y1 = y;
+                    out.push(to_i16(level * y * (1.0 - r)));
+                }
+            }
+            1 => {
+                let f = 50.0 + 3900.0 * rng.next();
+                out.extend((0..n).map(|i| to_i16(level * (2.0 * std::f64::consts::PI * f * i as f64 / 8000.0).sin())));
+            }
+            2 => out.extend(speech_like(n as f64 / 8000.0, seed * 100 + k, level / 3000.0)),
+            3 => out.extend(std::iter::repeat_n(0i16, n)),
+            4 => {
+                let dc = level * (rng.next() - 0.5);
+                out.extend((0..n).map(|_| to_i16(dc + 30.0 * rng.gauss())));
+            }
+            _ => {
+                let period = 2 + (rng.next() * 200.0) as usize;
+                out.extend((0..n).map(|i| to_i16(if (i / period) % 2 == 0 { 3.0 * level } else { -3.0 * level })));
+            }
+        }
+    }
+    out
+}
+
 fn signals() -> Vec<(&'static str, Vec<i16>)> {
     let clipped: Vec<i16> = speech_like(1.5, 9, 1.0).iter().map(|&s| s.saturating_mul(10)).collect();
     let mut mixed = Vec::new();
@@ -136,6 +174,9 @@ fn signals() -> Vec<(&'static str, Vec<i16>)> {
         ("full-scale square wave", square),
         ("impulse train", impulses),
         ("noise bursts up to saturation", bursts),
+        ("random segments A", random_segments(1)),
+        ("random segments B", random_segments(2)),
+        ("random segments C", random_segments(3)),
         ("quiet speech-like", speech_like(1.5, 2, 0.02)),
         ("tones and sweep", tones(2.0)),
         ("white noise", noise(1.5, 3, 3000.0)),
@@ -231,4 +272,17 @@ fn dsp_tool_encode_matches_bcg729() {
         String::from_utf8_lossy(&out.stderr)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A longer sweep than CI needs (about 3 minutes of audio in 40 random-segment files), run by hand
+/// after a change to the encoder: `cargo test -p media-dsp --test g729_encoder -- --ignored`.
+#[test]
+#[ignore = "long sweep, run by hand"]
+fn random_segments_sweep_matches_bcg729() {
+    for seed in 10..50 {
+        let pcm = random_segments(seed);
+        let (ours, theirs) = (our_encode(&pcm), bcg729_encode(&pcm));
+        let first = ours.chunks(10).zip(theirs.chunks(10)).position(|(a, b)| a != b);
+        assert!(first.is_none(), "seed {seed}: first differing frame {first:?}");
+    }
 }
