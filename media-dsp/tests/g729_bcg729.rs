@@ -263,8 +263,9 @@ fn decoder_is_bit_exact_with_bcg729_on_random_bitstreams() {
     assert!(failures.is_empty(), "decoder differs from bcg729 on random frames:\n{}", failures.join("\n"));
 }
 
-/// Lost frames concealed (§4.4): single losses, bursts long enough to fade out, and recovery, on
-/// speech and on random frames; the first pattern loses the very first frame too.
+/// Lost frames concealed (§4.4): single losses, bursts of 12, 20% at random and one 1.5 s gap,
+/// each followed by recovery, on speech and on random frames; the first pattern loses the very
+/// first frame too.
 #[test]
 fn concealment_is_bit_exact_with_bcg729() {
     let mut failures = Vec::new();
@@ -272,7 +273,7 @@ fn concealment_is_bit_exact_with_bcg729() {
     let mut rng = Lcg(99);
     let random: Vec<u8> = (0..6000).map(|_| (rng.next() * 256.0) as u8).collect();
     for (name, bytes) in [("speech-like", &speech), ("random", &random)] {
-        for pattern in 0..3u32 {
+        for pattern in 0..4u32 {
             let frames: Vec<Option<[u8; 10]>> = bytes
                 .chunks_exact(10)
                 .enumerate()
@@ -280,7 +281,10 @@ fn concealment_is_bit_exact_with_bcg729() {
                     let lost = match pattern {
                         0 => n % 7 == 0 || n % 7 == 3,
                         1 => (n % 100) >= 40 && (n % 100) < 52,
-                        _ => rng.next() < 0.2,
+                        // 1.5 s lost: the gains fade to nothing and the energy memory to its floor.
+                        3 => (100..250).contains(&n),
+                        2 => rng.next() < 0.2,
+                        _ => false,
                     };
                     if lost {
                         None
