@@ -21,6 +21,7 @@
 //! - [`digest`]: Digest authentication (MD5, SHA-256), client and server side.
 //! - [`transaction`]: the four RFC 3261 §17 transaction machines, timers A-K, matching keys.
 //! - [`dialog`]: §12 dialog state, in-dialog requests with loose routing, INFO DTMF bodies.
+//! - [`reinvite`]: a media re-INVITE we send (fax: PCMA only), with §14.1's glare retry.
 //! - [`ua`]: `SipEndpoint`, the user agent over every trunk: request checks, calls (CANCEL,
 //!   BYE, re-INVITE, glare, 2xx retransmission), digest both ways, registration, keepalive.
 
@@ -31,6 +32,7 @@ pub mod header;
 pub mod message;
 pub mod offer_answer;
 pub mod q850;
+pub mod reinvite;
 pub mod sdp;
 pub mod transaction;
 pub mod ua;
