@@ -803,3 +803,66 @@ pub fn read_wav(path: &Path) -> Vec<i16> {
     }
     panic!("{}: no data chunk", path.display());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bit_exact_tells_a_late_start_from_damage() {
+        let audio = pattern(800, 3);
+        let idle = |n: usize| vec![0xD5u8; n];
+        let whole = [idle(100), audio.clone(), idle(100)].concat();
+        assert_eq!(bit_exact(&whole, &audio), Ok(()));
+        // The capture began 200 samples into the play: the rest arrived unchanged.
+        let late = [audio[200..].to_vec(), idle(300)].concat();
+        assert_eq!(bit_exact(&late, &audio), Err(Mismatch::LateStart { from: 200 }));
+        // The same late start with a changed sample after it is damage, not a late start.
+        let mut damaged_late = late.clone();
+        damaged_late[400] ^= 0x10;
+        assert_eq!(bit_exact(&damaged_late, &audio), Err(Mismatch::Differs { offset: 200 }));
+        let mut changed = whole.clone();
+        changed[100 + 500] ^= 0x01;
+        assert_eq!(bit_exact(&changed, &audio), Err(Mismatch::Differs { offset: 500 }));
+        assert_eq!(bit_exact(&whole[..600], &audio), Err(Mismatch::Truncated));
+        assert_eq!(bit_exact(&idle(2000), &audio), Err(Mismatch::NeverArrived));
+        assert_eq!(bit_exact(&idle(10), &audio), Err(Mismatch::NeverArrived));
+    }
+
+    #[test]
+    fn ports_are_never_handed_out_twice_and_are_seen_bound_in_proc_net() {
+        let ports: Vec<u16> = (0..50).map(|_| free_port()).collect();
+        let mut unique = ports.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), ports.len(), "{ports:?}");
+        assert_eq!(proc_net_addr(std::net::Ipv4Addr::new(127, 0, 0, 1), 5060), "0100007F:13C4");
+        let p = free_port();
+        assert!(!udp_bound(LOCALHOST, p) && !tcp_listening(LOCALHOST, p));
+        let udp = UdpSocket::bind((LOCALHOST, p)).expect("the port is free for UDP");
+        let tcp = TcpListener::bind((LOCALHOST, p)).expect("and for TCP");
+        assert!(udp_bound(LOCALHOST, p) && tcp_listening(LOCALHOST, p));
+        drop((udp, tcp));
+    }
+
+    #[test]
+    #[should_panic(expected = "spangate exited while the test waited for the spans")]
+    fn waiting_on_a_daemon_that_exited_fails_at_once_and_says_so() {
+        let child = Command::new("true").spawn().expect("run true");
+        let addr = SocketAddr::from((LOCALHOST, free_port()));
+        let d = Daemon { child: Some(child), addr, log: Arc::default(), started: Instant::now() };
+        // A day: only the exit can end this wait within the test run.
+        d.wait_for("the spans", Duration::from_secs(86_400), |_| true);
+    }
+
+    #[test]
+    fn a_channel_state_is_read_from_the_status() {
+        let s = serde_json::json!({"spans": [{"span": 2, "channels": [{"ts": 1, "state": "idle"}, {"ts": 5, "state": "busy"}]}]});
+        assert_eq!(channel_state(&s, 2, 5), "busy");
+        assert_eq!(channel_state(&s, 2, 1), "idle");
+        assert_eq!(channel_state(&s, 2, 9), "");
+        assert_eq!(near_channel("/api/v1/spans/2/channels/5"), Some((2, 5)));
+        assert_eq!(near_channel("/api/v1/spans/2/far/channels/5"), None);
+        assert_eq!(near_channel("/api/v1/sim/spans/1/far/channels/1"), None);
+    }
+}
