@@ -149,6 +149,39 @@ fn random_segments(seed: u64) -> Vec<i16> {
     out
 }
 
+/// Frame-sized pieces of extremes: full-scale noise, constant +-32767/-32768, alternating
+/// extremes, single samples, each 1-3 frames long, to reach the saturating and wrapping paths.
+fn chaos(seed: u64) -> Vec<i16> {
+    let mut rng = Lcg(seed);
+    let mut out = Vec::new();
+    while out.len() < 16_000 {
+        let n = 40 + (rng.next() * 200.0) as usize;
+        let kind = (rng.next() * 5.0) as u32;
+        for i in 0..n {
+            out.push(match kind {
+                0 => to_i16(65536.0 * (rng.next() - 0.5)),
+                1 => 32767,
+                2 => -32768,
+                3 => {
+                    if i % 2 == 0 {
+                        32767
+                    } else {
+                        -32768
+                    }
+                }
+                _ => {
+                    if i == n / 2 {
+                        -32768
+                    } else {
+                        0
+                    }
+                }
+            });
+        }
+    }
+    out
+}
+
 fn signals() -> Vec<(&'static str, Vec<i16>)> {
     let clipped: Vec<i16> = speech_like(1.5, 9, 1.0).iter().map(|&s| s.saturating_mul(10)).collect();
     let mut mixed = Vec::new();
@@ -177,6 +210,7 @@ fn signals() -> Vec<(&'static str, Vec<i16>)> {
         ("random segments A", random_segments(1)),
         ("random segments B", random_segments(2)),
         ("random segments C", random_segments(3)),
+        ("frame-sized extremes", chaos(4)),
         ("quiet speech-like", speech_like(1.5, 2, 0.02)),
         ("tones and sweep", tones(2.0)),
         ("white noise", noise(1.5, 3, 3000.0)),
@@ -274,13 +308,13 @@ fn dsp_tool_encode_matches_bcg729() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A longer sweep than CI needs (about 3 minutes of audio in 40 random-segment files), run by hand
+/// A longer sweep than CI needs (20 random-segment and 20 extreme files, about 2 minutes of audio), run by hand
 /// after a change to the encoder: `cargo test -p media-dsp --test g729_encoder -- --ignored`.
 #[test]
 #[ignore = "long sweep, run by hand"]
 fn random_segments_sweep_matches_bcg729() {
     for seed in 10..50 {
-        let pcm = random_segments(seed);
+        let pcm = if seed % 2 == 0 { random_segments(seed) } else { chaos(seed) };
         let (ours, theirs) = (our_encode(&pcm), bcg729_encode(&pcm));
         let first = ours.chunks(10).zip(theirs.chunks(10)).position(|(a, b)| a != b);
         assert!(first.is_none(), "seed {seed}: first differing frame {first:?}");
