@@ -508,6 +508,11 @@ impl EventLoop {
                 MediaEvent::Echo { node, ts, stats } => {
                     self.echo.insert((node, ts), stats);
                 }
+                MediaEvent::Fax { id, detection } => {
+                    if let Some(sip) = &mut self.sip {
+                        sip.on_media_fax(Instant::now(), id, detection);
+                    }
+                }
             }
         }
     }
@@ -908,6 +913,7 @@ impl EventLoop {
                     stray_responses: c.stray_responses,
                     retransmissions: c.retransmissions,
                     rtcp: s.rtcp_counters(),
+                    fax: s.fax_counters(),
                 }
             }),
             ha: self.ha.as_ref().map(|h| h.snapshot(Instant::now())),

@@ -16,6 +16,10 @@
 //! the near-end input (sin) the chunk received, both G.711-decoded with the span's law. The
 //! cancelled audio, re-encoded, is what the IP side gets; a `clean` capture takes it. Each active
 //! channel's `Stats` go to the event loop with every report.
+//!
+//! Fax: each SIP leg's fax watch (`media_fax::LegFax`, beside the leg in `fax`) listens to both
+//! directions; on a fax tone it puts the channel's canceller in fax mode and the leg's jitter
+//! buffer at a fixed delay itself, and reports `MediaEvent::Fax` for the re-INVITE to PCMA.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -29,6 +33,7 @@ use media_dsp::jitter::JitterBuffer;
 use media_dsp::ring::{Consumer, Producer};
 
 use crate::media_board::MediaBoard;
+use crate::media_fax::{FaxDetection, LegFax};
 use crate::media_rtp::{Frame, Incoming, RtpLeg};
 use crate::media_tones::TonePlayers;
 
@@ -119,6 +124,8 @@ pub enum MediaEvent {
     Dtmf { id: u32, digit: char, edge: crate::media_dtmf::DtmfEdge },
     /// The echo canceller of an active channel, with every report.
     Echo { node: usize, ts: u8, stats: Stats },
+    /// SIP leg `id`'s fax watch heard a fax tone and switched the leg to fax mode (`media_fax`).
+    Fax { id: u32, detection: FaxDetection },
 }
 
 /// Timing figures of the media thread, cumulative since start except `load`.
@@ -278,6 +285,8 @@ pub struct MediaThread {
     rtp: Vec<RtpLeg>,
     /// Call-progress tones, written over whatever else feeds their channels.
     tones: TonePlayers,
+    /// Each RTP leg's fax watch, at the leg's index in `rtp` (pushed and removed with it).
+    fax: Vec<LegFax>,
 }
 
 impl MediaThread {
@@ -310,6 +319,7 @@ impl MediaThread {
             cross: Vec::with_capacity(MAX_CROSS_CONNECTS),
             rtp: Vec::with_capacity(MAX_CROSS_CONNECTS),
             tones: TonePlayers::new(),
+            fax: Vec::with_capacity(MAX_CROSS_CONNECTS),
         }
     }
 
@@ -391,8 +401,9 @@ impl MediaThread {
             }
         }
         self.forward_cross_connects();
-        for leg in &mut self.rtp {
+        for (leg, fax) in self.rtp.iter_mut().zip(&mut self.fax) {
             let chunk = leg.next_chunk();
+            fax.to_tdm = chunk;
             self.world.write_chunk(leg.node, leg.ts, &chunk);
             if let Some(i) = leg.echo {
                 self.echo[i].tx = chunk;
@@ -427,6 +438,7 @@ impl MediaThread {
                 produced |= self.events.push(MediaEvent::RtpOut { id: leg.id, frame }).is_ok();
             }
         }
+        produced |= self.watch_fax();
         if produced {
             let _ = self.waker.wake();
         }
@@ -443,6 +455,29 @@ impl MediaThread {
             slot.pos += n;
         }
         self.finish_slots();
+    }
+
+    /// Runs each RTP leg's fax watch on this tick's audio both ways (`media_fax`): on a tone the
+    /// leg's canceller and jitter buffer go to fax mode here, and the event loop is told (now, or
+    /// at a later tick if the event ring is full). Whether an event was pushed.
+    fn watch_fax(&mut self) -> bool {
+        let mut produced = false;
+        for (leg, fax) in self.rtp.iter_mut().zip(&mut self.fax) {
+            let rx = match leg.echo {
+                Some(i) => self.echo[i].clean,
+                None => self.world.read_chunk(leg.node, leg.ts),
+            };
+            let law = dsp_law(self.world.law(leg.node));
+            let ec = leg.echo.map(|i| &mut self.echo[i].ec);
+            let _ = fax.tick(law, &rx, &mut leg.jb, ec);
+            if let Some(detection) = fax.unreported() {
+                if self.events.push(MediaEvent::Fax { id: leg.id, detection }).is_ok() {
+                    fax.reported();
+                    produced = true;
+                }
+            }
+        }
+        produced
     }
 
     /// Sends on each joined channel what its partner received last tick: the canceller's output
@@ -572,10 +607,12 @@ impl MediaThread {
                 }
                 // Within the capacity reserved in `new`: no allocation.
                 self.rtp.push(leg);
+                self.fax.push(LegFax::new(span_law.encode(0)));
             }
             MediaCmd::RtpDetach { id } => {
                 let Some(i) = self.rtp.iter().position(|l| l.id == id) else { return };
                 let leg = self.rtp.swap_remove(i);
+                self.fax.swap_remove(i);
                 let idle = [self.world.law(leg.node).idle_code(); CHUNK];
                 self.world.write_chunk(leg.node, leg.ts, &idle);
                 if let Some(e) = leg.echo {

@@ -43,6 +43,7 @@ use crate::sip::sdp::{Direction, SessionDescription};
 use crate::sip::transaction::Transport;
 use crate::sip::ua::{EndpointConfig, Handle, RegState, SipEndpoint, SipEvent, TrunkConfig};
 use crate::sipnet_dtmf::LegDtmfNet;
+use crate::sipnet_fax::{FaxNet, Outcome};
 use crate::sipnet_rtcp::{LegRtcp, RtcpCounters, SipLegMedia};
 use crate::sipnet_tcp::{Input, TcpLimits, TcpSide};
 use crate::switch::{LegEvent, LegRef, Source};
@@ -125,6 +126,8 @@ pub struct SipNet {
     next_port: u16,
     ports: (u16, u16),
     session: u64,
+    /// Each leg's fax switch (re-INVITE to PCMA) and the `o=` of our SDP on it.
+    fax: FaxNet,
 }
 
 /// Binds the UDP socket at `udp` and, when `tcp` is given, the TCP listener. TCP at the UDP
@@ -292,6 +295,7 @@ impl SipNet {
             next_port: lo + lo % 2,
             ports: (lo, hi),
             session: seed % 1_000_000,
+            fax: FaxNet::new(seed),
         }))
     }
 
@@ -329,7 +333,7 @@ impl SipNet {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let tcp = self.tcp.as_ref().and_then(TcpSide::poll_timeout);
         let rtcp = self.rtp.values().filter_map(|r| r.rtcp.session.poll_timeout()).min();
-        [self.endpoint.poll_timeout(), tcp, rtcp].into_iter().flatten().min()
+        [self.endpoint.poll_timeout(), tcp, rtcp, self.fax.poll_timeout()].into_iter().flatten().min()
     }
 
     pub fn on_timeout(&mut self, now: Instant) {
@@ -341,6 +345,7 @@ impl SipNet {
             tcp.on_timeout(now, &mut inputs);
             self.take_tcp_inputs(now, inputs);
         }
+        self.send_fax_reinvites(now);
         self.flush();
         self.rtcp_timeouts(now);
     }
@@ -371,7 +376,9 @@ impl SipNet {
         let r = self.rtp.get(&leg.rtp)?;
         let n = leg.negotiated.as_ref();
         let codec = n.map_or("-", |n| n.codec.encoding());
-        Some(r.rtcp.media(codec, n.map_or(0, |n| n.ptime), r.learned.or(n.and_then(|n| n.remote))))
+        let mut m = r.rtcp.media(codec, n.map_or(0, |n| n.ptime), r.learned.or(n.and_then(|n| n.remote)));
+        m.fax = self.fax.snap(h);
+        Some(m)
     }
 
     /// A readiness event on one of the TCP tokens ([`TcpSide::owns`]).
@@ -618,6 +625,60 @@ impl SipNet {
         }
     }
 
+    /// The media thread heard a fax tone on leg `id` and switched its media to fax mode: the SIP
+    /// leg is re-INVITEd to PCMA only (`sipnet_fax`), once per call.
+    pub fn on_media_fax(&mut self, now: Instant, id: u32, d: crate::media_fax::FaxDetection) {
+        let Some(&h) = self.by_rtp.get(&id) else { return };
+        let Some(leg) = self.legs.get(&h) else { return };
+        let n = leg.negotiated.as_ref();
+        let te = n.and_then(|n| n.telephone_event);
+        let ptime = n.map_or(self.prefs[leg.trunk].ptime, |n| n.ptime);
+        // We own the Call-ID of the calls we placed (RFC 3261 §14.1's longer glare wait).
+        let owner = leg.our_offer.is_some();
+        let tone = crate::sipnet_fax::tone_name(d.tone);
+        if self.fax.detected(now, h, d, self.local.ip(), leg.port, te, ptime, owner) {
+            info!("SIP: {h:?}: fax tone {tone} on the {:?} side: fax mode, re-INVITE to PCMA", d.side);
+            self.send_fax_reinvites(now);
+            self.flush();
+        }
+    }
+
+    /// Sends the fax re-INVITEs that are due (a dialog still busy is tried again later).
+    fn send_fax_reinvites(&mut self, now: Instant) {
+        for (h, offer) in self.fax.due(now) {
+            let taken = self.endpoint.reinvite(now, h, &offer);
+            if self.fax.sent(now, h, taken) {
+                warn!("SIP: {h:?}: fax re-INVITE given up: the dialog never took one; the call goes on");
+            }
+        }
+    }
+
+    /// The final answer to a re-INVITE of ours: a fax switch's PCMA answer becomes the leg's media.
+    fn fax_reinvite_done(&mut self, h: Handle, status: u16, sdp: Option<&SessionDescription>) {
+        match self.fax.on_final(Instant::now(), h, status, sdp) {
+            Outcome::Nothing => {}
+            Outcome::Accepted(n) => {
+                info!("SIP: {h:?}: fax re-INVITE accepted: {} to {:?}", n.codec.encoding(), n.remote);
+                if let (Some(leg), Some(answer)) = (self.legs.get_mut(&h), sdp) {
+                    if let Some(r) = self.rtp.get_mut(&leg.rtp) {
+                        r.rtcp.sdp_rtcp = crate::sipnet_rtcp::sdp_rtcp(answer, n.remote);
+                    }
+                    leg.negotiated = Some(n);
+                }
+                self.update_dtmf(h);
+            }
+            // Logged once: a leg's fax switch ends once.
+            Outcome::Failed(status) => {
+                warn!("SIP: {h:?}: fax re-INVITE refused ({status}); the call goes on with its media as it was");
+            }
+        }
+    }
+
+    /// The fax switches' counters, for the status.
+    pub fn fax_counters(&self) -> crate::sipnet_fax::FaxCounters {
+        self.fax.counters
+    }
+
     /// The SIP leg of RTP id `id`.
     fn leg_of_rtp(&self, id: u32) -> Option<&Leg> {
         self.by_rtp.get(&id).and_then(|h| self.legs.get(h))
@@ -691,6 +752,7 @@ impl SipNet {
                     return Some((LegRef::Sip(handle), LegEvent::Connected));
                 }
                 SipEvent::Ended { handle, status, cause, .. } => {
+                    self.fax.forget(handle);
                     if let Some(leg) = self.legs.remove(&handle) {
                         self.by_rtp.remove(&leg.rtp);
                         self.close_rtp(leg.rtp, leg.negotiated.and_then(|n| n.remote));
@@ -713,6 +775,7 @@ impl SipNet {
                             }
                             self.legs.entry(handle).and_modify(|l| l.negotiated = Some(n));
                             self.update_dtmf(handle);
+                            self.fax.note_origin(handle, &sdp);
                             self.endpoint.answer(Instant::now(), handle, Some(&sdp));
                         }
                         None => {
@@ -729,7 +792,7 @@ impl SipNet {
                         self.media_cmds.push(MediaCmd::DtmfPlay { id, digit, end });
                     }
                 }
-                SipEvent::ReinviteDone { .. } => {}
+                SipEvent::ReinviteDone { handle, status, sdp } => self.fax_reinvite_done(handle, status, sdp.as_ref()),
                 SipEvent::TrunkState { trunk, up } => {
                     info!("SIP trunk {}: {}", self.name(trunk), if up { "up" } else { "down" });
                 }
@@ -773,6 +836,7 @@ impl SipNet {
             self.close_rtp(rtp, None);
             return Err(41);
         };
+        self.fax.note_origin(h, &offer);
         self.legs.insert(h, Leg { rtp, trunk: t, offer: None, our_offer: Some(offer), port, negotiated: None });
         self.by_rtp.insert(rtp, h);
         self.flush();
@@ -806,6 +870,7 @@ impl SipNet {
                     l.negotiated = Some(n);
                 }
                 self.update_dtmf(h);
+                self.fax.note_origin(h, &sdp);
                 Some(sdp)
             }
             Err(e) => {

@@ -77,6 +77,8 @@ pub struct SipLegMedia {
     pub far_loss_percent: Option<f64>,
     pub far_jitter_ms: Option<f64>,
     pub rtt_ms: Option<f64>,
+    /// The leg's fax switch, once a fax tone was heard on the call (`sipnet_fax`).
+    pub fax: Option<crate::sipnet_fax::FaxSnap>,
 }
 
 /// One leg of a call through the gateway, for the status page's call table.
@@ -213,6 +215,7 @@ impl LegRtcp {
             far_loss_percent: far.map(|r| f64::from(r.fraction_lost) * 100.0 / 256.0),
             far_jitter_ms: far.map(|r| f64::from(r.jitter) / 8.0),
             rtt_ms: self.session.rtt().map(|d| d.as_secs_f64() * 1000.0),
+            fax: None,
         }
     }
 }

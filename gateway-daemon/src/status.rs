@@ -46,6 +46,8 @@ pub struct SipSnap {
     pub retransmissions: u64,
     /// RTCP of all SIP legs, and RTP packets lost on the way to us.
     pub rtcp: crate::sipnet_rtcp::RtcpCounters,
+    /// Fax tones heard on SIP legs and their re-INVITEs to PCMA.
+    pub fax: crate::sipnet_fax::FaxCounters,
 }
 
 /// SIP over TCP: where it listens, the open connections and what happened to connections.
@@ -257,8 +259,10 @@ pub struct EchoSnap {
     pub double_talk: bool,
     pub nlp_active: bool,
     pub converged: bool,
-    /// The tone disabler holds the canceller off (fax or modem answer tone).
+    /// The tone disabler holds the canceller off (fax or modem answer tone), or fax mode does.
     pub bypassed: bool,
+    /// Fax mode: the call heard a fax tone; bypassed until the call ends.
+    pub fax_mode: bool,
 }
 
 impl From<&media_dsp::echo::Stats> for EchoSnap {
@@ -272,6 +276,7 @@ impl From<&media_dsp::echo::Stats> for EchoSnap {
             nlp_active: s.nlp_active,
             converged: s.converged,
             bypassed: s.bypassed,
+            fax_mode: s.fax_mode,
         }
     }
 }
@@ -384,6 +389,18 @@ fn leg_media_text(l: &crate::sipnet_rtcp::LegMedia) -> String {
             }
             if let Some(rtt) = m.rtt_ms {
                 let _ = write!(t, " · RTT {rtt:.0} ms");
+            }
+            if let Some(f) = &m.fax {
+                let side = match f.side {
+                    crate::media_fax::FaxSide::Tdm => "TDM",
+                    crate::media_fax::FaxSide::Ip => "SIP",
+                };
+                let ec = if f.echo_fax_mode { "echo canceller in fax mode" } else { "no echo canceller" };
+                let _ = write!(
+                    t,
+                    " · fax {} on the {side} side: {ec}, jitter buffer fixed {} ms, re-INVITE {}",
+                    f.tone, f.jitter_ms, f.reinvite
+                );
             }
             t
         }
@@ -498,7 +515,11 @@ table.kv td{{padding:0 .8em 0 0;font-size:.9em}} table.kv td:first-child{{color:
                     e.erl_db,
                     if e.converged { ", converged" } else { ", converging" },
                     if e.double_talk { ", double talk" } else { "" },
-                    if e.bypassed { ", bypassed (tone)" } else { "" }
+                    match (e.fax_mode, e.bypassed) {
+                        (true, _) => ", fax mode (bypassed)",
+                        (false, true) => ", bypassed (tone)",
+                        (false, false) => "",
+                    }
                 )
             });
             let _ = write!(
@@ -731,6 +752,19 @@ pub fn to_metrics(s: &Snapshot) -> String {
         for (name, help, get) in rcounters {
             family(name, "counter", help, &mut std::iter::once((String::new(), get(&sip.rtcp).to_string())));
         }
+        type Fcounter = (&'static str, &'static str, fn(&crate::sipnet_fax::FaxCounters) -> u64);
+        let fcounters: [Fcounter; 5] = [
+            ("spangate_fax_detected_total", "Fax tones heard on SIP legs' calls (one per call).", |c| c.detected),
+            ("spangate_fax_reinvites_sent_total", "re-INVITEs to PCMA sent for fax, retries included.", |c| {
+                c.reinvites_sent
+            }),
+            ("spangate_fax_reinvite_glare_total", "Fax re-INVITEs answered 491 (glare) and retried.", |c| c.glare),
+            ("spangate_fax_reinvite_accepted_total", "Fax re-INVITEs accepted with PCMA.", |c| c.accepted),
+            ("spangate_fax_reinvite_failed_total", "Fax re-INVITEs given up (the call kept).", |c| c.failed),
+        ];
+        for (name, help, get) in fcounters {
+            family(name, "counter", help, &mut std::iter::once((String::new(), get(&sip.fax).to_string())));
+        }
     }
     family(
         "spangate_clock_source_span",
@@ -804,6 +838,7 @@ mod tests {
                                 nlp_active: true,
                                 converged: true,
                                 bypassed: false,
+                                fax_mode: false,
                             }),
                         },
                         ChannelSnap { ts: 16, role: "D", state: "idle", echo: None },
@@ -922,6 +957,7 @@ mod tests {
             far_loss_percent: Some(0.0),
             far_jitter_ms: Some(1.5),
             rtt_ms: Some(42.0),
+            fax: None,
         };
         s.switch.calls.push(crate::switch::BridgeSnap {
             id: 9,
