@@ -65,6 +65,12 @@ pub(crate) const ILB: [i32; 32] = [
     3091, 3158, 3228, 3298, 3371, 3444, 3520, 3597, 3676, 3756, 3838, 3922, 4008,
 ];
 
+// RANGES: the bounds that make some of the Recommendation's LIMITs no-ops in block 4 (each is
+// checked by `limits_left_out_of_block4_never_act` below, and the codec by tests/g722_spandsp.rs):
+// - DETL <= 16384 and DETH <= 16384 (SCALEL/SCALEH of NBL <= 18432, NBH <= 22528), so the
+//   quantised differences are |DLT| <= 16384 * 20456 >> 15 = 10228 and |DH| <= 3704;
+// - APL2 is limited to ±12288, so 15360 - APL2 is 3072..=27648 and |APL1| <= 27648.
+
 /// LIMIT: saturates to the 16-bit range the Recommendation's registers hold.
 #[inline]
 fn sat(x: i32) -> i32 {
@@ -123,8 +129,11 @@ impl Band {
         // UPPOL1: the first pole coefficient, limited so that the pole pair stays stable.
         let wd1 = if sg0 == sg1 { 192 } else { -192 };
         let wd2 = (self.a[1] * 32640) >> 15;
-        let limit = sat(15360 - ap2);
-        let ap1 = sat(wd1 + wd2).clamp(-limit, limit);
+        // The Recommendation limits 15360 - APL2 and WD1 + WD2 to 16 bits, but neither can leave
+        // them (see RANGES: APL2 is within ±12288 and |APL1| <= 27648, so |WD2| <= 27540), so the
+        // limits are left out: this block runs twice per code.
+        let limit = 15360 - ap2;
+        let ap1 = (wd1 + wd2).clamp(-limit, limit);
 
         // UPZERO: sign-sign update of the six zero coefficients.
         let step = if dlt == 0 { 0 } else { 128 };
@@ -133,7 +142,8 @@ impl Band {
         for ((bp, &d), &b) in bp.iter_mut().zip(&self.d).zip(&self.b) {
             let wd2 = if d >> 15 == sgd { step } else { -step };
             let wd3 = (b * 32640) >> 15;
-            *bp = sat(wd2 + wd3);
+            // No LIMIT needed: |BPL| <= 32768 gives WD3 in -32640..=32639, so WD2 + WD3 fits.
+            *bp = wd2 + wd3;
         }
 
         // DELAYA: shift the delay lines and take the new coefficients.
@@ -153,7 +163,8 @@ impl Band {
         // is exact in i32, so its order does not matter).
         let mut sz = 0;
         for (&b, &d) in self.b.iter().zip(&self.d) {
-            sz += (b * sat(d + d)) >> 15;
+            // DLT + DLT fits 16 bits (|DLT| <= 10228, see RANGES): no LIMIT.
+            sz += (b * (d + d)) >> 15;
         }
         self.sz = sat(sz);
 
@@ -262,6 +273,36 @@ mod tests {
             ILN[i]
         } else {
             ILP[i]
+        }
+    }
+
+    #[test]
+    fn limits_left_out_of_block4_never_act() {
+        // The scale factors' bounds, over every log scale factor each band can hold.
+        let detl = (0..=18432).map(|nb| scale(nb, 8)).max().unwrap_or(0);
+        let deth = (0..=22528).map(|nb| scale(nb, 10)).max().unwrap_or(0);
+        assert_eq!((detl, deth), (16384, 16384));
+        let dlt = QM4.iter().map(|&q| ((detl * q) >> 15).abs()).max().unwrap_or(0);
+        let dh = QM2.iter().map(|&q| ((deth * q) >> 15).abs()).max().unwrap_or(0);
+        assert_eq!((dlt, dh), (10228, 3704));
+        assert!(sat(dlt + dlt) == dlt + dlt && sat(-dlt - dlt) == -dlt - dlt);
+        // UPZERO: every 16-bit coefficient and either step.
+        for b in -32768..=32767 {
+            for step in [-128, 0, 128] {
+                let x = step + ((b * 32640) >> 15);
+                assert_eq!(sat(x), x, "BPL {b}");
+            }
+        }
+        // UPPOL1: every APL2, and every APL1 the previous block can leave.
+        for ap2 in -12288..=12288 {
+            let limit = 15360 - ap2;
+            assert_eq!(sat(limit), limit);
+        }
+        for a1 in -27648..=27648 {
+            for wd1 in [-192, 192] {
+                let x = wd1 + ((a1 * 32640) >> 15);
+                assert_eq!(sat(x), x, "APL1 {a1}");
+            }
         }
     }
 
