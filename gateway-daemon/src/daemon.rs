@@ -503,8 +503,10 @@ impl EventLoop {
                         sip.on_media_dtmf(id, digit, edge);
                     }
                 }
-                // The jitter buffer lent with the attach is freed here, off the media thread.
-                MediaEvent::RtpDetached { jb, .. } => drop(jb),
+                // The jitter buffer and codec lent with the attach are freed here, off the media
+                // thread, and so is a codec a re-INVITE replaced.
+                MediaEvent::RtpDetached { jb, codec, .. } => drop((jb, codec)),
+                MediaEvent::RtpCodecFreed { codec, .. } => drop(codec),
                 MediaEvent::Echo { node, ts, stats } => {
                     self.echo.insert((node, ts), stats);
                 }

@@ -270,13 +270,15 @@ fn parse_place(body: &[u8]) -> Result<CallOp, ParseError> {
         Ok(s.to_owned())
     };
     let called = field("called")?;
-    if called.is_empty() {
-        return Err(bad("call.called must not be empty"));
-    }
     let complete = match v.get("complete") {
         None => true,
         Some(c) => c.as_bool().ok_or_else(|| bad("call.complete must be true or false"))?,
     };
+    // In overlap sending a SETUP may carry no digit yet (Q.931 §5.1.3: the caller dials to the
+    // network's dial tone); en bloc it needs the number.
+    if called.is_empty() && complete {
+        return Err(bad("call.called must not be empty"));
+    }
     Ok(CallOp::Place { called, calling: field("calling")?, complete })
 }
 
@@ -473,6 +475,10 @@ mod tests {
         let overlap = CallOp::Place { called: "1".into(), calling: "5678".into(), complete: false };
         let body = br#"{"called":"1","calling":"5678","complete":false}"#;
         assert_eq!(call("/api/v1/spans/1/calls", "", body), Ok((1, false, overlap)));
+        // Overlap sending may start with no digit at all (the caller dials to dial tone).
+        let empty = CallOp::Place { called: String::new(), calling: "5678".into(), complete: false };
+        let body = br#"{"called":"","calling":"5678","complete":false}"#;
+        assert_eq!(call("/api/v1/spans/1/calls", "", body), Ok((1, false, empty)));
         assert_eq!(
             call("/api/v1/spans/1/calls/4/digits", "d=23", b""),
             Ok((1, false, CallOp::Info { id: 4, digits: "23".into(), complete: false }))

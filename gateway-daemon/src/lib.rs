@@ -13,6 +13,7 @@ pub mod isdn;
 pub mod logging;
 pub mod media;
 pub mod media_board;
+pub mod media_codec;
 pub mod media_dtmf;
 pub mod media_fax;
 pub mod media_rtp;

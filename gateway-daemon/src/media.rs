@@ -33,6 +33,7 @@ use media_dsp::jitter::JitterBuffer;
 use media_dsp::ring::{Consumer, Producer};
 
 use crate::media_board::MediaBoard;
+use crate::media_codec::LegCodec;
 use crate::media_fax::{FaxDetection, LegFax};
 use crate::media_rtp::{Frame, Incoming, RtpLeg};
 use crate::media_tones::TonePlayers;
@@ -70,9 +71,14 @@ pub enum MediaCmd {
     Connect { a: Endpoint, b: Endpoint },
     /// Undo a `Connect` of the same pair (in either order); both channels go back to idle.
     Disconnect { a: Endpoint, b: Endpoint },
-    /// Join a bearer channel to SIP leg `id`'s RTP: G.711 in `payload_law`, `frame_ms` per packet,
-    /// received packets played through `jb` (lent; it comes back in `RtpDetached`).
-    RtpAttach { id: u32, ep: Endpoint, payload_law: hal::Law, frame_ms: u16, jb: Box<JitterBuffer> },
+    /// Join a bearer channel to SIP leg `id`'s RTP: `codec` (`media_codec`) both ways, `frame_ms`
+    /// per packet, received packets played through `jb` (both lent; they come back in
+    /// `RtpDetached`).
+    RtpAttach { id: u32, ep: Endpoint, codec: Box<LegCodec>, frame_ms: u16, jb: Box<JitterBuffer> },
+    /// SIP leg `id`'s payload changed (a re-INVITE): from the next tick it uses `codec` (lent)
+    /// with `frame_ms` per packet; the old codec comes back in `RtpCodecFreed` (and `codec` itself
+    /// when the leg is not attached).
+    RtpCodec { id: u32, codec: Box<LegCodec>, frame_ms: u16 },
     /// Undo `RtpAttach`; the channel goes back to idle.
     RtpDetach { id: u32 },
     /// A packet received for leg `id`.
@@ -118,8 +124,10 @@ pub enum MediaEvent {
     ConnectRefused { a: Endpoint, b: Endpoint },
     /// A frame for SIP leg `id` to send (the event loop adds the RTP header).
     RtpOut { id: u32, frame: Frame },
-    /// Leg `id` is detached (or was refused); its jitter buffer comes back to be freed.
-    RtpDetached { id: u32, jb: Box<JitterBuffer> },
+    /// Leg `id` is detached (or was refused); its jitter buffer and codec come back to be freed.
+    RtpDetached { id: u32, jb: Box<JitterBuffer>, codec: Box<LegCodec> },
+    /// A codec `RtpCodec` replaced (or one it could not place) comes back to be freed.
+    RtpCodecFreed { id: u32, codec: Box<LegCodec> },
     /// An in-band digit's edge on SIP leg `id`'s TDM side.
     Dtmf { id: u32, digit: char, edge: crate::media_dtmf::DtmfEdge },
     /// The echo canceller of an active channel, with every report.
@@ -192,18 +200,6 @@ struct CrossConnect {
     echo_b: Option<usize>,
 }
 
-/// Re-encodes a chunk from one G.711 law to the other (a no-op between equal laws).
-fn transcode(from: hal::Law, to: hal::Law, chunk: &[u8; CHUNK]) -> [u8; CHUNK] {
-    if from == to {
-        return *chunk;
-    }
-    let mut pcm = [0i16; CHUNK];
-    let mut out = [0u8; CHUNK];
-    g711::decode_chunk(dsp_law(from), chunk, &mut pcm);
-    g711::encode_chunk(dsp_law(to), &pcm, &mut out);
-    out
-}
-
 fn dsp_law(law: hal::Law) -> g711::Law {
     match law {
         hal::Law::Alaw => g711::Law::Alaw,
@@ -221,8 +217,10 @@ struct ChanEcho {
     users: u8,
     /// What was written to the span for this channel (the canceller's reference).
     tx: [u8; CHUNK],
-    /// The last tick's cancelled chunk, re-encoded.
+    /// The last tick's cancelled chunk, re-encoded, and as it came out of the canceller (a SIP
+    /// leg takes it linear, so it is not decoded again).
     clean: [u8; CHUNK],
+    clean_pcm: [i16; CHUNK],
 }
 
 impl ChanEcho {
@@ -230,7 +228,16 @@ impl ChanEcho {
         let law = dsp_law(c.law);
         let ec = EchoCanceller::new(echo::Config { taps: c.taps, nlp: c.nlp, ..echo::Config::default() });
         let idle = c.law.idle_code();
-        ChanEcho { node: c.node, ts: c.ts, law, ec, users: 0, tx: [idle; CHUNK], clean: [idle; CHUNK] }
+        ChanEcho {
+            node: c.node,
+            ts: c.ts,
+            law,
+            ec,
+            users: 0,
+            tx: [idle; CHUNK],
+            clean: [idle; CHUNK],
+            clean_pcm: [0; CHUNK],
+        }
     }
 
     /// One tick: `rx` arrived while `self.tx` left.
@@ -240,6 +247,7 @@ impl ChanEcho {
         g711::decode_chunk(self.law, &self.tx, &mut rin);
         self.ec.process(&mut sin, &rin);
         g711::encode_chunk(self.law, &sin, &mut self.clean);
+        self.clean_pcm = sin;
     }
 }
 
@@ -424,9 +432,14 @@ impl MediaThread {
         // One wake-up per tick for everything the legs produced, not one system call per frame.
         let mut produced = false;
         for leg in &mut self.rtp {
+            // Linear once: the canceller's own output, or the line decoded here.
             let rx = match leg.echo {
-                Some(i) => self.echo[i].clean,
-                None => self.world.read_chunk(leg.node, leg.ts),
+                Some(i) => self.echo[i].clean_pcm,
+                None => {
+                    let mut pcm = [0i16; CHUNK];
+                    g711::decode_chunk(leg.span_law, &self.world.read_chunk(leg.node, leg.ts), &mut pcm);
+                    pcm
+                }
             };
             let frame = leg.take_chunk(&rx);
             // A digit's start goes out before the frame it begins in, as its timestamp says.
@@ -489,8 +502,9 @@ impl MediaThread {
                 Some(i) => echo[i].clean,
                 None => world.read_chunk(at.node, at.ts),
             };
-            let from_b = transcode(x.law_b, x.law_a, &heard(&self.world, &self.echo, x.b, x.echo_b));
-            let from_a = transcode(x.law_a, x.law_b, &heard(&self.world, &self.echo, x.a, x.echo_a));
+            let (law_a, law_b) = (dsp_law(x.law_a), dsp_law(x.law_b));
+            let from_b = g711::transcode_chunk(law_b, law_a, &heard(&self.world, &self.echo, x.b, x.echo_b));
+            let from_a = g711::transcode_chunk(law_a, law_b, &heard(&self.world, &self.echo, x.a, x.echo_a));
             self.world.write_chunk(x.a.node, x.a.ts, &from_b);
             self.world.write_chunk(x.b.node, x.b.ts, &from_a);
             if let Some(i) = x.echo_a {
@@ -588,16 +602,16 @@ impl MediaThread {
             }
             MediaCmd::Connect { a, b } => self.connect(a, b),
             MediaCmd::Disconnect { a, b } => self.disconnect(a, b),
-            MediaCmd::RtpAttach { id, ep, payload_law, frame_ms, jb } => {
+            MediaCmd::RtpAttach { id, ep, codec, frame_ms, jb } => {
                 let joined = self.cross.iter().any(|x| x.a == ep || x.b == ep)
                     || self.rtp.iter().any(|l| l.id == id || (l.node, l.ts) == (ep.node, ep.ts));
                 if joined || ep.node >= self.nodes || self.rtp.len() == self.rtp.capacity() {
-                    let _ = self.events.push(MediaEvent::RtpDetached { id, jb });
+                    let _ = self.events.push(MediaEvent::RtpDetached { id, jb, codec });
                     let _ = self.waker.wake();
                     return;
                 }
                 let span_law = dsp_law(self.world.law(ep.node));
-                let mut leg = RtpLeg::new(id, ep.node, ep.ts, span_law, dsp_law(payload_law), frame_ms, jb);
+                let mut leg = RtpLeg::new(id, ep.node, ep.ts, span_law, codec, frame_ms, jb);
                 leg.echo = self.echo.iter().position(|c| c.node == ep.node && c.ts == ep.ts);
                 if let Some(i) = leg.echo {
                     if self.echo[i].users == 0 {
@@ -619,7 +633,15 @@ impl MediaThread {
                     self.echo[e].tx = idle;
                     self.echo[e].users -= 1;
                 }
-                let _ = self.events.push(MediaEvent::RtpDetached { id, jb: leg.jb });
+                let _ = self.events.push(MediaEvent::RtpDetached { id, jb: leg.jb, codec: leg.codec });
+                let _ = self.waker.wake();
+            }
+            MediaCmd::RtpCodec { id, codec, frame_ms } => {
+                let old = match self.rtp.iter_mut().find(|l| l.id == id) {
+                    Some(leg) => leg.replace_codec(codec, frame_ms),
+                    None => codec,
+                };
+                let _ = self.events.push(MediaEvent::RtpCodecFreed { id, codec: old });
                 let _ = self.waker.wake();
             }
             MediaCmd::RtpIn { id, packet } => {

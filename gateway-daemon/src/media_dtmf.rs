@@ -38,7 +38,6 @@
 
 use hal::CHUNK;
 use media_dsp::dtmf::{self, Detector, EventKind, GeneratorConfig};
-use media_dsp::g711;
 
 /// Delay of the audio towards RTP while detecting (samples, 40 ms).
 pub const DELAY: usize = 320;
@@ -64,8 +63,8 @@ pub enum DtmfEdge {
 #[derive(Debug, Clone)]
 pub struct DtmfTx {
     det: Detector,
-    /// Payload-law samples waiting to go out, as a ring; `pos` is the oldest.
-    line: [u8; DELAY],
+    /// Linear samples waiting to go out, as a ring; `pos` is the oldest.
+    line: [i16; DELAY],
     pos: usize,
     /// Muted input-time windows `[from, until)`; `until` is `u64::MAX` while the digit lasts, and
     /// an unused window is empty.
@@ -81,12 +80,18 @@ pub struct DtmfTx {
     guarded: bool,
 }
 
+impl Default for DtmfTx {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl DtmfTx {
-    /// A receiver whose delay line starts full of `silence` (the payload law's zero).
-    pub fn new(silence: u8) -> DtmfTx {
+    /// A receiver whose delay line starts full of silence.
+    pub fn new() -> DtmfTx {
         DtmfTx {
             det: Detector::new(),
-            line: [silence; DELAY],
+            line: [0; DELAY],
             pos: 0,
             windows: [(0, 0); 2],
             start_at: 0,
@@ -96,10 +101,10 @@ impl DtmfTx {
         }
     }
 
-    /// Takes one chunk received from TDM: `pcm` for the detector, `out` (payload law) is replaced
-    /// by the delayed, muted audio; `frame_pos` is how many samples of the RTP frame being built
-    /// come before this chunk; `silence` is the payload law's zero.
-    pub fn process(&mut self, pcm: &[i16; CHUNK], out: &mut [u8; CHUNK], frame_pos: usize, silence: u8) {
+    /// Takes one chunk received from TDM (linear, decoded once by the leg), runs the detector on
+    /// it and replaces it by the delayed, muted audio; `frame_pos` is how many samples of the RTP
+    /// frame being built come before this chunk.
+    pub fn process(&mut self, pcm: &mut [i16; CHUNK], frame_pos: usize) {
         let t0 = self.det.samples();
         self.det.process(pcm);
         while let Some(e) = self.det.poll_event() {
@@ -134,14 +139,14 @@ impl DtmfTx {
                 }
             }
         }
-        for (k, o) in out.iter_mut().enumerate() {
+        for (k, o) in pcm.iter_mut().enumerate() {
             let delayed = self.line[self.pos];
             self.line[self.pos] = *o;
             self.pos = (self.pos + 1) % DELAY;
             // Input time of the sample going out now.
             let at = (t0 + k as u64).checked_sub(DELAY as u64);
             let muted = at.is_some_and(|i| self.windows.iter().any(|&(f, u)| i >= f && i < u));
-            *o = if muted { silence } else { delayed };
+            *o = if muted { 0 } else { delayed };
         }
     }
 
@@ -307,9 +312,15 @@ pub struct LegDtmf {
     pub player: DtmfPlayer,
 }
 
+impl Default for LegDtmf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl LegDtmf {
-    pub fn new(payload_law: g711::Law) -> LegDtmf {
-        LegDtmf { detect: false, tx: DtmfTx::new(payload_law.encode(0)), player: DtmfPlayer::new() }
+    pub fn new() -> LegDtmf {
+        LegDtmf { detect: false, tx: DtmfTx::new(), player: DtmfPlayer::new() }
     }
 }
 
@@ -318,21 +329,17 @@ mod tests {
     use super::*;
     use media_dsp::dtmf::Generator;
 
-    const A: g711::Law = g711::Law::Alaw;
-
     /// Feeds `signal` through a receiver; the output (linear) and the edges with the chunk index.
     fn run_tx(signal: &[i16]) -> (Vec<i16>, Vec<(usize, char, DtmfEdge)>) {
-        let silence = A.encode(0);
-        let mut tx = DtmfTx::new(silence);
+        let mut tx = DtmfTx::new();
         let (mut out, mut edges) = (Vec::new(), Vec::new());
         for (k, c) in signal.chunks_exact(CHUNK).enumerate() {
-            let pcm: [i16; CHUNK] = c.try_into().expect("chunk");
-            let mut bytes = pcm.map(|s| A.encode(s));
-            tx.process(&pcm, &mut bytes, (k * CHUNK) % 160, silence);
+            let mut pcm: [i16; CHUNK] = c.try_into().expect("chunk");
+            tx.process(&mut pcm, (k * CHUNK) % 160);
             while let Some((d, e)) = tx.poll() {
                 edges.push((k, d, e));
             }
-            out.extend(bytes.iter().map(|&b| A.decode(b)));
+            out.extend_from_slice(&pcm);
         }
         (out, edges)
     }
@@ -381,18 +388,15 @@ mod tests {
         // The output is the input 40 ms later; every tone sample is silenced there.
         for &(s, e) in &spans {
             let leaked = energy(&out[s + DELAY..e + DELAY]);
-            // A-law's silence decodes to 8: 64 per sample; one tone sample alone is ~10^7.
-            assert!(leaked <= 64.0 * (e - s) as f64, "tone at {s}..{e} leaked energy {leaked}");
+            // Muted means silent; one tone sample alone is ~10^7.
+            assert!(leaked == 0.0, "tone at {s}..{e} leaked energy {leaked}");
         }
         // The speech before and after is passed through, delayed, untouched.
         let before = &out[DELAY..DELAY + 700];
-        assert_eq!(before, &x[..700].iter().map(|&s| A.decode(A.encode(s))).collect::<Vec<_>>()[..]);
+        assert_eq!(before, &x[..700]);
         let last = spans.last().expect("digits").1;
         let after = last + 200;
-        assert_eq!(
-            out[after + DELAY..after + DELAY + 400],
-            x[after..after + 400].iter().map(|&s| A.decode(A.encode(s))).collect::<Vec<_>>()[..]
-        );
+        assert_eq!(out[after + DELAY..after + DELAY + 400], x[after..after + 400]);
         // Durations within two blocks of the 70 ms sent.
         for e in &edges {
             if let DtmfEdge::End { duration } = e.2 {
@@ -420,30 +424,28 @@ mod tests {
         let (out, edges) = run_tx(&x);
         assert!(edges.is_empty());
         let n = x.len() - DELAY;
-        assert_eq!(out[DELAY..], x[..n].iter().map(|&s| A.decode(A.encode(s))).collect::<Vec<_>>()[..]);
+        assert_eq!(out[DELAY..], x[..n]);
     }
 
     #[test]
     fn a_digit_starting_while_our_own_tone_plays_is_muted_but_not_reported() {
         let (x, spans) = speech_and_digits("9#", 100, 100, 100);
-        let silence = A.encode(0);
-        let mut tx = DtmfTx::new(silence);
+        let mut tx = DtmfTx::new();
         let (mut out, mut edges) = (Vec::new(), Vec::new());
         for (k, c) in x.chunks_exact(CHUNK).enumerate() {
             // The player is busy during the first digit only (its echo), not the second.
             tx.echo_guard = k * CHUNK < spans[0].1 + 200;
-            let pcm: [i16; CHUNK] = c.try_into().expect("chunk");
-            let mut bytes = pcm.map(|s| A.encode(s));
-            tx.process(&pcm, &mut bytes, 0, silence);
+            let mut pcm: [i16; CHUNK] = c.try_into().expect("chunk");
+            tx.process(&mut pcm, 0);
             while let Some((d, e)) = tx.poll() {
                 edges.push((d, e));
             }
-            out.extend(bytes.iter().map(|&b| A.decode(b)));
+            out.extend_from_slice(&pcm);
         }
         let digits: String = edges.iter().map(|e| e.0).collect();
         assert_eq!(digits, "##", "only the second digit, start and end: {edges:?}");
         let (s, e) = spans[0];
-        assert!(energy(&out[s + DELAY..e + DELAY]) <= 64.0 * (e - s) as f64, "the echo is muted too");
+        assert!(energy(&out[s + DELAY..e + DELAY]) == 0.0, "the echo is muted too");
     }
 
     fn play(p: &mut DtmfPlayer, ms: usize) -> Vec<i16> {

@@ -1,42 +1,50 @@
 //! The media thread's side of a SIP leg: one bearer channel joined to an RTP stream. Each tick
-//! the channel is sent 8 samples of the frame the jitter buffer played (G.711, re-encoded between
-//! the payload's law and the span's; a frame the buffer reports lost is concealed by
-//! `media_dsp::plc`, repeating the last pitch period and fading out), and 8 samples received
-//! (echo-cancelled where the channel has a canceller) are added to the frame being built; a full
-//! frame (the ptime) goes to the event loop, which adds the RTP header and sends it.
+//! the channel is sent 8 samples of the frame the jitter buffer played, decoded by the leg's
+//! codec (`media_codec::LegCodec`: G.711 either law, G.722, G.729A) and re-encoded in the span's law; a
+//! frame the buffer reports lost is concealed by the codec where it can, else by
+//! `media_dsp::plc`, repeating the last pitch period and fading out. The 8 samples received
+//! (echo-cancelled where the channel has a canceller) are decoded from the span's law once, and
+//! those linear samples go to the DTMF receiver and to the codec, which adds them to the frame
+//! being built; a full frame (the ptime) goes to the event loop, which adds the RTP header and
+//! sends it.
 //!
 //! DTMF (`media_dtmf`): digits the event loop received out of band replace the played audio with
 //! their tones; while `dtmf.detect` is set, the received audio passes the in-band receiver and a
 //! 40 ms delay line that mutes the digits it finds, whose edges the media thread reports.
 //!
-//! Everything here is fixed-size: the jitter buffer is allocated by the event loop and lent with
-//! the attach command, and handed back to be freed there when the leg is detached.
+//! Everything here is fixed-size: the jitter buffer and the codec state are allocated by the
+//! event loop and lent with the attach command, and handed back to be freed there when the leg is
+//! detached (or, for the codec, replaced by `MediaCmd::RtpCodec` after a re-INVITE).
 
 use hal::CHUNK;
 use media_dsp::g711;
 use media_dsp::jitter::{Arrival, JitterBuffer, Playout};
 use media_dsp::plc::Plc;
 
+use crate::media_codec::LegCodec;
 use crate::media_dtmf::LegDtmf;
 
 /// What the frame being played is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Play {
-    /// A received frame (in `play`, payload law).
+    /// A received frame, decoded into `play` (or concealed by the codec itself).
     Good,
-    /// A lost frame: loss concealment repeats the last pitch period, fading out.
+    /// A lost frame the codec cannot conceal: `media_dsp::plc` repeats the last pitch period,
+    /// fading out.
     Concealed,
-    /// Nothing to play (before the start, or a silence): idle code.
+    /// Nothing to play (before the start, or a silence): silence.
     Idle,
 }
 
-/// The largest frame carried: 60 ms of G.711.
+/// The largest frame carried: 60 ms at 8 kHz (480 octets of G.711 or G.722, 60 of G.729A).
 pub const MAX_FRAME: usize = 480;
 
-/// One frame of G.711 payload with its length.
+/// One frame of payload with its length, and the 8 kHz samples it holds (the RTP timestamp
+/// step; 0 in frames received, where the jitter buffer reads the timestamps itself).
 #[derive(Debug, Clone, Copy)]
 pub struct Frame {
     pub len: u16,
+    pub samples: u16,
     pub data: [u8; MAX_FRAME],
 }
 
@@ -44,7 +52,7 @@ impl Frame {
     pub fn from_slice(bytes: &[u8]) -> Option<Frame> {
         let mut data = [0u8; MAX_FRAME];
         data.get_mut(..bytes.len())?.copy_from_slice(bytes);
-        Some(Frame { len: u16::try_from(bytes.len()).ok()?, data })
+        Some(Frame { len: u16::try_from(bytes.len()).ok()?, samples: 0, data })
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -65,16 +73,19 @@ pub struct RtpLeg {
     pub id: u32,
     pub node: usize,
     pub ts: u8,
-    span_law: g711::Law,
-    payload_law: g711::Law,
+    /// The span's law: what the channel sends and receives.
+    pub span_law: g711::Law,
+    /// The payload codec (lent by the event loop; it comes back with the jitter buffer).
+    pub codec: Box<LegCodec>,
     /// Samples per packet (8 per ms of ptime).
     frame: usize,
     pub jb: Box<JitterBuffer>,
-    /// The frame being built from the channel.
+    /// The frame being built from the channel: its payload octets, and the samples it holds.
     tx: [u8; MAX_FRAME],
     tx_len: usize,
-    /// The frame being played to the channel (payload law), and what it is.
-    play: [u8; MAX_FRAME],
+    tx_samples: usize,
+    /// The frame being played to the channel (8 kHz linear), and what it is.
+    play: [i16; MAX_FRAME],
     play_kind: Play,
     play_len: usize,
     play_pos: usize,
@@ -87,37 +98,35 @@ pub struct RtpLeg {
     pub dtmf: LegDtmf,
 }
 
-fn recode(from: g711::Law, to: g711::Law, bytes: &mut [u8]) {
-    if from == to {
-        return;
-    }
-    for b in bytes {
-        *b = to.encode(from.decode(*b));
-    }
+/// Samples per frame of `frame_ms` (the ptime), within what a frame can carry, in whole
+/// `quantum`s (a chunk, or G.729A's 10 ms frame).
+fn frame_samples(frame_ms: u16, quantum: usize) -> usize {
+    (usize::from(frame_ms) * 8).clamp(quantum, MAX_FRAME) / quantum * quantum
 }
 
 impl RtpLeg {
-    /// `frame_ms` is the ptime; the span's idle code fills what the jitter buffer cannot give.
+    /// `frame_ms` is the ptime; silence fills what the jitter buffer cannot give.
     pub fn new(
         id: u32,
         node: usize,
         ts: u8,
         span_law: g711::Law,
-        payload_law: g711::Law,
+        codec: Box<LegCodec>,
         frame_ms: u16,
         jb: Box<JitterBuffer>,
     ) -> RtpLeg {
-        let frame = (usize::from(frame_ms) * 8).clamp(CHUNK, MAX_FRAME);
+        let frame = frame_samples(frame_ms, codec.quantum());
         RtpLeg {
             id,
             node,
             ts,
             span_law,
-            payload_law,
+            codec,
             frame,
             jb,
             tx: [0; MAX_FRAME],
             tx_len: 0,
+            tx_samples: 0,
             play: [0; MAX_FRAME],
             play_kind: Play::Idle,
             play_len: 0,
@@ -125,8 +134,19 @@ impl RtpLeg {
             plc: Plc::new(),
             now_ts: 0,
             echo: None,
-            dtmf: LegDtmf::new(payload_law),
+            dtmf: LegDtmf::new(),
         }
+    }
+
+    /// Puts `codec` in place of the leg's codec (a re-INVITE changed it) and returns the old one,
+    /// to be freed by the event loop. The frame being built is dropped (it holds the old codec's
+    /// octets) and the next packet starts a fresh one of `frame_ms`; the frame being played goes
+    /// on, decoded already.
+    pub fn replace_codec(&mut self, codec: Box<LegCodec>, frame_ms: u16) -> Box<LegCodec> {
+        self.frame = frame_samples(frame_ms, codec.quantum());
+        self.tx_len = 0;
+        self.tx_samples = 0;
+        std::mem::replace(&mut self.codec, codec)
     }
 
     /// A packet from the event loop.
@@ -140,26 +160,25 @@ impl RtpLeg {
             let mut out = [0u8; MAX_FRAME];
             self.play_len = self.frame;
             self.play_pos = 0;
+            let play = &mut self.play[..self.frame];
             self.play_kind = match self.jb.pop(self.now_ts, &mut out) {
                 Playout::Frame { len, .. } => {
-                    let n = len.min(self.frame);
-                    self.play[..n].copy_from_slice(&out[..n]);
-                    // A short frame is padded with silence (the payload law's zero).
-                    self.play[n..self.frame].fill(self.payload_law.encode(0));
+                    let n = self.codec.decode(&out[..len.min(MAX_FRAME)], play);
+                    // A short frame is padded with silence.
+                    play[n..].fill(0);
                     Play::Good
                 }
+                Playout::Missing if self.codec.conceal(play) => Play::Good,
                 Playout::Missing => Play::Concealed,
                 Playout::Empty => Play::Idle,
             };
         }
-        let mut pcm = [0i16; CHUNK];
         let at = self.play_pos;
         self.play_pos += CHUNK;
+        let mut pcm = [0i16; CHUNK];
         match self.play_kind {
             Play::Good => {
-                for (p, &c) in pcm.iter_mut().zip(&self.play[at..at + CHUNK]) {
-                    *p = self.payload_law.decode(c);
-                }
+                pcm.copy_from_slice(&self.play[at..at + CHUNK]);
                 self.plc.good(&mut pcm);
             }
             Play::Concealed => self.plc.conceal(&mut pcm),
@@ -167,32 +186,31 @@ impl RtpLeg {
         }
         self.dtmf.player.fill(&mut pcm);
         let mut chunk = [0u8; CHUNK];
-        for (c, &p) in chunk.iter_mut().zip(&pcm) {
-            *c = self.span_law.encode(p);
-        }
+        g711::encode_chunk(self.span_law, &pcm, &mut chunk);
         chunk
     }
 
-    /// The 8 samples the channel received this tick; a full frame, in the payload's law, when
-    /// one is complete.
-    pub fn take_chunk(&mut self, rx: &[u8; CHUNK]) -> Option<Frame> {
+    /// The 8 samples the channel received this tick, linear (decoded once by the caller, or the
+    /// canceller's output as it is); a full frame of payload when one is complete.
+    pub fn take_chunk(&mut self, rx: &[i16; CHUNK]) -> Option<Frame> {
         self.now_ts = self.now_ts.wrapping_add(8);
-        let mut c = *rx;
-        recode(self.span_law, self.payload_law, &mut c);
+        // The DTMF receiver and the codec take the same linear samples.
+        let mut pcm = *rx;
         if self.dtmf.detect {
             self.dtmf.tx.echo_guard = self.dtmf.player.busy();
-            let pcm = rx.map(|b| self.span_law.decode(b));
-            self.dtmf.tx.process(&pcm, &mut c, self.tx_len, self.payload_law.encode(0));
+            self.dtmf.tx.process(&mut pcm, self.tx_samples);
         }
-        self.tx[self.tx_len..self.tx_len + CHUNK].copy_from_slice(&c);
-        self.tx_len += CHUNK;
-        if self.tx_len < self.frame {
+        self.tx_len += self.codec.encode(&pcm, &mut self.tx[self.tx_len..]);
+        self.tx_samples += CHUNK;
+        if self.tx_samples < self.frame {
             return None;
         }
+        let mut f = Frame { len: 0, samples: 0, data: [0; MAX_FRAME] };
+        f.data[..self.tx_len].copy_from_slice(&self.tx[..self.tx_len]);
+        f.len = u16::try_from(self.tx_len).unwrap_or(0);
+        f.samples = u16::try_from(self.tx_samples).unwrap_or(0);
         self.tx_len = 0;
-        let mut f = Frame { len: 0, data: [0; MAX_FRAME] };
-        f.data[..self.frame].copy_from_slice(&self.tx[..self.frame]);
-        f.len = u16::try_from(self.frame).unwrap_or(0);
+        self.tx_samples = 0;
         Some(f)
     }
 }

@@ -35,6 +35,7 @@ use mio::{Interest, Registry, Token};
 use provisioning::Config;
 
 use crate::media::MediaCmd;
+use crate::media_codec::{LegCodec, PayloadCodec};
 use crate::media_dtmf::DtmfEdge;
 use crate::media_rtp::{Frame, Incoming};
 use crate::rtp::packet::RtpRepr;
@@ -63,6 +64,9 @@ struct RtpSock {
     learned: Option<SocketAddr>,
     /// Attached to a channel in the media thread.
     pub attached: bool,
+    /// The codec and ptime the media thread has for the leg while attached: a negotiation that
+    /// changes them (a re-INVITE) sends it the new ones.
+    media_codec: Option<(PayloadCodec, u16)>,
     dtmf: LegDtmfNet,
     rtcp: LegRtcp,
 }
@@ -159,9 +163,21 @@ fn codec(c: provisioning::Codec) -> Option<Codec> {
     Some(match c {
         provisioning::Codec::Pcma => Codec::Pcma,
         provisioning::Codec::Pcmu => Codec::Pcmu,
-        // G.722 and G.729 join in Step 7; telephone-event is the `telephone_event` flag.
-        _ => return None,
+        provisioning::Codec::G722 => Codec::G722,
+        provisioning::Codec::G729 => Codec::G729,
+        // telephone-event is the `telephone_event` flag.
+        provisioning::Codec::TelephoneEvent => return None,
     })
+}
+
+/// The media thread's codec for a negotiated one.
+pub fn payload_codec(c: Codec) -> PayloadCodec {
+    match c {
+        Codec::Pcma => PayloadCodec::Pcma,
+        Codec::Pcmu => PayloadCodec::Pcmu,
+        Codec::G722 => PayloadCodec::G722,
+        Codec::G729 => PayloadCodec::G729,
+    }
 }
 
 /// Where a trunk's requests go: its `host` as an address, or a name resolved through the system
@@ -473,7 +489,19 @@ impl SipNet {
             // Our stream's SSRC, sequence numbers and timestamps are the ones the session chose.
             let (ssrc, seq, ts) = (rtcp.session.ssrc(), rtcp.session.next_sequence(), rtcp.session.next_timestamp());
             let dtmf = LegDtmfNet::new(mode);
-            let r = RtpSock { id, sock, ssrc, seq, ts, started: false, learned: None, attached: false, dtmf, rtcp };
+            let r = RtpSock {
+                id,
+                sock,
+                ssrc,
+                seq,
+                ts,
+                started: false,
+                learned: None,
+                attached: false,
+                media_codec: None,
+                dtmf,
+                rtcp,
+            };
             self.rtp.insert(id, r);
             return Some((id, port));
         }
@@ -497,20 +525,43 @@ impl SipNet {
         std::mem::take(&mut self.detach)
     }
 
-    /// What the media thread needs to join SIP leg `h`: its RTP id, the payload's law and the
-    /// ptime (the negotiated ones, or the trunk's first codec before an answer came).
-    pub fn attach(&mut self, h: Handle) -> Option<(u32, hal::Law, u16)> {
+    /// The media thread's codec and ptime for leg `h`: the negotiated ones, or the trunk's first
+    /// codec before an answer came.
+    fn media_codec_of(&self, h: Handle) -> Option<(PayloadCodec, u16)> {
         let leg = self.legs.get(&h)?;
         let codec = leg.negotiated.as_ref().map_or_else(|| self.prefs[leg.trunk].codecs[0], |n| n.codec);
         let ptime = leg.negotiated.as_ref().map_or(self.prefs[leg.trunk].ptime, |n| n.ptime);
-        let law = if codec == Codec::Pcmu { hal::Law::Mulaw } else { hal::Law::Alaw };
-        let id = leg.rtp;
+        Some((payload_codec(codec), u16::try_from(ptime.clamp(10, 60)).unwrap_or(20)))
+    }
+
+    /// What the media thread needs to join SIP leg `h`: its RTP id, the payload codec and the
+    /// ptime (see [`SipNet::media_codec_of`]).
+    pub fn attach(&mut self, h: Handle) -> Option<(u32, PayloadCodec, u16)> {
+        let (codec, ptime) = self.media_codec_of(h)?;
+        let id = self.legs.get(&h)?.rtp;
         let r = self.rtp.get_mut(&id)?;
         r.attached = true;
+        r.media_codec = Some((codec, ptime));
         // The receiver starts with the attach (commands are applied in order).
         r.dtmf.detect = false;
         self.update_dtmf(h);
-        Some((id, law, u16::try_from(ptime.clamp(10, 60)).unwrap_or(20)))
+        Some((id, codec, ptime))
+    }
+
+    /// Tells the media thread leg `h`'s new codec or ptime when a negotiation changed them (a
+    /// re-INVITE, ours or theirs): `MediaCmd::RtpCodec` with a fresh codec state, which replaces
+    /// the old one from the next tick. Nothing while the leg is not attached (the attach takes
+    /// the negotiated codec) or when nothing changed.
+    fn sync_media_codec(&mut self, h: Handle) {
+        let Some(want) = self.media_codec_of(h) else { return };
+        let Some(id) = self.legs.get(&h).map(|l| l.rtp) else { return };
+        let Some(r) = self.rtp.get_mut(&id).filter(|r| r.attached) else { return };
+        if r.media_codec == Some(want) {
+            return;
+        }
+        info!("SIP: {h:?}: media now {} {} ms", want.0.name(), want.1);
+        r.media_codec = Some(want);
+        self.media_cmds.push(MediaCmd::RtpCodec { id, codec: Box::new(LegCodec::new(want.0)), frame_ms: want.1 });
     }
 
     /// Tells the media thread whether leg `h`'s digits are to be found in band and sent out of
@@ -578,6 +629,7 @@ impl SipNet {
         let id = self.legs.get(&h)?.rtp;
         if let Some(r) = self.rtp.get_mut(&id) {
             r.attached = false;
+            r.media_codec = None;
         }
         Some(id)
     }
@@ -594,7 +646,11 @@ impl SipNet {
             }
             return;
         }
-        let pt = self.leg_of_rtp(id).and_then(|l| l.negotiated.as_ref().map(|n| n.pt));
+        let negotiated = self.leg_of_rtp(id).and_then(|l| l.negotiated.as_ref().map(|n| (n.pt, n.codec)));
+        let pt = negotiated.map(|n| n.0);
+        // A G.711 leg also takes the other static G.711 type (as it always has); a G.722 leg only
+        // its own, since G.711 octets decoded as G.722 are noise.
+        let g711 = negotiated.is_none_or(|n| matches!(n.1, Codec::Pcma | Codec::Pcmu));
         let Some(r) = self.rtp.get_mut(&id) else { return };
         let mut buf = [0u8; 2048];
         loop {
@@ -610,7 +666,7 @@ impl SipNet {
                         r.dtmf.on_packet(Instant::now(), id, p.timestamp, p.payload, &mut self.media_cmds);
                         continue;
                     }
-                    if pt.is_some_and(|pt| pt != p.payload_type) && p.payload_type != 0 && p.payload_type != 8 {
+                    if pt.is_some_and(|pt| pt != p.payload_type) && !(g711 && matches!(p.payload_type, 0 | 8)) {
                         continue;
                     }
                     r.learned = Some(src);
@@ -666,6 +722,7 @@ impl SipNet {
                     leg.negotiated = Some(n);
                 }
                 self.update_dtmf(h);
+                self.sync_media_codec(h);
             }
             // Logged once: a leg's fax switch ends once.
             Outcome::Failed(status) => {
@@ -704,7 +761,8 @@ impl SipNet {
         r.started = true;
         r.rtcp.session.note_sent(Instant::now(), r.seq, r.ts, frame.bytes().len());
         r.seq = r.seq.wrapping_add(1);
-        r.ts = r.ts.wrapping_add(u32::from(frame.len));
+        // The timestamp counts samples (8 kHz for every codec here), not payload octets.
+        r.ts = r.ts.wrapping_add(u32::from(if frame.samples > 0 { frame.samples } else { frame.len }));
         self.tx_buf.clear();
         repr.emit(&mut self.tx_buf);
         let _ = r.sock.send_to(&self.tx_buf, dst);
@@ -775,6 +833,7 @@ impl SipNet {
                             }
                             self.legs.entry(handle).and_modify(|l| l.negotiated = Some(n));
                             self.update_dtmf(handle);
+                            self.sync_media_codec(handle);
                             self.fax.note_origin(handle, &sdp);
                             self.endpoint.answer(Instant::now(), handle, Some(&sdp));
                         }
@@ -821,6 +880,7 @@ impl SipNet {
             Err(e) => warn!("SIP: {handle:?}: answer not usable: {e}"),
         }
         self.update_dtmf(handle);
+        self.sync_media_codec(handle);
     }
 
     /// Places a call on trunk `trunk` with our offer; the leg, or a Q.850 cause.

@@ -354,9 +354,40 @@ pub fn encode_into(law: Law, samples: &[i16], out: &mut [u8]) {
     }
 }
 
+/// Re-encodes one 1 ms chunk from law `from` to law `to` (decode, then encode); a copy when the
+/// laws are equal, since decode-then-encode is not the identity for every code (mu-law's -0).
+/// The one G.711-to-G.711 conversion the media path uses, between spans and towards RTP.
+#[inline]
+pub fn transcode_chunk(from: Law, to: Law, codes: &[u8; 8]) -> [u8; 8] {
+    if from == to {
+        return *codes;
+    }
+    let mut pcm = [0i16; 8];
+    let mut out = [0u8; 8];
+    decode_chunk(from, codes, &mut pcm);
+    encode_chunk(to, &pcm, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transcode_chunk_matches_decode_then_encode() {
+        for from in [Law::Alaw, Law::Mulaw] {
+            for to in [Law::Alaw, Law::Mulaw] {
+                for base in (0u8..=248).step_by(8) {
+                    let codes: [u8; 8] = core::array::from_fn(|i| base + u8::try_from(i).unwrap());
+                    let got = transcode_chunk(from, to, &codes);
+                    let want = if from == to { codes } else { codes.map(|c| to.encode(from.decode(c))) };
+                    assert_eq!(got, want, "{from:?} -> {to:?} from {base}");
+                }
+            }
+        }
+        // Equal laws copy: mu-law's negative zero 0x7F survives, which decode-then-encode loses.
+        assert_eq!(transcode_chunk(Law::Mulaw, Law::Mulaw, &[0x7F; 8]), [0x7F; 8]);
+    }
 
     fn all_samples() -> impl Iterator<Item = i16> {
         i16::MIN..=i16::MAX

@@ -23,6 +23,7 @@ mod sip_tcp;
 mod status;
 mod switch;
 mod tones;
+mod transcode;
 
 use std::path::PathBuf;
 

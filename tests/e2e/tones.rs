@@ -16,8 +16,9 @@ use crate::sip::{sipp, wait_exit};
 
 const T: Duration = Duration::from_secs(20);
 
-/// Span 1 (NT) facing a simulated PBX, every call from it to the `callee` trunk at `sipp_port`.
-fn config(scratch: &Scratch, sip_port: u16, sipp_port: u16) -> std::path::PathBuf {
+/// Span 1 (NT) facing a simulated PBX, calls from it to the `callee` trunk at `sipp_port`;
+/// `span_keys` and `route_keys` are added to the span and the route.
+fn config(scratch: &Scratch, sip_port: u16, sipp_port: u16, span_keys: &str, route_keys: &str) -> std::path::PathBuf {
     let cfg = format!(
         r#"[board]
 model = "sim-e1x2"
@@ -31,6 +32,7 @@ termination = "nt"
 signalling = "pri_net"
 tonezone = "fr"
 echo = {{ mode = "off" }}
+{span_keys}
 [board.span.sim]
 line = "pbx"
 [sip]
@@ -44,6 +46,7 @@ codecs = ["pcma"]
 name = "out"
 from = "span:1"
 to = "trunk:callee"
+{route_keys}
 "#
     );
     let p = scratch.path("tones.toml");
@@ -73,7 +76,12 @@ fn far_calls(s: &Value) -> Vec<Value> {
 
 /// The PBX places a call; its id and B-channel once it is in `state`.
 fn pbx_call_until(d: &Daemon, state: &str) -> (u64, u64) {
-    let r = d.post_ok("/api/v1/spans/1/far/calls", br#"{"called":"2001","calling":"4001"}"#);
+    pbx_dial_until(d, br#"{"called":"2001","calling":"4001"}"#, state)
+}
+
+/// The PBX places the call `body` describes; its id and B-channel once it is in `state`.
+fn pbx_dial_until(d: &Daemon, body: &[u8], state: &str) -> (u64, u64) {
+    let r = d.post_ok("/api/v1/spans/1/far/calls", body);
     let id = serde_json::from_slice::<Value>(&r.body).expect("JSON")["id"].as_u64().expect("id");
     let s = d.wait_for(&format!("the PBX's call in {state}"), T, |s| {
         far_calls(s).iter().any(|c| c["id"] == id && c["state"] == state)
@@ -149,7 +157,7 @@ fn on_name(on: bool) -> &'static str {
 fn ringback_while_a_sip_callee_rings_and_busy_on_486() {
     let scratch = Scratch::new("tones");
     let (sip_port, sipp_port) = (free_port(), free_port());
-    let cfg = config(&scratch, sip_port, sipp_port);
+    let cfg = config(&scratch, sip_port, sipp_port, "", "");
     let sip = format!("127.0.0.1:{sip_port}");
     let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
     d.wait_for("layer 2 up on span 1", T, |s| span(s, 1)["isdn"]["layer2_up"] == true);
@@ -189,5 +197,51 @@ fn ringback_while_a_sip_callee_rings_and_busy_on_486() {
     });
     let cleared = span(&s, 1)["isdn"]["far_end"]["cleared"].as_array().cloned().unwrap_or_default();
     assert_eq!(cleared.last().and_then(|c| c["cause"].as_u64()), Some(17), "user busy: {cleared:?}");
+    assert!(spangate_tests::rms(&hear(&d, ch, 500)) < 50.0, "no tone after the release");
+}
+
+/// Overlap receiving where we are the network: a SETUP with no digit gets SETUP ACKNOWLEDGE and
+/// the zone's dial tone (fr: 440 Hz, continuous) until the first digit; a number no route can
+/// take then gets DISCONNECT with progress #8 and the congestion tone (fr: 0.25 s / 0.25 s).
+#[test]
+fn dial_tone_until_the_first_digit_then_congestion_for_a_wrong_number() {
+    let scratch = Scratch::new("tones-dial");
+    let (sip_port, sipp_port) = (free_port(), free_port());
+    let cfg = config(&scratch, sip_port, sipp_port, r#"overlapdial = "incoming""#, r#"called = "2001""#);
+    let sip = format!("127.0.0.1:{sip_port}");
+    let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
+    d.wait_for("layer 2 up on span 1", T, |s| span(s, 1)["isdn"]["layer2_up"] == true);
+
+    let (id, ch) = pbx_dial_until(&d, br#"{"called":"","calling":"4001","complete":false}"#, "OVERLAP_SENDING");
+    let heard = hear(&d, ch, 2000);
+    let runs = cadence(&heard);
+    let hz = frequency(&heard);
+    eprintln!("dial tone: {hz:.1} Hz, runs (tone?, ms) {runs:?}");
+    assert_eq!(runs, [(true, 2000)], "a continuous dial tone");
+    assert!((hz - 440.0).abs() < 440.0 * 0.01, "dial tone at {hz:.1} Hz, wanted 440");
+
+    // The first digit stops it (within the time the digit takes to arrive); the number can
+    // still grow, so the call waits in silence.
+    d.post_ok(&format!("/api/v1/spans/1/far/calls/{id}/digits?d=2"), b"");
+    let runs = cadence(&hear(&d, ch, 1000));
+    eprintln!("after the first digit: {runs:?}");
+    let tail = runs.last().expect("runs");
+    assert!(!tail.0 && tail.1 >= 700, "the dial tone stops at the first digit: {runs:?}");
+    assert!(runs.len() <= 2, "and stays off: {runs:?}");
+
+    // 29... fits no route: congestion after DISCONNECT with progress #8.
+    d.post_ok(&format!("/api/v1/spans/1/far/calls/{id}/digits?d=9"), b"");
+    d.wait_for("the PBX's call disconnected", T, |s| {
+        far_calls(s).iter().any(|c| c["id"] == id && c["state"] == "DISCONNECT_INDICATION")
+    });
+    let heard = hear(&d, ch, 2000);
+    eprintln!("congestion: runs (tone?, ms) {:?}", cadence(&heard));
+    assert_cadence("congestion", &cadence(&heard), 250, 250, 3);
+    d.post_ok(&format!("/api/v1/spans/1/far/calls/{id}/hangup"), b"");
+    let s = d.wait_for("the call cleared", T, |s| {
+        far_calls(s).is_empty() && s["switch"]["calls"].as_array().is_some_and(Vec::is_empty)
+    });
+    let cleared = span(&s, 1)["isdn"]["far_end"]["cleared"].as_array().cloned().unwrap_or_default();
+    assert_eq!(cleared.last().and_then(|c| c["cause"].as_u64()), Some(1), "unallocated number: {cleared:?}");
     assert!(spangate_tests::rms(&hear(&d, ch, 500)) < 50.0, "no tone after the release");
 }

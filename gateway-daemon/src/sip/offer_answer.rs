@@ -17,8 +17,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use super::sdp::{Attribute, Connection, Direction, Media, Origin, SessionDescription};
 
-/// The audio codecs we know. G.722 and G.729 are listed so configs can name them; they are
-/// offered only once the media path has them (Step 7).
+/// The audio codecs we offer and accept, each as a trunk's `codecs` lists them; the media thread
+/// transcodes each to the span's G.711 (`media_codec`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Codec {
     Pcmu,
@@ -166,7 +166,10 @@ fn audio_media(port: u16, formats: Vec<String>) -> Media {
 fn push_codec_attrs(m: &mut Media, codec: Codec, pt: u8) {
     m.attributes.push(Attribute::new("rtpmap", Some(format!("{pt} {}/{}", codec.encoding(), codec.clock_rate()))));
     if codec == Codec::G729 {
-        // We implement G.729A without Annex B (no silence suppression): say so (RFC 4856).
+        // We implement G.729A without Annex B (no silence suppression): say so (RFC 4856), in
+        // the offer and in every answer, whatever the offer said - an offer without the
+        // parameter means annexb=yes, and a peer that reads our answer's `annexb=no` sends no
+        // SID frames, as Asterisk and phones do.
         m.attributes.push(Attribute::new("fmtp", Some(format!("{pt} annexb=no"))));
     }
 }
@@ -450,6 +453,31 @@ mod tests {
             ),
             Err(NoMatch::NoAudio)
         );
+    }
+
+    #[test]
+    fn g722_and_g729_offered_in_the_trunk_order_and_answered_without_annex_b() {
+        let p = prefs(&[Codec::G722, Codec::G729, Codec::Pcma]);
+        let text = build_offer(&p, &local(Direction::SendRecv)).to_text();
+        assert!(text.contains("m=audio 30000 RTP/AVP 9 18 8 101\r\n"), "{text}");
+        assert!(text.contains("a=rtpmap:9 G722/8000\r\na=rtpmap:18 G729/8000\r\na=fmtp:18 annexb=no\r\n"), "{text}");
+        // A phone offering G.729 with Annex B (or saying nothing, which means yes) gets annexb=no.
+        for extra in ["a=fmtp:18 annexb=yes\r\n", ""] {
+            let (a, n) = answer(&offer("18 0", extra), &p, &local(Direction::SendRecv)).unwrap();
+            assert_eq!((n.codec, n.pt), (Codec::G729, 18));
+            assert_eq!(a.media[0].fmtp(18), Some("annexb=no"), "{extra:?}");
+        }
+        // Our order decides: G.722 before G.729 before PCMA, whatever the offer's order.
+        let (_, n) = answer(&offer("8 18 9", ""), &p, &local(Direction::SendRecv)).unwrap();
+        assert_eq!((n.codec, n.pt), (Codec::G722, 9));
+        let (_, n) = answer(&offer("8 18", ""), &p, &local(Direction::SendRecv)).unwrap();
+        assert_eq!(n.codec, Codec::G729);
+        // G.722 by a dynamic type with its rtpmap.
+        let (_, n) = answer(&offer("100", "a=rtpmap:100 G722/8000\r\n"), &p, &local(Direction::SendRecv)).unwrap();
+        assert_eq!((n.codec, n.pt), (Codec::G722, 100));
+        // A trunk without G.729 refuses an offer of G.729 alone.
+        let g711 = prefs(&[Codec::Pcma, Codec::G722]);
+        assert_eq!(answer(&offer("18", ""), &g711, &local(Direction::SendRecv)), Err(NoMatch::NoCommonCodec));
     }
 
     #[test]

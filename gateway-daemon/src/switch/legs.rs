@@ -216,10 +216,12 @@ impl Legs for DaemonLegs<'_> {
         if !net.media_known(sip) {
             return false;
         }
-        let Some((id, payload_law, frame_ms)) = net.attach(sip) else { return false };
+        let Some((id, codec, frame_ms)) = net.attach(sip) else { return false };
         let cfg = media_dsp::jitter::Config { frame_ms: u32::from(frame_ms), ..media_dsp::jitter::Config::default() };
         let jb = Box::new(media_dsp::jitter::JitterBuffer::new(cfg));
-        if self.cmds.push(MediaCmd::RtpAttach { id, ep: a, payload_law, frame_ms, jb }).is_err() {
+        // The codec's state is allocated here, lent like the jitter buffer.
+        let codec = Box::new(crate::media_codec::LegCodec::new(codec));
+        if self.cmds.push(MediaCmd::RtpAttach { id, ep: a, codec, frame_ms, jb }).is_err() {
             warn!("switch: media thread busy: {a:?} not joined to RTP");
         }
         true

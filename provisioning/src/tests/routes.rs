@@ -102,7 +102,7 @@ fn sip_trunks() {
         host = "pbx.example.net"
         port = 5080
         transport = "tcp"
-        codecs = ["g722", "pcma", "telephone-event"]
+        codecs = ["g722", "g729", "pcma", "telephone-event"]
         dtmf = "rfc4733"
         register = { user = "gw", password = "s3cret" }
         auth = { realm = "spangate", user = "pbx", password = "pw" }
@@ -115,7 +115,7 @@ fn sip_trunks() {
         "#);
     let t = &c.sip.trunks[0];
     assert_eq!((t.port, t.transport, t.ptime, t.dtmf), (5080, Transport::Tcp, 40, Dtmf::Rfc4733));
-    assert_eq!(t.codecs, [Codec::G722, Codec::Pcma, Codec::TelephoneEvent]);
+    assert_eq!(t.codecs, [Codec::G722, Codec::G729, Codec::Pcma, Codec::TelephoneEvent]);
     let r = t.register.as_ref().expect("register");
     assert_eq!(
         (r.user.as_str(), r.password.as_str(), r.domain.as_str(), r.expires),
