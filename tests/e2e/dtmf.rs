@@ -15,12 +15,14 @@
 //! digit. Our sockets see every packet: marker, timestamp, end bit, duration.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use spangate_tests::{free_port, linear, span, wait_udp_bound, Config, Daemon, Scratch, LOCALHOST};
+
+use crate::sip::sipp;
 
 const T: Duration = Duration::from_secs(20);
 const DIGITS: &str = "0123456789*#ABCD";
@@ -28,13 +30,6 @@ const DIGITS: &str = "0123456789*#ABCD";
 const TE: u8 = 101;
 /// How long the caller stays in the call before its BYE: far more than the digits need.
 const CALL_MS: u64 = 30_000;
-
-fn sipp() -> Command {
-    if !std::path::Path::new("/usr/bin/sipp").exists() {
-        panic!("sipp is missing: install the Debian package sip-tester (or run `cargo xtask deps`)");
-    }
-    Command::new("/usr/bin/sipp")
-}
 
 /// Trunk `a` carries digits as `a_dtmf` says, trunk `b` as RFC 4733.
 fn config(scratch: &Scratch, sip_port: u16, a_port: u16, b_port: u16, a_dtmf: &str) -> std::path::PathBuf {

@@ -8,7 +8,7 @@
 //! our jitter buffer and span 1 again, within 2% in frequency and 3 dB in level.
 
 use std::net::UdpSocket;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -21,6 +21,21 @@ pub(crate) fn sipp() -> Command {
         panic!("sipp is missing: install the Debian package sip-tester (or run `cargo xtask deps`)");
     }
     Command::new("/usr/bin/sipp")
+}
+
+/// sipp on 127.0.0.1:`port`, not reading stdin, its errors written to `err` in the scratch
+/// directory; the caller adds the scenario, its options and the remote address.
+pub(crate) fn sipp_on(scratch: &Scratch, port: u16, err: &str) -> Command {
+    let mut c = sipp();
+    c.args(["-nostdin", "-i", "127.0.0.1", "-p", &port.to_string(), "-trace_err", "-error_file"])
+        .arg(scratch.path(err));
+    c
+}
+
+/// Starts a sipp that runs beside the test (a UAS, a registrar, a caller held open); its output
+/// is not read, so it goes nowhere rather than into a pipe that could fill and stall it.
+pub(crate) fn spawn(sipp: &mut Command) -> Child {
+    sipp.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("run sipp")
 }
 
 /// Span 1 (TE) on `line` (the simulated provider answers every call); SIP on `listen`; trunk
@@ -61,10 +76,8 @@ pub(crate) fn far_calls(s: &Value) -> Vec<Value> {
 
 /// sipp's UAC: INVITE, 100/180/200, ACK, a second of call, BYE, 200.
 fn uac_call(scratch: &Scratch, sip_port: u16, sipp_port: u16, called: &str) -> Output {
-    sipp()
-        .args(["-sn", "uac", "-s", called, "-m", "1", "-d", "1000", "-timeout", "20s", "-nostdin"])
-        .args(["-i", "127.0.0.1", "-p", &sipp_port.to_string(), "-trace_err", "-error_file"])
-        .arg(scratch.path("sipp_err.log"))
+    sipp_on(scratch, sipp_port, "sipp_err.log")
+        .args(["-sn", "uac", "-s", called, "-m", "1", "-d", "1000", "-timeout", "20s"])
         .arg(format!("127.0.0.1:{sip_port}"))
         .output()
         .expect("run sipp")
@@ -90,14 +103,8 @@ fn sipp_calls_out_through_the_provider_and_hangs_up() {
 fn the_provider_calls_sipp_and_hangs_up() {
     let scratch = Scratch::new("sip-uas");
     let (d, _sip_port, sipp_port) = start(&scratch);
-    let mut uas = sipp()
-        .args(["-sn", "uas", "-m", "1", "-timeout", "30s", "-nostdin", "-i", "127.0.0.1"])
-        .args(["-p", &sipp_port.to_string(), "-trace_err", "-error_file"])
-        .arg(scratch.path("sipp_uas_err.log"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run sipp");
+    let mut uas =
+        spawn(sipp_on(&scratch, sipp_port, "sipp_uas_err.log").args(["-sn", "uas", "-m", "1", "-timeout", "30s"]));
     wait_udp_bound(LOCALHOST, sipp_port, &mut uas, "sipp's UAS");
     let r = d.post_ok("/api/v1/spans/1/far/calls", br#"{"called":"2001","calling":"0601020304"}"#);
     let id = serde_json::from_slice::<Value>(&r.body).expect("JSON")["id"].as_u64().expect("id");
@@ -184,16 +191,12 @@ fn a_tone_crosses_to_sip_and_back_through_rtp() {
         .find_map(|p| UdpSocket::bind(("127.0.0.1", p + 1)).ok().map(|s| (p, s)))
         .expect("a free port pair for sipp's media");
     rtcp.set_read_timeout(Some(Duration::from_secs(1))).expect("timeout");
-    let mut uac = sipp()
-        .args(["-sn", "uac", "-s", "0601020304", "-m", "1", "-d", "6000", "-timeout", "30s", "-nostdin"])
-        .args(["-i", "127.0.0.1", "-p", &sipp_port.to_string(), "-mp", &media_port.to_string(), "-rtp_echo"])
-        .args(["-trace_err", "-error_file"])
-        .arg(scratch.path("sipp_rtp_err.log"))
-        .arg(format!("127.0.0.1:{sip_port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run sipp");
+    let mut uac = spawn(
+        sipp_on(&scratch, sipp_port, "sipp_rtp_err.log")
+            .args(["-sn", "uac", "-s", "0601020304", "-m", "1", "-d", "6000", "-timeout", "30s"])
+            .args(["-mp", &media_port.to_string(), "-rtp_echo"])
+            .arg(format!("127.0.0.1:{sip_port}")),
+    );
     let s = d.wait_for("the call answered by the provider", T, |s| far_calls(s).iter().any(|c| c["state"] == "ACTIVE"));
     let ch =
         far_calls(&s).iter().find(|c| c["state"] == "ACTIVE").and_then(|c| c["channel"].as_u64()).expect("channel");
@@ -267,16 +270,9 @@ fn the_trunk_registers_to_a_registrar_that_challenges_with_401() {
     let cfg =
         config(&format!("udp:127.0.0.1:{sip_port}"), "provider", sipp_port, &[register]).write(&scratch, "sip.toml");
     let scenario = spangate_tests::root().join("tests/peers/sipp_registrar.xml");
-    let mut registrar = sipp()
-        .args(["-sf"])
-        .arg(&scenario)
-        .args(["-m", "1", "-timeout", "30s", "-nostdin", "-i", "127.0.0.1", "-p", &sipp_port.to_string()])
-        .args(["-trace_err", "-error_file"])
-        .arg(scratch.path("sipp_reg_err.log"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run sipp");
+    let mut registrar = spawn(
+        sipp_on(&scratch, sipp_port, "sipp_reg_err.log").arg("-sf").arg(&scenario).args(["-m", "1", "-timeout", "30s"]),
+    );
     // Registered at the first try: a REGISTER sent before the registrar is up waits out a
     // retransmission or the backoff.
     wait_udp_bound(LOCALHOST, sipp_port, &mut registrar, "sipp's registrar");
@@ -311,12 +307,10 @@ fn cancel_before_answer_clears_the_ringing_isdn_leg() {
     d.wait_for("layer 2 up on span 1", T, |s| span(s, 1)["isdn"]["layer2_up"] == true);
     let m = provider.mark();
     let scenario = spangate_tests::root().join("tests/peers/sipp_uac_cancel.xml");
-    let out = sipp()
-        .args(["-sf"])
+    let out = sipp_on(&scratch, sipp_port, "sipp_cancel_err.log")
+        .arg("-sf")
         .arg(&scenario)
-        .args(["-s", "0601020304", "-m", "1", "-timeout", "20s", "-nostdin", "-i", "127.0.0.1"])
-        .args(["-p", &sipp_port.to_string(), "-trace_err", "-error_file"])
-        .arg(scratch.path("sipp_cancel_err.log"))
+        .args(["-s", "0601020304", "-m", "1", "-timeout", "20s"])
         .arg(&sip)
         .output()
         .expect("run sipp");

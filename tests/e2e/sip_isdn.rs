@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 use spangate_tests::{build_c_peer, span, wait_udp_bound, Config, Daemon, Peer, Scratch, Span, LOCALHOST};
 
-use crate::sip::{check, sipp, wait_exit};
+use crate::sip::{check, sipp_on, spawn, wait_exit};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -49,16 +49,11 @@ fn libpri_provider_and_sipp_pbx_get_the_rewritten_numbers_both_ways() {
     d.wait_for("layer 2 up on span 1", T, |s| span(s, 1)["isdn"]["layer2_up"] == true);
 
     // The provider calls a DID: sipp's UAS answers, the provider hangs up.
-    let mut uas = sipp()
-        .args(["-sn", "uas", "-m", "1", "-timeout", "30s", "-nostdin", "-i", "127.0.0.1"])
-        .args(["-p", &sipp_port.to_string(), "-trace_err", "-error_file"])
-        .arg(scratch.path("sipp_uas_err.log"))
-        .args(["-trace_msg", "-message_file"])
-        .arg(scratch.path("sipp_uas_messages.log"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run sipp");
+    let mut uas = spawn(
+        sipp_on(&scratch, sipp_port, "sipp_uas_err.log")
+            .args(["-sn", "uas", "-m", "1", "-timeout", "30s", "-trace_msg", "-message_file"])
+            .arg(scratch.path("sipp_uas_messages.log")),
+    );
     wait_udp_bound(LOCALHOST, sipp_port, &mut uas, "sipp's UAS");
     let m = provider.mark();
     provider.send("call 0140551234 0601020304 5");
@@ -80,10 +75,8 @@ fn libpri_provider_and_sipp_pbx_get_the_rewritten_numbers_both_ways() {
     // sipp's UAC calls out through the provider, which answers; sipp hangs up.
     provider.send("onring answer");
     let m = provider.mark();
-    let out = sipp()
-        .args(["-sn", "uac", "-s", "612345678", "-m", "1", "-d", "1000", "-timeout", "20s", "-nostdin"])
-        .args(["-i", "127.0.0.1", "-p", &sipp_port.to_string(), "-trace_err", "-error_file"])
-        .arg(scratch.path("sipp_uac_err.log"))
+    let out = sipp_on(&scratch, sipp_port, "sipp_uac_err.log")
+        .args(["-sn", "uac", "-s", "612345678", "-m", "1", "-d", "1000", "-timeout", "20s"])
         .arg(&sip)
         .output()
         .expect("run sipp");

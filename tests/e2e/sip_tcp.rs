@@ -13,17 +13,15 @@ use std::time::Duration;
 use serde_json::Value;
 use spangate_tests::{wait_tcp_listening, Daemon, Scratch, LOCALHOST};
 
-use crate::sip::{check, config, far_calls, sipp, start, wait_exit};
+use crate::sip::{check, config, far_calls, sipp_on, spawn, start, wait_exit};
 
 const T: Duration = Duration::from_secs(10);
 
 /// sipp's UAC over TCP: INVITE, 100/180/200, ACK, a second of call, BYE, 200; every message
 /// traced to `sipp_tcp_uac_messages.log`.
 fn tcp_uac(scratch: &Scratch, sip_port: u16, sipp_port: u16, called: &str) -> Output {
-    sipp()
-        .args(["-sn", "uac", "-t", "t1", "-s", called, "-m", "1", "-d", "1000", "-timeout", "20s", "-nostdin"])
-        .args(["-i", "127.0.0.1", "-p", &sipp_port.to_string(), "-trace_err", "-error_file"])
-        .arg(scratch.path("sipp_tcp_err.log"))
+    sipp_on(scratch, sipp_port, "sipp_tcp_err.log")
+        .args(["-sn", "uac", "-t", "t1", "-s", called, "-m", "1", "-d", "1000", "-timeout", "20s"])
         .args(["-trace_msg", "-message_file"])
         .arg(scratch.path("sipp_tcp_uac_messages.log"))
         .arg(format!("127.0.0.1:{sip_port}"))
@@ -66,16 +64,11 @@ fn the_provider_calls_sipp_over_a_tcp_trunk() {
     // A tcp trunk needs TCP in [sip] listen: the bare address takes both transports.
     let cfg = config(&format!("127.0.0.1:{sip_port}"), "provider", sipp_port, &["transport = \"tcp\""])
         .write(&scratch, "sip.toml");
-    let mut uas = sipp()
-        .args(["-sn", "uas", "-t", "t1", "-m", "1", "-timeout", "30s", "-nostdin", "-i", "127.0.0.1"])
-        .args(["-p", &sipp_port.to_string(), "-trace_err", "-error_file"])
-        .arg(scratch.path("sipp_uas_err.log"))
-        .args(["-trace_msg", "-message_file"])
-        .arg(scratch.path("sipp_uas_messages.log"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run sipp");
+    let mut uas = spawn(
+        sipp_on(&scratch, sipp_port, "sipp_uas_err.log")
+            .args(["-sn", "uas", "-t", "t1", "-m", "1", "-timeout", "30s", "-trace_msg", "-message_file"])
+            .arg(scratch.path("sipp_uas_messages.log")),
+    );
     wait_tcp_listening(LOCALHOST, sipp_port, &mut uas, "sipp's UAS");
     let sip = format!("127.0.0.1:{sip_port}");
     let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
