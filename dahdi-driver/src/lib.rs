@@ -2,9 +2,9 @@
 //!
 //! The DAHDI userspace ABI (`sys`, with `sys::ioctl` the only unsafe code in the crate), the
 //! backend of the hal traits over it (`backend`: span and channel configuration as `dahdi_cfg`
-//! applies it, channel I/O and events, span status), DAHDI config import/export (`conf`) and
-//! hardware detection (`hardware`). The backend runs against the real kernel modules in
-//! `cargo xtask vm-test`.
+//! applies it, channel I/O and events, span status), DAHDI config import/export (`conf`),
+//! hardware detection (`hardware`) and the TC400B's transcoder interface (`transcoder`). The
+//! backend runs against the real kernel modules in `cargo xtask vm-test`.
 // Unsafe code is allowed only in `sys`, where the ioctl calls will live; everywhere else it is an
 // error.
 #![deny(unsafe_code)]
@@ -13,6 +13,7 @@ pub mod backend;
 pub mod conf;
 pub mod hardware;
 pub mod sys;
+pub mod transcoder;
 
 /// The control device: span configuration, channel configuration, span status.
 pub const CTL_DEVICE: &str = "/dev/dahdi/ctl";

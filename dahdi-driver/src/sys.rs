@@ -480,6 +480,42 @@ pub mod buf {
     pub const FLUSH_ALL: i32 = 7;
 }
 
+/// Transcoder data formats (`DAHDI_FORMAT_*`), the bits of `dahdi_transcoder_info`'s `srcfmts` and
+/// `dstfmts` and of `dahdi_transcoder_formats`. They live in `dahdi/kernel.h`, not `user.h` (the
+/// formats come from Asterisk's), so `tests/abi.rs` pins them with a probe of their own lines.
+pub mod format {
+    pub const G723_1: u32 = 1 << 0;
+    pub const GSM: u32 = 1 << 1;
+    pub const ULAW: u32 = 1 << 2;
+    pub const ALAW: u32 = 1 << 3;
+    pub const G726: u32 = 1 << 4;
+    pub const ADPCM: u32 = 1 << 5;
+    pub const SLINEAR: u32 = 1 << 6;
+    pub const LPC10: u32 = 1 << 7;
+    pub const G729A: u32 = 1 << 8;
+    pub const SPEEX: u32 = 1 << 9;
+    pub const ILBC: u32 = 1 << 10;
+    pub const MAX_AUDIO: u32 = 1 << 15;
+    pub const AUDIO_MASK: u32 = (1 << 16) - 1;
+}
+
+/// Every `DAHDI_FORMAT_*` with its C name, for the ABI test's `kernel.h` probe.
+pub const FORMATS: &[(&str, u32)] = &[
+    ("DAHDI_FORMAT_G723_1", format::G723_1),
+    ("DAHDI_FORMAT_GSM", format::GSM),
+    ("DAHDI_FORMAT_ULAW", format::ULAW),
+    ("DAHDI_FORMAT_ALAW", format::ALAW),
+    ("DAHDI_FORMAT_G726", format::G726),
+    ("DAHDI_FORMAT_ADPCM", format::ADPCM),
+    ("DAHDI_FORMAT_SLINEAR", format::SLINEAR),
+    ("DAHDI_FORMAT_LPC10", format::LPC10),
+    ("DAHDI_FORMAT_G729A", format::G729A),
+    ("DAHDI_FORMAT_SPEEX", format::SPEEX),
+    ("DAHDI_FORMAT_ILBC", format::ILBC),
+    ("DAHDI_FORMAT_MAX_AUDIO", format::MAX_AUDIO),
+    ("DAHDI_FORMAT_AUDIO_MASK", format::AUDIO_MASK),
+];
+
 /// Limits of the kernel side.
 pub mod limits {
     pub const DAHDI_MAJOR: i32 = 196;
@@ -641,6 +677,7 @@ offsets! {
     "dahdi_dynamic_span" DahdiDynamicSpan { driver, addr, numchans, timing, spanno }
     "dahdi_tone_def_header" DahdiToneDefHeader { count, zone, ringcadence, name }
     "dahdi_transcoder_info" DahdiTranscoderInfo { tcnum, name, numchannels, srcfmts, dstfmts }
+    "dahdi_transcoder_formats" DahdiTranscoderFormats { srcfmt, dstfmt }
 }
 
 #[cfg(test)]
@@ -658,6 +695,7 @@ mod tests {
         assert_eq!(DAHDI_ECHOCANCEL, 0x4004_DA21);
         assert_eq!(DAHDI_ECHOCANCEL_PARAMS, 0x4008_DA21);
         assert_eq!(DAHDI_TC_GETINFO, 0xC060_5402);
+        assert_eq!(DAHDI_TC_ALLOCATE, 0x4008_5401);
         assert_eq!(io_none(1), 0x0000_DA01);
     }
 

@@ -91,3 +91,48 @@ fn every_declaration_matches_the_real_header() {
     assert!(wrong.is_empty(), "ABI mismatches:\n{}", wrong.join("\n"));
     assert_eq!(c.len(), IOCTLS.len() + CONSTANTS.len() + SIZES.len() + OFFSETS.len());
 }
+
+/// The transcoder formats are defined in `dahdi/kernel.h`, which needs the kernel's own headers
+/// to compile; the probe takes only its `#define DAHDI_FORMAT_*` lines (they are plain shifts) and
+/// lets gcc compute each value, so the numbers still come from the real header, not from us.
+#[test]
+fn transcoder_formats_match_kernel_h() {
+    const KERNEL_H: &str = "/usr/include/dahdi/kernel.h";
+    let text = std::fs::read_to_string(KERNEL_H).unwrap_or_else(|e| {
+        panic!("{KERNEL_H}: {e}: install the Debian package `dahdi-source` (cargo xtask test does it)")
+    });
+    let defines: Vec<&str> = text.lines().filter(|l| l.starts_with("#define DAHDI_FORMAT_")).collect();
+    let mut c = String::from("#include <stdio.h>\n");
+    for d in &defines {
+        c.push_str(d);
+        c.push('\n');
+    }
+    c.push_str("int main(void) {\n");
+    for (name, _) in dahdi_driver::sys::FORMATS {
+        let _ = writeln!(c, "  printf(\"{name} %lu\\n\", (unsigned long)({name}));");
+    }
+    c.push_str("  return 0;\n}\n");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dahdi-abi-formats");
+    std::fs::create_dir_all(&dir).expect("probe dir");
+    let (src, bin) = (dir.join("formats.c"), dir.join("formats"));
+    std::fs::write(&src, c).expect("write probe");
+    let cc = Command::new("gcc")
+        .arg("-Wall")
+        .arg("-o")
+        .arg(&bin)
+        .arg(&src)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run gcc ({e}): install the Debian package `gcc`"));
+    assert!(cc.status.success(), "the formats probe did not compile:\n{}", String::from_utf8_lossy(&cc.stderr));
+    let out = Command::new(&bin).output().expect("run probe");
+    let printed: HashMap<String, u64> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(n, v)| (n.to_string(), v.parse().expect("number"))))
+        .collect();
+    assert_eq!(printed.len(), dahdi_driver::sys::FORMATS.len());
+    for (name, ours) in dahdi_driver::sys::FORMATS {
+        assert_eq!(printed.get(*name), Some(&u64::from(*ours)), "{name}");
+    }
+    // Every format the header defines is declared here too, so a new codec bit is noticed.
+    assert_eq!(defines.len(), dahdi_driver::sys::FORMATS.len(), "kernel.h defines {defines:#?}");
+}

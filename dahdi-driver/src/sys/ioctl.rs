@@ -51,6 +51,10 @@ unsafe impl Abi for DahdiEchocanparams {}
 unsafe impl Abi for DahdiEchocanparam {}
 // SAFETY: see above.
 unsafe impl Abi for EchocanRequest {}
+// SAFETY: see above.
+unsafe impl Abi for DahdiTranscoderFormats {}
+// SAFETY: see above.
+unsafe impl Abi for DahdiTranscoderInfo {}
 
 /// The argument of `DAHDI_ECHOCANCEL_PARAMS`: the head, then up to `MAX_ECHOCANPARAMS` parameters
 /// contiguous in memory (the kernel copies `param_count` of them from just after the head).
@@ -243,6 +247,22 @@ pub fn get_version(fd: BorrowedFd<'_>) -> io::Result<(String, String)> {
     let mut v = DahdiVersioninfo::zeroed();
     call(fd, DAHDI_GETVERSION, &mut v)?;
     Ok((get_str(&v.version), get_str(&v.echo_canceller)))
+}
+
+/// `DAHDI_TC_GETINFO` of the `tcnum`th registered transcoder (0-based); the kernel answers
+/// `ENOSYS` past the last one, which is how enumeration ends.
+pub fn tc_getinfo(fd: BorrowedFd<'_>, tcnum: u32) -> io::Result<DahdiTranscoderInfo> {
+    let mut i = DahdiTranscoderInfo::zeroed();
+    i.tcnum = tcnum;
+    call(fd, DAHDI_TC_GETINFO, &mut i)?;
+    Ok(i)
+}
+
+/// `DAHDI_TC_ALLOCATE`: binds the transcode descriptor to a free channel converting `srcfmt` to
+/// `dstfmt` (`ENODEV`: no transcoder does; `EBUSY`: every such channel is taken).
+pub fn tc_allocate(fd: BorrowedFd<'_>, srcfmt: u32, dstfmt: u32) -> io::Result<()> {
+    let mut f = DahdiTranscoderFormats { srcfmt, dstfmt };
+    call(fd, DAHDI_TC_ALLOCATE, &mut f)
 }
 
 #[cfg(test)]
