@@ -24,6 +24,7 @@ mod status;
 mod switch;
 mod tones;
 mod transcode;
+mod transcode_g729;
 
 use std::path::PathBuf;
 
