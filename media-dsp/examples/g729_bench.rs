@@ -1,21 +1,21 @@
-//! G.729A encoder throughput of media-dsp, one repetition per run, for `cargo xtask bench dsp`.
+//! G.729A encoder and decoder throughput of media-dsp, one repetition per run, for `cargo xtask bench dsp`.
 //!
-//! Usage: `g729_bench LINEAR8K.raw` (s16le at 8 kHz, whole 10 ms frames are used). One pass
-//! encodes the file from a fresh encoder; passes repeat in 5 ms windows and the fastest window
-//! counts (`common/bench.rs`). The line printed is `g729_encode MSAMPLES_PER_S CHECKSUM`, the
-//! checksum over the frames' bytes, which xtask compares with bcg729's harness
-//! (`xtask/src/bench/g729_peer.c`) on the same file: the two bitstreams are identical.
+//! Usage: `g729_bench LINEAR8K.raw` (s16le at 8 kHz, whole 10 ms frames are used). One encode
+//! pass encodes the file from a fresh encoder; one decode pass decodes that bitstream (encoded
+//! once, before timing) from a fresh decoder. Passes repeat in 5 ms windows and the fastest
+//! window counts (`common/bench.rs`). The lines printed are `g729_encode MSAMPLES_PER_S CHECKSUM`
+//! (the checksum over the frames' bytes) and `g729_decode MSAMPLES_PER_S CHECKSUM` (over the
+//! decoded samples), which xtask compares with bcg729's harness (`xtask/src/bench/g729_peer.c`)
+//! on the same file: both the bitstreams and the decoded speech are identical.
 
 use std::hint::black_box;
 
-use media_dsp::g729::{Encoder, FRAME_BYTES, L_FRAME};
+use media_dsp::g729::{Decoder, Encoder, FRAME_BYTES, L_FRAME};
 
-// The shared harness also has a 16-bit checksum, which an encode-only bench does not need.
-#[allow(dead_code)]
 #[path = "common/bench.rs"]
 mod bench;
 
-use bench::{best_rate, checksum};
+use bench::{best_rate, checksum, checksum16};
 
 fn main() {
     let mut linear = bench::read_input("g729_bench LINEAR8K.raw");
@@ -31,4 +31,16 @@ fn main() {
         black_box(&mut out);
     });
     println!("g729_encode {rate:.4} {}", checksum(out.iter().map(|&b| u64::from(b))));
+
+    let bitstream: Vec<[u8; FRAME_BYTES]> =
+        out.chunks_exact(FRAME_BYTES).map(|b| b.try_into().unwrap_or([0; FRAME_BYTES])).collect();
+    let mut speech = vec![[0i16; L_FRAME]; bitstream.len()];
+    let rate = best_rate(linear.len(), || {
+        let mut dec = Decoder::new();
+        for (b, s) in bitstream.iter().zip(speech.iter_mut()) {
+            dec.decode(Some(black_box(b)), s);
+        }
+        black_box(&mut speech);
+    });
+    println!("g729_decode {rate:.4} {}", checksum16(speech.as_flattened()));
 }
