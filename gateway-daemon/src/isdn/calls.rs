@@ -272,7 +272,7 @@ impl CallControl {
         info!("{}: {event}", self.label);
         match event {
             Q931Event::IncomingSetup { call, called, calling, sending_complete, .. } => {
-                let digits = |n: Option<super::q931::PartyNumber>| n.map(|n| n.digits).unwrap_or_default();
+                let digits = |n: Option<super::q931::PartyNumber>| n.map(|n| n.digits.into()).unwrap_or_default();
                 let meta = CallMeta {
                     called: digits(called),
                     calling: digits(calling),

@@ -729,7 +729,7 @@ impl Call {
 
 /// The digits (called number, else keypad) and sending-complete flag of an INFORMATION.
 fn information_of(m: &Message) -> (String, bool) {
-    let digits = m.called().map(|n| n.digits.clone()).or_else(|| {
+    let digits = m.called().map(|n| n.digits.to_string()).or_else(|| {
         m.codeset0()
             .find_map(|ie| if let Ie::Keypad(k) = ie { Some(String::from_utf8_lossy(k).into_owned()) } else { None })
     });

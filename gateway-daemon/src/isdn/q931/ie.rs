@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use super::digits::Digits;
 use crate::isdn::octets::Octets;
 
 /// Codeset 0 element identifiers (Q.931 Table 4-3) that this stack names.
@@ -374,14 +375,14 @@ pub struct PartyNumber {
     pub presentation: Option<(u8, u8)>,
     /// Octet 3b of the redirecting number: the reason for redirection.
     pub reason: Option<u8>,
-    /// The IA5 digits.
-    pub digits: String,
+    /// The IA5 digits (inline up to [`Digits::INLINE`]).
+    pub digits: Digits,
 }
 
 impl PartyNumber {
     /// A number of unknown type and plan.
     pub fn unknown(digits: &str) -> PartyNumber {
-        PartyNumber { ton: 0, plan: 0, presentation: None, reason: None, digits: digits.to_owned() }
+        PartyNumber { ton: 0, plan: 0, presentation: None, reason: None, digits: Digits::from(digits) }
     }
 
     fn parse(d: &[u8], with_3a: bool, with_3b: bool) -> Result<PartyNumber, IeError> {
@@ -391,7 +392,7 @@ impl PartyNumber {
             plan: o3 & 0x0f,
             presentation: None,
             reason: None,
-            digits: String::new(),
+            digits: Digits::new(),
         };
         let mut ext = o3 & 0x80 != 0;
         if !ext {
@@ -418,7 +419,7 @@ impl PartyNumber {
             return Err(IeError::BadValue);
         }
         // Every octet is below 0x80 (checked above): ASCII, so valid UTF-8 as it stands.
-        n.digits = std::str::from_utf8(d).map(str::to_owned).unwrap_or_default();
+        n.digits = Digits::from_ascii(d);
         Ok(n)
     }
 
@@ -433,7 +434,7 @@ impl PartyNumber {
         if let Some(r) = self.reason {
             out.push(0x80 | (r & 0x0f));
         }
-        out.extend(self.digits.bytes().map(|b| b & 0x7f));
+        out.extend(self.digits.as_bytes().iter().map(|b| b & 0x7f));
     }
 }
 

@@ -130,6 +130,7 @@
 
 mod call;
 pub mod channels;
+pub mod digits;
 mod entity;
 pub mod ie;
 pub mod message;
@@ -150,6 +151,7 @@ use std::fmt;
 
 pub use call::{Call, CallState, Request};
 pub use channels::{ChannelStatus, ChannelTable};
+pub use digits::Digits;
 pub use entity::Q931;
 pub use ie::{BearerCapability, Cause, ChannelId, ChannelSelection, Ie, PartyNumber, RestartClass};
 pub use message::{CallRef, Message, MessageType, ParseError};
