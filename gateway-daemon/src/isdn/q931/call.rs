@@ -170,6 +170,18 @@ impl Out {
         msg.emit(&mut self.scratch);
         Outgoing { msg_type: msg.msg_type, octets: Info::from_slice(&self.scratch) }
     }
+
+    /// Encodes a message from its header and the elements given (`None`s skipped), with no
+    /// [`Message`] built: the octets are what `push` of the same message gives, without its
+    /// element list on the heap.
+    pub(crate) fn send(&mut self, call_ref: CallRef, msg_type: MessageType, ies: &[Option<Ie>]) {
+        self.scratch.clear();
+        Message::emit_header(call_ref, msg_type, &mut self.scratch);
+        for ie in ies.iter().flatten() {
+            ie.emit(&mut self.scratch);
+        }
+        self.send.push(Outgoing { msg_type, octets: Info::from_slice(&self.scratch) });
+    }
 }
 
 /// One call: its reference, data link, channel and the state of its procedures.
@@ -240,16 +252,20 @@ impl Call {
         Message::new(self.call_ref(), msg_type)
     }
 
-    /// A first answer to SETUP names the channel (§5.1.2, §5.2.3.1); later ones need not.
-    fn answer(&mut self, msg_type: MessageType) -> Message {
-        let mut msg = self.message(msg_type);
+    /// Sends an answer to SETUP, with `extra` after the channel identification a first answer
+    /// carries (§5.1.2, §5.2.3.1); later ones need not.
+    fn answer(&mut self, msg_type: MessageType, extra: Option<Ie>, out: &mut Out) {
+        let mut channel = None;
         if !self.channel_sent {
-            if let Some(ch) = self.channel {
-                msg.ies.push(Ie::ChannelId(ChannelId::channel(self.primary, ch, true)));
-            }
+            channel = self.channel.map(|ch| Ie::ChannelId(ChannelId::channel(self.primary, ch, true)));
             self.channel_sent = true;
         }
-        msg
+        out.send(self.call_ref(), msg_type, &[channel, extra]);
+    }
+
+    /// Sends a message whose one element is this cause.
+    fn send_cause(&self, msg_type: MessageType, cause: &Cause, out: &mut Out) {
+        out.send(self.call_ref(), msg_type, &[Some(Ie::Cause(cause.clone()))]);
     }
 
     fn with_cause(&self, msg_type: MessageType, cause: &Cause) -> Message {
@@ -265,7 +281,7 @@ impl Call {
 
     fn start_disconnect(&mut self, now: Instant, timers: &Timers, side: Side, cause: Cause, out: &mut Out) {
         self.timers.stop_all_but_t309();
-        out.push(self.with_cause(MessageType::Disconnect, &cause));
+        self.send_cause(MessageType::Disconnect, &cause, out);
         self.clearing_cause = Some(cause);
         self.timers.start(Timer::T305, now + timers.t305);
         self.state = match side {
@@ -276,12 +292,24 @@ impl Call {
 
     fn start_release(&mut self, now: Instant, timers: &Timers, cause: Option<Cause>, out: &mut Out) {
         self.timers.stop_all_but_t309();
-        let mut msg = self.message(MessageType::Release);
-        msg.ies.extend(cause.map(Ie::Cause));
-        out.push(msg);
+        out.send(self.call_ref(), MessageType::Release, &[cause.map(Ie::Cause)]);
         self.t308_expired = false;
         self.timers.start(Timer::T308, now + timers.t308);
         self.state = CallState::ReleaseRequest;
+    }
+
+    /// Places the call with a SETUP of these elements (`None`s skipped), encoded as they come:
+    /// the caller gives them in the order they go on the wire. A call in Null only.
+    pub(crate) fn send_setup(&mut self, now: Instant, side: Side, timers: &Timers, ies: &[Option<Ie>], out: &mut Out) {
+        out.send(self.call_ref(), MessageType::Setup, ies);
+        self.setup_sent(now, side, timers, out);
+    }
+
+    /// The SETUP just queued in `out` went out: keep it for T303's repeat (§5.1.1, §5.2.1).
+    fn setup_sent(&mut self, now: Instant, side: Side, timers: &Timers, out: &Out) {
+        self.setup = out.send.last().cloned();
+        self.timers.start(Timer::T303, now + timers.t303);
+        self.state = if side == Side::User { CallState::CallInitiated } else { CallState::CallPresent };
     }
 
     /// Enters the Null state; the owner drops the call and frees its channel.
@@ -316,10 +344,8 @@ impl Call {
             // (Taken apart from the table below because it keeps the SETUP it is given, for T303.)
             (S::Null, Input::Request(Request::Setup(setup))) => {
                 let encoded = out.encode(&setup);
-                out.send.push(encoded.clone());
-                self.setup = Some(encoded);
-                self.timers.start(Timer::T303, now + timers.t303);
-                self.state = if user { S::CallInitiated } else { S::CallPresent };
+                out.send.push(encoded);
+                self.setup_sent(now, side, timers, out);
                 return Ok(());
             }
             (_, input) => input,
@@ -330,7 +356,7 @@ impl Call {
                 if self.t303_expired {
                     // Second expiry (§5.1.1, §5.2.1): give up; RELEASE COMPLETE tells the peer.
                     let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
-                    out.push(self.with_cause(M::ReleaseComplete, &c));
+                    self.send_cause(M::ReleaseComplete, &c, out);
                     // A terminal's refusal of a broadcast SETUP is the cause to report (§5.2.5.1).
                     let reported = match (net, self.offer_cause.take()) {
                         (true, Some(refusal)) => refusal,
@@ -385,7 +411,7 @@ impl Call {
                 if user && rx(M::Connect) =>
             {
                 self.timers.stop_all_but_t309();
-                out.push(self.message(M::ConnectAcknowledge));
+                out.send(self.call_ref(), M::ConnectAcknowledge, &[]);
                 self.state = S::Active;
                 out.events.push_back(Q931Event::Connected { call: id });
             }
@@ -393,7 +419,7 @@ impl Call {
                 if net && rx(M::Connect) =>
             {
                 self.timers.stop_all_but_t309();
-                out.push(self.message(M::ConnectAcknowledge));
+                out.send(self.call_ref(), M::ConnectAcknowledge, &[]);
                 self.state = S::Active;
                 out.events.push_back(Q931Event::Connected { call: id });
             }
@@ -421,14 +447,12 @@ impl Call {
 
             // --- Incoming call establishment (§5.2 user, §5.1 network) ---
             (S::CallInitiated, Input::Request(Request::SetupAcknowledge)) if net => {
-                let m = self.answer(M::SetupAcknowledge);
-                out.push(m);
+                self.answer(M::SetupAcknowledge, None, out);
                 self.timers.start(Timer::T302, now + timers.t302);
                 self.state = S::OverlapSending;
             }
             (S::CallPresent, Input::Request(Request::SetupAcknowledge)) if user => {
-                let m = self.answer(M::SetupAcknowledge);
-                out.push(m);
+                self.answer(M::SetupAcknowledge, None, out);
                 self.timers.start(Timer::T302, now + timers.t302);
                 self.state = S::OverlapReceiving;
             }
@@ -442,14 +466,12 @@ impl Call {
             }
             (S::CallInitiated | S::OverlapSending, Input::Request(Request::Proceeding)) if net => {
                 self.timers.stop(Timer::T302);
-                let m = self.answer(M::CallProceeding);
-                out.push(m);
+                self.answer(M::CallProceeding, None, out);
                 self.state = S::OutgoingCallProceeding;
             }
             (S::CallPresent | S::OverlapReceiving, Input::Request(Request::Proceeding)) if user => {
                 self.timers.stop(Timer::T302);
-                let m = self.answer(M::CallProceeding);
-                out.push(m);
+                self.answer(M::CallProceeding, None, out);
                 self.state = S::IncomingCallProceeding;
             }
             (
@@ -457,8 +479,7 @@ impl Call {
                 Input::Request(Request::Alerting(progress)),
             ) if net => {
                 self.timers.stop(Timer::T302);
-                let m = self.answer(M::Alerting);
-                out.push(with_progress(m, *progress, side));
+                self.answer(M::Alerting, progress_ie(*progress, side), out);
                 self.state = S::CallDelivered;
             }
             (
@@ -466,8 +487,7 @@ impl Call {
                 Input::Request(Request::Alerting(progress)),
             ) if user => {
                 self.timers.stop(Timer::T302);
-                let m = self.answer(M::Alerting);
-                out.push(with_progress(m, *progress, side));
+                self.answer(M::Alerting, progress_ie(*progress, side), out);
                 self.state = S::CallReceived;
             }
             (
@@ -475,8 +495,7 @@ impl Call {
                 Input::Request(Request::Connect),
             ) if net => {
                 self.timers.stop(Timer::T302);
-                let m = self.answer(M::Connect);
-                out.push(m);
+                self.answer(M::Connect, None, out);
                 self.state = S::Active;
             }
             (
@@ -484,8 +503,7 @@ impl Call {
                 Input::Request(Request::Connect),
             ) if user => {
                 self.timers.stop(Timer::T302);
-                let m = self.answer(M::Connect);
-                out.push(m);
+                self.answer(M::Connect, None, out);
                 self.timers.start(Timer::T313, now + timers.t313);
                 self.state = S::ConnectRequest;
             }
@@ -515,7 +533,7 @@ impl Call {
             ) => {
                 let location = if user { Cause::LOCATION_USER } else { Cause::LOCATION_PUBLIC_LOCAL };
                 let p = Progress { coding: 0, location, description: *description };
-                out.push(self.message(M::Progress).with(Ie::Progress(p)));
+                out.send(self.call_ref(), M::Progress, &[Some(Ie::Progress(p))]);
             }
 
             // --- Messages that change no state (§5.1.6, §5.9, passed through) ---
@@ -604,16 +622,12 @@ impl Call {
                     self.enter_null(Some(c), out);
                 } else {
                     self.t308_expired = true;
-                    let mut m = self.message(M::Release);
-                    m.ies.extend(self.clearing_cause.clone().map(Ie::Cause));
-                    out.push(m);
+                    out.send(self.call_ref(), M::Release, &[self.clearing_cause.clone().map(Ie::Cause)]);
                     self.timers.start(Timer::T308, now + timers.t308);
                 }
             }
             (s, _) if s != S::Null && rx(M::Release) => {
-                let mut rc = self.message(M::ReleaseComplete);
-                rc.ies.extend(error.map(|e| Ie::Cause(cause_ie(e, side))));
-                out.push(rc);
+                out.send(self.call_ref(), M::ReleaseComplete, &[error.map(|e| Ie::Cause(cause_ie(e, side)))]);
                 self.enter_null(msg.and_then(Message::cause).cloned(), out);
             }
             (s, _) if s != S::Null && rx(M::ReleaseComplete) => {
@@ -622,11 +636,11 @@ impl Call {
             // The first answer to SETUP may refuse the call with RELEASE COMPLETE (§5.2.5.1);
             // after that, RELEASE starts the release (§5.3.2).
             (S::CallPresent, Input::Request(Request::Release(c))) if user => {
-                out.push(self.with_cause(M::ReleaseComplete, c));
+                self.send_cause(M::ReleaseComplete, c, out);
                 self.enter_null(Some(c.clone()), out);
             }
             (S::CallInitiated, Input::Request(Request::Release(c))) if net => {
-                out.push(self.with_cause(M::ReleaseComplete, c));
+                self.send_cause(M::ReleaseComplete, c, out);
                 self.enter_null(Some(c.clone()), out);
             }
             (s, Input::Request(Request::Release(c))) if s != S::Null && s != S::ReleaseRequest => {
@@ -645,7 +659,7 @@ impl Call {
             (s, Input::Request(Request::DisconnectInband(c))) if net && s != S::Null && !s.clearing() => {
                 self.timers.stop_all_but_t309();
                 let p = Progress { coding: 0, location: Cause::LOCATION_PUBLIC_LOCAL, description: 8 };
-                out.push(self.with_cause(M::Disconnect, c).with(Ie::Progress(p)));
+                out.send(self.call_ref(), M::Disconnect, &[Some(Ie::Cause(c.clone())), Some(Ie::Progress(p))]);
                 self.clearing_cause = Some(c.clone());
                 self.timers.start(Timer::T306, now + timers.t306);
                 self.state = S::DisconnectIndication;
@@ -706,14 +720,8 @@ impl Call {
     }
 
     fn send_information(&self, digits: &str, complete: bool, out: &mut Out) {
-        let mut m = self.message(MessageType::Information);
-        if !digits.is_empty() {
-            m.ies.push(Ie::CalledNumber(PartyNumber::unknown(digits)));
-        }
-        if complete {
-            m.ies.push(Ie::SendingComplete);
-        }
-        out.push(m);
+        let called = (!digits.is_empty()).then(|| Ie::CalledNumber(PartyNumber::unknown(digits)));
+        out.send(self.call_ref(), MessageType::Information, &[called, complete.then_some(Ie::SendingComplete)]);
     }
 
     fn received_information(&mut self, now: Instant, timers: &Timers, msg: Option<&Message>, out: &mut Out) {
@@ -736,13 +744,8 @@ fn information_of(m: &Message) -> (String, bool) {
     (digits.unwrap_or_default(), m.sending_complete())
 }
 
-/// `msg` with a progress indicator of `description`, when given, at our side's location.
-fn with_progress(msg: Message, description: Option<u8>, side: Side) -> Message {
-    match description {
-        Some(description) => {
-            let location = if side == Side::User { Cause::LOCATION_USER } else { Cause::LOCATION_PUBLIC_LOCAL };
-            msg.with(Ie::Progress(Progress { coding: 0, location, description }))
-        }
-        None => msg,
-    }
+/// A progress indicator of `description`, when given, at our side's location.
+fn progress_ie(description: Option<u8>, side: Side) -> Option<Ie> {
+    let location = if side == Side::User { Cause::LOCATION_USER } else { Cause::LOCATION_PUBLIC_LOCAL };
+    description.map(|description| Ie::Progress(Progress { coding: 0, location, description }))
 }

@@ -368,6 +368,23 @@ impl Q931 {
         call.channel_sent = true;
         // Variable-length elements go in ascending identifier order, which is the order of the
         // SETUP table (§3.1.14); sending complete goes last, where libpri puts it.
+        self.channels.assign(channel, id);
+        if req.extra.is_empty() {
+            // Bearer (0x04), channel (0x18), calling (0x6c), called (0x70): in order already, so
+            // encoded as they stand, with no element list built.
+            let ies = [
+                Some(Ie::BearerCapability(req.bearer)),
+                Some(Ie::ChannelId(super::ie::ChannelId::channel(primary, channel, req.exclusive))),
+                req.calling.map(Ie::CallingNumber),
+                req.called.map(Ie::CalledNumber),
+                req.sending_complete.then_some(Ie::SendingComplete),
+            ];
+            let (side, timers) = (self.config.side, self.config.timers);
+            call.send_setup(now, side, &timers, &ies, &mut self.out);
+            self.calls.push(call);
+            self.flush(self.calls.len() - 1);
+            return Ok(id);
+        }
         // Room for every element at once: bearer, channel, two numbers, sending complete.
         let mut ies = Vec::with_capacity(5 + req.extra.len());
         ies.push(Ie::BearerCapability(req.bearer));
@@ -381,7 +398,6 @@ impl Q931 {
         }
         let mut setup = call.message(MessageType::Setup);
         setup.ies = ies;
-        self.channels.assign(channel, id);
         self.calls.push(call);
         let i = self.calls.len() - 1;
         let _ = self.drive(now, i, Input::Request(Request::Setup(setup)));

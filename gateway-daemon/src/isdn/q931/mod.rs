@@ -21,7 +21,7 @@
 //! Files: `ie` and `message` (wire format, §4), `call` (one call's state machine, §5.1–§5.4),
 //! `entity` (call references, channel selection, the §5.8 error procedures, data link events),
 //! `offer` (a broadcast SETUP offered to every terminal of a bus, §5.2.3.2), `restart` (§5.5),
-//! `channels` (the B-channel table), `timers` (§9).
+//! `channels` (the B-channel table), `timers` (§9), `digits` (party numbers' digits, held inline).
 //!
 //! Variants: [`Variant`] names the protocol flavour. ETSI is the only one today; a national
 //! variant or QSIG changes the mandatory elements ([`MessageType::mandatory`] is the ETSI table),
