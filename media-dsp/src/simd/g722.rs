@@ -414,16 +414,18 @@ impl Band {
         // UPPOL1.
         let wd1 = _mm256_sign_epi32(k(192), _mm256_or_si256(x01, one));
         let wd2 = mul15(self.a1, k(32640));
-        let limit = sat(_mm256_sub_epi32(k(15360), ap2));
+        // The LIMITs on 15360 - APL2, WD1 + WD2 (here), WD2 + WD3 (UPZERO) and DLT + DLT (FILTEZ)
+        // never act (`g722::adpcm`'s RANGES), so they are left out as in the scalar code.
+        let limit = _mm256_sub_epi32(k(15360), ap2);
         let neg_limit = _mm256_sub_epi32(_mm256_setzero_si256(), limit);
-        let ap1 = _mm256_min_epi32(_mm256_max_epi32(sat(_mm256_add_epi32(wd1, wd2)), neg_limit), limit);
+        let ap1 = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(wd1, wd2), neg_limit), limit);
 
         // UPZERO: the differences are 16-bit too, so the same sign test applies.
         let step = _mm256_andnot_si256(_mm256_cmpeq_epi32(dlt, _mm256_setzero_si256()), k(128));
         let mut bp = [_mm256_setzero_si256(); 6];
         for ((bp, &d), &b) in bp.iter_mut().zip(&self.d).zip(&self.b) {
             let wd2 = _mm256_sign_epi32(step, _mm256_or_si256(_mm256_xor_si256(d, dlt), one));
-            *bp = sat(_mm256_add_epi32(wd2, mul15(b, k(32640))));
+            *bp = _mm256_add_epi32(wd2, mul15(b, k(32640)));
         }
 
         // DELAYA.
@@ -444,7 +446,7 @@ impl Band {
         // FILTEZ.
         let mut sz = _mm256_setzero_si256();
         for i in 0..6 {
-            sz = _mm256_add_epi32(sz, mul15(self.b[i], sat(_mm256_add_epi32(self.d[i], self.d[i]))));
+            sz = _mm256_add_epi32(sz, mul15(self.b[i], _mm256_add_epi32(self.d[i], self.d[i])));
         }
         self.sz = sat(sz);
 
@@ -556,7 +558,7 @@ unsafe fn encode_chunk(st_: &mut EncoderState, pcm: &[[i16; 16]; LANES], out: &m
         let level = _mm256_srai_epi32::<12>(_mm256_mullo_epi32(k(564), high.det));
         // 2 for a non-negative difference, plus 1 for the inner interval.
         let ihigh =
-            _mm256_add_epi32(_mm256_andnot_si256(negh, k(2)), _mm256_and_si256(_mm256_cmpgt_epi32(level, wd), one()));
+            _mm256_add_epi32(_mm256_andnot_si256(negh, k(2)), _mm256_and_si256(_mm256_cmpgt_epi32(level, wd), k(1)));
         let dhigh = mul15(high.det, _mm256_permutevar8x32_epi32(t.qm2, ihigh));
         high.adapt_high(&t, ihigh);
         high.block4(dhigh);
@@ -579,12 +581,6 @@ unsafe fn encode_chunk(st_: &mut EncoderState, pcm: &[[i16; 16]; LANES], out: &m
         let packed = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(row, bytes), words);
         *o = _mm_cvtsi128_si64(_mm256_castsi256_si128(packed)).to_le_bytes();
     }
-}
-
-#[target_feature(enable = "avx2")]
-#[inline]
-fn one() -> __m256i {
-    k(1)
 }
 
 #[target_feature(enable = "avx2")]
