@@ -59,6 +59,14 @@ pub(crate) fn board_rules(sink: &mut Sink<'_>, draft: &Draft, spans: &[(&SpanDra
             if let Got::Ok(_, at) = &b.block_ms {
                 sink.error(at.clone(), "board.block_ms", "block_ms only applies to backend = \"dahdi\"");
             }
+            if let Got::Ok(crate::model::Transcoding::Hardware, at) = &b.transcoding {
+                sink.error(
+                    at.clone(),
+                    "board.transcoding",
+                    "transcoding = \"hardware\" needs backend = \"dahdi\" (a TC400B behind /dev/dahdi/transcode); \
+                     the simulated board transcodes in software",
+                );
+            }
             if !b.firmware.is_empty() {
                 sink.error(b.firmware_at.clone(), "board.firmware", "firmware only applies to backend = \"dahdi\"");
             }

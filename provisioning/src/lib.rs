@@ -26,6 +26,8 @@
 //! # block_ms = 10                                                    # DAHDI kernel block in ms, 2..=32 (the media period)
 //! # firmware = ["dahdi-fw-oct6114-064.bin"]                          # only files that driver asks for
 //! # module_options = { default_linemode = "e1", vpmsupport = "1" }   # or [board.module_options]
+//! # transcoding = "software"                                         # software | hardware: G.729 legs on a TC400B
+//!                                                                    # (/dev/dahdi/transcode; start refused without one)
 //!
 //! # [board.transcoder]       # model tc400b only
 //! # channels = 92            # 1..=120; at most 92 unless mode = "g729" (default: the mode's maximum)
@@ -190,8 +192,8 @@ pub use ha_cfg::http_url_addr;
 pub use model::IsdnTimers;
 pub use model::{
     Backend, Board, Config, Echo, EchoMode, Ha, HaBerofos, HaRole, HaScenario, Http, Incoming, Layer1Presence,
-    Layer2Persistence, Log, OverlapDial, Route, Signalling, SimSpan, Sip, SpanCfg, SwitchType, Transcoder, Trunk,
-    UnknownName,
+    Layer2Persistence, Log, OverlapDial, Route, Signalling, SimSpan, Sip, SpanCfg, SwitchType, Transcoder, Transcoding,
+    Trunk, UnknownName,
 };
 pub use model::{
     Codec, Dtmf, Endpoint, HuntMode, InboundAuth, IpNet, JitterBuffer, Npi, Register, SipListen, Ton, Transport,

@@ -47,6 +47,9 @@ pub struct Board {
     pub module_options: Vec<(String, String)>,
     /// The transcoder of a TC400B.
     pub transcoder: Option<Transcoder>,
+    /// Who converts G.729 legs: spangate's own codec, or a TC400B through DAHDI's transcoder
+    /// interface (`transcoding = "hardware"`, DAHDI boards only; checked at start).
+    pub transcoding: Transcoding,
     /// Spans in file order.
     pub spans: Vec<SpanCfg>,
 }
@@ -469,6 +472,16 @@ names!(
         /// spangate's own canceller on the host.
         Software = "software",
         /// The card's echo canceller module (VPM).
+        Hardware = "hardware",
+    }
+);
+
+names!(
+    /// Who transcodes G.729 (`[board] transcoding`).
+    Transcoding {
+        /// spangate's own G.729A codec in the media thread (the default).
+        Software = "software",
+        /// A TC400B's DSPs through `/dev/dahdi/transcode`.
         Hardware = "hardware",
     }
 );

@@ -28,6 +28,7 @@ const BOARD: &[&str] = &[
     "firmware",
     "module_options",
     "transcoder",
+    "transcoding",
     "span",
 ];
 const TRANSCODER: &[&str] = &["channels", "mode"];
@@ -97,6 +98,7 @@ pub(crate) struct BoardDraft {
     pub(crate) module_options: Vec<(String, String, At)>,
     pub(crate) module_options_at: At,
     pub(crate) transcoder: Got<TranscoderDraft>,
+    pub(crate) transcoding: Got<crate::model::Transcoding>,
 }
 
 /// `[board.transcoder]`.
@@ -263,6 +265,7 @@ fn empty_board() -> BoardDraft {
         module_options: Vec::new(),
         module_options_at: None,
         transcoder: Got::Absent,
+        transcoding: Got::Absent,
     }
 }
 
@@ -326,6 +329,11 @@ fn read_board(sink: &mut Sink<'_>, b: &Table<'_>) -> (BoardDraft, Vec<SpanDraft>
         module_options,
         module_options_at: b.value_at("module_options"),
         transcoder,
+        transcoding: b.pick(
+            sink,
+            "transcoding",
+            &pairs(crate::model::Transcoding::ALL, crate::model::Transcoding::as_str),
+        ),
     };
     let spans = b.tables(sink, "span").into_iter().enumerate().map(|(i, (t, at))| read_span(sink, i, t, at)).collect();
     (draft, spans)

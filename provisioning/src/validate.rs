@@ -587,6 +587,7 @@ pub(crate) fn finish(sink: &mut Sink<'_>, file: &str, draft: Draft) -> Option<Co
             let max = boards::TRANSCODER_MODES.iter().find(|(n, _)| *n == mode).map_or(92, |(_, c)| *c);
             Transcoder { channels: t.channels.ok().unwrap_or(max), mode }
         }),
+        transcoding: b.transcoding.ok().unwrap_or(crate::model::Transcoding::Software),
         spans: cfgs.into_iter().collect::<Option<Vec<_>>>()?,
     };
     Some(Config {

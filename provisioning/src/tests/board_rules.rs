@@ -521,3 +521,26 @@ fn ha_http_log() {
     );
     assert_eq!((d.board.name.as_str(), d.ha.role), ("s", HaRole::Disabled));
 }
+
+#[test]
+fn hardware_transcoding_needs_dahdi() {
+    check(
+        r#"[board]
+        model = "sim-e1x2"
+        transcoding = "hardware"    #~ board.transcoding: transcoding = "hardware" needs backend = "dahdi"
+        "#,
+    );
+    check(
+        r#"[board]
+        model = "sim-e1x2"
+        transcoding = "tc400b"      #~ board.transcoding: unknown transcoding `tc400b`: expected one of software, hardware
+        "#,
+    );
+    assert_eq!(ok("[board]\nmodel = \"sim-e1x2\"\n").board.transcoding, crate::Transcoding::Software);
+    let sw = ok("[board]\nmodel = \"sim-e1x2\"\ntranscoding = \"software\"\n");
+    assert_eq!(sw.board.transcoding, crate::Transcoding::Software);
+    let hw = ok(
+        "[board]\nmodel = \"te205p\"\nbackend = \"dahdi\"\nkernel_module = \"wct4xxp\"\ntranscoding = \"hardware\"\n",
+    );
+    assert_eq!(hw.board.transcoding, crate::Transcoding::Hardware);
+}
