@@ -6,7 +6,8 @@
 //! shifts down, saturates where it stores 16 bits, and never rescales the excitation after a
 //! synthesis overflow. The stages below use the variants written for it (`LspDecoder`,
 //! `lpc::lsp_to_lp`, `pitch::adaptive_vector`, `acelp::fixed_vector`, `gain::decode_gains`,
-//! `lpc::syn_filt_sat`, `postfilter`); the ITU-style functions beside them serve the encoder.
+//! `lpc::syn_filt_sat`, `postfilter`), and the few ITU operators of `ops` only where bcg729's
+//! integer arithmetic is the same (lag and parity decoding).
 //!
 //! All state is in fixed arrays: decoding never allocates.
 

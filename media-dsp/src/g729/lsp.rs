@@ -1,4 +1,5 @@
-//! LSP/LSF conversions and the LSF quantiser of G.729 §3.2.4 (two-stage VQ, 4th-order MA predictor).
+//! LSF decoding of G.729 §3.2.4 (two-stage VQ, 4th-order MA predictor); the encoder's quantiser
+//! is in `encoder_lp`.
 //!
 //! The decoder side (`LspDecoder`) rebuilds the LSFs from the indices L0..L3, keeps the predictor
 //! memory and repeats the previous LSFs on an erased frame (§4.4.1).
@@ -15,147 +16,11 @@ pub const GAP1: i16 = 10;
 pub const GAP2: i16 = 5;
 const GAP3: i16 = 321;
 
-/// Rearranges adjacent coefficients closer than `gap` over the whole vector.
-pub fn expand_1_2(buf: &mut [i16; M], gap: i16) {
-    for j in 1..M {
-        let diff = sub(buf[j - 1], buf[j]);
-        let tmp = shr(add(diff, gap), 1);
-        if tmp > 0 {
-            buf[j - 1] = sub(buf[j - 1], tmp);
-            buf[j] = add(buf[j], tmp);
-        }
-    }
-}
-
-/// The same on one half (`from..to`) of the vector, as the encoder's per-half search needs.
-pub fn expand_range(buf: &mut [i16; M], gap: i16, from: usize, to: usize) {
-    for j in from..to {
-        let diff = sub(buf[j - 1], buf[j]);
-        let tmp = shr(add(diff, gap), 1);
-        if tmp > 0 {
-            buf[j - 1] = sub(buf[j - 1], tmp);
-            buf[j] = add(buf[j], tmp);
-        }
-    }
-}
-
-/// lsp = fg_sum * lsp_ele + sum_k fg[k] * freq_prev[k] (MA prediction).
-pub fn prev_compose(
-    lsp_ele: &[i16; M],
-    fg: &[[i16; M]; MA_NP],
-    freq_prev: &[[i16; M]; MA_NP],
-    fg_sum: &[i16; M],
-) -> [i16; M] {
-    let mut lsp = [0i16; M];
-    for j in 0..M {
-        let mut acc = l_mult(lsp_ele[j], fg_sum[j]);
-        for k in 0..MA_NP {
-            acc = l_mac(acc, freq_prev[k][j], fg[k][j]);
-        }
-        lsp[j] = extract_h(acc);
-    }
-    lsp
-}
-
-/// Inverse of [`prev_compose`]: the prediction residual that would give `lsp`.
-pub fn prev_extract(
-    lsp: &[i16; M],
-    fg: &[[i16; M]; MA_NP],
-    freq_prev: &[[i16; M]; MA_NP],
-    fg_sum_inv: &[i16; M],
-) -> [i16; M] {
-    let mut ele = [0i16; M];
-    for j in 0..M {
-        let mut t = l_deposit_h(lsp[j]);
-        for k in 0..MA_NP {
-            t = l_msu(t, freq_prev[k][j], fg[k][j]);
-        }
-        let temp = extract_h(t);
-        let t = l_mult(temp, fg_sum_inv[j]);
-        ele[j] = extract_h(l_shl(t, 3));
-    }
-    ele
-}
-
 pub fn prev_update(lsp_ele: &[i16; M], freq_prev: &mut [[i16; M]; MA_NP]) {
     for k in (1..MA_NP).rev() {
         freq_prev[k] = freq_prev[k - 1];
     }
     freq_prev[0] = *lsp_ele;
-}
-
-/// Orders the LSFs and keeps them inside [L_LIMIT, M_LIMIT] with a minimum distance (§3.2.4).
-pub fn stability(buf: &mut [i16; M]) {
-    for j in 0..M - 1 {
-        if i32::from(buf[j + 1]) - i32::from(buf[j]) < 0 {
-            buf.swap(j, j + 1);
-        }
-    }
-    if buf[0] < L_LIMIT {
-        buf[0] = L_LIMIT;
-    }
-    for j in 0..M - 1 {
-        if i32::from(buf[j + 1]) - i32::from(buf[j]) < i32::from(GAP3) {
-            buf[j + 1] = add(buf[j], GAP3);
-        }
-    }
-    if buf[M - 1] > M_LIMIT {
-        buf[M - 1] = M_LIMIT;
-    }
-}
-
-/// Rebuilds quantised LSFs from codebook indices and updates the predictor memory.
-pub fn get_quant(code0: usize, code1: usize, code2: usize, mode: usize, freq_prev: &mut [[i16; M]; MA_NP]) -> [i16; M] {
-    let mut buf = [0i16; M];
-    for j in 0..NC {
-        buf[j] = add(LSPCB1[code0][j], LSPCB2[code1][j]);
-    }
-    for j in NC..M {
-        buf[j] = add(LSPCB1[code0][j], LSPCB2[code2][j]);
-    }
-    expand_1_2(&mut buf, GAP1);
-    expand_1_2(&mut buf, GAP2);
-    let mut lspq = prev_compose(&buf, &FG[mode], freq_prev, &FG_SUM[mode]);
-    prev_update(&buf, freq_prev);
-    stability(&mut lspq);
-    lspq
-}
-
-/// LSF (Q13, 0..pi) to LSP (cosine domain, Q15) by table and slope.
-pub fn lsf_to_lsp(lsf: &[i16; M]) -> [i16; M] {
-    let mut lsp = [0i16; M];
-    for i in 0..M {
-        let freq = mult(lsf[i], 20861);
-        let mut ind = shr(freq, 8);
-        let offset = freq & 0x00ff;
-        if ind > 63 {
-            ind = 63;
-        }
-        // A negative LSF cannot come out of the quantiser, but keep the index in the table anyway.
-        let ind = ind.max(0) as usize;
-        let t = l_mult(SLOPE_COS[ind], offset);
-        lsp[i] = add(TABLE2[ind], extract_l(l_shr(t, 13)));
-    }
-    lsp
-}
-
-/// LSP (Q15) to LSF (Q13, 0..pi).
-pub fn lsp_to_lsf(lsp: &[i16; M]) -> [i16; M] {
-    let mut lsf = [0i16; M];
-    let mut ind: i16 = 63;
-    for i in (0..M).rev() {
-        while TABLE2[ind as usize] < lsp[i] {
-            ind -= 1;
-            if ind <= 0 {
-                break;
-            }
-        }
-        let offset = sub(lsp[i], TABLE2[ind as usize]);
-        let t = l_mult(SLOPE_ACOS[ind as usize], offset);
-        let freq = add(shl(ind, 9), extract_l(l_shr(t, 12)));
-        lsf[i] = mult(freq, 25736);
-    }
-    lsf
 }
 
 /// Decoder-side LSF dequantiser state.

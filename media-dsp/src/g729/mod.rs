@@ -2,18 +2,15 @@
 //! fixed point, bit-exact with bcg729 1.1.1 (what our SIP peers run), whose arithmetic both follow.
 //!
 //! Frames are 10 ms (80 samples at 8 kHz) and 10 bytes. State lives in fixed arrays, so neither
-//! direction allocates. `ops` holds the ITU basic operators (the recommendation's own fixed-point
-//! description, which the remaining ITU-style functions of lsp/lpc/pitch/acelp/gain use) and the
-//! decoder's bcg729-style arithmetic.
+//! direction allocates. `ops` holds the few ITU basic operators still used and bcg729's
+//! arithmetic: 32-bit products, rounding shifts, polynomial log2/exp2/sqrt/cos.
 //!
 //! Status: the decoder is bit-exact with bcg729 1.1.1 (Debian 12's libbcg729), sample for sample
 //! on bcg729's bitstreams of varied signals, on random bitstreams (bad pitch parity included) and
-//! through lost frames (tests/g729_bcg729.rs). For that it follows bcg729's arithmetic - 32-bit
-//! products, rounding shifts, polynomial log2/exp2/sqrt/cos - in the decoder variants of each
-//! stage (see decoder.rs), not the ITU operators of `ops`, which the recommendation's own
-//! fixed-point description uses. The encoder (`encoder*.rs`) follows bcg729 1.1.1's
-//! own arithmetic rather than `ops` and produces bitstreams identical to bcg729's (VAD off) on
-//! every signal of tests/g729_encoder.rs (speech-like, tones, noise, silence, DC, clipping).
+//! through lost frames (tests/g729_bcg729.rs); its stages are in acelp/gain/lpc/lsp/pitch and
+//! postfilter (see decoder.rs). The encoder (`encoder*.rs`) produces bitstreams identical to
+//! bcg729's (VAD off) on every signal of tests/g729_encoder.rs (speech-like, tones, noise,
+//! silence, DC, clipping).
 
 // Indices here are Word16 values masked or bounded by construction, as in the recommendation's
 // fixed-point description; the casts that turn them into array indices cannot lose anything.

@@ -1,11 +1,9 @@
-//! Fixed-point arithmetic of G.729: the ITU-T basic operators (G.729 / G.191 STL) with their exact
-//! saturation rules, then the plain 32-bit arithmetic and polynomial log2/exp2/sqrt/cos that the
-//! decoder uses to be bit-exact with bcg729.
+//! Fixed-point arithmetic of G.729: the few ITU-T basic operators (G.729 / G.191 STL) still used,
+//! with their exact saturation rules, then the plain 32-bit arithmetic and polynomial
+//! log2/exp2/sqrt/cos that both directions use to be bit-exact with bcg729.
 //!
-//! Bit-exactness with the ITU reference depends on every intermediate saturating exactly where the
-//! reference's 16/32-bit operators do, so each operator here is the textbook definition, not a
-//! "wider arithmetic" shortcut. The one place the reference reads the global overflow flag (the
-//! synthesis filter) has its own flag-carrying variants, see [`Ovf`]. bcg729 instead wraps on 32
+//! Each ITU operator is the textbook definition, not a "wider arithmetic" shortcut, so that where
+//! the code uses one it saturates exactly where the reference does. bcg729 instead wraps on 32
 //! bits and saturates only where it stores 16 bits; the second half of this file does the same.
 
 pub const MAX_16: i16 = i16::MAX;
@@ -19,11 +17,6 @@ pub fn sat16(x: i32) -> i16 {
 }
 
 #[inline]
-pub fn sat32(x: i64) -> i32 {
-    x.clamp(i64::from(MIN_32), i64::from(MAX_32)) as i32
-}
-
-#[inline]
 pub fn add(a: i16, b: i16) -> i16 {
     sat16(i32::from(a) + i32::from(b))
 }
@@ -31,24 +24,6 @@ pub fn add(a: i16, b: i16) -> i16 {
 #[inline]
 pub fn sub(a: i16, b: i16) -> i16 {
     sat16(i32::from(a) - i32::from(b))
-}
-
-#[inline]
-pub fn abs_s(a: i16) -> i16 {
-    if a == MIN_16 {
-        MAX_16
-    } else {
-        a.abs()
-    }
-}
-
-#[inline]
-pub fn negate(a: i16) -> i16 {
-    if a == MIN_16 {
-        MAX_16
-    } else {
-        -a
-    }
 }
 
 #[inline]
@@ -85,11 +60,6 @@ pub fn mult(a: i16, b: i16) -> i16 {
 }
 
 #[inline]
-pub fn mult_r(a: i16, b: i16) -> i16 {
-    sat16((i32::from(a) * i32::from(b) + 16384) >> 15)
-}
-
-#[inline]
 pub fn l_mult(a: i16, b: i16) -> i32 {
     let p = i32::from(a) * i32::from(b);
     if p == 0x4000_0000 {
@@ -110,31 +80,8 @@ pub fn l_sub(a: i32, b: i32) -> i32 {
 }
 
 #[inline]
-pub fn l_mac(acc: i32, a: i16, b: i16) -> i32 {
-    l_add(acc, l_mult(a, b))
-}
-
-#[inline]
 pub fn l_msu(acc: i32, a: i16, b: i16) -> i32 {
     l_sub(acc, l_mult(a, b))
-}
-
-#[inline]
-pub fn l_negate(a: i32) -> i32 {
-    if a == MIN_32 {
-        MAX_32
-    } else {
-        -a
-    }
-}
-
-#[inline]
-pub fn l_abs(a: i32) -> i32 {
-    if a == MIN_32 {
-        MAX_32
-    } else {
-        a.abs()
-    }
 }
 
 #[inline]
@@ -172,30 +119,6 @@ pub fn l_shr(a: i32, n: i16) -> i32 {
 }
 
 #[inline]
-pub fn shr_r(a: i16, n: i16) -> i16 {
-    if n > 15 {
-        return 0;
-    }
-    let mut r = shr(a, n);
-    if n > 0 && (i32::from(a) & (1 << (n - 1))) != 0 {
-        r += 1;
-    }
-    r
-}
-
-#[inline]
-pub fn l_shr_r(a: i32, n: i16) -> i32 {
-    if n > 31 {
-        return 0;
-    }
-    let mut r = l_shr(a, n);
-    if n > 0 && (a & (1 << (n - 1))) != 0 {
-        r += 1;
-    }
-    r
-}
-
-#[inline]
 pub fn extract_h(a: i32) -> i16 {
     (a >> 16) as i16
 }
@@ -207,30 +130,8 @@ pub fn extract_l(a: i32) -> i16 {
 }
 
 #[inline]
-pub fn round(a: i32) -> i16 {
-    extract_h(l_add(a, 0x8000))
-}
-
-#[inline]
 pub fn l_deposit_h(a: i16) -> i32 {
     i32::from(a) << 16
-}
-
-#[inline]
-pub fn l_deposit_l(a: i16) -> i32 {
-    i32::from(a)
-}
-
-#[inline]
-pub fn norm_s(a: i16) -> i16 {
-    if a == 0 {
-        return 0;
-    }
-    if a == -1 {
-        return 15;
-    }
-    let v = if a < 0 { !a } else { a };
-    (v.leading_zeros() as i16) - 1
 }
 
 #[inline]
@@ -245,142 +146,11 @@ pub fn norm_l(a: i32) -> i16 {
     (v.leading_zeros() as i16) - 1
 }
 
-/// Fractional division num/den with 0 <= num <= den; the reference defines no other inputs, and
-/// here they give 0 instead of aborting so that no bitstream can stop the codec.
-pub fn div_s(num: i16, den: i16) -> i16 {
-    if num <= 0 || den <= 0 || num > den {
-        return if num > 0 && den > 0 { MAX_16 } else { 0 };
-    }
-    if num == den {
-        return MAX_16;
-    }
-    let mut l_num = i32::from(num);
-    let l_den = i32::from(den);
-    let mut out: i16 = 0;
-    for _ in 0..15 {
-        out <<= 1;
-        l_num <<= 1;
-        if l_num >= l_den {
-            l_num -= l_den;
-            out += 1;
-        }
-    }
-    out
-}
-
-/// Splits a 32-bit value into the reference's double-precision (hi, lo) format.
-#[inline]
-pub fn l_extract(l: i32) -> (i16, i16) {
-    let hi = extract_h(l);
-    let lo = extract_l(l_msu(l_shr(l, 1), hi, 16384));
-    (hi, lo)
-}
-
-#[inline]
-pub fn l_comp(hi: i16, lo: i16) -> i32 {
-    l_mac(l_deposit_h(hi), lo, 1)
-}
-
-#[inline]
-pub fn mpy_32_16(hi: i16, lo: i16, n: i16) -> i32 {
-    l_mac(l_mult(hi, n), mult(lo, n), 1)
-}
-
-#[inline]
-pub fn mpy_32(hi1: i16, lo1: i16, hi2: i16, lo2: i16) -> i32 {
-    let l = l_mult(hi1, hi2);
-    let l = l_mac(l, mult(hi1, lo2), 1);
-    l_mac(l, mult(lo1, hi2), 1)
-}
-
-/// 32-bit by 32-bit fractional division (denominator in hi/lo form, numerator < denominator).
-pub fn div_32(l_num: i32, den_hi: i16, den_lo: i16) -> i32 {
-    let approx = div_s(0x3fff, den_hi);
-    let l = mpy_32_16(den_hi, den_lo, approx);
-    let l = l_sub(MAX_32, l);
-    let (hi, lo) = l_extract(l);
-    let l = mpy_32_16(hi, lo, approx);
-    let (hi, lo) = l_extract(l);
-    let (n_hi, n_lo) = l_extract(l_num);
-    let l = mpy_32(n_hi, n_lo, hi, lo);
-    l_shl(l, 2)
-}
-
-/// The operators that raise the reference's global `Overflow` flag, for the one place that reads it.
-#[derive(Default)]
-pub struct Ovf(pub bool);
-
-impl Ovf {
-    #[inline]
-    pub fn l_mult(&mut self, a: i16, b: i16) -> i32 {
-        let p = i32::from(a) * i32::from(b);
-        if p == 0x4000_0000 {
-            self.0 = true;
-            MAX_32
-        } else {
-            p * 2
-        }
-    }
-
-    #[inline]
-    pub fn l_add(&mut self, a: i32, b: i32) -> i32 {
-        let s = i64::from(a) + i64::from(b);
-        let r = sat32(s);
-        if i64::from(r) != s {
-            self.0 = true;
-        }
-        r
-    }
-
-    #[inline]
-    pub fn l_sub(&mut self, a: i32, b: i32) -> i32 {
-        let s = i64::from(a) - i64::from(b);
-        let r = sat32(s);
-        if i64::from(r) != s {
-            self.0 = true;
-        }
-        r
-    }
-
-    #[inline]
-    pub fn l_msu(&mut self, acc: i32, a: i16, b: i16) -> i32 {
-        let p = self.l_mult(a, b);
-        self.l_sub(acc, p)
-    }
-
-    #[inline]
-    pub fn l_shl(&mut self, a: i32, n: i16) -> i32 {
-        let r = l_shl(a, n);
-        if n > 0 && i64::from(r) != (i64::from(a) << n.min(40)) {
-            self.0 = true;
-        }
-        r
-    }
-
-    #[inline]
-    pub fn round(&mut self, a: i32) -> i16 {
-        extract_h(self.l_add(a, 0x8000))
-    }
-}
-
 /// The reference's pseudo-random generator: seed = seed * 31821 + 13849 on 16 bits.
 #[inline]
 pub fn random(seed: &mut i16) -> i16 {
     *seed = extract_l(l_add(l_shr(l_mult(*seed, 31821), 1), 13849));
     *seed
-}
-
-/// 2^(exponent.fraction), by table and linear interpolation.
-pub fn pow2(exponent: i16, fraction: i16) -> i32 {
-    use super::tables::TABPOW;
-    let l = l_mult(fraction, 32);
-    let i = extract_h(l) as usize;
-    let l = l_shr(l, 1);
-    let a = extract_l(l) & 0x7fff;
-    let l = l_deposit_h(TABPOW[i]);
-    let tmp = sub(TABPOW[i], TABPOW[i + 1]);
-    let l = l_msu(l, tmp, a);
-    l_shr_r(l, sub(30, exponent))
 }
 
 /// log2(L_x) as (exponent, fraction); 0 for non-positive input.
@@ -401,30 +171,6 @@ pub fn log2(l_x: i32) -> (i16, i16) {
     let tmp = sub(TABLOG[i], TABLOG[i + 1]);
     let ly = l_msu(ly, tmp, a);
     (exponent, extract_h(ly))
-}
-
-/// 1/sqrt(L_x) in Q30.
-pub fn inv_sqrt(l_x: i32) -> i32 {
-    use super::tables::TABSQR;
-    if l_x <= 0 {
-        return 0x3fff_ffff;
-    }
-    let exp = norm_l(l_x);
-    let mut l = l_shl(l_x, exp);
-    let exp = sub(30, exp);
-    if exp & 1 == 0 {
-        l = l_shr(l, 1);
-    }
-    let exp = add(shr(exp, 1), 1);
-    let l = l_shr(l, 9);
-    let i = extract_h(l);
-    let l = l_shr(l, 1);
-    let a = extract_l(l) & 0x7fff;
-    let i = sub(i, 16) as usize;
-    let ly = l_deposit_h(TABSQR[i]);
-    let tmp = sub(TABSQR[i], TABSQR[i + 1]);
-    let ly = l_msu(ly, tmp, a);
-    l_shr(ly, exp)
 }
 
 // Plain 32-bit arithmetic with rounding shifts.
@@ -627,24 +373,6 @@ mod tests {
         assert_eq!(shl(0x4000, 1), 32767);
         assert_eq!(norm_l(1), 30);
         assert_eq!(norm_l(-1), 31);
-        assert_eq!(norm_s(-32768), 0);
-        assert_eq!(norm_s(1), 14);
-        assert_eq!(div_s(1, 2), 16384);
-        assert_eq!(round(0x7fff_8000), 32767);
-        assert_eq!(l_shr_r(3, 1), 2);
-        let (hi, lo) = l_extract(0x1234_5678);
-        assert_eq!(l_comp(hi, lo), 0x1234_5678 & !1);
-    }
-
-    #[test]
-    fn overflow_flag_tracks_saturation() {
-        let mut o = Ovf::default();
-        let _ = o.l_add(1, 2);
-        assert!(!o.0);
-        let _ = o.l_add(MAX_32, 1);
-        assert!(o.0);
-        let mut o = Ovf::default();
-        let _ = o.l_shl(0x2000_0000, 2);
-        assert!(o.0);
+        assert_eq!(extract_h(l_msu(0, -32768, -32768)), -32768, "l_msu saturates at MIN_32");
     }
 }

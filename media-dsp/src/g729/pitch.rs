@@ -1,5 +1,5 @@
-//! Pitch: lag coding with 1/3 resolution, the interpolated adaptive codebook, the lag parity bit,
-//! and (encoder) the open-loop and closed-loop searches of G.729 Annex A.
+//! Pitch, decoder side: lags with 1/3 resolution (§3.7), the lag parity check and the interpolated
+//! adaptive codebook vector. The encoder's open- and closed-loop searches are in `encoder_search`.
 
 use super::ops::*;
 use super::tables::INTER_3L;
@@ -35,29 +35,6 @@ pub fn dec_lag3(index: i16, first: bool, t0: i16) -> (i16, i16) {
     }
 }
 
-/// Adaptive codebook vector at lag `t0` + `frac`/3 into `exc[pos..pos+40]`, from `exc` history.
-pub fn pred_lt_3(exc: &mut [i16], pos: usize, t0: i16, frac: i16) {
-    let mut x0 = pos as isize - isize::from(t0);
-    let mut frac = negate(frac);
-    if frac < 0 {
-        frac = add(frac, UP_SAMP as i16);
-        x0 -= 1;
-    }
-    let frac = frac as usize;
-    for j in 0..L_SUBFR {
-        let x1 = x0 as usize;
-        x0 += 1;
-        let x2 = x0 as usize;
-        let mut s = 0i32;
-        for i in 0..L_INTER10 {
-            let k = i * UP_SAMP;
-            s = l_mac(s, exc[x1 - i], INTER_3L[frac + k]);
-            s = l_mac(s, exc[x2 + i], INTER_3L[UP_SAMP - frac + k]);
-        }
-        exc[pos + j] = round(s);
-    }
-}
-
 /// Parity of the 6 most significant bits of the first lag index.
 pub fn parity_pitch(index: i16) -> i16 {
     let mut temp = shr(index, 1);
@@ -83,14 +60,21 @@ pub fn adaptive_vector(exc: &mut [i16], pos: usize, t0: i16, frac: i16) {
     if start + 1 < L_INTER10 || pos + L_SUBFR > exc.len() {
         return;
     }
+    // The 20 taps in the order of the samples they weigh, exc[start + n - 9 ..= start + n + 10],
+    // so each output is one dot product over a fixed-size window (no bounds check per tap). The
+    // sum wraps as bcg729's does, and a wrapping sum is the same in any order.
+    let mut taps = [0i32; 2 * L_INTER10];
+    for i in 0..L_INTER10 {
+        let k = i * UP_SAMP;
+        taps[L_INTER10 - 1 - i] = i32::from(INTER_3L[t + k]);
+        taps[L_INTER10 + i] = i32::from(INTER_3L[UP_SAMP - t + k]);
+    }
+    // A lag shorter than the subframe reads samples written earlier in this loop, so each window
+    // is taken afresh after the previous output is stored.
     for n in 0..L_SUBFR {
-        let base = start + n;
-        let mut acc = 0i32;
-        for i in 0..L_INTER10 {
-            let k = i * UP_SAMP;
-            acc = acc.wrapping_add(i32::from(exc[base - i]) * i32::from(INTER_3L[t + k]));
-            acc = acc.wrapping_add(i32::from(exc[base + 1 + i]) * i32::from(INTER_3L[UP_SAMP - t + k]));
-        }
+        let lo = start + n + 1 - L_INTER10;
+        let Some(window) = exc.get(lo..lo + 2 * L_INTER10) else { return };
+        let acc = window.iter().zip(&taps).fold(0i32, |acc, (&x, &c)| acc.wrapping_add(i32::from(x) * c));
         exc[pos + n] = sat16(pshr(acc, 15));
     }
 }

@@ -46,6 +46,11 @@ impl Default for PostFilter {
     }
 }
 
+/// The wrapping (as in bcg729's 32-bit accumulators) dot product of two equal-length windows.
+fn dot(x: &[i16], y: &[i16]) -> i32 {
+    x.iter().zip(y).fold(0i32, |acc, (&a, &b)| acc.wrapping_add(i32::from(a) * i32::from(b)))
+}
+
 fn weighted(a: &[i16; MP1], powers: &[i16; M]) -> [i16; M] {
     let mut w = [0i16; M];
     for i in 0..M {
@@ -75,12 +80,16 @@ impl PostFilter {
         let gn = weighted(a, &GAMMA_N);
         let gd = weighted(a, &GAMMA_D);
 
+        // gn reversed to the order of the past samples it weighs, speech[i..i + M], so each
+        // output is a dot product over a fixed-size window; the wrapping sum is order-free.
+        let mut gn_rev = [0i32; M];
+        for j in 0..M {
+            gn_rev[M - 1 - j] = i32::from(gn[j]);
+        }
         for i in 0..L_SUBFR {
-            let mut acc = i32::from(speech[M + i]) << 12;
-            for j in 0..M {
-                acc = acc.wrapping_add(i32::from(gn[j]) * i32::from(speech[M + i - j - 1]));
-            }
-            let r = sat16(pshr(acc, 12));
+            let past: &[i16; M] = speech[i..i + M].try_into().unwrap_or(&[0; M]);
+            let dot = past.iter().zip(&gn_rev).fold(0i32, |acc, (&x, &c)| acc.wrapping_add(i32::from(x) * c));
+            let r = sat16(pshr((i32::from(speech[M + i]) << 12).wrapping_add(dot), 12));
             self.res[at + i] = r;
             self.scaled_res[at + i] = pshr(i32::from(r), 2) as i16;
         }
@@ -142,12 +151,10 @@ impl PostFilter {
         }
         let mut cor_max = i32::MIN;
         let mut best = 0usize;
+        let current = &scaled[at..at + L_SUBFR];
         for t in t_min.max(1)..=t_max {
             let d = at - t as usize;
-            let mut corr = 0i32;
-            for j in 0..L_SUBFR {
-                corr = corr.wrapping_add(i32::from(scaled[d + j]) * i32::from(scaled[at + j]));
-            }
+            let corr = dot(&scaled[d..d + L_SUBFR], current);
             if corr > cor_max {
                 cor_max = corr;
                 best = t as usize;
@@ -155,11 +162,8 @@ impl PostFilter {
         }
         let cor_max = cor_max.max(0);
         let d = at - best;
-        let (mut ener, mut ener_d) = (0i32, 0i32);
-        for j in 0..L_SUBFR {
-            ener = ener.wrapping_add(i32::from(scaled[at + j]) * i32::from(scaled[at + j]));
-            ener_d = ener_d.wrapping_add(i32::from(scaled[d + j]) * i32::from(scaled[d + j]));
-        }
+        let delayed = &scaled[d..d + L_SUBFR];
+        let (ener, ener_d) = (dot(current, current), dot(delayed, delayed));
         // Bring the three onto 16 bits with the same shift, the largest into [2^14, 2^15).
         let largest = cor_max.max(ener).max(ener_d);
         let (mut c16, mut e16, mut d16) = (0i32, 0i32, 0i32);
