@@ -21,7 +21,7 @@ use media_dsp::g711;
 use media_dsp::jitter::{Arrival, JitterBuffer, Playout};
 use media_dsp::plc::Plc;
 
-use crate::media_codec::LegCodec;
+use crate::media_codec::{LegCodec, PayloadCodec};
 use crate::media_dtmf::LegDtmf;
 
 /// What the frame being played is.
@@ -39,12 +39,16 @@ enum Play {
 /// The largest frame carried: 60 ms at 8 kHz (480 octets of G.711 or G.722, 60 of G.729A).
 pub const MAX_FRAME: usize = 480;
 
-/// One frame of payload with its length, and the 8 kHz samples it holds (the RTP timestamp
-/// step; 0 in frames received, where the jitter buffer reads the timestamps itself).
+/// One frame of payload with its length, the 8 kHz samples it holds (the RTP timestamp step) and
+/// the codec that encoded it; the last two are 0 and `None` in frames received, where the jitter
+/// buffer reads the timestamps itself and the leg's codec decodes.
 #[derive(Debug, Clone, Copy)]
 pub struct Frame {
     pub len: u16,
     pub samples: u16,
+    /// The payload's codec: a frame built just before a re-INVITE's new codec reached the media
+    /// thread must not go out under the new payload type.
+    pub codec: Option<PayloadCodec>,
     pub data: [u8; MAX_FRAME],
 }
 
@@ -52,7 +56,7 @@ impl Frame {
     pub fn from_slice(bytes: &[u8]) -> Option<Frame> {
         let mut data = [0u8; MAX_FRAME];
         data.get_mut(..bytes.len())?.copy_from_slice(bytes);
-        Some(Frame { len: u16::try_from(bytes.len()).ok()?, samples: 0, data })
+        Some(Frame { len: u16::try_from(bytes.len()).ok()?, samples: 0, codec: None, data })
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -205,7 +209,7 @@ impl RtpLeg {
         if self.tx_samples < self.frame {
             return None;
         }
-        let mut f = Frame { len: 0, samples: 0, data: [0; MAX_FRAME] };
+        let mut f = Frame { len: 0, samples: 0, codec: Some(self.codec.codec()), data: [0; MAX_FRAME] };
         f.data[..self.tx_len].copy_from_slice(&self.tx[..self.tx_len]);
         f.len = u16::try_from(self.tx_len).unwrap_or(0);
         f.samples = u16::try_from(self.tx_samples).unwrap_or(0);

@@ -745,8 +745,17 @@ impl SipNet {
     pub fn send_rtp(&mut self, id: u32, frame: &Frame) {
         let leg = self.leg_of_rtp(id);
         let remote = leg.and_then(|l| l.negotiated.as_ref().and_then(|n| n.remote));
-        let pt = leg.and_then(|l| l.negotiated.as_ref().map(|n| n.pt)).unwrap_or(8);
+        let negotiated = leg.and_then(|l| l.negotiated.as_ref().map(|n| (n.pt, n.codec)));
+        let pt = negotiated.map_or(8, |n| n.0);
         let Some(r) = self.rtp.get_mut(&id) else { return };
+        // A frame the media thread encoded before a re-INVITE's new codec reached it: its octets
+        // are not the negotiated payload, so it is not sent; its time passes all the same.
+        if let (Some(built), Some((_, codec))) = (frame.codec, negotiated) {
+            if built != payload_codec(codec) {
+                r.ts = r.ts.wrapping_add(u32::from(frame.samples));
+                return;
+            }
+        }
         let Some(dst) = r.learned.or(remote) else { return };
         let repr = RtpRepr {
             marker: !r.started,

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use media_dsp::{g722, g729};
+use media_dsp::{g711, g722, g729};
 use spangate_tests::{free_port, goertzel, span, wait_udp_bound, Config, Daemon, Scratch, LOCALHOST};
 
 const T: Duration = Duration::from_secs(30);
@@ -31,6 +31,7 @@ const B_HZ: f64 = 1000.0;
 /// Payload types: G.729 and G.722 are static (RFC 3551).
 const PT_G729: u8 = 18;
 const PT_G722: u8 = 9;
+const PT_PCMA: u8 = 8;
 /// How long the caller stays in the call: the audio needs about 5 s.
 const CALL_MS: u64 = 12_000;
 
@@ -52,16 +53,56 @@ fn config(scratch: &Scratch, sip_port: u16, a_port: u16, b_port: u16) -> std::pa
         .write(scratch, "g729.toml")
 }
 
-fn sdp(rtp_port: u16, pt: u8) -> String {
-    let codec = if pt == PT_G729 { "G729/8000\r\na=fmtp:18 annexb=no" } else { "G722/8000" };
+fn sdp(rtp_port: u16, pt: u8, version: u32) -> String {
+    let codec = match pt {
+        PT_G729 => "G729/8000\r\na=fmtp:18 annexb=no",
+        PT_PCMA => "PCMA/8000",
+        _ => "G722/8000",
+    };
     format!(
-        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {rtp_port} RTP/AVP {pt}\r\n\
+        "v=0\r\no=- 1 {version} IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {rtp_port} RTP/AVP {pt}\r\n\
          a=rtpmap:{pt} {codec}\r\na=ptime:20\r\n"
     )
 }
 
-/// A caller offering only G.729 on `rtp_port`; it hangs up after `CALL_MS`.
-fn uac_scenario(rtp_port: u16) -> String {
+/// A caller offering only G.729 on `rtp_port`; it hangs up after `CALL_MS`. With `reinvite`, 3 s
+/// into the call it re-INVITEs with PCMA only, as a phone switching codec would.
+fn uac_scenario(rtp_port: u16, reinvite: bool) -> String {
+    let middle = if reinvite {
+        format!(
+            r#"  <pause milliseconds="3000" />
+  <send retrans="500"><![CDATA[
+INVITE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:a@[local_ip]:[local_port]>;tag=a[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 2 INVITE
+Contact: <sip:a@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+{sdp}]]></send>
+  <recv response="100" optional="true" />
+  <recv response="200" />
+  <send><![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:a@[local_ip]:[local_port]>;tag=a[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 2 ACK
+Contact: <sip:a@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+"#,
+            sdp = sdp(rtp_port, PT_PCMA, 2)
+        )
+    } else {
+        String::new()
+    };
     format!(
         r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="g729 caller">
@@ -93,14 +134,14 @@ Contact: <sip:a@[local_ip]:[local_port]>
 Max-Forwards: 70
 Content-Length: 0
 ]]></send>
-  <pause milliseconds="{CALL_MS}" />
+{middle}  <pause milliseconds="{CALL_MS}" />
   <send retrans="500"><![CDATA[
 BYE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: <sip:a@[local_ip]:[local_port]>;tag=a[call_number]
 To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]
-CSeq: 2 BYE
+CSeq: 3 BYE
 Contact: <sip:a@[local_ip]:[local_port]>
 Max-Forwards: 70
 Content-Length: 0
@@ -108,7 +149,7 @@ Content-Length: 0
   <recv response="200" />
 </scenario>
 "#,
-        sdp = sdp(rtp_port, PT_G729)
+        sdp = sdp(rtp_port, PT_G729, 1)
     )
 }
 
@@ -143,7 +184,7 @@ Content-Length: 0
 ]]></send>
 </scenario>
 "#,
-        sdp = sdp(rtp_port, PT_G722)
+        sdp = sdp(rtp_port, PT_G722, 1)
     )
 }
 
@@ -214,10 +255,12 @@ impl Side {
         self.got.lock().expect("lock").clone()
     }
 
-    /// Starts sending `payloads` (one per 20 ms) of type `pt` to the gateway.
-    fn start_sending(&self, pt: u8, payloads: Vec<Vec<u8>>) {
+    /// Starts sending `payloads` (one per 20 ms) of type `pt` to the gateway; with `then`, from
+    /// the first packet of its type the gateway sends (it took a re-INVITE to that codec), the
+    /// same timeline's packets from `then` instead.
+    fn start_sending(&self, pt: u8, payloads: Vec<Vec<u8>>, then: Option<(u8, Vec<Vec<u8>>)>) {
         let tx = self.sock.try_clone().expect("clone socket");
-        let (from, stop) = (Arc::clone(&self.from), Arc::clone(&self.stop));
+        let (from, stop, got) = (Arc::clone(&self.from), Arc::clone(&self.stop), Arc::clone(&self.got));
         std::thread::spawn(move || {
             let to = loop {
                 if stop.load(Ordering::Relaxed) {
@@ -238,6 +281,11 @@ impl Side {
                 if let Some(wait) = due.checked_duration_since(Instant::now()) {
                     std::thread::sleep(wait);
                 }
+                let switched = then.as_ref().filter(|(pt2, _)| got.lock().expect("lock").iter().any(|p| p.pt == *pt2));
+                let (pt, payload) = match switched {
+                    Some((pt2, other)) => (*pt2, &other[k]),
+                    None => (pt, payload),
+                };
                 let mut b = vec![0x80, if k == 0 { 0x80 } else { 0 } | pt];
                 b.extend_from_slice(&u16::try_from(k % 65_536).expect("16 bits").to_be_bytes());
                 b.extend_from_slice(&(k32 * 160).to_be_bytes());
@@ -295,10 +343,15 @@ fn g722_stream(n: usize) -> Vec<Vec<u8>> {
 /// the first second (the jitter buffers' start-up); panics, saying where the stream broke, when
 /// there is none.
 fn contiguous(packets: &[Pkt], pt: u8, want: usize, who: &str) -> (Vec<Pkt>, usize) {
+    contiguous_after(packets, pt, want, 50, who)
+}
+
+/// As [`contiguous`], from the `skip`th packet of type `pt` on.
+fn contiguous_after(packets: &[Pkt], pt: u8, want: usize, skip: usize, who: &str) -> (Vec<Pkt>, usize) {
     let media: Vec<Pkt> = packets.iter().filter(|p| p.pt == pt).cloned().collect();
-    let mut start = 50;
+    let mut start = skip;
     let mut breaks = Vec::new();
-    for i in 51..media.len() {
+    for i in skip + 1..media.len() {
         let (last, p) = (&media[i - 1], &media[i]);
         if p.seq != last.seq.wrapping_add(1) || p.ts != last.ts.wrapping_add(160) {
             breaks.push((last.seq, last.ts, p.seq, p.ts, p.payload.len()));
@@ -364,9 +417,10 @@ fn spawn_sipp(scratch: &Scratch, args: &[&str], out: &str) -> Child {
     sipp().args(args).stdin(Stdio::null()).stdout(file).stderr(Stdio::null()).spawn().expect("run sipp")
 }
 
-#[test]
-fn g729_leg_to_g722_leg_across_the_tdm_loop_carries_a_tone_each_way_without_gaps() {
-    let scratch = Scratch::new("transcode-g729");
+/// Starts the gateway, sipp B answering in G.722 and sipp A calling in G.729 (re-INVITing to PCMA
+/// 3 s in with `reinvite`), and waits until the gateway's RTP reaches both sides.
+fn start_call(name: &str, reinvite: bool) -> (Call, Side, Side) {
+    let scratch = Scratch::new(name);
     let (sip_port, a_port, b_port) = (free_port(), free_port(), free_port());
     let (a, b) = (Side::new(), Side::new());
     let cfg = config(&scratch, sip_port, a_port, b_port);
@@ -376,7 +430,7 @@ fn g729_leg_to_g722_leg_across_the_tdm_loop_carries_a_tone_each_way_without_gaps
         span(s, 1)["isdn"]["layer2_up"] == true && span(s, 2)["isdn"]["layer2_up"] == true
     });
     let (uac, uas) = (scratch.path("uac.xml"), scratch.path("uas.xml"));
-    std::fs::write(&uac, uac_scenario(a.port())).expect("write scenario");
+    std::fs::write(&uac, uac_scenario(a.port(), reinvite)).expect("write scenario");
     std::fs::write(&uas, uas_scenario(b.port())).expect("write scenario");
     let (a_err, b_err) = (scratch.path("a_err.log"), scratch.path("b_err.log"));
     let (bp, ap) = (b_port.to_string(), a_port.to_string());
@@ -391,45 +445,47 @@ fn g729_leg_to_g722_leg_across_the_tdm_loop_carries_a_tone_each_way_without_gaps
     args_a.extend_from_slice(&[a_err.to_str().expect("path"), &sip]);
     let sipp_a = spawn_sipp(&scratch, &args_a, "a_out.txt");
     let call = Call { scratch, d, sipp: vec![sipp_a, sipp_b] };
-
-    // The gateway's RTP reaches both sides once each bridge is joined; each side then streams.
     let deadline = Instant::now() + T;
     while a.gateway().is_none() || b.gateway().is_none() {
         assert!(Instant::now() < deadline, "no RTP from the gateway at A or B\n{}", call.context());
         std::thread::sleep(Duration::from_millis(20));
     }
-    // 10 s of audio each way: more than the wait below needs, less than the call lasts.
-    a.start_sending(PT_G729, g729_stream(500));
-    b.start_sending(PT_G722, g722_stream(500));
-    let s = call.d.wait_for("both bridges up with their SIP legs in G729 and G722", T, |s| {
-        let legs: Vec<String> = s["switch"]["calls"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|c| c["legs"].as_array().cloned().unwrap_or_default())
-            .filter(|l| l["kind"] == "sip")
-            .map(|l| l["codec"].as_str().unwrap_or_default().to_owned())
-            .collect();
-        legs.len() == 2 && legs.contains(&"G729".to_owned()) && legs.contains(&"G722".to_owned())
-    });
+    (call, a, b)
+}
 
-    // 50 packets (1 s) of start-up, then 100 in a row (2 s) at each side.
+/// The codecs of the SIP legs on the status.
+fn sip_codecs(s: &serde_json::Value) -> Vec<String> {
+    let mut legs: Vec<String> = s["switch"]["calls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["legs"].as_array().cloned().unwrap_or_default())
+        .filter(|l| l["kind"] == "sip")
+        .map(|l| l["codec"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    legs.sort();
+    legs
+}
+
+/// Waits until `side` has received `n` packets of type `pt`.
+fn wait_packets(side: &Side, pt: u8, n: usize, who: &str, call: &Call) {
     let deadline = Instant::now() + T;
-    while a.packets().len() < 200 || b.packets().len() < 200 {
-        assert!(Instant::now() < deadline, "the gateway's streams stayed short\n{}\n{}", s["switch"], call.context());
+    while side.packets().iter().filter(|p| p.pt == pt).count() < n {
+        assert!(Instant::now() < deadline, "{who}: fewer than {n} packets of type {pt}\n{}", call.context());
         std::thread::sleep(Duration::from_millis(50));
     }
-    let log = call.d.log();
-    let (at_a, from_a) = contiguous(&a.packets(), PT_G729, 100, "A (G.729)");
-    let (at_b, from_b) = contiguous(&b.packets(), PT_G722, 100, "B (G.722)");
-    assert!(at_a.iter().all(|p| p.payload.len() == 20), "20 ms of G.729A is 20 octets");
-    assert!(at_b.iter().all(|p| p.payload.len() == 160), "20 ms of G.722 is 160 octets");
+}
 
-    // Each stream decoded from its first packet, as a phone would (the decoders adapt), and the
-    // run's 2 s taken from that.
+/// A's 2 s of G.729A (or PCMA) and B's 2 s of G.722 from `from_a`, `from_b` (packet indexes among
+/// each side's packets of that type), decoded from each stream's first packet as a phone would.
+fn decode(at_a: &[Pkt], a_pt: u8, at_b: &[Pkt]) -> (Vec<i16>, Vec<i16>) {
     let mut dec = g729::Decoder::new();
     let mut heard_a = Vec::new();
-    for p in &at_a {
+    for p in at_a {
+        if a_pt == PT_PCMA {
+            heard_a.extend(p.payload.iter().map(|&c| g711::Law::Alaw.decode(c)));
+            continue;
+        }
         for f in p.payload.chunks_exact(10) {
             let mut pcm = [0i16; 80];
             dec.decode(Some(f.try_into().expect("10 octets")), &mut pcm);
@@ -438,13 +494,77 @@ fn g729_leg_to_g722_leg_across_the_tdm_loop_carries_a_tone_each_way_without_gaps
     }
     let mut dec = g722::Decoder::new(g722::Rate::Kbps64);
     let mut heard_b = Vec::new();
-    for p in &at_b {
+    for p in at_b {
         let mut wide = [0i16; 320];
         assert_eq!(dec.decode(&p.payload, &mut wide), 320);
         // The tones are far below 4 kHz: every other 16 kHz sample is the 8 kHz signal.
         heard_b.extend(wide.iter().step_by(2));
     }
-    let run = |x: &[i16], from: usize| x[from * 160..(from + 100) * 160].to_vec();
+    (heard_a, heard_b)
+}
+
+/// 100 packets (2 s) of 160 samples from packet `from`.
+fn run(x: &[i16], from: usize) -> Vec<i16> {
+    x[from * 160..(from + 100) * 160].to_vec()
+}
+
+#[test]
+fn g729_leg_to_g722_leg_across_the_tdm_loop_carries_a_tone_each_way_without_gaps() {
+    let (call, a, b) = start_call("transcode-g729", false);
+    // 10 s of audio each way: more than the wait below needs, less than the call lasts.
+    a.start_sending(PT_G729, g729_stream(500), None);
+    b.start_sending(PT_G722, g722_stream(500), None);
+    let s = call
+        .d
+        .wait_for("both bridges up with their SIP legs in G729 and G722", T, |s| sip_codecs(s) == ["G722", "G729"]);
+    // 50 packets (1 s) of start-up, then 100 in a row (2 s) at each side.
+    wait_packets(&a, PT_G729, 200, "A", &call);
+    wait_packets(&b, PT_G722, 200, "B", &call);
+    let log = format!("{}\n{}", s["switch"], call.d.log());
+    let (at_a, from_a) = contiguous(&a.packets(), PT_G729, 100, "A (G.729)");
+    let (at_b, from_b) = contiguous(&b.packets(), PT_G722, 100, "B (G.722)");
+    assert!(at_a.iter().all(|p| p.payload.len() == 20), "20 ms of G.729A is 20 octets");
+    assert!(at_b.iter().all(|p| p.payload.len() == 160), "20 ms of G.722 is 160 octets");
+    let (heard_a, heard_b) = decode(&at_a, PT_G729, &at_b);
     assert_tone_without_gaps(&run(&heard_a, from_a), B_HZ, "A hears B through G.722 -> A-law -> G.729A", &log);
     assert_tone_without_gaps(&run(&heard_b, from_b), A_HZ, "B hears A through G.729A -> A-law -> G.722", &log);
+}
+
+/// A re-INVITE that changes a leg's codec (G.729 -> PCMA) re-attaches the media codec: the
+/// gateway answers PCMA, its packets to A turn PCMA carrying B's tone without gaps, B still
+/// hears A (now sent in PCMA) in G.722, and the status shows the leg's new codec.
+#[test]
+fn a_reinvite_to_pcma_switches_the_legs_media_codec() {
+    let (call, a, b) = start_call("transcode-reinvite", true);
+    let pcma: Vec<Vec<u8>> =
+        (0..500).map(|k| (0..160).map(|i| g711::Law::Alaw.encode(sine(A_HZ, 8000.0, k * 160 + i))).collect()).collect();
+    a.start_sending(PT_G729, g729_stream(500), Some((PT_PCMA, pcma)));
+    b.start_sending(PT_G722, g722_stream(500), None);
+    call.d.wait_for("SIP legs in G729 and G722", T, |s| sip_codecs(s) == ["G722", "G729"]);
+    let s = call.d.wait_for("A's leg switched to PCMA by the re-INVITE", T, |s| sip_codecs(s) == ["G722", "PCMA"]);
+    // B's packets from now on carry A's tone as sent in PCMA (after its switch).
+    let b_before = b.packets().iter().filter(|p| p.pt == PT_G722).count();
+    wait_packets(&a, PT_PCMA, 200, "A", &call);
+    wait_packets(&b, PT_G722, b_before + 200, "B", &call);
+    let log = format!("{}\n{}", s["switch"], call.d.log());
+    let (at_a, from_a) = contiguous(&a.packets(), PT_PCMA, 100, "A (PCMA after the re-INVITE)");
+    let (at_b, from_b) = contiguous_after(&b.packets(), PT_G722, 100, b_before + 50, "B (G.722)");
+    assert!(at_a.iter().all(|p| p.payload.len() == 160), "20 ms of PCMA is 160 octets");
+    let (heard_a, heard_b) = decode(&at_a, PT_PCMA, &at_b);
+    assert_tone_without_gaps(&run(&heard_a, from_a), B_HZ, "A hears B through G.722 -> A-law -> PCMA", &log);
+    assert_tone_without_gaps(&run(&heard_b, from_b), A_HZ, "B hears A through PCMA -> A-law -> G.722", &log);
+    // Every packet carries its own type's payload, also right at the switch (a frame encoded in
+    // G.729A just before the new codec reached the media thread must not go out as PCMA), and
+    // the stream runs on: consecutive sequence numbers, timestamps in whole 20 ms steps.
+    let all = a.packets();
+    let bad: Vec<(u8, usize)> = all
+        .iter()
+        .filter(|p| !matches!((p.pt, p.payload.len()), (PT_G729, 20) | (PT_PCMA, 160)))
+        .map(|p| (p.pt, p.payload.len()))
+        .collect();
+    assert!(bad.is_empty(), "packets at A with a payload not of their type (type, octets): {bad:?}");
+    let k = all.iter().position(|p| p.pt == PT_PCMA).expect("PCMA packets");
+    let (last, first) = (&all[k - 1], &all[k]);
+    assert_eq!(first.seq, last.seq.wrapping_add(1), "sequence across the switch");
+    assert_eq!(first.ts.wrapping_sub(last.ts) % 160, 0, "timestamps across the switch: {} then {}", last.ts, first.ts);
 }
