@@ -10,6 +10,7 @@ mod clock;
 mod dahdi_conf;
 mod dtmf;
 mod echo;
+mod fax;
 mod ha;
 mod ha_replication;
 mod hardware;
