@@ -281,7 +281,7 @@ impl LspQuantizer {
         stabilise(&mut qlsf);
         let mut qlsp = [0i16; M];
         for i in 0..M {
-            qlsp[i] = cos_q13q15(qlsf[i]);
+            qlsp[i] = cos_q15(qlsf[i]);
         }
         (qlsp, [l0 as i16, c1 as i16, c2 as i16, c3 as i16])
     }

@@ -6,35 +6,11 @@
 //! comparisons that break ties, so that the chosen indices are the same.
 
 use super::encoder_math::*;
-use super::tables::{INTER_3L, MAP1, MAP2};
+// The decoder's gain codebooks (pitch gain Q14, code gain factor Q12) and MA gain prediction (Q14).
+use super::tables::{GA_Q12 as GA, GB_Q12 as GB, INTER_3L, MAP1, MAP2, PRED_Q14};
 use super::{L_FRAME, L_SUBFR};
 
 const PIT_MAX: usize = 143;
-
-/// Gain codebook GA: (pitch gain Q14, code gain factor Q12), in the recommendation's order.
-const GA: [[i16; 2]; 8] =
-    [[0, 758], [1551, 1213], [1831, 2511], [57, 2702], [1921, 4646], [3242, 4975], [356, 7378], [2678, 13581]];
-/// Gain codebook GB: (pitch gain Q14, code gain factor Q12).
-const GB: [[i16; 2]; 16] = [
-    [826, 1003],
-    [1994, 0],
-    [5142, 296],
-    [6160, 1197],
-    [8091, 2431],
-    [9120, 263],
-    [10573, 1483],
-    [11569, 598],
-    [13260, 1628],
-    [14194, 815],
-    [15132, 2457],
-    [15161, 7138],
-    [15434, 119],
-    [16112, 1696],
-    [17299, 931],
-    [18973, 2968],
-];
-/// MA prediction of the code gain energy {0.68, 0.58, 0.34, 0.19}, Q14.
-const MA_PRED: [i32; 4] = [11141, 9503, 5571, 3113];
 
 /// Sum over the even samples of x[i] * x[i - lag] (eq. A.4); `cur` indexes sample 0 in `x`.
 fn corr_even(x: &[i16], cur: usize, lag: usize) -> i32 {
@@ -480,20 +456,20 @@ fn predicted_gain(past: &[i16; 4], code: &[i16; L_SUBFR]) -> i32 {
             energy = energy.wrapping_add(mul(i32::from(c), i32::from(c)));
         }
     }
-    let mut acc = 8_145_364i32.wrapping_add(mul16_32_q(-24660, log2_q0q16(energy), 13));
+    let mut acc = 8_145_364i32.wrapping_add(mul16_32_q(-24660, log2_q16(energy), 13));
     acc = acc.wrapping_shl(8);
     for i in 0..4 {
-        acc = acc.wrapping_add(mul(i32::from(past[i]), MA_PRED[i]));
+        acc = acc.wrapping_add(mul(i32::from(past[i]), i32::from(PRED_Q14[i])));
     }
     acc >>= 2;
     acc = mul16_32_q(5442, acc, 15);
     acc = pshr(acc, 11);
-    exp2_q11q16(acc as i16)
+    exp2_q16(acc as i16)
 }
 
 /// Shifts 20*log10(gamma) (gamma in Q12) into the past quantised energies (Q10).
 pub fn update_energy(gamma: i16, past: &mut [i16; 4]) {
-    let e = log2_q0q16(i32::from(gamma)).wrapping_sub(786_432);
+    let e = log2_q16(i32::from(gamma)).wrapping_sub(786_432);
     let e = pshr(mul16_32_q(24660, e, 12), 6);
     past.copy_within(0..3, 1);
     past[0] = e as i16;

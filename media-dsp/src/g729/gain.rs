@@ -49,7 +49,7 @@ pub fn decode_gains(
     *gain_pit = GA_Q12[ga][0].wrapping_add(GB_Q12[gb][0]);
     let predicted = predict_code_gain(past_qua_en, code);
     let gamma = GA_Q12[ga][1].wrapping_add(GB_Q12[gb][1]);
-    *gain_cod = pshr(mul16_32_q(gamma, predicted, 12), 15) as i16;
+    *gain_cod = pshr(mul16_32_q(i32::from(gamma), predicted, 12), 15) as i16;
     // The quantised energy error 20 log10(gamma) in Q10, gamma being Q12.
     let err = log2_q16(i32::from(gamma)).wrapping_sub(12 << 16);
     let err = pshr(mul16_32_q(24660, err, 12), 6);

@@ -10,10 +10,10 @@ fn lsp_pol_rounded(lsp: &[i16; M], start: usize) -> [i32; 6] {
     f[1] = i32::from(lsp[start]) * -1024;
     for i in 2..=5usize {
         let q = lsp[start + 2 * i - 2];
-        f[i] = f[i - 2].wrapping_sub(mul16_32_p(q, f[i - 1], 15)).wrapping_shl(1);
+        f[i] = f[i - 2].wrapping_sub(mul16_32_p(i32::from(q), f[i - 1], 15)).wrapping_shl(1);
         for j in (2..i).rev() {
             // Q14 instead of Q15 doubles the LSP, as the recursion wants.
-            f[j] = f[j].wrapping_add(f[j - 2].wrapping_sub(mul16_32_p(q, f[j - 1], 14)));
+            f[j] = f[j].wrapping_add(f[j - 2].wrapping_sub(mul16_32_p(i32::from(q), f[j - 1], 14)));
         }
         f[1] = f[1].wrapping_sub(i32::from(q) << 10);
     }

@@ -102,7 +102,7 @@ impl LspDecoder {
                 for k in 0..MA_NP {
                     acc = acc.wrapping_sub(i32::from(FG[ma][k][j]) * i32::from(self.freq_prev[k][j]));
                 }
-                ele[j] = pshr(mul16_32_q(FG_SUM_INV[ma][j], acc, 12), 15) as i16;
+                ele[j] = pshr(mul16_32_q(i32::from(FG_SUM_INV[ma][j]), acc, 12), 15) as i16;
             }
             prev_update(&ele, &mut self.freq_prev);
             self.prev_lsf

@@ -219,18 +219,17 @@ pub fn mul_p(a: i32, b: i32, q: u32) -> i32 {
 }
 
 /// A 16-bit by 32-bit product in Qq, truncating: the 32-bit factor is split at bit q so that
-/// nothing overflows.
+/// nothing overflows for a 16-bit `a`. `a` is an i32 because bcg729's macros take whatever int
+/// they are given; the encoder passes some wider values and gets the same wrapping as the C.
 #[inline]
-pub fn mul16_32_q(a: i16, b: i32, q: u32) -> i32 {
-    let a = i32::from(a);
+pub fn mul16_32_q(a: i32, b: i32, q: u32) -> i32 {
     let low = b & ((1i32 << q) - 1);
     a.wrapping_mul(b >> q).wrapping_add(a.wrapping_mul(low) >> q)
 }
 
 /// The same, rounding the low part.
 #[inline]
-pub fn mul16_32_p(a: i16, b: i32, q: u32) -> i32 {
-    let a = i32::from(a);
+pub fn mul16_32_p(a: i32, b: i32, q: u32) -> i32 {
     let low = b & ((1i32 << q) - 1);
     a.wrapping_mul(b >> q).wrapping_add(pshr(a.wrapping_mul(low), q))
 }
@@ -249,7 +248,7 @@ pub fn log2_q16(x: i32) -> i32 {
     const K: [i32; 4] = [-135_003, 378_194, -252_129, 74_705];
     let lz = clz_signed(x) as i32;
     let int_part = (30 - lz) << 16;
-    let m = vshr(x, 16 - lz) as i16;
+    let m = i32::from(vshr(x, 16 - lz) as i16);
     let poly = mul16_32_q(m, K[2] + mul16_32_q(m, K[3], 15), 15);
     let poly = K[0] + mul16_32_q(m, K[1] + poly, 15);
     int_part.wrapping_add(poly)

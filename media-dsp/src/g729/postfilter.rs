@@ -117,7 +117,7 @@ impl PostFilter {
             for &v in h.iter() {
                 rh0 = rh0.wrapping_add(i32::from(v) * i32::from(v));
             }
-            let rh1 = mul16_32_q(GAMMA_T, rh1, 15);
+            let rh1 = mul16_32_q(i32::from(GAMMA_T), rh1, 15);
             // rh0 wraps on 32 bits for a saturated response, as in bcg729; a divisor of zero
             // (which would stop bcg729) leaves the tilt off.
             let k = sat16(rh1.checked_div(pshr(rh0, 12)).unwrap_or(0));
@@ -247,8 +247,8 @@ impl PostProcess {
             let x2 = self.x1;
             self.x1 = self.x0;
             self.x0 = *s;
-            let mut acc = mul16_32_q(Self::A1, self.y1, 13);
-            acc = acc.wrapping_add(mul16_32_q(Self::A2, self.y2, 13));
+            let mut acc = mul16_32_q(i32::from(Self::A1), self.y1, 13);
+            acc = acc.wrapping_add(mul16_32_q(i32::from(Self::A2), self.y2, 13));
             acc = acc.wrapping_add(i32::from(self.x0) * Self::B[0]);
             acc = acc.wrapping_add(i32::from(self.x1) * Self::B[1]);
             acc = acc.wrapping_add(i32::from(x2) * Self::B[2]);
