@@ -6,8 +6,10 @@
 //! comparisons that break ties, so that the chosen indices are the same.
 
 use super::encoder_math::*;
+// The adaptive codebook vector is computed the same way in bcg729's encoder and decoder.
+use super::pitch::adaptive_vector;
 // The decoder's gain codebooks (pitch gain Q14, code gain factor Q12) and MA gain prediction (Q14).
-use super::tables::{GA_Q12 as GA, GB_Q12 as GB, INTER_3L, MAP1, MAP2, PRED_Q14};
+use super::tables::{GA_Q12 as GA, GB_Q12 as GB, MAP1, MAP2, PRED_Q14};
 use super::{L_FRAME, L_SUBFR};
 
 const PIT_MAX: usize = 143;
@@ -112,28 +114,6 @@ pub fn correlate(x: &[i16; L_SUBFR], h: &[i16; L_SUBFR]) -> [i32; L_SUBFR] {
         c[i] = s;
     }
     c
-}
-
-/// Interpolated past excitation at lag t + frac/3 (frac in -1..=1) written in place at
-/// `exc[pos..pos + 40]`; with short lags it reads what it has just written, as the reference does.
-pub fn adaptive_vector(exc: &mut [i16], pos: usize, t: i16, frac: i16) {
-    let mut t = t as usize;
-    let mut frac = -frac;
-    if frac < 0 {
-        t += 1;
-        frac = 2;
-    }
-    let f = frac as usize;
-    for n in 0..L_SUBFR {
-        let base = pos + n - t;
-        let mut acc: i32 = 0;
-        for i in 0..10 {
-            let j = 3 * i;
-            acc = acc.wrapping_add(mul(i32::from(exc[base - i]), i32::from(INTER_3L[f + j])));
-            acc = acc.wrapping_add(mul(i32::from(exc[base + 1 + i]), i32::from(INTER_3L[3 - f + j])));
-        }
-        exc[pos + n] = sat16(pshr(acc, 15));
-    }
 }
 
 fn dot_q12(exc: &[i16], pos: usize, c: &[i32; L_SUBFR]) -> i32 {
