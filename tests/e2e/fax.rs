@@ -86,8 +86,11 @@ fn cng() -> Vec<u8> {
     v
 }
 
-/// Every RTP packet arriving on `sock` as (payload type, payload), until `stop`.
-fn rtp_sink(sock: UdpSocket, stop: Arc<AtomicBool>) -> (Arc<Mutex<Vec<(u8, Vec<u8>)>>>, std::thread::JoinHandle<()>) {
+/// RTP packets received, as (payload type, payload).
+type Packets = Arc<Mutex<Vec<(u8, Vec<u8>)>>>;
+
+/// Every RTP packet arriving on `sock`, until `stop`.
+fn rtp_sink(sock: UdpSocket, stop: Arc<AtomicBool>) -> (Packets, std::thread::JoinHandle<()>) {
     let got = Arc::new(Mutex::new(Vec::new()));
     let g = Arc::clone(&got);
     sock.set_read_timeout(Some(Duration::from_millis(100))).expect("timeout");
