@@ -27,10 +27,21 @@ pub mod g722;
 pub enum Kernel {
     /// Plain Rust in the AVX2 kernel's lane order; the reference.
     Scalar,
-    /// AVX2 + FMA on x86-64, eight f32 lanes per vector.
+    /// AVX2 + FMA on x86-64, eight f32 lanes per vector. It carries a [`Detected`] proof, which
+    /// only [`Kernel::detect`] and [`Kernel::available`] can make, so safe code outside this module
+    /// cannot name the AVX2 kernel on a CPU without AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
-    Avx2Fma,
+    Avx2Fma(Detected),
 }
+
+/// Proof that the CPU has AVX2 and FMA: its field is private, so it exists only where this module
+/// checked the features.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Detected(());
+
+/// Both kernels, for `available` on a CPU that has AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+static BOTH: [Kernel; 2] = [Kernel::Scalar, Kernel::Avx2Fma(Detected(()))];
 
 /// What a pass over the background filter returns.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -53,7 +64,7 @@ impl Kernel {
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                return Kernel::Avx2Fma;
+                return Kernel::Avx2Fma(Detected(()));
             }
         }
         Kernel::Scalar
@@ -64,7 +75,7 @@ impl Kernel {
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                return &[Kernel::Scalar, Kernel::Avx2Fma];
+                return &BOTH;
             }
         }
         &[Kernel::Scalar]
@@ -82,9 +93,9 @@ impl Kernel {
         match self {
             Kernel::Scalar => dot_block_scalar(w, x, base),
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Avx2Fma` is only constructed after `is_x86_feature_detected!` confirmed AVX2
-            // and FMA, and the bounds were checked just above.
-            Kernel::Avx2Fma => unsafe { avx2::dot_block(w, x, base) },
+            // SAFETY: `Avx2Fma` holds a `Detected`, which only `detect`/`available` make after
+            // `is_x86_feature_detected!` confirmed AVX2 and FMA; the bounds were checked just above.
+            Kernel::Avx2Fma(_) => unsafe { avx2::dot_block(w, x, base) },
         }
     }
 
@@ -96,7 +107,7 @@ impl Kernel {
             Kernel::Scalar => prime_scalar(w, z),
             #[cfg(target_arch = "x86_64")]
             // SAFETY: features detected at construction (see `dot_block`), lengths checked above.
-            Kernel::Avx2Fma => unsafe { avx2::prime(w, z) },
+            Kernel::Avx2Fma(_) => unsafe { avx2::prime(w, z) },
         }
     }
 
@@ -116,7 +127,7 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: features detected at construction (see `dot_block`), all four lengths
             // checked equal and a multiple of 16 above.
-            Kernel::Avx2Fma => unsafe { avx2::fused(w, u, z, z2, ca, cb) },
+            Kernel::Avx2Fma(_) => unsafe { avx2::fused(w, u, z, z2, ca, cb) },
         }
     }
 }
