@@ -8,7 +8,8 @@
 //! attempts each: an emulated guest on a loaded host can stall past the transmit cushion), reads
 //! the kernel block of the status (the B-channel open on `/proc/dahdi/N`, the D-channel's frames,
 //! no alarm) and the `spangate_dahdi_*` metrics, hangs up, checks that `echo = "hardware"` on a
-//! span without a hardware canceller stops spangate with a clear error, and finally runs spangate
+//! span without a hardware canceller stops spangate with a clear error, as `transcoding =
+//! "hardware"` without a TC400B does, and finally runs spangate
 //! on one span alone and destroys its loop partner: the span must turn RED in the status and in
 //! the kernel block (`/proc/dahdi/N`), with layer 1 DEACTIVATED.
 //! It prints one `SPANGATE-VMTEST RESULT pass|fail ...` line.
@@ -213,6 +214,7 @@ fn run(a: i32, b: i32) -> Res<String> {
         return Err(format!("spangate exited {exit} after SIGTERM"));
     }
     hardware_echo_refused(a, b)?;
+    hardware_transcoding_refused(a, b)?;
     red_when_the_far_span_goes(a, b)?;
     Ok(format!("{summary} red_from_kernel=yes"))
 }
@@ -316,7 +318,20 @@ fn drive(a: i32, b: i32) -> Res<String> {
 /// `echo = "hardware"` on a span whose card has no canceller: spangate must stop at start with
 /// an error that says so.
 fn hardware_echo_refused(a: i32, b: i32) -> Res<()> {
-    let mut child = start(&config(a, b, "hardware"))?;
+    refused_at_start(&config(a, b, "hardware"), "echo = \"hardware\"", "no hardware echo canceller")
+}
+
+/// `transcoding = "hardware"` where DAHDI has no transcoder (the guest has no TC400B, only the
+/// dahdi_transcode module): spangate must stop at start and say G.729 has no transcoder.
+fn hardware_transcoding_refused(a: i32, b: i32) -> Res<()> {
+    let text = config(a, b, "off").replacen("block_ms = 32\n", "block_ms = 32\ntranscoding = \"hardware\"\n", 1);
+    refused_at_start(&text, "transcoding = \"hardware\"", "no hardware transcoder offers G.729 both ways")
+}
+
+/// Runs spangate on `config_text` and expects it to exit with a failure within 30 s, its log
+/// containing `needle`.
+fn refused_at_start(config_text: &str, what: &str, needle: &str) -> Res<()> {
+    let mut child = start(config_text)?;
     let t = Instant::now();
     let exit = loop {
         if let Some(e) = child.try_wait().map_err(|e| e.to_string())? {
@@ -324,15 +339,15 @@ fn hardware_echo_refused(a: i32, b: i32) -> Res<()> {
         }
         if t.elapsed() > Duration::from_secs(30) {
             let _ = child.kill();
-            return Err("spangate kept running with echo = \"hardware\" on a span without a canceller".into());
+            return Err(format!("spangate kept running with {what} and nothing to serve it"));
         }
         std::thread::sleep(Duration::from_millis(100));
     };
     let log = std::fs::read_to_string(LOG).unwrap_or_default();
-    if exit.success() || !log.contains("no hardware echo canceller") {
-        return Err(format!("echo = \"hardware\" without a canceller: exit {exit}, log:\n{log}"));
+    if exit.success() || !log.contains(needle) {
+        return Err(format!("{what} without the hardware: exit {exit}, log:\n{log}"));
     }
-    println!("VMCHECK spangate: echo = \"hardware\" refused at start: {}", log.lines().last().unwrap_or(""));
+    println!("VMCHECK spangate: {what} refused at start: {}", log.lines().last().unwrap_or(""));
     Ok(())
 }
 

@@ -1,8 +1,8 @@
 //! The daemon on real DAHDI spans (`board.backend = "dahdi"`): the configured kernel spans set up
 //! as `dahdi_cfg` would, their bearer channels open for the media thread ([`DahdiMedia`], paced by
 //! the kernel's reads), their D-channels in HDLC-with-FCS mode for the event loop, the hardware
-//! echo canceller where a span asks for one, and the kernel's own view of each span
-//! (`/proc/dahdi/N`) for the status page.
+//! echo canceller where a span asks for one (and the TC400B where `transcoding = "hardware"`), and
+//! the kernel's own view of each span (`/proc/dahdi/N`) for the status page.
 //!
 //! Timing: there is no clock of ours. DAHDI hands a channel's audio out in blocks of
 //! `board.block_ms` (10 ms unless set: eighty bytes, ten of our 8-sample chunks), all channels of
@@ -26,6 +26,7 @@ use std::os::fd::AsFd;
 use std::time::Duration;
 
 use dahdi_driver::backend::{self, AudioChannel, DChannel, DahdiBoard};
+use dahdi_driver::transcoder;
 use hal::{Board, BoardInfo, Chunk, ErrorKind, HalError, Law, SpanStatus, SyncSource, Tick, CHUNK};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use provisioning::{Config, EchoMode};
@@ -89,11 +90,32 @@ pub struct DahdiMedia {
     pub tx_overruns: u64,
 }
 
+/// `transcoding = "hardware"` needs DAHDI transcoders turning every span's law into G.729A and
+/// back (a TC400B's encoder and decoder); without them spangate refuses to start and says what
+/// DAHDI has, rather than failing each G.729 call later.
+fn check_hardware_transcoding(cfg: &Config) -> Result<(), HalError> {
+    if cfg.board.transcoding != provisioning::Transcoding::Hardware {
+        return Ok(());
+    }
+    let found = transcoder::list().map_err(|e| board_err(format!("transcoding = \"hardware\": {e}")))?;
+    for s in &cfg.board.spans {
+        if !transcoder::g729_both_ways(&found, s.hal.law) {
+            let why = transcoder::TranscoderError::NoG729 { law: transcoder::Format::of_law(s.hal.law), found };
+            return Err(board_err(format!(
+                "span {}: transcoding = \"hardware\" but {why}: use transcoding = \"software\"",
+                s.number
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl DahdiMedia {
     /// Configures the config's spans on the kernel (our span N is DAHDI span N) and opens every
     /// bearer channel and D-channel. A span with `echo = "hardware"` needs a canceller on the card
     /// (`(EC: VPM...)` on `/proc/dahdi/N`); without one this fails and says so.
     pub fn open(cfg: &Config) -> Result<DahdiMedia, HalError> {
+        check_hardware_transcoding(cfg)?;
         let spans: Vec<(u32, hal::SpanConfig)> = cfg.board.spans.iter().map(|s| (s.number, s.hal.clone())).collect();
         let board = DahdiBoard::configure(&cfg.board.model, &spans)?;
         let mut nodes = Vec::new();
@@ -289,5 +311,33 @@ impl DahdiMedia {
     /// Facts about the board (capabilities from the kernel's spans).
     pub fn info(&self) -> BoardInfo {
         self.board.info()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(transcoding: &str) -> Config {
+        let text = format!(
+            "[board]\nmodel = \"te205p\"\nbackend = \"dahdi\"\nkernel_module = \"wct4xxp\"\ntranscoding = \"{transcoding}\"\n"
+        );
+        provisioning::parse_str("t.toml", &text).expect("valid config")
+    }
+
+    #[test]
+    fn hardware_transcoding_is_checked_only_when_asked() {
+        assert!(check_hardware_transcoding(&cfg("software")).is_ok());
+        // This host has no DAHDI (the VM test covers a loaded kernel without a card): the refusal
+        // names the key and the device it could not use.
+        let present = std::path::Path::new(transcoder::TRANSCODE_DEVICE).exists();
+        match check_hardware_transcoding(&cfg("hardware")) {
+            Err(e) => {
+                let e = e.to_string();
+                assert!(e.contains("transcoding = \"hardware\""), "{e}");
+                assert!(e.contains("/dev/dahdi/transcode") || present, "{e}");
+            }
+            Ok(()) => assert!(present, "hardware transcoding passed without /dev/dahdi/transcode"),
+        }
     }
 }

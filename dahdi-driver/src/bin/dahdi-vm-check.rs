@@ -2,7 +2,8 @@
 //! vm-test` guest. It creates two looped local spans (`dahdi_dynamic_loc`, same key), configures
 //! them as E1 CCS/HDB3/CRC4 with a D-channel on 16, starts them, then sends HDLC frames and audio
 //! across the loop and checks they arrive bit-exact, feeds noise into an HDLC receiver (events
-//! through -ELAST), and removes one span to see the other go RED with an ALARM event. It prints `VMCHECK` progress lines and one
+//! through -ELAST), and removes one span to see the other go RED with an ALARM event. It also opens
+//! `/dev/dahdi/transcode` and sees no transcoder listed and an allocation refused (no TC400B). It prints `VMCHECK` progress lines and one
 //! final `SPANGATE-VMTEST RESULT pass|fail ...` line, which is what the host reads.
 #![forbid(unsafe_code)]
 
@@ -38,10 +39,29 @@ fn chan(map: &[ChanPlace], spanno: i32, pos: i32) -> Res<i32> {
         .ok_or_else(|| format!("no channel at position {pos} of span {spanno}"))
 }
 
+/// `/dev/dahdi/transcode` opens (dahdi_transcode is loaded) and `DAHDI_TC_GETINFO` enumerates
+/// nothing: the guest has no TC400B, so the first call must answer ENOSYS, which `list` ends on.
+fn transcoders() -> Res<usize> {
+    let list = dahdi_driver::transcoder::list().map_err(|e| e.to_string())?;
+    if !list.is_empty() {
+        return Err(format!("a transcoder in a guest without a card: {list:?}"));
+    }
+    let no = dahdi_driver::transcoder::G729Pair::open(hal::Law::Alaw).err().map(|e| e.to_string());
+    if no.as_deref() != Some("no DAHDI transcoder converts alaw to g729a") {
+        return Err(format!("DAHDI_TC_ALLOCATE without a transcoder gave {no:?}, not ENODEV"));
+    }
+    println!(
+        "VMCHECK transcode: /dev/dahdi/transcode open, 0 transcoders, allocate refused ({})",
+        no.unwrap_or_default()
+    );
+    Ok(list.len())
+}
+
 fn run() -> Res<String> {
     let ctl = step("open /dev/dahdi/ctl", Control::open())?;
     let (version, echo) = step("DAHDI_GETVERSION", ctl.version())?;
     println!("VMCHECK version {version:?} echo {echo:?}");
+    let transcoders = transcoders()?;
 
     // dahdi_dynamic_loc connects the spans that share a key: "1:0" and "1:1" are each other's line.
     let t = Instant::now();
@@ -128,7 +148,7 @@ fn run() -> Res<String> {
     let red = red_alarm_when_the_far_end_goes(&ctl, &board, &map, a)?;
     Ok(format!(
         "spans={a},{b} hdlc_frames={frames}+{clear} audio_bytes={audio} bit_exact=yes elast_events={events} \
-         red_after_far_end_gone={red}"
+         red_after_far_end_gone={red} transcoders={transcoders}"
     ))
 }
 

@@ -51,18 +51,20 @@ fn kernel_version(depends: &str) -> Option<String> {
 }
 
 /// The modules the guest loads, in load order (each depends only on those before it). `mg2` is the
-/// software echo canceller the test attaches with `DAHDI_ATTACH_ECHOCAN`.
-pub const MODULES: &[&str] = &["dahdi", "dahdi_dynamic", "dahdi_dynamic_loc", "dahdi_echocan_mg2"];
+/// software echo canceller the test attaches with `DAHDI_ATTACH_ECHOCAN`; `dahdi_transcode` makes
+/// `/dev/dahdi/transcode` (no card, so no transcoder registers: the refusal path is what runs).
+pub const MODULES: &[&str] = &["dahdi", "dahdi_dynamic", "dahdi_dynamic_loc", "dahdi_echocan_mg2", "dahdi_transcode"];
 
 /// The Kbuild switches that select exactly [`MODULES`]: DAHDI's Kbuild names every driver
 /// `obj-$(DAHDI_BUILD_ALL)$(CONFIG_X)`, so clearing `DAHDI_BUILD_ALL` and setting only these
-/// builds four modules instead of every card driver (seconds instead of minutes).
+/// builds five modules instead of every card driver (seconds instead of minutes).
 const KBUILD_SWITCHES: &[&str] = &[
     "DAHDI_BUILD_ALL=",
     "CONFIG_DAHDI=m",
     "CONFIG_DAHDI_DYNAMIC=m",
     "CONFIG_DAHDI_DYNAMIC_LOC=m",
     "CONFIG_DAHDI_ECHOCAN_MG2=m",
+    "CONFIG_DAHDI_TRANSCODE=m",
 ];
 
 fn vm_dir() -> PathBuf {
