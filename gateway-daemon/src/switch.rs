@@ -21,6 +21,7 @@
 //! | `Collecting` | first Digits | stop the dial tone; route | as above |
 //! | `Outgoing` | B: ALERTING / PROGRESS | join media; ALERTING / PROGRESS on A | `Outgoing` |
 //! | `Outgoing` | B: ALERTING, media not joinable (SIP 180 without SDP), A is ISDN | ringback on A; ALERTING with progress #8 on A | `Outgoing` |
+//! | `Outgoing` | B: PROGRESS, media not joinable (SIP 183 without SDP), A is ISDN | ringback on A; PROGRESS #8 on A | `Outgoing` |
 //! | `Outgoing` | B: PROGRESS / CONNECT with media | stop the ringback; as above | same |
 //! | `Outgoing` | B: CONNECT | stop the ringback; CONNECT on A; join media | `Active` |
 //! | `Outgoing` | B cleared with `fall_over` (cause 34/44, SIP 503) | place on the next route | `Outgoing` |
@@ -384,6 +385,11 @@ impl Switch {
                             && self.set_tone(i, Some(Progress::Ringback), legs);
                         legs.alerting(a, ours);
                     } else {
+                        // A 183 without SDP brings nothing in band either: PROGRESS #8 then
+                        // announces our ringback rather than silence.
+                        if !joined && matches!(a, LegRef::Isdn { .. }) {
+                            self.set_tone(i, Some(Progress::Ringback), legs);
+                        }
                         legs.progress(a);
                     }
                 }

@@ -440,3 +440,17 @@ fn dial_tone_until_the_first_digit_where_we_are_the_network() {
     assert_eq!(r.feed(0, CallNotice::OverlapTimeout { call: CallId(1) }), ["hangup 1 1 inband", "tone 0/1 congestion"]);
     assert_eq!(r.feed(0, CallNotice::Released { call: CallId(1), cause: Some(1) }), ["tone 0/1 off"]);
 }
+
+/// A SIP callee's 183 without SDP has no media to join either: the ISDN caller gets PROGRESS #8
+/// with our ringback behind it, which its 200 with SDP replaces.
+#[test]
+fn a_183_without_sdp_gets_our_ringback_too() {
+    let mut r = Rig::new(vec![(1, "", 100)]);
+    r.legs.sip_up = true;
+    r.feed(0, offer(1, "2000", true));
+    r.legs.sip_media_unknown.push(101);
+    assert_eq!(sip_event(&mut r, 101, LegEvent::Progress), ["tone 0/1 ringback", "progress 1"]);
+    assert_eq!(sip_event(&mut r, 101, LegEvent::Alerting), ["alerting 1 inband"], "the ringback goes on");
+    r.legs.sip_media_unknown.clear();
+    assert_eq!(sip_event(&mut r, 101, LegEvent::Connected), ["tone 0/1 off", "connect 1", "rtp 0/1 101"]);
+}
