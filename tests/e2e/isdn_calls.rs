@@ -381,10 +381,12 @@ fn default_board_call_is_answered_by_the_simulated_provider() {
 /// Overlap dialling digit by digit with `overlapdial = "both"`: our SETUP carries "1" and no
 /// sending complete, libpri answers SETUP ACKNOWLEDGE and gets 2, 3, 4 as INFORMATION; then
 /// libpri's SETUP carries "1", we answer SETUP ACKNOWLEDGE, take 2, 3, 4 and, with no dial plan
-/// yet, offer the call as 1234 once T302 (15 s) runs out.
+/// yet, offer the call as 1234 once T302 runs out. T302 is set to 5 s with the span's `timers`
+/// (Q.931's default is 15 s, which this test would otherwise wait out four times); libpri sends the
+/// three digits back to back, so 5 s still leaves a wide margin on a loaded machine.
 fn overlap_with_libpri(signalling: &str, kind: &str, peer: (&str, &str)) {
     let scratch = Scratch::new(&format!("isdn-overlap-{signalling}"));
-    let (d, p) = start(&scratch, (signalling, kind, "ring", r#"overlapdial = "both""#), peer);
+    let (d, p) = start(&scratch, (signalling, kind, "ring", "overlapdial = \"both\"\ntimers = { t302_ms = 5000 }"), peer);
     let user = signalling.contains("cpe");
     let (sending, receiving) =
         if user { ("OVERLAP_SENDING", "OVERLAP_RECEIVING") } else { ("OVERLAP_RECEIVING", "OVERLAP_SENDING") };
