@@ -386,7 +386,8 @@ fn default_board_call_is_answered_by_the_simulated_provider() {
 /// three digits back to back, so 5 s still leaves a wide margin on a loaded machine.
 fn overlap_with_libpri(signalling: &str, kind: &str, peer: (&str, &str)) {
     let scratch = Scratch::new(&format!("isdn-overlap-{signalling}"));
-    let (d, p) = start(&scratch, (signalling, kind, "ring", "overlapdial = \"both\"\ntimers = { t302_ms = 5000 }"), peer);
+    let (d, p) =
+        start(&scratch, (signalling, kind, "ring", "overlapdial = \"both\"\ntimers = { t302_ms = 5000 }"), peer);
     let user = signalling.contains("cpe");
     let (sending, receiving) =
         if user { ("OVERLAP_SENDING", "OVERLAP_RECEIVING") } else { ("OVERLAP_RECEIVING", "OVERLAP_SENDING") };
