@@ -14,7 +14,7 @@ use super::bits;
 use super::decoder::LSP_INIT;
 use super::encoder_lp::{compute_lp, lp_to_lsp, qlsp_to_lp, LspQuantizer, L_WINDOW};
 use super::encoder_math::*;
-use super::encoder_search::{adaptive_search, fixed_search, open_loop_pitch, parity, pitch_gain, quantize_gains};
+use super::encoder_search::{adaptive_search, fixed_search, open_loop_pitch, parity, pitch_gain, quantize_gains, Phi};
 use super::tables::{A140, B140};
 use super::{L_FRAME, L_SUBFR, M};
 
@@ -47,6 +47,9 @@ pub struct Encoder {
     target: [i16; M + L_SUBFR],
     sharp: i16,
     past_energy: [i16; 4],
+    /// Scratch of the algebraic codebook search (not state: every entry it reads is rewritten on
+    /// each subframe), kept here so it is not cleared 80 times a second.
+    phi: Phi,
 }
 
 impl Default for Encoder {
@@ -84,6 +87,7 @@ impl Encoder {
             target: [0; M + L_SUBFR],
             sharp: SHARP_MIN,
             past_energy: [-14336; 4],
+            phi: [[0; L_SUBFR]; L_SUBFR],
         }
     }
 
@@ -180,7 +184,7 @@ impl Encoder {
             let mut y = [0i16; L_SUBFR];
             synthesis(&self.exc[pos..pos + L_SUBFR], w, &[0; M], &mut y);
             let (gain_pit, xy, yy) = pitch_gain(&x, &y);
-            let fixed = fixed_search(&x, &mut h, pitch.t0, self.sharp, &y, gain_pit);
+            let fixed = fixed_search(&mut self.phi, &x, &mut h, pitch.t0, self.sharp, &y, gain_pit);
             let g = quantize_gains(&mut self.past_energy, &x, &y, &fixed.filtered, &fixed.code, xy, yy);
             if sf == 0 {
                 prm[2] = pitch.index;

@@ -14,11 +14,17 @@ use super::{L_FRAME, L_SUBFR};
 
 const PIT_MAX: usize = 143;
 
+/// The frame-long window of `x` starting at `at`.
+fn window(x: &[i16], at: usize) -> &[i16; L_FRAME] {
+    x[at..at + L_FRAME].try_into().unwrap_or(&[0; L_FRAME])
+}
+
 /// Sum over the even samples of x[i] * x[i - lag] (eq. A.4); `cur` indexes sample 0 in `x`.
 fn corr_even(x: &[i16], cur: usize, lag: usize) -> i32 {
+    let (a, b) = (window(x, cur), window(x, cur - lag));
     let mut c: i32 = 0;
-    for i in (0..L_FRAME).step_by(2) {
-        c = c.wrapping_add(mul(i32::from(x[cur + i]), i32::from(x[cur + i - lag])));
+    for i in 0..L_FRAME / 2 {
+        c = c.wrapping_add(mul(i32::from(a[2 * i]), i32::from(b[2 * i])));
     }
     c
 }
@@ -116,12 +122,27 @@ pub fn correlate(x: &[i16; L_SUBFR], h: &[i16; L_SUBFR]) -> [i32; L_SUBFR] {
     c
 }
 
-fn dot_q12(exc: &[i16], pos: usize, c: &[i32; L_SUBFR]) -> i32 {
-    let mut s: i32 = 0;
-    for j in 0..L_SUBFR {
-        s = s.wrapping_add(mul16_32_q(i32::from(exc[pos + j]), c[j], 12));
+/// The correlation split as `mul16_32_q(_, c, 12)` uses it: c >> 12 and its 12 low bits.
+struct SplitQ12 {
+    high: [i32; L_SUBFR],
+    low: [i32; L_SUBFR],
+}
+
+impl SplitQ12 {
+    fn new(c: &[i32; L_SUBFR]) -> Self {
+        Self { high: c.map(|v| v >> 12), low: c.map(|v| v & 0xfff) }
     }
-    s
+
+    /// Sum of mul16_32_q(exc[at + j], c[j], 12) over the subframe.
+    fn dot(&self, exc: &[i16], at: usize) -> i32 {
+        let e: &[i16; L_SUBFR] = exc[at..at + L_SUBFR].try_into().unwrap_or(&[0; L_SUBFR]);
+        let mut s: i32 = 0;
+        for j in 0..L_SUBFR {
+            let v = i32::from(e[j]);
+            s = s.wrapping_add(v.wrapping_mul(self.high[j]).wrapping_add(v.wrapping_mul(self.low[j]) >> 12));
+        }
+        s
+    }
 }
 
 /// Result of the closed-loop pitch search of one subframe.
@@ -142,14 +163,11 @@ pub fn adaptive_search(
     x: &[i16; L_SUBFR],
     first: bool,
 ) -> Pitch {
-    let c = correlate(x, h);
+    let c = SplitQ12::new(&correlate(x, h));
     let mut best = i32::MIN;
     let mut t0 = *t_min;
     for t in *t_min..=*t_max {
-        let mut s: i32 = 0;
-        for j in 0..L_SUBFR {
-            s = s.wrapping_add(mul16_32_q(i32::from(exc[pos + j - t as usize]), c[j], 12));
-        }
+        let s = c.dot(exc, pos - t as usize);
         if s > best {
             best = s;
             t0 = t;
@@ -159,17 +177,17 @@ pub fn adaptive_search(
     let mut frac = 0;
     if !(first && t0 >= 85) {
         let mut saved = [0i16; L_SUBFR];
-        let mut best = dot_q12(exc, pos, &c);
+        let mut best = c.dot(exc, pos);
         saved.copy_from_slice(&exc[pos..pos + L_SUBFR]);
         adaptive_vector(exc, pos, t0, -1);
-        let s = dot_q12(exc, pos, &c);
+        let s = c.dot(exc, pos);
         if s > best {
             frac = -1;
             best = s;
             saved.copy_from_slice(&exc[pos..pos + L_SUBFR]);
         }
         adaptive_vector(exc, pos, t0, 1);
-        let s = dot_q12(exc, pos, &c);
+        let s = c.dot(exc, pos);
         if s > best {
             frac = 1;
         } else {
@@ -225,6 +243,9 @@ pub fn parity(index: i16) -> i16 {
     p as i16
 }
 
+/// The algebraic codebook search's correlation matrix of the impulse response.
+pub type Phi = [[i32; L_SUBFR]; L_SUBFR];
+
 /// Outcome of the algebraic codebook search.
 pub struct Fixed {
     pub index: i16,
@@ -237,59 +258,52 @@ pub struct Fixed {
 
 /// Impulse response correlation matrix Phi (§3.8.1 eq. 51, 56, 57), with the correlation signs
 /// folded in and the diagonal halved; `d` becomes |d| and `sign` its signs.
-fn phi_matrix(
-    h: &[i16; L_SUBFR],
-    d: &mut [i16; L_SUBFR],
-    sign: &mut [i32; L_SUBFR],
-    phi: &mut [[i32; L_SUBFR]; L_SUBFR],
-) {
+///
+/// Only the diagonal and the entries between positions of different tracks are written (both
+/// triangles): two positions of one track are never paired by the search, so the entries whose
+/// lag is a multiple of 5 stay as they were. The sums wrap, so summing a lag's products from the
+/// start of `h` once and reading each prefix gives the same values as bcg729's loop order.
+fn phi_matrix(h: &[i16; L_SUBFR], d: &mut [i16; L_SUBFR], sign: &mut [i32; L_SUBFR], phi: &mut Phi) {
     let last = L_SUBFR - 1;
+    let mut diag = [0i32; L_SUBFR];
     let mut acc: i32 = 0;
-    for i in 0..L_SUBFR {
-        acc = acc.wrapping_add(mul(i32::from(h[i]), i32::from(h[i])));
-        phi[last - i][last - i] = acc >> 1;
+    for (i, &v) in h.iter().enumerate() {
+        acc = acc.wrapping_add(mul(i32::from(v), i32::from(v)));
+        diag[last - i] = acc >> 1;
     }
     // The energy is summed up to 10 times in the search: scale Phi down if that could overflow.
     let mut scaling = 0u32;
-    if phi[0][0] > 0x0666_6666 {
-        scaling = (3 - clz(phi[0][0].wrapping_shl(1).wrapping_add(0x0333_3333))) as u32;
-        for i in 0..L_SUBFR {
-            phi[i][i] >>= scaling;
+    if diag[0] > 0x0666_6666 {
+        scaling = (3 - clz(diag[0].wrapping_shl(1).wrapping_add(0x0333_3333))) as u32;
+        for v in diag.iter_mut() {
+            *v >>= scaling;
         }
     }
-    for i in 0..8 {
-        for j in 0..4 {
-            let start = 5 * i + j;
-            let mut acc: i32 = 0;
-            for k in 0..=start {
-                acc = acc.wrapping_add(mul(i32::from(h[k]), i32::from(h[last - start + k])));
-                phi[last - k][start - k] = acc >> scaling;
-            }
-        }
+    for (i, &v) in diag.iter().enumerate() {
+        phi[i][i] = v;
     }
-    let mut inv = [0i32; L_SUBFR];
-    for i in 0..L_SUBFR {
-        if d[i] >= 0 {
-            sign[i] = 1;
-            inv[i] = -1;
+    for (s, v) in sign.iter_mut().zip(d.iter_mut()) {
+        if *v >= 0 {
+            *s = 1;
         } else {
-            sign[i] = -1;
-            inv[i] = 1;
-            d[i] = d[i].wrapping_neg();
+            *s = -1;
+            *v = v.wrapping_neg();
         }
     }
-    for i in 0..L_SUBFR {
-        let s = if sign[i] > 0 { &*sign } else { &inv };
-        for j in 0..=i {
-            phi[i][j] = phi[i][j].wrapping_mul(s[j]);
+    let sign: &[i32; L_SUBFR] = sign;
+    for lag in 1..L_SUBFR {
+        if lag % 5 == 0 {
+            continue;
         }
-    }
-    for i in 0..8 {
-        for j in 0..4 {
-            let start = 5 * i + j;
-            for k in 0..=start {
-                phi[start - k][last - k] = phi[last - k][start - k];
-            }
+        // Entry (r, r - lag) for r = 39, 38, ... sums h[k] * h[k + lag] for k <= 39 - r.
+        let mut acc: i32 = 0;
+        for (k, (&a, &b)) in h.iter().zip(&h[lag..]).enumerate() {
+            acc = acc.wrapping_add(mul(i32::from(a), i32::from(b)));
+            let r = last - k;
+            let c = r - lag;
+            let v = (acc >> scaling).wrapping_mul(sign[r] * sign[c]);
+            phi[r][c] = v;
+            phi[c][r] = v;
         }
     }
 }
@@ -297,7 +311,10 @@ fn phi_matrix(
 /// Depth-first search of the 4 pulses (Annex A): for each of the two placements of the fourth
 /// track and each of the two track orders, the two best pulses of the first track are each tried
 /// with every position of the second, then the third and fourth tracks are searched jointly.
+/// `phi` is scratch for the correlation matrix, kept by the caller so that it is not cleared on
+/// every subframe (see `phi_matrix` for which entries are written).
 pub fn fixed_search(
+    phi: &mut Phi,
     x: &[i16; L_SUBFR],
     h: &mut [i16; L_SUBFR],
     t0: i16,
@@ -333,8 +350,8 @@ pub fn fixed_search(
         d[i] = if norm < 18 { (d32[i] >> (18 - norm)) as i16 } else { d32[i] as i16 };
     }
     let mut sign = [0i32; L_SUBFR];
-    let mut phi = [[0i32; L_SUBFR]; L_SUBFR];
-    phi_matrix(h, &mut d, &mut sign, &mut phi);
+    phi_matrix(h, &mut d, &mut sign, phi);
+    let phi: &Phi = phi;
     let better = |e_best: i32, c2: i32, e: i32, c2_best: i32| {
         i64::from(e_best) * i64::from(c2) > i64::from(e) * i64::from(c2_best)
     };
@@ -378,14 +395,22 @@ pub fn fixed_search(
             let e_m2m3 = e_best;
             c2_best = -1;
             e_best = 1;
+            // The fourth track's terms that do not depend on the third pulse, once per position
+            // (the sums wrap, so regrouping them changes nothing).
+            let mut d3 = [0i16; 8];
+            let mut e3 = [0i32; 8];
+            for (n, j) in (tr[3]..L_SUBFR).step_by(5).enumerate().take(8) {
+                d3[n] = d[j];
+                e3[n] = phi[j][j].wrapping_add(phi[j][m2]).wrapping_add(phi[j][m3]);
+            }
             for i in (tr[2]..L_SUBFR).step_by(5) {
                 let c0 = add16(i32::from(c_m2m3), i32::from(d[i]));
                 let e0 = e_m2m3.wrapping_add(phi[i][i].wrapping_add(phi[i][m2].wrapping_add(phi[i][m3])));
-                for j in (tr[3]..L_SUBFR).step_by(5) {
-                    let c = add16(i32::from(c0), i32::from(d[j]));
-                    let e = e0.wrapping_add(
-                        phi[j][i].wrapping_add(phi[j][j].wrapping_add(phi[j][m2].wrapping_add(phi[j][m3]))),
-                    );
+                let row = &phi[i];
+                for n in 0..8 {
+                    let j = tr[3] + 5 * n;
+                    let c = add16(i32::from(c0), i32::from(d3[n]));
+                    let e = e0.wrapping_add(row[j].wrapping_add(e3[n]));
                     let c2 = mul(i32::from(c), i32::from(c));
                     if better(e_best, c2, e, c2_best) {
                         c2_best = c2;
