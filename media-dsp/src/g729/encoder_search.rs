@@ -14,22 +14,44 @@ use super::{L_FRAME, L_SUBFR};
 
 const PIT_MAX: usize = 143;
 
-/// The frame-long window of `x` starting at `at`.
-fn window(x: &[i16], at: usize) -> &[i16; L_FRAME] {
-    x[at..at + L_FRAME].try_into().unwrap_or(&[0; L_FRAME])
+/// The open-loop search's signal split into its even and odd samples, so that the correlations
+/// over every other sample (eq. A.4) read contiguous runs.
+struct Decimated {
+    even: [i16; (PIT_MAX + L_FRAME).div_ceil(2)],
+    odd: [i16; (PIT_MAX + L_FRAME) / 2],
+}
+
+impl Decimated {
+    fn new(x: &[i16; PIT_MAX + L_FRAME]) -> Self {
+        let mut d = Self { even: [0; (PIT_MAX + L_FRAME).div_ceil(2)], odd: [0; (PIT_MAX + L_FRAME) / 2] };
+        for (i, &v) in x.iter().enumerate() {
+            if i % 2 == 0 {
+                d.even[i / 2] = v;
+            } else {
+                d.odd[i / 2] = v;
+            }
+        }
+        d
+    }
+
+    /// Samples at, at + 2, ..., at + 78.
+    fn run(&self, at: usize) -> &[i16; L_FRAME / 2] {
+        let half = if at % 2 == 0 { &self.even[at / 2..] } else { &self.odd[at / 2..] };
+        half[..L_FRAME / 2].try_into().unwrap_or(&[0; L_FRAME / 2])
+    }
 }
 
 /// Sum over the even samples of x[i] * x[i - lag] (eq. A.4); `cur` indexes sample 0 in `x`.
-fn corr_even(x: &[i16], cur: usize, lag: usize) -> i32 {
-    let (a, b) = (window(x, cur), window(x, cur - lag));
+fn corr_even(x: &Decimated, cur: usize, lag: usize) -> i32 {
+    let (a, b) = (x.run(cur), x.run(cur - lag));
     let mut c: i32 = 0;
     for i in 0..L_FRAME / 2 {
-        c = c.wrapping_add(mul(i32::from(a[2 * i]), i32::from(b[2 * i])));
+        c = c.wrapping_add(mul(i32::from(a[i]), i32::from(b[i])));
     }
     c
 }
 
-fn corr_max(x: &[i16], cur: usize, lo: usize, hi: usize, step: usize) -> (i32, usize) {
+fn corr_max(x: &Decimated, cur: usize, lo: usize, hi: usize, step: usize) -> (i32, usize) {
     let mut best = i32::MIN;
     let mut index = 0;
     for lag in (lo..=hi).step_by(step) {
@@ -47,7 +69,7 @@ fn corr_max(x: &[i16], cur: usize, lo: usize, hi: usize, step: usize) -> (i32, u
 pub fn open_loop_pitch(wsp: &[i16; PIT_MAX + L_FRAME]) -> i16 {
     let energy: i64 = wsp.iter().map(|&v| i64::from(v) * i64::from(v)).sum();
     let mut scaled = [0i16; PIT_MAX + L_FRAME];
-    let x: &[i16] = if energy > i64::from(i32::MAX) {
+    let x = Decimated::new(if energy > i64::from(i32::MAX) {
         let shift = pshr(31 - clz((energy >> 31) as i32), 1);
         for (s, &v) in scaled.iter_mut().zip(wsp.iter()) {
             *s = v >> shift;
@@ -55,7 +77,8 @@ pub fn open_loop_pitch(wsp: &[i16; PIT_MAX + L_FRAME]) -> i16 {
         &scaled
     } else {
         wsp
-    };
+    });
+    let x = &x;
     let cur = PIT_MAX;
     let (max1, i1) = corr_max(x, cur, 20, 39, 1);
     let (max2, i2) = corr_max(x, cur, 40, 79, 1);
@@ -291,16 +314,18 @@ fn phi_matrix(h: &[i16; L_SUBFR], d: &mut [i16; L_SUBFR], sign: &mut [i32; L_SUB
         }
     }
     let sign: &[i32; L_SUBFR] = sign;
+    // h backwards: entry (r, c) for r > c sums h[k] * h[k + r - c] for k <= 39 - r, that is
+    // rev[m] * rev[m - (r - c)] for m >= r.
+    let mut rev = *h;
+    rev.reverse();
     for lag in 1..L_SUBFR {
         if lag % 5 == 0 {
             continue;
         }
-        // Entry (r, r - lag) for r = 39, 38, ... sums h[k] * h[k + lag] for k <= 39 - r.
         let mut acc: i32 = 0;
-        for (k, (&a, &b)) in h.iter().zip(&h[lag..]).enumerate() {
-            acc = acc.wrapping_add(mul(i32::from(a), i32::from(b)));
-            let r = last - k;
-            let c = r - lag;
+        for c in (0..L_SUBFR - lag).rev() {
+            let r = c + lag;
+            acc = acc.wrapping_add(mul(i32::from(rev[r]), i32::from(rev[c])));
             let v = (acc >> scaling).wrapping_mul(sign[r] * sign[c]);
             phi[r][c] = v;
             phi[c][r] = v;
