@@ -225,14 +225,23 @@ impl LspQuantizer {
                 }
             }
             let l1 = &LSPCB1[idx[l0][0]];
-            for (half, range) in [(1usize, 0..M / 2), (2, M / 2..M)] {
+            // What the second stage subtracts from, its scale and weight, per coefficient, so that
+            // each codebook row costs two fixed 5-coefficient loops.
+            let rest: [i32; M] = std::array::from_fn(|j| i32::from(target[j]) - i32::from(l1[j]));
+            let fg: [i32; M] = FG_SUM[l0].map(i32::from);
+            let w: [i32; M] = weights.map(i32::from);
+            for half in 1..3 {
+                let lo = (half - 1) * (M / 2);
+                let part = |a: &[i32; M]| -> [i32; M / 2] { std::array::from_fn(|j| a[lo + j]) };
+                let (rest, fg, w) = (part(&rest), part(&fg), part(&w));
                 let mut best = i32::MAX;
                 for (i, row) in LSPCB2.iter().enumerate() {
+                    let row: &[i16; M / 2] = row[lo..lo + M / 2].try_into().unwrap_or(&[0; M / 2]);
                     let mut acc: i32 = 0;
-                    for j in range.clone() {
-                        let d = i32::from(target[j]) - i32::from(l1[j]) - i32::from(row[j]);
-                        let d = i32::from(sat16(mul_q(d, i32::from(FG_SUM[l0][j]), 15)));
-                        acc = acc.wrapping_add(mul(d, mul_q(d, i32::from(weights[j]), 11)));
+                    for j in 0..M / 2 {
+                        let d = rest[j] - i32::from(row[j]);
+                        let d = i32::from(sat16(mul_q(d, fg[j], 15)));
+                        acc = acc.wrapping_add(mul(d, mul_q(d, w[j], 11)));
                     }
                     if acc < best {
                         best = acc;

@@ -43,12 +43,7 @@ impl Decimated {
 
 /// Sum over the even samples of x[i] * x[i - lag] (eq. A.4); `cur` indexes sample 0 in `x`.
 fn corr_even(x: &Decimated, cur: usize, lag: usize) -> i32 {
-    let (a, b) = (x.run(cur), x.run(cur - lag));
-    let mut c: i32 = 0;
-    for i in 0..L_FRAME / 2 {
-        c = c.wrapping_add(mul(i32::from(a[i]), i32::from(b[i])));
-    }
-    c
+    dot40(x.run(cur), x.run(cur - lag))
 }
 
 fn corr_max(x: &Decimated, cur: usize, lo: usize, hi: usize, step: usize) -> (i32, usize) {
@@ -132,17 +127,23 @@ pub fn open_loop_pitch(wsp: &[i16; PIT_MAX + L_FRAME]) -> i16 {
     best as i16
 }
 
-/// c[i] = sum_{j >= i} x[j] * h[j - i].
-pub fn correlate(x: &[i16; L_SUBFR], h: &[i16; L_SUBFR]) -> [i32; L_SUBFR] {
-    let mut c = [0i32; L_SUBFR];
+/// Wrapping sum of a[i] * b[i] over a subframe (a fixed length the compiler vectorises).
+fn dot40(a: &[i16; L_SUBFR], b: &[i16; L_SUBFR]) -> i32 {
+    let mut s: i32 = 0;
     for i in 0..L_SUBFR {
-        let mut s: i32 = 0;
-        for j in i..L_SUBFR {
-            s = s.wrapping_add(mul(i32::from(x[j]), i32::from(h[j - i])));
-        }
-        c[i] = s;
+        s = s.wrapping_add(mul(i32::from(a[i]), i32::from(b[i])));
     }
-    c
+    s
+}
+
+/// c[i] = sum_{j >= i} x[j] * h[j - i], wrapping.
+///
+/// Each c[i] is a full-subframe dot product of h with x shifted by i and zero-padded: the padding
+/// adds only zeros, and the sums wrap, so the order does not change them.
+pub fn correlate(x: &[i16; L_SUBFR], h: &[i16; L_SUBFR]) -> [i32; L_SUBFR] {
+    let mut padded = [0i16; 2 * L_SUBFR];
+    padded[..L_SUBFR].copy_from_slice(x);
+    std::array::from_fn(|i| dot40(padded[i..i + L_SUBFR].try_into().unwrap_or(&[0; L_SUBFR]), h))
 }
 
 /// The correlation split as `mul16_32_q(_, c, 12)` uses it: c >> 12 and its 12 low bits.
@@ -355,14 +356,9 @@ pub fn fixed_search(
     for i in t0..L_SUBFR {
         h[i] = (i32::from(h[i]) + mul_q(i32::from(h[i - t0]), i32::from(sharp), 14)) as i16;
     }
-    let mut d32 = [0i32; L_SUBFR];
+    let d32 = correlate(&target, h);
     let mut dmax: i32 = 0;
-    for n in 0..L_SUBFR {
-        let mut s: i32 = 0;
-        for i in n..L_SUBFR {
-            s = s.wrapping_add(mul(i32::from(target[i]), i32::from(h[i - n])));
-        }
-        d32[n] = s;
+    for &s in &d32 {
         let a = if s >= 0 { s } else { s.wrapping_neg() };
         if a > dmax {
             dmax = a;
