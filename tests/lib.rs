@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub mod config;
+pub mod scenario;
 pub use config::{Config, Span};
 
 /// The workspace root.

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use spangate_tests::{free_port, linear, span, wait_udp_bound, Config, Daemon, Scratch, LOCALHOST};
+use spangate_tests::{free_port, linear, scenario, span, wait_udp_bound, Config, Daemon, Scratch, LOCALHOST};
 
 use crate::sip::sipp;
 
@@ -57,27 +57,9 @@ fn uac_scenario(rtp_port: u16, info: bool) -> String {
     let middle = if info {
         let mut m = String::new();
         for (k, d) in DIGITS.chars().enumerate() {
-            m += &format!(
-                r#"  <send retrans="500"><![CDATA[
-INFO [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:a@[local_ip]:[local_port]>;tag=a[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: {cseq} INFO
-Contact: <sip:a@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/dtmf-relay
-Content-Length: [len]
-
-Signal={d}
-Duration=100
-]]></send>
-  <recv response="200" />
-  <pause milliseconds="200" />
-"#,
-                cseq = k + 2
-            );
+            let body = format!("Signal={d}\nDuration=100\n");
+            m += &scenario::in_dialog("INFO", k + 2, Some("application/dtmf-relay"), &body);
+            m += "  <recv response=\"200\" />\n  <pause milliseconds=\"200\" />\n";
         }
         for _ in DIGITS.chars() {
             m += r#"  <recv request="INFO">
@@ -86,114 +68,19 @@ Duration=100
       <log message="INFO DIGIT [$sig]" />
     </action>
   </recv>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
 "#;
+            m += scenario::ok_to_last();
         }
         m
     } else {
         format!("  <pause milliseconds=\"{CALL_MS}\" />\n")
     };
-    let bye_cseq = DIGITS.len() + 2;
-    format!(
-        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="dtmf caller">
-  <send retrans="500"><![CDATA[
-INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:a@[local_ip]:[local_port]>;tag=a[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:a@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-{sdp}]]></send>
-  <recv response="100" optional="true" />
-  <recv response="180" optional="true" />
-  <recv response="183" optional="true" />
-  <recv response="200" rrs="true" />
-  <send><![CDATA[
-ACK [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:a@[local_ip]:[local_port]>;tag=a[call_number]
-[last_To:]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Contact: <sip:a@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-{middle}  <send retrans="500"><![CDATA[
-BYE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:a@[local_ip]:[local_port]>;tag=a[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: {bye_cseq} BYE
-Contact: <sip:a@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-  <recv response="200" />
-</scenario>
-"#,
-        sdp = sdp(rtp_port)
-    )
+    scenario::caller("dtmf caller", &sdp(rtp_port), &middle, DIGITS.len() + 2)
 }
 
 /// An answerer whose SDP names `rtp_port`; it waits for the BYE.
 fn uas_scenario(rtp_port: u16) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="dtmf answerer">
-  <recv request="INVITE" crlf="true" />
-  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=b[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:b@[local_ip]:[local_port]>
-Content-Length: 0
-]]></send>
-  <send retrans="500"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=b[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:b@[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-{sdp}]]></send>
-  <recv request="ACK" />
-  <recv request="BYE" />
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-</scenario>
-"#,
-        sdp = sdp(rtp_port)
-    )
+    scenario::answerer("dtmf answerer", &sdp(rtp_port), true, "")
 }
 
 /// One RTP packet as received.

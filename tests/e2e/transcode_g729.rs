@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use media_dsp::{g711, g722, g729};
-use spangate_tests::{free_port, goertzel, span, wait_udp_bound, Config, Daemon, Scratch, LOCALHOST};
+use spangate_tests::{free_port, goertzel, scenario, span, wait_udp_bound, Config, Daemon, Scratch, LOCALHOST};
 
 const T: Duration = Duration::from_secs(30);
 const AMPLITUDE: f64 = 8000.0;
@@ -68,124 +68,20 @@ fn sdp(rtp_port: u16, pt: u8, version: u32) -> String {
 /// A caller offering only G.729 on `rtp_port`; it hangs up after `CALL_MS`. With `reinvite`, 3 s
 /// into the call it re-INVITEs with PCMA only, as a phone switching codec would.
 fn uac_scenario(rtp_port: u16, reinvite: bool) -> String {
-    let middle = if reinvite {
-        format!(
-            r#"  <pause milliseconds="3000" />
-  <send retrans="500"><![CDATA[
-INVITE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:a@[local_ip]:[local_port]>;tag=a[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 2 INVITE
-Contact: <sip:a@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-{sdp}]]></send>
-  <recv response="100" optional="true" />
-  <recv response="200" />
-  <send><![CDATA[
-ACK [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:a@[local_ip]:[local_port]>;tag=a[call_number]
-[last_To:]
-Call-ID: [call_id]
-CSeq: 2 ACK
-Contact: <sip:a@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-"#,
-            sdp = sdp(rtp_port, PT_PCMA, 2)
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="g729 caller">
-  <send retrans="500"><![CDATA[
-INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:a@[local_ip]:[local_port]>;tag=a[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:a@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-{sdp}]]></send>
-  <recv response="100" optional="true" />
-  <recv response="180" optional="true" />
-  <recv response="183" optional="true" />
-  <recv response="200" rrs="true" />
-  <send><![CDATA[
-ACK [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:a@[local_ip]:[local_port]>;tag=a[call_number]
-[last_To:]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Contact: <sip:a@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-{middle}  <pause milliseconds="{CALL_MS}" />
-  <send retrans="500"><![CDATA[
-BYE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:a@[local_ip]:[local_port]>;tag=a[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 3 BYE
-Contact: <sip:a@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-  <recv response="200" />
-</scenario>
-"#,
-        sdp = sdp(rtp_port, PT_G729, 1)
-    )
+    let mut middle = String::new();
+    if reinvite {
+        middle += "  <pause milliseconds=\"3000\" />\n";
+        middle += &scenario::in_dialog("INVITE", 2, Some("application/sdp"), &sdp(rtp_port, PT_PCMA, 2));
+        middle += "  <recv response=\"100\" optional=\"true\" />\n  <recv response=\"200\" />\n";
+        middle += &scenario::ack(2);
+    }
+    middle += &format!("  <pause milliseconds=\"{CALL_MS}\" />\n");
+    scenario::caller("g729 caller", &sdp(rtp_port, PT_G729, 1), &middle, 3)
 }
 
 /// An answerer taking only G.722 on `rtp_port`; it waits for the BYE.
 fn uas_scenario(rtp_port: u16) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="g722 answerer">
-  <recv request="INVITE" crlf="true" />
-  <send retrans="500"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=b[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:b@[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-{sdp}]]></send>
-  <recv request="ACK" />
-  <recv request="BYE" />
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-</scenario>
-"#,
-        sdp = sdp(rtp_port, PT_G722, 1)
-    )
+    scenario::answerer("g722 answerer", &sdp(rtp_port, PT_G722, 1), false, "")
 }
 
 /// One RTP packet as received.
