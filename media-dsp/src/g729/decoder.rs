@@ -114,11 +114,13 @@ impl Decoder {
             decode_gains(prm[gi], &code, bfi, &mut self.gain_pitch, &mut self.gain_code, &mut self.past_qua_en);
             self.sharp = self.gain_pitch.clamp(SHARPMIN, SHARP_MAX_DEC);
 
-            let exc = &mut self.old_exc[EXC_OFF + i_subfr..EXC_OFF + i_subfr + L_SUBFR];
-            for i in 0..L_SUBFR {
-                let acc = (i32::from(exc[i]) * i32::from(self.gain_pitch))
-                    .wrapping_add(i32::from(code[i]) * i32::from(self.gain_code));
-                exc[i] = sat16(pshr(acc, 14));
+            let exc: &mut [i16; L_SUBFR] = (&mut self.old_exc[EXC_OFF + i_subfr..EXC_OFF + i_subfr + L_SUBFR])
+                .try_into()
+                .unwrap_or_else(|_| unreachable!());
+            let (gp, gc) = (i32::from(self.gain_pitch), i32::from(self.gain_code));
+            for (e, &c) in exc.iter_mut().zip(&code) {
+                let acc = (i32::from(*e) * gp).wrapping_add(i32::from(c) * gc);
+                *e = sat16(pshr(acc, 14));
             }
             let mut x = [0i16; L_SUBFR];
             x.copy_from_slice(exc);

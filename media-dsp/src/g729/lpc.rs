@@ -46,13 +46,13 @@ pub fn syn_filt_sat(a: &[i16; MP1], x: &[i16], y: &mut [i16], mem: &mut [i16; M]
     tmp[..M].copy_from_slice(mem);
     // The coefficients reversed to the order of the past outputs they weigh, tmp[i..i + M], so
     // each step is one dot product over a fixed-size window; the wrapping sum is order-free.
-    let mut rev = [0i32; M];
+    let mut rev = [0i16; M];
     for j in 1..=M {
-        rev[M - j] = i32::from(a[j]);
+        rev[M - j] = a[j];
     }
     for i in 0..len {
         let past: &[i16; M] = tmp[i..i + M].try_into().unwrap_or(&[0; M]);
-        let dot = past.iter().zip(&rev).fold(0i32, |acc, (&y, &c)| acc.wrapping_add(i32::from(y) * c));
+        let dot = past.iter().zip(&rev).fold(0i32, |acc, (&y, &c)| acc.wrapping_add(i32::from(y) * i32::from(c)));
         tmp[M + i] = sat16(pshr((i32::from(x[i]) << 12).wrapping_sub(dot), 12));
     }
     y[..len].copy_from_slice(&tmp[M..M + len]);

@@ -63,18 +63,41 @@ pub fn adaptive_vector(exc: &mut [i16], pos: usize, t0: i16, frac: i16) {
     // The 20 taps in the order of the samples they weigh, exc[start + n - 9 ..= start + n + 10],
     // so each output is one dot product over a fixed-size window (no bounds check per tap). The
     // sum wraps as bcg729's does, and a wrapping sum is the same in any order.
-    let mut taps = [0i32; 2 * L_INTER10];
+    let mut taps = [0i16; 2 * L_INTER10];
     for i in 0..L_INTER10 {
         let k = i * UP_SAMP;
-        taps[L_INTER10 - 1 - i] = i32::from(INTER_3L[t + k]);
-        taps[L_INTER10 + i] = i32::from(INTER_3L[UP_SAMP - t + k]);
+        taps[L_INTER10 - 1 - i] = INTER_3L[t + k];
+        taps[L_INTER10 + i] = INTER_3L[UP_SAMP - t + k];
+    }
+    let lo0 = start + 1 - L_INTER10;
+    if lag > L_SUBFR + L_INTER10 - 1 {
+        // Every sample read lies before the first one written, so all 40 sums are built at once,
+        // tap by tap, over one fixed window of the past (lanes the compiler vectorises).
+        let src: &[i16; L_SUBFR + 2 * L_INTER10 - 1] = match exc.get(lo0..lo0 + L_SUBFR + 2 * L_INTER10 - 1) {
+            Some(w) => w.try_into().unwrap_or_else(|_| unreachable!()),
+            None => return,
+        };
+        let mut acc = [0i32; L_SUBFR];
+        for (k, &c) in taps.iter().enumerate() {
+            let win: &[i16; L_SUBFR] = src[k..k + L_SUBFR].try_into().unwrap_or_else(|_| unreachable!());
+            let c = i32::from(c);
+            for (a, &x) in acc.iter_mut().zip(win) {
+                *a = a.wrapping_add(i32::from(x) * c);
+            }
+        }
+        let Some(dst) = exc.get_mut(pos..pos + L_SUBFR) else { return };
+        for (d, &a) in dst.iter_mut().zip(&acc) {
+            *d = sat16(pshr(a, 15));
+        }
+        return;
     }
     // A lag shorter than the subframe reads samples written earlier in this loop, so each window
     // is taken afresh after the previous output is stored.
     for n in 0..L_SUBFR {
-        let lo = start + n + 1 - L_INTER10;
+        let lo = lo0 + n;
         let Some(window) = exc.get(lo..lo + 2 * L_INTER10) else { return };
-        let acc = window.iter().zip(&taps).fold(0i32, |acc, (&x, &c)| acc.wrapping_add(i32::from(x) * c));
+        let window: &[i16; 2 * L_INTER10] = window.try_into().unwrap_or_else(|_| unreachable!());
+        let acc = window.iter().zip(&taps).fold(0i32, |acc, (&x, &c)| acc.wrapping_add(i32::from(x) * i32::from(c)));
         exc[pos + n] = sat16(pshr(acc, 15));
     }
 }

@@ -47,7 +47,7 @@ impl Default for PostFilter {
 }
 
 /// The wrapping (as in bcg729's 32-bit accumulators) dot product of two equal-length windows.
-fn dot(x: &[i16], y: &[i16]) -> i32 {
+fn dot(x: &[i16; L_SUBFR], y: &[i16; L_SUBFR]) -> i32 {
     x.iter().zip(y).fold(0i32, |acc, (&a, &b)| acc.wrapping_add(i32::from(a) * i32::from(b)))
 }
 
@@ -80,33 +80,52 @@ impl PostFilter {
         let gn = weighted(a, &GAMMA_N);
         let gd = weighted(a, &GAMMA_D);
 
-        // gn reversed to the order of the past samples it weighs, speech[i..i + M], so each
-        // output is a dot product over a fixed-size window; the wrapping sum is order-free.
-        let mut gn_rev = [0i32; M];
-        for j in 0..M {
-            gn_rev[M - 1 - j] = i32::from(gn[j]);
+        // The residual is a plain FIR filter over the synthesis, so all 40 sums are built at once,
+        // tap by tap, over fixed windows (lanes the compiler vectorises); the wrapping sum is
+        // order-free.
+        let speech: &[i16; M + L_SUBFR] = speech.try_into().unwrap_or_else(|_| unreachable!());
+        let mut acc = [0i32; L_SUBFR];
+        let current: &[i16; L_SUBFR] = speech[M..].try_into().unwrap_or_else(|_| unreachable!());
+        for (a, &x) in acc.iter_mut().zip(current) {
+            *a = i32::from(x) << 12;
         }
-        for i in 0..L_SUBFR {
-            let past: &[i16; M] = speech[i..i + M].try_into().unwrap_or(&[0; M]);
-            let dot = past.iter().zip(&gn_rev).fold(0i32, |acc, (&x, &c)| acc.wrapping_add(i32::from(x) * c));
-            let r = sat16(pshr((i32::from(speech[M + i]) << 12).wrapping_add(dot), 12));
-            self.res[at + i] = r;
-            self.scaled_res[at + i] = pshr(i32::from(r), 2) as i16;
+        for (j, &c) in gn.iter().enumerate() {
+            let past: &[i16; L_SUBFR] =
+                speech[M - 1 - j..M - 1 - j + L_SUBFR].try_into().unwrap_or_else(|_| unreachable!());
+            let c = i32::from(c);
+            for (a, &x) in acc.iter_mut().zip(past) {
+                *a = a.wrapping_add(i32::from(x) * c);
+            }
+        }
+        let res: &mut [i16; L_SUBFR] = (&mut self.res[at..at + L_SUBFR]).try_into().unwrap_or_else(|_| unreachable!());
+        let scaled: &mut [i16; L_SUBFR] =
+            (&mut self.scaled_res[at..at + L_SUBFR]).try_into().unwrap_or_else(|_| unreachable!());
+        for ((r, s), &a) in res.iter_mut().zip(scaled.iter_mut()).zip(&acc) {
+            *r = sat16(pshr(a, 12));
+            *s = pshr(i32::from(*r), 2) as i16;
         }
 
         let mut ltp = [0i16; L_SUBFR];
         self.long_term(lag, at, &mut ltp);
 
         // Tilt compensation 1 - k z^-1 from the impulse response of A(z/gamma_n)/A(z/gamma_d).
-        let mut h = [0i16; L_H];
-        h[0] = 4096;
-        for i in 1..L_H {
-            let mut acc = if i <= M { i32::from(gn[i - 1]) << 12 } else { 0 };
-            for j in 0..M.min(i) {
-                acc = acc.wrapping_sub(i32::from(gd[j]) * i32::from(h[i - j - 1]));
-            }
-            h[i] = sat16(pshr(acc, 12));
+        // h is kept after M zeros and gd reversed to the order of the past samples it weighs, so
+        // each step of the recursion is one dot product over a fixed window; the wrapping sum is
+        // order-free.
+        let mut gd_rev = [0i16; M];
+        for (r, &g) in gd_rev.iter_mut().rev().zip(&gd) {
+            *r = g;
         }
+        let mut hp = [0i16; M + L_H];
+        hp[M] = 4096;
+        for i in 1..L_H {
+            let x = if i <= M { i32::from(gn[i - 1]) << 12 } else { 0 };
+            let past: &[i16; M] = hp[i..i + M].try_into().unwrap_or_else(|_| unreachable!());
+            let dot =
+                past.iter().zip(&gd_rev).fold(0i32, |acc, (&y, &c)| acc.wrapping_add(i32::from(y) * i32::from(c)));
+            hp[M + i] = sat16(pshr(x.wrapping_sub(dot), 12));
+        }
+        let h: &[i16; L_H] = hp[M..].try_into().unwrap_or_else(|_| unreachable!());
         let mut rh1 = 0i32;
         for i in 0..L_H - 1 {
             rh1 = rh1.wrapping_add(i32::from(h[i]) * i32::from(h[i + 1]));
@@ -151,10 +170,12 @@ impl PostFilter {
         }
         let mut cor_max = i32::MIN;
         let mut best = 0usize;
-        let current = &scaled[at..at + L_SUBFR];
+        let win =
+            |d: usize| -> &[i16; L_SUBFR] { scaled[d..d + L_SUBFR].try_into().unwrap_or_else(|_| unreachable!()) };
+        let current = win(at);
         for t in t_min.max(1)..=t_max {
             let d = at - t as usize;
-            let corr = dot(&scaled[d..d + L_SUBFR], current);
+            let corr = dot(win(d), current);
             if corr > cor_max {
                 cor_max = corr;
                 best = t as usize;
@@ -162,7 +183,7 @@ impl PostFilter {
         }
         let cor_max = cor_max.max(0);
         let d = at - best;
-        let delayed = &scaled[d..d + L_SUBFR];
+        let delayed = win(d);
         let (ener, ener_d) = (dot(current, current), dot(delayed, delayed));
         // Bring the three onto 16 bits with the same shift, the largest into [2^14, 2^15).
         let largest = cor_max.max(ener).max(ener_d);
