@@ -7,6 +7,8 @@ use super::{L_SUBFR, PIT_MAX, PIT_MIN};
 
 pub const UP_SAMP: usize = 3;
 pub const L_INTER10: usize = 10;
+/// Outputs of the adaptive codebook vector computed together when the lag allows (divides L_SUBFR).
+const BLOCK: usize = 8;
 
 /// Decodes a lag index; the second subframe's index is relative to the first subframe's lag `t0`.
 pub fn dec_lag3(index: i16, first: bool, t0: i16) -> (i16, i16) {
@@ -70,29 +72,32 @@ pub fn adaptive_vector(exc: &mut [i16], pos: usize, t0: i16, frac: i16) {
         taps[L_INTER10 + i] = INTER_3L[UP_SAMP - t + k];
     }
     let lo0 = start + 1 - L_INTER10;
-    if lag > L_SUBFR + L_INTER10 - 1 {
-        // Every sample read lies before the first one written, so all 40 sums are built at once,
-        // tap by tap, over one fixed window of the past (lanes the compiler vectorises).
-        let src: &[i16; L_SUBFR + 2 * L_INTER10 - 1] = match exc.get(lo0..lo0 + L_SUBFR + 2 * L_INTER10 - 1) {
-            Some(w) => w.try_into().unwrap_or_else(|_| unreachable!()),
-            None => return,
-        };
-        let mut acc = [0i32; L_SUBFR];
-        for (k, &c) in taps.iter().enumerate() {
-            let win: &[i16; L_SUBFR] = src[k..k + L_SUBFR].try_into().unwrap_or_else(|_| unreachable!());
-            let c = i32::from(c);
-            for (a, &x) in acc.iter_mut().zip(win) {
-                *a = a.wrapping_add(i32::from(x) * c);
+    if lag >= BLOCK + L_INTER10 {
+        // A block of BLOCK outputs reads only samples before its first one (the newest tap is
+        // lag - 10 back), so each block's sums are built at once, tap by tap, over one fixed
+        // window (lanes the compiler vectorises), taken after the previous block is stored.
+        for b in (0..L_SUBFR).step_by(BLOCK) {
+            let lo = lo0 + b;
+            let src: &[i16; BLOCK + 2 * L_INTER10 - 1] = match exc.get(lo..lo + BLOCK + 2 * L_INTER10 - 1) {
+                Some(w) => w.try_into().unwrap_or_else(|_| unreachable!()),
+                None => return,
+            };
+            let mut acc = [0i32; BLOCK];
+            for (k, &c) in taps.iter().enumerate() {
+                let win: &[i16; BLOCK] = src[k..k + BLOCK].try_into().unwrap_or_else(|_| unreachable!());
+                for (a, &x) in acc.iter_mut().zip(win) {
+                    *a = a.wrapping_add(i32::from(x) * i32::from(c));
+                }
             }
-        }
-        let Some(dst) = exc.get_mut(pos..pos + L_SUBFR) else { return };
-        for (d, &a) in dst.iter_mut().zip(&acc) {
-            *d = sat16(pshr(a, 15));
+            let Some(dst) = exc.get_mut(pos + b..pos + b + BLOCK) else { return };
+            for (d, &a) in dst.iter_mut().zip(&acc) {
+                *d = sat16(pshr(a, 15));
+            }
         }
         return;
     }
-    // A lag shorter than the subframe reads samples written earlier in this loop, so each window
-    // is taken afresh after the previous output is stored.
+    // A lag this short reads the output just written, so each window is taken afresh after the
+    // previous output is stored.
     for n in 0..L_SUBFR {
         let lo = lo0 + n;
         let Some(window) = exc.get(lo..lo + 2 * L_INTER10) else { return };

@@ -92,9 +92,8 @@ impl PostFilter {
         for (j, &c) in gn.iter().enumerate() {
             let past: &[i16; L_SUBFR] =
                 speech[M - 1 - j..M - 1 - j + L_SUBFR].try_into().unwrap_or_else(|_| unreachable!());
-            let c = i32::from(c);
             for (a, &x) in acc.iter_mut().zip(past) {
-                *a = a.wrapping_add(i32::from(x) * c);
+                *a = a.wrapping_add(i32::from(x) * i32::from(c));
             }
         }
         let res: &mut [i16; L_SUBFR] = (&mut self.res[at..at + L_SUBFR]).try_into().unwrap_or_else(|_| unreachable!());
