@@ -45,15 +45,21 @@ pub fn syn_filt_sat(a: &[i16; MP1], x: &[i16], y: &mut [i16], mem: &mut [i16; M]
     let mut tmp = [0i16; M + L_SUBFR];
     tmp[..M].copy_from_slice(mem);
     // The coefficients reversed to the order of the past outputs they weigh, tmp[i..i + M], so
-    // each step is one dot product over a fixed-size window; the wrapping sum is order-free.
-    let mut rev = [0i16; M];
-    for j in 1..=M {
-        rev[M - j] = a[j];
+    // each step is one dot product over a fixed-size window; the wrapping sum is order-free. The
+    // newest output's term is added last, apart from the rest, so the dot product over the older
+    // nine can start before that output is known (the recursion's critical path is one product).
+    let mut rev = [0i16; M - 1];
+    for (r, &c) in rev.iter_mut().rev().zip(&a[2..]) {
+        *r = c;
     }
+    let a1 = i32::from(a[1]);
+    let mut prev = i32::from(mem[M - 1]);
     for i in 0..len {
-        let past: &[i16; M] = tmp[i..i + M].try_into().unwrap_or(&[0; M]);
-        let dot = past.iter().zip(&rev).fold(0i32, |acc, (&y, &c)| acc.wrapping_add(i32::from(y) * i32::from(c)));
-        tmp[M + i] = sat16(pshr((i32::from(x[i]) << 12).wrapping_sub(dot), 12));
+        let older: &[i16; M - 1] = tmp[i..i + M - 1].try_into().unwrap_or(&[0; M - 1]);
+        let dot = older.iter().zip(&rev).fold(0i32, |acc, (&y, &c)| acc.wrapping_add(i32::from(y) * i32::from(c)));
+        let y = sat16(pshr((i32::from(x[i]) << 12).wrapping_sub(dot).wrapping_sub(a1 * prev), 12));
+        tmp[M + i] = y;
+        prev = i32::from(y);
     }
     y[..len].copy_from_slice(&tmp[M..M + len]);
     mem.copy_from_slice(&tmp[len..len + M]);
