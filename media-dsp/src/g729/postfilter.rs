@@ -267,8 +267,11 @@ impl PostProcess {
             let x2 = self.x1;
             self.x1 = self.x0;
             self.x0 = *s;
-            let mut acc = mul16_32_q(i32::from(Self::A1), self.y1, 13);
-            acc = acc.wrapping_add(mul16_32_q(i32::from(Self::A2), self.y2, 13));
+            // y1 and y2 are clamped to 29 bits, so a 16x32 product in Q13 is the 64-bit product
+            // shifted down (the split product's two halves floor to the same value) and fits.
+            let q13 = |a: i16, y: i32| ((i64::from(a) * i64::from(y)) >> 13) as i32;
+            let mut acc = q13(Self::A1, self.y1);
+            acc = acc.wrapping_add(q13(Self::A2, self.y2));
             acc = acc.wrapping_add(i32::from(self.x0) * Self::B[0]);
             acc = acc.wrapping_add(i32::from(self.x1) * Self::B[1]);
             acc = acc.wrapping_add(i32::from(x2) * Self::B[2]);
