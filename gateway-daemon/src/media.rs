@@ -92,6 +92,9 @@ pub enum MediaCmd {
     /// Send a call-progress tone on a bearer channel instead of what feeds it, or stop (`None`);
     /// `media_tones`.
     Tone { ep: Endpoint, tone: Option<&'static media_dsp::tones::Tone> },
+    /// Send a call-progress tone in leg `id`'s RTP instead of its channel's audio, or stop
+    /// (`None`); `media_rtp`.
+    RtpTone { id: u32, tone: Option<&'static media_dsp::tones::Tone> },
 }
 
 /// A bearer channel of the board: the span at `node`, timeslot `ts`.
@@ -667,6 +670,11 @@ impl MediaThread {
                 }
             }
             MediaCmd::Tone { .. } => {}
+            MediaCmd::RtpTone { id, tone } => {
+                if let Some(leg) = self.rtp.iter_mut().find(|l| l.id == id) {
+                    leg.tone = tone.map(media_dsp::tones::ToneGenerator::new);
+                }
+            }
             MediaCmd::DtmfPlay { id, digit, end } => {
                 if let Some(leg) = self.rtp.iter_mut().find(|l| l.id == id) {
                     match end {

@@ -8,6 +8,10 @@
 //! being built; a full frame (the ptime) goes to the event loop, which adds the RTP header and
 //! sends it.
 //!
+//! A tone (`tone`, set by `MediaCmd::RtpTone`) replaces the received samples before the DTMF
+//! receiver and the codec see them, so the SIP side hears our ringback while the TDM side's
+//! audio is dropped.
+//!
 //! DTMF (`media_dtmf`): digits the event loop received out of band replace the played audio with
 //! their tones; while `dtmf.detect` is set, the received audio passes the in-band receiver and a
 //! 40 ms delay line that mutes the digits it finds, whose edges the media thread reports.
@@ -20,6 +24,7 @@ use hal::CHUNK;
 use media_dsp::g711;
 use media_dsp::jitter::{Arrival, JitterBuffer, Playout};
 use media_dsp::plc::Plc;
+use media_dsp::tones::ToneGenerator;
 
 use crate::media_codec::{LegCodec, PayloadCodec};
 use crate::media_dtmf::LegDtmf;
@@ -100,6 +105,9 @@ pub struct RtpLeg {
     pub echo: Option<usize>,
     /// DTMF both ways (see the module doc).
     pub dtmf: LegDtmf,
+    /// A call-progress tone sent in the RTP in place of the channel's audio (`MediaCmd::RtpTone`:
+    /// our ringback to a SIP caller whose ISDN callee plays none).
+    pub tone: Option<ToneGenerator>,
 }
 
 /// Samples per frame of `frame_ms` (the ptime), within what a frame can carry, in whole
@@ -139,6 +147,7 @@ impl RtpLeg {
             now_ts: 0,
             echo: None,
             dtmf: LegDtmf::new(),
+            tone: None,
         }
     }
 
@@ -200,6 +209,9 @@ impl RtpLeg {
         self.now_ts = self.now_ts.wrapping_add(8);
         // The DTMF receiver and the codec take the same linear samples.
         let mut pcm = *rx;
+        if let Some(tone) = &mut self.tone {
+            tone.process(&mut pcm);
+        }
         if self.dtmf.detect {
             self.dtmf.tx.echo_guard = self.dtmf.player.busy();
             self.dtmf.tx.process(&mut pcm, self.tx_samples);

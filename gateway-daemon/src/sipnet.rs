@@ -110,6 +110,8 @@ pub struct SipNet {
     tcp: Option<TcpSide>,
     local: SocketAddr,
     trunk_names: Vec<String>,
+    /// Per trunk: `ringback = "local"` (see `switch`).
+    local_ringback: Vec<bool>,
     prefs: Vec<CodecPrefs>,
     legs: HashMap<Handle, Leg>,
     /// The SIP leg of each RTP id: every RTP packet in or out looks its leg up here.
@@ -296,6 +298,7 @@ impl SipNet {
             tcp,
             local,
             trunk_names: cfg.sip.trunks.iter().map(|t| t.name.clone()).collect(),
+            local_ringback: cfg.sip.trunks.iter().map(|t| t.ringback == provisioning::Ringback::Local).collect(),
             prefs,
             legs: HashMap::new(),
             by_rtp: HashMap::new(),
@@ -624,6 +627,16 @@ impl SipNet {
         }
     }
 
+    /// Whether leg `h`'s trunk plays our ringback in the RTP (`ringback = "local"`).
+    pub fn local_ringback(&self, h: Handle) -> bool {
+        self.legs.get(&h).is_some_and(|l| self.local_ringback.get(l.trunk).copied().unwrap_or(false))
+    }
+
+    /// Leg `h`'s RTP id (the media thread's name for it).
+    pub fn rtp_id(&self, h: Handle) -> Option<u32> {
+        self.legs.get(&h).map(|l| l.rtp)
+    }
+
     /// Marks leg `id` detached (the switch split it).
     pub fn detached(&mut self, h: Handle) -> Option<u32> {
         let id = self.legs.get(&h)?.rtp;
@@ -806,7 +819,8 @@ impl SipNet {
                 SipEvent::Progress { handle, code, sdp } => {
                     self.read_answer(handle, sdp.as_ref());
                     let ev = if code == 180 {
-                        LegEvent::Alerting
+                        // Whether the 180 brought media (SDP) says if the far side plays tones.
+                        LegEvent::Alerting { inband: true }
                     } else if code == 183 {
                         LegEvent::Progress
                     } else {

@@ -22,6 +22,8 @@
 //! | `Outgoing` | B: ALERTING / PROGRESS | join media; ALERTING / PROGRESS on A | `Outgoing` |
 //! | `Outgoing` | B: ALERTING, media not joinable (SIP 180 without SDP), A is ISDN | ringback on A; ALERTING with progress #8 on A | `Outgoing` |
 //! | `Outgoing` | B: PROGRESS, media not joinable (SIP 183 without SDP), A is ISDN | ringback on A; PROGRESS #8 on A | `Outgoing` |
+//! | `Outgoing` | B: ALERTING (ISDN) without progress #1/#8, A is ISDN | ringback on A; ALERTING with progress #8 on A | `Outgoing` |
+//! | `Outgoing` | B: ALERTING (ISDN) without progress #1/#8, A is SIP on a `ringback = "local"` trunk | ringback into A's RTP; 183 with SDP on A | `Outgoing` |
 //! | `Outgoing` | B: PROGRESS / CONNECT with media | stop the ringback; as above | same |
 //! | `Outgoing` | B: CONNECT | stop the ringback; CONNECT on A; join media | `Active` |
 //! | `Outgoing` | B cleared with `fall_over` (cause 34/44, SIP 503) | place on the next route | `Outgoing` |
@@ -85,7 +87,11 @@ pub enum LegEvent {
     },
     OverlapTimeout,
     Proceeding,
-    Alerting,
+    /// ISDN: the ALERTING carried progress indicator #1 or #8 (the far side plays its ringback).
+    /// SIP: always true, since whether the 180 brought media (SDP) says it.
+    Alerting {
+        inband: bool,
+    },
     Progress,
     Connected,
     /// The far end cleared the leg (its release follows).
@@ -152,6 +158,13 @@ pub trait Legs {
     /// (the ringback we play) is available.
     fn alerting(&mut self, leg: LegRef, inband: bool);
     fn progress(&mut self, leg: LegRef);
+    /// Whether a SIP leg's trunk says `ringback = "local"`: its caller hears our ringback in
+    /// its RTP (after a 183 with our SDP) rather than ringing locally on a 180.
+    fn local_ringback(&self, leg: LegRef) -> bool;
+    /// Plays call-progress tone `tone` (of the zone of `at`'s span) into the RTP stream of the
+    /// SIP leg joined to bearer channel `at`, in place of the channel's audio, or stops it
+    /// (`None`); false when nothing is played.
+    fn rtp_tone(&mut self, sip: Handle, at: Endpoint, tone: Option<Progress>) -> bool;
     fn connect(&mut self, leg: LegRef);
     /// Clears the leg with a Q.850 cause (DISCONNECT, or RELEASE when already clearing).
     fn hangup(&mut self, leg: LegRef, cause: u8);
@@ -227,6 +240,9 @@ struct Bridge {
     /// The call-progress tone played to the incoming leg, on its channel (kept to stop it after
     /// the leg is gone).
     tone: Option<(Endpoint, Progress)>,
+    /// Our ringback played into a SIP caller's RTP (`ringback = "local"`), from the callee's
+    /// channel, to stop it.
+    rtp_tone: Option<(Handle, Endpoint)>,
     started: Instant,
     answered: Option<Instant>,
     /// The cause the call ended with (the first leg's to clear).
@@ -300,7 +316,7 @@ impl Switch {
             CallNotice::Digits { call, digits, complete } => (isdn(call), LegEvent::Digits { digits, complete }),
             CallNotice::OverlapTimeout { call } => (isdn(call), LegEvent::OverlapTimeout),
             CallNotice::Proceeding { call } => (isdn(call), LegEvent::Proceeding),
-            CallNotice::Alerting { call } => (isdn(call), LegEvent::Alerting),
+            CallNotice::Alerting { call, inband } => (isdn(call), LegEvent::Alerting { inband }),
             CallNotice::Progress { call } => (isdn(call), LegEvent::Progress),
             CallNotice::Connected { call } => (isdn(call), LegEvent::Connected),
             CallNotice::Disconnected { call, cause } => (isdn(call), LegEvent::Disconnected { cause }),
@@ -338,6 +354,7 @@ impl Switch {
                     to: None,
                     joined: None,
                     tone: None,
+                    rtp_tone: None,
                     started: now,
                     answered: None,
                     cause: None,
@@ -368,26 +385,38 @@ impl Switch {
                 }
             }
             LegEvent::Proceeding => {}
-            LegEvent::Alerting | LegEvent::Progress => {
+            LegEvent::Alerting { .. } | LegEvent::Progress => {
                 let Some(i) = self.find_b(leg) else { return };
                 if self.bridges[i].state == State::Outgoing {
                     self.join(i, legs);
-                    let joined = self.bridges[i].joined.is_some();
-                    if joined {
+                    // An ALERTING without progress #1/#8 says the far side plays nothing.
+                    let inband =
+                        self.bridges[i].joined.is_some() && !matches!(event, LegEvent::Alerting { inband: false });
+                    if inband {
                         // The far side's own audio (its ringback, an announcement) replaces ours.
                         self.set_tone(i, None, legs);
+                        self.set_rtp_tone(i, false, legs);
                     }
                     let Some(a) = self.bridges[i].a else { return };
-                    if matches!(event, LegEvent::Alerting) {
+                    if matches!(event, LegEvent::Alerting { .. }) {
                         // Nothing in band from the far side: the caller hears our ringback.
-                        let ours = !joined
+                        let ours = !inband
                             && matches!(a, LegRef::Isdn { .. })
                             && self.set_tone(i, Some(Progress::Ringback), legs);
-                        legs.alerting(a, ours);
+                        if !inband
+                            && matches!(a, LegRef::Sip(_))
+                            && legs.local_ringback(a)
+                            && self.set_rtp_tone(i, true, legs)
+                        {
+                            // 183 with our SDP: the phone plays the RTP instead of ringing itself.
+                            legs.progress(a);
+                        } else {
+                            legs.alerting(a, ours);
+                        }
                     } else {
                         // A 183 without SDP brings nothing in band either: PROGRESS #8 then
                         // announces our ringback rather than silence.
-                        if !joined && matches!(a, LegRef::Isdn { .. }) {
+                        if !inband && matches!(a, LegRef::Isdn { .. }) {
                             self.set_tone(i, Some(Progress::Ringback), legs);
                         }
                         legs.progress(a);
@@ -398,6 +427,7 @@ impl Switch {
                 let Some(i) = self.find_b(leg) else { return };
                 if self.bridges[i].state == State::Outgoing {
                     self.set_tone(i, None, legs);
+                    self.set_rtp_tone(i, false, legs);
                     self.counters.answered += 1;
                     let b = &mut self.bridges[i];
                     b.state = State::Active;
@@ -411,6 +441,7 @@ impl Switch {
             LegEvent::Disconnected { cause } => {
                 if let Some(i) = self.find_a(leg) {
                     self.set_tone(i, None, legs);
+                    self.set_rtp_tone(i, false, legs);
                     let b = &mut self.bridges[i];
                     b.cause = b.cause.or(cause);
                     if b.state != State::Clearing {
@@ -494,6 +525,7 @@ impl Switch {
     /// DISCONNECT and progress indicator #8 and the busy (cause 17) or congestion tone on its
     /// channel until it releases (§5.3.4.1); otherwise with a plain DISCONNECT.
     fn clear_caller(&mut self, i: usize, cause: u8, legs: &mut dyn Legs) {
+        self.set_rtp_tone(i, false, legs);
         let Some(a) = self.bridges[i].a else { return };
         let at = self.bridges[i].tone.map(|(at, _)| at).or_else(|| legs.channel(a));
         if at.is_some() && legs.network_side(a) && legs.hangup_inband(a, cause) {
@@ -528,6 +560,26 @@ impl Switch {
                 false
             }
         }
+    }
+
+    /// Starts (`on`) or stops our ringback in bridge `i`'s SIP caller's RTP, played from the
+    /// callee's channel joined to it; true when it plays.
+    fn set_rtp_tone(&mut self, i: usize, on: bool, legs: &mut dyn Legs) -> bool {
+        let b = &mut self.bridges[i];
+        if b.rtp_tone.is_some() == on {
+            return on;
+        }
+        if let Some((h, at)) = b.rtp_tone.take() {
+            legs.rtp_tone(h, at, None);
+            return false;
+        }
+        let (Some(Joined::Rtp(h)), Some(out)) = (b.joined, b.b) else { return false };
+        let Some(at) = legs.channel(out) else { return false };
+        if legs.rtp_tone(h, at, Some(Progress::Ringback)) {
+            b.rtp_tone = Some((h, at));
+            return true;
+        }
+        false
     }
 
     /// Asks the dial plan about bridge `i`'s number (from the first route).
@@ -655,6 +707,7 @@ impl Switch {
     }
 
     fn split(&mut self, i: usize, legs: &mut dyn Legs) {
+        self.set_rtp_tone(i, false, legs);
         match self.bridges[i].joined.take() {
             Some(Joined::Channels(a, b)) => legs.split(a, b),
             Some(Joined::Rtp(h)) => legs.split_rtp(h),

@@ -9,7 +9,9 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 
 pub use crate::route_cfg::{Endpoint, HuntMode, Npi, Route, Ton};
-pub use crate::sip_cfg::{Codec, Dtmf, InboundAuth, IpNet, JitterBuffer, Register, Sip, SipListen, Transport, Trunk};
+pub use crate::sip_cfg::{
+    Codec, Dtmf, InboundAuth, IpNet, JitterBuffer, Register, Ringback, Sip, SipListen, Transport, Trunk,
+};
 
 /// A whole spangate configuration file.
 #[derive(Debug, Clone, PartialEq)]

@@ -18,6 +18,7 @@ const TRUNK: &[&str] = &[
     "codecs",
     "ptime",
     "dtmf",
+    "ringback",
     "register",
     "auth",
     "trust",
@@ -94,6 +95,9 @@ pub struct Trunk {
     /// Packet time in ms (the `[sip]` default unless set here).
     pub ptime: u16,
     pub dtmf: Dtmf,
+    /// Who plays ringback to a caller from this trunk when the called ISDN side alerts with no
+    /// in-band tones of its own.
+    pub ringback: Ringback,
     /// Register to the peer (outbound registration), when set.
     pub register: Option<Register>,
     /// Requests from the peer must authenticate with these credentials (digest), when set.
@@ -211,6 +215,16 @@ names!(
         Info = "info",
         /// Tones in the audio.
         Inband = "inband",
+    }
+);
+
+names!(
+    /// Ringback for a SIP caller whose ISDN callee alerts without progress indicator #1/#8.
+    Ringback {
+        /// A 180 Ringing: the phone rings locally, as most do.
+        None = "none",
+        /// A 183 Session Progress with our SDP, and the zone's ringback in the RTP.
+        Local = "local",
     }
 );
 
@@ -393,6 +407,7 @@ fn read_trunk(sink: &mut Sink<'_>, tr: &Table<'_>, before: &[Trunk], ptime: u16,
         codecs: read_codecs(sink, tr),
         ptime: read_ptime(sink, tr).unwrap_or(ptime),
         dtmf: tr.pick(sink, "dtmf", &pairs(Dtmf::ALL, Dtmf::as_str)).ok().unwrap_or(dtmf),
+        ringback: tr.pick(sink, "ringback", &pairs(Ringback::ALL, Ringback::as_str)).ok().unwrap_or(Ringback::None),
         register,
         auth,
         trust: read_trust(sink, tr),

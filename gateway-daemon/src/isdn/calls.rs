@@ -112,6 +112,8 @@ pub enum CallNotice {
     },
     Alerting {
         call: CallId,
+        /// Progress indicator #1 or #8: the far side gives in-band tones (its ringback).
+        inband: bool,
     },
     Progress {
         call: CallId,
@@ -139,7 +141,7 @@ impl CallNotice {
             | CallNotice::Digits { call, .. }
             | CallNotice::OverlapTimeout { call }
             | CallNotice::Proceeding { call }
-            | CallNotice::Alerting { call }
+            | CallNotice::Alerting { call, .. }
             | CallNotice::Progress { call }
             | CallNotice::Connected { call }
             | CallNotice::Disconnected { call, .. }
@@ -320,7 +322,7 @@ impl CallControl {
             Q931Event::OverlapTimeout { call } if self.routed => self.notify(CallNotice::OverlapTimeout { call }),
             Q931Event::OverlapTimeout { call } => self.offer(now, call),
             Q931Event::Proceeding { call } => self.notify(CallNotice::Proceeding { call }),
-            Q931Event::Alerting { call } => self.notify(CallNotice::Alerting { call }),
+            Q931Event::Alerting { call, inband } => self.notify(CallNotice::Alerting { call, inband }),
             Q931Event::Progress { call, description } => {
                 let clearing = self.q931.call(call).is_some_and(|c| c.state.clearing());
                 if clearing {

@@ -143,6 +143,27 @@ impl Legs for DaemonLegs<'_> {
         self.on_call(leg, "PROGRESS", |c, now, call| c.progress(now, call));
     }
 
+    fn local_ringback(&self, leg: LegRef) -> bool {
+        let LegRef::Sip(h) = leg else { return false };
+        self.sip.as_deref().is_some_and(|s| s.local_ringback(h))
+    }
+
+    fn rtp_tone(&mut self, sip: crate::sip::ua::Handle, at: Endpoint, tone: Option<Progress>) -> bool {
+        let Some(id) = self.sip.as_deref().and_then(|s| s.rtp_id(sip)) else { return false };
+        let tone = match tone {
+            Some(p) => match self.tones.get(&at.node) {
+                Some(zone) => Some(zone.tone(p)),
+                None => return false,
+            },
+            None => None,
+        };
+        if self.cmds.push(MediaCmd::RtpTone { id, tone }).is_err() {
+            warn!("switch: media thread busy: tone in RTP leg {id} not changed");
+            return false;
+        }
+        true
+    }
+
     fn connect(&mut self, leg: LegRef) {
         if let (LegRef::Sip(h), Some(sip)) = (leg, self.sip.as_deref_mut()) {
             sip.answer(self.now, h);

@@ -7,7 +7,7 @@ use super::*;
 
 /// Routes by prefix: (from span, called prefix, destination span), first match wins; a route
 /// whose prefix is longer than the number asks for more digits. A destination of 100 or more is
-/// the SIP trunk `t<N>`.
+/// the SIP trunk `t<N>`; a route from span 0 takes calls from anywhere (a SIP caller too).
 struct Plan(Vec<(u32, &'static str, u32)>);
 
 impl Dialplan for Plan {
@@ -23,7 +23,7 @@ impl Dialplan for Plan {
         let start = after.map_or(0, |a| a + 1);
         let mut more = false;
         for (index, &(f, prefix, to)) in self.0.iter().enumerate().skip(start) {
-            if *from != Source::Span(f) {
+            if f != 0 && *from != Source::Span(f) {
                 continue;
             }
             if called.starts_with(prefix) {
@@ -60,6 +60,8 @@ struct Mock {
     net: Vec<u32>,
     /// The spans' tone zone has no tone table: `tone` plays nothing.
     no_tones: bool,
+    /// SIP trunks say `ringback = "local"`.
+    local_ringback: bool,
 }
 
 impl Legs for Mock {
@@ -92,6 +94,17 @@ impl Legs for Mock {
     }
     fn progress(&mut self, leg: LegRef) {
         self.log.push(format!("progress {}", id(leg)));
+    }
+    fn local_ringback(&self, leg: LegRef) -> bool {
+        matches!(leg, LegRef::Sip(_)) && self.local_ringback
+    }
+    fn rtp_tone(&mut self, sip: Handle, at: Endpoint, tone: Option<Progress>) -> bool {
+        if tone.is_some() && self.no_tones {
+            return false;
+        }
+        let what = tone.map_or_else(|| "off".to_owned(), |t| format!("{t:?}").to_lowercase());
+        self.log.push(format!("rtp tone {} {}/{} {what}", sip.0, at.node, at.ts));
+        true
     }
     fn connect(&mut self, leg: LegRef) {
         self.log.push(format!("connect {}", id(leg)));
@@ -178,7 +191,10 @@ fn a_call_is_routed_answered_joined_and_cleared_from_either_side() {
         let mut r = Rig::new(vec![(1, "", 2)]);
         assert_eq!(r.feed(0, offer(1, "2000", true)), ["place span 2 2000 0140 -> 101", "proceeding 1"]);
         assert_eq!(r.feed(1, CallNotice::Proceeding { call: CallId(101) }), Vec::<String>::new());
-        assert_eq!(r.feed(1, CallNotice::Alerting { call: CallId(101) }), ["join 0/1 1/101", "alerting 1"]);
+        assert_eq!(
+            r.feed(1, CallNotice::Alerting { call: CallId(101), inband: true }),
+            ["join 0/1 1/101", "alerting 1"]
+        );
         assert_eq!(r.feed(1, CallNotice::Connected { call: CallId(101) }), ["connect 1"]);
         assert_eq!(r.sw.snapshot(r.now)[0].state, "active");
         if a_clears {
@@ -266,7 +282,7 @@ fn the_caller_hanging_up_before_answer_cancels_the_outgoing_leg() {
 fn notices_of_unknown_calls_are_ignored() {
     let mut r = Rig::new(vec![(1, "", 2)]);
     for n in [
-        CallNotice::Alerting { call: CallId(9) },
+        CallNotice::Alerting { call: CallId(9), inband: true },
         CallNotice::Connected { call: CallId(9) },
         CallNotice::Disconnected { call: CallId(9), cause: None },
         CallNotice::Released { call: CallId(9), cause: None },
@@ -309,7 +325,7 @@ fn a_sip_leg_without_media_yet_is_joined_at_its_answer() {
     let sip = LegRef::Sip(Handle(101));
     r.legs.sip_media_unknown.push(101);
     r.now += Duration::from_millis(10);
-    r.sw.on_event(r.now, sip, LegEvent::Alerting, &mut r.plan, &mut r.legs);
+    r.sw.on_event(r.now, sip, LegEvent::Alerting { inband: true }, &mut r.plan, &mut r.legs);
     assert_eq!(std::mem::take(&mut r.legs.log), ["tone 0/1 ringback", "alerting 1 inband"]);
     r.legs.sip_media_unknown.clear();
     r.now += Duration::from_millis(10);
@@ -340,8 +356,15 @@ fn ringback_plays_while_a_sip_callee_rings_without_media_and_stops_for_its_own()
         r.feed(0, offer(1, "2000", true));
         r.legs.sip_media_unknown.push(101);
         // Ringback on either side's span: a called user may give in-band information too.
-        assert_eq!(sip_event(&mut r, 101, LegEvent::Alerting), ["tone 0/1 ringback", "alerting 1 inband"]);
-        assert_eq!(sip_event(&mut r, 101, LegEvent::Alerting), ["alerting 1 inband"], "a second 180, same tone");
+        assert_eq!(
+            sip_event(&mut r, 101, LegEvent::Alerting { inband: true }),
+            ["tone 0/1 ringback", "alerting 1 inband"]
+        );
+        assert_eq!(
+            sip_event(&mut r, 101, LegEvent::Alerting { inband: true }),
+            ["alerting 1 inband"],
+            "a second 180, same tone"
+        );
         r.legs.sip_media_unknown.clear();
         assert_eq!(sip_event(&mut r, 101, LegEvent::Progress), ["rtp 0/1 101", "tone 0/1 off", "progress 1"]);
         assert_eq!(sip_event(&mut r, 101, LegEvent::Connected), ["connect 1"]);
@@ -358,17 +381,17 @@ fn no_ringback_without_a_zone_or_with_early_media() {
     r.legs.no_tones = true;
     r.feed(0, offer(1, "2000", true));
     r.legs.sip_media_unknown.push(101);
-    assert_eq!(sip_event(&mut r, 101, LegEvent::Alerting), ["alerting 1"]);
+    assert_eq!(sip_event(&mut r, 101, LegEvent::Alerting { inband: true }), ["alerting 1"]);
 
     let mut r = Rig::new(vec![(1, "", 100)]);
     r.legs.sip_up = true;
     r.feed(0, offer(1, "2000", true));
-    assert_eq!(sip_event(&mut r, 101, LegEvent::Alerting), ["rtp 0/1 101", "alerting 1"]);
+    assert_eq!(sip_event(&mut r, 101, LegEvent::Alerting { inband: true }), ["rtp 0/1 101", "alerting 1"]);
     // ISDN to ISDN: the far network's own ringback is joined through; nothing of ours.
     let mut r = Rig::new(vec![(1, "", 2)]);
     r.legs.net = vec![1, 2];
     r.feed(0, offer(1, "2000", true));
-    assert_eq!(r.feed(1, CallNotice::Alerting { call: CallId(101) }), ["join 0/1 1/101", "alerting 1"]);
+    assert_eq!(r.feed(1, CallNotice::Alerting { call: CallId(101), inband: true }), ["join 0/1 1/101", "alerting 1"]);
 }
 
 /// A SIP callee's 486 (cause 17) gives a caller on a network-side span DISCONNECT with progress
@@ -388,7 +411,7 @@ fn busy_or_congestion_after_a_refusal_where_we_are_the_network() {
         }
         r.feed(0, offer(1, "2000", true));
         r.legs.sip_media_unknown.push(101);
-        sip_event(&mut r, 101, LegEvent::Alerting);
+        sip_event(&mut r, 101, LegEvent::Alerting { inband: true });
         let mut got = sip_event(&mut r, 101, LegEvent::Released { cause: Some(cause), fall_over: false });
         got.sort();
         let mut want = want.clone();
@@ -450,7 +473,88 @@ fn a_183_without_sdp_gets_our_ringback_too() {
     r.feed(0, offer(1, "2000", true));
     r.legs.sip_media_unknown.push(101);
     assert_eq!(sip_event(&mut r, 101, LegEvent::Progress), ["tone 0/1 ringback", "progress 1"]);
-    assert_eq!(sip_event(&mut r, 101, LegEvent::Alerting), ["alerting 1 inband"], "the ringback goes on");
+    assert_eq!(
+        sip_event(&mut r, 101, LegEvent::Alerting { inband: true }),
+        ["alerting 1 inband"],
+        "the ringback goes on"
+    );
     r.legs.sip_media_unknown.clear();
     assert_eq!(sip_event(&mut r, 101, LegEvent::Connected), ["tone 0/1 off", "connect 1", "rtp 0/1 101"]);
+}
+
+/// A SIP caller on a `ringback = "local"` trunk to an ISDN callee whose ALERTING carries no
+/// progress indicator: 183 with our SDP and our ringback in its RTP (the zone of the callee's
+/// span) until the CONNECT; a PROGRESS #8 (the callee's own tones) stops it as well; with
+/// `ringback = "none"` (the default) it gets the 180 and no tone, and an ALERTING with #1/#8
+/// gets the 180 on either trunk.
+#[test]
+fn a_sip_caller_on_a_local_ringback_trunk_hears_ours_until_connect() {
+    let sip_offer = |r: &mut Rig| {
+        let ev = LegEvent::Offer {
+            from: Source::Trunk("t".into()),
+            called: "2000".into(),
+            calling: "0140".into(),
+            complete: true,
+        };
+        sip_event(r, 7, ev)
+    };
+    let mut r = Rig::new(vec![(0, "", 2)]);
+    r.legs.local_ringback = true;
+    assert_eq!(sip_offer(&mut r), ["place span 2 2000 0140 -> 101", "proceeding 1007"]);
+    let alert = CallNotice::Alerting { call: CallId(101), inband: false };
+    assert_eq!(r.feed(1, alert.clone()), ["rtp 1/101 7", "rtp tone 7 1/101 ringback", "progress 1007"]);
+    assert_eq!(r.feed(1, alert.clone()), ["progress 1007"], "a second ALERTING, the same tone");
+    assert_eq!(r.feed(1, CallNotice::Connected { call: CallId(101) }), ["rtp tone 7 1/101 off", "connect 1007"]);
+    assert_eq!(sip_event(&mut r, 7, LegEvent::Disconnected { cause: Some(16) }), ["hangup 101 16"]);
+    assert_eq!(r.feed(1, CallNotice::Released { call: CallId(101), cause: Some(16) }), ["unrtp 7"]);
+
+    // The callee's own in-band tones (PROGRESS #8 after the ALERTING) replace ours.
+    let mut r = Rig::new(vec![(0, "", 2)]);
+    r.legs.local_ringback = true;
+    sip_offer(&mut r);
+    r.feed(1, alert.clone());
+    assert_eq!(r.feed(1, CallNotice::Progress { call: CallId(101) }), ["rtp tone 7 1/101 off", "progress 1007"]);
+    // The caller giving up stops it too, before the leg's media go.
+    let mut r = Rig::new(vec![(0, "", 2)]);
+    r.legs.local_ringback = true;
+    sip_offer(&mut r);
+    r.feed(1, alert.clone());
+    assert_eq!(
+        sip_event(&mut r, 7, LegEvent::Disconnected { cause: Some(16) }),
+        ["rtp tone 7 1/101 off", "hangup 101 16"]
+    );
+
+    // ringback = "none": the phone rings itself on a 180; and a callee with tones gets a 180.
+    for (local, inband) in [(false, false), (true, true)] {
+        let mut r = Rig::new(vec![(0, "", 2)]);
+        r.legs.local_ringback = local;
+        sip_offer(&mut r);
+        let alert = CallNotice::Alerting { call: CallId(101), inband };
+        assert_eq!(r.feed(1, alert), ["rtp 1/101 7", "alerting 1007"], "local {local}, inband {inband}");
+    }
+}
+
+/// ISDN to ISDN: a called side whose ALERTING has no progress #1/#8 plays nothing, so the
+/// caller gets ALERTING with #8 and our ringback on its B-channel (over the far side's silence)
+/// until the CONNECT; with #8 the far side's own ringback is joined through and nothing of ours.
+#[test]
+fn an_isdn_caller_hears_our_ringback_when_the_isdn_callee_alerts_without_tones() {
+    let mut r = Rig::new(vec![(1, "", 2)]);
+    r.feed(0, offer(1, "2000", true));
+    let alert = CallNotice::Alerting { call: CallId(101), inband: false };
+    assert_eq!(r.feed(1, alert), ["join 0/1 1/101", "tone 0/1 ringback", "alerting 1 inband"]);
+    assert_eq!(r.feed(1, CallNotice::Connected { call: CallId(101) }), ["tone 0/1 off", "connect 1"]);
+    // A PROGRESS from the callee (its own tones now) stops ours.
+    let mut r = Rig::new(vec![(1, "", 2)]);
+    r.feed(0, offer(1, "2000", true));
+    r.feed(1, CallNotice::Alerting { call: CallId(101), inband: false });
+    assert_eq!(r.feed(1, CallNotice::Progress { call: CallId(101) }), ["tone 0/1 off", "progress 1"]);
+    // The caller hanging up stops it as well.
+    let mut r = Rig::new(vec![(1, "", 2)]);
+    r.feed(0, offer(1, "2000", true));
+    r.feed(1, CallNotice::Alerting { call: CallId(101), inband: false });
+    assert_eq!(
+        r.feed(0, CallNotice::Disconnected { call: CallId(1), cause: Some(16) }),
+        ["tone 0/1 off", "hangup 101 16"]
+    );
 }

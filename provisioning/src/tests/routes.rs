@@ -2,7 +2,7 @@
 //! every problem reported at once with its position.
 
 use super::{check, ok};
-use crate::{Codec, Dtmf, Endpoint, HuntMode, IpNet, JitterBuffer, Npi, SipListen, Ton, Transport};
+use crate::{Codec, Dtmf, Endpoint, HuntMode, IpNet, JitterBuffer, Npi, Ringback, SipListen, Ton, Transport};
 
 #[test]
 fn sip_section() {
@@ -68,6 +68,7 @@ fn sip_trunks() {
         keepalive_secs = -1         #~ sip.trunk[0].keepalive_secs: -1 is out of range: must be 0..=3600
         max_calls = 0               #~ sip.trunk[0].max_calls: 0 is out of range
         ptime = 5                   #~ sip.trunk[0].ptime: 5 is out of range: must be 10..=120
+        ringback = "early"          #~ sip.trunk[0].ringback: unknown ringback `early`: expected one of none, local
         [[sip.trunk]]
         name = "pbx"                #~ sip.trunk[1].name: trunk `pbx` is defined twice
         host = "192.0.2.11"
@@ -104,6 +105,7 @@ fn sip_trunks() {
         transport = "tcp"
         codecs = ["g722", "g729", "pcma", "telephone-event"]
         dtmf = "rfc4733"
+        ringback = "local"
         register = { user = "gw", password = "s3cret" }
         auth = { realm = "spangate", user = "pbx", password = "pw" }
         trust = ["192.0.2.10", "198.51.100.0/24", "2001:db8::/32"]
@@ -116,6 +118,7 @@ fn sip_trunks() {
     let t = &c.sip.trunks[0];
     assert_eq!((t.port, t.transport, t.ptime, t.dtmf), (5080, Transport::Tcp, 40, Dtmf::Rfc4733));
     assert_eq!(t.codecs, [Codec::G722, Codec::G729, Codec::Pcma, Codec::TelephoneEvent]);
+    assert_eq!((t.ringback, c.sip.trunks[1].ringback), (Ringback::Local, Ringback::None), "none by default");
     let r = t.register.as_ref().expect("register");
     assert_eq!(
         (r.user.as_str(), r.password.as_str(), r.domain.as_str(), r.expires),

@@ -396,14 +396,14 @@ impl Call {
                 self.timers.stop(Timer::T303);
                 self.timers.stop(Timer::T310);
                 self.state = S::CallDelivered;
-                out.events.push_back(Q931Event::Alerting { call: id });
+                out.events.push_back(Q931Event::Alerting { call: id, inband: inband_progress(msg) });
             }
             (S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding, _) if net && rx(M::Alerting) => {
                 self.timers.stop(Timer::T303);
                 self.timers.stop(Timer::T310);
                 self.timers.start(Timer::T301, now + timers.t301);
                 self.state = S::CallReceived;
-                out.events.push_back(Q931Event::Alerting { call: id });
+                out.events.push_back(Q931Event::Alerting { call: id, inband: inband_progress(msg) });
             }
             // CONNECT: acknowledged at once. On the network side CONNECT_REQUEST (N8) lasts no
             // longer than this arm, since the network has nothing else to wait for.
@@ -742,6 +742,14 @@ fn information_of(m: &Message) -> (String, bool) {
             .find_map(|ie| if let Ie::Keypad(k) = ie { Some(String::from_utf8_lossy(k).into_owned()) } else { None })
     });
     (digits.unwrap_or_default(), m.sending_complete())
+}
+
+/// Whether a message carries progress indicator #1 (not end-to-end ISDN: in-band information may
+/// follow) or #8 (in-band information available), so the far side plays its own tones.
+fn inband_progress(msg: Option<&Message>) -> bool {
+    msg.is_some_and(|m| {
+        m.codeset0().any(|ie| matches!(ie, Ie::Progress(p) if p.description == 1 || p.description == 8))
+    })
 }
 
 /// A progress indicator of `description`, when given, at our side's location.

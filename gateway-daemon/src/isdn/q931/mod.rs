@@ -340,6 +340,8 @@ pub enum Q931Event {
     },
     Alerting {
         call: CallId,
+        /// The ALERTING carried progress indicator #1 or #8: the far side gives in-band tones.
+        inband: bool,
     },
     Progress {
         call: CallId,
@@ -412,7 +414,9 @@ impl fmt::Display for Q931Event {
             }
             Q931Event::SetupAcknowledged { call } => write!(f, "{call} setup acknowledged"),
             Q931Event::Proceeding { call } => write!(f, "{call} proceeding"),
-            Q931Event::Alerting { call } => write!(f, "{call} alerting"),
+            Q931Event::Alerting { call, inband } => {
+                write!(f, "{call} alerting{}", if *inband { " inband" } else { "" })
+            }
             Q931Event::Progress { call, description } => write!(f, "{call} progress {description:?}"),
             Q931Event::Connected { call } => write!(f, "{call} connected"),
             Q931Event::Information { call, digits, complete } => {
