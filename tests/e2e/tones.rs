@@ -5,9 +5,15 @@
 //! 4 s) until the caller gives up (sipp gets CANCEL). A callee answering 486 gets the caller
 //! DISCONNECT with progress indicator #8 and the busy tone (fr: 440 Hz, 0.5 s / 0.5 s) until it
 //! hangs up. Peers: sipp (`sip-tester`), scenarios `tests/peers/sipp_uas_ring_*.xml`.
+//!
+//! Where the called ISDN side alerts without progress indicator #1/#8 (spans 2 and 3 cabled to
+//! each other, span 3 ringing), the caller hears our ringback as well: a PBX on its B-channel
+//! (ALERTING #8), and a SIP caller on a `ringback = "local"` trunk in its RTP, after a 183 with
+//! our SDP.
 
+use std::net::UdpSocket;
 use std::process::{Child, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use spangate_tests::{free_port, linear, root, span, wait_udp_bound, Daemon, Scratch};
@@ -244,4 +250,132 @@ fn dial_tone_until_the_first_digit_then_congestion_for_a_wrong_number() {
     let cleared = span(&s, 1)["isdn"]["far_end"]["cleared"].as_array().cloned().unwrap_or_default();
     assert_eq!(cleared.last().and_then(|c| c["cause"].as_u64()), Some(1), "unallocated number: {cleared:?}");
     assert!(spangate_tests::rms(&hear(&d, ch, 500)) < 50.0, "no tone after the release");
+}
+
+/// Span 1 (NT) faces the simulated PBX; spans 2 (TE) and 3 (NT) are cabled to each other, and
+/// span 3, with no route from it, answers what arrives with ALERTING without a progress
+/// indicator and waits (`incoming = "ring"`): a called side that plays no ringback of its own.
+/// Calls from the PBX and from the `caller` trunk (`ringback = "local"`, at `caller_port`) go
+/// out of span 2.
+fn loop_config(scratch: &Scratch, sip_port: u16, caller_port: u16) -> std::path::PathBuf {
+    use spangate_tests::{Config, Span};
+    Config::board("sim-e1x4")
+        .board_key("tonezone", "\"fr\"")
+        .span(Span::e1(1, "pbx").timing(0).nt().echo_off())
+        .span(Span::e1(2, "span:3").timing(1).te().echo_off())
+        .span(Span::e1(3, "span:2").timing(0).nt().echo_off())
+        .sip(&format!("udp:127.0.0.1:{sip_port}"), &[])
+        .trunk("caller", "127.0.0.1", caller_port, &["pcma"], &["ringback = \"local\""])
+        .route("pbx-out", "span:1", "span:2", &[])
+        .route("sip-out", "trunk:caller", "span:2", &[])
+        .write(scratch, "tones-loop.toml")
+}
+
+/// ISDN to ISDN: the called span alerts without progress #1/#8, so the PBX gets ALERTING #8
+/// and hears our ringback (fr: 440 Hz, 1.5 s / 3.5 s) on its B-channel until it gives up.
+#[test]
+fn ringback_to_an_isdn_caller_when_the_isdn_callee_rings_without_tones() {
+    let scratch = Scratch::new("tones-isdn");
+    let (sip_port, caller_port) = (free_port(), free_port());
+    let cfg = loop_config(&scratch, sip_port, caller_port);
+    let sip = format!("127.0.0.1:{sip_port}");
+    let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
+    d.wait_for("layer 2 up on spans 1-3", T, |s| (1..=3).all(|n| span(s, n)["isdn"]["layer2_up"] == true));
+    let (id, ch) = pbx_call_until(&d, "CALL_DELIVERED");
+    let heard = hear(&d, ch, 7000);
+    let runs = cadence(&heard);
+    let hz = frequency(&heard);
+    eprintln!("ringback (isdn): {hz:.1} Hz, runs (tone?, ms) {runs:?}");
+    assert_cadence("ringback", &runs, 1500, 3500, 1);
+    assert!((hz - 440.0).abs() < 440.0 * 0.01, "ringback at {hz:.1} Hz, wanted fr's 440");
+    d.post_ok(&format!("/api/v1/spans/1/far/calls/{id}/hangup"), b"");
+    d.wait_for("the call cleared", T, |s| {
+        far_calls(s).is_empty() && s["switch"]["calls"].as_array().is_some_and(Vec::is_empty)
+    });
+    assert!(spangate_tests::rms(&hear(&d, ch, 500)) < 50.0, "no tone after the release");
+}
+
+/// Reads SIP responses on `sock` until one whose status line starts `SIP/2.0 {code}`, failing on
+/// `fail` (a 180 where a 183 was wanted) or after `T`; its text.
+fn response(sock: &UdpSocket, code: u16, fail: &[u16], d: &Daemon) -> String {
+    let start = Instant::now();
+    let mut buf = [0u8; 4096];
+    while start.elapsed() < T {
+        let Ok(n) = sock.recv(&mut buf) else { continue };
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let got: u16 = text.get(8..11).and_then(|c| c.parse().ok()).unwrap_or(0);
+        if got == code {
+            return text;
+        }
+        assert!(!fail.contains(&got), "wanted {code}, got:\n{text}\ndaemon log:\n{}", d.log());
+    }
+    panic!("no {code} within {T:?}\ndaemon log:\n{}", d.log());
+}
+
+/// A SIP caller on a `ringback = "local"` trunk to an ISDN callee that alerts without tones:
+/// the gateway answers 183 with its SDP (not 180) and sends the zone's ringback (fr: 440 Hz,
+/// 1.5 s / 3.5 s) in the RTP until the caller's CANCEL. The test is the SIP caller (a few
+/// lines of UDP, so it can read the 183's body) and the RTP endpoint.
+#[test]
+fn ringback_in_the_rtp_to_a_sip_caller_on_a_local_ringback_trunk() {
+    let scratch = Scratch::new("tones-sip");
+    let (sip_port, caller_port) = (free_port(), free_port());
+    let cfg = loop_config(&scratch, sip_port, caller_port);
+    let sip = format!("127.0.0.1:{sip_port}");
+    let d = Daemon::start(&["run", "--config", cfg.to_str().expect("path"), "--sip", &sip]);
+    d.wait_for("layer 2 up on spans 2-3", T, |s| (2..=3).all(|n| span(s, n)["isdn"]["layer2_up"] == true));
+    let sock = UdpSocket::bind(("127.0.0.1", caller_port)).expect("bind SIP");
+    sock.set_read_timeout(Some(Duration::from_millis(200))).expect("timeout");
+    sock.connect(("127.0.0.1", sip_port)).expect("connect");
+    let rtp = UdpSocket::bind("127.0.0.1:0").expect("bind RTP");
+    rtp.set_read_timeout(Some(Duration::from_millis(200))).expect("timeout");
+    let rtp_port = rtp.local_addr().expect("addr").port();
+    let sdp = format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {rtp_port} RTP/AVP 8\r\n\
+         a=rtpmap:8 PCMA/8000\r\n"
+    );
+    let head = |method: &str, cseq: &str| {
+        format!(
+            "{method} sip:2000@127.0.0.1:{sip_port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{caller_port};branch=z9hG4bK-ringback-1\r\n\
+             From: <sip:4001@127.0.0.1:{caller_port}>;tag=a1\r\nTo: <sip:2000@127.0.0.1:{sip_port}>\r\n\
+             Call-ID: ringback-1@127.0.0.1\r\nCSeq: {cseq}\r\nContact: <sip:4001@127.0.0.1:{caller_port}>\r\nMax-Forwards: 70\r\n"
+        )
+    };
+    let invite = format!(
+        "{}Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        head("INVITE", "1 INVITE"),
+        sdp.len()
+    );
+    sock.send(invite.as_bytes()).expect("send INVITE");
+    let progress = response(&sock, 183, &[180, 200, 404, 480, 486, 500, 503], &d);
+    assert!(
+        progress.contains("application/sdp") && progress.contains("m=audio "),
+        "the 183 carries our SDP:\n{progress}"
+    );
+
+    // 7 s of RTP (350 packets of 20 ms), decoded.
+    let mut heard = Vec::new();
+    let mut buf = [0u8; 2048];
+    let start = Instant::now();
+    while heard.len() < 7 * 8000 {
+        assert!(start.elapsed() < Duration::from_secs(30), "only {} samples of RTP in 30 s", heard.len());
+        let Ok(n) = rtp.recv(&mut buf) else { continue };
+        if n > 12 && buf[1] & 0x7f == 8 {
+            heard.extend(buf[12..n].iter().map(|&c| f64::from(linear(c))));
+        }
+    }
+    let runs = cadence(&heard);
+    let hz = frequency(&heard);
+    eprintln!("ringback (rtp): {hz:.1} Hz, runs (tone?, ms) {runs:?}");
+    assert_cadence("ringback in the RTP", &runs, 1500, 3500, 1);
+    assert!((hz - 440.0).abs() < 440.0 * 0.01, "ringback at {hz:.1} Hz, wanted fr's 440");
+
+    // The caller gives up: CANCEL, 200, 487 (ACKed), and the call is gone on both spans.
+    sock.send(format!("{}Content-Length: 0\r\n\r\n", head("CANCEL", "1 CANCEL")).as_bytes()).expect("send CANCEL");
+    response(&sock, 487, &[], &d);
+    sock.send(format!("{}Content-Length: 0\r\n\r\n", head("ACK", "1 ACK")).as_bytes()).expect("send ACK");
+    d.wait_for("the call cleared", T, |s| {
+        s["switch"]["calls"].as_array().is_some_and(Vec::is_empty)
+            && (2..=3).all(|n| span(s, n)["isdn"]["calls"].as_array().is_some_and(Vec::is_empty))
+    });
 }
