@@ -393,6 +393,17 @@ impl G729Pair {
         Ok(G729Pair { encoder, decoder })
     }
 
+    /// A pair over two already open, non-blocking descriptors that behave like allocated channels
+    /// (one write is one input frame, one read takes the ready output): what tests and a fake card
+    /// use (a `UnixDatagram` pair keeps frame boundaries as the kernel does).
+    pub fn from_files(law: hal::Law, encoder: File, decoder: File) -> G729Pair {
+        let pcm = Format::of_law(law);
+        G729Pair {
+            encoder: TranscoderChannel { dev: encoder, from: pcm, to: Format::G729A },
+            decoder: TranscoderChannel { dev: decoder, from: Format::G729A, to: pcm },
+        }
+    }
+
     /// Sends `pcm` (law bytes, whole 10 ms frames) to the encoder and takes the G.729A frames
     /// that are ready into `out` (size it for a few frames: the card may hand back several).
     pub fn encode(&mut self, pcm: &[u8], out: &mut [u8]) -> Result<Transcoded, FrameError> {

@@ -20,11 +20,36 @@
 //! (G.729 §4.4: the past excitation repeated with decaying gains), which knows the speech
 //! model far better than a pitch repeater on its output.
 //!
+//! With `[board] transcoding = "hardware"` a G.729A leg is coded by the TC400B instead
+//! ([`LegCodec::hardware_g729`], `State::G729Hw`): the leg's audio goes to the card in the line
+//! law, 80 octets per 10 ms frame, through a `dahdi_driver::transcoder::G729Pair`. The card works
+//! asynchronously, so its output trails its input by a frame or two, and the leg never waits:
+//!
+//! | State   | Event                    | Action                                              | Next             |
+//! |---------|--------------------------|-----------------------------------------------------|------------------|
+//! | priming | 80 law octets gathered   | write them, read ready frames, send G.729A silence  | flowing if ready |
+//! | flowing | 80 law octets gathered   | write them, read ready frames, send the oldest      | priming if none  |
+//! | any     | a G.729A payload arrives | write it, read ready audio, play what is ready (*)  | same             |
+//! | any     | a frame is lost          | play decoded audio still queued, else caller's PLC  | same             |
+//!
+//! (*) The rest of the frame the caller plays as silence, as for a SID.
+//!
+//! So the encoded stream starts with silence frames for the card's latency and each later frame
+//! goes out in the next 10 ms slot (its timestamp is the slot's: a constant delay, no gap); more
+//! than [`HW_QUEUE`] frames waiting means the card ran ahead and the oldest is dropped. A failed
+//! write or read is counted in the leg ([`LegCodec::hw_errors`]), never logged here. When the card
+//! has no free channel the leg falls back to our software codec, logged once and counted
+//! ([`hw_fallbacks`]); [`LegCodec::label`] says which one codes the leg (`G729 (tc400b)`).
+//!
 //! The state is one fixed-size struct: the event loop allocates it (`Box<LegCodec>`) when it
 //! builds `MediaCmd::RtpAttach` or `MediaCmd::RtpCodec`, lends it to the media thread, and gets
-//! it back to be freed (`MediaEvent::RtpDetached`, `MediaEvent::RtpCodecFreed`). Nothing here
-//! allocates, locks or logs.
+//! it back to be freed (`MediaEvent::RtpDetached`, `MediaEvent::RtpCodecFreed`). Nothing the media
+//! thread calls here allocates, locks or logs (the fallback's one log line is written where the
+//! leg is built, on the event loop; the card's descriptors are closed there when it is freed).
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use dahdi_driver::transcoder::{G729Pair, TranscoderError};
 use hal::CHUNK;
 use media_dsp::g711;
 use media_dsp::g722;
@@ -76,18 +101,107 @@ impl std::fmt::Debug for Celp {
     }
 }
 
+/// G.729A frames the card may hand back ahead of their slot before the oldest is dropped.
+pub const HW_QUEUE: usize = 4;
+/// Decoded samples held between the card and the player (120 ms: a packet's worth and its latency).
+const HW_RING: usize = 960;
+/// The most law octets one read from the decoder takes (60 ms, the largest packet).
+const HW_READ: usize = 480;
+
+static HW_FALLBACKS: AtomicU64 = AtomicU64::new(0);
+static HW_FALLBACK_LOGGED: AtomicBool = AtomicBool::new(false);
+
+/// How many G.729 legs were coded in software because the card could not take them.
+pub fn hw_fallbacks() -> u64 {
+    HW_FALLBACKS.load(Ordering::Relaxed)
+}
+
+/// G.729A both ways on the TC400B (see the module doc's table).
+#[derive(Debug)]
+struct Tc400b {
+    pair: G729Pair,
+    law: g711::Law,
+    /// Law octets gathered towards the next frame for the encoder.
+    gather: [u8; G729Pair::LAW_FRAME],
+    filled: usize,
+    /// Encoded frames waiting for their slot, oldest at `q_head`.
+    queue: [[u8; g729::FRAME_BYTES]; HW_QUEUE],
+    q_head: usize,
+    q_len: usize,
+    /// What goes out while the card has nothing yet: G.729A of silence, made off the media thread.
+    silence: [u8; g729::FRAME_BYTES],
+    /// Decoded audio waiting to be played, oldest at `r_head`.
+    ring: [i16; HW_RING],
+    r_head: usize,
+    r_len: usize,
+    /// Failed writes and reads, frames the card refused and output dropped for want of room.
+    errors: u64,
+}
+
+impl Tc400b {
+    fn push_frames(&mut self, data: &[u8]) {
+        for f in data.chunks_exact(g729::FRAME_BYTES) {
+            if self.q_len == HW_QUEUE {
+                self.q_head = (self.q_head + 1) % HW_QUEUE;
+                self.q_len -= 1;
+                self.errors += 1;
+            }
+            let at = (self.q_head + self.q_len) % HW_QUEUE;
+            self.queue[at].copy_from_slice(f);
+            self.q_len += 1;
+        }
+    }
+
+    fn push_audio(&mut self, law: &[u8]) {
+        for &code in law {
+            if self.r_len == HW_RING {
+                self.errors += 1;
+                return;
+            }
+            self.ring[(self.r_head + self.r_len) % HW_RING] = self.law.decode(code);
+            self.r_len += 1;
+        }
+    }
+
+    fn pop_audio(&mut self, out: &mut [i16]) -> usize {
+        let n = self.r_len.min(out.len());
+        for o in &mut out[..n] {
+            *o = self.ring[self.r_head];
+            self.r_head = (self.r_head + 1) % HW_RING;
+        }
+        self.r_len -= n;
+        n
+    }
+
+    /// Writes `g729` (whole frames, possibly none) to the decoder and queues what is ready.
+    fn pump_decoder(&mut self, g729: &[u8]) {
+        let mut law = [0u8; HW_READ];
+        match self.pair.decode(g729, &mut law) {
+            Ok(t) => {
+                if !t.accepted {
+                    self.errors += 1;
+                }
+                self.push_audio(&law[..t.out_len.min(HW_READ)]);
+            }
+            Err(_) => self.errors += 1,
+        }
+    }
+}
+
 // The whole `LegCodec` is boxed once per leg on the event loop; a G.711 leg paying for the G.722
 // state it does not use costs memory, never an allocation on the media thread.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
+// Not `Clone`: the card's channels are file descriptors, one leg's each.
+#[derive(Debug)]
 enum State {
     G711(g711::Law),
     G722(Wideband),
     G729(Celp),
+    G729Hw(Tc400b),
 }
 
 /// One leg's codec state, both directions (see the module doc).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct LegCodec {
     codec: PayloadCodec,
     state: State,
@@ -115,6 +229,82 @@ impl LegCodec {
         LegCodec { codec, state }
     }
 
+    /// The codec for a leg: G.729A on the card when `hardware` (the board's `transcoding =
+    /// "hardware"`) and the card has channels free, else ours. `law` is the line's.
+    pub fn for_leg(codec: PayloadCodec, hardware: bool, law: g711::Law) -> LegCodec {
+        if hardware && codec == PayloadCodec::G729 {
+            LegCodec::hardware_g729(law)
+        } else {
+            LegCodec::new(codec)
+        }
+    }
+
+    /// A G.729A leg on the TC400B, or ours when its channels cannot be had (see
+    /// [`LegCodec::g729_on`]). Opens files: call it off the media thread.
+    pub fn hardware_g729(law: g711::Law) -> LegCodec {
+        let hal_law = match law {
+            g711::Law::Alaw => hal::Law::Alaw,
+            g711::Law::Mulaw => hal::Law::Mulaw,
+        };
+        LegCodec::g729_on(G729Pair::open(hal_law), law)
+    }
+
+    /// A G.729A leg on `pair`, or, when allocating it failed (every channel busy, no card), our
+    /// software codec: logged the first time, counted every time ([`hw_fallbacks`]).
+    pub fn g729_on(pair: Result<G729Pair, TranscoderError>, law: g711::Law) -> LegCodec {
+        let pair = match pair {
+            Ok(p) => p,
+            Err(e) => {
+                HW_FALLBACKS.fetch_add(1, Ordering::Relaxed);
+                if !HW_FALLBACK_LOGGED.swap(true, Ordering::Relaxed) {
+                    log::warn!(
+                        "G.729 leg coded in software: the TC400B cannot take it ({e}); \
+                         further fallbacks are only counted"
+                    );
+                }
+                return LegCodec::new(PayloadCodec::G729);
+            }
+        };
+        let silence = g729::Encoder::new().encode(&[0; g729::L_FRAME]);
+        let state = State::G729Hw(Tc400b {
+            pair,
+            law,
+            gather: [0; G729Pair::LAW_FRAME],
+            filled: 0,
+            queue: [[0; g729::FRAME_BYTES]; HW_QUEUE],
+            q_head: 0,
+            q_len: 0,
+            silence,
+            ring: [0; HW_RING],
+            r_head: 0,
+            r_len: 0,
+            errors: 0,
+        });
+        LegCodec { codec: PayloadCodec::G729, state }
+    }
+
+    /// What the status page shows for the leg's codec: the SDP name, and who codes it when the
+    /// card does (`G729 (tc400b)`).
+    pub fn label(&self) -> &'static str {
+        match self.state {
+            State::G729Hw(_) => "G729 (tc400b)",
+            _ => self.codec.name(),
+        }
+    }
+
+    /// Whether the TC400B codes this leg.
+    pub fn on_card(&self) -> bool {
+        matches!(self.state, State::G729Hw(_))
+    }
+
+    /// The card's failed frame operations and dropped frames on this leg (0 in software).
+    pub fn hw_errors(&self) -> u64 {
+        match &self.state {
+            State::G729Hw(h) => h.errors,
+            _ => 0,
+        }
+    }
+
     pub fn codec(&self) -> PayloadCodec {
         self.codec
     }
@@ -124,7 +314,7 @@ impl LegCodec {
     pub fn payload_len(&self, samples: usize) -> usize {
         match self.state {
             State::G711(_) | State::G722(_) => samples,
-            State::G729(_) => samples / g729::L_FRAME * g729::FRAME_BYTES,
+            State::G729(_) | State::G729Hw(_) => samples / g729::L_FRAME * g729::FRAME_BYTES,
         }
     }
 
@@ -132,7 +322,7 @@ impl LegCodec {
     pub fn quantum(&self) -> usize {
         match self.state {
             State::G711(_) | State::G722(_) => CHUNK,
-            State::G729(_) => g729::L_FRAME,
+            State::G729(_) | State::G729Hw(_) => g729::L_FRAME,
         }
     }
 
@@ -168,6 +358,13 @@ impl LegCodec {
                 }
                 n
             }
+            State::G729Hw(h) => {
+                // Whole frames only, at most what one read can bring back (a SID writes nothing).
+                let frames = (payload.len() / g729::FRAME_BYTES).min(HW_READ / G729Pair::LAW_FRAME);
+                h.pump_decoder(&payload[..frames * g729::FRAME_BYTES]);
+                // What the card has not decoded yet the caller plays as silence, as for a SID.
+                h.pop_audio(out)
+            }
         }
     }
 
@@ -182,6 +379,14 @@ impl LegCodec {
                     c.dec.decode(None, &mut pcm);
                     part.copy_from_slice(&pcm[..part.len()]);
                 }
+                true
+            }
+            State::G729Hw(h) => {
+                h.pump_decoder(&[]);
+                if h.r_len < out.len() {
+                    return false;
+                }
+                h.pop_audio(out);
                 true
             }
         }
@@ -218,6 +423,35 @@ impl LegCodec {
                 let frame = c.enc.encode(&c.pcm);
                 let Some(out) = out.get_mut(..g729::FRAME_BYTES) else { return 0 };
                 out.copy_from_slice(&frame);
+                g729::FRAME_BYTES
+            }
+            State::G729Hw(h) => {
+                let mut law = [0u8; CHUNK];
+                g711::encode_chunk(h.law, pcm, &mut law);
+                h.gather[h.filled..h.filled + CHUNK].copy_from_slice(&law);
+                h.filled += CHUNK;
+                if h.filled < G729Pair::LAW_FRAME {
+                    return 0;
+                }
+                h.filled = 0;
+                let mut ready = [0u8; HW_QUEUE * g729::FRAME_BYTES];
+                match h.pair.encode(&h.gather, &mut ready) {
+                    Ok(t) => {
+                        if !t.accepted {
+                            h.errors += 1;
+                        }
+                        h.push_frames(&ready[..t.out_len.min(ready.len())]);
+                    }
+                    Err(_) => h.errors += 1,
+                }
+                let Some(out) = out.get_mut(..g729::FRAME_BYTES) else { return 0 };
+                if h.q_len == 0 {
+                    out.copy_from_slice(&h.silence);
+                } else {
+                    out.copy_from_slice(&h.queue[h.q_head]);
+                    h.q_head = (h.q_head + 1) % HW_QUEUE;
+                    h.q_len -= 1;
+                }
                 g729::FRAME_BYTES
             }
         }

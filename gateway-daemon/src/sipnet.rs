@@ -67,6 +67,8 @@ struct RtpSock {
     /// The codec and ptime the media thread has for the leg while attached: a negotiation that
     /// changes them (a re-INVITE) sends it the new ones.
     media_codec: Option<(PayloadCodec, u16)>,
+    /// Who codes the leg when that is not the SDP name alone (`G729 (tc400b)`), for the status.
+    codec_label: Option<&'static str>,
     dtmf: LegDtmfNet,
     rtcp: LegRtcp,
 }
@@ -134,6 +136,8 @@ pub struct SipNet {
     session: u64,
     /// Each leg's fax switch (re-INVITE to PCMA) and the `o=` of our SDP on it.
     fax: FaxNet,
+    /// `transcoding = "hardware"`: G.729 legs go to the TC400B, in this line law (the first span's).
+    tc400b: Option<media_dsp::g711::Law>,
 }
 
 /// Binds the UDP socket at `udp` and, when `tcp` is given, the TCP listener. TCP at the UDP
@@ -315,6 +319,12 @@ impl SipNet {
             ports: (lo, hi),
             session: seed % 1_000_000,
             fax: FaxNet::new(seed),
+            tc400b: (cfg.board.transcoding == provisioning::Transcoding::Hardware).then(|| {
+                match cfg.board.spans.first().map_or(hal::Law::Alaw, |s| s.hal.law) {
+                    hal::Law::Alaw => media_dsp::g711::Law::Alaw,
+                    hal::Law::Mulaw => media_dsp::g711::Law::Mulaw,
+                }
+            }),
         }))
     }
 
@@ -394,7 +404,7 @@ impl SipNet {
         let leg = self.legs.get(&h)?;
         let r = self.rtp.get(&leg.rtp)?;
         let n = leg.negotiated.as_ref();
-        let codec = n.map_or("-", |n| n.codec.encoding());
+        let codec = r.codec_label.or(n.map(|n| n.codec.encoding())).unwrap_or("-");
         let mut m = r.rtcp.media(codec, n.map_or(0, |n| n.ptime), r.learned.or(n.and_then(|n| n.remote)));
         m.fax = self.fax.snap(h);
         Some(m)
@@ -502,6 +512,7 @@ impl SipNet {
                 learned: None,
                 attached: false,
                 media_codec: None,
+                codec_label: None,
                 dtmf,
                 rtcp,
             };
@@ -537,6 +548,20 @@ impl SipNet {
         Some((payload_codec(codec), u16::try_from(ptime.clamp(10, 60)).unwrap_or(20)))
     }
 
+    /// A fresh codec state for RTP leg `id`, negotiated `codec`: on the TC400B when the board
+    /// says so and it has channels, else ours (built here, on the event loop: it may open the
+    /// card). The status shows which one codes the leg.
+    pub fn leg_codec(&mut self, id: u32, codec: PayloadCodec) -> LegCodec {
+        let c = match self.tc400b {
+            Some(law) => LegCodec::for_leg(codec, true, law),
+            None => LegCodec::new(codec),
+        };
+        if let Some(r) = self.rtp.get_mut(&id) {
+            r.codec_label = c.on_card().then(|| c.label());
+        }
+        c
+    }
+
     /// What the media thread needs to join SIP leg `h`: its RTP id, the payload codec and the
     /// ptime (see [`SipNet::media_codec_of`]).
     pub fn attach(&mut self, h: Handle) -> Option<(u32, PayloadCodec, u16)> {
@@ -564,7 +589,8 @@ impl SipNet {
         }
         info!("SIP: {h:?}: media now {} {} ms", want.0.name(), want.1);
         r.media_codec = Some(want);
-        self.media_cmds.push(MediaCmd::RtpCodec { id, codec: Box::new(LegCodec::new(want.0)), frame_ms: want.1 });
+        let codec = Box::new(self.leg_codec(id, want.0));
+        self.media_cmds.push(MediaCmd::RtpCodec { id, codec, frame_ms: want.1 });
     }
 
     /// Tells the media thread whether leg `h`'s digits are to be found in band and sent out of

@@ -240,8 +240,9 @@ impl Legs for DaemonLegs<'_> {
         let Some((id, codec, frame_ms)) = net.attach(sip) else { return false };
         let cfg = media_dsp::jitter::Config { frame_ms: u32::from(frame_ms), ..media_dsp::jitter::Config::default() };
         let jb = Box::new(media_dsp::jitter::JitterBuffer::new(cfg));
-        // The codec's state is allocated here, lent like the jitter buffer.
-        let codec = Box::new(crate::media_codec::LegCodec::new(codec));
+        // The codec's state is allocated here (on the card when the board transcodes), lent like
+        // the jitter buffer.
+        let codec = Box::new(net.leg_codec(id, codec));
         if self.cmds.push(MediaCmd::RtpAttach { id, ep: a, codec, frame_ms, jb }).is_err() {
             warn!("switch: media thread busy: {a:?} not joined to RTP");
         }

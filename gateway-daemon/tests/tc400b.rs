@@ -1,0 +1,221 @@
+//! A G.729 leg coded by the TC400B (`transcoding = "hardware"`), without a card: the leg's
+//! `G729Pair` is two datagram socket pairs and a fake card on their far ends answers like
+//! wctc4xxp, asynchronously, one frame late, with our own G.729A encoder and decoder. Checks a tone
+//! crosses both ways within 2% with the card's latency and no gaps, the fallback to the software
+//! codec when the card cannot give a channel, and that the media-thread calls allocate nothing.
+
+use std::fs::File;
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixDatagram;
+
+use dahdi_driver::transcoder::{Format, G729Pair, TranscoderError};
+use gateway_daemon::media_codec::{self, LegCodec, PayloadCodec};
+use media_dsp::g711::Law;
+use media_dsp::g729;
+
+#[path = "../../media-dsp/tests/common/counting_alloc.rs"]
+mod counting_alloc;
+
+use counting_alloc::{Counting, ARMED, COUNT};
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` with this thread's allocations counted; returns them added to `total`.
+fn counted<R>(total: &mut u64, f: impl FnOnce() -> R) -> R {
+    COUNT.with(|c| c.set(0));
+    ARMED.with(|a| a.set(true));
+    let r = f();
+    ARMED.with(|a| a.set(false));
+    *total += COUNT.with(std::cell::Cell::get);
+    r
+}
+
+/// Sample `i` of a `hz` sine at 8 kHz, amplitude 8000.
+#[allow(clippy::cast_possible_truncation)]
+fn sine(hz: f64, i: usize) -> i16 {
+    let t = f64::from(u32::try_from(i).expect("short signal")) / 8000.0;
+    (8000.0 * (std::f64::consts::TAU * hz * t).sin()).round() as i16
+}
+
+/// Frequency from zero crossings and RMS of 8 kHz `x`.
+fn tone(x: &[i16]) -> (f64, f64) {
+    let n = x.windows(2).filter(|w| (w[0] < 0) != (w[1] < 0)).count();
+    let len = f64::from(u32::try_from(x.len()).expect("len"));
+    let rms = (x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / len).sqrt();
+    (f64::from(u32::try_from(n).expect("count")) / 2.0 / (len / 8000.0), rms)
+}
+
+/// The far ends of a leg's two channels, answering each input one input late as the card may.
+struct FakeCard {
+    enc_side: UnixDatagram,
+    dec_side: UnixDatagram,
+    enc: g729::Encoder,
+    dec: g729::Decoder,
+    held_enc: Option<Vec<u8>>,
+    held_dec: Option<Vec<u8>>,
+}
+
+/// A leg on a fake card (A-law line).
+fn leg_on_fake_card() -> (LegCodec, FakeCard) {
+    let (enc_leg, enc_side) = UnixDatagram::pair().expect("socketpair");
+    let (dec_leg, dec_side) = UnixDatagram::pair().expect("socketpair");
+    for s in [&enc_leg, &dec_leg, &enc_side, &dec_side] {
+        s.set_nonblocking(true).expect("non-blocking");
+    }
+    let file = |s: UnixDatagram| File::from(OwnedFd::from(s));
+    let pair = G729Pair::from_files(hal::Law::Alaw, file(enc_leg), file(dec_leg));
+    let leg = LegCodec::g729_on(Ok(pair), Law::Alaw);
+    let card = FakeCard {
+        enc_side,
+        dec_side,
+        enc: g729::Encoder::new(),
+        dec: g729::Decoder::new(),
+        held_enc: None,
+        held_dec: None,
+    };
+    (leg, card)
+}
+
+impl FakeCard {
+    /// Takes whatever the leg wrote and answers what it held from the previous input.
+    fn service(&mut self) {
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = self.enc_side.recv(&mut buf) {
+            assert_eq!(n, G729Pair::LAW_FRAME, "the leg writes whole 10 ms law frames");
+            let pcm: Vec<i16> = buf[..n].iter().map(|&c| Law::Alaw.decode(c)).collect();
+            let frame = self.enc.encode(&pcm.try_into().expect("80 samples")).to_vec();
+            if let Some(old) = self.held_enc.replace(frame) {
+                self.enc_side.send(&old).expect("answer");
+            }
+        }
+        while let Ok(n) = self.dec_side.recv(&mut buf) {
+            assert_eq!(n % g729::FRAME_BYTES, 0, "the leg writes whole G.729A frames");
+            let mut law = Vec::new();
+            for f in buf[..n].chunks_exact(g729::FRAME_BYTES) {
+                let mut pcm = [0i16; g729::L_FRAME];
+                self.dec.decode(Some(f.try_into().expect("10 octets")), &mut pcm);
+                law.extend(pcm.iter().map(|&s| Law::Alaw.encode(s)));
+            }
+            if let Some(old) = self.held_dec.replace(law) {
+                self.dec_side.send(&old).expect("answer");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_tone_crosses_the_card_both_ways_late_but_whole_and_without_allocating() {
+    let (mut leg, mut card) = leg_on_fake_card();
+    assert!(leg.on_card());
+    assert_eq!(
+        (leg.label(), leg.codec().name(), leg.quantum(), leg.payload_len(160)),
+        ("G729 (tc400b)", "G729", 80, 20)
+    );
+    let mut allocs = 0;
+
+    // Towards RTP: 2 s of 1 kHz, a 10-octet frame every 10 ms from the first frame on.
+    let mut frames: Vec<[u8; 10]> = Vec::with_capacity(200);
+    for k in 0..2000 {
+        let pcm: [i16; 8] = std::array::from_fn(|i| sine(1000.0, k * 8 + i));
+        let mut out = [0u8; 10];
+        let n = counted(&mut allocs, || leg.encode(&pcm, &mut out));
+        if k % 10 == 9 {
+            assert_eq!(n, 10, "chunk {k}: a frame every 10 ms, even while the card has nothing yet");
+            frames.push(out);
+        } else {
+            assert_eq!(n, 0, "chunk {k}");
+        }
+        card.service();
+    }
+    assert_eq!(frames.len(), 200);
+    let silence = g729::Encoder::new().encode(&[0; 80]);
+    // The card answers one frame late, and the read of frame k comes before the card has seen it:
+    // two slots of silence, then the tone.
+    assert_eq!(&frames[..2], &[silence, silence]);
+    assert_ne!(frames[2], silence);
+    let mut dec = g729::Decoder::new();
+    let mut heard = Vec::new();
+    for f in &frames {
+        let mut pcm = [0i16; 80];
+        dec.decode(Some(f), &mut pcm);
+        heard.extend_from_slice(&pcm);
+    }
+    let (hz, rms) = tone(&heard[800..]);
+    assert!((hz / 1000.0 - 1.0).abs() < 0.02, "towards RTP the tone came out at {hz:.1} Hz");
+    assert!(rms > 3000.0, "towards RTP: rms {rms:.0}");
+    // No gap: every 20 ms after the start carries the tone.
+    for (i, w) in heard[800..].chunks_exact(160).enumerate() {
+        assert!(tone(w).1 > 2000.0, "gap towards RTP at 20 ms block {i}");
+    }
+
+    // From RTP: 20 ms packets of 600 Hz from a phone's encoder.
+    let mut enc = g729::Encoder::new();
+    let mut played = Vec::new();
+    for k in 0..100 {
+        let mut payload = [0u8; 20];
+        for (j, part) in payload.chunks_exact_mut(10).enumerate() {
+            let pcm: [i16; 80] = std::array::from_fn(|i| sine(600.0, k * 160 + j * 80 + i));
+            part.copy_from_slice(&enc.encode(&pcm));
+        }
+        let mut out = [0i16; 160];
+        let n = counted(&mut allocs, || leg.decode(&payload, &mut out));
+        // The card has answered nothing for the first two packets; then one packet per packet.
+        assert_eq!(n, if k < 2 { 0 } else { 160 }, "packet {k}");
+        played.extend_from_slice(&out[..n]);
+        card.service();
+    }
+    let (hz, rms) = tone(&played[400..]);
+    assert!((hz / 600.0 - 1.0).abs() < 0.02, "from RTP the tone came out at {hz:.1} Hz");
+    assert!(rms > 3000.0, "from RTP: rms {rms:.0}");
+    for (i, w) in played[400..].chunks_exact(160).enumerate() {
+        assert!(tone(w).1 > 2000.0, "gap from RTP at 20 ms block {i}");
+    }
+    // A lost packet with nothing decoded waiting is left to the caller's PLC; with audio the card
+    // has just decoded waiting, that audio plays.
+    let mut out = [0i16; 160];
+    card.service();
+    assert!(counted(&mut allocs, || leg.conceal(&mut out)), "the last packet's audio was still at the card");
+    assert!(tone(&out).1 > 2000.0);
+    assert!(!counted(&mut allocs, || leg.conceal(&mut out)), "nothing left: the caller conceals");
+    assert_eq!(leg.hw_errors(), 0);
+    assert_eq!(allocs, 0, "allocations on the media path of a card-coded leg");
+}
+
+#[test]
+fn a_card_that_goes_away_is_counted_and_the_leg_goes_on() {
+    let (mut leg, card) = leg_on_fake_card();
+    drop(card);
+    let mut out = [0u8; 10];
+    for _ in 0..9 {
+        assert_eq!(leg.encode(&[100; 8], &mut out), 0);
+    }
+    // The frame still goes out (silence) in its slot; the failed write is counted, not thrown.
+    assert_eq!(leg.encode(&[100; 8], &mut out), 10);
+    let mut pcm = [0i16; 160];
+    assert_eq!(leg.decode(&[0u8; 20], &mut pcm), 0);
+    assert_eq!(leg.decode(&[0u8; 3], &mut pcm), 0, "no whole frame: nothing written, nothing played");
+    assert!(!leg.conceal(&mut pcm));
+    assert!(leg.hw_errors() >= 2, "errors {}", leg.hw_errors());
+}
+
+#[test]
+fn a_busy_card_falls_back_to_the_software_codec_and_counts_it() {
+    let before = media_codec::hw_fallbacks();
+    let busy = Err(TranscoderError::Busy { from: Format::Alaw, to: Format::G729A });
+    let mut leg = LegCodec::g729_on(busy, Law::Alaw);
+    assert!(!leg.on_card());
+    assert_eq!((leg.label(), leg.codec()), ("G729", PayloadCodec::G729));
+    assert_eq!(media_codec::hw_fallbacks(), before + 1);
+    // It codes: our encoder gives a frame after 80 samples.
+    let mut out = [0u8; 10];
+    let n: usize = (0..10).map(|_| leg.encode(&[0; 8], &mut out)).sum();
+    assert_eq!(n, 10);
+    // Without a card at all the same happens; only G.729 asks for the card.
+    if !std::path::Path::new(dahdi_driver::transcoder::TRANSCODE_DEVICE).exists() {
+        assert!(!LegCodec::for_leg(PayloadCodec::G729, true, Law::Mulaw).on_card());
+        assert!(media_codec::hw_fallbacks() >= before + 2);
+    }
+    assert_eq!(LegCodec::for_leg(PayloadCodec::Pcma, true, Law::Alaw).label(), "PCMA");
+    assert_eq!(LegCodec::for_leg(PayloadCodec::G729, false, Law::Alaw).label(), "G729");
+}
