@@ -104,8 +104,8 @@
 //!                            # telephone-event (the default is this list)
 //! # ptime = 20               # default: [sip] ptime
 //! # dtmf = "rfc4733"         # default: [sip] dtmf
-//! # ringback = "none"        # none: 180, the phone rings itself | local: 183 with SDP and our
-//!                            # ringback in the RTP, when the ISDN callee alerts without tones
+//! # ringback = "none"        # none: 180, the phone rings itself | local: 183 with our SDP and the
+//! #                          # zone's ringback in the RTP, when the ISDN callee alerts without tones
 //! # register = { user = "gw", password = "secret", domain = "pbx.example.net", expires = 3600 }
 //! #                          # register to the peer; domain defaults to host, expires 60..=86400
 //! # auth = { realm = "spangate", user = "pbx", password = "secret" }   # the peer must authenticate

@@ -802,8 +802,12 @@ fn network_tones_after_alerting_and_disconnect_with_progress_8() {
         |m: &Message| m.codeset0().find_map(|ie| if let Ie::Progress(pi) = ie { Some(pi.description) } else { None });
     let alerting = last(&p, 1);
     assert_eq!((alerting.msg_type, progress(&alerting)), (MessageType::Alerting, Some(8)));
+    let ev = p.take_events(0);
+    assert!(
+        ev.iter().any(|e| matches!(e, Q931Event::Alerting { call, inband: true } if *call == a)),
+        "the user is told the network plays its ringback: {ev:?}"
+    );
     assert!(p.nodes[0].disconnect_inband(p.now, a, cause::USER_BUSY).is_err(), "only the network keeps the channel");
-    p.take_events(0);
     let now = p.now;
     p.nodes[1].disconnect_inband(now, b, cause::USER_BUSY).unwrap();
     p.settle();
@@ -824,4 +828,26 @@ fn network_tones_after_alerting_and_disconnect_with_progress_8() {
     assert_eq!((rel.msg_type, rel.cause().map(|c| c.value)), (MessageType::Release, Some(cause::USER_BUSY)));
     assert_eq!(released_cause(&p.events[0], a), Some(cause::USER_BUSY));
     p.assert_idle();
+}
+
+/// An ALERTING without a progress indicator says the called side plays no ringback of its own
+/// (the switch then plays ours), whichever side sends it.
+#[test]
+fn alerting_without_progress_is_not_inband() {
+    for from in [0, 1] {
+        let mut p = Pair::pri();
+        let now = p.now;
+        let a = p.nodes[from].setup(now, SetupRequest::speech("1234", "5678")).unwrap();
+        p.settle();
+        let b = p.incoming(1 - from);
+        let now = p.now;
+        p.nodes[1 - from].proceeding(now, b).unwrap();
+        p.nodes[1 - from].alerting(now, b).unwrap();
+        p.settle();
+        let ev = p.take_events(from);
+        assert!(
+            ev.iter().any(|e| matches!(e, Q931Event::Alerting { call, inband: false } if *call == a)),
+            "from node {from}: {ev:?}"
+        );
+    }
 }
