@@ -107,6 +107,9 @@ pub const HW_QUEUE: usize = 4;
 const HW_RING: usize = 960;
 /// The most law octets one read from the decoder takes (60 ms, the largest packet).
 const HW_READ: usize = 480;
+/// Reads per frame operation: enough to drain a card a few frames behind, bounded so a card
+/// that floods cannot hold the tick.
+const HW_READS: usize = 4;
 
 static HW_FALLBACKS: AtomicU64 = AtomicU64::new(0);
 static HW_FALLBACK_LOGGED: AtomicBool = AtomicBool::new(false);
@@ -173,17 +176,54 @@ impl Tc400b {
         n
     }
 
-    /// Writes `g729` (whole frames, possibly none) to the decoder and queues what is ready.
+    /// Writes `g729` (whole frames, possibly none) to the decoder and queues what is ready: a
+    /// few reads at most, as a read may bring one frame only and a late card owes several.
     fn pump_decoder(&mut self, g729: &[u8]) {
-        let mut law = [0u8; HW_READ];
-        match self.pair.decode(g729, &mut law) {
-            Ok(t) => {
-                if !t.accepted {
-                    self.errors += 1;
+        let mut input = g729;
+        for _ in 0..HW_READS {
+            let mut law = [0u8; HW_READ];
+            match self.pair.decode(input, &mut law) {
+                Ok(t) => {
+                    if !t.accepted {
+                        self.errors += 1;
+                    }
+                    if t.out_len == 0 {
+                        return;
+                    }
+                    self.push_audio(&law[..t.out_len.min(HW_READ)]);
                 }
-                self.push_audio(&law[..t.out_len.min(HW_READ)]);
+                Err(_) => {
+                    self.errors += 1;
+                    return;
+                }
             }
-            Err(_) => self.errors += 1,
+            input = &[];
+        }
+    }
+
+    /// Writes a gathered law frame to the encoder and queues the frames that are ready (a few
+    /// reads at most, as for the decoder).
+    fn pump_encoder(&mut self) {
+        let gather = self.gather;
+        let mut input: &[u8] = &gather;
+        for _ in 0..HW_READS {
+            let mut ready = [0u8; HW_QUEUE * g729::FRAME_BYTES];
+            match self.pair.encode(input, &mut ready) {
+                Ok(t) => {
+                    if !t.accepted {
+                        self.errors += 1;
+                    }
+                    if t.out_len == 0 {
+                        return;
+                    }
+                    self.push_frames(&ready[..t.out_len.min(ready.len())]);
+                }
+                Err(_) => {
+                    self.errors += 1;
+                    return;
+                }
+            }
+            input = &[];
         }
     }
 }
@@ -434,16 +474,7 @@ impl LegCodec {
                     return 0;
                 }
                 h.filled = 0;
-                let mut ready = [0u8; HW_QUEUE * g729::FRAME_BYTES];
-                match h.pair.encode(&h.gather, &mut ready) {
-                    Ok(t) => {
-                        if !t.accepted {
-                            h.errors += 1;
-                        }
-                        h.push_frames(&ready[..t.out_len.min(ready.len())]);
-                    }
-                    Err(_) => h.errors += 1,
-                }
+                h.pump_encoder();
                 let Some(out) = out.get_mut(..g729::FRAME_BYTES) else { return 0 };
                 if h.q_len == 0 {
                     out.copy_from_slice(&h.silence);

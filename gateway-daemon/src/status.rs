@@ -765,6 +765,13 @@ pub fn to_metrics(s: &Snapshot) -> String {
         for (name, help, get) in fcounters {
             family(name, "counter", help, &mut std::iter::once((String::new(), get(&sip.fax).to_string())));
         }
+        // A process-wide count the event loop keeps where it builds legs (no per-leg snapshot needed).
+        family(
+            "spangate_g729_tc400b_fallbacks_total",
+            "counter",
+            "G.729 legs coded in software because the TC400B had no channel (transcoding = \"hardware\").",
+            &mut std::iter::once((String::new(), crate::media_codec::hw_fallbacks().to_string())),
+        );
     }
     family(
         "spangate_clock_source_span",
@@ -992,6 +999,7 @@ mod tests {
         assert!(m.contains("spangate_rtcp_sent_total 7\n"), "{m}");
         assert!(m.contains("spangate_rtcp_malformed_total 1\n"), "{m}");
         assert!(m.contains("spangate_rtp_lost_total 5\n"), "{m}");
+        assert!(m.contains("\nspangate_g729_tc400b_fallbacks_total "), "{m}");
         assert!(!m.contains("192.0.2.7"), "no per-call series: {m}");
     }
 

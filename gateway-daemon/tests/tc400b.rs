@@ -219,3 +219,24 @@ fn a_busy_card_falls_back_to_the_software_codec_and_counts_it() {
     assert_eq!(LegCodec::for_leg(PayloadCodec::Pcma, true, Law::Alaw).label(), "PCMA");
     assert_eq!(LegCodec::for_leg(PayloadCodec::G729, false, Law::Alaw).label(), "G729");
 }
+
+#[test]
+fn a_card_running_ahead_is_bounded_in_order_and_counted() {
+    let (mut leg, card) = leg_on_fake_card();
+    // Nine frames answered at once, one per read as the kernel hands them, numbered.
+    for id in 1..=9u8 {
+        card.enc_side.send(&[id; 10]).expect("answer");
+    }
+    let mut sent = Vec::new();
+    for _ in 0..6 {
+        let mut out = [0u8; 10];
+        let n: usize = (0..10).map(|_| leg.encode(&[0; 8], &mut out)).sum();
+        assert_eq!(n, 10, "one frame per 10 ms slot, however many the card has ready");
+        sent.push(out[0]);
+    }
+    // Four read per slot and four kept: the oldest dropped for the newer, order kept.
+    assert!(sent.windows(2).all(|w| w[0] < w[1]), "in order: {sent:?}");
+    assert_eq!(sent.last(), Some(&9), "the newest frame still goes out: {sent:?}");
+    assert!(leg.hw_errors() >= 1, "dropped frames are counted");
+    drop(card);
+}
