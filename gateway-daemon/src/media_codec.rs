@@ -32,7 +32,8 @@
 //! | any     | a G.729A payload arrives | write it, read ready audio, play what is ready (*)  | same             |
 //! | any     | a frame is lost          | play decoded audio still queued, else caller's PLC  | same             |
 //!
-//! (*) The rest of the frame the caller plays as silence, as for a SID.
+//! (*) Until the card's first audio the rest of the frame is silence (the caller's, as for a
+//! SID); after it, what the card still owes is concealed by `media_dsp::plc`, as a late packet.
 //!
 //! So the encoded stream starts with silence frames for the card's latency and each later frame
 //! goes out in the next 10 ms slot (its timestamp is the slot's: a constant delay, no gap); more
@@ -54,6 +55,7 @@ use hal::CHUNK;
 use media_dsp::g711;
 use media_dsp::g722;
 use media_dsp::g729;
+use media_dsp::plc::{self, Plc};
 use media_dsp::resample::{Downsampler, Upsampler};
 
 /// The payload codecs the media path carries, as the SDP negotiated them.
@@ -137,6 +139,9 @@ struct Tc400b {
     ring: [i16; HW_RING],
     r_head: usize,
     r_len: usize,
+    /// Conceals what the card still owes once audio has flowed (before, the leg is idle).
+    plc: Plc,
+    started: bool,
     /// Failed writes and reads, frames the card refused and output dropped for want of room.
     errors: u64,
 }
@@ -318,6 +323,8 @@ impl LegCodec {
             ring: [0; HW_RING],
             r_head: 0,
             r_len: 0,
+            plc: Plc::new(),
+            started: false,
             errors: 0,
         });
         LegCodec { codec: PayloadCodec::G729, state }
@@ -402,8 +409,25 @@ impl LegCodec {
                 // Whole frames only, at most what one read can bring back (a SID writes nothing).
                 let frames = (payload.len() / g729::FRAME_BYTES).min(HW_READ / G729Pair::LAW_FRAME);
                 h.pump_decoder(&payload[..frames * g729::FRAME_BYTES]);
-                // What the card has not decoded yet the caller plays as silence, as for a SID.
-                h.pop_audio(out)
+                let n = h.pop_audio(out);
+                h.started |= n > 0;
+                if !h.started {
+                    // Nothing ever came back yet: the caller plays silence, as for a SID.
+                    return n;
+                }
+                // The card is late (or its input was lost): conceal what it still owes, as for a
+                // late packet, so the slot is not a hole.
+                let mut blocks = 0;
+                for (i, block) in out.chunks_exact_mut(plc::BLOCK).enumerate() {
+                    let Ok(block) = <&mut [i16; plc::BLOCK]>::try_from(block) else { break };
+                    if (i + 1) * plc::BLOCK <= n {
+                        h.plc.good(block);
+                    } else {
+                        h.plc.conceal(block);
+                    }
+                    blocks += 1;
+                }
+                blocks * plc::BLOCK
             }
         }
     }
@@ -427,6 +451,11 @@ impl LegCodec {
                     return false;
                 }
                 h.pop_audio(out);
+                for block in out.chunks_exact_mut(plc::BLOCK) {
+                    if let Ok(block) = <&mut [i16; plc::BLOCK]>::try_from(block) {
+                        h.plc.good(block);
+                    }
+                }
                 true
             }
         }

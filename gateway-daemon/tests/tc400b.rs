@@ -10,8 +10,10 @@ use std::os::unix::net::UnixDatagram;
 
 use dahdi_driver::transcoder::{Format, G729Pair, TranscoderError};
 use gateway_daemon::media_codec::{self, LegCodec, PayloadCodec};
+use gateway_daemon::media_rtp::{Frame, Incoming, RtpLeg};
 use media_dsp::g711::Law;
 use media_dsp::g729;
+use media_dsp::jitter::{Arrival, Config, JitterBuffer};
 
 #[path = "../../media-dsp/tests/common/counting_alloc.rs"]
 mod counting_alloc;
@@ -46,15 +48,19 @@ fn tone(x: &[i16]) -> (f64, f64) {
     (f64::from(u32::try_from(n).expect("count")) / 2.0 / (len / 8000.0), rms)
 }
 
-/// The far ends of a leg's two channels, answering each input one input late as the card may.
+/// The far ends of a leg's two channels, answering each input 10 ms (80 samples of time) after
+/// it came, as the card works on its own clock.
 struct FakeCard {
     enc_side: UnixDatagram,
     dec_side: UnixDatagram,
     enc: g729::Encoder,
     dec: g729::Decoder,
-    held_enc: Option<Vec<u8>>,
-    held_dec: Option<Vec<u8>>,
+    /// Answers not sent yet: (due time in samples, towards the encoder side?, octets).
+    pending: Vec<(usize, bool, Vec<u8>)>,
 }
+
+/// How late the fake card answers, in 8 kHz samples.
+const LATE: usize = 80;
 
 /// A leg on a fake card (A-law line).
 fn leg_on_fake_card() -> (LegCodec, FakeCard) {
@@ -66,28 +72,26 @@ fn leg_on_fake_card() -> (LegCodec, FakeCard) {
     let file = |s: UnixDatagram| File::from(OwnedFd::from(s));
     let pair = G729Pair::from_files(hal::Law::Alaw, file(enc_leg), file(dec_leg));
     let leg = LegCodec::g729_on(Ok(pair), Law::Alaw);
-    let card = FakeCard {
-        enc_side,
-        dec_side,
-        enc: g729::Encoder::new(),
-        dec: g729::Decoder::new(),
-        held_enc: None,
-        held_dec: None,
-    };
+    let card =
+        FakeCard { enc_side, dec_side, enc: g729::Encoder::new(), dec: g729::Decoder::new(), pending: Vec::new() };
     (leg, card)
 }
 
 impl FakeCard {
-    /// Takes whatever the leg wrote and answers what it held from the previous input.
-    fn service(&mut self) {
+    /// At time `now` (samples): sends the answers that are due, then takes whatever the leg wrote.
+    fn service(&mut self, now: usize) {
+        let (due, later): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|p| p.0 <= now);
+        self.pending = later;
+        for (_, enc, bytes) in due {
+            let side = if enc { &self.enc_side } else { &self.dec_side };
+            side.send(&bytes).expect("answer");
+        }
         let mut buf = [0u8; 1024];
         while let Ok(n) = self.enc_side.recv(&mut buf) {
             assert_eq!(n, G729Pair::LAW_FRAME, "the leg writes whole 10 ms law frames");
             let pcm: Vec<i16> = buf[..n].iter().map(|&c| Law::Alaw.decode(c)).collect();
             let frame = self.enc.encode(&pcm.try_into().expect("80 samples")).to_vec();
-            if let Some(old) = self.held_enc.replace(frame) {
-                self.enc_side.send(&old).expect("answer");
-            }
+            self.pending.push((now + LATE, true, frame));
         }
         while let Ok(n) = self.dec_side.recv(&mut buf) {
             assert_eq!(n % g729::FRAME_BYTES, 0, "the leg writes whole G.729A frames");
@@ -97,9 +101,7 @@ impl FakeCard {
                 self.dec.decode(Some(f.try_into().expect("10 octets")), &mut pcm);
                 law.extend(pcm.iter().map(|&s| Law::Alaw.encode(s)));
             }
-            if let Some(old) = self.held_dec.replace(law) {
-                self.dec_side.send(&old).expect("answer");
-            }
+            self.pending.push((now + LATE, false, law));
         }
     }
 }
@@ -119,6 +121,7 @@ fn a_tone_crosses_the_card_both_ways_late_but_whole_and_without_allocating() {
     for k in 0..2000 {
         let pcm: [i16; 8] = std::array::from_fn(|i| sine(1000.0, k * 8 + i));
         let mut out = [0u8; 10];
+        card.service(k * 8);
         let n = counted(&mut allocs, || leg.encode(&pcm, &mut out));
         if k % 10 == 9 {
             assert_eq!(n, 10, "chunk {k}: a frame every 10 ms, even while the card has nothing yet");
@@ -126,14 +129,14 @@ fn a_tone_crosses_the_card_both_ways_late_but_whole_and_without_allocating() {
         } else {
             assert_eq!(n, 0, "chunk {k}");
         }
-        card.service();
     }
     assert_eq!(frames.len(), 200);
     let silence = g729::Encoder::new().encode(&[0; 80]);
-    // The card answers one frame late, and the read of frame k comes before the card has seen it:
-    // two slots of silence, then the tone.
+    // The card sees a frame at its next look (a chunk later) and answers 10 ms after: two slots
+    // of silence, then exactly the card's coding of the first frame, the rest in turn.
     assert_eq!(&frames[..2], &[silence, silence]);
-    assert_ne!(frames[2], silence);
+    let first: [i16; 80] = std::array::from_fn(|i| Law::Alaw.decode(Law::Alaw.encode(sine(1000.0, i))));
+    assert_eq!(frames[2], g729::Encoder::new().encode(&first), "the card's answer to the first frame");
     let mut dec = g729::Decoder::new();
     let mut heard = Vec::new();
     for f in &frames {
@@ -159,11 +162,12 @@ fn a_tone_crosses_the_card_both_ways_late_but_whole_and_without_allocating() {
             part.copy_from_slice(&enc.encode(&pcm));
         }
         let mut out = [0i16; 160];
+        card.service(k * 160);
         let n = counted(&mut allocs, || leg.decode(&payload, &mut out));
-        // The card has answered nothing for the first two packets; then one packet per packet.
+        // The card sees a packet at the next slot and answers 10 ms later: nothing for the first
+        // two packets, then each brings the one two before it.
         assert_eq!(n, if k < 2 { 0 } else { 160 }, "packet {k}");
         played.extend_from_slice(&out[..n]);
-        card.service();
     }
     let (hz, rms) = tone(&played[400..]);
     assert!((hz / 600.0 - 1.0).abs() < 0.02, "from RTP the tone came out at {hz:.1} Hz");
@@ -174,7 +178,7 @@ fn a_tone_crosses_the_card_both_ways_late_but_whole_and_without_allocating() {
     // A lost packet with nothing decoded waiting is left to the caller's PLC; with audio the card
     // has just decoded waiting, that audio plays.
     let mut out = [0i16; 160];
-    card.service();
+    card.service(100 * 160);
     assert!(counted(&mut allocs, || leg.conceal(&mut out)), "the last packet's audio was still at the card");
     assert!(tone(&out).1 > 2000.0);
     assert!(!counted(&mut allocs, || leg.conceal(&mut out)), "nothing left: the caller conceals");
@@ -239,4 +243,60 @@ fn a_card_running_ahead_is_bounded_in_order_and_counted() {
     assert_eq!(sent.last(), Some(&9), "the newest frame still goes out: {sent:?}");
     assert!(leg.hw_errors() >= 1, "dropped frames are counted");
     drop(card);
+}
+
+#[test]
+fn a_card_coded_rtp_leg_sends_whole_frames_plays_the_tone_and_never_allocates() {
+    // The whole leg as the media thread runs it: 4 s of 20 ms G.729A packets of 600 Hz in (one in
+    // ten lost), 1 kHz from the channel out, the card one frame late.
+    let mut enc = g729::Encoder::new();
+    let packets: Vec<Incoming> = (0..200u16)
+        .map(|k| {
+            let mut payload = Vec::new();
+            for f in 0..2 {
+                let pcm: [i16; 80] = std::array::from_fn(|i| sine(600.0, usize::from(k) * 160 + f * 80 + i));
+                payload.extend_from_slice(&enc.encode(&pcm));
+            }
+            let arrival = Arrival { ssrc: 9, seq: k, ts: u32::from(k) * 160, marker: k == 0 };
+            Incoming { arrival, frame: Frame::from_slice(&payload).expect("fits") }
+        })
+        .collect();
+    let (codec, mut card) = leg_on_fake_card();
+    let jb = Box::new(JitterBuffer::new(Config { frame_ms: 20, ..Config::default() }));
+    let mut leg = RtpLeg::new(1, 0, 1, Law::Alaw, Box::new(codec), 20, jb);
+    let mut played: Vec<i16> = Vec::with_capacity(32_000);
+    let mut sent: Vec<Frame> = Vec::with_capacity(200);
+    let mut allocs = 0;
+    for tick in 0..4_000usize {
+        let pcm: [i16; 8] = std::array::from_fn(|i| sine(1000.0, tick * 8 + i));
+        card.service(tick * 8);
+        let (chunk, frame) = counted(&mut allocs, || {
+            if tick % 20 == 0 && tick / 20 % 10 != 9 {
+                leg.receive(&packets[tick / 20]);
+            }
+            (leg.next_chunk(), leg.take_chunk(&pcm))
+        });
+        played.extend(chunk.iter().map(|&c| Law::Alaw.decode(c)));
+        sent.extend(frame);
+    }
+    assert_eq!(allocs, 0, "allocations on a card-coded leg");
+    assert_eq!(sent.len(), 200, "one 20 ms frame per 20 ticks, from the first");
+    assert!(sent.iter().all(|f| (f.len, f.samples) == (20, 160)), "20 octets, 160 timestamp units each");
+    let hz = tone(&played[8_000..28_000]).0;
+    assert!((hz / 600.0 - 1.0).abs() < 0.02, "played {hz:.1} Hz, sent 600 Hz");
+    // A lost packet leaves the card a slot late: that slot is concealed, never a hole.
+    for (i, w) in played[8_000..28_000].chunks_exact(160).enumerate() {
+        assert!(tone(w).1 > 1000.0, "hole in the played audio at 20 ms block {i}: rms {:.0}", tone(w).1);
+    }
+    let mut dec = g729::Decoder::new();
+    let mut heard = Vec::new();
+    for f in &sent {
+        for part in f.bytes().chunks_exact(10) {
+            let mut pcm = [0i16; 80];
+            dec.decode(Some(part.try_into().expect("10 octets")), &mut pcm);
+            heard.extend_from_slice(&pcm);
+        }
+    }
+    let hz = tone(&heard[800..]).0;
+    assert!((hz / 1000.0 - 1.0).abs() < 0.02, "sent {hz:.1} Hz for a 1 kHz channel");
 }
