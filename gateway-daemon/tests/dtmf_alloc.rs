@@ -13,20 +13,12 @@ use media_dsp::jitter::{Config, JitterBuffer};
 #[path = "../../media-dsp/tests/common/counting_alloc.rs"]
 mod counting_alloc;
 
-use counting_alloc::{Counting, ARMED, COUNT};
+use counting_alloc::{counted, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
 const DIGITS: &str = "0123456789*#ABCD";
-
-fn counted<R>(f: impl FnOnce() -> R) -> (R, u64) {
-    COUNT.with(|c| c.set(0));
-    ARMED.with(|a| a.set(true));
-    let r = f();
-    ARMED.with(|a| a.set(false));
-    (r, COUNT.with(std::cell::Cell::get))
-}
 
 #[test]
 fn receiver_delay_line_and_player_allocate_nothing() {

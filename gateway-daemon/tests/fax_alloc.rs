@@ -12,18 +12,10 @@ use media_dsp::jitter::{Config, JitterBuffer, Mode};
 #[path = "../../media-dsp/tests/common/counting_alloc.rs"]
 mod counting_alloc;
 
-use counting_alloc::{Counting, ARMED, COUNT};
+use counting_alloc::{counted, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-fn counted<R>(f: impl FnOnce() -> R) -> (R, u64) {
-    COUNT.with(|c| c.set(0));
-    ARMED.with(|a| a.set(true));
-    let r = f();
-    ARMED.with(|a| a.set(false));
-    (r, COUNT.with(std::cell::Cell::get))
-}
 
 /// CNG's A-law chunk at tick `k`: 0.5 s of 1100 Hz every 3.5 s (T.30), -10 dBm0.
 #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]

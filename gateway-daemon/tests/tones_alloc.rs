@@ -11,18 +11,10 @@ use media_dsp::tones::{zone, Progress};
 #[path = "../../media-dsp/tests/common/counting_alloc.rs"]
 mod counting_alloc;
 
-use counting_alloc::{Counting, ARMED, COUNT};
+use counting_alloc::{counted, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-fn counted<R>(f: impl FnOnce() -> R) -> (R, u64) {
-    COUNT.with(|c| c.set(0));
-    ARMED.with(|a| a.set(true));
-    let r = f();
-    ARMED.with(|a| a.set(false));
-    (r, COUNT.with(std::cell::Cell::get))
-}
 
 #[test]
 fn starting_playing_and_stopping_tones_allocates_nothing() {

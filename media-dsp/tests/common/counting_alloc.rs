@@ -45,3 +45,13 @@ fn note() {
         }
     });
 }
+
+/// Runs `f` with counting armed on this thread; returns its result and the allocations it made.
+#[allow(dead_code, reason = "not every test binary that includes this file uses it")]
+pub fn counted<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    COUNT.with(|c| c.set(0));
+    ARMED.with(|a| a.set(true));
+    let r = f();
+    ARMED.with(|a| a.set(false));
+    (r, COUNT.with(Cell::get))
+}
