@@ -90,6 +90,24 @@ pub fn free_port_on(ip: &str) -> u16 {
     panic!("no port of {ip} free for both TCP and UDP in 100 tries");
 }
 
+/// An RTP socket on an even port of 127.0.0.1 and the RTCP socket on the odd port above it, both
+/// bound, for a test that is an RTP endpoint itself. Keep the second alive as long as the first:
+/// the gateway sends RTCP to the RTP port + 1 (RFC 3550 §11), and with that port left free another
+/// test's endpoint, bound there by chance, would take those packets for its own stream.
+pub fn rtp_pair() -> (UdpSocket, UdpSocket) {
+    for _ in 0..200 {
+        let rtp = UdpSocket::bind("127.0.0.1:0").expect("bind an RTP socket");
+        let port = rtp.local_addr().expect("bound address").port();
+        if port % 2 != 0 || port == u16::MAX {
+            continue;
+        }
+        if let Ok(rtcp) = UdpSocket::bind(("127.0.0.1", port + 1)) {
+            return (rtp, rtcp);
+        }
+    }
+    panic!("no even/odd UDP port pair free on 127.0.0.1 in 200 tries");
+}
+
 /// Whether something has UDP `port` of `ip` bound, read from /proc/net/udp so that asking sends
 /// the peer nothing and never races it for the port.
 pub fn udp_bound(ip: std::net::Ipv4Addr, port: u16) -> bool {

@@ -6,8 +6,9 @@
 //! The text uses sipp's keywords (`[service]`, `[last_Via:]`, ...); the caller is `a`, the answerer
 //! `b`, tagged with sipp's call number, so a test reading a capture can tell the sides apart.
 
-/// A caller scenario named `name`: INVITE with `sdp` (CSeq 1), the 200 ACKed, then `middle`
-/// (in-dialog requests, pauses), then BYE with CSeq `bye_cseq` and its 200.
+/// A caller scenario named `name`: INVITE with `sdp` (CSeq 1), the 200 ACKed (its `o=` line logged
+/// as `ANSWER o=...` when sipp runs with `-trace_logs`), then `middle` (in-dialog requests, pauses),
+/// then BYE with CSeq `bye_cseq` and its 200.
 pub fn caller(name: &str, sdp: &str, middle: &str, bye_cseq: usize) -> String {
     format!(
         r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -28,7 +29,12 @@ Content-Length: [len]
   <recv response="100" optional="true" />
   <recv response="180" optional="true" />
   <recv response="183" optional="true" />
-  <recv response="200" rrs="true" />
+  <recv response="200" rrs="true">
+    <action>
+      <ereg regexp="o=[^\r\n]*" search_in="body" assign_to="origin" />
+      <log message="ANSWER [$origin]" />
+    </action>
+  </recv>
 {ack}{middle}{bye}  <recv response="200" />
 </scenario>
 "#,

@@ -824,6 +824,23 @@ impl SipNet {
         LocalMedia { addr, port, session_id: self.session, session_version: 1, direction: Direction::SendRecv }
     }
 
+    /// Our media for another SDP on leg `h`: the session of the last SDP we sent on it (RFC 3264
+    /// §8: the `o=` line stays, only its version moves), with the version one up when `modified`
+    /// (an answer to a re-INVITE), the same when the SDP is sent again (the 200 after a 183
+    /// carries the 183's answer). A leg that has sent none starts a session.
+    fn session_media(&mut self, h: Handle, port: u16, modified: bool) -> LocalMedia {
+        match self.fax.origin(h) {
+            Some((session_id, version)) => LocalMedia {
+                addr: self.local.ip(),
+                port,
+                session_id,
+                session_version: if modified { version + 1 } else { version },
+                direction: Direction::SendRecv,
+            },
+            None => self.local_media(port),
+        }
+    }
+
     /// The next event for the switch; trunk and registration changes are logged and kept.
     pub fn poll_leg_event(&mut self) -> Option<(LegRef, LegEvent)> {
         while let Some(ev) = self.endpoint.poll_event() {
@@ -872,7 +889,7 @@ impl SipNet {
                 SipEvent::OfferChanged { handle, offer } => {
                     // A re-INVITE (hold, a new address): answer with the same media.
                     let Some(leg) = self.legs.get(&handle).cloned() else { continue };
-                    let local = self.local_media(leg.port);
+                    let local = self.session_media(handle, leg.port, true);
                     let answer =
                         offer.as_ref().and_then(|o| offer_answer::answer(o, &self.prefs[leg.trunk], &local).ok());
                     match answer {
@@ -969,7 +986,7 @@ impl SipNet {
     fn answer_sdp(&mut self, h: Handle) -> Option<SessionDescription> {
         let leg = self.legs.get(&h)?.clone();
         let offer = leg.offer.as_ref()?;
-        let local = self.local_media(leg.port);
+        let local = self.session_media(h, leg.port, false);
         match offer_answer::answer(offer, &self.prefs[leg.trunk], &local) {
             Ok((sdp, n)) => {
                 if let Some(r) = self.rtp.get_mut(&leg.rtp) {

@@ -100,6 +100,12 @@ impl FaxNet {
         self.origins.insert(h, (sd.origin.session_id, sd.origin.session_version));
     }
 
+    /// The `o=` session id and version of the last SDP we sent on leg `h`, if any: the session
+    /// every later SDP of ours on the leg continues (RFC 3264 §5, §8).
+    pub fn origin(&self, h: Handle) -> Option<(u64, u64)> {
+        self.origins.get(&h).copied()
+    }
+
     /// The leg ended.
     pub fn forget(&mut self, h: Handle) {
         self.legs.remove(&h);

@@ -108,6 +108,8 @@ fn parse(b: &[u8]) -> Option<Pkt> {
 /// One side's RTP: the socket its SDP names, what arrived, and where the gateway sends from.
 struct Side {
     sock: UdpSocket,
+    /// The RTCP port above `sock`, held so that no other test's endpoint can bind it.
+    _rtcp: UdpSocket,
     got: Arc<Mutex<Vec<Pkt>>>,
     from: Arc<Mutex<Option<SocketAddr>>>,
     stop: Arc<AtomicBool>,
@@ -117,7 +119,7 @@ struct Side {
 
 impl Side {
     fn new() -> Side {
-        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind RTP");
+        let (sock, rtcp) = spangate_tests::rtp_pair();
         sock.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
         let got: Arc<Mutex<Vec<Pkt>>> = Arc::default();
         let from: Arc<Mutex<Option<SocketAddr>>> = Arc::default();
@@ -135,7 +137,7 @@ impl Side {
                 }
             }
         });
-        Side { sock, got, from, stop, seq: 1, ts: 1000 }
+        Side { sock, _rtcp: rtcp, got, from, stop, seq: 1, ts: 1000 }
     }
 
     fn port(&self) -> u16 {

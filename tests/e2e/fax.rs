@@ -214,7 +214,7 @@ fn check_metrics(d: &Daemon) {
 fn cng_from_an_isdn_caller_reinvites_the_sip_leg_to_pcma() {
     let scratch = Scratch::new("fax-cng");
     let (sip_port, sipp_port, media_port) = (free_port(), free_port(), free_port());
-    let rtp = UdpSocket::bind("127.0.0.1:0").expect("bind the RTP sink");
+    let (rtp, _rtcp) = spangate_tests::rtp_pair();
     let rtp_port = rtp.local_addr().expect("addr").port();
     let stop = Arc::new(AtomicBool::new(false));
     let (packets, sink) = rtp_sink(rtp, Arc::clone(&stop));

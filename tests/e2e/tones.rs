@@ -327,7 +327,7 @@ fn ringback_in_the_rtp_to_a_sip_caller_on_a_local_ringback_trunk() {
     let sock = UdpSocket::bind(("127.0.0.1", caller_port)).expect("bind SIP");
     sock.set_read_timeout(Some(Duration::from_millis(200))).expect("timeout");
     sock.connect(("127.0.0.1", sip_port)).expect("connect");
-    let rtp = UdpSocket::bind("127.0.0.1:0").expect("bind RTP");
+    let (rtp, _rtcp) = spangate_tests::rtp_pair();
     rtp.set_read_timeout(Some(Duration::from_millis(200))).expect("timeout");
     let rtp_port = rtp.local_addr().expect("addr").port();
     let sdp = format!(

@@ -72,7 +72,14 @@ fn uac_scenario(rtp_port: u16, reinvite: bool) -> String {
     if reinvite {
         middle += "  <pause milliseconds=\"3000\" />\n";
         middle += &scenario::in_dialog("INVITE", 2, Some("application/sdp"), &sdp(rtp_port, PT_PCMA, 2));
-        middle += "  <recv response=\"100\" optional=\"true\" />\n  <recv response=\"200\" />\n";
+        middle += r#"  <recv response="100" optional="true" />
+  <recv response="200">
+    <action>
+      <ereg regexp="o=[^\r\n]*" search_in="body" assign_to="origin2" />
+      <log message="REANSWER [$origin2]" />
+    </action>
+  </recv>
+"#;
         middle += &scenario::ack(2);
     }
     middle += &format!("  <pause milliseconds=\"{CALL_MS}\" />\n");
@@ -111,6 +118,8 @@ fn parse(b: &[u8]) -> Option<Pkt> {
 /// gateway's address is known.
 struct Side {
     sock: UdpSocket,
+    /// The RTCP port above `sock`, held so that no other test's endpoint can bind it.
+    _rtcp: UdpSocket,
     got: Arc<Mutex<Vec<Pkt>>>,
     from: Arc<Mutex<Option<SocketAddr>>>,
     stop: Arc<AtomicBool>,
@@ -118,7 +127,7 @@ struct Side {
 
 impl Side {
     fn new() -> Side {
-        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind RTP");
+        let (sock, rtcp) = spangate_tests::rtp_pair();
         sock.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
         let got: Arc<Mutex<Vec<Pkt>>> = Arc::default();
         let from: Arc<Mutex<Option<SocketAddr>>> = Arc::default();
@@ -136,7 +145,7 @@ impl Side {
                 }
             }
         });
-        Side { sock, got, from, stop }
+        Side { sock, _rtcp: rtcp, got, from, stop }
     }
 
     fn port(&self) -> u16 {
@@ -336,7 +345,9 @@ fn start_call(name: &str, reinvite: bool) -> (Call, Side, Side) {
     args_b.push(b_err.to_str().expect("path"));
     let mut sipp_b = spawn_sipp(&scratch, &args_b, "b_out.txt");
     wait_udp_bound(LOCALHOST, b_port, &mut sipp_b, "sipp B");
+    let a_log = scratch.path("a_log.txt");
     let mut args_a = vec!["-sf", uac.to_str().expect("path"), "-s", "5000", "-p", &ap];
+    args_a.extend_from_slice(&["-trace_logs", "-log_file", a_log.to_str().expect("path")]);
     args_a.extend_from_slice(&common);
     args_a.extend_from_slice(&[a_err.to_str().expect("path"), &sip]);
     let sipp_a = spawn_sipp(&scratch, &args_a, "a_out.txt");
@@ -463,4 +474,25 @@ fn a_reinvite_to_pcma_switches_the_legs_media_codec() {
     let (last, first) = (&all[k - 1], &all[k]);
     assert_eq!(first.seq, last.seq.wrapping_add(1), "sequence across the switch");
     assert_eq!(first.ts.wrapping_sub(last.ts) % 160, 0, "timestamps across the switch: {} then {}", last.ts, first.ts);
+    // Our answer to the re-INVITE continues the session of our first answer (RFC 3264 §8): the
+    // same `o=` session id, the version one up. sipp logs both `o=` lines it received.
+    let origins = |log: &str, tag: &str| -> Option<(String, u64)> {
+        let line = log.lines().find_map(|l| l.split(&format!("{tag} o=")).nth(1))?;
+        let f: Vec<&str> = line.split_whitespace().collect();
+        Some((f.get(1)?.to_string(), f.get(2)?.parse().ok()?))
+    };
+    let deadline = Instant::now() + T + Duration::from_millis(CALL_MS);
+    let (first, again) = loop {
+        let log = std::fs::read_to_string(call.scratch.path("a_log.txt")).unwrap_or_default();
+        if let (Some(x), Some(y)) = (origins(&log, "ANSWER"), origins(&log, "REANSWER")) {
+            break (x, y);
+        }
+        assert!(Instant::now() < deadline, "sipp A logged no answer origins: {log}\n{}", call.context());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        (&again.0, again.1),
+        (&first.0, first.1 + 1),
+        "o= of our answers: first {first:?}, to the re-INVITE {again:?}"
+    );
 }
