@@ -11,11 +11,12 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::Instant;
 
-use super::ie::{cause, Cause, ChannelId, Ie, PartyNumber, Progress};
+use super::encode::Encoder;
+use super::ie::{cause, id, Cause, Ie, PartyNumber, Progress};
 use super::message::{CallRef, Message, MessageType};
 use super::timers::{Timer, TimerSet, Timers};
 use super::{CallId, Q931Event, Side};
-use crate::isdn::q921::Info;
+use crate::isdn::q921::{Info, N201_MAX};
 
 /// The call states (§2.1 user side, §2.2 network side), numbered as the call state element
 /// codes them.
@@ -92,8 +93,6 @@ impl fmt::Display for CallState {
 /// A primitive from the call control user (the gateway) for one call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    /// The SETUP to send, already built.
-    Setup(Message),
     SetupAcknowledge,
     Proceeding,
     /// ALERTING, with a progress indicator of this description when given (8: in-band
@@ -140,47 +139,87 @@ pub(crate) enum Input<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotCompatible;
 
-/// A message encoded once, when the call produced it: its type (which decides where a broadcast
-/// call's messages go) and its octets, ready for layer 2.
-#[derive(Debug, Clone)]
-pub(crate) struct Outgoing {
-    pub(crate) msg_type: MessageType,
-    pub(crate) octets: Info,
-}
-
-/// What a call produced: messages for its data link and events for the call control user.
+/// What a call produced: messages for layer 2 and events for the call control user. It is the
+/// entity's own output, lent to the call being driven: a call's messages go straight onto the
+/// transmit queue, under the TEI its data link has.
 #[derive(Debug, Default)]
 pub(crate) struct Out {
-    pub(crate) send: Vec<Outgoing>,
-    /// The entity's event queue itself: a call's events go straight to the gateway's queue.
+    /// The messages for layer 2, each with the TEI of its data link.
+    pub(crate) transmit: VecDeque<(u8, Info)>,
+    /// The event queue of the gateway.
     pub(crate) events: VecDeque<Q931Event>,
-    /// Where messages are encoded before they are copied into their (usually inline) octets.
+    /// The data link of the call being driven (set by the entity before each input).
+    pub(crate) tei: u8,
+    /// Network side, a broadcast SETUP still on offer: the terminals that answered it so far
+    /// (lent from the call while it is driven). SETUP and the final RELEASE COMPLETE go to every
+    /// terminal, anything else to each of these.
+    pub(crate) answered: Vec<u8>,
+    /// Messages that did not fit in an I frame (N201) and were not sent.
+    pub(crate) too_long: u64,
+    /// Where a message built as a [`Message`] is encoded before it is copied into its octets.
     scratch: Vec<u8>,
 }
 
 impl Out {
-    /// Encodes a message to send; the model is dropped here, only its octets travel on.
-    pub(crate) fn push(&mut self, msg: Message) {
-        let encoded = self.encode(&msg);
-        self.send.push(encoded);
+    /// Queues an encoded message for layer 2 on `tei`, unless it is longer than an I frame
+    /// carries.
+    pub(crate) fn transmit_octets(&mut self, tei: u8, octets: Info) {
+        // The trace decodes the octets again, only when someone reads it.
+        let trace = || Message::parse(&octets).map_or_else(|e| e.to_string(), |m| m.to_string());
+        if octets.len() <= N201_MAX {
+            if log::log_enabled!(log::Level::Debug) {
+                log::debug!("q931 tx tei={tei}: {}", trace());
+            }
+            self.transmit.push_back((tei, octets));
+        } else {
+            // Without segmentation (not used on ETSI call control) layer 2 cannot carry it.
+            self.too_long += 1;
+            log::warn!("q931 tx tei={tei}: {} octets exceed N201, not sent: {}", octets.len(), trace());
+        }
     }
 
-    fn encode(&mut self, msg: &Message) -> Outgoing {
+    /// The octets of a message built as a [`Message`] (the general path: STATUS, NOTIFY,
+    /// FACILITY, RESTART, a SETUP with further elements).
+    pub(crate) fn encode(&mut self, msg: &Message) -> Info {
         self.scratch.clear();
         msg.emit(&mut self.scratch);
-        Outgoing { msg_type: msg.msg_type, octets: Info::from_slice(&self.scratch) }
+        Info::from_slice(&self.scratch)
     }
 
-    /// Encodes a message from its header and the elements given (`None`s skipped), with no
-    /// [`Message`] built: the octets are what `push` of the same message gives, without its
-    /// element list on the heap.
-    pub(crate) fn send(&mut self, call_ref: CallRef, msg_type: MessageType, ies: &[Option<Ie>]) {
-        self.scratch.clear();
-        Message::emit_header(call_ref, msg_type, &mut self.scratch);
-        for ie in ies.iter().flatten() {
-            ie.emit(&mut self.scratch);
+    /// Encodes a message that belongs to no call and queues it on `tei`.
+    pub(crate) fn transmit_message(&mut self, tei: u8, msg: &Message) {
+        let octets = self.encode(msg);
+        self.transmit_octets(tei, octets);
+    }
+
+    /// Queues a message of the call being driven on its data link (or, for a broadcast SETUP
+    /// answered by some terminals, on theirs).
+    #[inline]
+    pub(crate) fn queue(&mut self, msg_type: MessageType, octets: Info) {
+        let broadcast = matches!(msg_type, MessageType::Setup | MessageType::ReleaseComplete);
+        if self.answered.is_empty() || broadcast {
+            self.transmit_octets(self.tei, octets);
+        } else {
+            for i in 0..self.answered.len() {
+                let t = self.answered[i];
+                self.transmit_octets(t, octets.clone());
+            }
         }
-        self.send.push(Outgoing { msg_type, octets: Info::from_slice(&self.scratch) });
+    }
+
+    /// Encodes a message of the call being driven, built as a [`Message`], and queues it.
+    pub(crate) fn push(&mut self, msg: &Message) {
+        let octets = self.encode(msg);
+        self.queue(msg.msg_type, octets);
+    }
+
+    /// Sends a message whose elements are none or this cause.
+    fn send_cause(&mut self, call_ref: CallRef, msg_type: MessageType, cause: Option<&Cause>) {
+        let mut e = Encoder::new(call_ref, msg_type);
+        if let Some(c) = cause {
+            e.cause(c);
+        }
+        self.queue(msg_type, e.finish());
     }
 }
 
@@ -206,7 +245,7 @@ pub struct Call {
     /// The cause of this side's DISCONNECT, reused by RELEASE after T305.
     clearing_cause: Option<Cause>,
     /// The SETUP as sent, for its retransmission on the first T303 expiry.
-    setup: Option<Outgoing>,
+    setup: Option<Info>,
     /// Network side, broadcast SETUP not yet answered with CONNECT: the terminals that answered
     /// it so far (§5.2.3.2).
     pub(crate) offered: Vec<u8>,
@@ -252,20 +291,25 @@ impl Call {
         Message::new(self.call_ref(), msg_type)
     }
 
-    /// Sends an answer to SETUP, with `extra` after the channel identification a first answer
-    /// carries (§5.1.2, §5.2.3.1); later ones need not.
-    fn answer(&mut self, msg_type: MessageType, extra: Option<Ie>, out: &mut Out) {
-        let mut channel = None;
+    /// Sends an answer to SETUP, with a progress indicator after the channel identification a
+    /// first answer carries (§5.1.2, §5.2.3.1); later ones need not.
+    fn answer(&mut self, msg_type: MessageType, progress: Option<&Progress>, out: &mut Out) {
+        let mut e = Encoder::new(self.call_ref(), msg_type);
         if !self.channel_sent {
-            channel = self.channel.map(|ch| Ie::ChannelId(ChannelId::channel(self.primary, ch, true)));
+            if let Some(ch) = self.channel {
+                e.channel(self.primary, ch, true);
+            }
             self.channel_sent = true;
         }
-        out.send(self.call_ref(), msg_type, &[channel, extra]);
+        if let Some(p) = progress {
+            e.progress(p);
+        }
+        out.queue(msg_type, e.finish());
     }
 
     /// Sends a message whose one element is this cause.
     fn send_cause(&self, msg_type: MessageType, cause: &Cause, out: &mut Out) {
-        out.send(self.call_ref(), msg_type, &[Some(Ie::Cause(cause.clone()))]);
+        out.send_cause(self.call_ref(), msg_type, Some(cause));
     }
 
     fn with_cause(&self, msg_type: MessageType, cause: &Cause) -> Message {
@@ -292,24 +336,27 @@ impl Call {
 
     fn start_release(&mut self, now: Instant, timers: &Timers, cause: Option<Cause>, out: &mut Out) {
         self.timers.stop_all_but_t309();
-        out.send(self.call_ref(), MessageType::Release, &[cause.map(Ie::Cause)]);
+        out.send_cause(self.call_ref(), MessageType::Release, cause.as_ref());
         self.t308_expired = false;
         self.timers.start(Timer::T308, now + timers.t308);
         self.state = CallState::ReleaseRequest;
     }
 
-    /// Places the call with a SETUP of these elements (`None`s skipped), encoded as they come:
-    /// the caller gives them in the order they go on the wire. A call in Null only.
-    pub(crate) fn send_setup(&mut self, now: Instant, side: Side, timers: &Timers, ies: &[Option<Ie>], out: &mut Out) {
-        out.send(self.call_ref(), MessageType::Setup, ies);
-        self.setup_sent(now, side, timers, out);
-    }
-
-    /// The SETUP just queued in `out` went out: keep it for T303's repeat (§5.1.1, §5.2.1).
-    fn setup_sent(&mut self, now: Instant, side: Side, timers: &Timers, out: &Out) {
-        self.setup = out.send.last().cloned();
+    /// Places the call with this SETUP, already encoded; a call in Null only. It is kept for
+    /// T303's repeat (§5.1.1, §5.2.1).
+    pub(crate) fn send_setup(&mut self, now: Instant, side: Side, timers: &Timers, setup: Info, out: &mut Out) {
+        self.setup = Some(setup.clone());
+        out.queue(MessageType::Setup, setup);
         self.timers.start(Timer::T303, now + timers.t303);
         self.state = if side == Side::User { CallState::CallInitiated } else { CallState::CallPresent };
+    }
+
+    /// Sends the SETUP as sent before (T303's first expiry, a data link reset), with a full T303.
+    fn repeat_setup(&mut self, now: Instant, timers: &Timers, out: &mut Out) {
+        if let Some(setup) = &self.setup {
+            out.queue(MessageType::Setup, setup.clone());
+        }
+        self.timers.start(Timer::T303, now + timers.t303);
     }
 
     /// Enters the Null state; the owner drops the call and frees its channel.
@@ -339,37 +386,17 @@ impl Call {
             _ => (None, None, None),
         };
         let rx = |t: MessageType| mt == Some(t);
-        let input = match (self.state, input) {
-            // --- Outgoing call establishment (§5.1 user, §5.2 network) ---
-            // (Taken apart from the table below because it keeps the SETUP it is given, for T303.)
-            (S::Null, Input::Request(Request::Setup(setup))) => {
-                let encoded = out.encode(&setup);
-                out.send.push(encoded);
-                self.setup_sent(now, side, timers, out);
+        // Requests and timer expiries have tables of their own (below), so that a message does
+        // not walk past their arms, nor they past the messages'.
+        let input = match input {
+            Input::Request(req) => return self.request(now, side, timers, req, out),
+            Input::Timeout(timer) => {
+                self.timeout(now, side, timers, timer, out);
                 return Ok(());
             }
-            (_, input) => input,
+            input => input,
         };
         match (self.state, &input) {
-            // T303 runs only in the state this side enters on sending SETUP.
-            (S::CallInitiated | S::CallPresent, Input::Timeout(Timer::T303)) => {
-                if self.t303_expired {
-                    // Second expiry (§5.1.1, §5.2.1): give up; RELEASE COMPLETE tells the peer.
-                    let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
-                    self.send_cause(M::ReleaseComplete, &c, out);
-                    // A terminal's refusal of a broadcast SETUP is the cause to report (§5.2.5.1).
-                    let reported = match (net, self.offer_cause.take()) {
-                        (true, Some(refusal)) => refusal,
-                        (true, None) => cause_ie(cause::NO_USER_RESPONDING, side),
-                        (false, _) => c,
-                    };
-                    self.enter_null(Some(reported), out);
-                } else {
-                    self.t303_expired = true;
-                    out.send.extend(self.setup.clone());
-                    self.timers.start(Timer::T303, now + timers.t303);
-                }
-            }
             (S::CallInitiated, _) if user && rx(M::SetupAcknowledge) => {
                 self.timers.stop(Timer::T303);
                 self.state = S::OverlapSending;
@@ -411,7 +438,7 @@ impl Call {
                 if user && rx(M::Connect) =>
             {
                 self.timers.stop_all_but_t309();
-                out.send(self.call_ref(), M::ConnectAcknowledge, &[]);
+                out.send_cause(self.call_ref(), M::ConnectAcknowledge, None);
                 self.state = S::Active;
                 out.events.push_back(Q931Event::Connected { call: id });
             }
@@ -419,131 +446,21 @@ impl Call {
                 if net && rx(M::Connect) =>
             {
                 self.timers.stop_all_but_t309();
-                out.send(self.call_ref(), M::ConnectAcknowledge, &[]);
+                out.send_cause(self.call_ref(), M::ConnectAcknowledge, None);
                 self.state = S::Active;
                 out.events.push_back(Q931Event::Connected { call: id });
             }
-            (S::OutgoingCallProceeding, Input::Timeout(Timer::T310)) if user => {
-                let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
-                self.start_disconnect(now, timers, side, c, out);
-            }
-            (S::IncomingCallProceeding, Input::Timeout(Timer::T310)) if net => {
-                let c = cause_ie(cause::NO_USER_RESPONDING, side);
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
-                self.start_disconnect(now, timers, side, c, out);
-            }
-            (S::CallReceived, Input::Timeout(Timer::T301)) if net => {
-                let c = cause_ie(cause::NO_ANSWER, side);
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
-                self.start_disconnect(now, timers, side, c, out);
-            }
-            (S::OverlapSending, Input::Request(Request::Information { digits, complete })) if user => {
-                self.send_information(digits, *complete, out);
-            }
-            (S::OverlapReceiving, Input::Request(Request::Information { digits, complete })) if net => {
-                self.send_information(digits, *complete, out);
-            }
-
             // --- Incoming call establishment (§5.2 user, §5.1 network) ---
-            (S::CallInitiated, Input::Request(Request::SetupAcknowledge)) if net => {
-                self.answer(M::SetupAcknowledge, None, out);
-                self.timers.start(Timer::T302, now + timers.t302);
-                self.state = S::OverlapSending;
-            }
-            (S::CallPresent, Input::Request(Request::SetupAcknowledge)) if user => {
-                self.answer(M::SetupAcknowledge, None, out);
-                self.timers.start(Timer::T302, now + timers.t302);
-                self.state = S::OverlapReceiving;
-            }
             (S::OverlapSending, _) if net && rx(M::Information) => self.received_information(now, timers, msg, out),
             (S::OverlapReceiving, _) if user && rx(M::Information) => self.received_information(now, timers, msg, out),
-            (S::OverlapSending, Input::Timeout(Timer::T302)) if net => {
-                out.events.push_back(Q931Event::OverlapTimeout { call: id });
-            }
-            (S::OverlapReceiving, Input::Timeout(Timer::T302)) if user => {
-                out.events.push_back(Q931Event::OverlapTimeout { call: id });
-            }
-            (S::CallInitiated | S::OverlapSending, Input::Request(Request::Proceeding)) if net => {
-                self.timers.stop(Timer::T302);
-                self.answer(M::CallProceeding, None, out);
-                self.state = S::OutgoingCallProceeding;
-            }
-            (S::CallPresent | S::OverlapReceiving, Input::Request(Request::Proceeding)) if user => {
-                self.timers.stop(Timer::T302);
-                self.answer(M::CallProceeding, None, out);
-                self.state = S::IncomingCallProceeding;
-            }
-            (
-                S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding,
-                Input::Request(Request::Alerting(progress)),
-            ) if net => {
-                self.timers.stop(Timer::T302);
-                self.answer(M::Alerting, progress_ie(*progress, side), out);
-                self.state = S::CallDelivered;
-            }
-            (
-                S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding,
-                Input::Request(Request::Alerting(progress)),
-            ) if user => {
-                self.timers.stop(Timer::T302);
-                self.answer(M::Alerting, progress_ie(*progress, side), out);
-                self.state = S::CallReceived;
-            }
-            (
-                S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding | S::CallDelivered,
-                Input::Request(Request::Connect),
-            ) if net => {
-                self.timers.stop(Timer::T302);
-                self.answer(M::Connect, None, out);
-                self.state = S::Active;
-            }
-            (
-                S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding | S::CallReceived,
-                Input::Request(Request::Connect),
-            ) if user => {
-                self.timers.stop(Timer::T302);
-                self.answer(M::Connect, None, out);
-                self.timers.start(Timer::T313, now + timers.t313);
-                self.state = S::ConnectRequest;
-            }
             (S::ConnectRequest, _) if user && rx(M::ConnectAcknowledge) => {
                 self.timers.stop(Timer::T313);
                 self.state = S::Active;
                 out.events.push_back(Q931Event::Connected { call: id });
             }
-            (S::ConnectRequest, Input::Timeout(Timer::T313)) if user => {
-                let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
-                self.start_disconnect(now, timers, side, c, out);
-            }
             // The calling user may acknowledge the network's CONNECT (§5.1.8); nothing to do.
             (S::Active, _) if rx(M::ConnectAcknowledge) => {}
-            (
-                S::CallInitiated
-                | S::OverlapSending
-                | S::OutgoingCallProceeding
-                | S::CallDelivered
-                | S::CallReceived
-                | S::IncomingCallProceeding
-                | S::OverlapReceiving
-                | S::CallPresent
-                | S::Active,
-                Input::Request(Request::Progress(description)),
-            ) => {
-                let location = if user { Cause::LOCATION_USER } else { Cause::LOCATION_PUBLIC_LOCAL };
-                let p = Progress { coding: 0, location, description: *description };
-                out.send(self.call_ref(), M::Progress, &[Some(Ie::Progress(p))]);
-            }
-
             // --- Messages that change no state (§5.1.6, §5.9, passed through) ---
-            (s, Input::Request(Request::PassThrough(t, ies)))
-                if s != S::Null && s != S::ReleaseRequest && matches!(t, M::Notify | M::Facility) =>
-            {
-                let mut m = self.message(*t);
-                m.ies.extend(ies.iter().cloned());
-                out.push(m);
-            }
             (s, _) if s != S::Null && s != S::ReleaseRequest && rx(M::Progress) => {
                 let description = msg.and_then(|m| {
                     m.codeset0().find_map(|ie| if let Ie::Progress(p) = ie { Some(p.description) } else { None })
@@ -604,72 +521,18 @@ impl Call {
                     out.events.push_back(Q931Event::Disconnected { call: id, cause });
                 }
             }
-            (S::DisconnectRequest | S::DisconnectIndication, Input::Timeout(Timer::T305)) => {
-                let c = self.clearing_cause.clone();
-                self.start_release(now, timers, c, out);
-            }
             (S::ReleaseRequest, _) if rx(M::Release) || rx(M::ReleaseComplete) => {
                 // RELEASE COMPLETE, or a RELEASE that crossed ours (§5.3.5): the call is over.
                 self.enter_null(msg.and_then(Message::cause).cloned(), out);
             }
             (S::ReleaseRequest, _) if rx(M::Disconnect) => {}
-            (S::ReleaseRequest, Input::Timeout(Timer::T308)) => {
-                if self.t308_expired {
-                    // Second expiry (§5.3.4.3). The text parks the B-channel in a maintenance
-                    // condition; a channel left so is the stuck channel of libpri issue #5, so
-                    // the call and its channel are released.
-                    let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
-                    self.enter_null(Some(c), out);
-                } else {
-                    self.t308_expired = true;
-                    out.send(self.call_ref(), M::Release, &[self.clearing_cause.clone().map(Ie::Cause)]);
-                    self.timers.start(Timer::T308, now + timers.t308);
-                }
-            }
             (s, _) if s != S::Null && rx(M::Release) => {
-                out.send(self.call_ref(), M::ReleaseComplete, &[error.map(|e| Ie::Cause(cause_ie(e, side)))]);
+                out.send_cause(self.call_ref(), M::ReleaseComplete, error.map(|e| cause_ie(e, side)).as_ref());
                 self.enter_null(msg.and_then(Message::cause).cloned(), out);
             }
             (s, _) if s != S::Null && rx(M::ReleaseComplete) => {
                 self.enter_null(msg.and_then(Message::cause).cloned(), out);
             }
-            // The first answer to SETUP may refuse the call with RELEASE COMPLETE (§5.2.5.1);
-            // after that, RELEASE starts the release (§5.3.2).
-            (S::CallPresent, Input::Request(Request::Release(c))) if user => {
-                self.send_cause(M::ReleaseComplete, c, out);
-                self.enter_null(Some(c.clone()), out);
-            }
-            (S::CallInitiated, Input::Request(Request::Release(c))) if net => {
-                self.send_cause(M::ReleaseComplete, c, out);
-                self.enter_null(Some(c.clone()), out);
-            }
-            (s, Input::Request(Request::Release(c))) if s != S::Null && s != S::ReleaseRequest => {
-                // In U12/N11 this answers the peer's DISCONNECT; elsewhere it aborts the call.
-                self.start_release(now, timers, Some(c.clone()), out);
-            }
-            (S::DisconnectIndication, Input::Request(Request::Disconnect(c))) if user => {
-                self.start_release(now, timers, Some(c.clone()), out);
-            }
-            (S::DisconnectRequest, Input::Request(Request::Disconnect(c))) if net => {
-                self.start_release(now, timers, Some(c.clone()), out);
-            }
-            (s, Input::Request(Request::Disconnect(c))) if s != S::Null && !s.clearing() => {
-                self.start_disconnect(now, timers, side, c.clone(), out);
-            }
-            (s, Input::Request(Request::DisconnectInband(c))) if net && s != S::Null && !s.clearing() => {
-                self.timers.stop_all_but_t309();
-                let p = Progress { coding: 0, location: Cause::LOCATION_PUBLIC_LOCAL, description: 8 };
-                out.send(self.call_ref(), M::Disconnect, &[Some(Ie::Cause(c.clone())), Some(Ie::Progress(p))]);
-                self.clearing_cause = Some(c.clone());
-                self.timers.start(Timer::T306, now + timers.t306);
-                self.state = S::DisconnectIndication;
-            }
-            (S::DisconnectIndication, Input::Timeout(Timer::T306)) if net => {
-                // §5.3.4.1: the tone ran its time; RELEASE with the DISCONNECT's cause.
-                let c = self.clearing_cause.clone();
-                self.start_release(now, timers, c, out);
-            }
-
             // --- Data link failure (§5.8.9) and status (§5.8.11) ---
             (S::Active, Input::LinkReleased) => {
                 if !self.timers.running(Timer::T309) {
@@ -685,15 +548,10 @@ impl Call {
                 // its channel is free (libpri issue #5 left such a channel busy).
                 self.enter_null(Some(cause_ie(cause::TEMPORARY_FAILURE, side)), out);
             }
-            (_, Input::Timeout(Timer::T309)) => {
-                // §5.8.9: both sides clear with cause #27 when the link did not come back in time.
-                self.enter_null(Some(cause_ie(cause::DESTINATION_OUT_OF_ORDER, side)), out);
-            }
             (S::CallInitiated | S::CallPresent, Input::LinkReset) if self.timers.running(Timer::T303) => {
                 // The SETUP went down with the reset: send it again and give it a full T303,
                 // without using up the one retransmission T303's expiry allows.
-                out.send.extend(self.setup.clone());
-                self.timers.start(Timer::T303, now + timers.t303);
+                self.repeat_setup(now, timers, out);
             }
             (_, Input::LinkReset) => {
                 // §5.8.8: every other call is kept as it is.
@@ -702,7 +560,7 @@ impl Call {
                 if self.timers.running(Timer::T309) {
                     self.timers.stop(Timer::T309);
                     // §5.8.9: tell the peer the state we kept, so that it can check its own.
-                    out.push(self.status(cause::NORMAL_UNSPECIFIED, side, None));
+                    out.push(&self.status(cause::NORMAL_UNSPECIFIED, side, None));
                 }
             }
             (s, Input::PeerNull(c)) if s != S::Null => {
@@ -711,17 +569,238 @@ impl Call {
             (s, Input::ClearInternally(value)) if s != S::Null => {
                 self.enter_null(Some(cause_ie(*value, side)), out);
             }
-            (_, Input::Timeout(_)) => {
-                // A timer of a state already left: nothing to do.
+            _ => return Err(NotCompatible),
+        }
+        Ok(())
+    }
+
+    /// A request of the gateway (the "req" rows of the table in [`super`]).
+    fn request(
+        &mut self,
+        now: Instant,
+        side: Side,
+        timers: &Timers,
+        req: Request,
+        out: &mut Out,
+    ) -> Result<(), NotCompatible> {
+        use CallState as S;
+        use MessageType as M;
+        let user = side == Side::User;
+        let net = side == Side::Network;
+        match (self.state, req) {
+            // --- Outgoing call establishment (§5.1 user, §5.2 network) ---
+            (S::OverlapSending, Request::Information { digits, complete }) if user => {
+                self.send_information(&digits, complete, out);
+            }
+            (S::OverlapReceiving, Request::Information { digits, complete }) if net => {
+                self.send_information(&digits, complete, out);
+            }
+
+            // --- Incoming call establishment (§5.2 user, §5.1 network) ---
+            (S::CallInitiated, Request::SetupAcknowledge) if net => {
+                self.answer(M::SetupAcknowledge, None, out);
+                self.timers.start(Timer::T302, now + timers.t302);
+                self.state = S::OverlapSending;
+            }
+            (S::CallPresent, Request::SetupAcknowledge) if user => {
+                self.answer(M::SetupAcknowledge, None, out);
+                self.timers.start(Timer::T302, now + timers.t302);
+                self.state = S::OverlapReceiving;
+            }
+            (S::CallInitiated | S::OverlapSending, Request::Proceeding) if net => {
+                self.timers.stop(Timer::T302);
+                self.answer(M::CallProceeding, None, out);
+                self.state = S::OutgoingCallProceeding;
+            }
+            (S::CallPresent | S::OverlapReceiving, Request::Proceeding) if user => {
+                self.timers.stop(Timer::T302);
+                self.answer(M::CallProceeding, None, out);
+                self.state = S::IncomingCallProceeding;
+            }
+            (S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding, Request::Alerting(progress)) if net => {
+                self.timers.stop(Timer::T302);
+                self.answer(M::Alerting, progress_ie(progress, side).as_ref(), out);
+                self.state = S::CallDelivered;
+            }
+            (S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding, Request::Alerting(progress)) if user => {
+                self.timers.stop(Timer::T302);
+                self.answer(M::Alerting, progress_ie(progress, side).as_ref(), out);
+                self.state = S::CallReceived;
+            }
+            (S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding | S::CallDelivered, Request::Connect)
+                if net =>
+            {
+                self.timers.stop(Timer::T302);
+                self.answer(M::Connect, None, out);
+                self.state = S::Active;
+            }
+            (S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding | S::CallReceived, Request::Connect)
+                if user =>
+            {
+                self.timers.stop(Timer::T302);
+                self.answer(M::Connect, None, out);
+                self.timers.start(Timer::T313, now + timers.t313);
+                self.state = S::ConnectRequest;
+            }
+            (
+                S::CallInitiated
+                | S::OverlapSending
+                | S::OutgoingCallProceeding
+                | S::CallDelivered
+                | S::CallReceived
+                | S::IncomingCallProceeding
+                | S::OverlapReceiving
+                | S::CallPresent
+                | S::Active,
+                Request::Progress(description),
+            ) => {
+                let location = if user { Cause::LOCATION_USER } else { Cause::LOCATION_PUBLIC_LOCAL };
+                let mut e = Encoder::new(self.call_ref(), M::Progress);
+                e.progress(&Progress { coding: 0, location, description });
+                out.queue(M::Progress, e.finish());
+            }
+
+            // --- Messages that change no state (§5.9, passed through) ---
+            (s, Request::PassThrough(t, ies))
+                if s != S::Null && s != S::ReleaseRequest && matches!(t, M::Notify | M::Facility) =>
+            {
+                let mut m = self.message(t);
+                m.ies = ies;
+                out.push(&m);
+            }
+
+            // --- Call clearing (§5.3) ---
+            // The first answer to SETUP may refuse the call with RELEASE COMPLETE (§5.2.5.1);
+            // after that, RELEASE starts the release (§5.3.2).
+            (S::CallPresent, Request::Release(c)) if user => {
+                self.send_cause(M::ReleaseComplete, &c, out);
+                self.enter_null(Some(c), out);
+            }
+            (S::CallInitiated, Request::Release(c)) if net => {
+                self.send_cause(M::ReleaseComplete, &c, out);
+                self.enter_null(Some(c), out);
+            }
+            (s, Request::Release(c)) if s != S::Null && s != S::ReleaseRequest => {
+                // In U12/N11 this answers the peer's DISCONNECT; elsewhere it aborts the call.
+                self.start_release(now, timers, Some(c), out);
+            }
+            (S::DisconnectIndication, Request::Disconnect(c)) if user => {
+                self.start_release(now, timers, Some(c), out);
+            }
+            (S::DisconnectRequest, Request::Disconnect(c)) if net => {
+                self.start_release(now, timers, Some(c), out);
+            }
+            (s, Request::Disconnect(c)) if s != S::Null && !s.clearing() => {
+                self.start_disconnect(now, timers, side, c, out);
+            }
+            (s, Request::DisconnectInband(c)) if net && s != S::Null && !s.clearing() => {
+                self.timers.stop_all_but_t309();
+                let p = Progress { coding: 0, location: Cause::LOCATION_PUBLIC_LOCAL, description: 8 };
+                let mut e = Encoder::new(self.call_ref(), M::Disconnect);
+                e.cause(&c);
+                e.progress(&p);
+                out.queue(M::Disconnect, e.finish());
+                self.clearing_cause = Some(c);
+                self.timers.start(Timer::T306, now + timers.t306);
+                self.state = S::DisconnectIndication;
             }
             _ => return Err(NotCompatible),
         }
         Ok(())
     }
 
+    /// A timer of this call ran out (the timer rows of the table in [`super`]).
+    fn timeout(&mut self, now: Instant, side: Side, timers: &Timers, timer: Timer, out: &mut Out) {
+        use CallState as S;
+        let user = side == Side::User;
+        let net = side == Side::Network;
+        let id = self.id;
+        match (self.state, timer) {
+            // T303 runs only in the state this side enters on sending SETUP.
+            (S::CallInitiated | S::CallPresent, Timer::T303) => {
+                if self.t303_expired {
+                    // Second expiry (§5.1.1, §5.2.1): give up; RELEASE COMPLETE tells the peer.
+                    let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
+                    self.send_cause(MessageType::ReleaseComplete, &c, out);
+                    // A terminal's refusal of a broadcast SETUP is the cause to report (§5.2.5.1).
+                    let reported = match (net, self.offer_cause.take()) {
+                        (true, Some(refusal)) => refusal,
+                        (true, None) => cause_ie(cause::NO_USER_RESPONDING, side),
+                        (false, _) => c,
+                    };
+                    self.enter_null(Some(reported), out);
+                } else {
+                    self.t303_expired = true;
+                    self.repeat_setup(now, timers, out);
+                }
+            }
+            (S::OutgoingCallProceeding, Timer::T310) if user => {
+                let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                self.start_disconnect(now, timers, side, c, out);
+            }
+            (S::IncomingCallProceeding, Timer::T310) if net => {
+                let c = cause_ie(cause::NO_USER_RESPONDING, side);
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                self.start_disconnect(now, timers, side, c, out);
+            }
+            (S::CallReceived, Timer::T301) if net => {
+                let c = cause_ie(cause::NO_ANSWER, side);
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                self.start_disconnect(now, timers, side, c, out);
+            }
+            (S::OverlapSending, Timer::T302) if net => {
+                out.events.push_back(Q931Event::OverlapTimeout { call: id });
+            }
+            (S::OverlapReceiving, Timer::T302) if user => {
+                out.events.push_back(Q931Event::OverlapTimeout { call: id });
+            }
+            (S::ConnectRequest, Timer::T313) if user => {
+                let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                self.start_disconnect(now, timers, side, c, out);
+            }
+            (S::DisconnectRequest | S::DisconnectIndication, Timer::T305) => {
+                let c = self.clearing_cause.clone();
+                self.start_release(now, timers, c, out);
+            }
+            (S::DisconnectIndication, Timer::T306) if net => {
+                // §5.3.4.1: the tone ran its time; RELEASE with the DISCONNECT's cause.
+                let c = self.clearing_cause.clone();
+                self.start_release(now, timers, c, out);
+            }
+            (S::ReleaseRequest, Timer::T308) => {
+                if self.t308_expired {
+                    // Second expiry (§5.3.4.3). The text parks the B-channel in a maintenance
+                    // condition; a channel left so is the stuck channel of libpri issue #5, so
+                    // the call and its channel are released.
+                    let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
+                    self.enter_null(Some(c), out);
+                } else {
+                    self.t308_expired = true;
+                    out.send_cause(self.call_ref(), MessageType::Release, self.clearing_cause.as_ref());
+                    self.timers.start(Timer::T308, now + timers.t308);
+                }
+            }
+            (_, Timer::T309) => {
+                // §5.8.9: both sides clear with cause #27 when the link did not come back in time.
+                self.enter_null(Some(cause_ie(cause::DESTINATION_OUT_OF_ORDER, side)), out);
+            }
+            _ => {
+                // A timer of a state already left: nothing to do.
+            }
+        }
+    }
+
     fn send_information(&self, digits: &str, complete: bool, out: &mut Out) {
-        let called = (!digits.is_empty()).then(|| Ie::CalledNumber(PartyNumber::unknown(digits)));
-        out.send(self.call_ref(), MessageType::Information, &[called, complete.then_some(Ie::SendingComplete)]);
+        let mut e = Encoder::new(self.call_ref(), MessageType::Information);
+        if !digits.is_empty() {
+            e.number(id::CALLED_NUMBER, &PartyNumber::unknown(digits));
+        }
+        if complete {
+            e.sending_complete();
+        }
+        out.queue(MessageType::Information, e.finish());
     }
 
     fn received_information(&mut self, now: Instant, timers: &Timers, msg: Option<&Message>, out: &mut Out) {
@@ -753,7 +832,7 @@ fn inband_progress(msg: Option<&Message>) -> bool {
 }
 
 /// A progress indicator of `description`, when given, at our side's location.
-fn progress_ie(description: Option<u8>, side: Side) -> Option<Ie> {
+fn progress_ie(description: Option<u8>, side: Side) -> Option<Progress> {
     let location = if side == Side::User { Cause::LOCATION_USER } else { Cause::LOCATION_PUBLIC_LOCAL };
-    description.map(|description| Ie::Progress(Progress { coding: 0, location, description }))
+    description.map(|description| Progress { coding: 0, location, description })
 }

@@ -1,18 +1,18 @@
 //! The Q.931 entity of one D-channel: call references, channel selection, the §5.8 error
 //! procedures and data link events around the per-call machines of `call`.
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
 use super::call::{Call, CallState, Input, NotCompatible, Out, Request};
 use super::channels::{ChannelStatus, ChannelTable};
+use super::encode::Encoder;
 use super::ie::{cause, id, Cause, ChannelSelection, Ie};
 use super::message::{CallRef, Message, MessageType};
 use super::restart::PendingRestart;
 use super::timers::Timer;
 use super::{CallId, Q931Config, Q931Error, Q931Event, SetupRequest, Side};
 use crate::isdn::q921::frame::TEI_GROUP;
-use crate::isdn::q921::{Info, N201_MAX};
+use crate::isdn::q921::Info;
 
 /// What §5.8.6 / §5.8.7 make of a message's elements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,14 +39,10 @@ pub struct Q931 {
     pub(crate) restart: Option<PendingRestart>,
     /// User side: the TEI of our data link, which answers go out on (even to a broadcast SETUP).
     own_tei: u8,
-    pub(crate) transmit: VecDeque<(u8, Info)>,
-    /// Reused buffers, so that a message in or out allocates nothing once they have grown:
-    /// the message being encoded, the last message received, a call's output.
-    encode: Vec<u8>,
+    /// Reused, so that a message received allocates nothing once it has grown.
     received: Message,
+    /// The transmit and event queues, which a call being driven writes to directly.
     pub(crate) out: Out,
-    /// Messages that did not fit in an I frame (N201) and were not sent.
-    pub(crate) too_long: u64,
     /// An IncomingSetup event just queued whose `setup` is to be the received message itself.
     setup_owed: Option<CallId>,
 }
@@ -61,11 +57,8 @@ impl Q931 {
             next_id: 1,
             restart: None,
             own_tei: 0,
-            transmit: VecDeque::new(),
-            encode: Vec::with_capacity(N201_MAX),
             received: Message::new(CallRef::global(0), MessageType::Status),
             out: Out::default(),
-            too_long: 0,
             setup_owed: None,
         }
     }
@@ -97,7 +90,7 @@ impl Q931 {
     // often to find it empty.
     #[inline]
     pub fn poll_transmit(&mut self) -> Option<(u8, Info)> {
-        self.transmit.pop_front()
+        self.out.transmit.pop_front()
     }
 
     // Inlined for the same reason as `poll_transmit`.
@@ -113,27 +106,9 @@ impl Q931 {
 
     // ---- sending ----
 
+    /// Sends a message built as a [`Message`] on `tei`.
     pub(crate) fn send(&mut self, tei: u8, msg: &Message) {
-        self.encode.clear();
-        msg.emit(&mut self.encode);
-        let octets = Info::from_slice(&self.encode);
-        self.transmit_octets(tei, octets);
-    }
-
-    /// Queues an encoded message for layer 2, unless it is longer than an I frame carries.
-    fn transmit_octets(&mut self, tei: u8, octets: Info) {
-        // The trace decodes the octets again, only when someone reads it.
-        let trace = || Message::parse(&octets).map_or_else(|e| e.to_string(), |m| m.to_string());
-        if octets.len() <= N201_MAX {
-            if log::log_enabled!(log::Level::Debug) {
-                log::debug!("q931 tx tei={tei}: {}", trace());
-            }
-            self.transmit.push_back((tei, octets));
-        } else {
-            // Without segmentation (not used on ETSI call control) layer 2 cannot carry it.
-            self.too_long += 1;
-            log::warn!("q931 tx tei={tei}: {} octets exceed N201, not sent: {}", octets.len(), trace());
-        }
+        self.out.transmit_message(tei, msg);
     }
 
     /// The data link a call's messages go out on.
@@ -173,42 +148,31 @@ impl Q931 {
         m
     }
 
-    /// Moves a call's output to the queues; a call back in Null is dropped and its channel freed.
-    fn flush(&mut self, i: usize) {
-        let call = &self.calls[i];
-        let tei = self.tei_of(call);
-        // A broadcast SETUP still on offer: SETUP and the final RELEASE COMPLETE go to every
-        // terminal, anything else to the terminals that answered.
-        let answered = if tei == TEI_GROUP { call.offered.clone() } else { Vec::new() };
-        // The buffer is lent out of `self.out` and put back with its capacity; its messages are
-        // taken by index (a `Drain` costs more than the few messages a call sends at a time).
-        let mut send = std::mem::take(&mut self.out.send);
-        for m in &mut send {
-            let octets = std::mem::take(&mut m.octets);
-            let broadcast = matches!(m.msg_type, MessageType::Setup | MessageType::ReleaseComplete);
-            if answered.is_empty() || broadcast {
-                self.transmit_octets(tei, octets);
-            } else {
-                for &t in &answered {
-                    self.transmit_octets(t, octets.clone());
-                }
-            }
+    /// Runs one input through a call's machine; a call back in Null is dropped and its channel
+    /// freed. The call's messages go straight onto the transmit queue, on its data link.
+    pub(crate) fn drive(&mut self, now: Instant, i: usize, input: Input<'_>) -> Result<(), NotCompatible> {
+        let side = self.config.side;
+        let tei = self.tei_of(&self.calls[i]);
+        // Borrowed, not copied: the timer values are ten `Duration`s.
+        let timers = &self.config.timers;
+        let call = &mut self.calls[i];
+        self.out.tei = tei;
+        // A broadcast SETUP still on offer: what the call sends goes to the terminals that
+        // answered it (the list is lent to the output for the time of the input).
+        let broadcast = tei == TEI_GROUP;
+        if broadcast {
+            std::mem::swap(&mut self.out.answered, &mut call.offered);
         }
-        send.clear();
-        self.out.send = send;
-        if self.calls[i].state == CallState::Null {
+        let r = call.handle(now, side, timers, input, &mut self.out);
+        if broadcast {
+            std::mem::swap(&mut self.out.answered, &mut call.offered);
+        }
+        if call.state == CallState::Null {
             let call = self.calls.remove(i);
             if let Some(ch) = call.channel {
                 self.channels.release(ch, call.id);
             }
         }
-    }
-
-    /// Runs one input through a call's machine and flushes what it produced.
-    pub(crate) fn drive(&mut self, now: Instant, i: usize, input: Input<'_>) -> Result<(), NotCompatible> {
-        let (side, timers) = (self.config.side, self.config.timers);
-        let r = self.calls[i].handle(now, side, &timers, input, &mut self.out);
-        self.flush(i);
         r
     }
 
@@ -369,38 +333,41 @@ impl Q931 {
         // Variable-length elements go in ascending identifier order, which is the order of the
         // SETUP table (§3.1.14); sending complete goes last, where libpri puts it.
         self.channels.assign(channel, id);
-        if req.extra.is_empty() {
+        let setup = if req.extra.is_empty() {
             // Bearer (0x04), channel (0x18), calling (0x6c), called (0x70): in order already, so
             // encoded as they stand, with no element list built.
-            let ies = [
-                Some(Ie::BearerCapability(req.bearer)),
-                Some(Ie::ChannelId(super::ie::ChannelId::channel(primary, channel, req.exclusive))),
-                req.calling.map(Ie::CallingNumber),
-                req.called.map(Ie::CalledNumber),
-                req.sending_complete.then_some(Ie::SendingComplete),
-            ];
-            let (side, timers) = (self.config.side, self.config.timers);
-            call.send_setup(now, side, &timers, &ies, &mut self.out);
-            self.calls.push(call);
-            self.flush(self.calls.len() - 1);
-            return Ok(id);
-        }
-        // Room for every element at once: bearer, channel, two numbers, sending complete.
-        let mut ies = Vec::with_capacity(5 + req.extra.len());
-        ies.push(Ie::BearerCapability(req.bearer));
-        ies.push(Ie::ChannelId(super::ie::ChannelId::channel(primary, channel, req.exclusive)));
-        ies.extend(req.calling.map(Ie::CallingNumber));
-        ies.extend(req.called.map(Ie::CalledNumber));
-        ies.extend(req.extra);
-        ies.sort_by_key(Ie::id);
-        if req.sending_complete {
-            ies.push(Ie::SendingComplete);
-        }
-        let mut setup = call.message(MessageType::Setup);
-        setup.ies = ies;
+            let mut e = Encoder::new(call.call_ref(), MessageType::Setup);
+            e.bearer(&req.bearer);
+            e.channel(primary, channel, req.exclusive);
+            if let Some(n) = &req.calling {
+                e.number(id::CALLING_NUMBER, n);
+            }
+            if let Some(n) = &req.called {
+                e.number(id::CALLED_NUMBER, n);
+            }
+            if req.sending_complete {
+                e.sending_complete();
+            }
+            e.finish()
+        } else {
+            // Room for every element at once: bearer, channel, two numbers, sending complete.
+            let mut ies = Vec::with_capacity(5 + req.extra.len());
+            ies.push(Ie::BearerCapability(req.bearer));
+            ies.push(Ie::ChannelId(super::ie::ChannelId::channel(primary, channel, req.exclusive)));
+            ies.extend(req.calling.map(Ie::CallingNumber));
+            ies.extend(req.called.map(Ie::CalledNumber));
+            ies.extend(req.extra);
+            ies.sort_by_key(Ie::id);
+            if req.sending_complete {
+                ies.push(Ie::SendingComplete);
+            }
+            let mut setup = call.message(MessageType::Setup);
+            setup.ies = ies;
+            self.out.encode(&setup)
+        };
+        self.out.tei = self.tei_of(&call);
+        call.send_setup(now, self.config.side, &self.config.timers, setup, &mut self.out);
         self.calls.push(call);
-        let i = self.calls.len() - 1;
-        let _ = self.drive(now, i, Input::Request(Request::Setup(setup)));
         Ok(id)
     }
 

@@ -18,7 +18,8 @@
 //! Every call ends with exactly one [`Q931Event::Released`], and a B-channel is busy only while a
 //! live call holds it: link loss, T308/T309/T316 expiry and RESTART all free channels.
 //!
-//! Files: `ie` and `message` (wire format, §4), `call` (one call's state machine, §5.1–§5.4),
+//! Files: `ie` and `message` (wire format, §4), `encode` (the messages a call sends, written
+//! straight into their octets), `call` (one call's state machine, §5.1–§5.4),
 //! `entity` (call references, channel selection, the §5.8 error procedures, data link events),
 //! `offer` (a broadcast SETUP offered to every terminal of a bus, §5.2.3.2), `restart` (§5.5),
 //! `channels` (the B-channel table), `timers` (§9), `digits` (party numbers' digits, held inline).
@@ -131,6 +132,7 @@
 mod call;
 pub mod channels;
 pub mod digits;
+mod encode;
 mod entity;
 pub mod ie;
 pub mod message;

@@ -44,10 +44,26 @@ impl Timer {
         Timer::T313,
     ];
 
+    /// The timer's place in [`Timer::CALL`] (`None` for T316, which is not a call's).
+    #[inline]
     fn index(self) -> Option<usize> {
-        Timer::CALL.iter().position(|t| *t == self)
+        match self {
+            Timer::T301 => Some(0),
+            Timer::T302 => Some(1),
+            Timer::T303 => Some(2),
+            Timer::T305 => Some(3),
+            Timer::T306 => Some(4),
+            Timer::T308 => Some(5),
+            Timer::T309 => Some(T309),
+            Timer::T310 => Some(7),
+            Timer::T313 => Some(8),
+            Timer::T316 => None,
+        }
     }
 }
+
+/// T309's place in [`Timer::CALL`].
+const T309: usize = 6;
 
 impl fmt::Display for Timer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -113,12 +129,14 @@ pub struct TimerSet {
 }
 
 impl TimerSet {
+    #[inline]
     pub fn start(&mut self, timer: Timer, at: Instant) {
         if let Some(i) = timer.index() {
             self.deadlines[i] = Some(at);
         }
     }
 
+    #[inline]
     pub fn stop(&mut self, timer: Timer) {
         if let Some(i) = timer.index() {
             self.deadlines[i] = None;
@@ -127,13 +145,12 @@ impl TimerSet {
 
     /// Stops every timer except T309, which outlives state changes while the link is down.
     pub fn stop_all_but_t309(&mut self) {
-        for t in Timer::CALL {
-            if t != Timer::T309 {
-                self.stop(t);
-            }
-        }
+        let t309 = self.deadlines[T309];
+        self.deadlines = [None; Timer::CALL.len()];
+        self.deadlines[T309] = t309;
     }
 
+    #[inline]
     pub fn running(&self, timer: Timer) -> bool {
         timer.index().is_some_and(|i| self.deadlines[i].is_some())
     }
@@ -153,5 +170,34 @@ impl TimerSet {
             .min_by_key(|(_, d)| *d)?;
         self.deadlines[i] = None;
         Some(Timer::CALL[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_timers_are_indexed_in_their_listed_order() {
+        for (i, t) in Timer::CALL.into_iter().enumerate() {
+            assert_eq!(t.index(), Some(i), "{t}");
+        }
+        assert_eq!(Timer::T316.index(), None);
+    }
+
+    #[test]
+    fn stop_all_but_t309_keeps_t309_only() {
+        let now = Instant::now();
+        let mut set = TimerSet::default();
+        for (i, t) in Timer::CALL.into_iter().enumerate() {
+            set.start(t, now + Duration::from_secs(u64::try_from(i).unwrap_or(0) + 1));
+        }
+        set.stop_all_but_t309();
+        for t in Timer::CALL {
+            assert_eq!(set.running(t), t == Timer::T309, "{t}");
+        }
+        assert_eq!(set.next(), Some(now + Duration::from_secs(7)));
+        set.stop_all_but_t309();
+        assert!(set.running(Timer::T309));
     }
 }
