@@ -51,7 +51,10 @@ impl Node {
     fn service(&mut self, now: Instant) -> Res<()> {
         let mut buf = [0u8; hal::MAX_HDLC_FRAME];
         while let Some(n) = self.d.recv_frame(&mut buf).map_err(|e| e.to_string())? {
-            self.l2.handle_frame(now, &buf[..n]);
+            // Layer 3 takes the message from the frame, before the events it queued.
+            if let Some(d) = self.l2.handle_frame(now, &buf[..n]) {
+                self.l3.handle_dl_data(now, d.tei, d.data);
+            }
         }
         if self.l2.poll_timeout().is_some_and(|t| t <= now) {
             self.l2.handle_timeout(now);
@@ -107,7 +110,7 @@ impl Node {
             sent.map_err(|e| format!("layer 2 refused a message: {e:?}"))?;
         }
         while let Some(octets) = self.l2.poll_transmit() {
-            self.d.send_frame(&octets).map_err(|e| e.to_string())?;
+            self.d.send_frame(octets).map_err(|e| e.to_string())?;
         }
         Ok(())
     }

@@ -98,7 +98,7 @@ impl Pair {
         while let Some(f) = n.l2.poll_transmit() {
             busy = true;
             self.frames += 1;
-            self.wire.push_back((i, f));
+            self.wire.push_back((i, FrameOctets::from_slice(f)));
         }
         busy
     }
@@ -109,7 +109,10 @@ impl Pair {
             self.now += Duration::from_millis(1);
             let crossed = !self.wire.is_empty();
             while let Some((from, f)) = self.wire.pop_front() {
-                self.nodes[1 - from].l2.handle_frame(self.now, &f);
+                let n = &mut self.nodes[1 - from];
+                if let Some(d) = n.l2.handle_frame(self.now, &f) {
+                    n.l3.handle_dl_data(self.now, d.tei, d.data);
+                }
             }
             if !busy && !crossed {
                 return;

@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
         Q921Config::bri(Role::Nt, Mode::PointToMultipoint),
     ] {
         let mut q = Q921::new(config);
-        q.handle_frame(now, data);
+        let _ = q.handle_frame(now, data);
         while let Some(out) = q.poll_transmit() {
             assert!(FrameRepr::parse(&out).is_ok(), "{out:02x?}");
         }

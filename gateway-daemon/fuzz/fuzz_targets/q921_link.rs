@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
         match op >> 1 {
             0 => {
                 if let Some(frame) = bed.wire[node].pop_front() {
-                    bed.nodes[node].handle_frame(now, &frame);
+                    let _ = bed.nodes[node].handle_frame(now, &frame);
                 }
             }
             1 => {
@@ -73,7 +73,7 @@ fuzz_target!(|data: &[u8]| {
                     if let Some(o) = frame.get_mut(at) {
                         *o ^= flip | 1;
                     }
-                    bed.nodes[node].handle_frame(now, &frame);
+                    let _ = bed.nodes[node].handle_frame(now, &frame);
                 }
             }
             3 => {
@@ -128,7 +128,7 @@ fuzz_target!(|data: &[u8]| {
                 // Raw octets from the input, as a foreign peer might send them.
                 let len = usize::from(ops.next().unwrap_or(0) % 16);
                 let frame: Vec<u8> = ops.by_ref().take(len).collect();
-                bed.nodes[node].handle_frame(now, &frame);
+                let _ = bed.nodes[node].handle_frame(now, &frame);
             }
             _ => {
                 let tei = ops.next().unwrap_or(64) & 0x7f;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use log::{info, warn};
 use provisioning::{Incoming, Signalling, SpanCfg};
 
-use super::q921::{RequestError, Role};
+use super::q921::{DlData, RequestError, Role};
 use super::q931::{Interface, RestartTarget, Side, Timers};
 use super::{CallId, Q921Event, Q931Config, Q931Error, Q931Event, SetupRequest, Q921, Q931};
 use crate::status::{CallSnap, ClearedCallSnap};
@@ -206,6 +206,11 @@ impl CallControl {
     /// Takes incoming numbers digit by digit (chan_dahdi's `overlapdial = incoming | both`).
     pub fn set_overlap_receiving(&mut self, on: bool) {
         self.overlap_receiving = on;
+    }
+
+    /// Hands Q.931 a DL-DATA- or DL-UNIT-DATA-indication lent by `Q921::handle_frame`.
+    pub fn dl_data(&mut self, now: Instant, data: DlData<'_>) {
+        self.q931.handle_dl_data(now, data.tei, data.data);
     }
 
     /// Hands a data-link event to Q.931 (DL-DATA, DL-UNIT-DATA, DL-ESTABLISH, DL-RELEASE).

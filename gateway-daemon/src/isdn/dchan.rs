@@ -58,6 +58,34 @@ struct Capture {
     writer: PcapWriter<BufWriter<File>>,
 }
 
+/// What sees every frame crossing the channel: the tap, the debug trace and the capture.
+struct Watch {
+    tap: FrameTap,
+    capture: Option<Capture>,
+}
+
+impl Watch {
+    /// Counts, traces at debug level and captures one frame; `ours` is our side's role.
+    fn frame(&mut self, label: &str, ours: Role, direction: Direction, frame: &[u8]) {
+        self.tap.frame(direction, frame);
+        if log::log_enabled!(log::Level::Debug) {
+            let arrow = if direction == Direction::Sent { ">" } else { "<" };
+            let sender = if direction == Direction::Sent { ours } else { ours.peer() };
+            match FrameRepr::parse(frame) {
+                Ok(f) => debug!("{label} {arrow} {}", f.trace(sender)),
+                Err(e) => debug!("{label} {arrow} invalid frame ({e}) {frame:02x?}"),
+            }
+        }
+        if let Some(c) = &mut self.capture {
+            let ts = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+            if let Err(e) = c.writer.write_frame(ts, direction, frame) {
+                warn!("{label}: stopped capturing to {}: {e}", c.path.display());
+                self.capture = None;
+            }
+        }
+    }
+}
+
 /// One D-channel's stack: the channel, its Q.921 entity, call control on top, the frame tap and
 /// an optional capture.
 pub struct DchanStack<C: DChannel> {
@@ -66,8 +94,7 @@ pub struct DchanStack<C: DChannel> {
     chan: C,
     q921: Q921,
     calls: CallControl,
-    tap: FrameTap,
-    capture: Option<Capture>,
+    watch: Watch,
     l3_messages: u64,
     tx_dropped: u64,
     /// chan_dahdi's `layer1_presence = required`: span alarms reach Q.921 as PH-DEACTIVATE /
@@ -102,8 +129,7 @@ impl<C: DChannel> DchanStack<C> {
             label,
             chan,
             q921: Q921::new(config),
-            tap: FrameTap::default(),
-            capture,
+            watch: Watch { tap: FrameTap::default(), capture },
             l3_messages: 0,
             tx_dropped: 0,
             layer1_required: true,
@@ -163,8 +189,12 @@ impl<C: DChannel> DchanStack<C> {
             match self.chan.recv_frame(&mut buf) {
                 Ok(Some(n)) => {
                     let frame = &buf[..n];
-                    self.trace(Direction::Received, frame);
-                    self.q921.handle_frame(now, frame);
+                    self.watch.frame(&self.label, self.q921.config().role, Direction::Received, frame);
+                    // Layer 3 takes the message from the frame, before the events it queued.
+                    if let Some(data) = self.q921.handle_frame(now, frame) {
+                        self.calls.dl_data(now, data);
+                        self.layer3_indication(Some(data.tei), data.data);
+                    }
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -225,11 +255,11 @@ impl<C: DChannel> DchanStack<C> {
                 break;
             }
         }
-        if let Some(c) = &mut self.capture {
+        if let Some(c) = &mut self.watch.capture {
             // Flushed per batch so that the file is readable while the daemon runs.
             if let Err(e) = c.writer.flush() {
                 warn!("{}: stopped capturing to {}: {e}", self.label, c.path.display());
-                self.capture = None;
+                self.watch.capture = None;
             }
         }
     }
@@ -237,10 +267,11 @@ impl<C: DChannel> DchanStack<C> {
     /// Sends Q.921's frames and hands its events on; true when there was anything.
     fn flush_layer2(&mut self, now: Instant) -> bool {
         let mut moved = false;
+        let ours = self.q921.config().role;
         while let Some(frame) = self.q921.poll_transmit() {
             moved = true;
-            self.trace(Direction::Sent, &frame);
-            match self.chan.send_frame(&frame) {
+            self.watch.frame(&self.label, ours, Direction::Sent, frame);
+            match self.chan.send_frame(frame) {
                 Ok(()) => {}
                 // A full D-channel queue is a lost frame to Q.921, which T200 recovers.
                 Err(e) if e.kind == ErrorKind::WouldBlock => self.tx_dropped += 1,
@@ -255,27 +286,6 @@ impl<C: DChannel> DchanStack<C> {
             self.event(now, event);
         }
         moved
-    }
-
-    /// Counts, traces at debug level and captures one frame crossing the D-channel.
-    fn trace(&mut self, direction: Direction, frame: &[u8]) {
-        self.tap.frame(direction, frame);
-        if log::log_enabled!(log::Level::Debug) {
-            let arrow = if direction == Direction::Sent { ">" } else { "<" };
-            let sender =
-                if direction == Direction::Sent { self.q921.config().role } else { self.q921.config().role.peer() };
-            match FrameRepr::parse(frame) {
-                Ok(f) => debug!("{} {arrow} {}", self.label, f.trace(sender)),
-                Err(e) => debug!("{} {arrow} invalid frame ({e}) {frame:02x?}", self.label),
-            }
-        }
-        if let Some(c) = &mut self.capture {
-            let ts = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-            if let Err(e) = c.writer.write_frame(ts, direction, frame) {
-                warn!("{}: stopped capturing to {}: {e}", self.label, c.path.display());
-                self.capture = None;
-            }
-        }
     }
 
     fn event(&mut self, now: Instant, event: Q921Event) {
@@ -322,7 +332,7 @@ impl<C: DChannel> DchanStack<C> {
             })
             .collect();
         let q = self.q921.counters();
-        let t = self.tap.counters();
+        let t = self.watch.tap.counters();
         IsdnSnap {
             role: match c.role {
                 Role::Te => "TE",

@@ -23,5 +23,7 @@ pub mod q921;
 pub mod q931;
 pub mod tap;
 
-pub use q921::{Layer2Persistence, MdlError, Mode, Q921Config, Q921Counters, Q921Event, RequestError, Role, Q921};
+pub use q921::{
+    DlData, Layer2Persistence, MdlError, Mode, Q921Config, Q921Counters, Q921Event, RequestError, Role, Q921,
+};
 pub use q931::{CallId, Q931Config, Q931Error, Q931Event, SetupRequest, Q931};

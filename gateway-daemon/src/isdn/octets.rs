@@ -208,6 +208,70 @@ impl OctetSink for Octets {
     }
 }
 
+/// Frames waiting to be sent, one after another in one buffer, each behind its length.
+///
+/// A frame is written once, header and information field in place, and lent out when taken, so
+/// that queueing and draining move no octet string around. The buffer grows to the largest
+/// batch its owner lets pile up, then is reused from the start whenever it has been drained: no
+/// allocation once it has grown.
+#[derive(Debug, Default)]
+pub struct FrameQueue {
+    buf: Vec<u8>,
+    /// Where the length of the next frame to take is.
+    read: usize,
+}
+
+impl FrameQueue {
+    pub const fn new() -> FrameQueue {
+        FrameQueue { buf: Vec::new(), read: 0 }
+    }
+
+    /// Queues the frame `head` followed by `tail` (a header and an information field). A frame
+    /// longer than 65535 octets, which LAPD never sends (N201 is at most 260), is cut there.
+    #[inline]
+    pub fn push_parts(&mut self, head: &[u8], tail: &[u8]) {
+        if self.read == self.buf.len() {
+            self.buf.clear();
+            self.read = 0;
+        }
+        const MAX: usize = u16::MAX as usize;
+        let head = head.get(..MAX).unwrap_or(head);
+        let tail = tail.get(..MAX - head.len()).unwrap_or(tail);
+        let len = u16::try_from(head.len() + tail.len()).unwrap_or(u16::MAX);
+        self.buf.extend_from_slice(&len.to_le_bytes());
+        self.buf.extend_from_slice(head);
+        self.buf.extend_from_slice(tail);
+    }
+
+    /// Queues one frame.
+    pub fn push(&mut self, frame: &[u8]) {
+        self.push_parts(frame, &[]);
+    }
+
+    /// Takes the oldest frame, lent until the queue is next touched.
+    #[inline]
+    pub fn pop(&mut self) -> Option<&[u8]> {
+        let start = self.read + 2;
+        let len = match self.buf.get(self.read..start) {
+            Some(&[lo, hi]) => usize::from(u16::from_le_bytes([lo, hi])),
+            _ => return None,
+        };
+        let frame = self.buf.get(start..start + len)?;
+        self.read = start + len;
+        Some(frame)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.read == self.buf.len()
+    }
+
+    /// Drops every queued frame.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.read = 0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,5 +304,29 @@ mod tests {
         assert_eq!(a, vec![7u8]);
         assert_eq!(format!("{a:?}"), "[7]");
         assert!(std::mem::size_of::<Octets>() <= 48);
+    }
+
+    #[test]
+    fn frame_queue_lends_frames_in_order_and_reuses_its_buffer() {
+        let mut q = FrameQueue::new();
+        assert!(q.is_empty());
+        assert_eq!(q.pop(), None);
+        q.push_parts(&[1, 2], &[3]);
+        q.push(&[]);
+        q.push(&[9; 300]);
+        assert_eq!(q.pop(), Some(&[1u8, 2, 3][..]));
+        assert_eq!(q.pop(), Some(&[][..]));
+        assert!(!q.is_empty());
+        assert_eq!(q.pop(), Some(&[9u8; 300][..]));
+        assert!(q.is_empty());
+        assert_eq!(q.pop(), None);
+        let capacity = q.buf.capacity();
+        q.push(&[4, 5]);
+        assert_eq!(q.buf.len(), 4, "a drained queue starts again at the front");
+        assert_eq!(q.buf.capacity(), capacity);
+        q.clear();
+        assert_eq!(q.pop(), None);
+        q.push_parts(&[7; 4], &[8; 70_000]);
+        assert_eq!(q.pop().map(<[u8]>::len), Some(65_535));
     }
 }

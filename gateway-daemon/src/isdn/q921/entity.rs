@@ -13,7 +13,7 @@ use super::frame::{
 };
 use super::link::{DataLink, LinkEvent, LinkStatus, Outputs};
 use super::tei::{NetworkAction, TeiAssigner, TeiUser, UserAction, AUTOMATIC_TEIS};
-use super::{FrameOctets, Info, LinkState, MdlError, Mode, Q921Config, Q921Event, Role, N201_MAX};
+use super::{DlData, LinkState, MdlError, Mode, Q921Config, Q921Event, Role, N201_MAX};
 
 /// Why a layer 3 request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,14 +93,21 @@ impl Q921 {
     }
 
     /// One received frame (address, control, information; the FCS already stripped).
-    pub fn handle_frame(&mut self, now: Instant, octets: &[u8]) {
+    ///
+    /// The layer 3 message of an I or UI frame is returned, lent from `octets`, when no event
+    /// queued before it is waiting in [`poll_event`](Self::poll_event) (as after every drain);
+    /// otherwise it is queued behind them as a [`Q921Event::DataIndication`] (or
+    /// `UnitDataIndication`). Hand the returned message to layer 3 before polling the events
+    /// this frame queued, which come after it.
+    #[must_use = "a DL-DATA-indication carried by the frame is delivered only here"]
+    pub fn handle_frame<'a>(&mut self, now: Instant, octets: &'a [u8]) -> Option<DlData<'a>> {
         self.counters.frames_received += 1;
         let frame = match FrameRepr::parse(octets) {
             Ok(frame) => frame,
             Err(ParseError::TooShort | ParseError::BadAddress) => {
                 self.counters.frames_discarded += 1;
                 log::debug!("q921: discarded invalid frame {octets:02x?}");
-                return;
+                return None;
             }
             Err(e) => {
                 // The address is sound (checked first), so the rejection goes to its data link.
@@ -116,7 +123,7 @@ impl Q921 {
                     }
                 }
                 self.after(now);
-                return;
+                return None;
             }
         };
         match (frame.address.sapi, frame.address.tei) {
@@ -128,8 +135,7 @@ impl Q921 {
             (SAPI_CALL_CONTROL, TEI_GROUP) => {
                 if let Control::U { function: UFunction::Ui, .. } = frame.control {
                     if frame.info.len() <= self.config.n201.min(N201_MAX) {
-                        let data = Info::from_slice(frame.info);
-                        self.out.events.push_back(Q921Event::UnitDataIndication { tei: Some(TEI_GROUP), data });
+                        self.out.indicate(Some(TEI_GROUP), true, frame.info);
                     } else {
                         // Longer than N201 (§5.8.5): there is no data link to recover, so it goes.
                         self.counters.frames_discarded += 1;
@@ -158,6 +164,8 @@ impl Q921 {
             _ => log::debug!("q921: frame for unsupported SAPI {}", frame.address.sapi),
         }
         self.after(now);
+        let (tei, unit) = self.out.lent.take()?;
+        Some(DlData { tei, unit, data: frame.info })
     }
 
     /// Translates a frame into the data-link event it is, deciding command or response from the
@@ -376,7 +384,8 @@ impl Q921 {
                 control: Control::U { function: UFunction::Ui, pf: false },
                 info: data,
             };
-            self.out.transmit.push_back(frame.to_octets());
+            let (header, len) = frame.header();
+            self.out.transmit.push_parts(&header[..len], data);
             return Ok(());
         }
         self.request(now, 0, LinkEvent::DlUnitDataRequest(data));
@@ -437,12 +446,12 @@ impl Q921 {
         Ok(())
     }
 
-    /// The next frame to send (no FCS).
+    /// The next frame to send (no FCS), lent until the entity is next used.
     // Inlined into the caller's crate: the event loop drains the queue after every input, most
     // often to find it empty.
     #[inline]
-    pub fn poll_transmit(&mut self) -> Option<FrameOctets> {
-        let frame = self.out.transmit.pop_front()?;
+    pub fn poll_transmit(&mut self) -> Option<&[u8]> {
+        let frame = self.out.transmit.pop()?;
         self.counters.frames_sent += 1;
         Some(frame)
     }

@@ -72,6 +72,12 @@ impl Address {
         Address { sapi: sapi & 0x3f, cr: cr_bit(sender, command), tei: tei & 0x7f }
     }
 
+    /// The two octets of the address field (§3.2, EA bits 0 then 1).
+    #[inline]
+    pub fn octets(&self) -> [u8; 2] {
+        [(self.sapi & 0x3f) << 2 | u8::from(self.cr) << 1, (self.tei & 0x7f) << 1 | 1]
+    }
+
     /// Whether this frame, sent by `sender`, is a command.
     pub fn is_command(&self, sender: Role) -> bool {
         self.cr == cr_bit(sender, true)
@@ -92,6 +98,18 @@ pub enum SFunction {
     Rr,
     Rnr,
     Rej,
+}
+
+impl SFunction {
+    /// The first control octet (Q.921 Table 5).
+    #[inline]
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            SFunction::Rr => 0x01,
+            SFunction::Rnr => 0x05,
+            SFunction::Rej => 0x09,
+        }
+    }
 }
 
 /// The unnumbered functions LAPD defines (Q.921 Table 5).
@@ -309,18 +327,13 @@ impl<'a> FrameRepr<'a> {
     }
 
     /// The address and control octets: the array and how many of its octets count.
-    fn header(&self) -> ([u8; 4], usize) {
-        let a = &self.address;
-        let address = [(a.sapi & 0x3f) << 2 | u8::from(a.cr) << 1, (a.tei & 0x7f) << 1 | 1];
+    #[inline]
+    pub(crate) fn header(&self) -> ([u8; 4], usize) {
+        let address = self.address.octets();
         match self.control {
             Control::I { ns, nr, p } => ([address[0], address[1], (ns & 0x7f) << 1, (nr & 0x7f) << 1 | u8::from(p)], 4),
             Control::S { function, nr, pf } => {
-                let code = match function {
-                    SFunction::Rr => 0x01,
-                    SFunction::Rnr => 0x05,
-                    SFunction::Rej => 0x09,
-                };
-                ([address[0], address[1], code, (nr & 0x7f) << 1 | u8::from(pf)], 4)
+                ([address[0], address[1], function.code(), (nr & 0x7f) << 1 | u8::from(pf)], 4)
             }
             Control::U { function, pf } => ([address[0], address[1], function.code() | u8::from(pf) << 4, 0], 3),
         }

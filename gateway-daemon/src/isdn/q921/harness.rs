@@ -108,7 +108,7 @@ impl Line {
                 let Some((_, from, octets)) = self.in_flight.pop_front() else { break };
                 for to in self.receivers(from) {
                     if !self.dead[to] {
-                        self.nodes[to].handle_frame(self.now, &octets);
+                        self.receive(to, &octets);
                     }
                 }
             }
@@ -119,6 +119,14 @@ impl Line {
                     assert!(node.poll_timeout().is_none_or(|t| t > self.now), "timer left overdue");
                 }
             }
+        }
+    }
+
+    /// Node `to` takes a frame; a DL-DATA-indication it lends goes into its event log, where it
+    /// belongs: before everything still queued (it is lent only when nothing is).
+    pub(crate) fn receive(&mut self, to: usize, octets: &[u8]) {
+        if let Some(data) = self.nodes[to].handle_frame(self.now, octets) {
+            self.events[to].push(data.to_event());
         }
     }
 

@@ -10,7 +10,8 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::frame::{Address, Control, FrameRepr, SFunction, UFunction, SAPI_CALL_CONTROL};
-use super::{FrameOctets, Info, Layer2Persistence, MdlError, Q921Event, Role, Timer};
+use super::{Info, Layer2Persistence, MdlError, Q921Event, Role, Timer};
+use crate::isdn::octets::FrameQueue;
 
 /// The data-link states of Q.921 Annex B (numbered there 1 to 8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,12 +58,35 @@ pub struct LinkParams {
 /// What a data link (or the TEI procedures) queued while handling one input.
 #[derive(Debug, Default)]
 pub(crate) struct Outputs {
-    pub(crate) transmit: VecDeque<FrameOctets>,
+    pub(crate) transmit: FrameQueue,
     pub(crate) events: VecDeque<Q921Event>,
+    /// The information field of the frame being handled is a DL-DATA- (or, with `true`,
+    /// DL-UNIT-DATA-) indication on this TEI, which the entity lends to layer 3 from the frame
+    /// instead of queueing a copy (see [`Outputs::indicate`]).
+    pub(crate) lent: Option<(u8, bool)>,
     /// MDL-ASSIGN-indication: the link needs a TEI.
     pub(crate) assign_needed: bool,
     /// MDL-ERROR-indications for layer management to act on (Q.921 Table II.1).
     pub(crate) mdl_errors: Vec<(Option<u8>, MdlError)>,
+}
+
+impl Outputs {
+    /// Hands a received layer 3 message up: lent from its frame when nothing queued is due
+    /// before it (the entity's caller drains the events after every input, so in the steady
+    /// state always), else queued as a copy behind what is.
+    pub(crate) fn indicate(&mut self, tei: Option<u8>, unit: bool, info: &[u8]) {
+        match tei {
+            Some(t) if self.events.is_empty() && self.lent.is_none() => self.lent = Some((t, unit)),
+            _ => {
+                let data = Info::from_slice(info);
+                self.events.push_back(if unit {
+                    Q921Event::UnitDataIndication { tei, data }
+                } else {
+                    Q921Event::DataIndication { tei, data }
+                });
+            }
+        }
+    }
 }
 
 /// One input to the data-link procedure.
@@ -160,6 +184,9 @@ pub(crate) struct DataLink {
     /// Layer 1 said it is deactivated (only when the span's `layer1_presence` is `required`):
     /// no frame can cross, so the link is not established until PH-ACTIVATE-indication.
     layer1_down: bool,
+    /// T200 and T203 while running: when they were last (re)started. They expire `params.t200`
+    /// and `params.t203` later; keeping the start makes a restart, which LAPD does on nearly
+    /// every frame, a plain store.
     t200: Option<Instant>,
     t203: Option<Instant>,
     /// I frames: the first `V(S) − V(A)` are sent and unacknowledged (the first has N(S) = V(A)),
@@ -210,7 +237,9 @@ impl DataLink {
     }
 
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        match (self.t200, self.t203) {
+        let t200 = self.t200.map(|start| start + self.params.t200);
+        let t203 = self.t203.map(|start| start + self.params.t203);
+        match (t200, t203) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -218,11 +247,11 @@ impl DataLink {
 
     /// Runs every timer that has expired by `now`.
     pub(crate) fn handle_timeout(&mut self, now: Instant, out: &mut Outputs) {
-        if self.t200.is_some_and(|t| t <= now) {
+        if self.t200.is_some_and(|start| start + self.params.t200 <= now) {
             self.t200 = None;
             self.handle(now, LinkEvent::Expiry(Timer::T200), out);
         }
-        if self.t203.is_some_and(|t| t <= now) {
+        if self.t203.is_some_and(|start| start + self.params.t203 <= now) {
             self.t203 = None;
             self.handle(now, LinkEvent::Expiry(Timer::T203), out);
         }
@@ -293,7 +322,7 @@ impl DataLink {
                 self.rc = 0;
                 self.send_u(out, UFunction::Disc, true);
                 self.t203 = None;
-                self.t200 = Some(now + self.params.t200);
+                self.t200 = Some(now);
                 self.state = S::AwaitingRelease;
             }
             (
@@ -370,9 +399,7 @@ impl DataLink {
             (S::TeiUnassigned | S::AssignAwaitingTei | S::EstablishAwaitingTei, _frame_or_timer) => {}
 
             // --- UI frames in every state with a TEI (§5.2.2) ---
-            (_, E::Ui(info)) if info.len() <= self.params.n201 => {
-                self.emit(out, |tei| Q921Event::UnitDataIndication { tei, data: Info::from_slice(info) });
-            }
+            (_, E::Ui(info)) if info.len() <= self.params.n201 => out.indicate(self.tei, true, info),
             // Longer than N201 (§5.8.5): unacknowledged, so there is nothing to recover; it goes.
             (_, E::Ui(_)) => log::debug!("q921 tei {:?}: UI frame longer than N201 discarded", self.tei),
 
@@ -384,7 +411,7 @@ impl DataLink {
                 self.reset_sequence();
                 self.emit(out, |tei| Q921Event::EstablishIndication { tei });
                 self.t200 = None;
-                self.t203 = Some(now + self.params.t203);
+                self.t203 = Some(now);
                 self.state = S::MultipleFrameEstablished;
             }
             (S::TeiAssigned, E::Disc { p }) => self.send_u(out, UFunction::Dm, p),
@@ -421,7 +448,7 @@ impl DataLink {
                 self.announce = false;
                 self.reset_sequence();
                 self.t200 = None;
-                self.t203 = Some(now + self.params.t203);
+                self.t203 = Some(now);
                 self.state = S::MultipleFrameEstablished;
             }
             (S::AwaitingEstablishment, E::Ua { f: false }) => self.mdl_error(out, MdlError::D),
@@ -438,7 +465,7 @@ impl DataLink {
                 } else {
                     self.rc += 1;
                     self.send_u(out, UFunction::Sabme, true);
-                    self.t200 = Some(now + self.params.t200);
+                    self.t200 = Some(now);
                 }
             }
             (S::AwaitingEstablishment, _) => {}
@@ -460,7 +487,7 @@ impl DataLink {
                 } else {
                     self.rc += 1;
                     self.send_u(out, UFunction::Disc, true);
-                    self.t200 = Some(now + self.params.t200);
+                    self.t200 = Some(now);
                 }
             }
             (S::AwaitingRelease, _) => {}
@@ -478,7 +505,7 @@ impl DataLink {
                 }
                 self.reset_sequence();
                 self.t200 = None;
-                self.t203 = Some(now + self.params.t203);
+                self.t203 = Some(now);
                 self.state = S::MultipleFrameEstablished;
             }
             (S::MultipleFrameEstablished | S::TimerRecovery, E::Disc { p }) => {
@@ -531,13 +558,13 @@ impl DataLink {
                     SFunction::Rej => {
                         link.ack_to(nr);
                         link.t200 = None;
-                        link.t203 = Some(now + link.params.t203);
+                        link.t203 = Some(now);
                         link.vs = link.va;
                     }
                     SFunction::Rnr => {
                         link.ack_to(nr);
                         link.t203 = None;
-                        link.t200 = Some(now + link.params.t200);
+                        link.t200 = Some(now);
                     }
                 });
             }
@@ -551,10 +578,10 @@ impl DataLink {
                     if !command && pf {
                         // The answer to our enquiry: resume with what the peer has not got.
                         if function == SFunction::Rnr {
-                            link.t200 = Some(now + link.params.t200);
+                            link.t200 = Some(now);
                         } else {
                             link.t200 = None;
-                            link.t203 = Some(now + link.params.t203);
+                            link.t203 = Some(now);
                         }
                         link.vs = link.va;
                         link.state = S::MultipleFrameEstablished;
@@ -605,7 +632,7 @@ impl DataLink {
         } else if ns == self.vr {
             self.vr = seq_inc(self.vr);
             self.reject_exception = false;
-            self.emit(out, |tei| Q921Event::DataIndication { tei, data: Info::from_slice(info) });
+            out.indicate(self.tei, false, info);
             if p {
                 self.enquiry_response(out);
             } else {
@@ -638,10 +665,10 @@ impl DataLink {
         if nr == self.vs {
             self.ack_to(nr);
             self.t200 = None;
-            self.t203 = Some(now + self.params.t203);
+            self.t203 = Some(now);
         } else if nr != self.va {
             self.ack_to(nr);
-            self.t200 = Some(now + self.params.t200);
+            self.t200 = Some(now);
         }
     }
 
@@ -666,17 +693,14 @@ impl DataLink {
             if outstanding >= self.params.k || index >= self.i_queue.len() {
                 return;
             }
-            let frame = FrameRepr {
-                address: self.address(true),
-                control: Control::I { ns: self.vs, nr: self.vr, p: false },
-                info: &self.i_queue[index],
-            };
-            out.transmit.push_back(frame.to_octets());
+            // The header written out rather than through `FrameRepr`: this is every I frame.
+            let [a0, a1] = self.address(true).octets();
+            out.transmit.push_parts(&[a0, a1, self.vs << 1, self.vr << 1], &self.i_queue[index]);
             self.vs = seq_inc(self.vs);
             self.ack_pending = false;
             if self.t200.is_none() {
                 self.t203 = None;
-                self.t200 = Some(now + self.params.t200);
+                self.t200 = Some(now);
             }
         }
     }
@@ -687,7 +711,7 @@ impl DataLink {
         self.rc = 0;
         self.send_u(out, UFunction::Sabme, true);
         self.t203 = None;
-        self.t200 = Some(now + self.params.t200);
+        self.t200 = Some(now);
     }
 
     /// Re-establishment that layer 3 did not ask for (§5.5.3.2 via errors, §5.8).
@@ -706,7 +730,7 @@ impl DataLink {
             // Not at once: a peer that answers every SABME with DM would otherwise be hammered
             // as fast as the line turns frames around. T200 is free in TEI_ASSIGNED.
             self.announce = true;
-            self.t200 = Some(now + self.params.t200);
+            self.t200 = Some(now);
         }
     }
 
@@ -772,7 +796,7 @@ impl DataLink {
         let function = if self.own_busy { SFunction::Rnr } else { SFunction::Rr };
         self.send_s(out, function, true, true);
         self.ack_pending = false;
-        self.t200 = Some(now + self.params.t200);
+        self.t200 = Some(now);
     }
 
     fn enquiry_response(&mut self, out: &mut Outputs) {
@@ -785,25 +809,24 @@ impl DataLink {
         Address::new(SAPI_CALL_CONTROL, self.tei.unwrap_or(0), self.role, command)
     }
 
+    fn send(&self, out: &mut Outputs, command: bool, control: Control, info: &[u8]) {
+        let (header, len) = FrameRepr { address: self.address(command), control, info }.header();
+        out.transmit.push_parts(&header[..len], info);
+    }
+
     fn send_u(&self, out: &mut Outputs, function: UFunction, pf: bool) {
         let command = matches!(function, UFunction::Sabme | UFunction::Disc | UFunction::Ui);
-        let frame = FrameRepr { address: self.address(command), control: Control::U { function, pf }, info: &[] };
-        out.transmit.push_back(frame.to_octets());
+        self.send(out, command, Control::U { function, pf }, &[]);
     }
 
     fn send_s(&self, out: &mut Outputs, function: SFunction, command: bool, pf: bool) {
-        let frame =
-            FrameRepr { address: self.address(command), control: Control::S { function, nr: self.vr, pf }, info: &[] };
-        out.transmit.push_back(frame.to_octets());
+        // Written out rather than through `FrameRepr`: an RR answers nearly every I frame.
+        let [a0, a1] = self.address(command).octets();
+        out.transmit.push_parts(&[a0, a1, function.code(), self.vr << 1 | u8::from(pf)], &[]);
     }
 
     fn send_ui(&self, out: &mut Outputs, data: &[u8]) {
-        let frame = FrameRepr {
-            address: self.address(true),
-            control: Control::U { function: UFunction::Ui, pf: false },
-            info: data,
-        };
-        out.transmit.push_back(frame.to_octets());
+        self.send(out, true, Control::U { function: UFunction::Ui, pf: false }, data);
     }
 
     fn flush_ui(&mut self, out: &mut Outputs) {

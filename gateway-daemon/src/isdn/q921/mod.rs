@@ -343,6 +343,30 @@ impl fmt::Display for Q921Event {
     }
 }
 
+/// A DL-DATA-indication (an I frame's message) or DL-UNIT-DATA-indication (a UI frame's)
+/// returned by [`Q921::handle_frame`]: the layer 3 message is lent from the received frame
+/// rather than copied into a [`Q921Event`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DlData<'a> {
+    /// The data link's TEI; 127 for the broadcast data link.
+    pub tei: u8,
+    /// DL-UNIT-DATA (unacknowledged, a UI frame) rather than DL-DATA.
+    pub unit: bool,
+    pub data: &'a [u8],
+}
+
+impl DlData<'_> {
+    /// The same primitive as an event, as [`Q921::poll_event`] would have returned it.
+    pub fn to_event(&self) -> Q921Event {
+        let (tei, data) = (Some(self.tei), Info::from_slice(self.data));
+        if self.unit {
+            Q921Event::UnitDataIndication { tei, data }
+        } else {
+            Q921Event::DataIndication { tei, data }
+        }
+    }
+}
+
 /// The system parameters of one D-channel (Q.921 §5.9) and the persistence knob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Q921Config {

@@ -278,15 +278,19 @@ fn disc_ua_release() {
 struct Solo {
     q: Q921,
     now: Instant,
+    /// DL-DATA-indications lent by `handle_frame`, which come before every queued event.
+    lent: Vec<Q921Event>,
 }
 
 impl Solo {
     fn new(config: Q921Config) -> Solo {
-        Solo { q: Q921::new(config), now: Instant::now() }
+        Solo { q: Q921::new(config), now: Instant::now(), lent: Vec::new() }
     }
 
     fn rx(&mut self, octets: &[u8]) -> Vec<Vec<u8>> {
-        self.q.handle_frame(self.now, octets);
+        if let Some(data) = self.q.handle_frame(self.now, octets) {
+            self.lent.push(data.to_event());
+        }
         self.tx()
     }
 
@@ -295,7 +299,9 @@ impl Solo {
     }
 
     fn events(&mut self) -> Vec<Q921Event> {
-        std::iter::from_fn(|| self.q.poll_event()).collect()
+        let mut events = std::mem::take(&mut self.lent);
+        events.extend(std::iter::from_fn(|| self.q.poll_event()));
+        events
     }
 
     /// A TE whose link the network has just accepted.
@@ -672,7 +678,7 @@ fn random_operations_keep_the_invariants() {
                 15 => {
                     let len = usize::try_from(rand(8)).unwrap_or(0);
                     let frame: Vec<u8> = (0..len).map(|_| u8::try_from(rand(256)).unwrap_or(0)).collect();
-                    line.nodes[node].handle_frame(now, &frame);
+                    line.receive(node, &frame);
                 }
                 16 => {
                     let _ = line.nodes[node].dl_unit_data_request(now, b"ui");
@@ -697,7 +703,7 @@ fn ptmp_te_verifies_its_tei_after_an_unsolicited_ua_and_keeps_it() {
     l.settle();
     l.take_events(TE);
     // An unsolicited UA F=1 on our TEI hints that another terminal holds it (MDL-ERROR C).
-    l.nodes[TE].handle_frame(l.now, &[0x00, 0x81, 0x73]);
+    l.receive(TE, &[0x00, 0x81, 0x73]);
     l.run_for(Duration::from_secs(3));
     assert_eq!(l.take_events(TE), [Q921Event::MdlError { tei: Some(64), code: MdlError::C }]);
     assert_eq!(l.sent(TE, "UI sapi=63 tei=127 C p=0 | Identity verify ri=0x0000 ai=64").len(), 1);

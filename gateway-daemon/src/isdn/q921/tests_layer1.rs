@@ -157,11 +157,10 @@ fn xid_frames_are_ignored() {
         }
         let before = state(&l, TE);
         let mark = l.wire.len();
-        let now = l.now;
         // XID command from the network (C/R = 1), P = 1, then the same as a response with a
         // parameter field.
-        l.nodes[TE].handle_frame(now, &[0x02, 0x01, 0xbf]);
-        l.nodes[TE].handle_frame(now, &[0x00, 0x01, 0xaf, 0x82, 0x80, 0x00]);
+        l.receive(TE, &[0x02, 0x01, 0xbf]);
+        l.receive(TE, &[0x00, 0x01, 0xaf, 0x82, 0x80, 0x00]);
         l.run_for(Duration::from_millis(50));
         assert_eq!(state(&l, TE), before, "established={established}");
         assert_eq!(sent_since(&l, TE, mark), Vec::<String>::new(), "established={established}");
