@@ -15,6 +15,7 @@ use super::encode::Encoder;
 use super::ie::{cause, id, Cause, Ie, PartyNumber, Progress};
 use super::message::{CallRef, Message, MessageType};
 use super::timers::{Timer, TimerSet, Timers};
+use super::view::MessageView;
 use super::{CallId, Q931Event, Side};
 use crate::isdn::q921::{Info, N201_MAX};
 
@@ -120,7 +121,7 @@ pub(crate) enum Input<'a> {
     /// A received message; `error` is the cause §5.8.6 puts in the answer to a DISCONNECT or
     /// RELEASE that lacks or garbles its mandatory elements.
     Message {
-        msg: &'a Message,
+        msg: &'a MessageView<'a>,
         error: Option<u8>,
     },
     Timeout(Timer),
@@ -462,9 +463,7 @@ impl Call {
             (S::Active, _) if rx(M::ConnectAcknowledge) => {}
             // --- Messages that change no state (§5.1.6, §5.9, passed through) ---
             (s, _) if s != S::Null && s != S::ReleaseRequest && rx(M::Progress) => {
-                let description = msg.and_then(|m| {
-                    m.codeset0().find_map(|ie| if let Ie::Progress(p) = ie { Some(p.description) } else { None })
-                });
+                let description = msg.and_then(|m| m.progress().next()).map(|p| p.description);
                 out.events.push_back(Q931Event::Progress { call: id, description });
             }
             (s, _) if s != S::Null && rx(M::Information) => {
@@ -473,15 +472,14 @@ impl Call {
             }
             (s, _) if s != S::Null && (rx(M::Notify) || rx(M::Facility)) => {
                 if let Some(m) = msg {
-                    out.events.push_back(Q931Event::PassedThrough { call: id, message: m.clone() });
+                    out.events.push_back(Q931Event::PassedThrough { call: id, message: m.to_message() });
                 }
             }
 
             // --- Call clearing (§5.3) ---
             (S::DisconnectRequest, _) if user && rx(M::Disconnect) => {
                 // DISCONNECT crossed ours (§5.3.5): go straight to RELEASE.
-                out.events
-                    .push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(Message::cause).cloned() });
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(MessageView::cause) });
                 self.start_release(
                     now,
                     timers,
@@ -490,8 +488,7 @@ impl Call {
                 );
             }
             (S::DisconnectIndication, _) if net && rx(M::Disconnect) => {
-                out.events
-                    .push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(Message::cause).cloned() });
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(MessageView::cause) });
                 self.start_release(
                     now,
                     timers,
@@ -501,7 +498,7 @@ impl Call {
             }
             (s, _) if s != S::Null && !s.clearing() && rx(M::Disconnect) => {
                 self.timers.stop_all_but_t309();
-                let cause = msg.and_then(Message::cause).cloned();
+                let cause = msg.and_then(MessageView::cause);
                 if let Some(e) = error {
                     // §5.8.6.1/§5.8.6.2: a DISCONNECT without a usable cause is answered with
                     // RELEASE carrying ours.
@@ -511,10 +508,7 @@ impl Call {
                     self.state = if user { S::DisconnectIndication } else { S::DisconnectRequest };
                     // §5.3.4.1: with progress indicator #8 the network plays a tone on the
                     // B-channel; told first, so the user can listen before releasing.
-                    let inband = msg.is_some_and(|m| {
-                        m.codeset0()
-                            .any(|ie| matches!(ie, Ie::Progress(p) if p.description == Progress::INBAND_AVAILABLE))
-                    });
+                    let inband = msg.is_some_and(|m| m.progress().any(|p| p.description == Progress::INBAND_AVAILABLE));
                     if inband {
                         out.events.push_back(Q931Event::Progress { call: id, description: Some(8) });
                     }
@@ -523,15 +517,15 @@ impl Call {
             }
             (S::ReleaseRequest, _) if rx(M::Release) || rx(M::ReleaseComplete) => {
                 // RELEASE COMPLETE, or a RELEASE that crossed ours (§5.3.5): the call is over.
-                self.enter_null(msg.and_then(Message::cause).cloned(), out);
+                self.enter_null(msg.and_then(MessageView::cause), out);
             }
             (S::ReleaseRequest, _) if rx(M::Disconnect) => {}
             (s, _) if s != S::Null && rx(M::Release) => {
                 out.send_cause(self.call_ref(), M::ReleaseComplete, error.map(|e| cause_ie(e, side)).as_ref());
-                self.enter_null(msg.and_then(Message::cause).cloned(), out);
+                self.enter_null(msg.and_then(MessageView::cause), out);
             }
             (s, _) if s != S::Null && rx(M::ReleaseComplete) => {
-                self.enter_null(msg.and_then(Message::cause).cloned(), out);
+                self.enter_null(msg.and_then(MessageView::cause), out);
             }
             // --- Data link failure (§5.8.9) and status (§5.8.11) ---
             (S::Active, Input::LinkReleased) => {
@@ -803,7 +797,7 @@ impl Call {
         out.queue(MessageType::Information, e.finish());
     }
 
-    fn received_information(&mut self, now: Instant, timers: &Timers, msg: Option<&Message>, out: &mut Out) {
+    fn received_information(&mut self, now: Instant, timers: &Timers, msg: Option<&MessageView<'_>>, out: &mut Out) {
         let (digits, complete) = msg.map(information_of).unwrap_or_default();
         if complete {
             self.timers.stop(Timer::T302);
@@ -815,20 +809,18 @@ impl Call {
 }
 
 /// The digits (called number, else keypad) and sending-complete flag of an INFORMATION.
-fn information_of(m: &Message) -> (String, bool) {
-    let digits = m.called().map(|n| n.digits.to_string()).or_else(|| {
-        m.codeset0()
-            .find_map(|ie| if let Ie::Keypad(k) = ie { Some(String::from_utf8_lossy(k).into_owned()) } else { None })
-    });
+fn information_of(m: &MessageView<'_>) -> (String, bool) {
+    let digits = m
+        .called()
+        .map(|n| n.digits.to_string())
+        .or_else(|| m.keypad().map(|k| String::from_utf8_lossy(k).into_owned()));
     (digits.unwrap_or_default(), m.sending_complete())
 }
 
 /// Whether a message carries progress indicator #1 (not end-to-end ISDN: in-band information may
 /// follow) or #8 (in-band information available), so the far side plays its own tones.
-fn inband_progress(msg: Option<&Message>) -> bool {
-    msg.is_some_and(|m| {
-        m.codeset0().any(|ie| matches!(ie, Ie::Progress(p) if p.description == 1 || p.description == 8))
-    })
+fn inband_progress(msg: Option<&MessageView<'_>>) -> bool {
+    msg.is_some_and(|m| m.progress().any(|p| p.description == 1 || p.description == 8))
 }
 
 /// A progress indicator of `description`, when given, at our side's location.

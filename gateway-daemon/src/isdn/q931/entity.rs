@@ -10,23 +10,10 @@ use super::ie::{cause, id, Cause, ChannelSelection, Ie};
 use super::message::{CallRef, Message, MessageType};
 use super::restart::PendingRestart;
 use super::timers::Timer;
+use super::view::{Check, MessageView};
 use super::{CallId, Q931Config, Q931Error, Q931Event, SetupRequest, Side};
 use crate::isdn::q921::frame::TEI_GROUP;
 use crate::isdn::q921::Info;
-
-/// What §5.8.6 / §5.8.7 make of a message's elements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Check {
-    Ok,
-    /// A mandatory element missing, or an unknown comprehension-required one (cause 96).
-    MandatoryMissing(u8),
-    /// A mandatory element with invalid contents (cause 100).
-    MandatoryInvalid(u8),
-    /// An optional element with invalid contents: act, then STATUS cause 100.
-    OptionalInvalid(u8),
-    /// An element this stack does not know: act, then STATUS cause 99.
-    Unrecognized(u8),
-}
 
 /// The call control entity of one D-channel. See the module doc of [`super`].
 #[derive(Debug)]
@@ -39,12 +26,8 @@ pub struct Q931 {
     pub(crate) restart: Option<PendingRestart>,
     /// User side: the TEI of our data link, which answers go out on (even to a broadcast SETUP).
     own_tei: u8,
-    /// Reused, so that a message received allocates nothing once it has grown.
-    received: Message,
     /// The transmit and event queues, which a call being driven writes to directly.
     pub(crate) out: Out,
-    /// An IncomingSetup event just queued whose `setup` is to be the received message itself.
-    setup_owed: Option<CallId>,
 }
 
 impl Q931 {
@@ -57,9 +40,7 @@ impl Q931 {
             next_id: 1,
             restart: None,
             own_tei: 0,
-            received: Message::new(CallRef::global(0), MessageType::Status),
             out: Out::default(),
-            setup_owed: None,
         }
     }
 
@@ -137,7 +118,7 @@ impl Q931 {
 
     /// The answer to a message whose reference is no call of ours: the same reference, flag
     /// turned round.
-    fn reply(&self, to: &Message, msg_type: MessageType, cause_value: u8, diagnostic: Option<u8>) -> Message {
+    fn reply(&self, to: &MessageView<'_>, msg_type: MessageType, cause_value: u8, diagnostic: Option<u8>) -> Message {
         let cref = CallRef { flag: !to.call_ref.flag, ..to.call_ref };
         let mut c = self.cause(cause_value);
         c.diagnostics.extend(diagnostic);
@@ -182,27 +163,17 @@ impl Q931 {
 
     // ---- layer 2 ----
 
-    /// A DL-DATA-indication (or DL-UNIT-DATA-indication, `tei` = 127) payload.
+    /// A DL-DATA-indication (or DL-UNIT-DATA-indication, `tei` = 127) payload. The message is
+    /// read in place (a [`MessageView`]): its elements are decoded only where call control reads
+    /// them.
     pub fn handle_dl_data(&mut self, now: Instant, tei: u8, octets: &[u8]) {
-        let mut msg = std::mem::replace(&mut self.received, Message::new(CallRef::global(0), MessageType::Status));
-        match msg.parse_from(octets) {
-            Ok(()) => self.message(now, tei, &msg),
+        match MessageView::parse(octets) {
+            Ok(msg) => self.message(now, tei, &msg),
             Err(e) => log::debug!("q931 rx tei={tei}: ignored ({e}): {octets:02x?}"),
         }
-        if let Some(id) = self.setup_owed.take() {
-            // The SETUP goes to the gateway as it is, rather than as a copy; the next message
-            // is parsed into a fresh list with room for a SETUP's elements.
-            if let Some(Q931Event::IncomingSetup { call, setup, .. }) = self.out.events.back_mut() {
-                if *call == id {
-                    let fresh = Message { ies: Vec::with_capacity(8), ..Message::new(msg.call_ref, msg.msg_type) };
-                    *setup = std::mem::replace(&mut msg, fresh);
-                }
-            }
-        }
-        self.received = msg;
     }
 
-    fn message(&mut self, now: Instant, tei: u8, msg: &Message) {
+    fn message(&mut self, now: Instant, tei: u8, msg: &MessageView<'_>) {
         log::debug!("q931 rx tei={tei}: {msg}");
         if self.config.side == Side::Network && tei == TEI_GROUP {
             // Only the network broadcasts; a "broadcast" from a terminal has no data link to
@@ -452,38 +423,7 @@ impl Q931 {
         })
     }
 
-    fn check(&self, msg: &Message) -> Check {
-        for &m in msg.msg_type.mandatory() {
-            match msg.codeset0().find(|ie| ie.id() == m) {
-                None if msg.trailing.first() == Some(&m) => return Check::MandatoryInvalid(m),
-                None => return Check::MandatoryMissing(m),
-                Some(Ie::Invalid { .. }) => return Check::MandatoryInvalid(m),
-                Some(_) => {}
-            }
-        }
-        let mut result = Check::Ok;
-        for ie in msg.codeset0() {
-            match ie {
-                Ie::Invalid { id, .. } => return Check::OptionalInvalid(*id),
-                Ie::Raw { codeset: 0, id: i, .. } if !id::known(*i) => {
-                    // Codeset 0 identifiers 0000 xxxx demand comprehension (§4.5.1, §5.8.7.1).
-                    if i & 0xf0 == 0 {
-                        return Check::MandatoryMissing(*i);
-                    }
-                    if result == Check::Ok {
-                        result = Check::Unrecognized(*i);
-                    }
-                }
-                _ => {}
-            }
-        }
-        if let Some(&t) = msg.trailing.first() {
-            return Check::OptionalInvalid(t);
-        }
-        result
-    }
-
-    fn unknown_reference(&mut self, tei: u8, msg: &Message) {
+    fn unknown_reference(&mut self, tei: u8, msg: &MessageView<'_>) {
         let to = self.reply_tei(tei);
         let net_ptmp = self.config.side == Side::Network && self.config.point_to_multipoint;
         if net_ptmp && msg.call_ref.flag && self.calls.iter().any(|c| c.ours && c.cref == msg.call_ref.value) {
@@ -518,7 +458,7 @@ impl Q931 {
     }
 
     /// Picks the channel for an incoming SETUP (§5.1.2, §5.2.3) or names the cause refusing it.
-    fn select_channel(&mut self, msg: &Message) -> Result<Option<u8>, u8> {
+    fn select_channel(&mut self, msg: &MessageView<'_>) -> Result<Option<u8>, u8> {
         let any = |t: &ChannelTable| t.first_idle().map(Some).ok_or(cause::NO_CIRCUIT_AVAILABLE);
         let Some(cid) = msg.channel_id() else { return any(&self.channels) };
         let wanted = match &cid.selection {
@@ -550,9 +490,9 @@ impl Q931 {
         self.calls.iter().any(|c| c.id == holder && c.ours && c.state == CallState::CallInitiated)
     }
 
-    fn incoming_setup(&mut self, tei: u8, msg: &Message) {
+    fn incoming_setup(&mut self, tei: u8, msg: &MessageView<'_>) {
         let to = self.reply_tei(tei);
-        let status_after = match self.check(msg) {
+        let status_after = match msg.check() {
             Check::MandatoryMissing(i) => {
                 let m = self.reply(msg, MessageType::ReleaseComplete, cause::MANDATORY_IE_MISSING, Some(i));
                 self.send(to, &m);
@@ -595,14 +535,12 @@ impl Q931 {
             call: id,
             tei,
             channel,
-            called: msg.called().cloned(),
-            calling: msg.calling().cloned(),
-            bearer: msg.codeset0().find_map(|ie| if let Ie::BearerCapability(b) = ie { Some(b.clone()) } else { None }),
+            called: msg.called(),
+            calling: msg.calling(),
+            bearer: msg.bearer(),
             sending_complete: msg.sending_complete(),
-            // Filled with the message itself by `handle_dl_data` once this returns.
-            setup: Message::new(msg.call_ref, msg.msg_type),
+            setup: Info::from_slice(msg.octets()),
         });
-        self.setup_owed = Some(id);
         if let Some((c, diag)) = status_after {
             let i = self.calls.len() - 1;
             let m = self.calls[i].status(c, self.config.side, Some(diag));
@@ -617,7 +555,7 @@ impl Q931 {
         self.send(to, &m);
     }
 
-    pub(crate) fn call_message(&mut self, now: Instant, i: usize, _tei: u8, msg: &Message) {
+    pub(crate) fn call_message(&mut self, now: Instant, i: usize, _tei: u8, msg: &MessageView<'_>) {
         if let MessageType::Unknown(o) = msg.msg_type {
             self.call_status(i, cause::MESSAGE_TYPE_NON_EXISTENT, Some(o));
             return;
@@ -630,7 +568,7 @@ impl Q931 {
             matches!(msg.msg_type, MessageType::Disconnect | MessageType::Release | MessageType::ReleaseComplete);
         let mut error = None;
         let mut status_after = None;
-        match self.check(msg) {
+        match msg.check() {
             Check::Ok => {}
             // Outside clearing, a message without its mandatory elements gets STATUS and
             // nothing else; DISCONNECT and RELEASE still clear, carrying the cause (§5.8.6).
@@ -660,12 +598,12 @@ impl Q931 {
                 let peer_state = msg.call_state();
                 self.out.events.push_back(Q931Event::Status {
                     call: Some(call),
-                    cause: msg.cause().cloned(),
+                    cause: msg.cause(),
                     state: peer_state,
                 });
                 match peer_state {
                     Some(0) => {
-                        let _ = self.drive(now, i, Input::PeerNull(msg.cause().cloned()));
+                        let _ = self.drive(now, i, Input::PeerNull(msg.cause()));
                     }
                     Some(p) if !compatible(self.calls[i].state, p) => {
                         // §5.8.11: a state that cannot match ours ends the call with #101.
@@ -694,12 +632,12 @@ impl Q931 {
     }
 
     /// The first answer to our SETUP may move a preferred channel elsewhere (§5.1.2).
-    pub(crate) fn take_answered_channel(&mut self, i: usize, msg: &Message) {
+    pub(crate) fn take_answered_channel(&mut self, i: usize, msg: &MessageView<'_>) {
         let call = &self.calls[i];
         if !call.ours || call.state.clearing() {
             return;
         }
-        let Some(n) = msg.channel_id().and_then(|c| c.first_channel()) else { return };
+        let Some(n) = msg.first_channel() else { return };
         if call.channel == Some(n) || !matches!(self.channels.status(n), Some(ChannelStatus::Idle)) {
             return;
         }
@@ -718,14 +656,14 @@ impl Q931 {
         }
     }
 
-    pub(crate) fn global_message(&mut self, now: Instant, tei: u8, msg: &Message) {
+    pub(crate) fn global_message(&mut self, now: Instant, tei: u8, msg: &MessageView<'_>) {
         match msg.msg_type {
             MessageType::Restart => self.restart_received(now, tei, msg),
             MessageType::RestartAcknowledge => self.restart_acknowledged(msg),
             MessageType::Status => {
                 self.out.events.push_back(Q931Event::Status {
                     call: None,
-                    cause: msg.cause().cloned(),
+                    cause: msg.cause(),
                     state: msg.call_state(),
                 });
             }

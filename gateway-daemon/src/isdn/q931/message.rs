@@ -5,11 +5,14 @@
 //! say to ignore the message outright (too short, another protocol, a call reference longer than
 //! two octets); everything else, including unknown message types and broken elements, comes back
 //! as a `Message` so that call control can answer it with the right STATUS cause. Emitting a parsed
-//! message gives its octets back.
+//! message gives its octets back. (The receive path reads messages through a
+//! [`MessageView`](super::view::MessageView) instead, which decodes the same way without building
+//! the element list.)
 
 use std::fmt;
 
 use super::ie::{id, Cause, ChannelId, Ie, PartyNumber};
+use super::view::MessageView;
 
 /// The protocol discriminator of Q.931 user-network call control messages.
 pub const PROTOCOL_DISCRIMINATOR: u8 = 0x08;
@@ -251,63 +254,10 @@ impl Message {
     pub fn parse_from(&mut self, octets: &[u8]) -> Result<(), ParseError> {
         self.ies.clear();
         self.trailing.clear();
-        let msg = self;
-        let (&pd, rest) = octets.split_first().ok_or(ParseError::TooShort)?;
-        if pd != PROTOCOL_DISCRIMINATOR {
-            return Err(ParseError::ProtocolDiscriminator(pd));
-        }
-        let (&lo, rest) = rest.split_first().ok_or(ParseError::TooShort)?;
-        if lo > 2 {
-            return Err(ParseError::CallReferenceLength(lo));
-        }
-        let len = usize::from(lo);
-        if rest.len() < len + 1 {
-            return Err(ParseError::TooShort);
-        }
-        let (cref, rest) = rest.split_at(len);
-        let call_ref = match *cref {
-            [] => CallRef { len: 0, value: 0, flag: false },
-            [a] => CallRef { len: 1, value: u16::from(a & 0x7f), flag: a & 0x80 != 0 },
-            [a, b] => CallRef { len: 2, value: u16::from(a & 0x7f) << 8 | u16::from(b), flag: a & 0x80 != 0 },
-            _ => return Err(ParseError::CallReferenceLength(lo)),
-        };
-        let (&mt, mut rest) = rest.split_first().ok_or(ParseError::TooShort)?;
-        msg.call_ref = call_ref;
-        msg.msg_type = MessageType::from_octet(mt);
-        let mut locked = 0u8;
-        let mut next_only: Option<u8> = None;
-        while let Some((&o, r)) = rest.split_first() {
-            let codeset = next_only.take().unwrap_or(locked);
-            if o & 0x80 != 0 {
-                rest = r;
-                let ie = match o & 0xf0 {
-                    0x90 => {
-                        let locking = o & 0x08 == 0;
-                        if locking {
-                            locked = o & 7;
-                        } else {
-                            next_only = Some(o & 7);
-                        }
-                        Ie::Shift { locking, codeset: o & 7 }
-                    }
-                    _ if o == id::SENDING_COMPLETE && codeset == 0 => Ie::SendingComplete,
-                    _ => Ie::SingleOctet(o),
-                };
-                msg.ies.push(ie);
-                continue;
-            }
-            let Some((&l, body)) = r.split_first() else {
-                msg.trailing.extend_from_slice(rest);
-                break;
-            };
-            let l = usize::from(l);
-            if body.len() < l {
-                msg.trailing.extend_from_slice(rest);
-                break;
-            }
-            msg.ies.push(Ie::parse_variable(codeset, o, &body[..l]));
-            rest = &body[l..];
-        }
+        let view = MessageView::parse(octets)?;
+        self.call_ref = view.call_ref;
+        self.msg_type = view.msg_type;
+        view.decode_into(self);
         Ok(())
     }
 

@@ -139,6 +139,7 @@ pub mod message;
 mod offer;
 mod restart;
 pub mod timers;
+pub mod view;
 
 #[cfg(test)]
 mod tests;
@@ -147,9 +148,13 @@ mod tests_errors;
 #[cfg(test)]
 mod tests_q921;
 #[cfg(test)]
+mod tests_view;
+#[cfg(test)]
 mod tests_wire;
 
 use std::fmt;
+
+use crate::isdn::q921::Info;
 
 pub use call::{Call, CallState, Request};
 pub use channels::{ChannelStatus, ChannelTable};
@@ -158,6 +163,7 @@ pub use entity::Q931;
 pub use ie::{BearerCapability, Cause, ChannelId, ChannelSelection, Ie, PartyNumber, RestartClass};
 pub use message::{CallRef, Message, MessageType, ParseError};
 pub use timers::{Timer, Timers};
+pub use view::MessageView;
 
 /// Which side of the user-network interface this entity is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,8 +337,9 @@ pub enum Q931Event {
         calling: Option<PartyNumber>,
         bearer: Option<BearerCapability>,
         sending_complete: bool,
-        /// The whole SETUP, for the elements passed through (high-layer compatibility ...).
-        setup: Message,
+        /// The SETUP's octets as received, for the elements passed through (high-layer
+        /// compatibility ...): [`MessageView::parse`] or [`Message::parse`] reads them.
+        setup: Info,
     },
     SetupAcknowledged {
         call: CallId,

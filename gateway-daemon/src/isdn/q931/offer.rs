@@ -17,11 +17,12 @@ use super::entity::Q931;
 use super::ie::{cause, Ie};
 use super::message::{Message, MessageType};
 use super::timers::Timer;
+use super::view::MessageView;
 use crate::isdn::q921::frame::TEI_GROUP;
 
 impl Q931 {
     /// A message from terminal `tei` for our broadcast call `i`.
-    pub(crate) fn offered_message(&mut self, now: Instant, i: usize, tei: u8, msg: &Message) {
+    pub(crate) fn offered_message(&mut self, now: Instant, i: usize, tei: u8, msg: &MessageView<'_>) {
         if tei == TEI_GROUP {
             return;
         }
@@ -42,7 +43,7 @@ impl Q931 {
                 let call = &mut self.calls[i];
                 call.offered.retain(|t| *t != tei);
                 if let Some(c) = msg.cause() {
-                    call.offer_cause = Some(c.clone());
+                    call.offer_cause = Some(c);
                 }
                 let answer = match msg.msg_type {
                     MessageType::Release => Some(Message::new(cref, MessageType::ReleaseComplete)),

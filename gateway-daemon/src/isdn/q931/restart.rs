@@ -11,6 +11,7 @@ use super::channels::ChannelStatus;
 use super::entity::Q931;
 use super::ie::{cause, ChannelId, ChannelSelection, Ie, RestartClass};
 use super::message::{CallRef, Message, MessageType};
+use super::view::MessageView;
 use super::{Q931Error, Q931Event, RestartTarget, Side};
 use crate::isdn::q921::frame::TEI_GROUP;
 
@@ -103,7 +104,7 @@ impl Q931 {
         self.out.events.push_back(Q931Event::RestartFailed { target: r.target });
     }
 
-    pub(crate) fn restart_acknowledged(&mut self, _msg: &Message) {
+    pub(crate) fn restart_acknowledged(&mut self, _msg: &MessageView<'_>) {
         let Some(r) = self.restart.take() else { return };
         for n in self.restart_channels(r.target) {
             if self.channels.status(n) == Some(ChannelStatus::Restarting) {
@@ -114,7 +115,7 @@ impl Q931 {
     }
 
     /// A RESTART from the peer (§5.5.2).
-    pub(crate) fn restart_received(&mut self, now: Instant, tei: u8, msg: &Message) {
+    pub(crate) fn restart_received(&mut self, now: Instant, tei: u8, msg: &MessageView<'_>) {
         let to = self.reply_tei(tei);
         let status = |q: &Q931, c: u8, diag: u8| {
             let mut ca = q.cause(c);
@@ -124,7 +125,7 @@ impl Q931 {
                 .with(Ie::CallState { coding: 0, state: 0 })
         };
         let class = msg.codeset0().find_map(|ie| match ie {
-            Ie::RestartIndicator(c) => Some(Ok(*c)),
+            Ie::RestartIndicator(c) => Some(Ok(c)),
             Ie::Invalid { id: super::ie::id::RESTART_INDICATOR, .. } => Some(Err(())),
             _ => None,
         });
@@ -142,7 +143,7 @@ impl Q931 {
             }
         };
         let channels: Option<Vec<u8>> = match class {
-            RestartClass::Indicated => match msg.channel_id().map(|c| &c.selection) {
+            RestartClass::Indicated => match msg.channel_id().map(|c| c.selection) {
                 Some(ChannelSelection::Channels(c))
                     if !c.is_empty() && c.iter().all(|n| self.channels.contains(*n)) =>
                 {
@@ -169,7 +170,7 @@ impl Q931 {
         // The acknowledgement repeats the channel identification and restart indicator.
         let mut ack =
             Message::new(CallRef { flag: !msg.call_ref.flag, ..msg.call_ref }, MessageType::RestartAcknowledge);
-        ack.ies.extend(msg.codeset0().filter(|ie| matches!(ie, Ie::ChannelId(_) | Ie::RestartIndicator(_))).cloned());
+        ack.ies.extend(msg.codeset0().filter(|ie| matches!(ie, Ie::ChannelId(_) | Ie::RestartIndicator(_))));
         self.send(to, &ack);
         self.out.events.push_back(Q931Event::RestartIndication { channels });
     }

@@ -6,7 +6,7 @@ use super::tests::{bytes, hex};
 use super::*;
 
 /// Octets captured from libpri 1.6.0 (reference/test-peers.md §1) and libpri-style messages.
-const CAPTURES: &[(&str, &str)] = &[
+pub(crate) const CAPTURES: &[(&str, &str)] = &[
     (
         "08 02 00 01 05 04 03 80 90 a3 18 03 a9 83 81 6c 06 00 80 35 36 37 38 70 05 80 31 32 33 34 a1",
         "SETUP cref=1 (orig) bearer=speech/alaw chan=1 excl calling=5678 (unknown/unknown, allowed, user-not-screened) \

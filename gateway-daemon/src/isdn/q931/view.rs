@@ -1,0 +1,392 @@
+//! A received Q.931 message as a checked view over its octets (§4.1–§4.5): the header decoded,
+//! the information elements walked in place and decoded only when call control asks for one.
+//!
+//! This is the receive path's form of a message: reading one copies and allocates nothing. The
+//! walk over the elements ([`Elements`]: codesets, shifts, a last element cut short) is the one
+//! [`Message::parse`] builds its element list from, and every accessor decodes with the same
+//! element decoders, so a view and the `Message` parsed from the same octets answer alike (the
+//! tests in `tests_view` hold the two side by side on random octets).
+
+use std::fmt;
+
+use super::ie::{self, id, BearerCapability, Cause, ChannelId, Ie, PartyNumber, Progress};
+use super::message::{CallRef, Message, MessageType, ParseError, PROTOCOL_DISCRIMINATOR};
+
+/// A Q.931 message received: header fields, and its elements still as octets, with what one walk
+/// over them found: where the elements call control reads are, and what §5.8.6 / §5.8.7 make of
+/// them.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageView<'a> {
+    pub call_ref: CallRef,
+    pub msg_type: MessageType,
+    /// The whole message.
+    octets: &'a [u8],
+    /// Where the elements start in `octets` (after the message type).
+    ies_at: u8,
+    /// Per element of [`SLOTS`] (bit i for slot i): whether it occurs in codeset 0, and whether
+    /// its first occurrence has invalid contents.
+    seen: u16,
+    first_invalid: u16,
+    /// Per element of [`SLOTS`], where the first occurrence with valid contents starts (its
+    /// identifier octet); 0 when there is none (or it starts beyond what a `u16` holds).
+    valid: [u16; SLOTS.len()],
+    /// The first element to refuse outright: a known one with invalid contents (cause 100), an
+    /// unknown one demanding comprehension (cause 96), a last one cut short (cause 100).
+    refused: Option<Check>,
+    /// The first codeset 0 element this stack does not know (cause 99).
+    unrecognized: Option<u8>,
+    /// The identifier of a last element cut short by the end of the message.
+    truncated_id: Option<u8>,
+    sending_complete: bool,
+}
+
+/// What §5.8.6 / §5.8.7 make of a message's elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    Ok,
+    /// A mandatory element missing, or an unknown comprehension-required one (cause 96).
+    MandatoryMissing(u8),
+    /// A mandatory element with invalid contents (cause 100).
+    MandatoryInvalid(u8),
+    /// An optional element with invalid contents: act, then STATUS cause 100.
+    OptionalInvalid(u8),
+    /// An element this stack does not know: act, then STATUS cause 99.
+    Unrecognized(u8),
+}
+
+/// The codeset 0 elements a view notes the first occurrence of: those call control decodes and
+/// those a message type requires ([`MessageType::mandatory`]).
+const SLOTS: [u8; NO_SLOT as usize + 1] = [
+    id::BEARER_CAPABILITY,
+    id::CAUSE,
+    id::CALL_STATE,
+    id::CHANNEL_ID,
+    id::PROGRESS,
+    id::NOTIFICATION,
+    id::KEYPAD,
+    id::CALLING_NUMBER,
+    id::CALLED_NUMBER,
+    id::RESTART_INDICATOR,
+    // Unused slot for identifiers without one (keeps `slot` total).
+    0xff,
+];
+
+/// The unused slot.
+const NO_SLOT: u8 = 10;
+
+/// The slot of each identifier (the last, unused one for those without).
+const SLOT_OF: [u8; 256] = {
+    let mut table = [NO_SLOT; 256];
+    let mut i = 0;
+    while i < NO_SLOT {
+        table[SLOTS[i as usize] as usize] = i;
+        i += 1;
+    }
+    table
+};
+
+fn slot(ie_id: u8) -> usize {
+    usize::from(SLOT_OF[usize::from(ie_id)])
+}
+
+/// One element as it stands in the message, with the codeset it belongs to (worked out from the
+/// shifts before it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Element<'a> {
+    /// Shift (§4.5.3).
+    Shift { locking: bool, codeset: u8 },
+    /// Any other single-octet element: the whole octet.
+    Single { codeset: u8, octet: u8 },
+    /// A variable-length element: identifier and contents.
+    Variable { codeset: u8, id: u8, data: &'a [u8] },
+    /// A last element whose length runs past the end of the message: its octets from the
+    /// identifier on (the element has invalid contents).
+    Truncated(&'a [u8]),
+}
+
+/// The elements of a message in order (see [`MessageView::elements`]).
+#[derive(Debug, Clone)]
+pub struct Elements<'a> {
+    rest: &'a [u8],
+    locked: u8,
+    next_only: Option<u8>,
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Element<'a>;
+
+    fn next(&mut self) -> Option<Element<'a>> {
+        let whole = self.rest;
+        let (&o, r) = whole.split_first()?;
+        let codeset = self.next_only.take().unwrap_or(self.locked);
+        if o & 0x80 != 0 {
+            self.rest = r;
+            if o & 0xf0 == 0x90 {
+                let locking = o & 0x08 == 0;
+                if locking {
+                    self.locked = o & 7;
+                } else {
+                    self.next_only = Some(o & 7);
+                }
+                return Some(Element::Shift { locking, codeset: o & 7 });
+            }
+            return Some(Element::Single { codeset, octet: o });
+        }
+        if let Some((&l, body)) = r.split_first() {
+            let l = usize::from(l);
+            if let (Some(data), Some(after)) = (body.get(..l), body.get(l..)) {
+                self.rest = after;
+                return Some(Element::Variable { codeset, id: o, data });
+            }
+        }
+        self.rest = &[];
+        Some(Element::Truncated(whole))
+    }
+}
+
+impl<'a> MessageView<'a> {
+    /// Checks the header of any octet string without panicking. It fails only where
+    /// §5.8.1–§5.8.3 say to ignore the message outright (see [`Message::parse`]).
+    pub fn parse(octets: &'a [u8]) -> Result<MessageView<'a>, ParseError> {
+        let (&pd, rest) = octets.split_first().ok_or(ParseError::TooShort)?;
+        if pd != PROTOCOL_DISCRIMINATOR {
+            return Err(ParseError::ProtocolDiscriminator(pd));
+        }
+        let (&lo, rest) = rest.split_first().ok_or(ParseError::TooShort)?;
+        let call_ref = match (lo, rest) {
+            (0, _) => CallRef { len: 0, value: 0, flag: false },
+            (1, [a, _, ..]) => CallRef { len: 1, value: u16::from(a & 0x7f), flag: a & 0x80 != 0 },
+            (2, [a, b, _, ..]) => {
+                CallRef { len: 2, value: u16::from(a & 0x7f) << 8 | u16::from(*b), flag: a & 0x80 != 0 }
+            }
+            (1 | 2, _) => return Err(ParseError::TooShort),
+            _ => return Err(ParseError::CallReferenceLength(lo)),
+        };
+        let &mt = rest.get(usize::from(lo)).ok_or(ParseError::TooShort)?;
+        let mut view = MessageView {
+            call_ref,
+            msg_type: MessageType::from_octet(mt),
+            octets,
+            ies_at: lo + 3,
+            seen: 0,
+            first_invalid: 0,
+            valid: [0; SLOTS.len()],
+            refused: None,
+            unrecognized: None,
+            truncated_id: None,
+            sending_complete: false,
+        };
+        view.walk();
+        Ok(view)
+    }
+
+    /// The one walk over the elements that fills in what the view notes.
+    fn walk(&mut self) {
+        let mut at = usize::from(self.ies_at);
+        for e in self.elements() {
+            match e {
+                Element::Variable { codeset: 0, id: i, data } => {
+                    let start = at;
+                    at += data.len() + 2;
+                    let known = id::known(i);
+                    let valid = !known || ie::valid_contents(i, data);
+                    let (s, bit) = (slot(i), 1u16 << slot(i));
+                    if self.seen & bit == 0 {
+                        self.seen |= bit;
+                        if !valid {
+                            self.first_invalid |= bit;
+                        }
+                    }
+                    if valid && self.valid[s] == 0 {
+                        self.valid[s] = u16::try_from(start).unwrap_or(0);
+                    }
+                    if self.refused.is_some() {
+                        continue;
+                    }
+                    if !valid {
+                        self.refused = Some(Check::OptionalInvalid(i));
+                    } else if !known {
+                        // Codeset 0 identifiers 0000 xxxx demand comprehension (§4.5.1, §5.8.7.1).
+                        if i & 0xf0 == 0 {
+                            self.refused = Some(Check::MandatoryMissing(i));
+                        } else if self.unrecognized.is_none() {
+                            self.unrecognized = Some(i);
+                        }
+                    }
+                }
+                Element::Variable { data, .. } => at += data.len() + 2,
+                Element::Single { codeset: 0, octet: id::SENDING_COMPLETE } => {
+                    self.sending_complete = true;
+                    at += 1;
+                }
+                Element::Single { .. } | Element::Shift { .. } => at += 1,
+                Element::Truncated(t) => {
+                    self.truncated_id = t.first().copied();
+                    if self.refused.is_none() {
+                        self.refused = self.truncated_id.map(Check::OptionalInvalid);
+                    }
+                }
+            }
+        }
+    }
+
+    /// §5.8.6 / §5.8.7 on the elements: the mandatory elements of the message type first, then
+    /// the first element to refuse, then the first one not understood.
+    pub(crate) fn check(&self) -> Check {
+        for &m in self.msg_type.mandatory() {
+            let bit = 1u16 << slot(m);
+            if self.seen & bit == 0 || SLOTS[slot(m)] != m {
+                // (Every mandatory identifier has a slot; the walk is the answer for one without.)
+                match self.variable0().find(|&(i, _)| i == m) {
+                    None if self.truncated_id == Some(m) => return Check::MandatoryInvalid(m),
+                    None => return Check::MandatoryMissing(m),
+                    Some((_, d)) if !ie::valid_contents(m, d) => return Check::MandatoryInvalid(m),
+                    Some(_) => {}
+                }
+            } else if self.first_invalid & bit != 0 {
+                return Check::MandatoryInvalid(m);
+            }
+        }
+        match (self.refused, self.unrecognized) {
+            (Some(c), _) => c,
+            (None, Some(i)) => Check::Unrecognized(i),
+            (None, None) => Check::Ok,
+        }
+    }
+
+    /// The contents of the first valid codeset 0 element `ie_id` (one with a slot).
+    fn first_valid(&self, ie_id: u8) -> Option<&'a [u8]> {
+        let s = slot(ie_id);
+        match usize::from(self.valid[s]) {
+            0 if self.seen & 1 << s == 0 => None,
+            // None valid, or one beyond what a `u16` notes: the walk answers.
+            0 => self.variable0().find(|&(i, d)| i == ie_id && ie::valid_contents(i, d)).map(|(_, d)| d),
+            at => {
+                let len = usize::from(*self.octets.get(at + 1)?);
+                self.octets.get(at + 2..at + 2 + len)
+            }
+        }
+    }
+
+    /// The message's octets, as received.
+    pub fn octets(&self) -> &'a [u8] {
+        self.octets
+    }
+
+    pub fn elements(&self) -> Elements<'a> {
+        let ies = self.octets.get(usize::from(self.ies_at)..).unwrap_or_default();
+        Elements { rest: ies, locked: 0, next_only: None }
+    }
+
+    /// The codeset 0 variable-length elements: identifier and contents.
+    pub fn variable0(&self) -> impl Iterator<Item = (u8, &'a [u8])> {
+        self.elements().filter_map(|e| match e {
+            Element::Variable { codeset: 0, id, data } => Some((id, data)),
+            _ => None,
+        })
+    }
+
+    /// The codeset 0 elements decoded, as [`Message::codeset0`] gives them (for the rarely taken
+    /// paths that want them all; the accessors below decode one element).
+    pub fn codeset0(&self) -> impl Iterator<Item = Ie> + 'a {
+        self.elements().filter_map(|e| match e {
+            Element::Single { codeset: 0, octet: id::SENDING_COMPLETE } => Some(Ie::SendingComplete),
+            Element::Single { codeset: 0, octet } => Some(Ie::SingleOctet(octet)),
+            Element::Variable { codeset: 0, id, data } => Some(Ie::parse_variable(0, id, data)),
+            _ => None,
+        })
+    }
+
+    /// The first codeset 0 element `ie_id` with valid contents, decoded (invalid ones are passed
+    /// over, as [`Message`]'s accessors pass over [`Ie::Invalid`]).
+    fn first<T>(&self, ie_id: u8, decode: impl Fn(&[u8]) -> Result<T, ie::IeError>) -> Option<T> {
+        self.first_valid(ie_id).and_then(|d| decode(d).ok())
+    }
+
+    /// Whether a codeset 0 element with this identifier is present (valid or not).
+    pub fn has(&self, ie_id: u8) -> bool {
+        self.elements().any(|e| match e {
+            Element::Single { codeset: 0, octet } => octet == ie_id,
+            Element::Variable { codeset: 0, id, .. } => id == ie_id,
+            _ => false,
+        })
+    }
+
+    pub fn cause(&self) -> Option<Cause> {
+        self.first(id::CAUSE, Cause::parse)
+    }
+
+    pub fn channel_id(&self) -> Option<ChannelId> {
+        self.first(id::CHANNEL_ID, ChannelId::parse)
+    }
+
+    /// The first explicit B-channel of the channel identification, as
+    /// `channel_id()?.first_channel()` gives it.
+    pub fn first_channel(&self) -> Option<u8> {
+        self.first_valid(id::CHANNEL_ID).and_then(ie::first_channel_of)
+    }
+
+    pub fn bearer(&self) -> Option<BearerCapability> {
+        self.first(id::BEARER_CAPABILITY, BearerCapability::parse)
+    }
+
+    pub fn called(&self) -> Option<PartyNumber> {
+        self.first(id::CALLED_NUMBER, |d| PartyNumber::parse(d, false, false))
+    }
+
+    pub fn calling(&self) -> Option<PartyNumber> {
+        self.first(id::CALLING_NUMBER, |d| PartyNumber::parse(d, true, false))
+    }
+
+    /// The contents of the first valid keypad facility element.
+    pub fn keypad(&self) -> Option<&'a [u8]> {
+        self.first_valid(id::KEYPAD)
+    }
+
+    /// The valid progress indicators, in order.
+    pub fn progress(&self) -> impl Iterator<Item = Progress> + 'a {
+        // Most messages carry none: then nothing is walked.
+        let walk = (self.seen & 1 << slot(id::PROGRESS) != 0).then(|| self.variable0());
+        walk.into_iter().flatten().filter(|&(i, _)| i == id::PROGRESS).filter_map(|(_, d)| Progress::parse(d).ok())
+    }
+
+    pub fn sending_complete(&self) -> bool {
+        self.sending_complete
+    }
+
+    /// The call state of a STATUS message.
+    pub fn call_state(&self) -> Option<u8> {
+        self.first(id::CALL_STATE, |d| ie::call_state(d).map(|(_, state)| state))
+    }
+
+    /// The message with its elements decoded, as [`Message::parse`] gives it.
+    pub fn to_message(&self) -> Message {
+        let mut msg = Message::new(self.call_ref, self.msg_type);
+        self.decode_into(&mut msg);
+        msg
+    }
+
+    /// Appends the elements, decoded, to `msg`'s element list (and a cut-short last one to its
+    /// trailing octets).
+    pub(crate) fn decode_into(&self, msg: &mut Message) {
+        for e in self.elements() {
+            let ie = match e {
+                Element::Shift { locking, codeset } => Ie::Shift { locking, codeset },
+                Element::Single { codeset: 0, octet: id::SENDING_COMPLETE } => Ie::SendingComplete,
+                Element::Single { octet, .. } => Ie::SingleOctet(octet),
+                Element::Variable { codeset, id, data } => Ie::parse_variable(codeset, id, data),
+                Element::Truncated(t) => {
+                    msg.trailing.extend_from_slice(t);
+                    break;
+                }
+            };
+            msg.ies.push(ie);
+        }
+    }
+}
+
+impl fmt::Display for MessageView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.to_message().fmt(f)
+    }
+}
