@@ -53,6 +53,18 @@ impl Encoder {
         }
     }
 
+    /// Appends one octet.
+    #[inline]
+    fn put_byte(&mut self, octet: u8) {
+        match self.buf.get_mut(self.len) {
+            Some(dst) => {
+                *dst = octet;
+                self.len += 1;
+            }
+            None => self.spill(&[octet]),
+        }
+    }
+
     /// Appends octets that no longer fit the inline buffer.
     #[cold]
     fn spill(&mut self, data: &[u8]) {
@@ -135,46 +147,64 @@ impl Encoder {
 
     /// Bearer capability (§4.5.5).
     pub(crate) fn bearer(&mut self, bc: &BearerCapability) {
-        let mut head = [0u8; 4];
-        head[0] = 0x80 | (bc.coding & 3) << 5 | (bc.capability & 0x1f);
-        head[1] = 0x80 | (bc.mode & 3) << 5 | (bc.rate & 0x1f);
-        let mut n = 2;
-        if let Some(m) = bc.multiplier {
-            head[n] = 0x80 | (m & 0x7f);
-            n += 1;
+        let o3 = 0x80 | (bc.coding & 3) << 5 | (bc.capability & 0x1f);
+        let o4 = 0x80 | (bc.mode & 3) << 5 | (bc.rate & 0x1f);
+        match (bc.multiplier, bc.layer1) {
+            // A telephone call's bearer: octets 3, 4 and 5, nothing verbatim.
+            (None, Some(l1)) if bc.layer1_extra.is_empty() && bc.rest.is_empty() => {
+                self.put(&[id::BEARER_CAPABILITY, 3, o3, o4, 0xa0 | (l1 & 0x1f)]);
+            }
+            _ => {
+                let mut head = [o3, o4, 0, 0];
+                let mut n = 2;
+                if let Some(m) = bc.multiplier {
+                    head[n] = 0x80 | (m & 0x7f);
+                    n += 1;
+                }
+                if let Some(l1) = bc.layer1 {
+                    let ext = if bc.layer1_extra.is_empty() { 0x80 } else { 0 };
+                    head[n] = ext | 0x20 | (l1 & 0x1f);
+                    n += 1;
+                }
+                let extra: &[u8] = if bc.layer1.is_some() { &bc.layer1_extra } else { &[] };
+                self.element(id::BEARER_CAPABILITY, &[&head[..n], extra, &bc.rest]);
+            }
         }
-        if let Some(l1) = bc.layer1 {
-            let ext = if bc.layer1_extra.is_empty() { 0x80 } else { 0 };
-            head[n] = ext | 0x20 | (l1 & 0x1f);
-            n += 1;
-        }
-        let extra: &[u8] = if bc.layer1.is_some() { &bc.layer1_extra } else { &[] };
-        self.element(id::BEARER_CAPABILITY, &[&head[..n], extra, &bc.rest]);
     }
 
     /// A party number (calling, called, connected, redirecting: §4.5.7, §4.5.9) under `ie_id`.
+    /// Each digit keeps its low seven bits (the gateway's text may be more than IA5).
     pub(crate) fn number(&mut self, ie_id: u8, n: &PartyNumber) {
         let more = n.presentation.is_some() || n.reason.is_some();
         let mut head = [0u8; 3];
         head[0] = if more { 0 } else { 0x80 } | (n.ton & 7) << 4 | (n.plan & 0x0f);
-        let mut len = 1;
+        let mut h = 1;
         if more {
             let (p, s) = n.presentation.unwrap_or((0, 0));
             let ext = if n.reason.is_some() { 0 } else { 0x80 };
-            head[len] = ext | (p & 3) << 5 | (s & 3);
-            len += 1;
+            head[h] = ext | (p & 3) << 5 | (s & 3);
+            h += 1;
         }
         if let Some(r) = n.reason {
-            head[len] = 0x80 | (r & 0x0f);
-            len += 1;
+            head[h] = 0x80 | (r & 0x0f);
+            h += 1;
         }
         let digits = n.digits.as_bytes();
-        if digits.is_ascii() {
-            self.element(ie_id, &[&head[..len], digits]);
-        } else {
-            // Digits the gateway gave as text beyond IA5: each octet keeps its low seven bits.
-            let masked: Vec<u8> = digits.iter().map(|b| b & 0x7f).collect();
-            self.element(ie_id, &[&head[..len], &masked]);
+        match u8::try_from(h + digits.len()) {
+            Ok(len) => {
+                self.put(&[ie_id, len]);
+                for &o in &head[..h] {
+                    self.put_byte(o);
+                }
+                for &d in digits {
+                    self.put_byte(d & 0x7f);
+                }
+            }
+            Err(_) => {
+                // More than an element's length octet states: cut at 255, as `emit` does.
+                let masked: Vec<u8> = digits.iter().map(|b| b & 0x7f).collect();
+                self.element(ie_id, &[&head[..h], &masked]);
+            }
         }
     }
 }
