@@ -164,13 +164,22 @@ pub(crate) struct Out {
 impl Out {
     /// Queues an encoded message for layer 2 on `tei`, unless it is longer than an I frame
     /// carries.
+    #[inline]
     pub(crate) fn transmit_octets(&mut self, tei: u8, octets: Info) {
+        if octets.len() <= N201_MAX && !log::log_enabled!(log::Level::Debug) {
+            self.transmit.push_back((tei, octets));
+        } else {
+            self.transmit_traced(tei, octets);
+        }
+    }
+
+    /// `transmit_octets` with its trace, or a message too long to send.
+    #[cold]
+    fn transmit_traced(&mut self, tei: u8, octets: Info) {
         // The trace decodes the octets again, only when someone reads it.
         let trace = || Message::parse(&octets).map_or_else(|e| e.to_string(), |m| m.to_string());
         if octets.len() <= N201_MAX {
-            if log::log_enabled!(log::Level::Debug) {
-                log::debug!("q931 tx tei={tei}: {}", trace());
-            }
+            log::debug!("q931 tx tei={tei}: {}", trace());
             self.transmit.push_back((tei, octets));
         } else {
             // Without segmentation (not used on ETSI call control) layer 2 cannot carry it.

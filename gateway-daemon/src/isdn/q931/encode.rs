@@ -65,6 +65,25 @@ impl Encoder {
         }
     }
 
+    /// Appends octets with their eighth bit cleared (IA5 digits).
+    #[inline]
+    fn put_masked(&mut self, data: &[u8]) {
+        let end = self.len + data.len();
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => {
+                for (d, &o) in dst.iter_mut().zip(data) {
+                    *d = o & 0x7f;
+                }
+                self.len = end;
+            }
+            None => {
+                for &o in data {
+                    self.put_byte(o & 0x7f);
+                }
+            }
+        }
+    }
+
     /// Appends octets that no longer fit the inline buffer.
     #[cold]
     fn spill(&mut self, data: &[u8]) {
@@ -196,9 +215,7 @@ impl Encoder {
                 for &o in &head[..h] {
                     self.put_byte(o);
                 }
-                for &d in digits {
-                    self.put_byte(d & 0x7f);
-                }
+                self.put_masked(digits);
             }
             Err(_) => {
                 // More than an element's length octet states: cut at 255, as `emit` does.
