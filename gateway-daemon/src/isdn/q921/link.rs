@@ -74,6 +74,7 @@ impl Outputs {
     /// Hands a received layer 3 message up: lent from its frame when nothing queued is due
     /// before it (the entity's caller drains the events after every input, so in the steady
     /// state always), else queued as a copy behind what is.
+    #[inline]
     pub(crate) fn indicate(&mut self, tei: Option<u8>, unit: bool, info: &[u8]) {
         match tei {
             Some(t) if self.events.is_empty() && self.lent.is_none() => self.lent = Some((t, unit)),
@@ -537,13 +538,13 @@ impl DataLink {
                     self.reestablish(now, out);
                 } else {
                     self.receive_i(ns, p, info, out);
-                    self.check_nr(now, nr, out, |link, now| {
-                        if link.state == S::TimerRecovery || link.peer_busy {
-                            link.ack_to(nr);
-                        } else {
-                            link.ack_and_time(now, nr);
-                        }
-                    });
+                    if !self.nr_valid(nr) {
+                        self.nr_error(now, out);
+                    } else if self.state == S::TimerRecovery || self.peer_busy {
+                        self.ack_to(nr);
+                    } else {
+                        self.ack_and_time(now, nr);
+                    }
                 }
             }
             (S::MultipleFrameEstablished, E::S { function, nr, command, pf }) => {
@@ -553,40 +554,46 @@ impl DataLink {
                 } else if !command && pf {
                     self.mdl_error(out, MdlError::A);
                 }
-                self.check_nr(now, nr, out, |link, now| match function {
-                    SFunction::Rr => link.ack_and_time(now, nr),
-                    SFunction::Rej => {
-                        link.ack_to(nr);
-                        link.t200 = None;
-                        link.t203 = Some(now);
-                        link.vs = link.va;
+                if !self.nr_valid(nr) {
+                    self.nr_error(now, out);
+                } else {
+                    match function {
+                        SFunction::Rr => self.ack_and_time(now, nr),
+                        SFunction::Rej => {
+                            self.ack_to(nr);
+                            self.t200 = None;
+                            self.t203 = Some(now);
+                            self.vs = self.va;
+                        }
+                        SFunction::Rnr => {
+                            self.ack_to(nr);
+                            self.t203 = None;
+                            self.t200 = Some(now);
+                        }
                     }
-                    SFunction::Rnr => {
-                        link.ack_to(nr);
-                        link.t203 = None;
-                        link.t200 = Some(now);
-                    }
-                });
+                }
             }
             (S::TimerRecovery, E::S { function, nr, command, pf }) => {
                 self.peer_busy = function == SFunction::Rnr;
                 if command && pf {
                     self.enquiry_response(out);
                 }
-                self.check_nr(now, nr, out, |link, now| {
-                    link.ack_to(nr);
+                if !self.nr_valid(nr) {
+                    self.nr_error(now, out);
+                } else {
+                    self.ack_to(nr);
                     if !command && pf {
                         // The answer to our enquiry: resume with what the peer has not got.
                         if function == SFunction::Rnr {
-                            link.t200 = Some(now);
+                            self.t200 = Some(now);
                         } else {
-                            link.t200 = None;
-                            link.t203 = Some(now);
+                            self.t200 = None;
+                            self.t203 = Some(now);
                         }
-                        link.vs = link.va;
-                        link.state = S::MultipleFrameEstablished;
+                        self.vs = self.va;
+                        self.state = S::MultipleFrameEstablished;
                     }
-                });
+                }
             }
             (S::MultipleFrameEstablished, E::Expiry(Timer::T200)) => {
                 self.rc = 0;
@@ -624,6 +631,7 @@ impl DataLink {
     }
 
     /// I-frame reception (§5.6.2, §5.6.4 sequence error, §5.6.5 own busy).
+    #[inline(always)]
     fn receive_i(&mut self, ns: u8, p: bool, info: &[u8], out: &mut Outputs) {
         if self.own_busy {
             if p {
@@ -650,17 +658,21 @@ impl DataLink {
         }
     }
 
-    /// Runs `valid` when V(A) ≤ N(R) ≤ V(S), or else N(R) error recovery (§5.8.2, MDL-ERROR J).
-    fn check_nr(&mut self, now: Instant, nr: u8, out: &mut Outputs, valid: impl FnOnce(&mut Self, Instant)) {
-        if seq_sub(nr, self.va) <= seq_sub(self.vs, self.va) {
-            valid(self, now);
-        } else {
-            self.mdl_error(out, MdlError::J);
-            self.reestablish(now, out);
-        }
+    /// Whether V(A) ≤ N(R) ≤ V(S) (§5.8.2).
+    #[inline(always)]
+    fn nr_valid(&self, nr: u8) -> bool {
+        seq_sub(nr, self.va) <= seq_sub(self.vs, self.va)
+    }
+
+    /// N(R) sequence error recovery (§5.8.2, MDL-ERROR J).
+    #[cold]
+    fn nr_error(&mut self, now: Instant, out: &mut Outputs) {
+        self.mdl_error(out, MdlError::J);
+        self.reestablish(now, out);
     }
 
     /// Acknowledges up to N(R), minding T200 and T203 as §5.6.3.2 says.
+    #[inline(always)]
     fn ack_and_time(&mut self, now: Instant, nr: u8) {
         if nr == self.vs {
             self.ack_to(nr);
@@ -673,6 +685,7 @@ impl DataLink {
     }
 
     /// V(A) := N(R), dropping the acknowledged frames from the queue.
+    #[inline]
     fn ack_to(&mut self, nr: u8) {
         for _ in 0..seq_sub(nr, self.va) {
             if self.i_queue.pop_front().is_none() {
@@ -819,6 +832,7 @@ impl DataLink {
         self.send(out, command, Control::U { function, pf }, &[]);
     }
 
+    #[inline]
     fn send_s(&self, out: &mut Outputs, function: SFunction, command: bool, pf: bool) {
         // Written out rather than through `FrameRepr`: an RR answers nearly every I frame.
         let [a0, a1] = self.address(command).octets();
