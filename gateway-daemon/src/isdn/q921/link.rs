@@ -74,19 +74,22 @@ impl Outputs {
     /// Hands a received layer 3 message up: lent from its frame when nothing queued is due
     /// before it (the entity's caller drains the events after every input, so in the steady
     /// state always), else queued as a copy behind what is.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn indicate(&mut self, tei: Option<u8>, unit: bool, info: &[u8]) {
         match tei {
             Some(t) if self.events.is_empty() && self.lent.is_none() => self.lent = Some((t, unit)),
-            _ => {
-                let data = Info::from_slice(info);
-                self.events.push_back(if unit {
-                    Q921Event::UnitDataIndication { tei, data }
-                } else {
-                    Q921Event::DataIndication { tei, data }
-                });
-            }
+            _ => self.queue_indication(tei, unit, info),
         }
+    }
+
+    #[cold]
+    fn queue_indication(&mut self, tei: Option<u8>, unit: bool, info: &[u8]) {
+        let data = Info::from_slice(info);
+        self.events.push_back(if unit {
+            Q921Event::UnitDataIndication { tei, data }
+        } else {
+            Q921Event::DataIndication { tei, data }
+        });
     }
 }
 
@@ -685,7 +688,7 @@ impl DataLink {
     }
 
     /// V(A) := N(R), dropping the acknowledged frames from the queue.
-    #[inline]
+    #[inline(always)]
     fn ack_to(&mut self, nr: u8) {
         for _ in 0..seq_sub(nr, self.va) {
             if self.i_queue.pop_front().is_none() {
