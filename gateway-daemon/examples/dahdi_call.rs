@@ -103,9 +103,9 @@ impl Node {
         }
         while let Some((tei, data)) = self.l3.poll_transmit() {
             let sent = if self.nt {
-                self.l2.dl_data_request_tei(now, tei, &data)
+                self.l2.dl_data_request_tei(now, tei, data)
             } else {
-                self.l2.dl_data_request(now, &data)
+                self.l2.dl_data_request(now, data)
             };
             sent.map_err(|e| format!("layer 2 refused a message: {e:?}"))?;
         }

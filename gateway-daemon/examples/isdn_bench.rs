@@ -127,9 +127,9 @@ impl Bench {
         while let Some((tei, data)) = node.l3.poll_transmit() {
             busy = true;
             let sent = if i == NT {
-                node.l2.dl_data_request_tei(now, tei, &data)
+                node.l2.dl_data_request_tei(now, tei, data)
             } else {
-                node.l2.dl_data_request(now, &data)
+                node.l2.dl_data_request(now, data)
             };
             sent.expect("the PRI data link is up");
         }

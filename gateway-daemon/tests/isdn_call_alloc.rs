@@ -93,7 +93,7 @@ impl Pair {
         }
         while let Some((tei, data)) = n.l3.poll_transmit() {
             busy = true;
-            n.l2.dl_data_request_tei(now, tei, &data).expect("the PRI data link is up");
+            n.l2.dl_data_request_tei(now, tei, data).expect("the PRI data link is up");
         }
         while let Some(f) = n.l2.poll_transmit() {
             busy = true;

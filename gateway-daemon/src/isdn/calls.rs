@@ -236,9 +236,10 @@ impl CallControl {
         let mut moved = false;
         loop {
             let mut busy = false;
+            // The message is lent by Q.931, so only the label is borrowed beside it.
             while let Some((tei, data)) = self.q931.poll_transmit() {
                 busy = true;
-                self.dl_send(q921, now, tei, &data);
+                dl_send(&self.label, q921, now, tei, data);
             }
             while let Some(event) = self.q931.poll_event() {
                 busy = true;
@@ -248,30 +249,6 @@ impl CallControl {
                 return moved;
             }
             moved = true;
-        }
-    }
-
-    /// One layer 3 payload down: UI on the broadcast link for TEI 127 on the network side, an I
-    /// frame otherwise, asking for the data link first when it is down (a TE on a bus brings it
-    /// up on demand; Q.921 keeps the message until the link is up).
-    fn dl_send(&self, q: &mut Q921, now: Instant, tei: u8, data: &[u8]) {
-        let nt = q.config().role == Role::Nt;
-        let result = if nt && tei == 127 {
-            q.dl_unit_data_request(now, data)
-        } else {
-            let send =
-                |q: &mut Q921| if nt { q.dl_data_request_tei(now, tei, data) } else { q.dl_data_request(now, data) };
-            match send(q) {
-                Err(RequestError::NotEstablished) => {
-                    let up = if nt { q.dl_establish_request_tei(now, tei) } else { q.dl_establish_request(now) };
-                    up.and_then(|()| send(q))
-                }
-                r => r,
-            }
-        };
-        if let Err(e) = result {
-            // Q.931's timers (T303, T308...) recover a message layer 2 could not take.
-            warn!("{}: layer 3 message to TEI {tei} not sent: {e:?}", self.label);
         }
     }
 
@@ -584,4 +561,27 @@ pub fn error_status(e: &Q931Error) -> u16 {
 /// A cause value the API accepts: Q.850 values are 1..=127.
 pub fn valid_cause(value: u8) -> bool {
     (1..=127).contains(&value)
+}
+
+/// One layer 3 payload down: UI on the broadcast link for TEI 127 on the network side, an I
+/// frame otherwise, asking for the data link first when it is down (a TE on a bus brings it
+/// up on demand; Q.921 keeps the message until the link is up).
+fn dl_send(label: &str, q: &mut Q921, now: Instant, tei: u8, data: &[u8]) {
+    let nt = q.config().role == Role::Nt;
+    let result = if nt && tei == 127 {
+        q.dl_unit_data_request(now, data)
+    } else {
+        let send = |q: &mut Q921| if nt { q.dl_data_request_tei(now, tei, data) } else { q.dl_data_request(now, data) };
+        match send(q) {
+            Err(RequestError::NotEstablished) => {
+                let up = if nt { q.dl_establish_request_tei(now, tei) } else { q.dl_establish_request(now) };
+                up.and_then(|()| send(q))
+            }
+            r => r,
+        }
+    };
+    if let Err(e) = result {
+        // Q.931's timers (T303, T308...) recover a message layer 2 could not take.
+        warn!("{}: layer 3 message to TEI {tei} not sent: {e:?}", label);
+    }
 }

@@ -17,6 +17,7 @@ use super::message::{CallRef, Message, MessageType};
 use super::timers::{Timer, TimerSet, Timers};
 use super::view::MessageView;
 use super::{CallId, Q931Event, Side};
+use crate::isdn::octets::FrameQueue;
 use crate::isdn::q921::{Info, N201_MAX};
 
 /// The call states (§2.1 user side, §2.2 network side), numbered as the call state element
@@ -145,8 +146,8 @@ pub struct NotCompatible;
 /// transmit queue, under the TEI its data link has.
 #[derive(Debug, Default)]
 pub(crate) struct Out {
-    /// The messages for layer 2, each with the TEI of its data link.
-    pub(crate) transmit: VecDeque<(u8, Info)>,
+    /// The messages for layer 2, each written once, after the TEI of its data link.
+    pub(crate) transmit: FrameQueue,
     /// The event queue of the gateway.
     pub(crate) events: VecDeque<Q931Event>,
     /// The data link of the call being driven (set by the entity before each input).
@@ -165,9 +166,9 @@ impl Out {
     /// Queues an encoded message for layer 2 on `tei`, unless it is longer than an I frame
     /// carries.
     #[inline]
-    pub(crate) fn transmit_octets(&mut self, tei: u8, octets: Info) {
+    pub(crate) fn transmit_octets(&mut self, tei: u8, octets: &[u8]) {
         if octets.len() <= N201_MAX && !log::log_enabled!(log::Level::Debug) {
-            self.transmit.push_back((tei, octets));
+            self.transmit.push_parts(&[tei], octets);
         } else {
             self.transmit_traced(tei, octets);
         }
@@ -175,17 +176,25 @@ impl Out {
 
     /// `transmit_octets` with its trace, or a message too long to send.
     #[cold]
-    fn transmit_traced(&mut self, tei: u8, octets: Info) {
+    fn transmit_traced(&mut self, tei: u8, octets: &[u8]) {
         // The trace decodes the octets again, only when someone reads it.
-        let trace = || Message::parse(&octets).map_or_else(|e| e.to_string(), |m| m.to_string());
+        let trace = || Message::parse(octets).map_or_else(|e| e.to_string(), |m| m.to_string());
         if octets.len() <= N201_MAX {
             log::debug!("q931 tx tei={tei}: {}", trace());
-            self.transmit.push_back((tei, octets));
+            self.transmit.push_parts(&[tei], octets);
         } else {
             // Without segmentation (not used on ETSI call control) layer 2 cannot carry it.
             self.too_long += 1;
             log::warn!("q931 tx tei={tei}: {} octets exceed N201, not sent: {}", octets.len(), trace());
         }
+    }
+
+    /// The next message for layer 2 and the TEI of its data link, lent until the queue is next
+    /// touched.
+    #[inline]
+    pub(crate) fn poll_transmit(&mut self) -> Option<(u8, &[u8])> {
+        // Every entry starts with its TEI (`transmit_octets`).
+        self.transmit.pop()?.split_first().map(|(&tei, octets)| (tei, octets))
     }
 
     /// The octets of a message built as a [`Message`] (the general path: STATUS, NOTIFY,
@@ -198,29 +207,35 @@ impl Out {
 
     /// Encodes a message that belongs to no call and queues it on `tei`.
     pub(crate) fn transmit_message(&mut self, tei: u8, msg: &Message) {
-        let octets = self.encode(msg);
-        self.transmit_octets(tei, octets);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        msg.emit(&mut scratch);
+        self.transmit_octets(tei, &scratch);
+        self.scratch = scratch;
     }
 
     /// Queues a message of the call being driven on its data link (or, for a broadcast SETUP
     /// answered by some terminals, on theirs).
     #[inline]
-    pub(crate) fn queue(&mut self, msg_type: MessageType, octets: Info) {
+    pub(crate) fn queue(&mut self, msg_type: MessageType, octets: &[u8]) {
         let broadcast = matches!(msg_type, MessageType::Setup | MessageType::ReleaseComplete);
         if self.answered.is_empty() || broadcast {
             self.transmit_octets(self.tei, octets);
         } else {
             for i in 0..self.answered.len() {
                 let t = self.answered[i];
-                self.transmit_octets(t, octets.clone());
+                self.transmit_octets(t, octets);
             }
         }
     }
 
     /// Encodes a message of the call being driven, built as a [`Message`], and queues it.
     pub(crate) fn push(&mut self, msg: &Message) {
-        let octets = self.encode(msg);
-        self.queue(msg.msg_type, octets);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        msg.emit(&mut scratch);
+        self.queue(msg.msg_type, &scratch);
+        self.scratch = scratch;
     }
 
     /// Sends a message whose elements are none or this cause.
@@ -229,7 +244,7 @@ impl Out {
         if let Some(c) = cause {
             e.cause(c);
         }
-        self.queue(msg_type, e.finish());
+        self.queue(msg_type, e.octets());
     }
 }
 
@@ -314,7 +329,7 @@ impl Call {
         if let Some(p) = progress {
             e.progress(p);
         }
-        out.queue(msg_type, e.finish());
+        out.queue(msg_type, e.octets());
     }
 
     /// Sends a message whose one element is this cause.
@@ -355,8 +370,8 @@ impl Call {
     /// Places the call with this SETUP, already encoded; a call in Null only. It is kept for
     /// T303's repeat (§5.1.1, §5.2.1).
     pub(crate) fn send_setup(&mut self, now: Instant, side: Side, timers: &Timers, setup: Info, out: &mut Out) {
-        self.setup = Some(setup.clone());
-        out.queue(MessageType::Setup, setup);
+        out.queue(MessageType::Setup, &setup);
+        self.setup = Some(setup);
         self.timers.start(Timer::T303, now + timers.t303);
         self.state = if side == Side::User { CallState::CallInitiated } else { CallState::CallPresent };
     }
@@ -364,7 +379,7 @@ impl Call {
     /// Sends the SETUP as sent before (T303's first expiry, a data link reset), with a full T303.
     fn repeat_setup(&mut self, now: Instant, timers: &Timers, out: &mut Out) {
         if let Some(setup) = &self.setup {
-            out.queue(MessageType::Setup, setup.clone());
+            out.queue(MessageType::Setup, setup);
         }
         self.timers.start(Timer::T303, now + timers.t303);
     }
@@ -660,7 +675,7 @@ impl Call {
                 let location = if user { Cause::LOCATION_USER } else { Cause::LOCATION_PUBLIC_LOCAL };
                 let mut e = Encoder::new(self.call_ref(), M::Progress);
                 e.progress(&Progress { coding: 0, location, description });
-                out.queue(M::Progress, e.finish());
+                out.queue(M::Progress, e.octets());
             }
 
             // --- Messages that change no state (§5.9, passed through) ---
@@ -702,7 +717,7 @@ impl Call {
                 let mut e = Encoder::new(self.call_ref(), M::Disconnect);
                 e.cause(&c);
                 e.progress(&p);
-                out.queue(M::Disconnect, e.finish());
+                out.queue(M::Disconnect, e.octets());
                 self.clearing_cause = Some(c);
                 self.timers.start(Timer::T306, now + timers.t306);
                 self.state = S::DisconnectIndication;
@@ -803,7 +818,7 @@ impl Call {
         if complete {
             e.sending_complete();
         }
-        out.queue(MessageType::Information, e.finish());
+        out.queue(MessageType::Information, e.octets());
     }
 
     fn received_information(&mut self, now: Instant, timers: &Timers, msg: Option<&MessageView<'_>>, out: &mut Out) {

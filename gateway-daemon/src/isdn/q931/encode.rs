@@ -96,7 +96,16 @@ impl Encoder {
         self.heap.extend_from_slice(data);
     }
 
-    /// The message's octets.
+    /// The message's octets, lent.
+    #[inline]
+    pub(crate) fn octets(&self) -> &[u8] {
+        match self.buf.get(..self.len) {
+            Some(octets) => octets,
+            None => &self.heap,
+        }
+    }
+
+    /// The message's octets, kept.
     #[inline]
     pub(crate) fn finish(self) -> Octets {
         match self.buf.get(..self.len) {

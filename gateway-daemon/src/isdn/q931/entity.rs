@@ -66,12 +66,13 @@ impl Q931 {
         self.channels.busy()
     }
 
-    /// The next message to send, with the TEI of its data link; at most N201 octets.
+    /// The next message to send, with the TEI of its data link; at most N201 octets. It is lent
+    /// until the entity is next touched (hand it to layer 2 before anything else).
     // Inlined into the caller's crate: the event loop drains the queue after every input, most
     // often to find it empty.
     #[inline]
-    pub fn poll_transmit(&mut self) -> Option<(u8, Info)> {
-        self.out.transmit.pop_front()
+    pub fn poll_transmit(&mut self) -> Option<(u8, &[u8])> {
+        self.out.poll_transmit()
     }
 
     // Inlined for the same reason as `poll_transmit`.

@@ -649,13 +649,13 @@ fn a_preferred_channel_in_use_moves_to_another_an_exclusive_one_is_refused() {
     assert_eq!(p.nodes[0].call(c).unwrap().channel, Some(2));
     p.nodes[0].proceeding(now, c).unwrap();
     let (_, out) = p.nodes[0].poll_transmit().unwrap();
-    assert_eq!(hex(&out), "08 02 80 07 02 18 03 a9 83 82");
+    assert_eq!(hex(out), "08 02 80 07 02 18 03 a9 83 82");
     // Exclusive: RELEASE COMPLETE #44.
     let exclusive = "08 02 00 08 05 04 03 80 90 a3 18 03 a9 83 81";
     p.nodes[0].handle_dl_data(now, 0, &bytes(exclusive));
     let (_, out) = p.nodes[0].poll_transmit().unwrap();
     assert_eq!(
-        Message::parse(&out).unwrap().to_string(),
+        Message::parse(out).unwrap().to_string(),
         "RELEASE COMPLETE cref=8 (dest) cause=44 (requested circuit/channel not available)"
     );
     check_channels(&p.nodes[0]);
@@ -670,7 +670,7 @@ fn status_enquiry_is_answered_with_the_call_state() {
     let now = p.now;
     p.nodes[0].handle_dl_data(now, 0, &enquiry);
     let (_, out) = p.nodes[0].poll_transmit().unwrap();
-    let st = Message::parse(&out).unwrap();
+    let st = Message::parse(out).unwrap();
     assert_eq!(st.to_string(), "STATUS cref=1 (orig) cause=30 (response to STATUS ENQUIRY) state=10");
 }
 

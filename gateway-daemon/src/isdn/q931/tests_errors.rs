@@ -35,7 +35,7 @@ impl Solo {
     fn tx(&mut self) -> Vec<String> {
         let mut out = Vec::new();
         while let Some((_, o)) = self.q.poll_transmit() {
-            out.push(Message::parse(&o).unwrap().to_string());
+            out.push(Message::parse(o).unwrap().to_string());
         }
         check_channels(&self.q);
         out
@@ -339,7 +339,7 @@ fn ptmp_broadcast_setup_is_offered_to_every_terminal_until_one_connects_5_2_3_2(
     s.q.handle_dl_data(now, 65, &bytes("08 01 81 07"));
     let mut out = Vec::new();
     while let Some((tei, o)) = s.q.poll_transmit() {
-        out.push((tei, Message::parse(&o).unwrap().to_string()));
+        out.push((tei, Message::parse(o).unwrap().to_string()));
     }
     assert_eq!(
         out,
@@ -354,7 +354,7 @@ fn ptmp_broadcast_setup_is_offered_to_every_terminal_until_one_connects_5_2_3_2(
     s.q.handle_dl_data(now, 67, &bytes("08 01 81 01"));
     let (tei, o) = s.q.poll_transmit().unwrap();
     assert_eq!(
-        (tei, Message::parse(&o).unwrap().to_string()),
+        (tei, Message::parse(o).unwrap().to_string()),
         (67, "RELEASE cref=1 (orig) cause=26 (non-selected user clearing)".to_owned())
     );
 }

@@ -87,7 +87,7 @@ impl Stack {
                 }
                 while let Some((tei, data)) = self.l3[i].poll_transmit() {
                     busy = true;
-                    dl_send(&mut self.line.nodes[i], now, tei, &data);
+                    dl_send(&mut self.line.nodes[i], now, tei, data);
                 }
                 while let Some(e) = self.l3[i].poll_event() {
                     self.events[i].push(e);
