@@ -36,9 +36,19 @@ impl Digits {
     /// The octets of a parsed number, which the parser checked to be below 0x80 (ASCII, so valid
     /// UTF-8 as they stand); anything else gives no digits, as `from_utf8` did before.
     pub fn from_ascii(octets: &[u8]) -> Digits {
-        match std::str::from_utf8(octets) {
-            Ok(s) => Digits::from(s),
-            Err(_) => Digits::new(),
+        match u8::try_from(octets.len()) {
+            // ASCII is UTF-8 as it stands: copied without the UTF-8 decoder's walk.
+            Ok(len) if octets.len() <= INLINE && octets.is_ascii() => {
+                let mut buf = [0; INLINE];
+                for (b, &o) in buf.iter_mut().zip(octets) {
+                    *b = o;
+                }
+                Digits { repr: Repr::Inline { len, buf } }
+            }
+            _ => match std::str::from_utf8(octets) {
+                Ok(s) => Digits::from(s),
+                Err(_) => Digits::new(),
+            },
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::call::{Call, CallState, Input, NotCompatible, Out, Request};
 use super::channels::{ChannelStatus, ChannelTable};
 use super::encode::Encoder;
-use super::ie::{cause, id, Cause, ChannelSelection, Ie};
+use super::ie::{cause, id, Cause, Ie};
 use super::message::{CallRef, Message, MessageType};
 use super::restart::PendingRestart;
 use super::timers::Timer;
@@ -461,12 +461,11 @@ impl Q931 {
     /// Picks the channel for an incoming SETUP (§5.1.2, §5.2.3) or names the cause refusing it.
     fn select_channel(&mut self, msg: &MessageView<'_>) -> Result<Option<u8>, u8> {
         let any = |t: &ChannelTable| t.first_idle().map(Some).ok_or(cause::NO_CIRCUIT_AVAILABLE);
-        let Some(cid) = msg.channel_id() else { return any(&self.channels) };
-        let wanted = match &cid.selection {
-            ChannelSelection::NoChannel => return Ok(None),
-            ChannelSelection::Channels(c) if !c.is_empty() => c[0],
-            _ => return any(&self.channels),
-        };
+        let Some(cid) = msg.channel_choice() else { return any(&self.channels) };
+        if cid.no_channel {
+            return Ok(None);
+        }
+        let Some(wanted) = cid.first else { return any(&self.channels) };
         match self.channels.status(wanted) {
             Some(ChannelStatus::Idle) => Ok(Some(wanted)),
             Some(ChannelStatus::Busy(holder)) if self.config.side == Side::User && self.glare_loser(holder) => {
@@ -538,7 +537,6 @@ impl Q931 {
             channel,
             called: msg.called(),
             calling: msg.calling(),
-            bearer: msg.bearer(),
             sending_complete: msg.sending_complete(),
             setup: Info::from_slice(msg.octets()),
         });

@@ -335,10 +335,10 @@ pub enum Q931Event {
         channel: Option<u8>,
         called: Option<PartyNumber>,
         calling: Option<PartyNumber>,
-        bearer: Option<BearerCapability>,
         sending_complete: bool,
-        /// The SETUP's octets as received, for the elements passed through (high-layer
-        /// compatibility ...): [`MessageView::parse`] or [`Message::parse`] reads them.
+        /// The SETUP's octets as received: its bearer capability and the elements passed
+        /// through (high-layer compatibility ...), read with [`MessageView::parse`] (or
+        /// [`Message::parse`]) when wanted, rather than decoded for every call.
         setup: Info,
     },
     SetupAcknowledged {

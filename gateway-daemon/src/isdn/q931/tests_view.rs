@@ -6,7 +6,7 @@
 use super::ie::{self, id, Ie};
 use super::tests::bytes;
 use super::tests_wire::{Rng, CAPTURES};
-use super::view::{Check, MessageView};
+use super::view::{ChannelChoice, Check, MessageView};
 use super::*;
 
 /// The §5.8.6 / §5.8.7 check as it was made on a parsed `Message` before the view.
@@ -56,6 +56,12 @@ fn same_answers(raw: &[u8]) {
     assert_eq!(view.cause().as_ref(), msg.cause(), "{ctx}");
     assert_eq!(view.channel_id().as_ref(), msg.channel_id(), "{ctx}");
     assert_eq!(view.first_channel(), msg.channel_id().and_then(ChannelId::first_channel), "{ctx}");
+    let choice = msg.channel_id().map(|c| ChannelChoice {
+        no_channel: c.selection == ChannelSelection::NoChannel,
+        first: c.first_channel(),
+        exclusive: c.exclusive,
+    });
+    assert_eq!(view.channel_choice(), choice, "{ctx}");
     assert_eq!(view.called().as_ref(), msg.called(), "{ctx}");
     assert_eq!(view.calling().as_ref(), msg.calling(), "{ctx}");
     let bearer = msg.codeset0().find_map(|ie| if let Ie::BearerCapability(b) = ie { Some(b) } else { None });

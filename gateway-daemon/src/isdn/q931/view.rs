@@ -89,6 +89,17 @@ fn slot(ie_id: u8) -> usize {
     usize::from(SLOT_OF[usize::from(ie_id)])
 }
 
+/// What a channel identification asks for ([`MessageView::channel_choice`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelChoice {
+    /// "No channel" ([`ChannelSelection::NoChannel`](super::ie::ChannelSelection::NoChannel)).
+    pub no_channel: bool,
+    /// The first explicit B-channel ([`ChannelId::first_channel`]).
+    pub first: Option<u8>,
+    /// Only that channel is acceptable.
+    pub exclusive: bool,
+}
+
 /// One element as it stands in the message, with the codeset it belongs to (worked out from the
 /// shifts before it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,6 +335,14 @@ impl<'a> MessageView<'a> {
     /// `channel_id()?.first_channel()` gives it.
     pub fn first_channel(&self) -> Option<u8> {
         self.first_valid(id::CHANNEL_ID).and_then(ie::first_channel_of)
+    }
+
+    /// What an incoming SETUP's channel identification asks for, read without decoding the
+    /// element: what `channel_id()` says in its selection and exclusive bit.
+    pub fn channel_choice(&self) -> Option<ChannelChoice> {
+        let d = self.first_valid(id::CHANNEL_ID)?;
+        let &o3 = d.first()?;
+        Some(ChannelChoice { no_channel: o3 & 3 == 0, first: ie::first_channel_of(d), exclusive: o3 & 0x08 != 0 })
     }
 
     pub fn bearer(&self) -> Option<BearerCapability> {
