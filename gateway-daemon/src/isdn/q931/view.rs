@@ -158,6 +158,7 @@ impl<'a> Iterator for Elements<'a> {
 impl<'a> MessageView<'a> {
     /// Checks the header of any octet string without panicking. It fails only where
     /// §5.8.1–§5.8.3 say to ignore the message outright (see [`Message::parse`]).
+    #[inline]
     pub fn parse(octets: &'a [u8]) -> Result<MessageView<'a>, ParseError> {
         let (&pd, rest) = octets.split_first().ok_or(ParseError::TooShort)?;
         if pd != PROTOCOL_DISCRIMINATOR {
@@ -243,16 +244,13 @@ impl<'a> MessageView<'a> {
 
     /// §5.8.6 / §5.8.7 on the elements: the mandatory elements of the message type first, then
     /// the first element to refuse, then the first one not understood.
+    #[inline]
     pub(crate) fn check(&self) -> Check {
         for &m in self.msg_type.mandatory() {
             let bit = 1u16 << slot(m);
             if self.seen & bit == 0 || SLOTS[slot(m)] != m {
-                // (Every mandatory identifier has a slot; the walk is the answer for one without.)
-                match self.variable0().find(|&(i, _)| i == m) {
-                    None if self.truncated_id == Some(m) => return Check::MandatoryInvalid(m),
-                    None => return Check::MandatoryMissing(m),
-                    Some((_, d)) if !ie::valid_contents(m, d) => return Check::MandatoryInvalid(m),
-                    Some(_) => {}
+                if let Some(refused) = self.walk_for_mandatory(m) {
+                    return refused;
                 }
             } else if self.first_invalid & bit != 0 {
                 return Check::MandatoryInvalid(m);
@@ -265,18 +263,39 @@ impl<'a> MessageView<'a> {
         }
     }
 
+    /// A mandatory element missing (or without a slot: every mandatory identifier has one, but
+    /// the walk answers for one that would not), found by walking the elements.
+    #[cold]
+    #[inline(never)]
+    fn walk_for_mandatory(&self, m: u8) -> Option<Check> {
+        match self.variable0().find(|&(i, _)| i == m) {
+            None if self.truncated_id == Some(m) => Some(Check::MandatoryInvalid(m)),
+            None => Some(Check::MandatoryMissing(m)),
+            Some((_, d)) if !ie::valid_contents(m, d) => Some(Check::MandatoryInvalid(m)),
+            Some(_) => None,
+        }
+    }
+
     /// The contents of the first valid codeset 0 element `ie_id` (one with a slot).
+    #[inline]
     fn first_valid(&self, ie_id: u8) -> Option<&'a [u8]> {
         let s = slot(ie_id);
         match usize::from(self.valid[s]) {
             0 if self.seen & 1 << s == 0 => None,
-            // None valid, or one beyond what a `u16` notes: the walk answers.
-            0 => self.variable0().find(|&(i, d)| i == ie_id && ie::valid_contents(i, d)).map(|(_, d)| d),
+            0 => self.walk_for_valid(ie_id),
             at => {
                 let len = usize::from(*self.octets.get(at + 1)?);
                 self.octets.get(at + 2..at + 2 + len)
             }
         }
+    }
+
+    /// [`first_valid`](Self::first_valid) where the slot notes none: none valid, or one beyond
+    /// what a `u16` notes; the walk answers.
+    #[cold]
+    #[inline(never)]
+    fn walk_for_valid(&self, ie_id: u8) -> Option<&'a [u8]> {
+        self.variable0().find(|&(i, d)| i == ie_id && ie::valid_contents(i, d)).map(|(_, d)| d)
     }
 
     /// The message's octets, as received.
