@@ -11,13 +11,12 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::Instant;
 
-use super::encode::Encoder;
+use super::encode::{Encoder, Transmit};
 use super::ie::{cause, id, Cause, Ie, PartyNumber, Progress};
 use super::message::{CallRef, Message, MessageType};
 use super::timers::{Timer, TimerSet, Timers};
 use super::view::MessageView;
 use super::{CallId, Q931Event, Side};
-use crate::isdn::octets::FrameQueue;
 use crate::isdn::q921::{Info, N201_MAX};
 
 /// The call states (§2.1 user side, §2.2 network side), numbered as the call state element
@@ -146,8 +145,8 @@ pub struct NotCompatible;
 /// transmit queue, under the TEI its data link has.
 #[derive(Debug, Default)]
 pub(crate) struct Out {
-    /// The messages for layer 2, each written once, after the TEI of its data link.
-    pub(crate) transmit: FrameQueue,
+    /// The messages for layer 2, each written once, in place, after the TEI of its data link.
+    pub(crate) transmit: Transmit,
     /// The event queue of the gateway.
     pub(crate) events: VecDeque<Q931Event>,
     /// The data link of the call being driven (set by the entity before each input).
@@ -159,29 +158,20 @@ pub(crate) struct Out {
     /// Messages that did not fit in an I frame (N201) and were not sent.
     pub(crate) too_long: u64,
     /// Where a message built as a [`Message`] is encoded before it is copied into its octets.
-    scratch: Vec<u8>,
+    pub(crate) scratch: Vec<u8>,
 }
 
 impl Out {
     /// Queues an encoded message for layer 2 on `tei`, unless it is longer than an I frame
     /// carries.
-    #[inline]
     pub(crate) fn transmit_octets(&mut self, tei: u8, octets: &[u8]) {
-        if octets.len() <= N201_MAX && !log::log_enabled!(log::Level::Debug) {
-            self.transmit.push_parts(&[tei], octets);
-        } else {
-            self.transmit_traced(tei, octets);
-        }
-    }
-
-    /// `transmit_octets` with its trace, or a message too long to send.
-    #[cold]
-    fn transmit_traced(&mut self, tei: u8, octets: &[u8]) {
         // The trace decodes the octets again, only when someone reads it.
         let trace = || Message::parse(octets).map_or_else(|e| e.to_string(), |m| m.to_string());
         if octets.len() <= N201_MAX {
-            log::debug!("q931 tx tei={tei}: {}", trace());
-            self.transmit.push_parts(&[tei], octets);
+            if log::log_enabled!(log::Level::Debug) {
+                log::debug!("q931 tx tei={tei}: {}", trace());
+            }
+            self.transmit.push(tei, octets);
         } else {
             // Without segmentation (not used on ETSI call control) layer 2 cannot carry it.
             self.too_long += 1;
@@ -193,8 +183,7 @@ impl Out {
     /// touched.
     #[inline]
     pub(crate) fn poll_transmit(&mut self) -> Option<(u8, &[u8])> {
-        // Every entry starts with its TEI (`transmit_octets`).
-        self.transmit.pop()?.split_first().map(|(&tei, octets)| (tei, octets))
+        self.transmit.pop()
     }
 
     /// The octets of a message built as a [`Message`] (the general path: STATUS, NOTIFY,
@@ -214,19 +203,52 @@ impl Out {
         self.scratch = scratch;
     }
 
-    /// Queues a message of the call being driven on its data link (or, for a broadcast SETUP
-    /// answered by some terminals, on theirs).
+    /// Sends a message of the call being driven: `body` writes its elements after the header,
+    /// in place at the end of the transmit queue.
     #[inline]
+    pub(crate) fn send(&mut self, call_ref: CallRef, msg_type: MessageType, body: impl FnOnce(&mut Encoder<'_>)) {
+        let start = self.transmit.begin(self.tei);
+        body(&mut Encoder::new(self.transmit.buf(), call_ref, msg_type));
+        self.close(start, msg_type);
+    }
+
+    /// Queues a message of the call being driven, already encoded.
     pub(crate) fn queue(&mut self, msg_type: MessageType, octets: &[u8]) {
+        let start = self.transmit.begin(self.tei);
+        self.transmit.buf().extend_from_slice(octets);
+        self.close(start, msg_type);
+    }
+
+    /// Closes the message of the call being driven just written at `start`: on the call's data
+    /// link, unless it needs a trace, is too long or goes to the terminals of a broadcast SETUP.
+    #[inline]
+    fn close(&mut self, start: usize, msg_type: MessageType) {
+        let fits = self.transmit.message(start).len() <= N201_MAX;
+        if fits && self.answered.is_empty() && !log::log_enabled!(log::Level::Debug) {
+            self.transmit.commit(start, self.tei);
+        } else {
+            self.close_slow(start, msg_type);
+        }
+    }
+
+    /// `close` when the message is traced, too long, or to go to every terminal that answered a
+    /// broadcast SETUP (all but SETUP and the final RELEASE COMPLETE, which go on TEI 127).
+    #[cold]
+    fn close_slow(&mut self, start: usize, msg_type: MessageType) {
+        let mut message = std::mem::take(&mut self.scratch);
+        message.clear();
+        message.extend_from_slice(self.transmit.message(start));
+        self.transmit.cancel(start);
         let broadcast = matches!(msg_type, MessageType::Setup | MessageType::ReleaseComplete);
         if self.answered.is_empty() || broadcast {
-            self.transmit_octets(self.tei, octets);
+            self.transmit_octets(self.tei, &message);
         } else {
             for i in 0..self.answered.len() {
                 let t = self.answered[i];
-                self.transmit_octets(t, octets);
+                self.transmit_octets(t, &message);
             }
         }
+        self.scratch = message;
     }
 
     /// Encodes a message of the call being driven, built as a [`Message`], and queues it.
@@ -239,12 +261,13 @@ impl Out {
     }
 
     /// Sends a message whose elements are none or this cause.
+    #[inline]
     fn send_cause(&mut self, call_ref: CallRef, msg_type: MessageType, cause: Option<&Cause>) {
-        let mut e = Encoder::new(call_ref, msg_type);
-        if let Some(c) = cause {
-            e.cause(c);
-        }
-        self.queue(msg_type, e.octets());
+        self.send(call_ref, msg_type, |e| {
+            if let Some(c) = cause {
+                e.cause(c);
+            }
+        });
     }
 }
 
@@ -319,17 +342,17 @@ impl Call {
     /// Sends an answer to SETUP, with a progress indicator after the channel identification a
     /// first answer carries (§5.1.2, §5.2.3.1); later ones need not.
     fn answer(&mut self, msg_type: MessageType, progress: Option<&Progress>, out: &mut Out) {
-        let mut e = Encoder::new(self.call_ref(), msg_type);
-        if !self.channel_sent {
-            if let Some(ch) = self.channel {
-                e.channel(self.primary, ch, true);
+        let channel = if self.channel_sent { None } else { self.channel };
+        self.channel_sent = true;
+        let primary = self.primary;
+        out.send(self.call_ref(), msg_type, |e| {
+            if let Some(ch) = channel {
+                e.channel(primary, ch, true);
             }
-            self.channel_sent = true;
-        }
-        if let Some(p) = progress {
-            e.progress(p);
-        }
-        out.queue(msg_type, e.octets());
+            if let Some(p) = progress {
+                e.progress(p);
+            }
+        });
     }
 
     /// Sends a message whose one element is this cause.
@@ -673,9 +696,7 @@ impl Call {
                 Request::Progress(description),
             ) => {
                 let location = if user { Cause::LOCATION_USER } else { Cause::LOCATION_PUBLIC_LOCAL };
-                let mut e = Encoder::new(self.call_ref(), M::Progress);
-                e.progress(&Progress { coding: 0, location, description });
-                out.queue(M::Progress, e.octets());
+                out.send(self.call_ref(), M::Progress, |e| e.progress(&Progress { coding: 0, location, description }));
             }
 
             // --- Messages that change no state (§5.9, passed through) ---
@@ -714,10 +735,10 @@ impl Call {
             (s, Request::DisconnectInband(c)) if net && s != S::Null && !s.clearing() => {
                 self.timers.stop_all_but_t309();
                 let p = Progress { coding: 0, location: Cause::LOCATION_PUBLIC_LOCAL, description: 8 };
-                let mut e = Encoder::new(self.call_ref(), M::Disconnect);
-                e.cause(&c);
-                e.progress(&p);
-                out.queue(M::Disconnect, e.octets());
+                out.send(self.call_ref(), M::Disconnect, |e| {
+                    e.cause(&c);
+                    e.progress(&p);
+                });
                 self.clearing_cause = Some(c);
                 self.timers.start(Timer::T306, now + timers.t306);
                 self.state = S::DisconnectIndication;
@@ -811,14 +832,14 @@ impl Call {
     }
 
     fn send_information(&self, digits: &str, complete: bool, out: &mut Out) {
-        let mut e = Encoder::new(self.call_ref(), MessageType::Information);
-        if !digits.is_empty() {
-            e.number(id::CALLED_NUMBER, &PartyNumber::unknown(digits));
-        }
-        if complete {
-            e.sending_complete();
-        }
-        out.queue(MessageType::Information, e.octets());
+        out.send(self.call_ref(), MessageType::Information, |e| {
+            if !digits.is_empty() {
+                e.number(id::CALLED_NUMBER, &PartyNumber::unknown(digits));
+            }
+            if complete {
+                e.sending_complete();
+            }
+        });
     }
 
     fn received_information(&mut self, now: Instant, timers: &Timers, msg: Option<&MessageView<'_>>, out: &mut Out) {

@@ -1,117 +1,67 @@
 //! Messages written straight into the octets layer 2 carries: the header, then each element from
 //! the caller's own fields, with no [`Ie`](super::ie::Ie) values built and no scratch buffer.
 //!
-//! This is how call control sends the messages of a call's life (SETUP, its answers, clearing).
-//! The octets are exactly those [`Message::emit`](super::message::Message::emit) gives for the
-//! same message (the tests below hold the two to that), and stay inline while they fit
-//! [`Octets::INLINE`], which every message of a basic call does.
+//! This is how call control sends the messages of a call's life (SETUP, its answers, clearing):
+//! the encoder writes in place at the end of Q.931's transmit queue ([`Transmit`]), where layer 2
+//! then borrows the message from. The octets are exactly those
+//! [`Message::emit`](super::message::Message::emit) gives for the same message (the tests below
+//! hold the two to that).
 
 use super::ie::{id, BearerCapability, Cause, PartyNumber, Progress};
 use super::message::{CallRef, MessageType, PROTOCOL_DISCRIMINATOR};
-use crate::isdn::octets::Octets;
 
 /// The longest contents an element's length octet can state; longer ones are cut, as `emit` does.
 const MAX_CONTENTS: usize = 255;
 
-/// One message being encoded: on the stack while it fits an inline [`Octets`], which every
-/// message of a basic call does, then on the heap.
-pub(crate) struct Encoder {
-    buf: [u8; Octets::INLINE],
-    /// The octets written to `buf`; past its end once the message has moved to `heap`.
-    len: usize,
-    heap: Vec<u8>,
+/// One message being written at the end of a buffer.
+pub(crate) struct Encoder<'a> {
+    buf: &'a mut Vec<u8>,
+    /// Where the message starts in `buf` (read by the tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    start: usize,
 }
 
-impl Encoder {
-    /// Starts a message with its protocol discriminator, call reference and message type.
+impl<'a> Encoder<'a> {
+    /// Starts a message at the end of `buf` with its protocol discriminator, call reference and
+    /// message type.
     #[inline]
-    pub(crate) fn new(call_ref: CallRef, msg_type: MessageType) -> Encoder {
-        let mut e = Encoder { buf: [0; Octets::INLINE], len: 0, heap: Vec::new() };
+    pub(crate) fn new(buf: &'a mut Vec<u8>, call_ref: CallRef, msg_type: MessageType) -> Encoder<'a> {
+        let start = buf.len();
         let flag = if call_ref.flag { 0x80 } else { 0 };
         let mt = msg_type.octet();
         match call_ref.len {
-            0 => e.put(&[PROTOCOL_DISCRIMINATOR, 0, mt]),
-            1 => e.put(&[PROTOCOL_DISCRIMINATOR, 1, flag | (call_ref.value & 0x7f).to_be_bytes()[1], mt]),
+            0 => buf.extend_from_slice(&[PROTOCOL_DISCRIMINATOR, 0, mt]),
+            1 => {
+                buf.extend_from_slice(&[PROTOCOL_DISCRIMINATOR, 1, flag | (call_ref.value & 0x7f).to_be_bytes()[1], mt])
+            }
             len => {
                 let [hi, lo] = call_ref.value.to_be_bytes();
-                e.put(&[PROTOCOL_DISCRIMINATOR, len, flag | (hi & 0x7f), lo, mt]);
+                buf.extend_from_slice(&[PROTOCOL_DISCRIMINATOR, len, flag | (hi & 0x7f), lo, mt]);
             }
         }
-        e
+        Encoder { buf, start }
     }
 
-    /// Appends octets.
+    /// The message written so far.
+    #[cfg(test)]
+    pub(crate) fn octets(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
     #[inline]
     fn put(&mut self, data: &[u8]) {
-        let end = self.len + data.len();
-        match self.buf.get_mut(self.len..end) {
-            Some(dst) => {
-                dst.copy_from_slice(data);
-                self.len = end;
-            }
-            None => self.spill(data),
-        }
+        self.buf.extend_from_slice(data);
     }
 
-    /// Appends one octet.
     #[inline]
     fn put_byte(&mut self, octet: u8) {
-        match self.buf.get_mut(self.len) {
-            Some(dst) => {
-                *dst = octet;
-                self.len += 1;
-            }
-            None => self.spill(&[octet]),
-        }
+        self.buf.push(octet);
     }
 
     /// Appends octets with their eighth bit cleared (IA5 digits).
     #[inline]
     fn put_masked(&mut self, data: &[u8]) {
-        let end = self.len + data.len();
-        match self.buf.get_mut(self.len..end) {
-            Some(dst) => {
-                for (d, &o) in dst.iter_mut().zip(data) {
-                    *d = o & 0x7f;
-                }
-                self.len = end;
-            }
-            None => {
-                for &o in data {
-                    self.put_byte(o & 0x7f);
-                }
-            }
-        }
-    }
-
-    /// Appends octets that no longer fit the inline buffer.
-    #[cold]
-    fn spill(&mut self, data: &[u8]) {
-        if self.len <= self.buf.len() {
-            self.heap.reserve(2 * self.buf.len());
-            self.heap.extend_from_slice(&self.buf[..self.len]);
-            // Past the buffer for good: every later `put` comes here.
-            self.len = usize::MAX / 2;
-        }
-        self.heap.extend_from_slice(data);
-    }
-
-    /// The message's octets, lent.
-    #[inline]
-    pub(crate) fn octets(&self) -> &[u8] {
-        match self.buf.get(..self.len) {
-            Some(octets) => octets,
-            None => &self.heap,
-        }
-    }
-
-    /// The message's octets, kept.
-    #[inline]
-    pub(crate) fn finish(self) -> Octets {
-        match self.buf.get(..self.len) {
-            Some(octets) => Octets::from_slice(octets),
-            None => Octets::from(self.heap),
-        }
+        self.buf.extend(data.iter().map(|o| o & 0x7f));
     }
 
     /// A variable-length element whose contents are `parts` one after the other, cut at 255.
@@ -235,6 +185,84 @@ impl Encoder {
     }
 }
 
+/// Q.931's transmit queue: each message written once, in place, after the TEI of its data link
+/// and its length (two octets, little-endian), into one buffer reused once drained; layer 2
+/// borrows the messages from it.
+#[derive(Debug, Default)]
+pub(crate) struct Transmit {
+    buf: Vec<u8>,
+    /// Where the next entry to take starts.
+    read: usize,
+}
+
+/// The octets before an entry's message: its TEI and its length.
+const ENTRY_HEAD: usize = 3;
+
+impl Transmit {
+    /// Opens an entry on `tei` at the end of the queue, for a message written into
+    /// [`buf`](Self::buf); returns where it starts.
+    #[inline]
+    pub(crate) fn begin(&mut self, tei: u8) -> usize {
+        if self.read == self.buf.len() {
+            self.buf.clear();
+            self.read = 0;
+        }
+        let start = self.buf.len();
+        self.buf.extend_from_slice(&[tei, 0, 0]);
+        start
+    }
+
+    /// Where the open entry's message is written.
+    #[inline]
+    pub(crate) fn buf(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    /// The message of the open entry that starts at `start`.
+    #[inline]
+    pub(crate) fn message(&self, start: usize) -> &[u8] {
+        self.buf.get(start + ENTRY_HEAD..).unwrap_or_default()
+    }
+
+    /// Closes the entry that starts at `start`, with the TEI it goes to.
+    #[inline]
+    pub(crate) fn commit(&mut self, start: usize, tei: u8) {
+        let len = self.message(start).len();
+        let [lo, hi] = u16::try_from(len).unwrap_or(u16::MAX).to_le_bytes();
+        if let Some(head) = self.buf.get_mut(start..start + ENTRY_HEAD) {
+            head.copy_from_slice(&[tei, lo, hi]);
+        }
+    }
+
+    /// Takes back the open entry that starts at `start`.
+    pub(crate) fn cancel(&mut self, start: usize) {
+        self.buf.truncate(start);
+    }
+
+    /// Queues a message already encoded.
+    pub(crate) fn push(&mut self, tei: u8, octets: &[u8]) {
+        let start = self.begin(tei);
+        self.buf.extend_from_slice(octets);
+        self.commit(start, tei);
+    }
+
+    /// Takes the oldest message and its TEI, lent until the queue is next touched.
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<(u8, &[u8])> {
+        let &[tei, lo, hi] = self.buf.get(self.read..self.read + ENTRY_HEAD)? else { return None };
+        let start = self.read + ENTRY_HEAD;
+        let end = start + usize::from(u16::from_le_bytes([lo, hi]));
+        let message = self.buf.get(start..end)?;
+        self.read = end;
+        Some((tei, message))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.read == self.buf.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,8 +290,9 @@ mod tests {
     fn headers_match_emit() {
         for cref in crefs() {
             for mt in [MessageType::Setup, MessageType::ConnectAcknowledge, MessageType::Unknown(0x33)] {
-                let e = Encoder::new(cref, mt).finish();
-                assert_eq!(e, emitted(cref, mt, vec![]), "{cref} {mt}");
+                let mut buf = vec![0xee];
+                let e = Encoder::new(&mut buf, cref, mt);
+                assert_eq!(e.octets(), emitted(cref, mt, vec![]), "{cref} {mt}");
             }
         }
     }
@@ -273,10 +302,11 @@ mod tests {
         for primary in [false, true] {
             for ch in [0, 1, 2, 3, 15, 17, 31, 0x90] {
                 for exclusive in [false, true] {
-                    let mut e = Encoder::new(crefs()[3], MessageType::CallProceeding);
+                    let mut buf = vec![];
+                    let mut e = Encoder::new(&mut buf, crefs()[3], MessageType::CallProceeding);
                     e.channel(primary, ch, exclusive);
                     let ie = Ie::ChannelId(ChannelId::channel(primary, ch, exclusive));
-                    assert_eq!(e.finish(), emitted(crefs()[3], MessageType::CallProceeding, vec![ie]));
+                    assert_eq!(e.octets(), emitted(crefs()[3], MessageType::CallProceeding, vec![ie]));
                 }
             }
         }
@@ -296,12 +326,13 @@ mod tests {
         c.recommendation = None;
         causes.push(c);
         for c in causes {
-            let mut e = Encoder::new(crefs()[1], MessageType::Disconnect);
+            let mut buf = vec![1, 2, 3];
+            let mut e = Encoder::new(&mut buf, crefs()[1], MessageType::Disconnect);
             e.cause(&c);
             let p = Progress { coding: 5, location: 0x12, description: 0x88 };
             e.progress(&p);
             let want = emitted(crefs()[1], MessageType::Disconnect, vec![Ie::Cause(c), Ie::Progress(p)]);
-            assert_eq!(e.finish(), want);
+            assert_eq!(e.octets(), want);
         }
     }
 
@@ -333,7 +364,8 @@ mod tests {
         numbers.push(n);
         for bc in &bearers {
             for num in &numbers {
-                let mut e = Encoder::new(crefs()[4], MessageType::Setup);
+                let mut buf = vec![];
+                let mut e = Encoder::new(&mut buf, crefs()[4], MessageType::Setup);
                 e.bearer(bc);
                 e.channel(true, 5, false);
                 e.number(id::CALLING_NUMBER, num);
@@ -350,8 +382,59 @@ mod tests {
                         Ie::SendingComplete,
                     ],
                 );
-                assert_eq!(e.finish(), want);
+                assert_eq!(e.octets(), want);
             }
         }
+    }
+
+    #[test]
+    fn the_transmit_queue_gives_back_what_was_queued_in_order() {
+        let mut q = Transmit::default();
+        assert!(q.is_empty());
+        assert_eq!(q.pop(), None);
+        q.push(3, &[1, 2, 3]);
+        let start = q.begin(127);
+        Encoder::new(q.buf(), crefs()[3], MessageType::Alerting).cause(&Cause::new(0, 16));
+        q.commit(start, 64);
+        let start = q.begin(5);
+        q.buf().extend_from_slice(&[9; 300]);
+        q.cancel(start);
+        q.push(7, &[0x55; 300]);
+        assert_eq!(q.pop(), Some((3, &[1u8, 2, 3][..])));
+        let (tei, m) = q.pop().unwrap();
+        assert_eq!((tei, hex(m)), (64, "08 02 12 34 01 08 02 80 90".to_string()));
+        assert_eq!(q.pop(), Some((7, &[0x55u8; 300][..])));
+        assert!(q.is_empty());
+        assert_eq!(q.pop(), None);
+        q.push(1, &[]);
+        assert_eq!(q.pop(), Some((1, &[][..])));
+    }
+
+    fn hex(o: &[u8]) -> String {
+        o.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn a_call_s_output_goes_to_its_link_or_the_answering_terminals_and_too_long_is_dropped() {
+        use crate::isdn::q931::call::Out;
+        let mut out = Out { tei: 9, ..Out::default() };
+        out.send(crefs()[1], MessageType::Alerting, |_| {});
+        out.queue(MessageType::Facility, &[0x08; 261]);
+        out.queue(MessageType::Facility, &[0x08; 260]);
+        assert_eq!(out.too_long, 1);
+        assert_eq!(out.poll_transmit(), Some((9, &[8u8, 1, 0x25, 0x01][..])));
+        assert_eq!(out.poll_transmit().map(|(t, m)| (t, m.len())), Some((9, 260)));
+        assert_eq!(out.poll_transmit(), None);
+        // A broadcast SETUP answered by terminals 3 and 4: SETUP and RELEASE COMPLETE on 127,
+        // anything else to each of them, a too-long one counted once per terminal.
+        out.tei = 127;
+        out.answered = vec![3, 4];
+        out.send(crefs()[1], MessageType::Setup, |_| {});
+        out.send(crefs()[1], MessageType::Disconnect, |e| e.cause(&Cause::new(2, 16)));
+        out.send(crefs()[1], MessageType::ReleaseComplete, |_| {});
+        out.queue(MessageType::Facility, &[0x08; 300]);
+        let sent: Vec<(u8, u8)> = std::iter::from_fn(|| out.poll_transmit().map(|(t, m)| (t, m[3]))).collect();
+        assert_eq!(sent, [(127, 0x05), (3, 0x45), (4, 0x45), (127, 0x5a)]);
+        assert_eq!(out.too_long, 3);
     }
 }

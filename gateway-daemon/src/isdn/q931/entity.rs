@@ -308,7 +308,9 @@ impl Q931 {
         let setup = if req.extra.is_empty() {
             // Bearer (0x04), channel (0x18), calling (0x6c), called (0x70): in order already, so
             // encoded as they stand, with no element list built.
-            let mut e = Encoder::new(call.call_ref(), MessageType::Setup);
+            let mut buf = std::mem::take(&mut self.out.scratch);
+            buf.clear();
+            let mut e = Encoder::new(&mut buf, call.call_ref(), MessageType::Setup);
             e.bearer(&req.bearer);
             e.channel(primary, channel, req.exclusive);
             if let Some(n) = &req.calling {
@@ -320,7 +322,10 @@ impl Q931 {
             if req.sending_complete {
                 e.sending_complete();
             }
-            e.finish()
+            // Kept by the call for T303's repeat, and queued as it is.
+            let setup = Info::from_slice(&buf);
+            self.out.scratch = buf;
+            setup
         } else {
             // Room for every element at once: bearer, channel, two numbers, sending complete.
             let mut ies = Vec::with_capacity(5 + req.extra.len());
