@@ -143,12 +143,19 @@ impl Q921 {
                 }
             }
             (SAPI_CALL_CONTROL, tei) => match self.link_index(tei) {
-                Some(i) => {
-                    let event = self.link_event(&frame);
-                    if let Some(event) = event {
-                        self.links[i].handle(now, event, &mut self.out);
+                Some(i) => match frame.control {
+                    // The frames of every call, to their arms of the link's table directly.
+                    Control::I { ns, nr, p } => self.links[i].handle_i(now, ns, nr, p, frame.info, &mut self.out),
+                    Control::S { function, nr, pf } => {
+                        let command = frame.address.is_command(self.config.role.peer());
+                        self.links[i].handle_s(now, function, nr, command, pf, &mut self.out);
                     }
-                }
+                    Control::U { .. } => {
+                        if let Some(event) = self.link_event(&frame) {
+                            self.links[i].handle(now, event, &mut self.out);
+                        }
+                    }
+                },
                 None => {
                     // A terminal still using a TEI we do not know (after our restart, or one we
                     // removed): take it back so that it asks again.
@@ -367,7 +374,8 @@ impl Q921 {
         if !accepting {
             return Err(RequestError::NotEstablished);
         }
-        self.request(now, i, LinkEvent::DlDataRequest(data));
+        self.links[i].handle_data_request(now, data, &mut self.out);
+        self.after(now);
         Ok(())
     }
 

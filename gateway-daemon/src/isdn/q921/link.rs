@@ -536,67 +536,13 @@ impl DataLink {
                 self.reestablish(now, out);
             }
             (S::MultipleFrameEstablished | S::TimerRecovery, E::I { ns, nr, p, info }) => {
-                if info.len() > self.params.n201 {
-                    self.mdl_error(out, MdlError::O);
-                    self.reestablish(now, out);
-                } else {
-                    self.receive_i(ns, p, info, out);
-                    if !self.nr_valid(nr) {
-                        self.nr_error(now, out);
-                    } else if self.state == S::TimerRecovery || self.peer_busy {
-                        self.ack_to(nr);
-                    } else {
-                        self.ack_and_time(now, nr);
-                    }
-                }
+                self.i_frame(now, ns, nr, p, info, out);
             }
             (S::MultipleFrameEstablished, E::S { function, nr, command, pf }) => {
-                self.peer_busy = function == SFunction::Rnr;
-                if command && pf {
-                    self.enquiry_response(out);
-                } else if !command && pf {
-                    self.mdl_error(out, MdlError::A);
-                }
-                if !self.nr_valid(nr) {
-                    self.nr_error(now, out);
-                } else {
-                    match function {
-                        SFunction::Rr => self.ack_and_time(now, nr),
-                        SFunction::Rej => {
-                            self.ack_to(nr);
-                            self.t200 = None;
-                            self.t203 = Some(now);
-                            self.vs = self.va;
-                        }
-                        SFunction::Rnr => {
-                            self.ack_to(nr);
-                            self.t203 = None;
-                            self.t200 = Some(now);
-                        }
-                    }
-                }
+                self.s_frame_established(now, function, nr, command, pf, out);
             }
             (S::TimerRecovery, E::S { function, nr, command, pf }) => {
-                self.peer_busy = function == SFunction::Rnr;
-                if command && pf {
-                    self.enquiry_response(out);
-                }
-                if !self.nr_valid(nr) {
-                    self.nr_error(now, out);
-                } else {
-                    self.ack_to(nr);
-                    if !command && pf {
-                        // The answer to our enquiry: resume with what the peer has not got.
-                        if function == SFunction::Rnr {
-                            self.t200 = Some(now);
-                        } else {
-                            self.t200 = None;
-                            self.t203 = Some(now);
-                        }
-                        self.vs = self.va;
-                        self.state = S::MultipleFrameEstablished;
-                    }
-                }
+                self.s_frame_recovery(now, function, nr, command, pf, out);
             }
             (S::MultipleFrameEstablished, E::Expiry(Timer::T200)) => {
                 self.rc = 0;
@@ -620,9 +566,15 @@ impl DataLink {
             }
             (S::MultipleFrameEstablished | S::TimerRecovery, E::Expiry(_)) => {}
         }
+        self.after_input(now, before, out);
+    }
+
+    /// What follows every input: the I frames the window allows, an acknowledgement still owed
+    /// after them as RR (or RNR), and a trace of the state change.
+    #[inline(always)]
+    fn after_input(&mut self, now: Instant, before: LinkState, out: &mut Outputs) {
         self.transmit_i_frames(now, out);
-        // An acknowledgement still owed after the I frames went out is sent as RR (or RNR).
-        let established = matches!(self.state, S::MultipleFrameEstablished | S::TimerRecovery);
+        let established = matches!(self.state, LinkState::MultipleFrameEstablished | LinkState::TimerRecovery);
         if self.ack_pending && established {
             self.ack_pending = false;
             let function = if self.own_busy { SFunction::Rnr } else { SFunction::Rr };
@@ -630,6 +582,145 @@ impl DataLink {
         }
         if self.state != before {
             log::debug!("q921 tei {:?}: {} -> {}", self.tei, before, self.state);
+        }
+    }
+
+    /// A received I frame: [`handle`](Self::handle) for a `LinkEvent::I`, with the arm of the
+    /// established states (the frames of every call) reached without the table's dispatch.
+    #[inline]
+    pub(crate) fn handle_i(&mut self, now: Instant, ns: u8, nr: u8, p: bool, info: &[u8], out: &mut Outputs) {
+        let before = self.state;
+        if matches!(before, LinkState::MultipleFrameEstablished | LinkState::TimerRecovery) {
+            self.i_frame(now, ns, nr, p, info, out);
+            self.after_input(now, before, out);
+        } else {
+            self.handle(now, LinkEvent::I { ns, nr, p, info }, out);
+        }
+    }
+
+    /// A received S frame: [`handle`](Self::handle) for a `LinkEvent::S`, the established
+    /// states' arms reached directly as in [`handle_i`](Self::handle_i).
+    #[inline]
+    pub(crate) fn handle_s(
+        &mut self,
+        now: Instant,
+        function: SFunction,
+        nr: u8,
+        command: bool,
+        pf: bool,
+        out: &mut Outputs,
+    ) {
+        let before = self.state;
+        match before {
+            LinkState::MultipleFrameEstablished => self.s_frame_established(now, function, nr, command, pf, out),
+            LinkState::TimerRecovery => self.s_frame_recovery(now, function, nr, command, pf, out),
+            _ => return self.handle(now, LinkEvent::S { function, nr, command, pf }, out),
+        }
+        self.after_input(now, before, out);
+    }
+
+    /// DL-DATA-request: [`handle`](Self::handle) for a `LinkEvent::DlDataRequest`, the arm of
+    /// the states that queue it reached directly.
+    #[inline]
+    pub(crate) fn handle_data_request(&mut self, now: Instant, data: &[u8], out: &mut Outputs) {
+        use LinkState as S;
+        let before = self.state;
+        if matches!(
+            before,
+            S::EstablishAwaitingTei | S::AwaitingEstablishment | S::MultipleFrameEstablished | S::TimerRecovery
+        ) {
+            self.i_queue.push_back(Info::from_slice(data));
+            self.after_input(now, before, out);
+        } else {
+            self.handle(now, LinkEvent::DlDataRequest(data), out);
+        }
+    }
+
+    /// I frame in MULTIPLE_FRAME_ESTABLISHED or TIMER_RECOVERY (§5.6.2, §5.8.5 N201, §5.8.2).
+    #[inline(always)]
+    fn i_frame(&mut self, now: Instant, ns: u8, nr: u8, p: bool, info: &[u8], out: &mut Outputs) {
+        if info.len() > self.params.n201 {
+            self.mdl_error(out, MdlError::O);
+            self.reestablish(now, out);
+        } else {
+            self.receive_i(ns, p, info, out);
+            if !self.nr_valid(nr) {
+                self.nr_error(now, out);
+            } else if self.state == LinkState::TimerRecovery || self.peer_busy {
+                self.ack_to(nr);
+            } else {
+                self.ack_and_time(now, nr);
+            }
+        }
+    }
+
+    /// RR, RNR or REJ in MULTIPLE_FRAME_ESTABLISHED (§5.6.3, §5.6.4, §5.6.6).
+    #[inline(always)]
+    fn s_frame_established(
+        &mut self,
+        now: Instant,
+        function: SFunction,
+        nr: u8,
+        command: bool,
+        pf: bool,
+        out: &mut Outputs,
+    ) {
+        self.peer_busy = function == SFunction::Rnr;
+        if command && pf {
+            self.enquiry_response(out);
+        } else if !command && pf {
+            self.mdl_error(out, MdlError::A);
+        }
+        if !self.nr_valid(nr) {
+            self.nr_error(now, out);
+        } else {
+            match function {
+                SFunction::Rr => self.ack_and_time(now, nr),
+                SFunction::Rej => {
+                    self.ack_to(nr);
+                    self.t200 = None;
+                    self.t203 = Some(now);
+                    self.vs = self.va;
+                }
+                SFunction::Rnr => {
+                    self.ack_to(nr);
+                    self.t203 = None;
+                    self.t200 = Some(now);
+                }
+            }
+        }
+    }
+
+    /// RR, RNR or REJ in TIMER_RECOVERY (§5.6.7).
+    #[inline(always)]
+    fn s_frame_recovery(
+        &mut self,
+        now: Instant,
+        function: SFunction,
+        nr: u8,
+        command: bool,
+        pf: bool,
+        out: &mut Outputs,
+    ) {
+        self.peer_busy = function == SFunction::Rnr;
+        if command && pf {
+            self.enquiry_response(out);
+        }
+        if !self.nr_valid(nr) {
+            self.nr_error(now, out);
+        } else {
+            self.ack_to(nr);
+            if !command && pf {
+                // The answer to our enquiry: resume with what the peer has not got.
+                if function == SFunction::Rnr {
+                    self.t200 = Some(now);
+                } else {
+                    self.t200 = None;
+                    self.t203 = Some(now);
+                }
+                self.vs = self.va;
+                self.state = LinkState::MultipleFrameEstablished;
+            }
         }
     }
 
@@ -699,10 +790,16 @@ impl DataLink {
     }
 
     /// Sends queued I frames while the window is open (§5.6.1).
+    #[inline(always)]
     fn transmit_i_frames(&mut self, now: Instant, out: &mut Outputs) {
-        if self.state != LinkState::MultipleFrameEstablished || self.peer_busy {
-            return;
+        // Checked here, inline, because after most inputs nothing waits beyond the window.
+        let waiting = usize::from(seq_sub(self.vs, self.va)) < self.i_queue.len();
+        if waiting && self.state == LinkState::MultipleFrameEstablished && !self.peer_busy {
+            self.send_i_frames(now, out);
         }
+    }
+
+    fn send_i_frames(&mut self, now: Instant, out: &mut Outputs) {
         loop {
             let outstanding = seq_sub(self.vs, self.va);
             let index = usize::from(outstanding);
