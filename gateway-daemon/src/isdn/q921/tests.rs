@@ -331,6 +331,32 @@ fn dm_answers_sabme_and_disc_when_the_link_cannot_take_them() {
 }
 
 #[test]
+fn a_received_message_is_lent_from_its_frame_unless_older_events_wait() {
+    let mut te = Solo::established_te();
+    // I frame from the network, N(S)=0 N(R)=0: lent to layer 3, then acknowledged by RR F=0.
+    let d = te.q.handle_frame(te.now, &[0x02, 0x01, 0x00, 0x00, 0x08, 0x01]).expect("lent");
+    assert_eq!(d, DlData { tei: 0, unit: false, data: &[0x08, 0x01] });
+    assert!(te.q.poll_event().is_none());
+    assert_eq!(te.tx(), [vec![0x02, 0x01, 0x01, 0x02]]);
+    // An unsolicited UA F=1 leaves an MDL-ERROR waiting: the next message queues behind it.
+    assert!(te.q.handle_frame(te.now, &[0x00, 0x01, 0x73]).is_none());
+    assert!(te.q.handle_frame(te.now, &[0x02, 0x01, 0x02, 0x00, 0x08, 0x02]).is_none());
+    assert_eq!(
+        te.events(),
+        [
+            Q921Event::MdlError { tei: Some(0), code: MdlError::C },
+            Q921Event::DataIndication { tei: Some(0), data: vec![0x08, 0x02].into() },
+        ]
+    );
+    // Drained, the next one is lent again; so is a UI frame on the broadcast data link.
+    let d = te.q.handle_frame(te.now, &[0x02, 0x01, 0x04, 0x00, 0x08, 0x03]).expect("lent");
+    assert_eq!(d.data, &[0x08, 0x03][..]);
+    let d = te.q.handle_frame(te.now, &[0x02, 0xff, 0x03, 0x08, 0x04]).expect("lent");
+    assert_eq!(d, DlData { tei: 127, unit: true, data: &[0x08, 0x04] });
+    assert_eq!(d.to_event(), Q921Event::UnitDataIndication { tei: Some(127), data: vec![0x08, 0x04].into() });
+}
+
+#[test]
 fn invalid_nr_is_an_mdl_error_j_and_re_establishment_not_an_frmr() {
     let mut te = Solo::established_te();
     // RR response from the network acknowledging frame 5 that was never sent.
