@@ -181,13 +181,18 @@ impl Tc400b {
         n
     }
 
-    /// Writes `g729` (whole frames, possibly none) to the decoder and queues what is ready: a
-    /// few reads at most, as a read may bring one frame only and a late card owes several.
-    fn pump_decoder(&mut self, g729: &[u8]) {
-        let mut input = g729;
+    /// Writes `input` (whole frames, possibly none) to one of the card's two channels and queues
+    /// what is ready: a few reads at most, as a read may bring one frame only and a late card owes
+    /// several. Refused frames and failed operations count as errors.
+    fn pump(&mut self, way: Way, input: &[u8]) {
+        let mut input = input;
         for _ in 0..HW_READS {
-            let mut law = [0u8; HW_READ];
-            match self.pair.decode(input, &mut law) {
+            let mut out = [0u8; HW_READ];
+            let done = match way {
+                Way::Decode => self.pair.decode(input, &mut out),
+                Way::Encode => self.pair.encode(input, &mut out[..HW_QUEUE * g729::FRAME_BYTES]),
+            };
+            match done {
                 Ok(t) => {
                     if !t.accepted {
                         self.errors += 1;
@@ -195,7 +200,11 @@ impl Tc400b {
                     if t.out_len == 0 {
                         return;
                     }
-                    self.push_audio(&law[..t.out_len.min(HW_READ)]);
+                    let ready = &out[..t.out_len.min(HW_READ)];
+                    match way {
+                        Way::Decode => self.push_audio(ready),
+                        Way::Encode => self.push_frames(ready),
+                    }
                 }
                 Err(_) => {
                     self.errors += 1;
@@ -206,31 +215,20 @@ impl Tc400b {
         }
     }
 
-    /// Writes a gathered law frame to the encoder and queues the frames that are ready (a few
-    /// reads at most, as for the decoder).
+    /// Writes a gathered law frame to the encoder and queues the frames that are ready.
     fn pump_encoder(&mut self) {
         let gather = self.gather;
-        let mut input: &[u8] = &gather;
-        for _ in 0..HW_READS {
-            let mut ready = [0u8; HW_QUEUE * g729::FRAME_BYTES];
-            match self.pair.encode(input, &mut ready) {
-                Ok(t) => {
-                    if !t.accepted {
-                        self.errors += 1;
-                    }
-                    if t.out_len == 0 {
-                        return;
-                    }
-                    self.push_frames(&ready[..t.out_len.min(ready.len())]);
-                }
-                Err(_) => {
-                    self.errors += 1;
-                    return;
-                }
-            }
-            input = &[];
-        }
+        self.pump(Way::Encode, &gather);
     }
+}
+
+/// Which of the TC400B's channels [`Tc400b::pump`] drives.
+#[derive(Debug, Clone, Copy)]
+enum Way {
+    /// G.729A in, law out.
+    Decode,
+    /// Law in, G.729A out.
+    Encode,
 }
 
 // The whole `LegCodec` is boxed once per leg on the event loop; a G.711 leg paying for the G.722
@@ -408,7 +406,7 @@ impl LegCodec {
             State::G729Hw(h) => {
                 // Whole frames only, at most what one read can bring back (a SID writes nothing).
                 let frames = (payload.len() / g729::FRAME_BYTES).min(HW_READ / G729Pair::LAW_FRAME);
-                h.pump_decoder(&payload[..frames * g729::FRAME_BYTES]);
+                h.pump(Way::Decode, &payload[..frames * g729::FRAME_BYTES]);
                 let n = h.pop_audio(out);
                 h.started |= n > 0;
                 if !h.started {
@@ -446,7 +444,7 @@ impl LegCodec {
                 true
             }
             State::G729Hw(h) => {
-                h.pump_decoder(&[]);
+                h.pump(Way::Decode, &[]);
                 if h.r_len < out.len() {
                     return false;
                 }
