@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
         let view = view.expect("the view takes what the parser takes");
         assert_eq!(view.to_message(), msg);
         assert_eq!(view.cause().as_ref(), msg.cause());
+        assert_eq!(view.cause_value(), msg.cause().map(|c| c.value));
         assert_eq!(view.channel_id().as_ref(), msg.channel_id());
         assert_eq!(view.called().as_ref(), msg.called());
         assert_eq!(view.calling().as_ref(), msg.calling());

@@ -255,11 +255,16 @@ impl CallControl {
     fn event(&mut self, now: Instant, event: Q931Event) {
         info!("{}: {event}", self.label);
         match event {
-            Q931Event::IncomingSetup { call, called, calling, sending_complete, .. } => {
+            Q931Event::IncomingSetup { call, sending_complete, .. } => {
+                // The numbers are read from the SETUP the call keeps.
+                let setup = self.q931.setup_message(call);
                 let digits = |n: Option<super::q931::PartyNumber>| n.map(|n| n.digits.into()).unwrap_or_default();
+                let called: String = digits(setup.and_then(|m| m.called()));
+                let calling: String = digits(setup.and_then(|m| m.calling()));
+                info!("{}: {call} called={called} calling={calling}", self.label);
                 let meta = CallMeta {
-                    called: digits(called),
-                    calling: digits(calling),
+                    called,
+                    calling,
                     outgoing: false,
                     connected: false,
                     cause: None,
@@ -324,8 +329,7 @@ impl CallControl {
                 }
                 self.notify(CallNotice::Connected { call });
             }
-            Q931Event::Disconnected { call, cause } => {
-                let value = cause.as_ref().map(|c| c.value);
+            Q931Event::Disconnected { call, cause: value } => {
                 if let Some(m) = self.meta.get_mut(&call) {
                     m.cause = m.cause.or(value);
                 }
@@ -342,7 +346,7 @@ impl CallControl {
                 }
             }
             Q931Event::Released { call, cause } => {
-                let cause = cause.map(|c| c.value).or(self.meta.get(&call).and_then(|m| m.cause));
+                let cause = cause.or(self.meta.get(&call).and_then(|m| m.cause));
                 self.notify(CallNotice::Released { call, cause });
                 let meta = self.meta.remove(&call);
                 let m = meta.unwrap_or(CallMeta {

@@ -129,8 +129,8 @@ pub(crate) enum Input<'a> {
     LinkEstablished,
     /// A data link reset discarded the I frames in flight.
     LinkReset,
-    /// A STATUS from the peer says it is in the Null state (§5.8.11).
-    PeerNull(Option<Cause>),
+    /// A STATUS from the peer says it is in the Null state (§5.8.11); its cause value.
+    PeerNull(Option<u8>),
     /// RESTART took the channel away, or the call is cleared without a word on the line.
     ClearInternally(u8),
 }
@@ -292,13 +292,15 @@ pub struct Call {
     t308_expired: bool,
     /// The cause of this side's DISCONNECT, reused by RELEASE after T305.
     clearing_cause: Option<Cause>,
-    /// The SETUP as sent, for its retransmission on the first T303 expiry.
+    /// The SETUP: as sent, for its retransmission on the first T303 expiry; as received, for
+    /// the gateway to read ([`Q931::setup_message`](super::Q931::setup_message)).
     setup: Option<Info>,
     /// Network side, broadcast SETUP not yet answered with CONNECT: the terminals that answered
     /// it so far (§5.2.3.2).
     pub(crate) offered: Vec<u8>,
-    /// The cause a terminal refused the broadcast SETUP with, reported if no one takes the call.
-    pub(crate) offer_cause: Option<Cause>,
+    /// The cause value a terminal refused the broadcast SETUP with, reported if no one takes the
+    /// call.
+    pub(crate) offer_cause: Option<u8>,
 }
 
 fn cause_ie(value: u8, side: Side) -> Cause {
@@ -333,6 +335,16 @@ impl Call {
 
     pub fn call_ref(&self) -> CallRef {
         CallRef { len: self.cref_len, value: self.cref, flag: !self.ours }
+    }
+
+    /// Keeps a received SETUP with the call (an incoming call has none of its own to repeat).
+    pub(crate) fn keep_setup(&mut self, setup: Info) {
+        self.setup = Some(setup);
+    }
+
+    /// The SETUP kept with the call, read in place.
+    pub(crate) fn setup_message(&self) -> Option<MessageView<'_>> {
+        MessageView::parse(self.setup.as_ref()?).ok()
     }
 
     pub(crate) fn message(&self, msg_type: MessageType) -> Message {
@@ -408,7 +420,7 @@ impl Call {
     }
 
     /// Enters the Null state; the owner drops the call and frees its channel.
-    fn enter_null(&mut self, cause: Option<Cause>, out: &mut Out) {
+    fn enter_null(&mut self, cause: Option<u8>, out: &mut Out) {
         self.timers = TimerSet::default();
         self.state = CallState::Null;
         out.events.push_back(Q931Event::Released { call: self.id, cause });
@@ -519,14 +531,15 @@ impl Call {
             }
             (s, _) if s != S::Null && (rx(M::Notify) || rx(M::Facility)) => {
                 if let Some(m) = msg {
-                    out.events.push_back(Q931Event::PassedThrough { call: id, message: m.to_message() });
+                    out.events.push_back(Q931Event::PassedThrough { call: id, message: Box::new(m.to_message()) });
                 }
             }
 
             // --- Call clearing (§5.3) ---
             (S::DisconnectRequest, _) if user && rx(M::Disconnect) => {
                 // DISCONNECT crossed ours (§5.3.5): go straight to RELEASE.
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(MessageView::cause) });
+                out.events
+                    .push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(MessageView::cause_value) });
                 self.start_release(
                     now,
                     timers,
@@ -535,7 +548,8 @@ impl Call {
                 );
             }
             (S::DisconnectIndication, _) if net && rx(M::Disconnect) => {
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(MessageView::cause) });
+                out.events
+                    .push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(MessageView::cause_value) });
                 self.start_release(
                     now,
                     timers,
@@ -545,7 +559,7 @@ impl Call {
             }
             (s, _) if s != S::Null && !s.clearing() && rx(M::Disconnect) => {
                 self.timers.stop_all_but_t309();
-                let cause = msg.and_then(MessageView::cause);
+                let cause = msg.and_then(MessageView::cause_value);
                 if let Some(e) = error {
                     // §5.8.6.1/§5.8.6.2: a DISCONNECT without a usable cause is answered with
                     // RELEASE carrying ours.
@@ -564,15 +578,15 @@ impl Call {
             }
             (S::ReleaseRequest, _) if rx(M::Release) || rx(M::ReleaseComplete) => {
                 // RELEASE COMPLETE, or a RELEASE that crossed ours (§5.3.5): the call is over.
-                self.enter_null(msg.and_then(MessageView::cause), out);
+                self.enter_null(msg.and_then(MessageView::cause_value), out);
             }
             (S::ReleaseRequest, _) if rx(M::Disconnect) => {}
             (s, _) if s != S::Null && rx(M::Release) => {
                 out.send_cause(self.call_ref(), M::ReleaseComplete, error.map(|e| cause_ie(e, side)).as_ref());
-                self.enter_null(msg.and_then(MessageView::cause), out);
+                self.enter_null(msg.and_then(MessageView::cause_value), out);
             }
             (s, _) if s != S::Null && rx(M::ReleaseComplete) => {
-                self.enter_null(msg.and_then(MessageView::cause), out);
+                self.enter_null(msg.and_then(MessageView::cause_value), out);
             }
             // --- Data link failure (§5.8.9) and status (§5.8.11) ---
             (S::Active, Input::LinkReleased) => {
@@ -587,7 +601,7 @@ impl Call {
                 }
                 // A call not yet active, or being cleared, cannot be kept: clear it here so that
                 // its channel is free (libpri issue #5 left such a channel busy).
-                self.enter_null(Some(cause_ie(cause::TEMPORARY_FAILURE, side)), out);
+                self.enter_null(Some(cause::TEMPORARY_FAILURE), out);
             }
             (S::CallInitiated | S::CallPresent, Input::LinkReset) if self.timers.running(Timer::T303) => {
                 // The SETUP went down with the reset: send it again and give it a full T303,
@@ -605,10 +619,10 @@ impl Call {
                 }
             }
             (s, Input::PeerNull(c)) if s != S::Null => {
-                self.enter_null(c.clone(), out);
+                self.enter_null(*c, out);
             }
             (s, Input::ClearInternally(value)) if s != S::Null => {
-                self.enter_null(Some(cause_ie(*value, side)), out);
+                self.enter_null(Some(*value), out);
             }
             _ => return Err(NotCompatible),
         }
@@ -713,11 +727,11 @@ impl Call {
             // after that, RELEASE starts the release (§5.3.2).
             (S::CallPresent, Request::Release(c)) if user => {
                 self.send_cause(M::ReleaseComplete, &c, out);
-                self.enter_null(Some(c), out);
+                self.enter_null(Some(c.value), out);
             }
             (S::CallInitiated, Request::Release(c)) if net => {
                 self.send_cause(M::ReleaseComplete, &c, out);
-                self.enter_null(Some(c), out);
+                self.enter_null(Some(c.value), out);
             }
             (s, Request::Release(c)) if s != S::Null && s != S::ReleaseRequest => {
                 // In U12/N11 this answers the peer's DISCONNECT; elsewhere it aborts the call.
@@ -764,8 +778,8 @@ impl Call {
                     // A terminal's refusal of a broadcast SETUP is the cause to report (§5.2.5.1).
                     let reported = match (net, self.offer_cause.take()) {
                         (true, Some(refusal)) => refusal,
-                        (true, None) => cause_ie(cause::NO_USER_RESPONDING, side),
-                        (false, _) => c,
+                        (true, None) => cause::NO_USER_RESPONDING,
+                        (false, _) => c.value,
                     };
                     self.enter_null(Some(reported), out);
                 } else {
@@ -775,17 +789,17 @@ impl Call {
             }
             (S::OutgoingCallProceeding, Timer::T310) if user => {
                 let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.value) });
                 self.start_disconnect(now, timers, side, c, out);
             }
             (S::IncomingCallProceeding, Timer::T310) if net => {
                 let c = cause_ie(cause::NO_USER_RESPONDING, side);
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.value) });
                 self.start_disconnect(now, timers, side, c, out);
             }
             (S::CallReceived, Timer::T301) if net => {
                 let c = cause_ie(cause::NO_ANSWER, side);
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.value) });
                 self.start_disconnect(now, timers, side, c, out);
             }
             (S::OverlapSending, Timer::T302) if net => {
@@ -796,7 +810,7 @@ impl Call {
             }
             (S::ConnectRequest, Timer::T313) if user => {
                 let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.clone()) });
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.value) });
                 self.start_disconnect(now, timers, side, c, out);
             }
             (S::DisconnectRequest | S::DisconnectIndication, Timer::T305) => {
@@ -814,7 +828,7 @@ impl Call {
                     // condition; a channel left so is the stuck channel of libpri issue #5, so
                     // the call and its channel are released.
                     let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
-                    self.enter_null(Some(c), out);
+                    self.enter_null(Some(c.value), out);
                 } else {
                     self.t308_expired = true;
                     out.send_cause(self.call_ref(), MessageType::Release, self.clearing_cause.as_ref());
@@ -823,7 +837,7 @@ impl Call {
             }
             (_, Timer::T309) => {
                 // §5.8.9: both sides clear with cause #27 when the link did not come back in time.
-                self.enter_null(Some(cause_ie(cause::DESTINATION_OUT_OF_ORDER, side)), out);
+                self.enter_null(Some(cause::DESTINATION_OUT_OF_ORDER), out);
             }
             _ => {
                 // A timer of a state already left: nothing to do.

@@ -57,6 +57,12 @@ impl Q931 {
         self.calls.iter().find(|c| c.id == call)
     }
 
+    /// A live call's SETUP: as received for an incoming call (its numbers, bearer capability and
+    /// the elements passed through, decoded when read), as sent for one of ours.
+    pub fn setup_message(&self, call: CallId) -> Option<MessageView<'_>> {
+        self.call(call)?.setup_message()
+    }
+
     pub fn channel_table(&self) -> &ChannelTable {
         &self.channels
     }
@@ -535,15 +541,13 @@ impl Q931 {
         if let Some(ch) = channel {
             self.channels.assign(ch, id);
         }
+        call.keep_setup(Info::from_slice(msg.octets()));
         self.calls.push(call);
         self.out.events.push_back(Q931Event::IncomingSetup {
             call: id,
             tei,
             channel,
-            called: msg.called(),
-            calling: msg.calling(),
             sending_complete: msg.sending_complete(),
-            setup: Info::from_slice(msg.octets()),
         });
         if let Some((c, diag)) = status_after {
             let i = self.calls.len() - 1;
@@ -600,14 +604,11 @@ impl Q931 {
             MessageType::Status => {
                 let call = self.calls[i].id;
                 let peer_state = msg.call_state();
-                self.out.events.push_back(Q931Event::Status {
-                    call: Some(call),
-                    cause: msg.cause(),
-                    state: peer_state,
-                });
+                let cause = msg.cause_value();
+                self.out.events.push_back(Q931Event::Status { call: Some(call), cause, state: peer_state });
                 match peer_state {
                     Some(0) => {
-                        let _ = self.drive(now, i, Input::PeerNull(msg.cause()));
+                        let _ = self.drive(now, i, Input::PeerNull(cause));
                     }
                     Some(p) if !compatible(self.calls[i].state, p) => {
                         // §5.8.11: a state that cannot match ours ends the call with #101.
@@ -667,7 +668,7 @@ impl Q931 {
             MessageType::Status => {
                 self.out.events.push_back(Q931Event::Status {
                     call: None,
-                    cause: msg.cause(),
+                    cause: msg.cause_value(),
                     state: msg.call_state(),
                 });
             }

@@ -154,8 +154,6 @@ mod tests_wire;
 
 use std::fmt;
 
-use crate::isdn::q921::Info;
-
 pub use call::{Call, CallState, Request};
 pub use channels::{ChannelStatus, ChannelTable};
 pub use digits::Digits;
@@ -329,17 +327,15 @@ impl std::error::Error for Q931Error {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Q931Event {
     /// A SETUP arrived and is now a call in CALL_PRESENT (user) or CALL_INITIATED (network).
+    /// The SETUP stays with the call: its numbers, bearer capability and the elements passed
+    /// through (high-layer compatibility ...) are read from [`Q931::setup_message`] when wanted,
+    /// rather than decoded and moved for every call.
     IncomingSetup {
         call: CallId,
         tei: u8,
+        /// The B-channel the call was given (none: "no channel" was asked for).
         channel: Option<u8>,
-        called: Option<PartyNumber>,
-        calling: Option<PartyNumber>,
         sending_complete: bool,
-        /// The SETUP's octets as received: its bearer capability and the elements passed
-        /// through (high-layer compatibility ...), read with [`MessageView::parse`] (or
-        /// [`Message::parse`]) when wanted, rather than decoded for every call.
-        setup: Info,
     },
     SetupAcknowledged {
         call: CallId,
@@ -370,25 +366,28 @@ pub enum Q931Event {
     OverlapTimeout {
         call: CallId,
     },
-    /// The peer disconnected (answer with [`Q931::release`]), or a timer cleared the call.
+    /// The peer disconnected (answer with [`Q931::release`]), or a timer cleared the call; with
+    /// the Q.850 cause value.
     Disconnected {
         call: CallId,
-        cause: Option<Cause>,
+        cause: Option<u8>,
     },
-    /// The call is over and its channel free; the last event of every call.
+    /// The call is over and its channel free; the last event of every call. With the Q.850 cause
+    /// value.
     Released {
         call: CallId,
-        cause: Option<Cause>,
+        cause: Option<u8>,
     },
-    /// NOTIFY or FACILITY, passed through.
+    /// NOTIFY or FACILITY, passed through (boxed: the rare event keeps the common ones small).
     PassedThrough {
         call: CallId,
-        message: Message,
+        message: Box<Message>,
     },
-    /// A STATUS from the peer (for a call, or on the global call reference).
+    /// A STATUS from the peer (for a call, or on the global call reference), with its cause
+    /// value and call state.
     Status {
         call: Option<CallId>,
-        cause: Option<Cause>,
+        cause: Option<u8>,
         state: Option<u8>,
     },
     /// The peer restarted these channels (`None`: the whole interface).
@@ -406,18 +405,15 @@ pub enum Q931Event {
 
 impl fmt::Display for Q931Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cause = |f: &mut fmt::Formatter<'_>, c: &Option<Cause>| match c {
-            Some(c) => write!(f, " cause={c}"),
+        let cause = |f: &mut fmt::Formatter<'_>, c: &Option<u8>| match c {
+            Some(c) => write!(f, " cause={c} ({})", ie::cause::name(*c)),
             None => Ok(()),
         };
         match self {
-            Q931Event::IncomingSetup { call, tei, channel, called, calling, .. } => {
+            Q931Event::IncomingSetup { call, tei, channel, sending_complete } => {
                 write!(f, "{call} incoming tei={tei} chan={channel:?}")?;
-                if let Some(n) = called {
-                    write!(f, " called={n}")?;
-                }
-                if let Some(n) = calling {
-                    write!(f, " calling={n}")?;
+                if *sending_complete {
+                    f.write_str(" complete")?;
                 }
                 Ok(())
             }

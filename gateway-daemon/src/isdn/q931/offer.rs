@@ -42,7 +42,7 @@ impl Q931 {
             MessageType::ReleaseComplete | MessageType::Release | MessageType::Disconnect => {
                 let call = &mut self.calls[i];
                 call.offered.retain(|t| *t != tei);
-                if let Some(c) = msg.cause() {
+                if let Some(c) = msg.cause_value() {
                     call.offer_cause = Some(c);
                 }
                 let answer = match msg.msg_type {
@@ -82,7 +82,7 @@ impl Q931 {
         }
         // Every terminal that answered has been answered in turn, so the call ends without a
         // further message, with the refusal as its cause.
-        let refusal = self.calls[i].offer_cause.take().unwrap_or_else(|| self.cause(cause::NO_USER_RESPONDING));
+        let refusal = self.calls[i].offer_cause.take().unwrap_or(cause::NO_USER_RESPONDING);
         let _ = self.drive(now, i, Input::PeerNull(Some(refusal)));
     }
 

@@ -173,7 +173,7 @@ pub(crate) fn released_cause(events: &[Q931Event], call: CallId) -> Option<u8> {
     events
         .iter()
         .find_map(|e| match e {
-            Q931Event::Released { call: c, cause } if *c == call => Some(cause.as_ref().map(|c| c.value)),
+            Q931Event::Released { call: c, cause } if *c == call => Some(*cause),
             _ => None,
         })
         .unwrap_or_else(|| panic!("{call} not released: {events:?}"))
@@ -183,7 +183,7 @@ fn disconnected_cause(events: &[Q931Event], call: CallId) -> Option<u8> {
     events
         .iter()
         .find_map(|e| match e {
-            Q931Event::Disconnected { call: c, cause } if *c == call => Some(cause.as_ref().map(|c| c.value)),
+            Q931Event::Disconnected { call: c, cause } if *c == call => Some(*cause),
             _ => None,
         })
         .unwrap_or_else(|| panic!("{call} not disconnected: {events:?}"))
@@ -211,8 +211,12 @@ fn user_calls_network_on_pri_with_libpri_octets_and_clears() {
     assert_eq!(hex(&p.wire[0].2), setup);
     assert_eq!(hex(&p.wire[1].2), "08 02 80 01 02 18 03 a9 83 81");
     assert!(matches!(&p.events[1][0],
-        Q931Event::IncomingSetup { channel: Some(1), called: Some(n), calling: Some(c), sending_complete: true, .. }
-            if n.digits == "1234" && c.digits == "5678"));
+        Q931Event::IncomingSetup { call, channel: Some(1), sending_complete: true, .. } if *call == b));
+    // The SETUP stays with the call, read when wanted.
+    let received = p.nodes[1].setup_message(b).expect("the SETUP kept with the call");
+    assert_eq!(hex(received.octets()), setup);
+    assert_eq!(received.called().map(|n| n.digits.to_string()).as_deref(), Some("1234"));
+    assert_eq!(received.calling().map(|n| n.digits.to_string()).as_deref(), Some("5678"));
     let ev: Vec<_> = p.events[0].iter().map(|e| e.to_string()).collect();
     assert_eq!(ev, ["call#1 proceeding", "call#1 alerting", "call#1 connected"]);
     assert_eq!(p.nodes[0].busy_channels(), [1]);
@@ -755,8 +759,18 @@ fn every_message_and_event_has_a_readable_trace() {
             "RELEASE COMPLETE cref=1 (orig)",
         ]
     );
+    // The numbers are the SETUP's (traced above), which the call keeps; the events name causes.
     let events: Vec<String> = p.events[1].iter().map(ToString::to_string).collect();
-    assert_eq!(events[0], "call#1 incoming tei=0 chan=Some(1) called=1234 (unknown/unknown) calling=5678 (unknown/unknown, allowed, user-not-screened)");
+    assert_eq!(
+        events,
+        [
+            "call#1 incoming tei=0 chan=Some(1) complete",
+            "call#1 disconnected cause=16 (normal clearing)",
+            "call#1 released"
+        ]
+    );
+    let events: Vec<String> = p.events[0].iter().map(ToString::to_string).collect();
+    assert_eq!(events.last().map(String::as_str), Some("call#1 released cause=16 (normal clearing)"));
 }
 
 #[test]

@@ -54,6 +54,7 @@ fn same_answers(raw: &[u8]) {
     assert_eq!(view.octets(), raw, "{ctx}");
     assert_eq!(view.check(), reference_check(&msg), "{ctx}");
     assert_eq!(view.cause().as_ref(), msg.cause(), "{ctx}");
+    assert_eq!(view.cause_value(), msg.cause().map(|c| c.value), "{ctx}");
     assert_eq!(view.channel_id().as_ref(), msg.channel_id(), "{ctx}");
     assert_eq!(view.first_channel(), msg.channel_id().and_then(ChannelId::first_channel), "{ctx}");
     let choice = msg.channel_id().map(|c| ChannelChoice {

@@ -346,6 +346,15 @@ impl<'a> MessageView<'a> {
         self.first(id::CAUSE, Cause::parse)
     }
 
+    /// The Q.850 value of the first valid cause, as `cause()?.value` gives it, read without
+    /// decoding the element.
+    pub fn cause_value(&self) -> Option<u8> {
+        let d = self.first_valid(id::CAUSE)?;
+        // Octet 4 follows octet 3, or octet 3a when octet 3 has no extension bit.
+        let o4 = if d.first()? & 0x80 != 0 { d.get(1) } else { d.get(2) };
+        o4.map(|o| o & 0x7f)
+    }
+
     pub fn channel_id(&self) -> Option<ChannelId> {
         self.first(id::CHANNEL_ID, ChannelId::parse)
     }
