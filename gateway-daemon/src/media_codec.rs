@@ -38,7 +38,8 @@
 //! So the encoded stream starts with silence frames for the card's latency and each later frame
 //! goes out in the next 10 ms slot (its timestamp is the slot's: a constant delay, no gap); more
 //! than [`HW_QUEUE`] frames waiting means the card ran ahead and the oldest is dropped. A failed
-//! write or read is counted in the leg ([`LegCodec::hw_errors`]), never logged here. When the card
+//! write or read is counted in the leg ([`LegCodec::hw_errors`]) and in all legs' total
+//! ([`hw_errors`], the `spangate_g729_tc400b_errors_total` metric), never logged here. When the card
 //! has no free channel the leg falls back to our software codec, logged once and counted
 //! ([`hw_fallbacks`]); [`LegCodec::label`] says which one codes the leg (`G729 (tc400b)`).
 //!
@@ -115,10 +116,18 @@ const HW_READS: usize = 4;
 
 static HW_FALLBACKS: AtomicU64 = AtomicU64::new(0);
 static HW_FALLBACK_LOGGED: AtomicBool = AtomicBool::new(false);
+/// Every leg's card errors together (the media thread adds to it: one relaxed atomic add, no lock).
+static HW_ERRORS: AtomicU64 = AtomicU64::new(0);
 
 /// How many G.729 legs were coded in software because the card could not take them.
 pub fn hw_fallbacks() -> u64 {
     HW_FALLBACKS.load(Ordering::Relaxed)
+}
+
+/// The TC400B's failed frame operations, refused frames and dropped output, all legs together
+/// since the start ([`LegCodec::hw_errors`] is one leg's share).
+pub fn hw_errors() -> u64 {
+    HW_ERRORS.load(Ordering::Relaxed)
 }
 
 /// G.729A both ways on the TC400B (see the module doc's table).
@@ -147,12 +156,18 @@ struct Tc400b {
 }
 
 impl Tc400b {
+    /// Counts one error, in the leg and in the process-wide total.
+    fn error(&mut self) {
+        self.errors += 1;
+        HW_ERRORS.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn push_frames(&mut self, data: &[u8]) {
         for f in data.chunks_exact(g729::FRAME_BYTES) {
             if self.q_len == HW_QUEUE {
                 self.q_head = (self.q_head + 1) % HW_QUEUE;
                 self.q_len -= 1;
-                self.errors += 1;
+                self.error();
             }
             let at = (self.q_head + self.q_len) % HW_QUEUE;
             self.queue[at].copy_from_slice(f);
@@ -163,7 +178,7 @@ impl Tc400b {
     fn push_audio(&mut self, law: &[u8]) {
         for &code in law {
             if self.r_len == HW_RING {
-                self.errors += 1;
+                self.error();
                 return;
             }
             self.ring[(self.r_head + self.r_len) % HW_RING] = self.law.decode(code);
@@ -195,7 +210,7 @@ impl Tc400b {
             match done {
                 Ok(t) => {
                     if !t.accepted {
-                        self.errors += 1;
+                        self.error();
                     }
                     if t.out_len == 0 {
                         return;
@@ -207,7 +222,7 @@ impl Tc400b {
                     }
                 }
                 Err(_) => {
-                    self.errors += 1;
+                    self.error();
                     return;
                 }
             }

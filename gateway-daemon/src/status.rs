@@ -772,6 +772,12 @@ pub fn to_metrics(s: &Snapshot) -> String {
             "G.729 legs coded in software because the TC400B had no channel (transcoding = \"hardware\").",
             &mut std::iter::once((String::new(), crate::media_codec::hw_fallbacks().to_string())),
         );
+        family(
+            "spangate_g729_tc400b_errors_total",
+            "counter",
+            "TC400B frame writes or reads that failed, frames it refused and output dropped for want of room, all legs.",
+            &mut std::iter::once((String::new(), crate::media_codec::hw_errors().to_string())),
+        );
     }
     family(
         "spangate_clock_source_span",

@@ -183,6 +183,7 @@ fn a_calls_legs_show_their_media_and_rtcp_counters_are_aggregate_metrics() {
     assert!(m.contains("spangate_rtcp_malformed_total 1\n"), "{m}");
     assert!(m.contains("spangate_rtp_lost_total 5\n"), "{m}");
     assert!(m.contains("\nspangate_g729_tc400b_fallbacks_total "), "{m}");
+    assert!(m.contains("\nspangate_g729_tc400b_errors_total "), "{m}");
     assert!(!m.contains("192.0.2.7"), "no per-call series: {m}");
 }
 
