@@ -1,24 +1,43 @@
-//! Messages written straight into the octets layer 2 carries: the header, then each element from
-//! the caller's own fields, with no [`Ie`](super::ie::Ie) values built and no scratch buffer.
+//! Q.931's one encoder: messages and their elements written straight into the octets layer 2
+//! carries, the header, then each element.
 //!
-//! This is how call control sends the messages of a call's life (SETUP, its answers, clearing):
-//! the encoder writes in place at the end of Q.931's transmit queue ([`Transmit`]), where layer 2
-//! then borrows the message from. The octets are exactly those
-//! [`Message::emit`](super::message::Message::emit) gives for the same message (the tests below
-//! hold the two to that).
+//! Call control sends the messages of a call's life (SETUP, its answers, clearing) from the
+//! call's own fields, with no [`Ie`] values built and no scratch buffer: the encoder writes in
+//! place at the end of Q.931's transmit queue ([`Transmit`]), where layer 2 then borrows the
+//! message from. A message built as a [`Message`](super::message::Message) (STATUS, NOTIFY,
+//! FACILITY, RESTART, the tests) is written by the same functions, through [`Encoder::ie`]. The
+//! tests below hold the call path's shortcuts (one B-channel, a cause without diagnostics, a
+//! speech bearer) to the octets of the general elements.
 
-use super::ie::{id, BearerCapability, Cause, PartyNumber, Progress};
+use super::ie::{id, BearerCapability, Cause, ChannelId, ChannelSelection, DateTime, Ie, PartyNumber, Progress};
 use super::message::{CallRef, MessageType, PROTOCOL_DISCRIMINATOR};
 
-/// The longest contents an element's length octet can state; longer ones are cut, as `emit` does.
+/// The longest contents an element's length octet can state; longer ones are cut.
 const MAX_CONTENTS: usize = 255;
 
-/// One message being written at the end of a buffer.
+/// One message, or a run of elements, being written at the end of a buffer.
 pub(crate) struct Encoder<'a> {
     buf: &'a mut Vec<u8>,
     /// Where the message starts in `buf` (read by the tests).
     #[cfg_attr(not(test), allow(dead_code))]
     start: usize,
+}
+
+/// Octet 3 of a channel identification without interface identifier nor D-channel indication.
+#[inline]
+fn channel_octet3(primary: bool, exclusive: bool, selection: u8) -> u8 {
+    0x80 | u8::from(primary) << 5 | u8::from(exclusive) << 3 | selection
+}
+
+/// The information channel selection a basic rate interface codes B1 and B2 with (any other
+/// channel as "any channel").
+#[inline]
+fn basic_selection(channel: Option<u8>) -> u8 {
+    match channel {
+        Some(1) => 1,
+        Some(2) => 2,
+        _ => 3,
+    }
 }
 
 impl<'a> Encoder<'a> {
@@ -42,6 +61,12 @@ impl<'a> Encoder<'a> {
         Encoder { buf, start }
     }
 
+    /// Appends elements, without a header, at the end of `buf`.
+    pub(crate) fn elements(buf: &'a mut Vec<u8>) -> Encoder<'a> {
+        let start = buf.len();
+        Encoder { buf, start }
+    }
+
     /// The message written so far.
     #[cfg(test)]
     pub(crate) fn octets(&self) -> &[u8] {
@@ -49,7 +74,7 @@ impl<'a> Encoder<'a> {
     }
 
     #[inline]
-    fn put(&mut self, data: &[u8]) {
+    pub(crate) fn put(&mut self, data: &[u8]) {
         self.buf.extend_from_slice(data);
     }
 
@@ -64,22 +89,57 @@ impl<'a> Encoder<'a> {
         self.buf.extend(data.iter().map(|o| o & 0x7f));
     }
 
-    /// A variable-length element whose contents are `parts` one after the other, cut at 255.
-    fn element(&mut self, ie_id: u8, parts: &[&[u8]]) {
-        let total: usize = parts.iter().map(|p| p.len()).sum();
-        let mut room = total.min(MAX_CONTENTS);
-        self.put(&[ie_id, u8::try_from(room).unwrap_or(u8::MAX)]);
-        for p in parts {
-            let n = p.len().min(room);
-            self.put(&p[..n]);
-            room -= n;
+    /// Opens a variable-length element: its identifier and a length octet that
+    /// [`close`](Self::close) fills in. Returns where the element starts.
+    #[inline]
+    fn open(&mut self, ie_id: u8) -> usize {
+        let at = self.buf.len();
+        self.put(&[ie_id, 0]);
+        at
+    }
+
+    /// Closes the element opened at `at`: contents longer than its length octet can state are
+    /// cut at 255.
+    fn close(&mut self, at: usize) {
+        let body = at + 2;
+        let len = self.buf.len() - body;
+        if len > MAX_CONTENTS {
+            self.buf.truncate(body + MAX_CONTENTS);
+        }
+        self.buf[at + 1] = u8::try_from(len.min(MAX_CONTENTS)).unwrap_or(u8::MAX);
+    }
+
+    /// A variable-length element whose contents are `data` as they stand.
+    fn element(&mut self, ie_id: u8, data: &[u8]) {
+        let at = self.open(ie_id);
+        self.put(data);
+        self.close(at);
+    }
+
+    /// Any element of a message built as a [`Message`](super::message::Message).
+    pub(crate) fn ie(&mut self, ie: &Ie) {
+        match ie {
+            Ie::Shift { .. } | Ie::SendingComplete | Ie::SingleOctet(_) => self.single(ie.id()),
+            Ie::BearerCapability(bc) => self.bearer(bc),
+            Ie::ChannelId(c) => self.channel_id(c),
+            Ie::CallingNumber(n) | Ie::CalledNumber(n) | Ie::ConnectedNumber(n) | Ie::RedirectingNumber(n) => {
+                self.number(ie.id(), n)
+            }
+            Ie::Cause(c) => self.cause(c),
+            Ie::Progress(p) => self.progress(p),
+            Ie::CallState { coding, state } => self.put(&[id::CALL_STATE, 1, (coding & 3) << 6 | (state & 0x3f)]),
+            Ie::RestartIndicator(c) => self.put(&[id::RESTART_INDICATOR, 1, 0x80 | c.bits()]),
+            Ie::DateTime(d) => self.date_time(d),
+            Ie::Display(d) | Ie::Keypad(d) | Ie::Raw { data: d, .. } | Ie::Invalid { data: d, .. } => {
+                self.element(ie.id(), d)
+            }
         }
     }
 
     /// A single-octet element (sending complete, shift ...).
     #[inline]
     pub(crate) fn single(&mut self, octet: u8) {
-        self.put(&[octet]);
+        self.put_byte(octet);
     }
 
     /// Sending complete (§4.5.27).
@@ -88,21 +148,46 @@ impl<'a> Encoder<'a> {
         self.single(id::SENDING_COMPLETE);
     }
 
-    /// Channel identification naming one B-channel (what `ChannelId::channel` builds): on a
-    /// primary rate interface by its number in octet 3.3, on a basic one in octet 3's selection.
+    /// Channel identification naming one B-channel (what `ChannelId::channel` builds, written
+    /// as [`channel_id`](Self::channel_id) writes it): on a primary rate interface by its number
+    /// in octet 3.3, on a basic one in octet 3's selection.
     #[inline]
     pub(crate) fn channel(&mut self, primary: bool, channel: u8, exclusive: bool) {
-        let excl = u8::from(exclusive) << 3;
         if primary {
-            self.put(&[id::CHANNEL_ID, 3, 0xa1 | excl, 0x83, 0x80 | (channel & 0x7f)]);
+            self.put(&[id::CHANNEL_ID, 3, channel_octet3(true, exclusive, 1), 0x83, 0x80 | (channel & 0x7f)]);
         } else {
-            let sel = match channel {
-                1 => 1,
-                2 => 2,
-                _ => 3,
-            };
-            self.put(&[id::CHANNEL_ID, 1, 0x80 | excl | sel]);
+            self.put(&[id::CHANNEL_ID, 1, channel_octet3(false, exclusive, basic_selection(Some(channel)))]);
         }
+    }
+
+    /// Channel identification (§4.5.13).
+    pub(crate) fn channel_id(&mut self, c: &ChannelId) {
+        let sel = match (&c.selection, c.primary) {
+            (ChannelSelection::NoChannel, _) => 0,
+            (ChannelSelection::Any, _) => 3,
+            (ChannelSelection::Channels(ch), false) => basic_selection(ch.first().copied()),
+            (ChannelSelection::Other(_), false) => 3,
+            (_, true) => 1,
+        };
+        let at = self.open(id::CHANNEL_ID);
+        let flags = u8::from(c.interface_id.is_some()) << 6 | u8::from(c.d_channel) << 2;
+        self.put_byte(channel_octet3(c.primary, c.exclusive, sel) | flags);
+        if let Some(iid) = &c.interface_id {
+            self.put(iid);
+        }
+        if c.primary {
+            match &c.selection {
+                ChannelSelection::Channels(ch) if !ch.is_empty() => {
+                    self.put_byte(0x83);
+                    for (i, n) in ch.iter().enumerate() {
+                        self.put_byte((n & 0x7f) | if i + 1 == ch.len() { 0x80 } else { 0 });
+                    }
+                }
+                ChannelSelection::Other(raw) => self.put(raw),
+                _ => {}
+            }
+        }
+        self.close(at);
     }
 
     /// Cause (§4.5.12).
@@ -110,11 +195,22 @@ impl<'a> Encoder<'a> {
     pub(crate) fn cause(&mut self, c: &Cause) {
         let o3 = (c.coding & 3) << 5 | (c.location & 0x0f);
         let o4 = 0x80 | (c.value & 0x7f);
-        match (c.recommendation, c.diagnostics.is_empty()) {
-            (None, true) => self.put(&[id::CAUSE, 2, 0x80 | o3, o4]),
-            (None, false) => self.element(id::CAUSE, &[&[0x80 | o3, o4], &c.diagnostics]),
-            (Some(r), _) => self.element(id::CAUSE, &[&[o3, 0x80 | (r & 0x7f), o4], &c.diagnostics]),
+        if c.recommendation.is_none() && c.diagnostics.is_empty() {
+            self.put(&[id::CAUSE, 2, 0x80 | o3, o4]);
+        } else {
+            self.cause_with(o3, o4, c);
         }
+    }
+
+    /// [`cause`](Self::cause) with a recommendation or diagnostics.
+    fn cause_with(&mut self, o3: u8, o4: u8, c: &Cause) {
+        let at = self.open(id::CAUSE);
+        match c.recommendation {
+            Some(r) => self.put(&[o3, 0x80 | (r & 0x7f), o4]),
+            None => self.put(&[0x80 | o3, o4]),
+        }
+        self.put(&c.diagnostics);
+        self.close(at);
     }
 
     /// Progress indicator (§4.5.23).
@@ -133,19 +229,18 @@ impl<'a> Encoder<'a> {
                 self.put(&[id::BEARER_CAPABILITY, 3, o3, o4, 0xa0 | (l1 & 0x1f)]);
             }
             _ => {
-                let mut head = [o3, o4, 0, 0];
-                let mut n = 2;
+                let at = self.open(id::BEARER_CAPABILITY);
+                self.put(&[o3, o4]);
                 if let Some(m) = bc.multiplier {
-                    head[n] = 0x80 | (m & 0x7f);
-                    n += 1;
+                    self.put_byte(0x80 | (m & 0x7f));
                 }
                 if let Some(l1) = bc.layer1 {
                     let ext = if bc.layer1_extra.is_empty() { 0x80 } else { 0 };
-                    head[n] = ext | 0x20 | (l1 & 0x1f);
-                    n += 1;
+                    self.put_byte(ext | 0x20 | (l1 & 0x1f));
+                    self.put(&bc.layer1_extra);
                 }
-                let extra: &[u8] = if bc.layer1.is_some() { &bc.layer1_extra } else { &[] };
-                self.element(id::BEARER_CAPABILITY, &[&head[..n], extra, &bc.rest]);
+                self.put(&bc.rest);
+                self.close(at);
             }
         }
     }
@@ -154,9 +249,10 @@ impl<'a> Encoder<'a> {
     /// Each digit keeps its low seven bits (the gateway's text may be more than IA5).
     pub(crate) fn number(&mut self, ie_id: u8, n: &PartyNumber) {
         let more = n.presentation.is_some() || n.reason.is_some();
-        let mut head = [0u8; 3];
-        head[0] = if more { 0 } else { 0x80 } | (n.ton & 7) << 4 | (n.plan & 0x0f);
-        let mut h = 1;
+        // Identifier, length and octets 3 to 3b, written at once.
+        let mut head = [ie_id, 0, 0, 0, 0];
+        head[2] = if more { 0 } else { 0x80 } | (n.ton & 7) << 4 | (n.plan & 0x0f);
+        let mut h = 3;
         if more {
             let (p, s) = n.presentation.unwrap_or((0, 0));
             let ext = if n.reason.is_some() { 0 } else { 0x80 };
@@ -168,20 +264,24 @@ impl<'a> Encoder<'a> {
             h += 1;
         }
         let digits = n.digits.as_bytes();
-        match u8::try_from(h + digits.len()) {
-            Ok(len) => {
-                self.put(&[ie_id, len]);
-                for &o in &head[..h] {
-                    self.put_byte(o);
-                }
-                self.put_masked(digits);
-            }
-            Err(_) => {
-                // More than an element's length octet states: cut at 255, as `emit` does.
-                let masked: Vec<u8> = digits.iter().map(|b| b & 0x7f).collect();
-                self.element(ie_id, &[&head[..h], &masked]);
-            }
+        let at = self.buf.len();
+        self.put(&head[..h]);
+        self.put_masked(digits);
+        match u8::try_from(h - 2 + digits.len()) {
+            Ok(len) => self.buf[at + 1] = len,
+            Err(_) => self.close(at),
         }
+    }
+
+    /// Date/time (§4.5.30).
+    fn date_time(&mut self, d: &DateTime) {
+        let at = self.open(id::DATE_TIME);
+        self.put(&[d.year, d.month, d.day]);
+        // The optional octets are positional: a later one implies the earlier ones.
+        for o in [d.hour, d.minute, d.second].into_iter().map_while(|o| o) {
+            self.put_byte(o);
+        }
+        self.close(at);
     }
 }
 
@@ -266,7 +366,6 @@ impl Transmit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::isdn::q931::ie::{ChannelId, Ie};
     use crate::isdn::q931::message::Message;
 
     /// The octets `Message::emit` gives for a message of these elements.

@@ -9,6 +9,7 @@
 use std::fmt;
 
 use super::digits::Digits;
+use super::encode::Encoder;
 use crate::isdn::octets::Octets;
 
 /// Codeset 0 element identifiers (Q.931 Table 4-3) that this stack names.
@@ -176,20 +177,6 @@ impl BearerCapability {
         bc.rest = d.to_vec();
         Ok(bc)
     }
-
-    fn emit(&self, out: &mut Vec<u8>) {
-        out.push(0x80 | (self.coding & 3) << 5 | (self.capability & 0x1f));
-        out.push(0x80 | (self.mode & 3) << 5 | (self.rate & 0x1f));
-        if let Some(m) = self.multiplier {
-            out.push(0x80 | (m & 0x7f));
-        }
-        if let Some(l1) = self.layer1 {
-            let ext = if self.layer1_extra.is_empty() { 0x80 } else { 0 };
-            out.push(ext | 0x20 | (l1 & 0x1f));
-            out.extend_from_slice(&self.layer1_extra);
-        }
-        out.extend_from_slice(&self.rest);
-    }
 }
 
 impl fmt::Display for BearerCapability {
@@ -304,42 +291,6 @@ impl ChannelId {
         }
         Ok(ChannelId { primary, exclusive: o3 & 0x08 != 0, d_channel: o3 & 0x04 != 0, interface_id, selection })
     }
-
-    fn emit(&self, out: &mut Vec<u8>) {
-        let sel = match (&self.selection, self.primary) {
-            (ChannelSelection::NoChannel, _) => 0,
-            (ChannelSelection::Any, _) => 3,
-            (ChannelSelection::Channels(c), false) => match c.first() {
-                Some(2) => 2,
-                Some(1) => 1,
-                _ => 3,
-            },
-            (ChannelSelection::Other(_), false) => 3,
-            (_, true) => 1,
-        };
-        out.push(
-            0x80 | u8::from(self.interface_id.is_some()) << 6
-                | u8::from(self.primary) << 5
-                | u8::from(self.exclusive) << 3
-                | u8::from(self.d_channel) << 2
-                | sel,
-        );
-        if let Some(iid) = &self.interface_id {
-            out.extend_from_slice(iid);
-        }
-        if self.primary {
-            match &self.selection {
-                ChannelSelection::Channels(c) if !c.is_empty() => {
-                    out.push(0x83);
-                    for (i, n) in c.iter().enumerate() {
-                        out.push((n & 0x7f) | if i + 1 == c.len() { 0x80 } else { 0 });
-                    }
-                }
-                ChannelSelection::Other(raw) => out.extend_from_slice(raw),
-                _ => {}
-            }
-        }
-    }
 }
 
 impl fmt::Display for ChannelId {
@@ -421,20 +372,6 @@ impl PartyNumber {
         // Every octet is below 0x80 (checked above): ASCII, so valid UTF-8 as it stands.
         n.digits = Digits::from_ascii(d);
         Ok(n)
-    }
-
-    fn emit(&self, out: &mut Vec<u8>) {
-        let more = self.presentation.is_some() || self.reason.is_some();
-        out.push(if more { 0 } else { 0x80 } | (self.ton & 7) << 4 | (self.plan & 0x0f));
-        if more {
-            let (p, s) = self.presentation.unwrap_or((0, 0));
-            let ext = if self.reason.is_some() { 0 } else { 0x80 };
-            out.push(ext | (p & 3) << 5 | (s & 3));
-        }
-        if let Some(r) = self.reason {
-            out.push(0x80 | (r & 0x0f));
-        }
-        out.extend(self.digits.as_bytes().iter().map(|b| b & 0x7f));
     }
 }
 
@@ -585,16 +522,6 @@ impl Cause {
             diagnostics: diag.to_vec(),
         })
     }
-
-    fn emit(&self, out: &mut Vec<u8>) {
-        let ext = if self.recommendation.is_some() { 0 } else { 0x80 };
-        out.push(ext | (self.coding & 3) << 5 | (self.location & 0x0f));
-        if let Some(r) = self.recommendation {
-            out.push(0x80 | (r & 0x7f));
-        }
-        out.push(0x80 | (self.value & 0x7f));
-        out.extend_from_slice(&self.diagnostics);
-    }
 }
 
 impl fmt::Display for Cause {
@@ -660,14 +587,6 @@ impl DateTime {
             second: d.get(5).copied(),
         })
     }
-
-    fn emit(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&[self.year, self.month, self.day]);
-        // The optional octets are positional: a later one implies the earlier ones.
-        for o in [self.hour, self.minute, self.second].into_iter().map_while(|o| o) {
-            out.push(o);
-        }
-    }
 }
 
 /// Restart indicator classes (§4.5.25).
@@ -696,7 +615,7 @@ impl RestartClass {
         }
     }
 
-    fn bits(self) -> u8 {
+    pub(crate) fn bits(self) -> u8 {
         match self {
             RestartClass::Indicated => 0,
             RestartClass::SingleInterface => 6,
@@ -917,37 +836,7 @@ impl Ie {
     /// Appends the element (identifier, length, contents) to `out`. Contents longer than 255
     /// octets cannot be coded and are cut at 255.
     pub fn emit(&self, out: &mut Vec<u8>) {
-        let start = out.len();
-        match self {
-            Ie::Shift { .. } | Ie::SendingComplete | Ie::SingleOctet(_) => {
-                out.push(self.id());
-                return;
-            }
-            _ => out.extend_from_slice(&[self.id(), 0]),
-        }
-        let body = out.len();
-        match self {
-            Ie::BearerCapability(bc) => bc.emit(out),
-            Ie::ChannelId(c) => c.emit(out),
-            Ie::CallingNumber(n) | Ie::CalledNumber(n) | Ie::ConnectedNumber(n) | Ie::RedirectingNumber(n) => {
-                n.emit(out)
-            }
-            Ie::Cause(c) => c.emit(out),
-            Ie::Progress(p) => out
-                .extend_from_slice(&[0x80 | (p.coding & 3) << 5 | (p.location & 0x0f), 0x80 | (p.description & 0x7f)]),
-            Ie::CallState { coding, state } => out.push((coding & 3) << 6 | (state & 0x3f)),
-            Ie::RestartIndicator(c) => out.push(0x80 | c.bits()),
-            Ie::DateTime(d) => d.emit(out),
-            Ie::Display(d) | Ie::Keypad(d) | Ie::Raw { data: d, .. } | Ie::Invalid { data: d, .. } => {
-                out.extend_from_slice(d)
-            }
-            Ie::Shift { .. } | Ie::SendingComplete | Ie::SingleOctet(_) => {}
-        }
-        let len = out.len() - body;
-        if len > 255 {
-            out.truncate(body + 255);
-        }
-        out[start + 1] = u8::try_from(len.min(255)).unwrap_or(u8::MAX);
+        Encoder::elements(out).ie(self);
     }
 }
 

@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use super::encode::Encoder;
 use super::ie::{id, Cause, ChannelId, Ie, PartyNumber};
 use super::view::MessageView;
 
@@ -262,36 +263,11 @@ impl Message {
     }
 
     pub fn emit(&self, out: &mut Vec<u8>) {
-        Message::emit_header(self.call_ref, self.msg_type, out);
+        let mut e = Encoder::new(out, self.call_ref, self.msg_type);
         for ie in &self.ies {
-            ie.emit(out);
+            e.ie(ie);
         }
-        out.extend_from_slice(&self.trailing);
-    }
-
-    /// Appends the protocol discriminator, call reference and message type: what precedes the
-    /// elements of every message.
-    pub fn emit_header(call_ref: CallRef, msg_type: MessageType, out: &mut Vec<u8>) {
-        let flag = if call_ref.flag { 0x80 } else { 0 };
-        match call_ref.len {
-            0 => out.extend_from_slice(&[PROTOCOL_DISCRIMINATOR, 0, msg_type.octet()]),
-            1 => out.extend_from_slice(&[
-                PROTOCOL_DISCRIMINATOR,
-                call_ref.len,
-                flag | (call_ref.value & 0x7f).to_be_bytes()[1],
-                msg_type.octet(),
-            ]),
-            _ => {
-                let [hi, lo] = call_ref.value.to_be_bytes();
-                out.extend_from_slice(&[
-                    PROTOCOL_DISCRIMINATOR,
-                    call_ref.len,
-                    flag | (hi & 0x7f),
-                    lo,
-                    msg_type.octet(),
-                ]);
-            }
-        }
+        e.put(&self.trailing);
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
