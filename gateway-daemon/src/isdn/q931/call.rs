@@ -105,11 +105,13 @@ pub enum Request {
         digits: String,
         complete: bool,
     },
-    Disconnect(Cause),
+    /// DISCONNECT with this Q.850 cause value (at our side's location, as every cause the
+    /// requests send).
+    Disconnect(u8),
     /// Network side: DISCONNECT with progress indicator #8, the B-channel kept for the tone we
     /// play, and T306 instead of T305 (§5.3.4.1).
-    DisconnectInband(Cause),
-    Release(Cause),
+    DisconnectInband(u8),
+    Release(u8),
     /// NOTIFY or FACILITY with these elements, passed through from the gateway.
     PassThrough(MessageType, Vec<Ie>),
 }
@@ -290,8 +292,8 @@ pub struct Call {
     pub(crate) timers: TimerSet,
     t303_expired: bool,
     t308_expired: bool,
-    /// The cause of this side's DISCONNECT, reused by RELEASE after T305.
-    clearing_cause: Option<Cause>,
+    /// The cause value of this side's DISCONNECT, reused by RELEASE after T305.
+    clearing_cause: Option<u8>,
     /// The SETUP: as sent, for its retransmission on the first T303 expiry; as received, for
     /// the gateway to read ([`Q931::setup_message`](super::Q931::setup_message)).
     setup: Option<Info>,
@@ -383,9 +385,9 @@ impl Call {
         self.with_cause(MessageType::Status, &c).with(Ie::CallState { coding: 0, state: self.state.number() })
     }
 
-    fn start_disconnect(&mut self, now: Instant, timers: &Timers, side: Side, cause: Cause, out: &mut Out) {
+    fn start_disconnect(&mut self, now: Instant, timers: &Timers, side: Side, cause: u8, out: &mut Out) {
         self.timers.stop_all_but_t309();
-        self.send_cause(MessageType::Disconnect, &cause, out);
+        self.send_cause(MessageType::Disconnect, &cause_ie(cause, side), out);
         self.clearing_cause = Some(cause);
         self.timers.start(Timer::T305, now + timers.t305);
         self.state = match side {
@@ -394,9 +396,9 @@ impl Call {
         };
     }
 
-    fn start_release(&mut self, now: Instant, timers: &Timers, cause: Option<Cause>, out: &mut Out) {
+    fn start_release(&mut self, now: Instant, side: Side, timers: &Timers, cause: Option<u8>, out: &mut Out) {
         self.timers.stop_all_but_t309();
-        out.send_cause(self.call_ref(), MessageType::Release, cause.as_ref());
+        out.send_cause(self.call_ref(), MessageType::Release, cause.map(|c| cause_ie(c, side)).as_ref());
         self.t308_expired = false;
         self.timers.start(Timer::T308, now + timers.t308);
         self.state = CallState::ReleaseRequest;
@@ -426,7 +428,9 @@ impl Call {
         out.events.push_back(Q931Event::Released { call: self.id, cause });
     }
 
-    /// Runs one input through the state table.
+    /// Runs one input through the state table. Requests and timer expiries have tables of their
+    /// own (below), so that a message does not walk past their arms, nor they past the messages'.
+    #[inline]
     pub(crate) fn handle(
         &mut self,
         now: Instant,
@@ -435,28 +439,37 @@ impl Call {
         input: Input<'_>,
         out: &mut Out,
     ) -> Result<(), NotCompatible> {
+        match input {
+            Input::Request(req) => self.request(now, side, timers, req, out),
+            Input::Timeout(timer) => {
+                self.timeout(now, side, timers, timer, out);
+                Ok(())
+            }
+            input => self.received(now, side, timers, &input, out),
+        }
+    }
+
+    /// A received message or a data link event (the other rows of the table in [`super`]).
+    fn received(
+        &mut self,
+        now: Instant,
+        side: Side,
+        timers: &Timers,
+        input: &Input<'_>,
+        out: &mut Out,
+    ) -> Result<(), NotCompatible> {
         use CallState as S;
         use MessageType as M;
         let user = side == Side::User;
         let net = side == Side::Network;
         let id = self.id;
         // The message type, when the input is a message, for the arms below.
-        let (mt, msg, error) = match &input {
+        let (mt, msg, error) = match input {
             Input::Message { msg, error } => (Some(msg.msg_type), Some(*msg), *error),
             _ => (None, None, None),
         };
         let rx = |t: MessageType| mt == Some(t);
-        // Requests and timer expiries have tables of their own (below), so that a message does
-        // not walk past their arms, nor they past the messages'.
-        let input = match input {
-            Input::Request(req) => return self.request(now, side, timers, req, out),
-            Input::Timeout(timer) => {
-                self.timeout(now, side, timers, timer, out);
-                return Ok(());
-            }
-            input => input,
-        };
-        match (self.state, &input) {
+        match (self.state, input) {
             (S::CallInitiated, _) if user && rx(M::SetupAcknowledge) => {
                 self.timers.stop(Timer::T303);
                 self.state = S::OverlapSending;
@@ -540,22 +553,12 @@ impl Call {
                 // DISCONNECT crossed ours (§5.3.5): go straight to RELEASE.
                 out.events
                     .push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(MessageView::cause_value) });
-                self.start_release(
-                    now,
-                    timers,
-                    error.map(|e| cause_ie(e, side)).or_else(|| self.clearing_cause.clone()),
-                    out,
-                );
+                self.start_release(now, side, timers, error.or(self.clearing_cause), out);
             }
             (S::DisconnectIndication, _) if net && rx(M::Disconnect) => {
                 out.events
                     .push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(MessageView::cause_value) });
-                self.start_release(
-                    now,
-                    timers,
-                    error.map(|e| cause_ie(e, side)).or_else(|| self.clearing_cause.clone()),
-                    out,
-                );
+                self.start_release(now, side, timers, error.or(self.clearing_cause), out);
             }
             (s, _) if s != S::Null && !s.clearing() && rx(M::Disconnect) => {
                 self.timers.stop_all_but_t309();
@@ -564,7 +567,7 @@ impl Call {
                     // §5.8.6.1/§5.8.6.2: a DISCONNECT without a usable cause is answered with
                     // RELEASE carrying ours.
                     out.events.push_back(Q931Event::Disconnected { call: id, cause });
-                    self.start_release(now, timers, Some(cause_ie(e, side)), out);
+                    self.start_release(now, side, timers, Some(e), out);
                 } else {
                     self.state = if user { S::DisconnectIndication } else { S::DisconnectRequest };
                     // §5.3.4.1: with progress indicator #8 the network plays a tone on the
@@ -726,22 +729,22 @@ impl Call {
             // The first answer to SETUP may refuse the call with RELEASE COMPLETE (§5.2.5.1);
             // after that, RELEASE starts the release (§5.3.2).
             (S::CallPresent, Request::Release(c)) if user => {
-                self.send_cause(M::ReleaseComplete, &c, out);
-                self.enter_null(Some(c.value), out);
+                self.send_cause(M::ReleaseComplete, &cause_ie(c, side), out);
+                self.enter_null(Some(c), out);
             }
             (S::CallInitiated, Request::Release(c)) if net => {
-                self.send_cause(M::ReleaseComplete, &c, out);
-                self.enter_null(Some(c.value), out);
+                self.send_cause(M::ReleaseComplete, &cause_ie(c, side), out);
+                self.enter_null(Some(c), out);
             }
             (s, Request::Release(c)) if s != S::Null && s != S::ReleaseRequest => {
                 // In U12/N11 this answers the peer's DISCONNECT; elsewhere it aborts the call.
-                self.start_release(now, timers, Some(c), out);
+                self.start_release(now, side, timers, Some(c), out);
             }
             (S::DisconnectIndication, Request::Disconnect(c)) if user => {
-                self.start_release(now, timers, Some(c), out);
+                self.start_release(now, side, timers, Some(c), out);
             }
             (S::DisconnectRequest, Request::Disconnect(c)) if net => {
-                self.start_release(now, timers, Some(c), out);
+                self.start_release(now, side, timers, Some(c), out);
             }
             (s, Request::Disconnect(c)) if s != S::Null && !s.clearing() => {
                 self.start_disconnect(now, timers, side, c, out);
@@ -749,8 +752,9 @@ impl Call {
             (s, Request::DisconnectInband(c)) if net && s != S::Null && !s.clearing() => {
                 self.timers.stop_all_but_t309();
                 let p = Progress { coding: 0, location: Cause::LOCATION_PUBLIC_LOCAL, description: 8 };
+                let cause = cause_ie(c, side);
                 out.send(self.call_ref(), M::Disconnect, |e| {
-                    e.cause(&c);
+                    e.cause(&cause);
                     e.progress(&p);
                 });
                 self.clearing_cause = Some(c);
@@ -788,19 +792,17 @@ impl Call {
                 }
             }
             (S::OutgoingCallProceeding, Timer::T310) if user => {
-                let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.value) });
-                self.start_disconnect(now, timers, side, c, out);
+                out.events
+                    .push_back(Q931Event::Disconnected { call: id, cause: Some(cause::RECOVERY_ON_TIMER_EXPIRY) });
+                self.start_disconnect(now, timers, side, cause::RECOVERY_ON_TIMER_EXPIRY, out);
             }
             (S::IncomingCallProceeding, Timer::T310) if net => {
-                let c = cause_ie(cause::NO_USER_RESPONDING, side);
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.value) });
-                self.start_disconnect(now, timers, side, c, out);
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(cause::NO_USER_RESPONDING) });
+                self.start_disconnect(now, timers, side, cause::NO_USER_RESPONDING, out);
             }
             (S::CallReceived, Timer::T301) if net => {
-                let c = cause_ie(cause::NO_ANSWER, side);
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.value) });
-                self.start_disconnect(now, timers, side, c, out);
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(cause::NO_ANSWER) });
+                self.start_disconnect(now, timers, side, cause::NO_ANSWER, out);
             }
             (S::OverlapSending, Timer::T302) if net => {
                 out.events.push_back(Q931Event::OverlapTimeout { call: id });
@@ -809,18 +811,16 @@ impl Call {
                 out.events.push_back(Q931Event::OverlapTimeout { call: id });
             }
             (S::ConnectRequest, Timer::T313) if user => {
-                let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
-                out.events.push_back(Q931Event::Disconnected { call: id, cause: Some(c.value) });
-                self.start_disconnect(now, timers, side, c, out);
+                out.events
+                    .push_back(Q931Event::Disconnected { call: id, cause: Some(cause::RECOVERY_ON_TIMER_EXPIRY) });
+                self.start_disconnect(now, timers, side, cause::RECOVERY_ON_TIMER_EXPIRY, out);
             }
             (S::DisconnectRequest | S::DisconnectIndication, Timer::T305) => {
-                let c = self.clearing_cause.clone();
-                self.start_release(now, timers, c, out);
+                self.start_release(now, side, timers, self.clearing_cause, out);
             }
             (S::DisconnectIndication, Timer::T306) if net => {
                 // §5.3.4.1: the tone ran its time; RELEASE with the DISCONNECT's cause.
-                let c = self.clearing_cause.clone();
-                self.start_release(now, timers, c, out);
+                self.start_release(now, side, timers, self.clearing_cause, out);
             }
             (S::ReleaseRequest, Timer::T308) => {
                 if self.t308_expired {
@@ -831,7 +831,8 @@ impl Call {
                     self.enter_null(Some(c.value), out);
                 } else {
                     self.t308_expired = true;
-                    out.send_cause(self.call_ref(), MessageType::Release, self.clearing_cause.as_ref());
+                    let c = self.clearing_cause.map(|c| cause_ie(c, side));
+                    out.send_cause(self.call_ref(), MessageType::Release, c.as_ref());
                     self.timers.start(Timer::T308, now + timers.t308);
                 }
             }

@@ -15,6 +15,10 @@ use super::message::{CallRef, MessageType, PROTOCOL_DISCRIMINATOR};
 /// The longest contents an element's length octet can state; longer ones are cut.
 const MAX_CONTENTS: usize = 255;
 
+/// The room for a party number element written at once: identifier, length, octets 3 to 3b and
+/// up to 27 digits.
+const NUMBER_BLOCK: usize = 32;
+
 /// One message, or a run of elements, being written at the end of a buffer.
 pub(crate) struct Encoder<'a> {
     buf: &'a mut Vec<u8>,
@@ -43,21 +47,20 @@ fn basic_selection(channel: Option<u8>) -> u8 {
 impl<'a> Encoder<'a> {
     /// Starts a message at the end of `buf` with its protocol discriminator, call reference and
     /// message type.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(buf: &'a mut Vec<u8>, call_ref: CallRef, msg_type: MessageType) -> Encoder<'a> {
         let start = buf.len();
         let flag = if call_ref.flag { 0x80 } else { 0 };
         let mt = msg_type.octet();
-        match call_ref.len {
-            0 => buf.extend_from_slice(&[PROTOCOL_DISCRIMINATOR, 0, mt]),
-            1 => {
-                buf.extend_from_slice(&[PROTOCOL_DISCRIMINATOR, 1, flag | (call_ref.value & 0x7f).to_be_bytes()[1], mt])
-            }
-            len => {
-                let [hi, lo] = call_ref.value.to_be_bytes();
-                buf.extend_from_slice(&[PROTOCOL_DISCRIMINATOR, len, flag | (hi & 0x7f), lo, mt]);
-            }
-        }
+        let [hi, lo] = call_ref.value.to_be_bytes();
+        // Written as five octets and cut back to the length of the reference.
+        let (header, len) = match call_ref.len {
+            0 => ([PROTOCOL_DISCRIMINATOR, 0, mt, 0, 0], 3),
+            1 => ([PROTOCOL_DISCRIMINATOR, 1, flag | (lo & 0x7f), mt, 0], 4),
+            len => ([PROTOCOL_DISCRIMINATOR, len, flag | (hi & 0x7f), lo, mt], 5),
+        };
+        buf.extend_from_slice(&header);
+        buf.truncate(start + len);
         Encoder { buf, start }
     }
 
@@ -83,10 +86,23 @@ impl<'a> Encoder<'a> {
         self.buf.push(octet);
     }
 
-    /// Appends octets with their eighth bit cleared (IA5 digits).
+    /// Appends the first `len` octets of `block` (at most its size): the whole block in one
+    /// fixed-size copy, then cut back, cheaper than a copy of a length known only at run time.
+    #[inline]
+    fn put_cut<const N: usize>(&mut self, block: &[u8; N], len: usize) {
+        let end = self.buf.len() + len.min(N);
+        self.buf.extend_from_slice(block);
+        self.buf.truncate(end);
+    }
+
+    /// Appends octets with their eighth bit cleared (IA5 digits): a party number's few, one by
+    /// one.
     #[inline]
     fn put_masked(&mut self, data: &[u8]) {
-        self.buf.extend(data.iter().map(|o| o & 0x7f));
+        self.buf.reserve(data.len());
+        for &o in data {
+            self.put_byte(o & 0x7f);
+        }
     }
 
     /// Opens a variable-length element: its identifier and a length octet that
@@ -249,27 +265,35 @@ impl<'a> Encoder<'a> {
     /// Each digit keeps its low seven bits (the gateway's text may be more than IA5).
     pub(crate) fn number(&mut self, ie_id: u8, n: &PartyNumber) {
         let more = n.presentation.is_some() || n.reason.is_some();
-        // Identifier, length and octets 3 to 3b, written at once.
-        let mut head = [ie_id, 0, 0, 0, 0];
-        head[2] = if more { 0 } else { 0x80 } | (n.ton & 7) << 4 | (n.plan & 0x0f);
+        let digits = n.digits.as_bytes();
+        // Identifier, length, octets 3 to 3b and, as a call's number fits, the digits: built
+        // here and written at once.
+        let mut block = [0u8; NUMBER_BLOCK];
+        block[0] = ie_id;
+        block[2] = if more { 0 } else { 0x80 } | (n.ton & 7) << 4 | (n.plan & 0x0f);
         let mut h = 3;
         if more {
             let (p, s) = n.presentation.unwrap_or((0, 0));
             let ext = if n.reason.is_some() { 0 } else { 0x80 };
-            head[h] = ext | (p & 3) << 5 | (s & 3);
+            block[h] = ext | (p & 3) << 5 | (s & 3);
             h += 1;
         }
         if let Some(r) = n.reason {
-            head[h] = 0x80 | (r & 0x0f);
+            block[h] = 0x80 | (r & 0x0f);
             h += 1;
         }
-        let digits = n.digits.as_bytes();
-        let at = self.buf.len();
-        self.put(&head[..h]);
-        self.put_masked(digits);
-        match u8::try_from(h - 2 + digits.len()) {
-            Ok(len) => self.buf[at + 1] = len,
-            Err(_) => self.close(at),
+        let len = h - 2 + digits.len();
+        if h + digits.len() <= NUMBER_BLOCK {
+            block[1] = u8::try_from(len).unwrap_or(u8::MAX);
+            for (b, &d) in block[h..].iter_mut().zip(digits) {
+                *b = d & 0x7f;
+            }
+            self.put_cut(&block, h + digits.len());
+        } else {
+            let at = self.buf.len();
+            self.put_cut(&block, h);
+            self.put_masked(digits);
+            self.close(at);
         }
     }
 

@@ -394,21 +394,18 @@ impl Q931 {
 
     /// Clears the call with DISCONNECT (or, after the peer's DISCONNECT, with RELEASE).
     pub fn disconnect(&mut self, now: Instant, call: CallId, cause_value: u8) -> Result<(), Q931Error> {
-        let c = self.cause(cause_value);
-        self.request(now, call, Request::Disconnect(c))
+        self.request(now, call, Request::Disconnect(cause_value))
     }
 
     /// Network side: DISCONNECT with progress indicator #8, keeping the B-channel for the tone
     /// we play until the user releases or T306 runs out (§5.3.4.1).
     pub fn disconnect_inband(&mut self, now: Instant, call: CallId, cause_value: u8) -> Result<(), Q931Error> {
-        let c = self.cause(cause_value);
-        self.request(now, call, Request::DisconnectInband(c))
+        self.request(now, call, Request::DisconnectInband(cause_value))
     }
 
     /// RELEASE (or RELEASE COMPLETE when refusing a SETUP not yet answered).
     pub fn release(&mut self, now: Instant, call: CallId, cause_value: u8) -> Result<(), Q931Error> {
-        let c = self.cause(cause_value);
-        self.request(now, call, Request::Release(c))
+        self.request(now, call, Request::Release(cause_value))
     }
 
     /// Sends NOTIFY or FACILITY with the given elements (supplementary services the gateway
@@ -612,7 +609,7 @@ impl Q931 {
                     }
                     Some(p) if !compatible(self.calls[i].state, p) => {
                         // §5.8.11: a state that cannot match ours ends the call with #101.
-                        let c = self.cause(cause::MESSAGE_NOT_COMPATIBLE);
+                        let c = cause::MESSAGE_NOT_COMPATIBLE;
                         let _ = self.drive(now, i, Input::Request(Request::Release(c)));
                     }
                     _ => {}
