@@ -428,8 +428,9 @@ impl Call {
         out.events.push_back(Q931Event::Released { call: self.id, cause });
     }
 
-    /// Runs one input through the state table. Requests and timer expiries have tables of their
-    /// own (below), so that a message does not walk past their arms, nor they past the messages'.
+    /// Runs one input through the state table. Requests, timer expiries, received messages and
+    /// data link events have tables of their own (below), so that an input does not walk past
+    /// the arms of the others.
     #[inline]
     pub(crate) fn handle(
         &mut self,
@@ -445,12 +446,14 @@ impl Call {
                 self.timeout(now, side, timers, timer, out);
                 Ok(())
             }
-            input => self.received(now, side, timers, &input, out),
+            Input::Message { msg, error } => self.received(now, side, timers, msg, error, out),
+            input => self.link_event(now, side, timers, &input, out),
         }
     }
 
-    /// A received message or a data link event (the other rows of the table in [`super`]).
-    fn received(
+    /// A data link event, a STATUS or an internal clearing (the other rows of the table in
+    /// [`super`]).
+    fn link_event(
         &mut self,
         now: Instant,
         side: Side,
@@ -459,138 +462,7 @@ impl Call {
         out: &mut Out,
     ) -> Result<(), NotCompatible> {
         use CallState as S;
-        use MessageType as M;
-        let user = side == Side::User;
-        let net = side == Side::Network;
-        let id = self.id;
-        // The message type, when the input is a message, for the arms below.
-        let (mt, msg, error) = match input {
-            Input::Message { msg, error } => (Some(msg.msg_type), Some(*msg), *error),
-            _ => (None, None, None),
-        };
-        let rx = |t: MessageType| mt == Some(t);
         match (self.state, input) {
-            (S::CallInitiated, _) if user && rx(M::SetupAcknowledge) => {
-                self.timers.stop(Timer::T303);
-                self.state = S::OverlapSending;
-                out.events.push_back(Q931Event::SetupAcknowledged { call: id });
-            }
-            (S::CallPresent, _) if net && rx(M::SetupAcknowledge) => {
-                self.timers.stop(Timer::T303);
-                self.state = S::OverlapReceiving;
-                out.events.push_back(Q931Event::SetupAcknowledged { call: id });
-            }
-            (S::CallInitiated | S::OverlapSending, _) if user && rx(M::CallProceeding) => {
-                self.timers.stop(Timer::T303);
-                self.timers.start(Timer::T310, now + timers.t310);
-                self.state = S::OutgoingCallProceeding;
-                out.events.push_back(Q931Event::Proceeding { call: id });
-            }
-            (S::CallPresent | S::OverlapReceiving, _) if net && rx(M::CallProceeding) => {
-                self.timers.stop(Timer::T303);
-                self.timers.start(Timer::T310, now + timers.t310);
-                self.state = S::IncomingCallProceeding;
-                out.events.push_back(Q931Event::Proceeding { call: id });
-            }
-            (S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding, _) if user && rx(M::Alerting) => {
-                self.timers.stop(Timer::T303);
-                self.timers.stop(Timer::T310);
-                self.state = S::CallDelivered;
-                out.events.push_back(Q931Event::Alerting { call: id, inband: inband_progress(msg) });
-            }
-            (S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding, _) if net && rx(M::Alerting) => {
-                self.timers.stop(Timer::T303);
-                self.timers.stop(Timer::T310);
-                self.timers.start(Timer::T301, now + timers.t301);
-                self.state = S::CallReceived;
-                out.events.push_back(Q931Event::Alerting { call: id, inband: inband_progress(msg) });
-            }
-            // CONNECT: acknowledged at once. On the network side CONNECT_REQUEST (N8) lasts no
-            // longer than this arm, since the network has nothing else to wait for.
-            (S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding | S::CallDelivered, _)
-                if user && rx(M::Connect) =>
-            {
-                self.timers.stop_all_but_t309();
-                out.send_cause(self.call_ref(), M::ConnectAcknowledge, None);
-                self.state = S::Active;
-                out.events.push_back(Q931Event::Connected { call: id });
-            }
-            (S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding | S::CallReceived, _)
-                if net && rx(M::Connect) =>
-            {
-                self.timers.stop_all_but_t309();
-                out.send_cause(self.call_ref(), M::ConnectAcknowledge, None);
-                self.state = S::Active;
-                out.events.push_back(Q931Event::Connected { call: id });
-            }
-            // --- Incoming call establishment (§5.2 user, §5.1 network) ---
-            (S::OverlapSending, _) if net && rx(M::Information) => self.received_information(now, timers, msg, out),
-            (S::OverlapReceiving, _) if user && rx(M::Information) => self.received_information(now, timers, msg, out),
-            (S::ConnectRequest, _) if user && rx(M::ConnectAcknowledge) => {
-                self.timers.stop(Timer::T313);
-                self.state = S::Active;
-                out.events.push_back(Q931Event::Connected { call: id });
-            }
-            // The calling user may acknowledge the network's CONNECT (§5.1.8); nothing to do.
-            (S::Active, _) if rx(M::ConnectAcknowledge) => {}
-            // --- Messages that change no state (§5.1.6, §5.9, passed through) ---
-            (s, _) if s != S::Null && s != S::ReleaseRequest && rx(M::Progress) => {
-                let description = msg.and_then(|m| m.progress().next()).map(|p| p.description);
-                out.events.push_back(Q931Event::Progress { call: id, description });
-            }
-            (s, _) if s != S::Null && rx(M::Information) => {
-                let (digits, complete) = msg.map(information_of).unwrap_or_default();
-                out.events.push_back(Q931Event::Information { call: id, digits, complete });
-            }
-            (s, _) if s != S::Null && (rx(M::Notify) || rx(M::Facility)) => {
-                if let Some(m) = msg {
-                    out.events.push_back(Q931Event::PassedThrough { call: id, message: Box::new(m.to_message()) });
-                }
-            }
-
-            // --- Call clearing (§5.3) ---
-            (S::DisconnectRequest, _) if user && rx(M::Disconnect) => {
-                // DISCONNECT crossed ours (§5.3.5): go straight to RELEASE.
-                out.events
-                    .push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(MessageView::cause_value) });
-                self.start_release(now, side, timers, error.or(self.clearing_cause), out);
-            }
-            (S::DisconnectIndication, _) if net && rx(M::Disconnect) => {
-                out.events
-                    .push_back(Q931Event::Disconnected { call: id, cause: msg.and_then(MessageView::cause_value) });
-                self.start_release(now, side, timers, error.or(self.clearing_cause), out);
-            }
-            (s, _) if s != S::Null && !s.clearing() && rx(M::Disconnect) => {
-                self.timers.stop_all_but_t309();
-                let cause = msg.and_then(MessageView::cause_value);
-                if let Some(e) = error {
-                    // §5.8.6.1/§5.8.6.2: a DISCONNECT without a usable cause is answered with
-                    // RELEASE carrying ours.
-                    out.events.push_back(Q931Event::Disconnected { call: id, cause });
-                    self.start_release(now, side, timers, Some(e), out);
-                } else {
-                    self.state = if user { S::DisconnectIndication } else { S::DisconnectRequest };
-                    // §5.3.4.1: with progress indicator #8 the network plays a tone on the
-                    // B-channel; told first, so the user can listen before releasing.
-                    let inband = msg.is_some_and(|m| m.progress().any(|p| p.description == Progress::INBAND_AVAILABLE));
-                    if inband {
-                        out.events.push_back(Q931Event::Progress { call: id, description: Some(8) });
-                    }
-                    out.events.push_back(Q931Event::Disconnected { call: id, cause });
-                }
-            }
-            (S::ReleaseRequest, _) if rx(M::Release) || rx(M::ReleaseComplete) => {
-                // RELEASE COMPLETE, or a RELEASE that crossed ours (§5.3.5): the call is over.
-                self.enter_null(msg.and_then(MessageView::cause_value), out);
-            }
-            (S::ReleaseRequest, _) if rx(M::Disconnect) => {}
-            (s, _) if s != S::Null && rx(M::Release) => {
-                out.send_cause(self.call_ref(), M::ReleaseComplete, error.map(|e| cause_ie(e, side)).as_ref());
-                self.enter_null(msg.and_then(MessageView::cause_value), out);
-            }
-            (s, _) if s != S::Null && rx(M::ReleaseComplete) => {
-                self.enter_null(msg.and_then(MessageView::cause_value), out);
-            }
             // --- Data link failure (§5.8.9) and status (§5.8.11) ---
             (S::Active, Input::LinkReleased) => {
                 if !self.timers.running(Timer::T309) {
@@ -626,6 +498,144 @@ impl Call {
             }
             (s, Input::ClearInternally(value)) if s != S::Null => {
                 self.enter_null(Some(*value), out);
+            }
+            _ => return Err(NotCompatible),
+        }
+        Ok(())
+    }
+
+    /// A received message (the "peer→" rows of the table in [`super`]), dispatched on its type
+    /// first; `error` is the cause §5.8.6 puts in the answer to a DISCONNECT or RELEASE that
+    /// lacks or garbles its mandatory elements.
+    fn received(
+        &mut self,
+        now: Instant,
+        side: Side,
+        timers: &Timers,
+        msg: &MessageView<'_>,
+        error: Option<u8>,
+        out: &mut Out,
+    ) -> Result<(), NotCompatible> {
+        use CallState as S;
+        use MessageType as M;
+        let user = side == Side::User;
+        let net = side == Side::Network;
+        let id = self.id;
+        match (msg.msg_type, self.state) {
+            (M::SetupAcknowledge, S::CallInitiated) if user => {
+                self.timers.stop(Timer::T303);
+                self.state = S::OverlapSending;
+                out.events.push_back(Q931Event::SetupAcknowledged { call: id });
+            }
+            (M::SetupAcknowledge, S::CallPresent) if net => {
+                self.timers.stop(Timer::T303);
+                self.state = S::OverlapReceiving;
+                out.events.push_back(Q931Event::SetupAcknowledged { call: id });
+            }
+            (M::CallProceeding, S::CallInitiated | S::OverlapSending) if user => {
+                self.timers.stop(Timer::T303);
+                self.timers.start(Timer::T310, now + timers.t310);
+                self.state = S::OutgoingCallProceeding;
+                out.events.push_back(Q931Event::Proceeding { call: id });
+            }
+            (M::CallProceeding, S::CallPresent | S::OverlapReceiving) if net => {
+                self.timers.stop(Timer::T303);
+                self.timers.start(Timer::T310, now + timers.t310);
+                self.state = S::IncomingCallProceeding;
+                out.events.push_back(Q931Event::Proceeding { call: id });
+            }
+            (M::Alerting, S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding) if user => {
+                self.timers.stop(Timer::T303);
+                self.timers.stop(Timer::T310);
+                self.state = S::CallDelivered;
+                out.events.push_back(Q931Event::Alerting { call: id, inband: inband_progress(msg) });
+            }
+            (M::Alerting, S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding) if net => {
+                self.timers.stop(Timer::T303);
+                self.timers.stop(Timer::T310);
+                self.timers.start(Timer::T301, now + timers.t301);
+                self.state = S::CallReceived;
+                out.events.push_back(Q931Event::Alerting { call: id, inband: inband_progress(msg) });
+            }
+            // CONNECT: acknowledged at once. On the network side CONNECT_REQUEST (N8) lasts no
+            // longer than this arm, since the network has nothing else to wait for.
+            (M::Connect, S::CallInitiated | S::OverlapSending | S::OutgoingCallProceeding | S::CallDelivered)
+                if user =>
+            {
+                self.timers.stop_all_but_t309();
+                out.send_cause(self.call_ref(), M::ConnectAcknowledge, None);
+                self.state = S::Active;
+                out.events.push_back(Q931Event::Connected { call: id });
+            }
+            (M::Connect, S::CallPresent | S::OverlapReceiving | S::IncomingCallProceeding | S::CallReceived) if net => {
+                self.timers.stop_all_but_t309();
+                out.send_cause(self.call_ref(), M::ConnectAcknowledge, None);
+                self.state = S::Active;
+                out.events.push_back(Q931Event::Connected { call: id });
+            }
+            // --- Incoming call establishment (§5.2 user, §5.1 network) ---
+            (M::Information, S::OverlapSending) if net => self.received_information(now, timers, msg, out),
+            (M::Information, S::OverlapReceiving) if user => self.received_information(now, timers, msg, out),
+            (M::ConnectAcknowledge, S::ConnectRequest) if user => {
+                self.timers.stop(Timer::T313);
+                self.state = S::Active;
+                out.events.push_back(Q931Event::Connected { call: id });
+            }
+            // The calling user may acknowledge the network's CONNECT (§5.1.8); nothing to do.
+            (M::ConnectAcknowledge, S::Active) => {}
+            // --- Messages that change no state (§5.1.6, §5.9, passed through) ---
+            (M::Progress, s) if s != S::Null && s != S::ReleaseRequest => {
+                let description = msg.progress().next().map(|p| p.description);
+                out.events.push_back(Q931Event::Progress { call: id, description });
+            }
+            (M::Information, s) if s != S::Null => {
+                let (digits, complete) = information_of(msg);
+                out.events.push_back(Q931Event::Information { call: id, digits, complete });
+            }
+            (M::Notify | M::Facility, s) if s != S::Null => {
+                out.events.push_back(Q931Event::PassedThrough { call: id, message: Box::new(msg.to_message()) });
+            }
+
+            // --- Call clearing (§5.3) ---
+            (M::Disconnect, S::DisconnectRequest) if user => {
+                // DISCONNECT crossed ours (§5.3.5): go straight to RELEASE.
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: msg.cause_value() });
+                self.start_release(now, side, timers, error.or(self.clearing_cause), out);
+            }
+            (M::Disconnect, S::DisconnectIndication) if net => {
+                out.events.push_back(Q931Event::Disconnected { call: id, cause: msg.cause_value() });
+                self.start_release(now, side, timers, error.or(self.clearing_cause), out);
+            }
+            (M::Disconnect, s) if s != S::Null && !s.clearing() => {
+                self.timers.stop_all_but_t309();
+                let cause = msg.cause_value();
+                if let Some(e) = error {
+                    // §5.8.6.1/§5.8.6.2: a DISCONNECT without a usable cause is answered with
+                    // RELEASE carrying ours.
+                    out.events.push_back(Q931Event::Disconnected { call: id, cause });
+                    self.start_release(now, side, timers, Some(e), out);
+                } else {
+                    self.state = if user { S::DisconnectIndication } else { S::DisconnectRequest };
+                    // §5.3.4.1: with progress indicator #8 the network plays a tone on the
+                    // B-channel; told first, so the user can listen before releasing.
+                    let inband = msg.progress().any(|p| p.description == Progress::INBAND_AVAILABLE);
+                    if inband {
+                        out.events.push_back(Q931Event::Progress { call: id, description: Some(8) });
+                    }
+                    out.events.push_back(Q931Event::Disconnected { call: id, cause });
+                }
+            }
+            (M::Release | M::ReleaseComplete, S::ReleaseRequest) => {
+                // RELEASE COMPLETE, or a RELEASE that crossed ours (§5.3.5): the call is over.
+                self.enter_null(msg.cause_value(), out);
+            }
+            (M::Disconnect, S::ReleaseRequest) => {}
+            (M::Release, s) if s != S::Null => {
+                out.send_cause(self.call_ref(), M::ReleaseComplete, error.map(|e| cause_ie(e, side)).as_ref());
+                self.enter_null(msg.cause_value(), out);
+            }
+            (M::ReleaseComplete, s) if s != S::Null => {
+                self.enter_null(msg.cause_value(), out);
             }
             _ => return Err(NotCompatible),
         }
@@ -857,8 +867,8 @@ impl Call {
         });
     }
 
-    fn received_information(&mut self, now: Instant, timers: &Timers, msg: Option<&MessageView<'_>>, out: &mut Out) {
-        let (digits, complete) = msg.map(information_of).unwrap_or_default();
+    fn received_information(&mut self, now: Instant, timers: &Timers, msg: &MessageView<'_>, out: &mut Out) {
+        let (digits, complete) = information_of(msg);
         if complete {
             self.timers.stop(Timer::T302);
         } else {
@@ -879,8 +889,8 @@ fn information_of(m: &MessageView<'_>) -> (String, bool) {
 
 /// Whether a message carries progress indicator #1 (not end-to-end ISDN: in-band information may
 /// follow) or #8 (in-band information available), so the far side plays its own tones.
-fn inband_progress(msg: Option<&MessageView<'_>>) -> bool {
-    msg.is_some_and(|m| m.progress().any(|p| p.description == 1 || p.description == 8))
+fn inband_progress(msg: &MessageView<'_>) -> bool {
+    msg.progress().any(|p| p.description == 1 || p.description == 8)
 }
 
 /// A progress indicator of `description`, when given, at our side's location.

@@ -634,11 +634,19 @@ impl Q931 {
     }
 
     /// The first answer to our SETUP may move a preferred channel elsewhere (§5.1.2).
+    // Inlined: most messages name no channel, or are not for a call of ours.
+    #[inline]
     pub(crate) fn take_answered_channel(&mut self, i: usize, msg: &MessageView<'_>) {
         let call = &self.calls[i];
-        if !call.ours || call.state.clearing() {
-            return;
+        if call.ours && !call.state.clearing() && msg.has_channel_id() {
+            self.take_named_channel(i, msg);
         }
+    }
+
+    /// [`take_answered_channel`](Self::take_answered_channel) for a message that names one.
+    #[inline(never)]
+    fn take_named_channel(&mut self, i: usize, msg: &MessageView<'_>) {
+        let call = &self.calls[i];
         let Some(n) = msg.first_channel() else { return };
         if call.channel == Some(n) || !matches!(self.channels.status(n), Some(ChannelStatus::Idle)) {
             return;

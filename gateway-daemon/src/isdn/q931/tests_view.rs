@@ -78,6 +78,7 @@ fn same_answers(raw: &[u8]) {
     for i in [id::BEARER_CAPABILITY, id::CAUSE, id::NOTIFICATION, 0x01, 0x7f, id::SENDING_COMPLETE] {
         assert_eq!(view.has(i), msg.has(i), "{ctx} has {i:#04x}");
     }
+    assert_eq!(view.has_channel_id(), msg.has(id::CHANNEL_ID), "{ctx}");
     assert_eq!(view.to_string(), msg.to_string());
 }
 

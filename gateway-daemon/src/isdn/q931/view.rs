@@ -188,7 +188,10 @@ impl<'a> MessageView<'a> {
             truncated_id: None,
             sending_complete: false,
         };
-        view.walk();
+        // Many messages of a call carry no element at all: nothing to walk.
+        if view.octets.len() > usize::from(view.ies_at) {
+            view.walk();
+        }
         Ok(view)
     }
 
@@ -333,6 +336,13 @@ impl<'a> MessageView<'a> {
         self.first_valid(ie_id).and_then(|d| decode(d).ok())
     }
 
+    /// Whether a codeset 0 channel identification is present (valid or not), as
+    /// `has(id::CHANNEL_ID)` says, without a walk.
+    #[inline]
+    pub fn has_channel_id(&self) -> bool {
+        self.seen & 1 << slot(id::CHANNEL_ID) != 0
+    }
+
     /// Whether a codeset 0 element with this identifier is present (valid or not).
     pub fn has(&self, ie_id: u8) -> bool {
         self.elements().any(|e| match e {
@@ -348,6 +358,7 @@ impl<'a> MessageView<'a> {
 
     /// The Q.850 value of the first valid cause, as `cause()?.value` gives it, read without
     /// decoding the element.
+    #[inline]
     pub fn cause_value(&self) -> Option<u8> {
         let d = self.first_valid(id::CAUSE)?;
         // Octet 4 follows octet 3, or octet 3a when octet 3 has no extension bit.
