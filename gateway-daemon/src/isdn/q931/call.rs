@@ -431,7 +431,7 @@ impl Call {
     /// Runs one input through the state table. Requests, timer expiries, received messages and
     /// data link events have tables of their own (below), so that an input does not walk past
     /// the arms of the others.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn handle(
         &mut self,
         now: Instant,

@@ -138,6 +138,7 @@ impl Q931 {
 
     /// Runs one input through a call's machine; a call back in Null is dropped and its channel
     /// freed. The call's messages go straight onto the transmit queue, on its data link.
+    #[inline(always)]
     pub(crate) fn drive(&mut self, now: Instant, i: usize, input: Input<'_>) -> Result<(), NotCompatible> {
         let side = self.config.side;
         let tei = self.tei_of(&self.calls[i]);
