@@ -188,14 +188,6 @@ impl Out {
         self.transmit.pop()
     }
 
-    /// The octets of a message built as a [`Message`] (the general path: STATUS, NOTIFY,
-    /// FACILITY, RESTART, a SETUP with further elements).
-    pub(crate) fn encode(&mut self, msg: &Message) -> Info {
-        self.scratch.clear();
-        msg.emit(&mut self.scratch);
-        Info::from_slice(&self.scratch)
-    }
-
     /// Encodes a message that belongs to no call and queues it on `tei`.
     pub(crate) fn transmit_message(&mut self, tei: u8, msg: &Message) {
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -209,9 +201,31 @@ impl Out {
     /// in place at the end of the transmit queue.
     #[inline]
     pub(crate) fn send(&mut self, call_ref: CallRef, msg_type: MessageType, body: impl FnOnce(&mut Encoder<'_>)) {
+        let start = self.write(call_ref, msg_type, body);
+        self.close(start, msg_type);
+    }
+
+    /// [`send`](Self::send), giving back a copy of the message (the SETUP a call keeps for
+    /// T303's repeat).
+    pub(crate) fn send_kept(
+        &mut self,
+        call_ref: CallRef,
+        msg_type: MessageType,
+        body: impl FnOnce(&mut Encoder<'_>),
+    ) -> Info {
+        let start = self.write(call_ref, msg_type, body);
+        let kept = Info::from_slice(self.transmit.message(start));
+        self.close(start, msg_type);
+        kept
+    }
+
+    /// Opens an entry on the call's data link and writes the message into it; returns where the
+    /// entry starts.
+    #[inline(always)]
+    fn write(&mut self, call_ref: CallRef, msg_type: MessageType, body: impl FnOnce(&mut Encoder<'_>)) -> usize {
         let start = self.transmit.begin(self.tei);
         body(&mut Encoder::new(self.transmit.buf(), call_ref, msg_type));
-        self.close(start, msg_type);
+        start
     }
 
     /// Queues a message of the call being driven, already encoded.
@@ -253,13 +267,9 @@ impl Out {
         self.scratch = message;
     }
 
-    /// Encodes a message of the call being driven, built as a [`Message`], and queues it.
+    /// Sends a message of the call being driven built as a [`Message`], written in place.
     pub(crate) fn push(&mut self, msg: &Message) {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
-        msg.emit(&mut scratch);
-        self.queue(msg.msg_type, &scratch);
-        self.scratch = scratch;
+        self.send(msg.call_ref, msg.msg_type, |e| msg.emit_body(e));
     }
 
     /// Sends a message whose elements are none or this cause.
@@ -404,10 +414,9 @@ impl Call {
         self.state = CallState::ReleaseRequest;
     }
 
-    /// Places the call with this SETUP, already encoded; a call in Null only. It is kept for
+    /// Places the call with this SETUP, already sent; a call in Null only. It is kept for
     /// T303's repeat (§5.1.1, §5.2.1).
-    pub(crate) fn send_setup(&mut self, now: Instant, side: Side, timers: &Timers, setup: Info, out: &mut Out) {
-        out.queue(MessageType::Setup, &setup);
+    pub(crate) fn sent_setup(&mut self, now: Instant, side: Side, timers: &Timers, setup: Info) {
         self.setup = Some(setup);
         self.timers.start(Timer::T303, now + timers.t303);
         self.state = if side == Side::User { CallState::CallInitiated } else { CallState::CallPresent };

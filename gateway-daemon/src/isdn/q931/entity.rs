@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use super::call::{Call, CallState, Input, NotCompatible, Out, Request};
 use super::channels::{ChannelStatus, ChannelTable};
-use super::encode::Encoder;
 use super::ie::{cause, id, Cause, Ie};
 use super::message::{CallRef, Message, MessageType};
 use super::restart::PendingRestart;
@@ -306,52 +305,58 @@ impl Q931 {
             (Side::Network, false) => 0,
         };
         let primary = self.config.interface.primary();
-        let mut call = Call::new(id, cref, self.config.interface.cref_len(), true, tei, primary);
-        call.channel = Some(channel);
-        call.channel_sent = true;
         // Variable-length elements go in ascending identifier order, which is the order of the
-        // SETUP table (§3.1.14); sending complete goes last, where libpri puts it.
-        self.channels.assign(channel, id);
-        let setup = if req.extra.is_empty() {
-            // Bearer (0x04), channel (0x18), calling (0x6c), called (0x70): in order already, so
-            // encoded as they stand, with no element list built.
-            let mut buf = std::mem::take(&mut self.out.scratch);
-            buf.clear();
-            let mut e = Encoder::new(&mut buf, call.call_ref(), MessageType::Setup);
-            e.bearer(&req.bearer);
-            e.channel(primary, channel, req.exclusive);
-            if let Some(n) = &req.calling {
-                e.number(id::CALLING_NUMBER, n);
-            }
-            if let Some(n) = &req.called {
-                e.number(id::CALLED_NUMBER, n);
-            }
-            if req.sending_complete {
-                e.sending_complete();
-            }
-            // Kept by the call for T303's repeat, and queued as it is.
-            let setup = Info::from_slice(&buf);
-            self.out.scratch = buf;
-            setup
+        // SETUP table (§3.1.14); sending complete goes last, where libpri puts it. Bearer (0x04),
+        // channel (0x18), calling (0x6c), called (0x70) are in order already, so without further
+        // elements they are written as they stand, with no element list built.
+        let ies = if req.extra.is_empty() {
+            Vec::new()
         } else {
             // Room for every element at once: bearer, channel, two numbers, sending complete.
             let mut ies = Vec::with_capacity(5 + req.extra.len());
-            ies.push(Ie::BearerCapability(req.bearer));
+            ies.push(Ie::BearerCapability(req.bearer.clone()));
             ies.push(Ie::ChannelId(super::ie::ChannelId::channel(primary, channel, req.exclusive)));
-            ies.extend(req.calling.map(Ie::CallingNumber));
-            ies.extend(req.called.map(Ie::CalledNumber));
+            ies.extend(req.calling.clone().map(Ie::CallingNumber));
+            ies.extend(req.called.clone().map(Ie::CalledNumber));
             ies.extend(req.extra);
             ies.sort_by_key(Ie::id);
             if req.sending_complete {
                 ies.push(Ie::SendingComplete);
             }
-            let mut setup = call.message(MessageType::Setup);
-            setup.ies = ies;
-            self.out.encode(&setup)
+            ies
         };
-        self.out.tei = self.tei_of(&call);
-        call.send_setup(now, self.config.side, &self.config.timers, setup, &mut self.out);
-        self.calls.push(call);
+        self.channels.assign(channel, id);
+        self.calls.push(Call::new(id, cref, self.config.interface.cref_len(), true, tei, primary));
+        let i = self.calls.len() - 1;
+        let call = &mut self.calls[i];
+        call.channel = Some(channel);
+        call.channel_sent = true;
+        // The call's data link (`tei_of`).
+        self.out.tei = match self.config.side {
+            Side::User => self.own_tei,
+            Side::Network => tei,
+        };
+        // Kept by the call for T303's repeat.
+        let setup = self.out.send_kept(call.call_ref(), MessageType::Setup, |e| {
+            if ies.is_empty() {
+                e.bearer(&req.bearer);
+                e.channel(primary, channel, req.exclusive);
+                if let Some(n) = &req.calling {
+                    e.number(id::CALLING_NUMBER, n);
+                }
+                if let Some(n) = &req.called {
+                    e.number(id::CALLED_NUMBER, n);
+                }
+                if req.sending_complete {
+                    e.sending_complete();
+                }
+            } else {
+                for ie in &ies {
+                    e.ie(ie);
+                }
+            }
+        });
+        call.sent_setup(now, self.config.side, &self.config.timers, setup);
         Ok(id)
     }
 

@@ -263,7 +263,11 @@ impl Message {
     }
 
     pub fn emit(&self, out: &mut Vec<u8>) {
-        let mut e = Encoder::new(out, self.call_ref, self.msg_type);
+        self.emit_body(&mut Encoder::new(out, self.call_ref, self.msg_type));
+    }
+
+    /// Writes what follows the header: the elements, then any trailing octets.
+    pub(crate) fn emit_body(&self, e: &mut Encoder<'_>) {
         for ie in &self.ies {
             e.ie(ie);
         }
