@@ -115,6 +115,7 @@ pub enum CallNotice {
         /// Progress indicator #1 or #8: the far side gives in-band tones (its ringback).
         inband: bool,
     },
+    /// A PROGRESS with indicator #1 or #8: the far side's tones are on the B-channel now.
     Progress {
         call: CallId,
     },
@@ -310,14 +311,14 @@ impl CallControl {
             Q931Event::OverlapTimeout { call } => self.offer(now, call),
             Q931Event::Proceeding { call } => self.notify(CallNotice::Proceeding { call }),
             Q931Event::Alerting { call, inband } => self.notify(CallNotice::Alerting { call, inband }),
-            Q931Event::Progress { call, description } => {
-                let clearing = self.q931.call(call).is_some_and(|c| c.state.clearing());
-                if clearing {
+            // Progress indicator #2, #3, #4...: where the call went, nothing to hear; the
+            // ringback we may be playing goes on.
+            Q931Event::Progress { inband: false, .. } => {}
+            Q931Event::Progress { call, inband: true } => {
+                if self.q931.call(call).is_some_and(|c| c.state.clearing()) {
                     // A DISCONNECT with in-band tones follows (§5.3.4.1): remember to listen.
-                    if description == Some(8) {
-                        if let Some(m) = self.meta.get_mut(&call) {
-                            m.inband_tones = true;
-                        }
+                    if let Some(m) = self.meta.get_mut(&call) {
+                        m.inband_tones = true;
                     }
                 } else {
                     self.notify(CallNotice::Progress { call });

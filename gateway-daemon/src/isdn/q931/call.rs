@@ -594,8 +594,7 @@ impl Call {
             (M::ConnectAcknowledge, S::Active) => {}
             // --- Messages that change no state (§5.1.6, §5.9, passed through) ---
             (M::Progress, s) if s != S::Null && s != S::ReleaseRequest => {
-                let description = msg.progress().next().map(|p| p.description);
-                out.events.push_back(Q931Event::Progress { call: id, description });
+                out.events.push_back(Q931Event::Progress { call: id, inband: inband_progress(msg) });
             }
             (M::Information, s) if s != S::Null => {
                 let (digits, complete) = information_of(msg);
@@ -629,7 +628,7 @@ impl Call {
                     // B-channel; told first, so the user can listen before releasing.
                     let inband = msg.progress().any(|p| p.description == Progress::INBAND_AVAILABLE);
                     if inband {
-                        out.events.push_back(Q931Event::Progress { call: id, description: Some(8) });
+                        out.events.push_back(Q931Event::Progress { call: id, inband: true });
                     }
                     out.events.push_back(Q931Event::Disconnected { call: id, cause });
                 }

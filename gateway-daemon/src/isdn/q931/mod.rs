@@ -348,9 +348,13 @@ pub enum Q931Event {
         /// The ALERTING carried progress indicator #1 or #8: the far side gives in-band tones.
         inband: bool,
     },
+    /// A PROGRESS, or a DISCONNECT with progress indicator #8 (told just before `Disconnected`).
     Progress {
         call: CallId,
-        description: Option<u8>,
+        /// Progress indicator #1 or #8: the far side's tones are now on the B-channel. Any other
+        /// (#2 destination not ISDN, #3, #4...) tells where the call went, not that there is
+        /// anything to hear.
+        inband: bool,
     },
     Connected {
         call: CallId,
@@ -422,7 +426,9 @@ impl fmt::Display for Q931Event {
             Q931Event::Alerting { call, inband } => {
                 write!(f, "{call} alerting{}", if *inband { " inband" } else { "" })
             }
-            Q931Event::Progress { call, description } => write!(f, "{call} progress {description:?}"),
+            Q931Event::Progress { call, inband } => {
+                write!(f, "{call} progress{}", if *inband { " inband" } else { "" })
+            }
             Q931Event::Connected { call } => write!(f, "{call} connected"),
             Q931Event::Information { call, digits, complete } => {
                 write!(f, "{call} information digits={digits}{}", if *complete { " complete" } else { "" })

@@ -829,10 +829,7 @@ fn network_tones_after_alerting_and_disconnect_with_progress_8() {
     assert_eq!((disc.msg_type, progress(&disc)), (MessageType::Disconnect, Some(8)));
     assert_eq!(disc.cause().map(|c| c.value), Some(cause::USER_BUSY));
     let ev = p.take_events(0);
-    assert!(
-        matches!(&ev[..], [Q931Event::Progress { description: Some(8), .. }, Q931Event::Disconnected { .. }]),
-        "{ev:?}"
-    );
+    assert!(matches!(&ev[..], [Q931Event::Progress { inband: true, .. }, Q931Event::Disconnected { .. }]), "{ev:?}");
     assert!(p.nodes[1].timer_running(b, Timer::T306) && !p.nodes[1].timer_running(b, Timer::T305));
     p.run_for(Duration::from_secs(29));
     assert_eq!(p.state(0, a), CallState::DisconnectIndication, "the user listens");
@@ -862,6 +859,28 @@ fn alerting_without_progress_is_not_inband() {
         assert!(
             ev.iter().any(|e| matches!(e, Q931Event::Alerting { call, inband: false } if *call == a)),
             "from node {from}: {ev:?}"
+        );
+    }
+}
+
+/// A PROGRESS tells the other side whether there is something to hear: #1 and #8 say the tones
+/// are on the B-channel, #2 (destination not ISDN) only where the call went.
+#[test]
+fn progress_is_inband_only_with_indicator_1_or_8() {
+    for (description, inband) in [(8, true), (1, true), (2, false), (4, false)] {
+        let mut p = Pair::pri();
+        let now = p.now;
+        let a = p.nodes[1].setup(now, SetupRequest::speech("1234", "5678")).unwrap();
+        p.settle();
+        let b = p.incoming(0);
+        let now = p.now;
+        p.nodes[0].proceeding(now, b).unwrap();
+        p.nodes[0].progress(now, b, description).unwrap();
+        p.settle();
+        let ev = p.take_events(1);
+        assert!(
+            ev.iter().any(|e| matches!(e, Q931Event::Progress { call, inband: i } if *call == a && *i == inband)),
+            "progress #{description}: {ev:?}"
         );
     }
 }
