@@ -41,6 +41,20 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// The message type of each octet ([`MessageType::from_octet`]: one load where the match takes
+/// a chain of compares on every received message).
+const TYPE_OF: [MessageType; 256] = {
+    let mut table = [MessageType::Unknown(0); 256];
+    let mut o: u8 = 0;
+    loop {
+        table[o as usize] = MessageType::decode(o);
+        if o == u8::MAX {
+            break table;
+        }
+        o += 1;
+    }
+};
+
 /// Message types (Table 4-2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MessageType {
@@ -75,7 +89,13 @@ pub enum MessageType {
 }
 
 impl MessageType {
+    #[inline]
     pub fn from_octet(o: u8) -> MessageType {
+        TYPE_OF[usize::from(o)]
+    }
+
+    /// Table 4-2 as a match, which [`TYPE_OF`] is built from.
+    const fn decode(o: u8) -> MessageType {
         match o {
             0x01 => MessageType::Alerting,
             0x02 => MessageType::CallProceeding,

@@ -108,20 +108,9 @@ fn the_view_answers_as_the_parsed_message_on_captured_mutated_and_random_octets(
                 }
                 v
             }
-            _ => {
-                let len = usize::from(rng.byte() % 40);
-                let mut v = vec![0x08, rng.byte() % 4];
-                v.extend((0..len).map(|_| rng.byte()));
-                v
-            }
+            _ => rng.message(4),
         };
-        for _ in 0..(rng.byte() % 4) {
-            if raw.is_empty() {
-                break;
-            }
-            let i = usize::try_from(rng.next() % raw.len() as u64).unwrap_or(0);
-            raw[i] = rng.byte();
-        }
+        rng.mutate(&mut raw);
         if rng.byte() % 8 == 0 {
             raw.truncate(usize::from(rng.byte()) % (raw.len() + 1));
         }

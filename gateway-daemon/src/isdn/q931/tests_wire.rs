@@ -167,6 +167,26 @@ impl Rng {
     pub(crate) fn byte(&mut self) -> u8 {
         self.next().to_le_bytes()[0]
     }
+
+    /// Up to 40 random octets after the protocol discriminator and a call reference length
+    /// below `cref_lens` (some of them lengths the header refuses).
+    pub(crate) fn message(&mut self, cref_lens: u8) -> Vec<u8> {
+        let len = usize::from(self.byte() % 40);
+        let mut v = vec![0x08, self.byte() % cref_lens];
+        v.extend((0..len).map(|_| self.byte()));
+        v
+    }
+
+    /// Overwrites up to three octets of `raw` at random.
+    pub(crate) fn mutate(&mut self, raw: &mut [u8]) {
+        for _ in 0..(self.byte() % 4) {
+            if raw.is_empty() {
+                break;
+            }
+            let i = usize::try_from(self.next() % raw.len() as u64).unwrap_or(0);
+            raw[i] = self.byte();
+        }
+    }
 }
 
 /// Parse never panics, and emit(parse(x)) parses to the same message: random octets, and
@@ -175,21 +195,8 @@ impl Rng {
 fn random_and_mutated_inputs_round_trip() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for round in 0..20_000 {
-        let mut raw = if round % 2 == 0 {
-            bytes(CAPTURES[round / 2 % CAPTURES.len()].0)
-        } else {
-            let len = usize::from(rng.byte() % 40);
-            let mut v = vec![0x08, rng.byte() % 3];
-            v.extend((0..len).map(|_| rng.byte()));
-            v
-        };
-        for _ in 0..(rng.byte() % 4) {
-            if raw.is_empty() {
-                break;
-            }
-            let i = usize::try_from(rng.next() % raw.len() as u64).unwrap_or(0);
-            raw[i] = rng.byte();
-        }
+        let mut raw = if round % 2 == 0 { bytes(CAPTURES[round / 2 % CAPTURES.len()].0) } else { rng.message(3) };
+        rng.mutate(&mut raw);
         if let Ok(msg) = Message::parse(&raw) {
             let _ = msg.to_string();
             let again = Message::parse(&msg.to_bytes()).expect("emitted message parses");
