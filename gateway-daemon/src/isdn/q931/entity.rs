@@ -174,8 +174,9 @@ impl Q931 {
     /// read in place (a [`MessageView`]): its elements are decoded only where call control reads
     /// them.
     pub fn handle_dl_data(&mut self, now: Instant, tei: u8, octets: &[u8]) {
-        match MessageView::parse(octets) {
-            Ok(msg) => self.message(now, tei, &msg),
+        let mut msg = MessageView::unread(octets);
+        match msg.read() {
+            Ok(()) => self.message(now, tei, &msg),
             Err(e) => log::debug!("q931 rx tei={tei}: ignored ({e}): {octets:02x?}"),
         }
     }

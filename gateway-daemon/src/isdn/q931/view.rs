@@ -160,12 +160,40 @@ impl<'a> MessageView<'a> {
     /// §5.8.1–§5.8.3 say to ignore the message outright (see [`Message::parse`]).
     #[inline]
     pub fn parse(octets: &'a [u8]) -> Result<MessageView<'a>, ParseError> {
+        let mut view = MessageView::unread(octets);
+        view.read()?;
+        Ok(view)
+    }
+
+    /// A view of `octets` before [`read`](Self::read): no header, no elements noted.
+    #[inline]
+    pub(crate) fn unread(octets: &'a [u8]) -> MessageView<'a> {
+        MessageView {
+            call_ref: CallRef { len: 0, value: 0, flag: false },
+            msg_type: MessageType::Unknown(0),
+            octets,
+            ies_at: 0,
+            seen: 0,
+            first_invalid: 0,
+            valid: [0; SLOTS.len()],
+            refused: None,
+            unrecognized: None,
+            truncated_id: None,
+            sending_complete: false,
+        }
+    }
+
+    /// [`parse`](Self::parse) in place: the receive path reads a message where it keeps the
+    /// view, rather than moving the view out of a `Result`.
+    #[inline]
+    pub(crate) fn read(&mut self) -> Result<(), ParseError> {
+        let octets = self.octets;
         let (&pd, rest) = octets.split_first().ok_or(ParseError::TooShort)?;
         if pd != PROTOCOL_DISCRIMINATOR {
             return Err(ParseError::ProtocolDiscriminator(pd));
         }
         let (&lo, rest) = rest.split_first().ok_or(ParseError::TooShort)?;
-        let call_ref = match (lo, rest) {
+        self.call_ref = match (lo, rest) {
             (0, _) => CallRef { len: 0, value: 0, flag: false },
             (1, [a, _, ..]) => CallRef { len: 1, value: u16::from(a & 0x7f), flag: a & 0x80 != 0 },
             (2, [a, b, _, ..]) => {
@@ -175,24 +203,13 @@ impl<'a> MessageView<'a> {
             _ => return Err(ParseError::CallReferenceLength(lo)),
         };
         let &mt = rest.get(usize::from(lo)).ok_or(ParseError::TooShort)?;
-        let mut view = MessageView {
-            call_ref,
-            msg_type: MessageType::from_octet(mt),
-            octets,
-            ies_at: lo + 3,
-            seen: 0,
-            first_invalid: 0,
-            valid: [0; SLOTS.len()],
-            refused: None,
-            unrecognized: None,
-            truncated_id: None,
-            sending_complete: false,
-        };
+        self.msg_type = MessageType::from_octet(mt);
+        self.ies_at = lo + 3;
         // Many messages of a call carry no element at all: nothing to walk.
-        if view.octets.len() > usize::from(view.ies_at) {
-            view.walk();
+        if octets.len() > usize::from(self.ies_at) {
+            self.walk();
         }
-        Ok(view)
+        Ok(())
     }
 
     /// The one walk over the elements that fills in what the view notes.
