@@ -48,19 +48,20 @@ impl Node {
     }
 }
 
-/// The frames sent during one virtual millisecond, delivered together at its end: their octets
-/// one after another, and each frame's sender and end. Emptied on delivery, so it stops growing
-/// after the first call.
+/// The frames one side sent during one virtual millisecond, delivered together at its end: their
+/// octets one after another, and where each ends. Emptied on delivery, so it stops growing after
+/// the first call.
 #[derive(Default)]
 struct Wire {
     octets: Vec<u8>,
-    frames: Vec<(usize, usize)>,
+    ends: Vec<usize>,
 }
 
 struct Bench {
     nodes: [Node; 2],
     now: Instant,
-    wire: Wire,
+    /// What each side sent (indexed like `nodes`).
+    wire: [Wire; 2],
     frames: u64,
     checksum: u64,
     /// Whether frames go into the checksum (the untimed cycles only).
@@ -76,7 +77,7 @@ impl Bench {
         Bench {
             nodes: [Node::new(Role::Nt, Side::Network), Node::new(Role::Te, Side::User)],
             now: Instant::now(),
-            wire: Wire::default(),
+            wire: [Wire::default(), Wire::default()],
             frames: 0,
             checksum: 0xcbf2_9ce4_8422_2325,
             summing: true,
@@ -85,10 +86,10 @@ impl Bench {
 
     /// Layer 3 payloads to layer 2, layer 2 frames onto the wire, layer 2 primitives to layer 3,
     /// layer 3 events to the scripted gateway; true when anything moved.
-    fn service(&mut self, i: usize) -> bool {
+    fn service<const I: usize>(&mut self) -> bool {
         let now = self.now;
         let mut busy = false;
-        let node = &mut self.nodes[i];
+        let node = &mut self.nodes[I];
         while let Some(e) = node.l2.poll_event() {
             busy = true;
             match e {
@@ -114,7 +115,7 @@ impl Bench {
                     l3.proceeding(now, call).and_then(|()| l3.alerting(now, call)).and_then(|()| l3.connect(now, call))
                 }
                 // The caller hangs up once connected; the network side releases on DISCONNECT.
-                Q931Event::Connected { call } if i == TE => l3.disconnect(now, call, cause::NORMAL_CLEARING),
+                Q931Event::Connected { call } if I == TE => l3.disconnect(now, call, cause::NORMAL_CLEARING),
                 Q931Event::Disconnected { call, .. } => l3.release(now, call, cause::NORMAL_CLEARING),
                 Q931Event::Released { .. } => {
                     node.released = true;
@@ -126,13 +127,11 @@ impl Bench {
         }
         while let Some((tei, data)) = node.l3.poll_transmit() {
             busy = true;
-            let sent = if i == NT {
-                node.l2.dl_data_request_tei(now, tei, data)
-            } else {
-                node.l2.dl_data_request(now, data)
-            };
+            let sent =
+                if I == NT { node.l2.dl_data_request_tei(now, tei, data) } else { node.l2.dl_data_request(now, data) };
             sent.expect("the PRI data link is up");
         }
+        let wire = &mut self.wire[I];
         while let Some(octets) = node.l2.poll_transmit() {
             busy = true;
             self.frames += 1;
@@ -141,27 +140,29 @@ impl Bench {
                     self.checksum = (self.checksum ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
                 }
             }
-            self.wire.octets.extend_from_slice(octets);
-            self.wire.frames.push((i, self.wire.octets.len()));
+            wire.octets.extend_from_slice(octets);
+            wire.ends.push(wire.octets.len());
         }
         busy
     }
 
-    /// Hands every frame on the wire to the other side, whose layer 2 lends a received message
-    /// straight to its layer 3 (as the daemon's `on_readable` does); true when there was any.
-    fn deliver(&mut self) -> bool {
+    /// Hands every frame side `FROM` put on the wire to the other side, whose layer 2 lends a
+    /// received message straight to its layer 3 (as the daemon's `on_readable` does); true when
+    /// there was any.
+    fn deliver<const FROM: usize>(&mut self) -> bool {
         let now = self.now;
+        let wire = &mut self.wire[FROM];
+        let node = &mut self.nodes[1 - FROM];
         let mut start = 0;
-        for &(from, end) in &self.wire.frames {
-            let node = &mut self.nodes[1 - from];
-            if let Some(d) = node.l2.handle_frame(now, &self.wire.octets[start..end]) {
+        for &end in &wire.ends {
+            if let Some(d) = node.l2.handle_frame(now, &wire.octets[start..end]) {
                 node.l3.handle_dl_data(now, d.tei, d.data);
             }
             start = end;
         }
-        let any = !self.wire.frames.is_empty();
-        self.wire.frames.clear();
-        self.wire.octets.clear();
+        let any = !wire.ends.is_empty();
+        wire.ends.clear();
+        wire.octets.clear();
         any
     }
 
@@ -189,9 +190,10 @@ impl Bench {
     fn settle(&mut self) {
         loop {
             loop {
-                let busy = self.service(NT) | self.service(TE);
+                let busy = self.service::<NT>() | self.service::<TE>();
                 self.now += Duration::from_millis(1);
-                if !(self.deliver() | busy) {
+                // The network side's frames first, as they were sent first.
+                if !(self.deliver::<NT>() | self.deliver::<TE>() | busy) {
                     break;
                 }
             }
@@ -212,7 +214,7 @@ impl Bench {
                 return;
             }
             self.now += Duration::from_millis(1);
-            let _ = self.service(NT) | self.service(TE);
+            let _ = self.service::<NT>() | self.service::<TE>();
         }
         panic!("the PRI data link did not come up");
     }
