@@ -208,67 +208,178 @@ impl OctetSink for Octets {
     }
 }
 
-/// Frames waiting to be sent, one after another in one buffer, each behind its length.
+/// Frames or messages waiting to be sent, one after another in one buffer, each behind a tag
+/// octet and its length (two octets, little-endian): Q.921's transmit queue (the tag says what
+/// the entry is) and Q.931's (the tag is the TEI of the message's data link).
 ///
-/// A frame is written once, header and information field in place, and lent out when taken, so
-/// that queueing and draining move no octet string around. The buffer grows to the largest
-/// batch its owner lets pile up, then is reused from the start whenever it has been drained: no
-/// allocation once it has grown.
+/// An entry is written once, in place (whole with [`push`](Self::push), or opened with
+/// [`begin`](Self::begin), written through [`buf`](Self::buf) and closed with
+/// [`commit`](Self::commit)), and lent out when taken, so that queueing and draining move no
+/// octet string around. The buffer grows to the largest batch its owner lets pile up, then is
+/// reused from the start whenever it has been drained: no allocation once it has grown.
 #[derive(Debug, Default)]
 pub struct FrameQueue {
+    /// The entries from `read` to `end`. Past `end` the octets are stale: room the next entry
+    /// is written into without the vector growing (`push_parts` writes into the slice; an entry
+    /// opened with `begin` is appended, the vector cut back to `end` first).
     buf: Vec<u8>,
-    /// Where the length of the next frame to take is.
+    /// Where the next entry to take starts.
     read: usize,
+    /// Where the queued entries end.
+    end: usize,
 }
+
+/// The octets before an entry's contents: its tag and its length.
+const ENTRY_HEAD: usize = 3;
+
+/// The longest entry: what the length octets state. LAPD never comes near it (N201 is at most
+/// 260); a longer entry is cut there.
+const ENTRY_MAX: usize = u16::MAX as usize;
 
 impl FrameQueue {
     pub const fn new() -> FrameQueue {
-        FrameQueue { buf: Vec::new(), read: 0 }
+        FrameQueue { buf: Vec::new(), read: 0, end: 0 }
     }
 
-    /// Queues the frame `head` followed by `tail` (a header and an information field). A frame
-    /// longer than 65535 octets, which LAPD never sends (N201 is at most 260), is cut there.
-    #[inline]
-    pub fn push_parts(&mut self, head: &[u8], tail: &[u8]) {
-        if self.read == self.buf.len() {
-            self.buf.clear();
+    /// Starts again at the front once everything queued has been taken.
+    #[inline(always)]
+    fn reuse(&mut self) {
+        if self.read == self.end {
             self.read = 0;
+            self.end = 0;
         }
-        const MAX: usize = u16::MAX as usize;
-        let head = head.get(..MAX).unwrap_or(head);
-        let tail = tail.get(..MAX - head.len()).unwrap_or(tail);
-        let len = u16::try_from(head.len() + tail.len()).unwrap_or(u16::MAX);
-        self.buf.extend_from_slice(&len.to_le_bytes());
+    }
+
+    /// Opens an entry tagged `tag` at the end of the queue, for contents appended to
+    /// [`buf`](Self::buf); returns where it starts. Nothing else may be queued until it is
+    /// closed by [`commit`](Self::commit) or taken back by [`cancel`](Self::cancel).
+    #[inline]
+    pub fn begin(&mut self, tag: u8) -> usize {
+        self.reuse();
+        let start = self.end;
+        self.buf.truncate(start);
+        self.buf.extend_from_slice(&[tag, 0, 0]);
+        start
+    }
+
+    /// Where the open entry's contents are written (appended).
+    #[inline]
+    pub fn buf(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    /// The contents of the open entry that starts at `start`.
+    #[inline]
+    pub fn contents(&self, start: usize) -> &[u8] {
+        self.buf.get(start + ENTRY_HEAD..).unwrap_or_default()
+    }
+
+    /// Closes the entry that starts at `start`, with its tag (which may differ from the one it
+    /// was opened with).
+    #[inline]
+    pub fn commit(&mut self, start: usize, tag: u8) {
+        let len = self.buf.len().saturating_sub(start + ENTRY_HEAD);
+        if len > ENTRY_MAX {
+            return self.commit_cut(start, tag);
+        }
+        let [lo, hi] = u16::try_from(len).unwrap_or(u16::MAX).to_le_bytes();
+        if let Some(head) = self.buf.get_mut(start..start + ENTRY_HEAD) {
+            head.copy_from_slice(&[tag, lo, hi]);
+            self.end = self.buf.len();
+        }
+    }
+
+    /// `commit` of an entry longer than its length octets state: it is cut there.
+    #[cold]
+    fn commit_cut(&mut self, start: usize, tag: u8) {
+        self.buf.truncate(start + ENTRY_HEAD + ENTRY_MAX);
+        self.commit(start, tag);
+    }
+
+    /// Takes back the open entry that starts at `start`.
+    pub fn cancel(&mut self, start: usize) {
+        self.buf.truncate(start);
+        self.end = start;
+    }
+
+    /// Queues `head` followed by `tail` (a frame's header and information field) as one entry.
+    // Always inlined: the callers' headers are arrays, whose copies then need no call.
+    #[inline(always)]
+    pub fn push_parts(&mut self, tag: u8, head: &[u8], tail: &[u8]) {
+        let len = head.len() + tail.len();
+        if len > ENTRY_MAX {
+            return self.push_cut(tag, head, tail);
+        }
+        self.reuse();
+        let start = self.end;
+        let contents = start + ENTRY_HEAD;
+        let end = contents + len;
+        if self.buf.len() < end {
+            self.grow(end);
+        }
+        let [lo, hi] = u16::try_from(len).unwrap_or(u16::MAX).to_le_bytes();
+        if let Some(entry) = self.buf.get_mut(start..end) {
+            let (entry_head, rest) = entry.split_at_mut(ENTRY_HEAD);
+            let (dst_head, dst_tail) = rest.split_at_mut(head.len());
+            entry_head.copy_from_slice(&[tag, lo, hi]);
+            dst_head.copy_from_slice(head);
+            dst_tail.copy_from_slice(tail);
+            self.end = end;
+        }
+    }
+
+    /// Makes room up to `end`: at least doubles, so that a growing queue reallocates rarely.
+    #[cold]
+    fn grow(&mut self, end: usize) {
+        self.buf.resize(end.max(2 * self.buf.len()).max(64), 0);
+    }
+
+    /// `push_parts` of an entry longer than its length octets state: it is cut there.
+    #[cold]
+    fn push_cut(&mut self, tag: u8, head: &[u8], tail: &[u8]) {
+        let start = self.begin(tag);
         self.buf.extend_from_slice(head);
         self.buf.extend_from_slice(tail);
+        self.commit_cut(start, tag);
     }
 
-    /// Queues one frame.
-    pub fn push(&mut self, frame: &[u8]) {
-        self.push_parts(frame, &[]);
+    /// Queues one entry.
+    #[inline(always)]
+    pub fn push(&mut self, tag: u8, octets: &[u8]) {
+        self.push_parts(tag, octets, &[]);
     }
 
-    /// Takes the oldest frame, lent until the queue is next touched.
+    /// Takes the oldest entry and its tag, lent until the queue is next touched.
     #[inline]
-    pub fn pop(&mut self) -> Option<&[u8]> {
-        let start = self.read + 2;
-        let len = match self.buf.get(self.read..start) {
-            Some(&[lo, hi]) => usize::from(u16::from_le_bytes([lo, hi])),
-            _ => return None,
-        };
-        let frame = self.buf.get(start..start + len)?;
-        self.read = start + len;
-        Some(frame)
+    pub fn pop(&mut self) -> Option<(u8, &[u8])> {
+        if self.read == self.end {
+            return None;
+        }
+        let &[tag, lo, hi] = self.buf.get(self.read..self.read + ENTRY_HEAD)? else { return None };
+        let start = self.read + ENTRY_HEAD;
+        let end = start + usize::from(u16::from_le_bytes([lo, hi]));
+        let contents = self.buf.get(start..end)?;
+        self.read = end;
+        Some((tag, contents))
+    }
+
+    /// The tag of the oldest entry.
+    #[inline]
+    pub fn peek_tag(&self) -> Option<u8> {
+        if self.read == self.end {
+            return None;
+        }
+        self.buf.get(self.read).copied()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.read == self.buf.len()
+        self.read == self.end
     }
 
-    /// Drops every queued frame.
+    /// Drops every queued entry.
     pub fn clear(&mut self) {
-        self.buf.clear();
         self.read = 0;
+        self.end = 0;
     }
 }
 
@@ -307,26 +418,49 @@ mod tests {
     }
 
     #[test]
-    fn frame_queue_lends_frames_in_order_and_reuses_its_buffer() {
+    fn frame_queue_lends_entries_in_order_and_reuses_its_buffer() {
         let mut q = FrameQueue::new();
         assert!(q.is_empty());
         assert_eq!(q.pop(), None);
-        q.push_parts(&[1, 2], &[3]);
-        q.push(&[]);
-        q.push(&[9; 300]);
-        assert_eq!(q.pop(), Some(&[1u8, 2, 3][..]));
-        assert_eq!(q.pop(), Some(&[][..]));
+        q.push_parts(3, &[1, 2], &[3]);
+        q.push(0, &[]);
+        let start = q.begin(127);
+        q.buf().extend_from_slice(&[8, 9]);
+        assert_eq!(q.contents(start), [8, 9]);
+        q.commit(start, 64);
+        let start = q.begin(5);
+        q.buf().extend_from_slice(&[9; 300]);
+        q.cancel(start);
+        q.push(7, &[9; 300]);
+        assert_eq!(q.peek_tag(), Some(3));
+        assert_eq!(q.pop(), Some((3, &[1u8, 2, 3][..])));
+        assert_eq!(q.pop(), Some((0, &[][..])));
+        assert_eq!(q.pop(), Some((64, &[8u8, 9][..])));
         assert!(!q.is_empty());
-        assert_eq!(q.pop(), Some(&[9u8; 300][..]));
+        assert_eq!(q.pop(), Some((7, &[9u8; 300][..])));
         assert!(q.is_empty());
+        assert_eq!(q.peek_tag(), None);
         assert_eq!(q.pop(), None);
         let capacity = q.buf.capacity();
-        q.push(&[4, 5]);
-        assert_eq!(q.buf.len(), 4, "a drained queue starts again at the front");
+        q.push(1, &[4, 5]);
+        assert_eq!(q.end, 5, "a drained queue starts again at the front");
         assert_eq!(q.buf.capacity(), capacity);
+        // Entries written whole and in place, mixed.
+        let start = q.begin(9);
+        q.buf().push(1);
+        q.commit(start, 9);
+        q.push(2, &[3; 100]);
+        q.push(4, &[]);
+        assert_eq!(q.pop(), Some((1, &[4u8, 5][..])));
+        assert_eq!(q.pop(), Some((9, &[1u8][..])));
+        assert_eq!(q.pop(), Some((2, &[3u8; 100][..])));
+        assert_eq!(q.pop(), Some((4, &[][..])));
+        assert_eq!(q.pop(), None);
         q.clear();
         assert_eq!(q.pop(), None);
-        q.push_parts(&[7; 4], &[8; 70_000]);
-        assert_eq!(q.pop().map(<[u8]>::len), Some(65_535));
+        q.push_parts(2, &[7; 4], &[8; 70_000]);
+        q.push(4, &[6]);
+        assert_eq!(q.pop().map(|(t, e)| (t, e.len())), Some((2, 65_535)));
+        assert_eq!(q.pop(), Some((4, &[6u8][..])), "a cut entry leaves the next one intact");
     }
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use super::frame::{
     Address, Control, Frame, FrameRepr, ParseError, UFunction, SAPI_CALL_CONTROL, SAPI_MANAGEMENT, TEI_GROUP,
 };
-use super::link::{DataLink, LinkEvent, LinkStatus, Outputs};
+use super::link::{DataLink, IRef, LinkEvent, LinkStatus, Outputs, SFrame, FRAME};
 use super::tei::{NetworkAction, TeiAssigner, TeiUser, UserAction, AUTOMATIC_TEIS};
 use super::{DlData, LinkState, MdlError, Mode, Q921Config, Q921Event, Role, N201_MAX};
 
@@ -63,15 +63,17 @@ pub struct Q921 {
     /// Layer 1 as last indicated; a data link created while it is down starts knowing it.
     layer1_active: bool,
     out: Outputs,
+    /// The id of the next data link created.
+    next_link_id: u32,
 }
 
 impl Q921 {
     pub fn new(config: Q921Config) -> Q921 {
         let params = config.link_params();
         let (links, tei_user, assigner) = match (config.role, config.mode) {
-            (role, Mode::PointToPoint) => (vec![DataLink::new(role, params, Some(0))], None, None),
+            (role, Mode::PointToPoint) => (vec![DataLink::new(0, role, params, Some(0))], None, None),
             (Role::Te, Mode::PointToMultipoint) => (
-                vec![DataLink::new(Role::Te, params, None)],
+                vec![DataLink::new(0, Role::Te, params, None)],
                 Some(TeiUser::new(config.t202, config.n202, config.seed)),
                 None,
             ),
@@ -85,6 +87,7 @@ impl Q921 {
             assigner,
             layer1_active: true,
             out: Outputs::default(),
+            next_link_id: 1,
         }
     }
 
@@ -148,7 +151,7 @@ impl Q921 {
                     Control::I { ns, nr, p } => self.links[i].handle_i(now, ns, nr, p, frame.info, &mut self.out),
                     Control::S { function, nr, pf } => {
                         let command = frame.address.is_command(self.config.role.peer());
-                        self.links[i].handle_s(now, function, nr, command, pf, &mut self.out);
+                        self.links[i].handle_s(now, SFrame { function, nr, command, pf }, &mut self.out);
                     }
                     Control::U { .. } => {
                         if let Some(event) = self.link_event(&frame) {
@@ -181,7 +184,7 @@ impl Q921 {
         let command = frame.address.is_command(self.config.role.peer());
         Some(match frame.control {
             Control::I { ns, nr, p } => LinkEvent::I { ns, nr, p, info: frame.info },
-            Control::S { function, nr, pf } => LinkEvent::S { function, nr, command, pf },
+            Control::S { function, nr, pf } => LinkEvent::S(SFrame { function, nr, command, pf }),
             Control::U { function, pf } => match function {
                 UFunction::Sabme => LinkEvent::Sabme { p: pf },
                 UFunction::Disc => LinkEvent::Disc { p: pf },
@@ -230,8 +233,13 @@ impl Q921 {
         for action in actions {
             match action {
                 NetworkAction::Assign(tei) => {
-                    self.links.retain(|l| l.tei != Some(tei));
-                    let mut link = DataLink::new(Role::Nt, self.config.link_params(), Some(tei));
+                    if self.link_index(tei).is_some() {
+                        self.take_i_frames_out();
+                        self.links.retain(|l| l.tei != Some(tei));
+                    }
+                    let id = self.next_link_id;
+                    self.next_link_id = id.wrapping_add(1);
+                    let mut link = DataLink::new(id, Role::Nt, self.config.link_params(), Some(tei));
                     if !self.layer1_active {
                         link.handle(now, LinkEvent::PhDeactivate, &mut self.out);
                     }
@@ -240,6 +248,7 @@ impl Q921 {
                 }
                 NetworkAction::Remove(tei) => {
                     if let Some(i) = self.link_index(tei) {
+                        self.take_i_frames_out();
                         let mut link = self.links.remove(i);
                         link.handle(now, LinkEvent::MdlRemoveRequest, &mut self.out);
                         self.out.events.push_back(Q921Event::TeiRemoved { tei });
@@ -393,7 +402,7 @@ impl Q921 {
                 info: data,
             };
             let (header, len) = frame.header();
-            self.out.transmit.push_parts(&header[..len], data);
+            self.out.send_parts(&header[..len], data);
             return Ok(());
         }
         self.request(now, 0, LinkEvent::DlUnitDataRequest(data));
@@ -459,9 +468,47 @@ impl Q921 {
     // often to find it empty.
     #[inline]
     pub fn poll_transmit(&mut self) -> Option<&[u8]> {
-        let frame = self.out.transmit.pop()?;
+        if self.out.transmit.peek_tag()? == FRAME {
+            self.counters.frames_sent += 1;
+            return self.out.transmit.pop().map(|(_, frame)| frame);
+        }
+        self.lend_i_frame()
+    }
+
+    /// `poll_transmit` for a sent I frame: lent from its link's I queue, with the header it was
+    /// sent with.
+    #[inline]
+    fn lend_i_frame(&mut self) -> Option<&[u8]> {
+        let frame = self.out.transmit.pop().and_then(|(_, entry)| IRef::parse(entry));
+        self.out.i_refs = self.out.i_refs.saturating_sub(1);
+        // Always found: a link leaves only after `take_i_frames_out`.
+        let found = frame.and_then(|f| Some((f, self.links.iter().position(|l| l.id == f.link)?)));
+        let Some((frame, i)) = found else { return self.poll_transmit() };
         self.counters.frames_sent += 1;
-        Some(frame)
+        let at = usize::try_from(frame.at).unwrap_or(usize::MAX);
+        Some(self.links[i].i_queue.lend(at, frame.header))
+    }
+
+    /// Before a data link goes away: the I frames it sent that still wait in the transmit queue
+    /// are copied into it, as they would be sent, so that they go out all the same.
+    #[cold]
+    fn take_i_frames_out(&mut self) {
+        if self.out.i_refs == 0 {
+            return;
+        }
+        let mut old = std::mem::take(&mut self.out.transmit);
+        while let Some((tag, entry)) = old.pop() {
+            match IRef::parse(entry).filter(|_| tag != FRAME) {
+                Some(r) => {
+                    let at = usize::try_from(r.at).unwrap_or(usize::MAX);
+                    if let Some(link) = self.links.iter_mut().find(|l| l.id == r.link) {
+                        self.out.send(link.i_queue.lend(at, r.header));
+                    }
+                }
+                None => self.out.transmit.push(tag, entry),
+            }
+        }
+        self.out.i_refs = 0;
     }
 
     pub fn counters(&self) -> Q921Counters {

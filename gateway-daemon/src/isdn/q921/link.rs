@@ -3,7 +3,11 @@
 //! A `DataLink` knows nothing of other links or of TEI management: the entity in `entity.rs`
 //! feeds it primitives, frames and timer expiries, and reads back what it queued in `Outputs`
 //! (frames, DL primitives for layer 3, MDL primitives for layer management). The state table is
-//! in the module doc of [`crate::isdn::q921`].
+//! in the module doc of [`crate::isdn::q921`]. The procedures of the established states are in
+//! `established.rs`, the I queue in `i_queue.rs`.
+
+mod established;
+mod i_queue;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -12,6 +16,9 @@ use std::time::{Duration, Instant};
 use super::frame::{Address, Control, FrameRepr, SFunction, UFunction, SAPI_CALL_CONTROL};
 use super::{Info, Layer2Persistence, MdlError, Q921Event, Role, Timer};
 use crate::isdn::octets::FrameQueue;
+
+use i_queue::IQueue;
+pub(crate) use i_queue::IRef;
 
 /// The data-link states of Q.921 Annex B (numbered there 1 to 8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,10 +62,20 @@ pub struct LinkParams {
     pub persistence: Layer2Persistence,
 }
 
+/// The tag of a transmit queue entry that is a whole frame.
+pub(crate) const FRAME: u8 = 0;
+/// The tag of a transmit queue entry that is a sent I frame's [`IRef`].
+pub(crate) const I_FRAME: u8 = 1;
+
 /// What a data link (or the TEI procedures) queued while handling one input.
 #[derive(Debug, Default)]
 pub(crate) struct Outputs {
+    /// Frames to send: whole ([`FRAME`]), or I frames as references to where they wait in
+    /// their link's I queue ([`I_FRAME`]).
     pub(crate) transmit: FrameQueue,
+    /// How many [`I_FRAME`] references the transmit queue holds: while any does, no I queue
+    /// reuses the octets of frames it no longer holds.
+    pub(crate) i_refs: usize,
     pub(crate) events: VecDeque<Q921Event>,
     /// The information field of the frame being handled is a DL-DATA- (or, with `true`,
     /// DL-UNIT-DATA-) indication on this TEI, which the entity lends to layer 3 from the frame
@@ -71,6 +88,25 @@ pub(crate) struct Outputs {
 }
 
 impl Outputs {
+    /// Queues a frame (address, control, information).
+    #[inline]
+    pub(crate) fn send(&mut self, frame: &[u8]) {
+        self.transmit.push(FRAME, frame);
+    }
+
+    /// Queues a frame given as its header and information field.
+    #[inline]
+    pub(crate) fn send_parts(&mut self, header: &[u8], info: &[u8]) {
+        self.transmit.push_parts(FRAME, header, info);
+    }
+
+    /// Queues a sent I frame, lent from its link's I queue when taken.
+    #[inline]
+    fn send_i(&mut self, frame: IRef) {
+        self.transmit.push(I_FRAME, &frame.to_octets());
+        self.i_refs += 1;
+    }
+
     /// Hands a received layer 3 message up: lent from its frame when nothing queued is due
     /// before it (the entity's caller drains the events after every input, so in the steady
     /// state always), else queued as a copy behind what is.
@@ -126,12 +162,7 @@ pub(crate) enum LinkEvent<'a> {
         p: bool,
         info: &'a [u8],
     },
-    S {
-        function: SFunction,
-        nr: u8,
-        command: bool,
-        pf: bool,
-    },
+    S(SFrame),
     /// A frame-rejection condition (§5.8.5) with its MDL-ERROR code L, M, N or O.
     Rejected(MdlError),
     Expiry(Timer),
@@ -139,6 +170,17 @@ pub(crate) enum LinkEvent<'a> {
     PhDeactivate,
     /// PH-ACTIVATE-indication: layer 1 is back.
     PhActivate,
+}
+
+/// A received S frame, as the data-link procedure reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SFrame {
+    pub(crate) function: SFunction,
+    pub(crate) nr: u8,
+    /// Command rather than response (from the C/R bit and who sent it).
+    pub(crate) command: bool,
+    /// The P (command) or F (response) bit.
+    pub(crate) pf: bool,
 }
 
 /// A snapshot of one link's variables, for status pages and invariant checks.
@@ -158,10 +200,12 @@ pub struct LinkStatus {
 }
 
 /// (a − b) mod 128.
+#[inline(always)]
 fn seq_sub(a: u8, b: u8) -> u8 {
     a.wrapping_sub(b) & 0x7f
 }
 
+#[inline(always)]
 fn seq_inc(a: u8) -> u8 {
     a.wrapping_add(1) & 0x7f
 }
@@ -169,6 +213,9 @@ fn seq_inc(a: u8) -> u8 {
 /// The data-link procedure of one TEI on SAPI 0.
 #[derive(Debug)]
 pub(crate) struct DataLink {
+    /// Names the link in the references its sent I frames leave in the transmit queue; unique
+    /// among an entity's links.
+    pub(crate) id: u32,
     pub(crate) tei: Option<u8>,
     pub(crate) state: LinkState,
     role: Role,
@@ -195,14 +242,15 @@ pub(crate) struct DataLink {
     t203: Option<Instant>,
     /// I frames: the first `V(S) − V(A)` are sent and unacknowledged (the first has N(S) = V(A)),
     /// the rest wait for the window.
-    i_queue: VecDeque<Info>,
+    pub(crate) i_queue: IQueue,
     /// UI frames waiting for a TEI.
     ui_queue: VecDeque<Info>,
 }
 
 impl DataLink {
-    pub(crate) fn new(role: Role, params: LinkParams, tei: Option<u8>) -> DataLink {
+    pub(crate) fn new(id: u32, role: Role, params: LinkParams, tei: Option<u8>) -> DataLink {
         DataLink {
+            id,
             tei,
             state: if tei.is_some() { LinkState::TeiAssigned } else { LinkState::TeiUnassigned },
             role,
@@ -220,7 +268,7 @@ impl DataLink {
             layer1_down: false,
             t200: None,
             t203: None,
-            i_queue: VecDeque::new(),
+            i_queue: IQueue::default(),
             ui_queue: VecDeque::new(),
         }
     }
@@ -332,7 +380,7 @@ impl DataLink {
             (
                 S::EstablishAwaitingTei | S::AwaitingEstablishment | S::MultipleFrameEstablished | S::TimerRecovery,
                 E::DlDataRequest(data),
-            ) => self.i_queue.push_back(Info::from_slice(data)),
+            ) => self.i_queue.push(data, out.i_refs == 0),
             (_, E::DlDataRequest(_)) => {
                 // The entity refuses data for a link that is neither up nor coming up.
             }
@@ -538,12 +586,7 @@ impl DataLink {
             (S::MultipleFrameEstablished | S::TimerRecovery, E::I { ns, nr, p, info }) => {
                 self.i_frame(now, ns, nr, p, info, out);
             }
-            (S::MultipleFrameEstablished, E::S { function, nr, command, pf }) => {
-                self.s_frame_established(now, function, nr, command, pf, out);
-            }
-            (S::TimerRecovery, E::S { function, nr, command, pf }) => {
-                self.s_frame_recovery(now, function, nr, command, pf, out);
-            }
+            (S::MultipleFrameEstablished | S::TimerRecovery, E::S(frame)) => self.s_frame(now, frame, out),
             (S::MultipleFrameEstablished, E::Expiry(Timer::T200)) => {
                 self.rc = 0;
                 self.transmit_enquiry(now, out);
@@ -582,239 +625,6 @@ impl DataLink {
         }
         if self.state != before {
             log::debug!("q921 tei {:?}: {} -> {}", self.tei, before, self.state);
-        }
-    }
-
-    /// A received I frame: [`handle`](Self::handle) for a `LinkEvent::I`, with the arm of the
-    /// established states (the frames of every call) reached without the table's dispatch.
-    #[inline]
-    pub(crate) fn handle_i(&mut self, now: Instant, ns: u8, nr: u8, p: bool, info: &[u8], out: &mut Outputs) {
-        let before = self.state;
-        if matches!(before, LinkState::MultipleFrameEstablished | LinkState::TimerRecovery) {
-            self.i_frame(now, ns, nr, p, info, out);
-            self.after_input(now, before, out);
-        } else {
-            self.handle(now, LinkEvent::I { ns, nr, p, info }, out);
-        }
-    }
-
-    /// A received S frame: [`handle`](Self::handle) for a `LinkEvent::S`, the established
-    /// states' arms reached directly as in [`handle_i`](Self::handle_i).
-    #[inline]
-    pub(crate) fn handle_s(
-        &mut self,
-        now: Instant,
-        function: SFunction,
-        nr: u8,
-        command: bool,
-        pf: bool,
-        out: &mut Outputs,
-    ) {
-        let before = self.state;
-        match before {
-            LinkState::MultipleFrameEstablished => self.s_frame_established(now, function, nr, command, pf, out),
-            LinkState::TimerRecovery => self.s_frame_recovery(now, function, nr, command, pf, out),
-            _ => return self.handle(now, LinkEvent::S { function, nr, command, pf }, out),
-        }
-        self.after_input(now, before, out);
-    }
-
-    /// DL-DATA-request: [`handle`](Self::handle) for a `LinkEvent::DlDataRequest`, the arm of
-    /// the states that queue it reached directly.
-    #[inline]
-    pub(crate) fn handle_data_request(&mut self, now: Instant, data: &[u8], out: &mut Outputs) {
-        use LinkState as S;
-        let before = self.state;
-        if matches!(
-            before,
-            S::EstablishAwaitingTei | S::AwaitingEstablishment | S::MultipleFrameEstablished | S::TimerRecovery
-        ) {
-            self.i_queue.push_back(Info::from_slice(data));
-            self.after_input(now, before, out);
-        } else {
-            self.handle(now, LinkEvent::DlDataRequest(data), out);
-        }
-    }
-
-    /// I frame in MULTIPLE_FRAME_ESTABLISHED or TIMER_RECOVERY (§5.6.2, §5.8.5 N201, §5.8.2).
-    #[inline(always)]
-    fn i_frame(&mut self, now: Instant, ns: u8, nr: u8, p: bool, info: &[u8], out: &mut Outputs) {
-        if info.len() > self.params.n201 {
-            self.mdl_error(out, MdlError::O);
-            self.reestablish(now, out);
-        } else {
-            self.receive_i(ns, p, info, out);
-            if !self.nr_valid(nr) {
-                self.nr_error(now, out);
-            } else if self.state == LinkState::TimerRecovery || self.peer_busy {
-                self.ack_to(nr);
-            } else {
-                self.ack_and_time(now, nr);
-            }
-        }
-    }
-
-    /// RR, RNR or REJ in MULTIPLE_FRAME_ESTABLISHED (§5.6.3, §5.6.4, §5.6.6).
-    #[inline(always)]
-    fn s_frame_established(
-        &mut self,
-        now: Instant,
-        function: SFunction,
-        nr: u8,
-        command: bool,
-        pf: bool,
-        out: &mut Outputs,
-    ) {
-        self.peer_busy = function == SFunction::Rnr;
-        if command && pf {
-            self.enquiry_response(out);
-        } else if !command && pf {
-            self.mdl_error(out, MdlError::A);
-        }
-        if !self.nr_valid(nr) {
-            self.nr_error(now, out);
-        } else {
-            match function {
-                SFunction::Rr => self.ack_and_time(now, nr),
-                SFunction::Rej => {
-                    self.ack_to(nr);
-                    self.t200 = None;
-                    self.t203 = Some(now);
-                    self.vs = self.va;
-                }
-                SFunction::Rnr => {
-                    self.ack_to(nr);
-                    self.t203 = None;
-                    self.t200 = Some(now);
-                }
-            }
-        }
-    }
-
-    /// RR, RNR or REJ in TIMER_RECOVERY (§5.6.7).
-    #[inline(always)]
-    fn s_frame_recovery(
-        &mut self,
-        now: Instant,
-        function: SFunction,
-        nr: u8,
-        command: bool,
-        pf: bool,
-        out: &mut Outputs,
-    ) {
-        self.peer_busy = function == SFunction::Rnr;
-        if command && pf {
-            self.enquiry_response(out);
-        }
-        if !self.nr_valid(nr) {
-            self.nr_error(now, out);
-        } else {
-            self.ack_to(nr);
-            if !command && pf {
-                // The answer to our enquiry: resume with what the peer has not got.
-                if function == SFunction::Rnr {
-                    self.t200 = Some(now);
-                } else {
-                    self.t200 = None;
-                    self.t203 = Some(now);
-                }
-                self.vs = self.va;
-                self.state = LinkState::MultipleFrameEstablished;
-            }
-        }
-    }
-
-    /// I-frame reception (§5.6.2, §5.6.4 sequence error, §5.6.5 own busy).
-    #[inline(always)]
-    fn receive_i(&mut self, ns: u8, p: bool, info: &[u8], out: &mut Outputs) {
-        if self.own_busy {
-            if p {
-                self.enquiry_response(out);
-            }
-        } else if ns == self.vr {
-            self.vr = seq_inc(self.vr);
-            self.reject_exception = false;
-            out.indicate(self.tei, false, info);
-            if p {
-                self.enquiry_response(out);
-            } else {
-                // Acknowledged by the next I frame we send, or by an RR once this input is done.
-                self.ack_pending = true;
-            }
-        } else if self.reject_exception {
-            if p {
-                self.enquiry_response(out);
-            }
-        } else {
-            self.reject_exception = true;
-            self.send_s(out, SFunction::Rej, false, p);
-            self.ack_pending = false;
-        }
-    }
-
-    /// Whether V(A) ≤ N(R) ≤ V(S) (§5.8.2).
-    #[inline(always)]
-    fn nr_valid(&self, nr: u8) -> bool {
-        seq_sub(nr, self.va) <= seq_sub(self.vs, self.va)
-    }
-
-    /// N(R) sequence error recovery (§5.8.2, MDL-ERROR J).
-    #[cold]
-    fn nr_error(&mut self, now: Instant, out: &mut Outputs) {
-        self.mdl_error(out, MdlError::J);
-        self.reestablish(now, out);
-    }
-
-    /// Acknowledges up to N(R), minding T200 and T203 as §5.6.3.2 says.
-    #[inline(always)]
-    fn ack_and_time(&mut self, now: Instant, nr: u8) {
-        if nr == self.vs {
-            self.ack_to(nr);
-            self.t200 = None;
-            self.t203 = Some(now);
-        } else if nr != self.va {
-            self.ack_to(nr);
-            self.t200 = Some(now);
-        }
-    }
-
-    /// V(A) := N(R), dropping the acknowledged frames from the queue.
-    #[inline(always)]
-    fn ack_to(&mut self, nr: u8) {
-        for _ in 0..seq_sub(nr, self.va) {
-            if self.i_queue.pop_front().is_none() {
-                break;
-            }
-        }
-        self.va = nr;
-    }
-
-    /// Sends queued I frames while the window is open (§5.6.1).
-    #[inline(always)]
-    fn transmit_i_frames(&mut self, now: Instant, out: &mut Outputs) {
-        // Checked here, inline, because after most inputs nothing waits beyond the window.
-        let waiting = usize::from(seq_sub(self.vs, self.va)) < self.i_queue.len();
-        if waiting && self.state == LinkState::MultipleFrameEstablished && !self.peer_busy {
-            self.send_i_frames(now, out);
-        }
-    }
-
-    fn send_i_frames(&mut self, now: Instant, out: &mut Outputs) {
-        loop {
-            let outstanding = seq_sub(self.vs, self.va);
-            let index = usize::from(outstanding);
-            if outstanding >= self.params.k || index >= self.i_queue.len() {
-                return;
-            }
-            // The header written out rather than through `FrameRepr`: this is every I frame.
-            let [a0, a1] = self.address(true).octets();
-            out.transmit.push_parts(&[a0, a1, self.vs << 1, self.vr << 1], &self.i_queue[index]);
-            self.vs = seq_inc(self.vs);
-            self.ack_pending = false;
-            if self.t200.is_none() {
-                self.t203 = None;
-                self.t200 = Some(now);
-            }
         }
     }
 
@@ -903,6 +713,7 @@ impl DataLink {
         self.vs = 0;
         self.va = 0;
         self.vr = 0;
+        self.i_queue.rewind();
     }
 
     fn transmit_enquiry(&mut self, now: Instant, out: &mut Outputs) {
@@ -924,7 +735,7 @@ impl DataLink {
 
     fn send(&self, out: &mut Outputs, command: bool, control: Control, info: &[u8]) {
         let (header, len) = FrameRepr { address: self.address(command), control, info }.header();
-        out.transmit.push_parts(&header[..len], info);
+        out.send_parts(&header[..len], info);
     }
 
     fn send_u(&self, out: &mut Outputs, function: UFunction, pf: bool) {
@@ -932,11 +743,11 @@ impl DataLink {
         self.send(out, command, Control::U { function, pf }, &[]);
     }
 
-    #[inline]
+    #[inline(always)]
     fn send_s(&self, out: &mut Outputs, function: SFunction, command: bool, pf: bool) {
         // Written out rather than through `FrameRepr`: an RR answers nearly every I frame.
         let [a0, a1] = self.address(command).octets();
-        out.transmit.push_parts(&[a0, a1, function.code(), self.vr << 1 | u8::from(pf)], &[]);
+        out.send(&[a0, a1, function.code(), self.vr << 1 | u8::from(pf)]);
     }
 
     fn send_ui(&self, out: &mut Outputs, data: &[u8]) {

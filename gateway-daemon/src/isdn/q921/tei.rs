@@ -91,7 +91,7 @@ impl TeiUser {
     fn send_request(&mut self, now: Instant, tries: u8, out: &mut Outputs) {
         let ri = self.rng.next_u16();
         self.state = UserState::Requesting { ri, tries };
-        out.transmit.push(&TeiMessage::new(TeiMessageType::IdentityRequest, ri, TEI_GROUP).to_frame(Role::Te));
+        out.send(&TeiMessage::new(TeiMessageType::IdentityRequest, ri, TEI_GROUP).to_frame(Role::Te));
         self.t202_deadline = Some(now + self.t202);
     }
 
@@ -104,7 +104,7 @@ impl TeiUser {
 
     fn send_verify(&mut self, now: Instant, tei: u8, tries: u8, out: &mut Outputs) {
         self.state = UserState::Verifying { tries };
-        out.transmit.push(&TeiMessage::new(TeiMessageType::IdentityVerify, 0, tei).to_frame(Role::Te));
+        out.send(&TeiMessage::new(TeiMessageType::IdentityVerify, 0, tei).to_frame(Role::Te));
         self.t202_deadline = Some(now + self.t202);
     }
 
@@ -135,7 +135,7 @@ impl TeiUser {
                 }
                 let ri = self.rng.next_u16();
                 let Some(tei) = tei else { return UserAction::None };
-                out.transmit.push(&TeiMessage::new(TeiMessageType::IdentityCheckResponse, ri, tei).to_frame(Role::Te));
+                out.send(&TeiMessage::new(TeiMessageType::IdentityCheckResponse, ri, tei).to_frame(Role::Te));
                 UserAction::None
             }
             (_, TeiMessageType::IdentityRemove) if tei.is_some() && ours(msg.ai) => {
@@ -250,13 +250,12 @@ impl TeiAssigner {
                 Some(tei) => {
                     self.set(tei, true);
                     self.next = if tei == *AUTOMATIC_TEIS.end() { *AUTOMATIC_TEIS.start() } else { tei + 1 };
-                    out.transmit
-                        .push(&TeiMessage::new(TeiMessageType::IdentityAssigned, msg.ri, tei).to_frame(Role::Nt));
+                    out.send(&TeiMessage::new(TeiMessageType::IdentityAssigned, msg.ri, tei).to_frame(Role::Nt));
                     actions.push(NetworkAction::Assign(tei));
                 }
-                None => out
-                    .transmit
-                    .push(&TeiMessage::new(TeiMessageType::IdentityDenied, msg.ri, TEI_GROUP).to_frame(Role::Nt)),
+                None => {
+                    out.send(&TeiMessage::new(TeiMessageType::IdentityDenied, msg.ri, TEI_GROUP).to_frame(Role::Nt))
+                }
             },
             TeiMessageType::IdentityCheckResponse => {
                 for ai in msg.ais() {
@@ -289,7 +288,7 @@ impl TeiAssigner {
     }
 
     fn send_check(&self, tei: u8, out: &mut Outputs) {
-        out.transmit.push(&TeiMessage::new(TeiMessageType::IdentityCheckRequest, 0, tei).to_frame(Role::Nt));
+        out.send(&TeiMessage::new(TeiMessageType::IdentityCheckRequest, 0, tei).to_frame(Role::Nt));
     }
 
     /// Takes a TEI back (§5.3.4.1). The message is not acknowledged, so it goes out twice: a lost
@@ -305,8 +304,8 @@ impl TeiAssigner {
 
     fn send_remove(&self, tei: u8, out: &mut Outputs) {
         let frame = TeiMessage::new(TeiMessageType::IdentityRemove, 0, tei).to_frame(Role::Nt);
-        out.transmit.push(&frame);
-        out.transmit.push(&frame);
+        out.send(&frame);
+        out.send(&frame);
     }
 
     /// T201 expiries: a TEI answered once is in use; silence twice, or two answers, removes it.
@@ -346,7 +345,7 @@ mod tests {
         assert_eq!(teis, (64..=126).collect::<Vec<u8>>());
         out.transmit.clear();
         a.handle_message(now, &TeiMessage::new(TeiMessageType::IdentityRequest, 99, 127), &mut out, &mut actions);
-        let denied = out.transmit.pop().unwrap().to_vec();
+        let denied = out.transmit.pop().unwrap().1.to_vec();
         assert_eq!(denied, [0xfe, 0xff, 0x03, 0x0f, 0x00, 99, 0x03, 0xff]);
     }
 
@@ -391,7 +390,7 @@ mod tests {
         let mut now = t0;
         let mut ris = Vec::new();
         for _ in 0..3 {
-            let frame = out.transmit.pop().unwrap().to_vec();
+            let frame = out.transmit.pop().unwrap().1.to_vec();
             assert_eq!(frame[..4], [0xfc, 0xff, 0x03, 0x0f]);
             assert_eq!(frame[6..], [0x01, 0xff]);
             ris.push(u16::from_be_bytes([frame[4], frame[5]]));

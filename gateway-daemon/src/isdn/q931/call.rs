@@ -214,7 +214,7 @@ impl Out {
         body: impl FnOnce(&mut Encoder<'_>),
     ) -> Info {
         let start = self.write(call_ref, msg_type, body);
-        let kept = Info::from_slice(self.transmit.message(start));
+        let kept = Info::from_slice(self.transmit.contents(start));
         self.close(start, msg_type);
         kept
     }
@@ -239,7 +239,7 @@ impl Out {
     /// link, unless it needs a trace, is too long or goes to the terminals of a broadcast SETUP.
     #[inline]
     fn close(&mut self, start: usize, msg_type: MessageType) {
-        let fits = self.transmit.message(start).len() <= N201_MAX;
+        let fits = self.transmit.contents(start).len() <= N201_MAX;
         if fits && self.answered.is_empty() && !log::log_enabled!(log::Level::Debug) {
             self.transmit.commit(start, self.tei);
         } else {
@@ -253,7 +253,7 @@ impl Out {
     fn close_slow(&mut self, start: usize, msg_type: MessageType) {
         let mut message = std::mem::take(&mut self.scratch);
         message.clear();
-        message.extend_from_slice(self.transmit.message(start));
+        message.extend_from_slice(self.transmit.contents(start));
         self.transmit.cancel(start);
         let broadcast = matches!(msg_type, MessageType::Setup | MessageType::ReleaseComplete);
         if self.answered.is_empty() || broadcast {

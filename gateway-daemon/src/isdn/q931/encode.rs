@@ -11,6 +11,7 @@
 
 use super::ie::{id, BearerCapability, Cause, ChannelId, ChannelSelection, DateTime, Ie, PartyNumber, Progress};
 use super::message::{CallRef, MessageType, PROTOCOL_DISCRIMINATOR};
+use crate::isdn::octets::FrameQueue;
 
 /// The longest contents an element's length octet can state; longer ones are cut.
 const MAX_CONTENTS: usize = 255;
@@ -309,83 +310,9 @@ impl<'a> Encoder<'a> {
     }
 }
 
-/// Q.931's transmit queue: each message written once, in place, after the TEI of its data link
-/// and its length (two octets, little-endian), into one buffer reused once drained; layer 2
-/// borrows the messages from it.
-#[derive(Debug, Default)]
-pub(crate) struct Transmit {
-    buf: Vec<u8>,
-    /// Where the next entry to take starts.
-    read: usize,
-}
-
-/// The octets before an entry's message: its TEI and its length.
-const ENTRY_HEAD: usize = 3;
-
-impl Transmit {
-    /// Opens an entry on `tei` at the end of the queue, for a message written into
-    /// [`buf`](Self::buf); returns where it starts.
-    #[inline]
-    pub(crate) fn begin(&mut self, tei: u8) -> usize {
-        if self.read == self.buf.len() {
-            self.buf.clear();
-            self.read = 0;
-        }
-        let start = self.buf.len();
-        self.buf.extend_from_slice(&[tei, 0, 0]);
-        start
-    }
-
-    /// Where the open entry's message is written.
-    #[inline]
-    pub(crate) fn buf(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
-    }
-
-    /// The message of the open entry that starts at `start`.
-    #[inline]
-    pub(crate) fn message(&self, start: usize) -> &[u8] {
-        self.buf.get(start + ENTRY_HEAD..).unwrap_or_default()
-    }
-
-    /// Closes the entry that starts at `start`, with the TEI it goes to.
-    #[inline]
-    pub(crate) fn commit(&mut self, start: usize, tei: u8) {
-        let len = self.message(start).len();
-        let [lo, hi] = u16::try_from(len).unwrap_or(u16::MAX).to_le_bytes();
-        if let Some(head) = self.buf.get_mut(start..start + ENTRY_HEAD) {
-            head.copy_from_slice(&[tei, lo, hi]);
-        }
-    }
-
-    /// Takes back the open entry that starts at `start`.
-    pub(crate) fn cancel(&mut self, start: usize) {
-        self.buf.truncate(start);
-    }
-
-    /// Queues a message already encoded.
-    pub(crate) fn push(&mut self, tei: u8, octets: &[u8]) {
-        let start = self.begin(tei);
-        self.buf.extend_from_slice(octets);
-        self.commit(start, tei);
-    }
-
-    /// Takes the oldest message and its TEI, lent until the queue is next touched.
-    #[inline]
-    pub(crate) fn pop(&mut self) -> Option<(u8, &[u8])> {
-        let &[tei, lo, hi] = self.buf.get(self.read..self.read + ENTRY_HEAD)? else { return None };
-        let start = self.read + ENTRY_HEAD;
-        let end = start + usize::from(u16::from_le_bytes([lo, hi]));
-        let message = self.buf.get(start..end)?;
-        self.read = end;
-        Some((tei, message))
-    }
-
-    #[cfg(test)]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.read == self.buf.len()
-    }
-}
+/// Q.931's transmit queue: each message written once, in place, into one buffer reused once
+/// drained, tagged with the TEI of its data link; layer 2 borrows the messages from it.
+pub(crate) type Transmit = FrameQueue;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,211 @@
+//! The procedures of the established states, MULTIPLE_FRAME_ESTABLISHED and TIMER_RECOVERY
+//! (Q.921 §5.6, with §5.8.2 and §5.8.5): I frames received and sent, the window, acknowledgement
+//! and the S frames. The table's arms in [`DataLink::handle`] call these, and the frames of every
+//! call reach them directly through `handle_i`, `handle_s` and `handle_data_request`.
+
+use std::time::Instant;
+
+use super::{seq_inc, seq_sub, DataLink, IRef, LinkEvent, LinkState, Outputs, SFrame};
+use crate::isdn::q921::frame::SFunction;
+use crate::isdn::q921::MdlError;
+
+impl DataLink {
+    /// A received I frame: [`handle`](Self::handle) for a `LinkEvent::I`, with the arm of the
+    /// established states (the frames of every call) reached without the table's dispatch.
+    #[inline]
+    pub(crate) fn handle_i(&mut self, now: Instant, ns: u8, nr: u8, p: bool, info: &[u8], out: &mut Outputs) {
+        let before = self.state;
+        if matches!(before, LinkState::MultipleFrameEstablished | LinkState::TimerRecovery) {
+            self.i_frame(now, ns, nr, p, info, out);
+            self.after_input(now, before, out);
+        } else {
+            self.handle(now, LinkEvent::I { ns, nr, p, info }, out);
+        }
+    }
+
+    /// A received S frame: [`handle`](Self::handle) for a `LinkEvent::S`, the established
+    /// states' arm reached directly as in [`handle_i`](Self::handle_i).
+    #[inline(always)]
+    pub(crate) fn handle_s(&mut self, now: Instant, frame: SFrame, out: &mut Outputs) {
+        let before = self.state;
+        if matches!(before, LinkState::MultipleFrameEstablished | LinkState::TimerRecovery) {
+            self.s_frame(now, frame, out);
+            self.after_input(now, before, out);
+        } else {
+            self.handle(now, LinkEvent::S(frame), out);
+        }
+    }
+
+    /// DL-DATA-request: [`handle`](Self::handle) for a `LinkEvent::DlDataRequest`, the arm of
+    /// the states that queue it reached directly.
+    #[inline]
+    pub(crate) fn handle_data_request(&mut self, now: Instant, data: &[u8], out: &mut Outputs) {
+        use LinkState as S;
+        let before = self.state;
+        if matches!(
+            before,
+            S::EstablishAwaitingTei | S::AwaitingEstablishment | S::MultipleFrameEstablished | S::TimerRecovery
+        ) {
+            self.i_queue.push(data, out.i_refs == 0);
+            self.after_input(now, before, out);
+        } else {
+            self.handle(now, LinkEvent::DlDataRequest(data), out);
+        }
+    }
+
+    /// I frame in MULTIPLE_FRAME_ESTABLISHED or TIMER_RECOVERY (§5.6.2, §5.8.5 N201, §5.8.2).
+    #[inline(always)]
+    pub(super) fn i_frame(&mut self, now: Instant, ns: u8, nr: u8, p: bool, info: &[u8], out: &mut Outputs) {
+        if info.len() > self.params.n201 {
+            self.mdl_error(out, MdlError::O);
+            self.reestablish(now, out);
+        } else {
+            self.receive_i(ns, p, info, out);
+            if !self.nr_valid(nr) {
+                self.nr_error(now, out);
+            } else if self.state == LinkState::TimerRecovery || self.peer_busy {
+                self.ack_to(nr);
+            } else {
+                self.ack_and_time(now, nr);
+            }
+        }
+    }
+
+    /// RR, RNR or REJ in MULTIPLE_FRAME_ESTABLISHED (§5.6.3, §5.6.4, §5.6.6) or TIMER_RECOVERY
+    /// (§5.6.7).
+    #[inline(always)]
+    pub(super) fn s_frame(&mut self, now: Instant, frame: SFrame, out: &mut Outputs) {
+        let SFrame { function, nr, command, pf } = frame;
+        let recovery = self.state == LinkState::TimerRecovery;
+        self.peer_busy = function == SFunction::Rnr;
+        if command && pf {
+            self.enquiry_response(out);
+        } else if !command && pf && !recovery {
+            self.mdl_error(out, MdlError::A);
+        }
+        if !self.nr_valid(nr) {
+            return self.nr_error(now, out);
+        }
+        if recovery {
+            self.ack_to(nr);
+            if !command && pf {
+                // The answer to our enquiry: resume with what the peer has not got.
+                if function == SFunction::Rnr {
+                    self.t200 = Some(now);
+                } else {
+                    self.t200 = None;
+                    self.t203 = Some(now);
+                }
+                self.vs = self.va;
+                self.i_queue.rewind();
+                self.state = LinkState::MultipleFrameEstablished;
+            }
+            return;
+        }
+        match function {
+            SFunction::Rr => self.ack_and_time(now, nr),
+            SFunction::Rej => {
+                self.ack_to(nr);
+                self.t200 = None;
+                self.t203 = Some(now);
+                self.vs = self.va;
+                self.i_queue.rewind();
+            }
+            SFunction::Rnr => {
+                self.ack_to(nr);
+                self.t203 = None;
+                self.t200 = Some(now);
+            }
+        }
+    }
+
+    /// I-frame reception (§5.6.2, §5.6.4 sequence error, §5.6.5 own busy).
+    #[inline(always)]
+    fn receive_i(&mut self, ns: u8, p: bool, info: &[u8], out: &mut Outputs) {
+        if self.own_busy {
+            if p {
+                self.enquiry_response(out);
+            }
+        } else if ns == self.vr {
+            self.vr = seq_inc(self.vr);
+            self.reject_exception = false;
+            out.indicate(self.tei, false, info);
+            if p {
+                self.enquiry_response(out);
+            } else {
+                // Acknowledged by the next I frame we send, or by an RR once this input is done.
+                self.ack_pending = true;
+            }
+        } else if self.reject_exception {
+            if p {
+                self.enquiry_response(out);
+            }
+        } else {
+            self.reject_exception = true;
+            self.send_s(out, SFunction::Rej, false, p);
+            self.ack_pending = false;
+        }
+    }
+
+    /// Whether V(A) ≤ N(R) ≤ V(S) (§5.8.2).
+    #[inline(always)]
+    fn nr_valid(&self, nr: u8) -> bool {
+        seq_sub(nr, self.va) <= seq_sub(self.vs, self.va)
+    }
+
+    /// N(R) sequence error recovery (§5.8.2, MDL-ERROR J).
+    #[cold]
+    fn nr_error(&mut self, now: Instant, out: &mut Outputs) {
+        self.mdl_error(out, MdlError::J);
+        self.reestablish(now, out);
+    }
+
+    /// Acknowledges up to N(R), minding T200 and T203 as §5.6.3.2 says.
+    #[inline(always)]
+    fn ack_and_time(&mut self, now: Instant, nr: u8) {
+        if nr == self.vs {
+            self.ack_to(nr);
+            self.t200 = None;
+            self.t203 = Some(now);
+        } else if nr != self.va {
+            self.ack_to(nr);
+            self.t200 = Some(now);
+        }
+    }
+
+    /// V(A) := N(R), dropping the acknowledged frames from the queue.
+    #[inline(always)]
+    fn ack_to(&mut self, nr: u8) {
+        for _ in 0..seq_sub(nr, self.va) {
+            if !self.i_queue.pop_front() {
+                break;
+            }
+        }
+        self.va = nr;
+    }
+
+    /// Sends queued I frames while the window is open (§5.6.1).
+    #[inline(always)]
+    pub(super) fn transmit_i_frames(&mut self, now: Instant, out: &mut Outputs) {
+        // Checked here, inline, because after most inputs nothing waits beyond the window.
+        if self.i_queue.waiting() && self.state == LinkState::MultipleFrameEstablished && !self.peer_busy {
+            self.send_i_frames(now, out);
+        }
+    }
+
+    /// Sends the frames waiting beyond V(S) while the window allows: each as a reference to
+    /// where it is in the I queue, with the header it goes with.
+    fn send_i_frames(&mut self, now: Instant, out: &mut Outputs) {
+        let [a0, a1] = self.address(true).octets();
+        while seq_sub(self.vs, self.va) < self.params.k && self.i_queue.waiting() {
+            let at = u32::try_from(self.i_queue.take_next()).unwrap_or(u32::MAX);
+            out.send_i(IRef { header: [a0, a1, self.vs << 1, self.vr << 1], link: self.id, at });
+            self.vs = seq_inc(self.vs);
+            self.ack_pending = false;
+            if self.t200.is_none() {
+                self.t203 = None;
+                self.t200 = Some(now);
+            }
+        }
+    }
+}
