@@ -13,7 +13,7 @@ use super::frame::{
 };
 use super::link::{DataLink, IRef, LinkEvent, LinkStatus, Outputs, SFrame, FRAME};
 use super::tei::{NetworkAction, TeiAssigner, TeiUser, UserAction, AUTOMATIC_TEIS};
-use super::{DlData, LinkState, MdlError, Mode, Q921Config, Q921Event, Role, N201_MAX};
+use super::{DlData, MdlError, Mode, Q921Config, Q921Event, Role, N201_MAX};
 
 /// Why a layer 3 request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,17 +63,15 @@ pub struct Q921 {
     /// Layer 1 as last indicated; a data link created while it is down starts knowing it.
     layer1_active: bool,
     out: Outputs,
-    /// The id of the next data link created.
-    next_link_id: u32,
 }
 
 impl Q921 {
     pub fn new(config: Q921Config) -> Q921 {
         let params = config.link_params();
         let (links, tei_user, assigner) = match (config.role, config.mode) {
-            (role, Mode::PointToPoint) => (vec![DataLink::new(0, role, params, Some(0))], None, None),
+            (role, Mode::PointToPoint) => (vec![DataLink::new(1, role, params, Some(0))], None, None),
             (Role::Te, Mode::PointToMultipoint) => (
-                vec![DataLink::new(0, Role::Te, params, None)],
+                vec![DataLink::new(1, Role::Te, params, None)],
                 Some(TeiUser::new(config.t202, config.n202, config.seed)),
                 None,
             ),
@@ -87,7 +85,6 @@ impl Q921 {
             assigner,
             layer1_active: true,
             out: Outputs::default(),
-            next_link_id: 1,
         }
     }
 
@@ -105,6 +102,32 @@ impl Q921 {
     #[must_use = "a DL-DATA-indication carried by the frame is delivered only here"]
     pub fn handle_frame<'a>(&mut self, now: Instant, octets: &'a [u8]) -> Option<DlData<'a>> {
         self.counters.frames_received += 1;
+        // The frames of every call, I frames and RRs on a data link we have, go to their arms of
+        // the link's table directly; the rest to `other_frame`.
+        if let Some(frame) = FrameRepr::parse_call_frame(octets) {
+            if frame.address.sapi == SAPI_CALL_CONTROL {
+                if let Some(i) = self.link_index(frame.address.tei) {
+                    let link = &mut self.links[i];
+                    match frame.control {
+                        Control::I { ns, nr, p } => link.handle_i(now, ns, nr, p, frame.info, &mut self.out),
+                        Control::S { function, nr, pf } => {
+                            let command = frame.address.is_command(self.config.role.peer());
+                            link.handle_s(now, SFrame { function, nr, command, pf }, &mut self.out);
+                        }
+                        Control::U { .. } => {}
+                    }
+                    self.after(now);
+                    let (tei, unit) = self.out.lent.take()?;
+                    return Some(DlData { tei, unit, data: frame.info });
+                }
+            }
+        }
+        self.other_frame(now, octets)
+    }
+
+    /// `handle_frame` for every frame but an I frame or RR on a data link we have.
+    #[inline(never)]
+    fn other_frame<'a>(&mut self, now: Instant, octets: &'a [u8]) -> Option<DlData<'a>> {
         let frame = match FrameRepr::parse(octets) {
             Ok(frame) => frame,
             Err(ParseError::TooShort | ParseError::BadAddress) => {
@@ -146,19 +169,11 @@ impl Q921 {
                 }
             }
             (SAPI_CALL_CONTROL, tei) => match self.link_index(tei) {
-                Some(i) => match frame.control {
-                    // The frames of every call, to their arms of the link's table directly.
-                    Control::I { ns, nr, p } => self.links[i].handle_i(now, ns, nr, p, frame.info, &mut self.out),
-                    Control::S { function, nr, pf } => {
-                        let command = frame.address.is_command(self.config.role.peer());
-                        self.links[i].handle_s(now, SFrame { function, nr, command, pf }, &mut self.out);
+                Some(i) => {
+                    if let Some(event) = self.link_event(&frame) {
+                        self.links[i].handle(now, event, &mut self.out);
                     }
-                    Control::U { .. } => {
-                        if let Some(event) = self.link_event(&frame) {
-                            self.links[i].handle(now, event, &mut self.out);
-                        }
-                    }
-                },
+                }
                 None => {
                     // A terminal still using a TEI we do not know (after our restart, or one we
                     // removed): take it back so that it asks again.
@@ -237,8 +252,8 @@ impl Q921 {
                         self.take_i_frames_out();
                         self.links.retain(|l| l.tei != Some(tei));
                     }
-                    let id = self.next_link_id;
-                    self.next_link_id = id.wrapping_add(1);
+                    // At most 63 links live at once: a free id is always found.
+                    let id = (1..=u8::MAX).find(|id| self.links.iter().all(|l| l.id != *id)).unwrap_or(u8::MAX);
                     let mut link = DataLink::new(id, Role::Nt, self.config.link_params(), Some(tei));
                     if !self.layer1_active {
                         link.handle(now, LinkEvent::PhDeactivate, &mut self.out);
@@ -368,22 +383,17 @@ impl Q921 {
         self.data_request(now, i, data)
     }
 
+    #[inline]
     fn data_request(&mut self, now: Instant, i: usize, data: &[u8]) -> Result<(), RequestError> {
         let n201 = self.config.n201.min(N201_MAX);
         if data.len() > n201 {
             return Err(RequestError::TooLong { len: data.len(), n201 });
         }
-        let accepting = matches!(
-            self.links[i].state,
-            LinkState::EstablishAwaitingTei
-                | LinkState::AwaitingEstablishment
-                | LinkState::MultipleFrameEstablished
-                | LinkState::TimerRecovery
-        );
-        if !accepting {
+        let link = &mut self.links[i];
+        if !link.takes_data() {
             return Err(RequestError::NotEstablished);
         }
-        self.links[i].handle_data_request(now, data, &mut self.out);
+        link.handle_data_request(now, data, &mut self.out);
         self.after(now);
         Ok(())
     }
@@ -468,25 +478,16 @@ impl Q921 {
     // often to find it empty.
     #[inline]
     pub fn poll_transmit(&mut self) -> Option<&[u8]> {
-        if self.out.transmit.peek_tag()? == FRAME {
-            self.counters.frames_sent += 1;
-            return self.out.transmit.pop().map(|(_, frame)| frame);
-        }
-        self.lend_i_frame()
-    }
-
-    /// `poll_transmit` for a sent I frame: lent from its link's I queue, with the header it was
-    /// sent with.
-    #[inline]
-    fn lend_i_frame(&mut self) -> Option<&[u8]> {
-        let frame = self.out.transmit.pop().and_then(|(_, entry)| IRef::parse(entry));
-        self.out.i_refs = self.out.i_refs.saturating_sub(1);
-        // Always found: a link leaves only after `take_i_frames_out`.
-        let found = frame.and_then(|f| Some((f, self.links.iter().position(|l| l.id == f.link)?)));
-        let Some((frame, i)) = found else { return self.poll_transmit() };
+        let (tag, entry) = self.out.transmit.pop()?;
         self.counters.frames_sent += 1;
-        let at = usize::try_from(frame.at).unwrap_or(usize::MAX);
-        Some(self.links[i].i_queue.lend(at, frame.header))
+        if tag == FRAME {
+            return Some(entry);
+        }
+        // A sent I frame: lent from its link's I queue, with the header it was sent with. The
+        // link is always there: one leaves only after `take_i_frames_out`.
+        let frame = IRef::parse(entry)?;
+        self.out.i_refs -= 1;
+        Some(self.links.iter_mut().find(|l| l.id == tag)?.i_queue.lend(frame))
     }
 
     /// Before a data link goes away: the I frames it sent that still wait in the transmit queue
@@ -499,10 +500,9 @@ impl Q921 {
         let mut old = std::mem::take(&mut self.out.transmit);
         while let Some((tag, entry)) = old.pop() {
             match IRef::parse(entry).filter(|_| tag != FRAME) {
-                Some(r) => {
-                    let at = usize::try_from(r.at).unwrap_or(usize::MAX);
-                    if let Some(link) = self.links.iter_mut().find(|l| l.id == r.link) {
-                        self.out.send(link.i_queue.lend(at, r.header));
+                Some(frame) => {
+                    if let Some(link) = self.links.iter_mut().find(|l| l.id == tag) {
+                        self.out.send(link.i_queue.lend(frame));
                     }
                 }
                 None => self.out.transmit.push(tag, entry),

@@ -316,22 +316,30 @@ impl<'a> FrameRepr<'a> {
     /// Parses one frame (no FCS). Never panics.
     #[inline]
     pub fn parse(octets: &'a [u8]) -> Result<FrameRepr<'a>, ParseError> {
-        // The frames of every call, I frames and their RR acknowledgements with a sound address,
-        // in one pass; the rules below accept them just the same, and anything else goes there.
-        if let [a0, a1, c, c2, info @ ..] = octets {
-            if a0 & 1 == 0 && a1 & 1 == 1 {
-                let address = Address { sapi: a0 >> 2, cr: a0 & 2 != 0, tei: a1 >> 1 };
-                if c & 1 == 0 {
-                    let control = Control::I { ns: c >> 1, nr: c2 >> 1, p: c2 & 1 != 0 };
-                    return Ok(FrameRepr { address, control, info });
-                }
-                if *c == 0x01 && info.is_empty() {
-                    let control = Control::S { function: SFunction::Rr, nr: c2 >> 1, pf: c2 & 1 != 0 };
-                    return Ok(FrameRepr { address, control, info });
-                }
-            }
+        match FrameRepr::parse_call_frame(octets) {
+            Some(frame) => Ok(frame),
+            None => FrameRepr::parse_checked(octets),
         }
-        FrameRepr::parse_checked(octets)
+    }
+
+    /// The frames of every call, I frames and their RR acknowledgements with a sound address,
+    /// in one pass; `None` for any other octets. The checked rules accept these frames just the
+    /// same.
+    #[inline(always)]
+    pub(crate) fn parse_call_frame(octets: &'a [u8]) -> Option<FrameRepr<'a>> {
+        let [a0, a1, c, c2, info @ ..] = octets else { return None };
+        if a0 & 1 != 0 || a1 & 1 != 1 {
+            return None;
+        }
+        let address = Address { sapi: a0 >> 2, cr: a0 & 2 != 0, tei: a1 >> 1 };
+        let control = if c & 1 == 0 {
+            Control::I { ns: c >> 1, nr: c2 >> 1, p: c2 & 1 != 0 }
+        } else if *c == 0x01 && info.is_empty() {
+            Control::S { function: SFunction::Rr, nr: c2 >> 1, pf: c2 & 1 != 0 }
+        } else {
+            return None;
+        };
+        Some(FrameRepr { address, control, info })
     }
 
     fn parse_checked(octets: &'a [u8]) -> Result<FrameRepr<'a>, ParseError> {

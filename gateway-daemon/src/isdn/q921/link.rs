@@ -62,19 +62,18 @@ pub struct LinkParams {
     pub persistence: Layer2Persistence,
 }
 
-/// The tag of a transmit queue entry that is a whole frame.
+/// The tag of a transmit queue entry that is a whole frame; any other tag is the id of the
+/// link whose sent I frame the entry's [`IRef`] names.
 pub(crate) const FRAME: u8 = 0;
-/// The tag of a transmit queue entry that is a sent I frame's [`IRef`].
-pub(crate) const I_FRAME: u8 = 1;
 
 /// What a data link (or the TEI procedures) queued while handling one input.
 #[derive(Debug, Default)]
 pub(crate) struct Outputs {
-    /// Frames to send: whole ([`FRAME`]), or I frames as references to where they wait in
-    /// their link's I queue ([`I_FRAME`]).
+    /// Frames to send: whole (tagged [`FRAME`]), or I frames as references to where they wait
+    /// in their link's I queue (tagged with the link's id).
     pub(crate) transmit: FrameQueue,
-    /// How many [`I_FRAME`] references the transmit queue holds: while any does, no I queue
-    /// reuses the octets of frames it no longer holds.
+    /// How many references the transmit queue holds: while any does, no I queue reuses the
+    /// octets of frames it no longer holds.
     pub(crate) i_refs: usize,
     pub(crate) events: VecDeque<Q921Event>,
     /// The information field of the frame being handled is a DL-DATA- (or, with `true`,
@@ -102,8 +101,8 @@ impl Outputs {
 
     /// Queues a sent I frame, lent from its link's I queue when taken.
     #[inline]
-    fn send_i(&mut self, frame: IRef) {
-        self.transmit.push(I_FRAME, &frame.to_octets());
+    fn send_i(&mut self, link: u8, frame: IRef) {
+        self.transmit.push(link, &frame.to_octets());
         self.i_refs += 1;
     }
 
@@ -213,9 +212,9 @@ fn seq_inc(a: u8) -> u8 {
 /// The data-link procedure of one TEI on SAPI 0.
 #[derive(Debug)]
 pub(crate) struct DataLink {
-    /// Names the link in the references its sent I frames leave in the transmit queue; unique
-    /// among an entity's links.
-    pub(crate) id: u32,
+    /// Names the link in the references its sent I frames leave in the transmit queue: unique
+    /// among an entity's links, never [`FRAME`].
+    pub(crate) id: u8,
     pub(crate) tei: Option<u8>,
     pub(crate) state: LinkState,
     role: Role,
@@ -248,7 +247,7 @@ pub(crate) struct DataLink {
 }
 
 impl DataLink {
-    pub(crate) fn new(id: u32, role: Role, params: LinkParams, tei: Option<u8>) -> DataLink {
+    pub(crate) fn new(id: u8, role: Role, params: LinkParams, tei: Option<u8>) -> DataLink {
         DataLink {
             id,
             tei,

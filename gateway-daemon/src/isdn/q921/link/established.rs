@@ -36,16 +36,22 @@ impl DataLink {
         }
     }
 
+    /// Whether DL-DATA-requests are queued (§5.6.1: established, or being established).
+    #[inline]
+    pub(crate) fn takes_data(&self) -> bool {
+        use LinkState as S;
+        matches!(
+            self.state,
+            S::EstablishAwaitingTei | S::AwaitingEstablishment | S::MultipleFrameEstablished | S::TimerRecovery
+        )
+    }
+
     /// DL-DATA-request: [`handle`](Self::handle) for a `LinkEvent::DlDataRequest`, the arm of
     /// the states that queue it reached directly.
     #[inline]
     pub(crate) fn handle_data_request(&mut self, now: Instant, data: &[u8], out: &mut Outputs) {
-        use LinkState as S;
         let before = self.state;
-        if matches!(
-            before,
-            S::EstablishAwaitingTei | S::AwaitingEstablishment | S::MultipleFrameEstablished | S::TimerRecovery
-        ) {
+        if self.takes_data() {
             self.i_queue.push(data, out.i_refs == 0);
             self.after_input(now, before, out);
         } else {
@@ -199,7 +205,7 @@ impl DataLink {
         let [a0, a1] = self.address(true).octets();
         while seq_sub(self.vs, self.va) < self.params.k && self.i_queue.waiting() {
             let at = u32::try_from(self.i_queue.take_next()).unwrap_or(u32::MAX);
-            out.send_i(IRef { header: [a0, a1, self.vs << 1, self.vr << 1], link: self.id, at });
+            out.send_i(self.id, IRef { header: [a0, a1, self.vs << 1, self.vr << 1], at });
             self.vs = seq_inc(self.vs);
             self.ack_pending = false;
             if self.t200.is_none() {

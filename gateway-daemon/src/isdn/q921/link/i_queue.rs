@@ -133,9 +133,10 @@ impl IQueue {
         self.len = 0;
     }
 
-    /// The frame whose header goes at `at`, with `header` written there.
+    /// The frame a reference names, with its header written in front of the message.
     #[inline]
-    pub(crate) fn lend(&mut self, at: usize, header: [u8; HEADER]) -> &[u8] {
+    pub(crate) fn lend(&mut self, frame: IRef) -> &[u8] {
+        let (at, header) = (usize::try_from(frame.at).unwrap_or(usize::MAX), frame.header);
         let end = at + HEADER + at.checked_sub(ENTRY_HEAD).map_or(0, |e| self.message_len(e));
         match self.buf.get_mut(at..end) {
             Some(frame) => {
@@ -147,34 +148,26 @@ impl IQueue {
     }
 }
 
-/// What the transmit queue holds for a sent I frame: its header as it was when sent, the link
-/// (its id) and where the frame is in that link's [`IQueue`].
+/// What the transmit queue holds for a sent I frame (its entry tagged with the link's id): its
+/// header as it was when sent and where the frame is in that link's [`IQueue`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct IRef {
     pub(crate) header: [u8; HEADER],
-    pub(crate) link: u32,
     pub(crate) at: u32,
 }
 
 impl IRef {
-    pub(crate) const LEN: usize = HEADER + 8;
-
     #[inline]
-    pub(crate) fn to_octets(self) -> [u8; IRef::LEN] {
+    pub(crate) fn to_octets(self) -> [u8; 8] {
         let [h0, h1, h2, h3] = self.header;
-        let [l0, l1, l2, l3] = self.link.to_le_bytes();
         let [a0, a1, a2, a3] = self.at.to_le_bytes();
-        [h0, h1, h2, h3, l0, l1, l2, l3, a0, a1, a2, a3]
+        [h0, h1, h2, h3, a0, a1, a2, a3]
     }
 
     #[inline]
     pub(crate) fn parse(octets: &[u8]) -> Option<IRef> {
-        let &[h0, h1, h2, h3, l0, l1, l2, l3, a0, a1, a2, a3] = octets else { return None };
-        Some(IRef {
-            header: [h0, h1, h2, h3],
-            link: u32::from_le_bytes([l0, l1, l2, l3]),
-            at: u32::from_le_bytes([a0, a1, a2, a3]),
-        })
+        let &[h0, h1, h2, h3, a0, a1, a2, a3] = octets else { return None };
+        Some(IRef { header: [h0, h1, h2, h3], at: u32::from_le_bytes([a0, a1, a2, a3]) })
     }
 }
 
@@ -183,7 +176,7 @@ mod tests {
     use super::*;
 
     fn lend(q: &mut IQueue, at: usize, ns: u8) -> Vec<u8> {
-        q.lend(at, [0, 1, ns << 1, 0]).to_vec()
+        q.lend(IRef { header: [0, 1, ns << 1, 0], at: u32::try_from(at).unwrap() }).to_vec()
     }
 
     #[test]
@@ -236,7 +229,7 @@ mod tests {
 
     #[test]
     fn references_round_trip() {
-        let r = IRef { header: [1, 2, 3, 4], link: 0x0102_0304, at: 77 };
+        let r = IRef { header: [1, 2, 3, 4], at: 0x0102_0304 };
         assert_eq!(IRef::parse(&r.to_octets()), Some(r));
         assert_eq!(IRef::parse(&[1, 2, 3]), None);
     }
