@@ -208,7 +208,7 @@ impl<'a> Encoder<'a> {
     }
 
     /// Cause (§4.5.12).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn cause(&mut self, c: &Cause) {
         let o3 = (c.coding & 3) << 5 | (c.location & 0x0f);
         let o4 = 0x80 | (c.value & 0x7f);
@@ -220,6 +220,7 @@ impl<'a> Encoder<'a> {
     }
 
     /// [`cause`](Self::cause) with a recommendation or diagnostics.
+    #[cold]
     fn cause_with(&mut self, o3: u8, o4: u8, c: &Cause) {
         let at = self.open(id::CAUSE);
         match c.recommendation {
@@ -237,6 +238,7 @@ impl<'a> Encoder<'a> {
     }
 
     /// Bearer capability (§4.5.5).
+    #[inline(always)]
     pub(crate) fn bearer(&mut self, bc: &BearerCapability) {
         let o3 = 0x80 | (bc.coding & 3) << 5 | (bc.capability & 0x1f);
         let o4 = 0x80 | (bc.mode & 3) << 5 | (bc.rate & 0x1f);
@@ -245,21 +247,25 @@ impl<'a> Encoder<'a> {
             (None, Some(l1)) if bc.layer1_extra.is_empty() && bc.rest.is_empty() => {
                 self.put(&[id::BEARER_CAPABILITY, 3, o3, o4, 0xa0 | (l1 & 0x1f)]);
             }
-            _ => {
-                let at = self.open(id::BEARER_CAPABILITY);
-                self.put(&[o3, o4]);
-                if let Some(m) = bc.multiplier {
-                    self.put_byte(0x80 | (m & 0x7f));
-                }
-                if let Some(l1) = bc.layer1 {
-                    let ext = if bc.layer1_extra.is_empty() { 0x80 } else { 0 };
-                    self.put_byte(ext | 0x20 | (l1 & 0x1f));
-                    self.put(&bc.layer1_extra);
-                }
-                self.put(&bc.rest);
-                self.close(at);
-            }
+            _ => self.bearer_with(o3, o4, bc),
         }
+    }
+
+    /// [`bearer`](Self::bearer) with a multiplier, layer 1 extension octets or octets 6 and 7.
+    #[cold]
+    fn bearer_with(&mut self, o3: u8, o4: u8, bc: &BearerCapability) {
+        let at = self.open(id::BEARER_CAPABILITY);
+        self.put(&[o3, o4]);
+        if let Some(m) = bc.multiplier {
+            self.put_byte(0x80 | (m & 0x7f));
+        }
+        if let Some(l1) = bc.layer1 {
+            let ext = if bc.layer1_extra.is_empty() { 0x80 } else { 0 };
+            self.put_byte(ext | 0x20 | (l1 & 0x1f));
+            self.put(&bc.layer1_extra);
+        }
+        self.put(&bc.rest);
+        self.close(at);
     }
 
     /// A party number (calling, called, connected, redirecting: §4.5.7, §4.5.9) under `ie_id`.
