@@ -54,16 +54,13 @@ impl Timer {
             Timer::T305 => Some(3),
             Timer::T306 => Some(4),
             Timer::T308 => Some(5),
-            Timer::T309 => Some(T309),
+            Timer::T309 => Some(6),
             Timer::T310 => Some(7),
             Timer::T313 => Some(8),
             Timer::T316 => None,
         }
     }
 }
-
-/// T309's place in [`Timer::CALL`].
-const T309: usize = 6;
 
 impl fmt::Display for Timer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -122,54 +119,85 @@ impl Timers {
     }
 }
 
-/// The running per-call timers, as deadlines.
+/// The running per-call timers, as deadlines: one slot for the timer of the call's state and
+/// one for T309.
+///
+/// Q.931 ties every call timer but T309 to the states it runs in (Tables 9-1 and 9-2), and the
+/// state table stops the timer of a state it leaves before it starts the next one, so a call runs
+/// at most one of them at a time; T309 runs beside it, across states, while the data link is down
+/// (§5.8.9). Two slots instead of one per timer keep the call record small.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TimerSet {
-    deadlines: [Option<Instant>; 9],
+    /// The running timer of the call's state and its deadline.
+    state: Option<(Timer, Instant)>,
+    t309: Option<Instant>,
 }
 
 impl TimerSet {
     #[inline]
     pub fn start(&mut self, timer: Timer, at: Instant) {
-        if let Some(i) = timer.index() {
-            self.deadlines[i] = Some(at);
+        match timer {
+            Timer::T309 => self.t309 = Some(at),
+            Timer::T316 => {}
+            _ => {
+                debug_assert!(
+                    self.state.is_none_or(|(t, _)| t == timer),
+                    "{timer} started while {:?} runs",
+                    self.state
+                );
+                self.state = Some((timer, at));
+            }
         }
     }
 
     #[inline]
     pub fn stop(&mut self, timer: Timer) {
-        if let Some(i) = timer.index() {
-            self.deadlines[i] = None;
+        match timer {
+            Timer::T309 => self.t309 = None,
+            _ if self.running(timer) => self.state = None,
+            _ => {}
         }
     }
 
     /// Stops every timer except T309, which outlives state changes while the link is down.
+    #[inline]
     pub fn stop_all_but_t309(&mut self) {
-        let t309 = self.deadlines[T309];
-        self.deadlines = [None; Timer::CALL.len()];
-        self.deadlines[T309] = t309;
+        self.state = None;
     }
 
     #[inline]
     pub fn running(&self, timer: Timer) -> bool {
-        timer.index().is_some_and(|i| self.deadlines[i].is_some())
+        match timer {
+            Timer::T309 => self.t309.is_some(),
+            _ => self.state.is_some_and(|(t, _)| t == timer),
+        }
     }
 
     pub fn next(&self) -> Option<Instant> {
-        self.deadlines.iter().flatten().min().copied()
+        match (self.state, self.t309) {
+            (Some((_, d)), Some(t309)) => Some(d.min(t309)),
+            (Some((_, d)), None) => Some(d),
+            (None, t309) => t309,
+        }
     }
 
-    /// The earliest timer due at `now`, stopped as it is returned.
+    /// The earliest timer due at `now`, stopped as it is returned (of two due at the same
+    /// instant, the one listed first in [`Timer::CALL`]).
     pub fn expire(&mut self, now: Instant) -> Option<Timer> {
-        let (i, _) = self
-            .deadlines
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| d.map(|d| (i, d)))
-            .filter(|(_, d)| *d <= now)
-            .min_by_key(|(_, d)| *d)?;
-        self.deadlines[i] = None;
-        Some(Timer::CALL[i])
+        let state = self.state.filter(|&(_, d)| d <= now);
+        let t309 = self.t309.filter(|&d| d <= now);
+        let state_first = match (state, t309) {
+            (Some((timer, d)), Some(t309)) => d < t309 || (d == t309 && timer.index() < Timer::T309.index()),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return None,
+        };
+        if state_first {
+            self.state.take().map(|(timer, _)| timer)
+        } else {
+            self.t309 = None;
+            Some(Timer::T309)
+        }
     }
 }
 
@@ -188,16 +216,52 @@ mod tests {
     #[test]
     fn stop_all_but_t309_keeps_t309_only() {
         let now = Instant::now();
+        for t in Timer::CALL.into_iter().filter(|&t| t != Timer::T309) {
+            let mut set = TimerSet::default();
+            set.start(t, now + Duration::from_secs(1));
+            set.start(Timer::T309, now + Duration::from_secs(7));
+            assert!(set.running(t) && set.running(Timer::T309), "{t}");
+            set.stop_all_but_t309();
+            for u in Timer::CALL {
+                assert_eq!(set.running(u), u == Timer::T309, "{t} {u}");
+            }
+            assert_eq!(set.next(), Some(now + Duration::from_secs(7)));
+            set.stop_all_but_t309();
+            assert!(set.running(Timer::T309));
+        }
+    }
+
+    #[test]
+    fn a_state_timer_and_t309_run_side_by_side_and_expire_earliest_first() {
+        let now = Instant::now();
+        let s = Duration::from_secs;
         let mut set = TimerSet::default();
-        for (i, t) in Timer::CALL.into_iter().enumerate() {
-            set.start(t, now + Duration::from_secs(u64::try_from(i).unwrap_or(0) + 1));
-        }
-        set.stop_all_but_t309();
-        for t in Timer::CALL {
-            assert_eq!(set.running(t), t == Timer::T309, "{t}");
-        }
-        assert_eq!(set.next(), Some(now + Duration::from_secs(7)));
-        set.stop_all_but_t309();
-        assert!(set.running(Timer::T309));
+        assert_eq!((set.next(), set.expire(now + s(100))), (None, None));
+        set.start(Timer::T305, now + s(30));
+        set.start(Timer::T309, now + s(90));
+        // Stopping a timer that does not run leaves the others alone.
+        set.stop(Timer::T303);
+        assert!(set.running(Timer::T305) && !set.running(Timer::T303) && !set.running(Timer::T316));
+        assert_eq!(set.next(), Some(now + s(30)));
+        assert_eq!(set.expire(now + s(29)), None);
+        assert_eq!(set.expire(now + s(100)), Some(Timer::T305));
+        assert_eq!(set.expire(now + s(100)), Some(Timer::T309));
+        assert_eq!(set.expire(now + s(100)), None);
+        // Due at the same instant: in the order of `Timer::CALL`.
+        set.start(Timer::T308, now + s(4));
+        set.start(Timer::T309, now + s(4));
+        assert_eq!(set.expire(now + s(4)), Some(Timer::T308));
+        set.start(Timer::T310, now + s(4));
+        assert_eq!(set.expire(now + s(4)), Some(Timer::T309));
+        assert_eq!(set.expire(now + s(4)), Some(Timer::T310));
+        // T316 is the entity's, never a call's.
+        set.start(Timer::T316, now);
+        assert_eq!(set, TimerSet::default());
+        // A state timer started again gets its new deadline.
+        set.start(Timer::T303, now + s(4));
+        set.start(Timer::T303, now + s(8));
+        assert_eq!(set.next(), Some(now + s(8)));
+        set.stop(Timer::T303);
+        assert_eq!(set.next(), None);
     }
 }
