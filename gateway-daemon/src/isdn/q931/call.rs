@@ -516,6 +516,8 @@ impl Call {
     /// A received message (the "peer→" rows of the table in [`super`]), dispatched on its type
     /// first; `error` is the cause §5.8.6 puts in the answer to a DISCONNECT or RELEASE that
     /// lacks or garbles its mandatory elements.
+    // Inlined into `handle`'s callers with it: only those that pass a message keep it.
+    #[inline]
     fn received(
         &mut self,
         now: Instant,
