@@ -22,7 +22,7 @@
 
 use hal::CHUNK;
 use media_dsp::g711;
-use media_dsp::jitter::{Arrival, JitterBuffer, Playout};
+use media_dsp::jitter::{Arrival, JitterBuffer, Playout, CLOCK_PER_MS};
 use media_dsp::plc::Plc;
 use media_dsp::tones::ToneGenerator;
 
@@ -116,8 +116,15 @@ fn frame_samples(frame_ms: u16, quantum: usize) -> usize {
     (usize::from(frame_ms) * 8).clamp(quantum, MAX_FRAME) / quantum * quantum
 }
 
+/// The period in ms of frames of `samples` 8 kHz samples.
+fn frame_period_ms(samples: usize) -> u32 {
+    // A frame is at most MAX_FRAME samples: the quotient fits.
+    u32::try_from(samples).unwrap_or(u32::MAX) / CLOCK_PER_MS
+}
+
 impl RtpLeg {
-    /// `frame_ms` is the ptime; silence fills what the jitter buffer cannot give.
+    /// `frame_ms` is the ptime; silence fills what the jitter buffer cannot give. The jitter
+    /// buffer is set to the period the leg plays at (`frame_ms` in whole codec frames).
     pub fn new(
         id: u32,
         node: usize,
@@ -125,9 +132,10 @@ impl RtpLeg {
         span_law: g711::Law,
         codec: Box<LegCodec>,
         frame_ms: u16,
-        jb: Box<JitterBuffer>,
+        mut jb: Box<JitterBuffer>,
     ) -> RtpLeg {
         let frame = frame_samples(frame_ms, codec.quantum());
+        jb.set_frame_ms(frame_period_ms(frame));
         RtpLeg {
             id,
             node,
@@ -154,9 +162,11 @@ impl RtpLeg {
     /// Puts `codec` in place of the leg's codec (a re-INVITE changed it) and returns the old one,
     /// to be freed by the event loop. The frame being built is dropped (it holds the old codec's
     /// octets) and the next packet starts a fresh one of `frame_ms`; the frame being played goes
-    /// on, decoded already.
+    /// on, decoded already. A new ptime also changes the period the jitter buffer is popped at
+    /// (it then starts the stream anew with the next packet).
     pub fn replace_codec(&mut self, codec: Box<LegCodec>, frame_ms: u16) -> Box<LegCodec> {
         self.frame = frame_samples(frame_ms, codec.quantum());
+        self.jb.set_frame_ms(frame_period_ms(self.frame));
         self.tx_len = 0;
         self.tx_samples = 0;
         std::mem::replace(&mut self.codec, codec)

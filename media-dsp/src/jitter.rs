@@ -278,6 +278,23 @@ impl JitterBuffer {
         };
     }
 
+    /// Changes the frame period (a re-INVITE renegotiated the ptime; `pop` is now called once per
+    /// `frame_ms`). The frames held were cut to the old period, so the stream starts anew with the
+    /// next packet, as after [`JitterBuffer::reset`]; the counters and the learned target stay.
+    /// Allocates nothing: it may run on the media thread.
+    pub fn set_frame_ms(&mut self, frame_ms: u32) {
+        let frame_ms = frame_ms.max(1);
+        if frame_ms == self.cfg.frame_ms {
+            return;
+        }
+        self.cfg.frame_ms = frame_ms;
+        self.frame_ts = frame_ms * CLOCK_PER_MS;
+        self.reset();
+        if let Mode::Fixed { delay_ms } = self.mode {
+            self.target = delay_ms.min(self.cfg.slots_ms(self.frame_ts)) * CLOCK_PER_MS;
+        }
+    }
+
     /// The counters and current values.
     pub fn stats(&self) -> Stats {
         let mut s = self.stats;

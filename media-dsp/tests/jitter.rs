@@ -1,6 +1,6 @@
 //! The jitter buffer on simulated streams in virtual time: order, loss, duplicates, late packets,
 //! wrap-arounds, resynchronisation, adaptation up under jitter and back down when it calms, fixed
-//! mode, the RFC 3550 jitter against a hand calculation, and no allocation after `new` (a counting
+//! mode, a new frame period mid-stream, the RFC 3550 jitter against a hand calculation, and no allocation after `new` (a counting
 //! global allocator watches this thread while push and pop run).
 
 use std::cell::Cell;
@@ -359,6 +359,43 @@ fn a_talkspurt_after_silence_reanchors_and_shortens_an_overgrown_delay() {
     let start = out.iter().position(|o| *o == Out::Frame(200)).unwrap();
     let delay_ms = (u32::try_from(start).unwrap() * FRAME + 7 - (200 * FRAME + BASE_TRANSIT)) / 8;
     assert!(delay_ms >= jb.target_delay_ms() && delay_ms < jb.target_delay_ms() + 20, "{delay_ms} ms");
+}
+
+/// A re-INVITE takes the ptime from 20 to 30 ms mid-call: with the new period the buffer plays
+/// the far end's 30 ms frames in order, one a pop, from its next packet on, and a 20 ms frame
+/// still in flight is not played into the new cadence.
+#[test]
+fn a_new_frame_period_plays_the_new_stream_in_order() {
+    let mut jb = JitterBuffer::new(cfg());
+    let out = run(&mut jb, &stream(50, 1000, 5000, |_| Some(0)), 52);
+    assert_eq!(frames(&out), (0..48).collect::<Vec<_>>(), "two frames still wait");
+    jb.set_frame_ms(30);
+    assert_eq!(jb.config().frame_ms, 30);
+    // The new stream carries on the sequence and the clock, 240 samples a packet, sent from
+    // where the old one stopped; pops go on every 30 ms from where they were.
+    const NEW: u32 = 240;
+    let t0 = CLOCK_OFFSET.wrapping_add(52 * FRAME + 7);
+    let mut buf = [0u8; 480];
+    let mut played = Vec::new();
+    let mut first = None;
+    for k in 0..110u32 {
+        let now = t0.wrapping_add(k * NEW);
+        if k < 100 {
+            let ts = 5000 + 50 * FRAME + k * NEW;
+            let arr = Arrival { ssrc: 7, seq: u16::try_from(1050 + k).unwrap(), ts, marker: false };
+            jb.push(now.wrapping_sub(NEW / 2), arr, &(1000 + k).to_be_bytes());
+        }
+        match jb.pop(now, &mut buf) {
+            Playout::Frame { len, .. } => {
+                assert_eq!(len, 4);
+                first.get_or_insert(k);
+                played.push(u32::from_be_bytes(buf[..4].try_into().unwrap()));
+            }
+            other => assert!(first.is_none() || played.len() == 100, "a gap at pop {k} mid-stream: {other:?}"),
+        }
+    }
+    assert_eq!(played, (1000..1100).collect::<Vec<_>>(), "every new frame once, in order, no old one");
+    assert!(first.is_some_and(|f| f <= 2), "playout resumed after {first:?} pops");
 }
 
 #[test]
