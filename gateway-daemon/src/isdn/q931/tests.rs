@@ -142,13 +142,19 @@ impl Pair {
         }
     }
 
-    /// Places a call from node `from` and answers it at the other end (PROCEEDING, ALERTING,
-    /// CONNECT), returning (caller's id, callee's id).
-    pub(crate) fn active_call(&mut self, from: usize) -> (CallId, CallId) {
+    /// Places a call (called 1234, calling 5678) from node `from` and lets the SETUP arrive,
+    /// returning (caller's id, callee's id).
+    pub(crate) fn offered_call(&mut self, from: usize) -> (CallId, CallId) {
         let now = self.now;
         let a = self.nodes[from].setup(now, SetupRequest::speech("1234", "5678")).unwrap();
         self.settle();
-        let b = self.incoming(1 - from);
+        (a, self.incoming(1 - from))
+    }
+
+    /// Places a call from node `from` and answers it at the other end (PROCEEDING, ALERTING,
+    /// CONNECT), returning (caller's id, callee's id).
+    pub(crate) fn active_call(&mut self, from: usize) -> (CallId, CallId) {
+        let (a, b) = self.offered_call(from);
         let now = self.now;
         self.nodes[1 - from].proceeding(now, b).unwrap();
         self.nodes[1 - from].alerting(now, b).unwrap();
@@ -345,10 +351,7 @@ fn overlap_receiving_on_the_user_side_ends_with_sending_complete() {
 fn call_refused_user_busy_and_unallocated_number() {
     // The user refuses the network's SETUP with RELEASE COMPLETE #17.
     let mut p = Pair::pri();
-    let now = p.now;
-    let b = p.nodes[1].setup(now, SetupRequest::speech("1234", "5678")).unwrap();
-    p.settle();
-    let a = p.incoming(0);
+    let (b, a) = p.offered_call(1);
     let now = p.now;
     p.nodes[0].release(now, a, cause::USER_BUSY).unwrap();
     p.settle();
@@ -563,10 +566,7 @@ fn link_loss_while_clearing_leaves_no_channel_busy_libpri_issue_5() {
 #[test]
 fn link_loss_during_establishment_clears_at_once() {
     let mut p = Pair::bri();
-    let now = p.now;
-    let a = p.nodes[0].setup(now, SetupRequest::speech("1234", "5678")).unwrap();
-    p.settle();
-    let b = p.incoming(1);
+    let (a, b) = p.offered_call(0);
     let now = p.now;
     p.nodes[1].alerting(now, b).unwrap();
     p.settle();
@@ -690,10 +690,7 @@ pub(crate) fn bytes(hex: &str) -> Vec<u8> {
 fn t310_t313_and_t301_clear_calls_that_stop_progressing() {
     // T310: CALL PROCEEDING, then nothing: the user clears with #102.
     let mut p = Pair::pri();
-    let now = p.now;
-    let a = p.nodes[0].setup(now, SetupRequest::speech("1234", "5678")).unwrap();
-    p.settle();
-    let b = p.incoming(1);
+    let (a, b) = p.offered_call(0);
     let now = p.now;
     p.nodes[1].proceeding(now, b).unwrap();
     p.run_for(Duration::from_secs(29));
@@ -708,10 +705,7 @@ fn t310_t313_and_t301_clear_calls_that_stop_progressing() {
 
     // T313: the user's CONNECT is never acknowledged.
     let mut p = Pair::pri();
-    let now = p.now;
-    let b = p.nodes[1].setup(now, SetupRequest::speech("1234", "5678")).unwrap();
-    p.settle();
-    let a = p.incoming(0);
+    let (b, a) = p.offered_call(1);
     p.link_up = false;
     let now = p.now;
     p.nodes[0].connect(now, a).unwrap();
@@ -722,10 +716,7 @@ fn t310_t313_and_t301_clear_calls_that_stop_progressing() {
 
     // T301: the user rings and never answers: the network clears with #19.
     let mut p = Pair::pri();
-    let now = p.now;
-    let b = p.nodes[1].setup(now, SetupRequest::speech("1234", "5678")).unwrap();
-    p.settle();
-    let a = p.incoming(0);
+    let (b, a) = p.offered_call(1);
     let now = p.now;
     p.nodes[0].alerting(now, a).unwrap();
     p.run_for(Duration::from_secs(179));
@@ -803,10 +794,7 @@ fn notify_and_facility_pass_through_both_ways() {
 #[test]
 fn network_tones_after_alerting_and_disconnect_with_progress_8() {
     let mut p = Pair::pri();
-    let now = p.now;
-    let a = p.nodes[0].setup(now, SetupRequest::speech("1234", "5678")).unwrap();
-    p.settle();
-    let b = p.incoming(1);
+    let (a, b) = p.offered_call(0);
     let now = p.now;
     p.nodes[1].proceeding(now, b).unwrap();
     p.nodes[1].alerting_with_progress(now, b, 8).unwrap();
@@ -847,10 +835,7 @@ fn network_tones_after_alerting_and_disconnect_with_progress_8() {
 fn alerting_without_progress_is_not_inband() {
     for from in [0, 1] {
         let mut p = Pair::pri();
-        let now = p.now;
-        let a = p.nodes[from].setup(now, SetupRequest::speech("1234", "5678")).unwrap();
-        p.settle();
-        let b = p.incoming(1 - from);
+        let (a, b) = p.offered_call(from);
         let now = p.now;
         p.nodes[1 - from].proceeding(now, b).unwrap();
         p.nodes[1 - from].alerting(now, b).unwrap();
@@ -869,10 +854,7 @@ fn alerting_without_progress_is_not_inband() {
 fn progress_is_inband_only_with_indicator_1_or_8() {
     for (description, inband) in [(8, true), (1, true), (2, false), (4, false)] {
         let mut p = Pair::pri();
-        let now = p.now;
-        let a = p.nodes[1].setup(now, SetupRequest::speech("1234", "5678")).unwrap();
-        p.settle();
-        let b = p.incoming(0);
+        let (a, b) = p.offered_call(1);
         let now = p.now;
         p.nodes[0].proceeding(now, b).unwrap();
         p.nodes[0].progress(now, b, description).unwrap();
