@@ -22,8 +22,19 @@ fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
 }
 
+/// Our media at `addr`:`port`, sending and receiving, in session `id` (version `id`).
+fn local_media(addr: &str, port: u16, id: u64) -> LocalMedia {
+    LocalMedia {
+        addr: addr.parse().unwrap(),
+        port,
+        session_id: id,
+        session_version: id,
+        direction: Direction::SendRecv,
+    }
+}
+
 fn sdp(port: u16, direction: Direction) -> SessionDescription {
-    let local = LocalMedia { addr: "10.0.0.9".parse().unwrap(), port, session_id: 1, session_version: 1, direction };
+    let local = LocalMedia { direction, ..local_media("10.0.0.9", port, 1) };
     offer_answer::build_offer(&CodecPrefs::default(), &local)
 }
 
@@ -503,13 +514,7 @@ fn reinvite_hold_and_glare() {
             _ => None,
         })
         .unwrap();
-    let local = LocalMedia {
-        addr: "10.0.0.8".parse().unwrap(),
-        port: 5000,
-        session_id: 2,
-        session_version: 2,
-        direction: Direction::SendRecv,
-    };
+    let local = local_media("10.0.0.8", 5000, 2);
     let (answer, neg) = offer_answer::answer(&offer, &CodecPrefs::default(), &local).unwrap();
     assert_eq!(neg.direction, Direction::RecvOnly, "on hold: we only receive");
     n.b.answer(n.now, hb, Some(&answer));

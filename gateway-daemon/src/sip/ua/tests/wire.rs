@@ -119,13 +119,7 @@ fn sipp_uac_call() {
     let Some(SipEvent::IncomingCall { handle, from_display, offer, .. }) = ep.poll_event() else { panic!() };
     assert_eq!(from_display.as_deref(), Some("sipp"));
     let offer = offer.unwrap();
-    let local = LocalMedia {
-        addr: "127.0.0.1".parse().unwrap(),
-        port: 7000,
-        session_id: 5,
-        session_version: 5,
-        direction: Direction::SendRecv,
-    };
+    let local = local_media("127.0.0.1", 7000, 5);
     let (ans, neg) = offer_answer::answer(&offer, &CodecPrefs::default(), &local).unwrap();
     assert_eq!(neg.remote, Some(addr("127.0.0.1:6000")));
     ep.answer(t0, handle, Some(&ans));
