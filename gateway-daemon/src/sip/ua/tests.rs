@@ -386,18 +386,32 @@ fn uas_resends_2xx_until_ack() {
     assert!(ended(&n.ev_b).is_empty());
 }
 
-#[test]
-fn uas_without_ack_sends_bye_after_64_t1() {
-    let mut n = Net::basic();
+/// A calls B, which answers; A's ACKs are lost on the way.
+fn answered_without_ack(mut n: Net) -> Net {
     n.filter =
         Box::new(|from_a, m| if from_a && m.method() == Some(&Method::Ack) { Fate::Drop } else { Fate::Deliver });
     n.a.invite(n.now, 0, "100", "200", None).unwrap();
     n.flush();
     let hb = incoming(&n.ev_b);
     n.b.answer(n.now, hb, None);
+    n
+}
+
+#[test]
+fn uas_without_ack_sends_bye_after_64_t1() {
+    let mut n = answered_without_ack(Net::basic());
     n.run(40.0);
     assert_eq!(n.times(false, "BYE"), [32000]);
     assert_eq!(ended(&n.ev_a), [(None, 102, true)]);
+}
+
+#[test]
+fn tcp_has_no_retransmissions() {
+    let tcp = || TrunkConfig { transport: Transport::Tcp, ..TrunkConfig::default() };
+    let mut n = answered_without_ack(Net::new(tcp(), tcp()));
+    n.run(20.0);
+    assert_eq!(n.count(true, "INVITE"), 1);
+    assert_eq!(n.count(false, "200 1 INVITE"), 1, "no 2xx retransmission over TCP");
 }
 
 #[test]

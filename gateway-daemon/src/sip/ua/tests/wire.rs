@@ -1,5 +1,5 @@
 //! Single endpoints fed byte vectors: what sipp and baresip send, requests we refuse, malformed
-//! ones, rport, TCP.
+//! ones, rport.
 
 use std::time::Instant;
 
@@ -170,19 +170,4 @@ fn baresip_call_then_we_hang_up_to_its_contact() {
     assert!(bye.to_string().starts_with("BYE sip:5678-0x55bb34d7c1a0@127.0.0.1:5070 "), "{bye}");
     assert_eq!(bye.cseq().unwrap().seq, 1);
     assert_eq!(bye.q850_reason().unwrap().q850_cause(), Some(16));
-}
-
-#[test]
-fn tcp_has_no_retransmissions() {
-    let ta = TrunkConfig { transport: Transport::Tcp, ..TrunkConfig::default() };
-    let mut n = Net::new(ta, TrunkConfig { transport: Transport::Tcp, ..TrunkConfig::default() });
-    n.filter =
-        Box::new(|from_a, m| if from_a && m.method() == Some(&Method::Ack) { Fate::Drop } else { Fate::Deliver });
-    n.a.invite(n.now, 0, "100", "200", None).unwrap();
-    n.flush();
-    let hb = incoming(&n.ev_b);
-    n.b.answer(n.now, hb, None);
-    n.run(20.0);
-    assert_eq!(n.count(true, "INVITE"), 1);
-    assert_eq!(n.count(false, "200 1 INVITE"), 1, "no 2xx retransmission over TCP");
 }
