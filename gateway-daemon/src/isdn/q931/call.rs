@@ -847,8 +847,7 @@ impl Call {
                     // Second expiry (§5.3.4.3). The text parks the B-channel in a maintenance
                     // condition; a channel left so is the stuck channel of libpri issue #5, so
                     // the call and its channel are released.
-                    let c = cause_ie(cause::RECOVERY_ON_TIMER_EXPIRY, side);
-                    self.enter_null(Some(c.value), out);
+                    self.enter_null(Some(cause::RECOVERY_ON_TIMER_EXPIRY), out);
                 } else {
                     self.t308_expired = true;
                     let c = self.clearing_cause.map(|c| cause_ie(c, side));

@@ -7,7 +7,8 @@
 //! message from. A message built as a [`Message`](super::message::Message) (STATUS, NOTIFY,
 //! FACILITY, RESTART, the tests) is written by the same functions, through [`Encoder::ie`]. The
 //! tests below hold the call path's shortcuts (one B-channel, a cause without diagnostics, a
-//! speech bearer) to the octets of the general elements.
+//! speech bearer) to the octets of the general elements, and check well-formed output against
+//! the parser, which shares no code with the encoder (`tests_wire.rs` holds captured octets).
 
 use super::ie::{id, BearerCapability, Cause, ChannelId, ChannelSelection, DateTime, Ie, PartyNumber, Progress};
 use super::message::{CallRef, MessageType, PROTOCOL_DISCRIMINATOR};
@@ -325,11 +326,20 @@ mod tests {
     use super::*;
     use crate::isdn::q931::message::Message;
 
-    /// The octets `Message::emit` gives for a message of these elements.
+    /// The octets `Message::emit` gives for a message of these elements (since `Message::emit`
+    /// writes through the Encoder too, this holds the call path's shortcuts to the general
+    /// element; [`reads_back`] is the check independent of the encoder).
     fn emitted(call_ref: CallRef, msg_type: MessageType, ies: Vec<Ie>) -> Vec<u8> {
         let mut m = Message::new(call_ref, msg_type);
         m.ies = ies;
         m.to_bytes()
+    }
+
+    /// The independent check: the parser (`Message::parse`, which shares no code with the
+    /// encoder) reads back the header and the elements that were written.
+    fn reads_back(octets: &[u8], call_ref: CallRef, msg_type: MessageType, ies: &[Ie]) {
+        let m = Message::parse(octets).expect("the encoder's output parses");
+        assert_eq!((m.call_ref, m.msg_type, &m.ies[..]), (call_ref, msg_type, ies), "{octets:02x?}");
     }
 
     fn crefs() -> [CallRef; 5] {
@@ -349,6 +359,7 @@ mod tests {
                 let mut buf = vec![0xee];
                 let e = Encoder::new(&mut buf, cref, mt);
                 assert_eq!(e.octets(), emitted(cref, mt, vec![]), "{cref} {mt}");
+                reads_back(e.octets(), cref, mt, &[]);
             }
         }
     }
@@ -362,7 +373,13 @@ mod tests {
                     let mut e = Encoder::new(&mut buf, crefs()[3], MessageType::CallProceeding);
                     e.channel(primary, ch, exclusive);
                     let ie = Ie::ChannelId(ChannelId::channel(primary, ch, exclusive));
-                    assert_eq!(e.octets(), emitted(crefs()[3], MessageType::CallProceeding, vec![ie]));
+                    assert_eq!(e.octets(), emitted(crefs()[3], MessageType::CallProceeding, vec![ie.clone()]));
+                    // The B-channels of each interface read back as written (on a BRI, 0 and 3
+                    // are "no channel" and "any"; past 31 is no E1 timeslot).
+                    let b_channels = if primary { 1..=31 } else { 1..=2 };
+                    if b_channels.contains(&ch) {
+                        reads_back(e.octets(), crefs()[3], MessageType::CallProceeding, &[ie]);
+                    }
                 }
             }
         }
@@ -381,14 +398,20 @@ mod tests {
         causes.push(c.clone());
         c.recommendation = None;
         causes.push(c);
-        for c in causes {
+        for (k, c) in causes.into_iter().enumerate() {
             let mut buf = vec![1, 2, 3];
             let mut e = Encoder::new(&mut buf, crefs()[1], MessageType::Disconnect);
             e.cause(&c);
             let p = Progress { coding: 5, location: 0x12, description: 0x88 };
             e.progress(&p);
-            let want = emitted(crefs()[1], MessageType::Disconnect, vec![Ie::Cause(c), Ie::Progress(p)]);
-            assert_eq!(e.octets(), want);
+            let ies = vec![Ie::Cause(c), Ie::Progress(p)];
+            assert_eq!(e.octets(), emitted(crefs()[1], MessageType::Disconnect, ies.clone()));
+            // The well-formed causes read back (the others carry out-of-range fields on purpose,
+            // as does the progress indicator).
+            if k == 0 || k == 2 {
+                let m = Message::parse(e.octets()).expect("the encoder's output parses");
+                assert_eq!(m.ies.first(), ies.first(), "{:02x?}", e.octets());
+            }
         }
     }
 
@@ -418,8 +441,8 @@ mod tests {
         numbers.push(n.clone());
         n.digits = "9".repeat(300).as_str().into();
         numbers.push(n);
-        for bc in &bearers {
-            for num in &numbers {
+        for (bi, bc) in bearers.iter().enumerate() {
+            for (ni, num) in numbers.iter().enumerate() {
                 let mut buf = vec![];
                 let mut e = Encoder::new(&mut buf, crefs()[4], MessageType::Setup);
                 e.bearer(bc);
@@ -427,18 +450,19 @@ mod tests {
                 e.number(id::CALLING_NUMBER, num);
                 e.number(id::CALLED_NUMBER, num);
                 e.sending_complete();
-                let want = emitted(
-                    crefs()[4],
-                    MessageType::Setup,
-                    vec![
-                        Ie::BearerCapability(bc.clone()),
-                        Ie::ChannelId(ChannelId::channel(true, 5, false)),
-                        Ie::CallingNumber(num.clone()),
-                        Ie::CalledNumber(num.clone()),
-                        Ie::SendingComplete,
-                    ],
-                );
-                assert_eq!(e.octets(), want);
+                let ies = vec![
+                    Ie::BearerCapability(bc.clone()),
+                    Ie::ChannelId(ChannelId::channel(true, 5, false)),
+                    Ie::CallingNumber(num.clone()),
+                    Ie::CalledNumber(num.clone()),
+                    Ie::SendingComplete,
+                ];
+                assert_eq!(e.octets(), emitted(crefs()[4], MessageType::Setup, ies.clone()));
+                // A speech bearer and the numbers a called party number can carry (no
+                // presentation octet, ASCII, not cut at 255) read back as written.
+                if bi == 0 && ni < 2 {
+                    reads_back(e.octets(), crefs()[4], MessageType::Setup, &ies);
+                }
             }
         }
     }

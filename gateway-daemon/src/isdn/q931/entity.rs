@@ -329,14 +329,10 @@ impl Q931 {
         self.channels.assign(channel, id);
         self.calls.push(Call::new(id, cref, self.config.interface.cref_len(), true, tei, primary));
         let i = self.calls.len() - 1;
+        self.out.tei = self.tei_of(&self.calls[i]);
         let call = &mut self.calls[i];
         call.channel = Some(channel);
         call.channel_sent = true;
-        // The call's data link (`tei_of`).
-        self.out.tei = match self.config.side {
-            Side::User => self.own_tei,
-            Side::Network => tei,
-        };
         // Kept by the call for T303's repeat.
         let setup = self.out.send_kept(call.call_ref(), MessageType::Setup, |e| {
             if ies.is_empty() {
