@@ -91,9 +91,10 @@ impl fmt::Display for CallState {
     }
 }
 
-/// A primitive from the call control user (the gateway) for one call.
+/// A primitive from the call control user (the gateway) for one call; the digits of an
+/// INFORMATION are lent for the time of the request, not copied.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
+pub enum Request<'a> {
     SetupAcknowledge,
     Proceeding,
     /// ALERTING, with a progress indicator of this description when given (8: in-band
@@ -102,7 +103,7 @@ pub enum Request {
     Progress(u8),
     Connect,
     Information {
-        digits: String,
+        digits: &'a str,
         complete: bool,
     },
     /// DISCONNECT with this Q.850 cause value (at our side's location, as every cause the
@@ -119,7 +120,7 @@ pub enum Request {
 /// What drives a call.
 #[derive(Debug)]
 pub(crate) enum Input<'a> {
-    Request(Request),
+    Request(Request<'a>),
     /// A received message; `error` is the cause §5.8.6 puts in the answer to a DISCONNECT or
     /// RELEASE that lacks or garbles its mandatory elements.
     Message {
@@ -653,12 +654,15 @@ impl Call {
     }
 
     /// A request of the gateway (the "req" rows of the table in [`super`]).
+    // Inlined into each of the entity's request functions, where the request is a constant: the
+    // match then tests only the call's state against that request's rows.
+    #[inline(always)]
     fn request(
         &mut self,
         now: Instant,
         side: Side,
         timers: &Timers,
-        req: Request,
+        req: Request<'_>,
         out: &mut Out,
     ) -> Result<(), NotCompatible> {
         use CallState as S;
@@ -668,10 +672,10 @@ impl Call {
         match (self.state, req) {
             // --- Outgoing call establishment (§5.1 user, §5.2 network) ---
             (S::OverlapSending, Request::Information { digits, complete }) if user => {
-                self.send_information(&digits, complete, out);
+                self.send_information(digits, complete, out);
             }
             (S::OverlapReceiving, Request::Information { digits, complete }) if net => {
-                self.send_information(&digits, complete, out);
+                self.send_information(digits, complete, out);
             }
 
             // --- Incoming call establishment (§5.2 user, §5.1 network) ---
