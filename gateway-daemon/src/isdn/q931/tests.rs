@@ -866,3 +866,48 @@ fn progress_is_inband_only_with_indicator_1_or_8() {
         );
     }
 }
+
+/// The call timers running for `call` on node `i`.
+fn timers_of(p: &Pair, i: usize, call: CallId) -> Vec<Timer> {
+    Timer::CALL.into_iter().filter(|&t| p.nodes[i].timer_running(call, t)).collect()
+}
+
+/// Through a call's life each side runs the timer of the state it is in (Tables 9-1 and 9-2)
+/// and none of a state it left: one state timer at a time, as `TimerSet` keeps them.
+#[test]
+fn each_state_runs_its_own_timer_and_no_other() {
+    for from in [0, 1] {
+        let (caller_user, to) = (from == 0, 1 - from);
+        let mut p = Pair::pri();
+        let now = p.now;
+        let a = p.nodes[from].setup(now, SetupRequest::speech("1234", "5678")).unwrap();
+        assert_eq!(timers_of(&p, from, a), [Timer::T303], "U1/N6 from {from}");
+        p.settle();
+        let b = p.incoming(to);
+        assert_eq!(timers_of(&p, to, b), [], "U6/N1 from {from}");
+        let now = p.now;
+        p.nodes[to].proceeding(now, b).unwrap();
+        p.settle();
+        assert_eq!((timers_of(&p, from, a), timers_of(&p, to, b)), (vec![Timer::T310], vec![]), "U3/N9 from {from}");
+        let now = p.now;
+        p.nodes[to].alerting(now, b).unwrap();
+        p.settle();
+        let delivered = if caller_user { vec![] } else { vec![Timer::T301] };
+        assert_eq!((timers_of(&p, from, a), timers_of(&p, to, b)), (delivered, vec![]), "U4/N7 from {from}");
+        let now = p.now;
+        p.nodes[to].connect(now, b).unwrap();
+        let connect_request = if caller_user { vec![] } else { vec![Timer::T313] };
+        assert_eq!(timers_of(&p, to, b), connect_request, "U8 from {from}");
+        p.settle();
+        assert_eq!((timers_of(&p, from, a), timers_of(&p, to, b)), (vec![], vec![]), "U10/N10 from {from}");
+        let now = p.now;
+        p.nodes[from].disconnect(now, a, cause::NORMAL_CLEARING).unwrap();
+        p.settle();
+        assert_eq!((timers_of(&p, from, a), timers_of(&p, to, b)), (vec![Timer::T305], vec![]), "U11/N12 from {from}");
+        let now = p.now;
+        p.nodes[to].release(now, b, cause::NORMAL_CLEARING).unwrap();
+        assert_eq!(timers_of(&p, to, b), [Timer::T308], "U19/N19 from {from}");
+        p.settle();
+        p.assert_idle();
+    }
+}

@@ -122,10 +122,12 @@ impl Timers {
 /// The running per-call timers, as deadlines: one slot for the timer of the call's state and
 /// one for T309.
 ///
-/// Q.931 ties every call timer but T309 to the states it runs in (Tables 9-1 and 9-2), and the
-/// state table stops the timer of a state it leaves before it starts the next one, so a call runs
-/// at most one of them at a time; T309 runs beside it, across states, while the data link is down
-/// (§5.8.9). Two slots instead of one per timer keep the call record small.
+/// Q.931 ties every call timer but T309 to the states it runs in (Tables 9-1 and 9-2) and stops
+/// the timers of a state when the call leaves it, so a call runs at most one of them at a time;
+/// T309 runs beside it, across states, while the data link is down (§5.8.9). Starting a state
+/// timer therefore replaces the one running, by rule rather than by accident: the call has left
+/// that timer's state (the table's arms stop it first where the clause names it), and a timer of
+/// a state left must not expire. Two slots instead of one per timer keep the call record small.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TimerSet {
     /// The running timer of the call's state and its deadline.
@@ -134,19 +136,15 @@ pub struct TimerSet {
 }
 
 impl TimerSet {
+    /// Starts `timer`, or restarts it with a new deadline. A state timer replaces the state
+    /// timer running, if any (see [`TimerSet`]); T309 runs beside it; T316 is the entity's,
+    /// never a call's, and is ignored.
     #[inline]
     pub fn start(&mut self, timer: Timer, at: Instant) {
         match timer {
             Timer::T309 => self.t309 = Some(at),
             Timer::T316 => {}
-            _ => {
-                debug_assert!(
-                    self.state.is_none_or(|(t, _)| t == timer),
-                    "{timer} started while {:?} runs",
-                    self.state
-                );
-                self.state = Some((timer, at));
-            }
+            _ => self.state = Some((timer, at)),
         }
     }
 
@@ -228,6 +226,29 @@ mod tests {
             assert_eq!(set.next(), Some(now + Duration::from_secs(7)));
             set.stop_all_but_t309();
             assert!(set.running(Timer::T309));
+        }
+    }
+
+    #[test]
+    fn a_state_timer_replaces_the_one_running_and_leaves_t309_alone() {
+        let now = Instant::now();
+        let s = Duration::from_secs;
+        for first in Timer::CALL.into_iter().filter(|&t| t != Timer::T309) {
+            for second in Timer::CALL.into_iter().filter(|&t| t != Timer::T309 && t != first) {
+                let mut set = TimerSet::default();
+                set.start(Timer::T309, now + s(90));
+                set.start(first, now + s(1));
+                // The call entered the state of `second`: `first` no longer runs and never
+                // expires, even when its deadline comes first.
+                set.start(second, now + s(30));
+                assert!(set.running(second) && !set.running(first), "{first} then {second}");
+                assert!(set.running(Timer::T309), "{first} then {second}");
+                assert_eq!(set.next(), Some(now + s(30)), "{first} then {second}");
+                assert_eq!(set.expire(now + s(29)), None, "{first} then {second}");
+                assert_eq!(set.expire(now + s(100)), Some(second), "{first} then {second}");
+                assert_eq!(set.expire(now + s(100)), Some(Timer::T309), "{first} then {second}");
+                assert_eq!(set.expire(now + s(100)), None, "{first} then {second}");
+            }
         }
     }
 
