@@ -61,6 +61,16 @@ impl Digits {
         }
     }
 
+    /// The whole inline buffer of a number held inline (its digits first, then octets past
+    /// [`len`](str::len) that mean nothing): what an encoder copies at a fixed size.
+    #[inline]
+    pub(crate) fn inline_block(&self) -> Option<&[u8; INLINE]> {
+        match &self.repr {
+            Repr::Inline { buf, .. } => Some(buf),
+            Repr::Heap(_) => None,
+        }
+    }
+
     /// The octets, without the UTF-8 check `as_str` makes.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {

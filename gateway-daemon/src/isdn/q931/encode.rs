@@ -10,6 +10,7 @@
 //! speech bearer) to the octets of the general elements, and check well-formed output against
 //! the parser, which shares no code with the encoder (`tests_wire.rs` holds captured octets).
 
+use super::digits::Digits;
 use super::ie::{id, BearerCapability, Cause, ChannelId, ChannelSelection, DateTime, Ie, PartyNumber, Progress};
 use super::message::{CallRef, MessageType, PROTOCOL_DISCRIMINATOR};
 use crate::isdn::octets::FrameQueue;
@@ -18,8 +19,8 @@ use crate::isdn::octets::FrameQueue;
 const MAX_CONTENTS: usize = 255;
 
 /// The room for a party number element written at once: identifier, length, octets 3 to 3b and
-/// up to 27 digits.
-const NUMBER_BLOCK: usize = 32;
+/// the digits a number holds inline.
+const NUMBER_BLOCK: usize = 5 + Digits::INLINE;
 
 /// One message, or a run of elements, being written at the end of a buffer.
 pub(crate) struct Encoder<'a> {
@@ -271,11 +272,13 @@ impl<'a> Encoder<'a> {
 
     /// A party number (calling, called, connected, redirecting: §4.5.7, §4.5.9) under `ie_id`.
     /// Each digit keeps its low seven bits (the gateway's text may be more than IA5).
+    // Inlined: a SETUP writes two, with constant identifiers.
+    #[inline]
     pub(crate) fn number(&mut self, ie_id: u8, n: &PartyNumber) {
         let more = n.presentation.is_some() || n.reason.is_some();
         let digits = n.digits.as_bytes();
-        // Identifier, length, octets 3 to 3b and, as a call's number fits, the digits: built
-        // here and written at once.
+        // Identifier, length, octets 3 to 3b and, for digits held inline, the digits: built
+        // here and written at once, the digits copied and masked as one fixed-size block.
         let mut block = [0u8; NUMBER_BLOCK];
         block[0] = ie_id;
         block[2] = if more { 0 } else { 0x80 } | (n.ton & 7) << 4 | (n.plan & 0x0f);
@@ -290,19 +293,28 @@ impl<'a> Encoder<'a> {
             block[h] = 0x80 | (r & 0x0f);
             h += 1;
         }
-        let len = h - 2 + digits.len();
-        if h + digits.len() <= NUMBER_BLOCK {
-            block[1] = u8::try_from(len).unwrap_or(u8::MAX);
-            for (b, &d) in block[h..].iter_mut().zip(digits) {
-                *b = d & 0x7f;
+        match n.digits.inline_block() {
+            Some(inline) => {
+                // At most 5 + Digits::INLINE octets: within the block, and the length fits.
+                block[1] = u8::try_from(h - 2 + digits.len()).unwrap_or(u8::MAX);
+                let masked = inline.map(|d| d & 0x7f);
+                if let Some(dst) = block.get_mut(h..h + Digits::INLINE) {
+                    dst.copy_from_slice(&masked);
+                }
+                self.put_cut(&block, h + digits.len());
             }
-            self.put_cut(&block, h + digits.len());
-        } else {
-            let at = self.buf.len();
-            self.put_cut(&block, h);
-            self.put_masked(digits);
-            self.close(at);
+            None => self.number_long(block, h, digits),
         }
+    }
+
+    /// [`number`](Self::number) of digits not held inline (more than [`Digits::INLINE`]), after
+    /// the element's octets up to `h` in `block`: cut at 255 octets of contents.
+    #[cold]
+    fn number_long(&mut self, block: [u8; NUMBER_BLOCK], h: usize, digits: &[u8]) {
+        let at = self.buf.len();
+        self.put_cut(&block, h);
+        self.put_masked(digits);
+        self.close(at);
     }
 
     /// Date/time (§4.5.30).
@@ -464,6 +476,23 @@ mod tests {
                     reads_back(e.octets(), crefs()[4], MessageType::Setup, &ies);
                 }
             }
+        }
+    }
+
+    /// Numbers inline and not (past `Digits::INLINE`), with and without octet 3a, read back
+    /// through the parser digit for digit.
+    #[test]
+    fn numbers_of_every_length_read_back() {
+        for len in 0..=Digits::INLINE + 8 {
+            let digits: String = "0123456789".chars().cycle().take(len).collect();
+            let called = PartyNumber { ton: 2, plan: 1, ..PartyNumber::unknown(&digits) };
+            let calling = PartyNumber { presentation: Some((1, 3)), ..called.clone() };
+            let mut buf = vec![0x55];
+            let mut e = Encoder::new(&mut buf, crefs()[3], MessageType::Information);
+            e.number(id::CALLING_NUMBER, &calling);
+            e.number(id::CALLED_NUMBER, &called);
+            let ies = [Ie::CallingNumber(calling), Ie::CalledNumber(called)];
+            reads_back(e.octets(), crefs()[3], MessageType::Information, &ies);
         }
     }
 
