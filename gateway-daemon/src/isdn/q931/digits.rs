@@ -36,20 +36,19 @@ impl Digits {
     /// The octets of a parsed number, which the parser checked to be below 0x80 (ASCII, so valid
     /// UTF-8 as they stand); anything else gives no digits, as `from_utf8` did before.
     pub fn from_ascii(octets: &[u8]) -> Digits {
-        match u8::try_from(octets.len()) {
-            // ASCII is UTF-8 as it stands: copied without the UTF-8 decoder's walk.
-            Ok(len) if octets.len() <= INLINE && octets.is_ascii() => {
-                let mut buf = [0; INLINE];
-                for (b, &o) in buf.iter_mut().zip(octets) {
-                    *b = o;
-                }
-                Digits { repr: Repr::Inline { len, buf } }
-            }
-            _ => match std::str::from_utf8(octets) {
-                Ok(s) => Digits::from(s),
-                Err(_) => Digits::new(),
-            },
-        }
+        // ASCII is UTF-8 as it stands: copied without the UTF-8 decoder's walk.
+        let ascii = if octets.is_ascii() { Digits::inline(octets) } else { None };
+        ascii.unwrap_or_else(|| std::str::from_utf8(octets).map_or_else(|_| Digits::new(), Digits::from))
+    }
+
+    /// `text` (valid UTF-8: `from_ascii` and `From<&str>` are the callers) held inline, when it
+    /// fits.
+    #[inline]
+    fn inline(text: &[u8]) -> Option<Digits> {
+        let len = u8::try_from(text.len()).ok().filter(|&l| usize::from(l) <= INLINE)?;
+        let mut buf = [0; INLINE];
+        buf[..text.len()].copy_from_slice(text);
+        Some(Digits { repr: Repr::Inline { len, buf } })
     }
 
     #[inline]
@@ -90,14 +89,7 @@ impl Default for Digits {
 impl From<&str> for Digits {
     #[inline]
     fn from(s: &str) -> Digits {
-        match u8::try_from(s.len()) {
-            Ok(len) if s.len() <= INLINE => {
-                let mut buf = [0; INLINE];
-                buf[..s.len()].copy_from_slice(s.as_bytes());
-                Digits { repr: Repr::Inline { len, buf } }
-            }
-            _ => Digits { repr: Repr::Heap(s.into()) },
-        }
+        Digits::inline(s.as_bytes()).unwrap_or_else(|| Digits { repr: Repr::Heap(s.into()) })
     }
 }
 

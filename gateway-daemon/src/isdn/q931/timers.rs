@@ -4,8 +4,8 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-/// The call control timers this stack runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The call control timers this stack runs, ordered by number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Timer {
     /// Network: ALERTING received, waiting for CONNECT (N7).
     T301,
@@ -31,7 +31,7 @@ pub enum Timer {
 }
 
 impl Timer {
-    /// The per-call timers, in a fixed order that indexes [`TimerSet`].
+    /// The per-call timers, in order.
     pub const CALL: [Timer; 9] = [
         Timer::T301,
         Timer::T302,
@@ -43,23 +43,6 @@ impl Timer {
         Timer::T310,
         Timer::T313,
     ];
-
-    /// The timer's place in [`Timer::CALL`] (`None` for T316, which is not a call's).
-    #[inline]
-    fn index(self) -> Option<usize> {
-        match self {
-            Timer::T301 => Some(0),
-            Timer::T302 => Some(1),
-            Timer::T303 => Some(2),
-            Timer::T305 => Some(3),
-            Timer::T306 => Some(4),
-            Timer::T308 => Some(5),
-            Timer::T309 => Some(6),
-            Timer::T310 => Some(7),
-            Timer::T313 => Some(8),
-            Timer::T316 => None,
-        }
-    }
 }
 
 impl fmt::Display for Timer {
@@ -180,12 +163,12 @@ impl TimerSet {
     }
 
     /// The earliest timer due at `now`, stopped as it is returned (of two due at the same
-    /// instant, the one listed first in [`Timer::CALL`]).
+    /// instant, the lower numbered).
     pub fn expire(&mut self, now: Instant) -> Option<Timer> {
         let state = self.state.filter(|&(_, d)| d <= now);
         let t309 = self.t309.filter(|&d| d <= now);
         let state_first = match (state, t309) {
-            (Some((timer, d)), Some(t309)) => d < t309 || (d == t309 && timer.index() < Timer::T309.index()),
+            (Some((timer, d)), Some(t309)) => d < t309 || (d == t309 && timer < Timer::T309),
             (Some(_), None) => true,
             (None, Some(_)) => false,
             (None, None) => return None,
@@ -204,11 +187,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn call_timers_are_indexed_in_their_listed_order() {
-        for (i, t) in Timer::CALL.into_iter().enumerate() {
-            assert_eq!(t.index(), Some(i), "{t}");
-        }
-        assert_eq!(Timer::T316.index(), None);
+    fn call_timers_are_listed_in_order_without_t316() {
+        assert!(Timer::CALL.windows(2).all(|w| w[0] < w[1]), "{:?}", Timer::CALL);
+        assert!(!Timer::CALL.contains(&Timer::T316));
     }
 
     #[test]
@@ -268,7 +249,7 @@ mod tests {
         assert_eq!(set.expire(now + s(100)), Some(Timer::T305));
         assert_eq!(set.expire(now + s(100)), Some(Timer::T309));
         assert_eq!(set.expire(now + s(100)), None);
-        // Due at the same instant: in the order of `Timer::CALL`.
+        // Due at the same instant: the lower numbered first.
         set.start(Timer::T308, now + s(4));
         set.start(Timer::T309, now + s(4));
         assert_eq!(set.expire(now + s(4)), Some(Timer::T308));
