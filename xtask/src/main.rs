@@ -1,9 +1,10 @@
 //! `cargo xtask`: project automation. `test` installs the system packages the tests need and runs
-//! every test; `bench NAME` measures; `tidy` checks the source tree's house rules.
+//! every test; `bench NAME` measures; `fuzz` runs the fuzz targets; `tidy` checks the source tree's house rules.
 #![forbid(unsafe_code)]
 
 mod bench;
 mod deps;
+mod fuzz;
 mod tidy;
 mod vm;
 
@@ -17,6 +18,7 @@ cargo xtask test [-- CARGO-TEST-ARGS]   install missing test peers (apt-get), bu
 cargo xtask bench sim [--secs N] [--json]  measure the simulated board (CPU, tick lateness, RSS)
 cargo xtask bench dsp [--reps N] [--json]  DSP kernels against spandsp, same input, same run (medians)
 cargo xtask bench calls [--step-secs N] [--hold-ms N] [--json]  highest call rate SIP<->TDM with zero failures (sipp)
+cargo xtask fuzz [--secs N] [TARGET...]  run every fuzz target N s (default 60) under libFuzzer (nightly; installs cargo-fuzz)
 cargo xtask tidy                        check file headers, unsafe placement and file sizes
 cargo xtask deps                        install the test peers only
 cargo xtask vm-test                     the real DAHDI kernel modules in QEMU: our backend on looped spans
@@ -86,6 +88,7 @@ fn main() -> anyhow::Result<()> {
             test(&extra)
         }
         Some("bench") => bench::main(&args[1..]),
+        Some("fuzz") => fuzz::main(&args[1..]),
         Some("tidy") => tidy::check(),
         Some("deps") => deps::ensure(),
         Some("vm-test") => vm::main(&args[1..]),
