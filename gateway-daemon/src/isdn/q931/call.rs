@@ -518,7 +518,7 @@ impl Call {
     /// first; `error` is the cause §5.8.6 puts in the answer to a DISCONNECT or RELEASE that
     /// lacks or garbles its mandatory elements.
     // Inlined into `handle`'s callers with it: only those that pass a message keep it.
-    #[inline]
+    #[inline(always)]
     fn received(
         &mut self,
         now: Instant,
@@ -629,7 +629,7 @@ impl Call {
                     self.state = if user { S::DisconnectIndication } else { S::DisconnectRequest };
                     // §5.3.4.1: with progress indicator #8 the network plays a tone on the
                     // B-channel; told first, so the user can listen before releasing.
-                    let inband = msg.progress().any(|p| p.description == Progress::INBAND_AVAILABLE);
+                    let inband = progress_among(msg, &[Progress::INBAND_AVAILABLE]);
                     if inband {
                         out.events.push_back(Q931Event::Progress { call: id, inband: true });
                     }
@@ -903,7 +903,14 @@ fn information_of(m: &MessageView<'_>) -> (String, bool) {
 /// Whether a message carries progress indicator #1 (not end-to-end ISDN: in-band information may
 /// follow) or #8 (in-band information available), so the far side plays its own tones.
 fn inband_progress(msg: &MessageView<'_>) -> bool {
-    msg.progress().any(|p| p.description == 1 || p.description == 8)
+    progress_among(msg, &[1, Progress::INBAND_AVAILABLE])
+}
+
+/// Whether a message carries a progress indicator with one of these descriptions. Most carry
+/// none, which the view knows without building the walk over the elements.
+#[inline]
+fn progress_among(msg: &MessageView<'_>, descriptions: &[u8]) -> bool {
+    msg.has(id::PROGRESS) && msg.progress().any(|p| descriptions.contains(&p.description))
 }
 
 /// A progress indicator of `description`, when given, at our side's location.

@@ -200,7 +200,7 @@ impl Q931 {
             Some(i) if self.calls[i].tei == TEI_GROUP && self.config.side == Side::Network => {
                 self.offered_message(now, i, tei, msg)
             }
-            Some(i) => self.call_message(now, i, tei, msg),
+            Some(i) => self.call_message(now, i, msg),
             None => self.unknown_reference(tei, msg),
         }
     }
@@ -506,6 +506,8 @@ impl Q931 {
         self.calls.iter().any(|c| c.id == holder && c.ours && c.state == CallState::CallInitiated)
     }
 
+    // Kept out of `message`, whose every other message would carry its frame.
+    #[inline(never)]
     fn incoming_setup(&mut self, tei: u8, msg: &MessageView<'_>) {
         let to = self.reply_tei(tei);
         let status_after = match msg.check() {
@@ -568,7 +570,31 @@ impl Q931 {
         self.send(to, &m);
     }
 
-    pub(crate) fn call_message(&mut self, now: Instant, i: usize, _tei: u8, msg: &MessageView<'_>) {
+    /// A message for call `i`. Most are a call's ordinary messages with every element in order:
+    /// they go straight to the call; the others (an unknown type, SETUP, STATUS ENQUIRY,
+    /// STATUS, a §5.8.6 / §5.8.7 finding) take [`call_message_checked`](Self::call_message_checked).
+    // Inlined into `message` with the call's table: the cold arms live apart, so a call's
+    // ordinary message reaches its arm without another call frame.
+    #[inline(always)]
+    pub(crate) fn call_message(&mut self, now: Instant, i: usize, msg: &MessageView<'_>) {
+        let check = msg.check();
+        let plain = !matches!(
+            msg.msg_type,
+            MessageType::Unknown(_) | MessageType::Setup | MessageType::StatusEnquiry | MessageType::Status
+        );
+        if plain && check == Check::Ok {
+            self.call_message_drive(now, i, msg, None, None);
+        } else {
+            self.call_message_checked(now, i, msg, check);
+        }
+    }
+
+    /// [`call_message`](Self::call_message) for the messages that need more than the call's
+    /// table: §5.8.4 (unknown type), §5.8.3.2 d (SETUP), §5.8.6 / §5.8.7 (the check's finding),
+    /// §5.8.10 / §5.8.11 (STATUS ENQUIRY, STATUS).
+    #[cold]
+    #[inline(never)]
+    fn call_message_checked(&mut self, now: Instant, i: usize, msg: &MessageView<'_>, check: Check) {
         if let MessageType::Unknown(o) = msg.msg_type {
             self.call_status(i, cause::MESSAGE_TYPE_NON_EXISTENT, Some(o));
             return;
@@ -581,7 +607,7 @@ impl Q931 {
             matches!(msg.msg_type, MessageType::Disconnect | MessageType::Release | MessageType::ReleaseComplete);
         let mut error = None;
         let mut status_after = None;
-        match msg.check() {
+        match check {
             Check::Ok => {}
             // Outside clearing, a message without its mandatory elements gets STATUS and
             // nothing else; DISCONNECT and RELEASE still clear, carrying the cause (§5.8.6).
@@ -626,12 +652,24 @@ impl Q931 {
             }
             _ => {}
         }
+        self.call_message_drive(now, i, msg, error, status_after);
+    }
+
+    /// Runs a message through call `i`'s table: STATUS #101 when it does not fit the state
+    /// (§5.8.4), else the STATUS the check asked for after acting on it (§5.8.7).
+    #[inline(always)]
+    fn call_message_drive(
+        &mut self,
+        now: Instant,
+        i: usize,
+        msg: &MessageView<'_>,
+        error: Option<u8>,
+        status_after: Option<(u8, u8)>,
+    ) {
         self.take_answered_channel(i, msg);
         let call = self.calls[i].id;
         if self.drive(now, i, Input::Message { msg, error }).is_err() {
-            if let Ok(i) = self.index(call) {
-                self.call_status(i, cause::MESSAGE_NOT_COMPATIBLE, Some(msg.msg_type.octet()));
-            }
+            self.not_compatible(call, msg.msg_type);
             return;
         }
         if let Some((c, diag)) = status_after {
@@ -641,12 +679,21 @@ impl Q931 {
         }
     }
 
+    /// A message its call's state does not take: STATUS #101 (§5.8.4).
+    #[cold]
+    #[inline(never)]
+    fn not_compatible(&mut self, call: CallId, msg_type: MessageType) {
+        if let Ok(i) = self.index(call) {
+            self.call_status(i, cause::MESSAGE_NOT_COMPATIBLE, Some(msg_type.octet()));
+        }
+    }
+
     /// The first answer to our SETUP may move a preferred channel elsewhere (§5.1.2).
     // Inlined: most messages name no channel, or are not for a call of ours.
     #[inline]
     pub(crate) fn take_answered_channel(&mut self, i: usize, msg: &MessageView<'_>) {
         let call = &self.calls[i];
-        if call.ours && !call.state.clearing() && msg.has_channel_id() {
+        if call.ours && !call.state.clearing() && msg.has(id::CHANNEL_ID) {
             self.take_named_channel(i, msg);
         }
     }

@@ -42,35 +42,7 @@ pub mod id {
 
     /// Codeset 0 variable-length elements this stack recognises, typed or passed through.
     pub fn known(id: u8) -> bool {
-        matches!(
-            id,
-            BEARER_CAPABILITY
-                | CAUSE
-                | CALL_STATE
-                | CHANNEL_ID
-                | FACILITY
-                | PROGRESS
-                | NOTIFICATION
-                | DISPLAY
-                | DATE_TIME
-                | KEYPAD
-                | SIGNAL
-                | CONNECTED_NUMBER
-                | CONNECTED_SUBADDRESS
-                | CALLING_NUMBER
-                | CALLING_SUBADDRESS
-                | CALLED_NUMBER
-                | CALLED_SUBADDRESS
-                | REDIRECTING_NUMBER
-                | TRANSIT_NETWORK
-                | RESTART_INDICATOR
-                | LOW_LAYER_COMPAT
-                | HIGH_LAYER_COMPAT
-                | USER_USER
-                | 0x10 // call identity
-                | 0x20 // network-specific facilities
-                | 0x2d // extended facility (ETSI)
-        )
+        super::rule(id) != super::Rule::Unknown
     }
 }
 
@@ -500,27 +472,47 @@ impl Cause {
     }
 
     pub(crate) fn parse(d: &[u8]) -> Result<Cause, IeError> {
+        let c = CauseOctets::read(d)?;
+        Ok(Cause {
+            coding: (c.o3 >> 5) & 3,
+            location: c.o3 & 0x0f,
+            recommendation: c.o3a.map(|o| o & 0x7f),
+            value: c.value,
+            diagnostics: c.diagnostics.to_vec(),
+        })
+    }
+}
+
+/// A cause element's octets as its coding lays them out (§4.5.12): the one reading of the
+/// element, which [`Cause::parse`] builds on and the receive path uses as it stands for the
+/// value alone (`MessageView::cause_value`, [`valid_contents`]).
+pub(crate) struct CauseOctets<'a> {
+    o3: u8,
+    /// Octet 3a, present when octet 3 has no extension bit.
+    o3a: Option<u8>,
+    /// The Q.850 cause value (octet 4 without its extension bit).
+    pub(crate) value: u8,
+    diagnostics: &'a [u8],
+}
+
+impl<'a> CauseOctets<'a> {
+    #[inline]
+    pub(crate) fn read(d: &'a [u8]) -> Result<CauseOctets<'a>, IeError> {
         let (&o3, mut d) = d.split_first().ok_or(IeError::TooShort)?;
-        let mut recommendation = None;
+        let mut o3a = None;
         if o3 & 0x80 == 0 {
-            let (&o3a, r) = d.split_first().ok_or(IeError::TooShort)?;
-            if o3a & 0x80 == 0 {
+            let (&o, r) = d.split_first().ok_or(IeError::TooShort)?;
+            if o & 0x80 == 0 {
                 return Err(IeError::BadValue);
             }
-            recommendation = Some(o3a & 0x7f);
+            o3a = Some(o);
             d = r;
         }
-        let (&o4, diag) = d.split_first().ok_or(IeError::TooShort)?;
+        let (&o4, diagnostics) = d.split_first().ok_or(IeError::TooShort)?;
         if o4 & 0x80 == 0 {
             return Err(IeError::BadValue);
         }
-        Ok(Cause {
-            coding: (o3 >> 5) & 3,
-            location: o3 & 0x0f,
-            recommendation,
-            value: o4 & 0x7f,
-            diagnostics: diag.to_vec(),
-        })
+        Ok(CauseOctets { o3, o3a, value: o4 & 0x7f, diagnostics })
     }
 }
 
@@ -688,14 +680,96 @@ pub(crate) fn keypad(d: &[u8]) -> Result<&[u8], IeError> {
     }
 }
 
+/// How the contents of a codeset 0 variable-length element are checked ([`valid_contents`]):
+/// one rule per coding, looked up per identifier in [`RULES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rule {
+    /// An identifier this stack does not know (contents not checked).
+    Unknown,
+    /// Known, passed through as octets (contents not checked).
+    Any,
+    Bearer,
+    Channel,
+    /// Calling and connected party number: octet 3a may follow.
+    Number3a,
+    /// Called party number: octet 3 only.
+    Number,
+    /// Redirecting number: octets 3a and 3b may follow.
+    Number3b,
+    Cause,
+    Progress,
+    CallState,
+    Restart,
+    Keypad,
+    DateTime,
+}
+
+/// The rule of a codeset 0 variable-length identifier: the elements this stack decodes, those
+/// it knows and passes through as octets, and the ones it does not know.
+const fn rule_of(ie_id: u8) -> Rule {
+    match ie_id {
+        id::BEARER_CAPABILITY => Rule::Bearer,
+        id::CHANNEL_ID => Rule::Channel,
+        id::CALLING_NUMBER | id::CONNECTED_NUMBER => Rule::Number3a,
+        id::CALLED_NUMBER => Rule::Number,
+        id::REDIRECTING_NUMBER => Rule::Number3b,
+        id::CAUSE => Rule::Cause,
+        id::PROGRESS => Rule::Progress,
+        id::CALL_STATE => Rule::CallState,
+        id::RESTART_INDICATOR => Rule::Restart,
+        id::KEYPAD => Rule::Keypad,
+        id::DATE_TIME => Rule::DateTime,
+        id::FACILITY
+        | id::NOTIFICATION
+        | id::DISPLAY
+        | id::SIGNAL
+        | id::CONNECTED_SUBADDRESS
+        | id::CALLING_SUBADDRESS
+        | id::CALLED_SUBADDRESS
+        | id::TRANSIT_NETWORK
+        | id::LOW_LAYER_COMPAT
+        | id::HIGH_LAYER_COMPAT
+        | id::USER_USER
+        | 0x10 // call identity
+        | 0x20 // network-specific facilities
+        | 0x2d => Rule::Any, // extended facility (ETSI)
+        _ => Rule::Unknown,
+    }
+}
+
+/// [`rule_of`] for every variable-length identifier (they are below 0x80), built at compile
+/// time: the walk over a received message looks each element up once.
+pub(crate) const RULES: [Rule; 128] = {
+    let mut table = [Rule::Unknown; 128];
+    let mut i: u8 = 0;
+    while i < 128 {
+        table[i as usize] = rule_of(i);
+        i += 1;
+    }
+    table
+};
+
+/// The rule of an identifier (single-octet ones, 0x80 and up, are not variable-length elements).
+#[inline]
+pub(crate) fn rule(ie_id: u8) -> Rule {
+    RULES.get(usize::from(ie_id)).copied().unwrap_or(Rule::Unknown)
+}
+
 /// Whether the contents of codeset 0 element `ie_id` keep to its coding, that is whether
 /// [`Ie::parse_variable`] would decode it rather than keep it as [`Ie::Invalid`]: the same tests
 /// as the decoders make, without building the element (the §5.8.6 / §5.8.7 checks of a received
 /// message look at every element, call control decodes few). `tests_view` holds the two together.
 pub(crate) fn valid_contents(ie_id: u8, d: &[u8]) -> bool {
+    follows(rule(ie_id), d)
+}
+
+/// [`valid_contents`] by the element's rule.
+#[inline]
+pub(crate) fn follows(rule: Rule, d: &[u8]) -> bool {
     let high = |b: &u8| b & 0x80 != 0;
-    match ie_id {
-        id::BEARER_CAPABILITY => {
+    match rule {
+        Rule::Unknown | Rule::Any => true,
+        Rule::Bearer => {
             let [o3, o4, rest @ ..] = d else { return false };
             if !high(o3) || !high(o4) {
                 return false;
@@ -714,7 +788,7 @@ pub(crate) fn valid_contents(ie_id: u8, d: &[u8]) -> bool {
                 _ => true,
             }
         }
-        id::CHANNEL_ID => {
+        Rule::Channel => {
             let [o3, rest @ ..] = d else { return false };
             if !high(o3) {
                 return false;
@@ -737,20 +811,15 @@ pub(crate) fn valid_contents(ie_id: u8, d: &[u8]) -> bool {
                 },
             }
         }
-        id::CALLING_NUMBER | id::CONNECTED_NUMBER => party_number_valid(d, true, false),
-        id::CALLED_NUMBER => party_number_valid(d, false, false),
-        id::REDIRECTING_NUMBER => party_number_valid(d, true, true),
-        id::CAUSE => match d {
-            [o3, o4, ..] if high(o3) => high(o4),
-            [o3, o3a, o4, ..] if !high(o3) => high(o3a) && high(o4),
-            _ => false,
-        },
-        id::PROGRESS => matches!(d, [o3, o4] if high(o3) && high(o4)),
-        id::CALL_STATE => d.len() == 1,
-        id::RESTART_INDICATOR => matches!(d, [o3] if high(o3) && matches!(o3 & 7, 0 | 6 | 7)),
-        id::KEYPAD => !d.iter().any(high),
-        id::DATE_TIME => (3..=6).contains(&d.len()),
-        _ => true,
+        Rule::Number3a => party_number_valid(d, true, false),
+        Rule::Number => party_number_valid(d, false, false),
+        Rule::Number3b => party_number_valid(d, true, true),
+        Rule::Cause => CauseOctets::read(d).is_ok(),
+        Rule::Progress => matches!(d, [o3, o4] if high(o3) && high(o4)),
+        Rule::CallState => d.len() == 1,
+        Rule::Restart => matches!(d, [o3] if high(o3) && matches!(o3 & 7, 0 | 6 | 7)),
+        Rule::Keypad => !d.iter().any(high),
+        Rule::DateTime => (3..=6).contains(&d.len()),
     }
 }
 

@@ -37,7 +37,7 @@ impl Q931 {
                 for t in others {
                     self.send(t, &release);
                 }
-                self.call_message(now, i, tei, msg);
+                self.call_message(now, i, msg);
             }
             MessageType::ReleaseComplete | MessageType::Release | MessageType::Disconnect => {
                 let call = &mut self.calls[i];

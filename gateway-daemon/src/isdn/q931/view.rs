@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use super::ie::{self, id, BearerCapability, Cause, ChannelId, Ie, PartyNumber, Progress};
+use super::ie::{self, id, BearerCapability, Cause, CauseOctets, ChannelId, Ie, PartyNumber, Progress, Rule};
 use super::message::{CallRef, Message, MessageType, ParseError, PROTOCOL_DISCRIMINATOR};
 
 /// A Q.931 message received: header fields, and its elements still as octets, with what one walk
@@ -28,8 +28,9 @@ pub struct MessageView<'a> {
     seen: u16,
     first_invalid: u16,
     /// Per element of [`SLOTS`], where the first occurrence with valid contents starts (its
-    /// identifier octet); 0 when there is none (or it starts beyond what a `u16` holds).
-    valid: [u16; SLOTS.len()],
+    /// identifier octet); 0 when there is none (or it starts beyond what a `u8` holds: the
+    /// elements of a basic call's messages are all within its first 46 octets).
+    valid: [u8; SLOTS.len()],
     /// The first element to refuse outright: a known one with invalid contents (cause 100), an
     /// unknown one demanding comprehension (cause 96), a last one cut short (cause 100).
     refused: Option<Check>,
@@ -56,7 +57,7 @@ pub(crate) enum Check {
 
 /// The codeset 0 elements a view notes the first occurrence of: those call control decodes and
 /// those a message type requires ([`MessageType::mandatory`]).
-const SLOTS: [u8; NO_SLOT as usize + 1] = [
+const SLOTS: [u8; NO_SLOT as usize] = [
     id::BEARER_CAPABILITY,
     id::CAUSE,
     id::CALL_STATE,
@@ -67,26 +68,39 @@ const SLOTS: [u8; NO_SLOT as usize + 1] = [
     id::CALLING_NUMBER,
     id::CALLED_NUMBER,
     id::RESTART_INDICATOR,
-    // Unused slot for identifiers without one (keeps `slot` total).
-    0xff,
 ];
 
-/// The unused slot.
+/// The slot of identifiers without one (one past the last).
 const NO_SLOT: u8 = 10;
 
-/// The slot of each identifier (the last, unused one for those without).
-const SLOT_OF: [u8; 256] = {
-    let mut table = [NO_SLOT; 256];
+/// What the walk looks up once per codeset 0 variable-length element (identifiers below 0x80):
+/// how its contents are checked and which slot notes it.
+#[derive(Debug, Clone, Copy)]
+struct Kind {
+    rule: Rule,
+    slot: u8,
+}
+
+/// The kind of every variable-length identifier, built at compile time from [`ie::RULES`] and
+/// [`SLOTS`].
+const KINDS: [Kind; 128] = {
+    let mut table = [Kind { rule: Rule::Unknown, slot: NO_SLOT }; 128];
     let mut i = 0;
-    while i < NO_SLOT {
-        table[SLOTS[i as usize] as usize] = i;
+    while i < 128 {
+        table[i].rule = ie::RULES[i];
         i += 1;
+    }
+    let mut s = 0;
+    while s < NO_SLOT {
+        table[SLOTS[s as usize] as usize].slot = s;
+        s += 1;
     }
     table
 };
 
-fn slot(ie_id: u8) -> usize {
-    usize::from(SLOT_OF[usize::from(ie_id)])
+/// The slot of an identifier; [`NO_SLOT`] for those without one.
+fn slot(ie_id: u8) -> u8 {
+    KINDS.get(usize::from(ie_id)).map_or(NO_SLOT, |k| k.slot)
 }
 
 /// What a channel identification asks for ([`MessageView::channel_choice`]).
@@ -212,7 +226,8 @@ impl<'a> MessageView<'a> {
         Ok(())
     }
 
-    /// The one walk over the elements that fills in what the view notes.
+    /// The one walk over the elements that fills in what the view notes: per codeset 0 element
+    /// one look-up in [`KINDS`], its contents checked by the rule found there.
     fn walk(&mut self) {
         let mut at = usize::from(self.ies_at);
         for e in self.elements() {
@@ -220,30 +235,23 @@ impl<'a> MessageView<'a> {
                 Element::Variable { codeset: 0, id: i, data } => {
                     let start = at;
                     at += data.len() + 2;
-                    let known = id::known(i);
-                    let valid = !known || ie::valid_contents(i, data);
-                    let (s, bit) = (slot(i), 1u16 << slot(i));
-                    if self.seen & bit == 0 {
-                        self.seen |= bit;
-                        if !valid {
-                            self.first_invalid |= bit;
+                    // Variable-length identifiers are below 0x80: the look-up cannot miss.
+                    let kind = KINDS[usize::from(i & 0x7f)];
+                    let valid = ie::follows(kind.rule, data);
+                    if kind.slot != NO_SLOT {
+                        let (s, bit) = (usize::from(kind.slot), 1u16 << kind.slot);
+                        if self.seen & bit == 0 {
+                            self.seen |= bit;
+                            if !valid {
+                                self.first_invalid |= bit;
+                            }
+                        }
+                        if valid && self.valid[s] == 0 {
+                            self.valid[s] = u8::try_from(start).unwrap_or(0);
                         }
                     }
-                    if valid && self.valid[s] == 0 {
-                        self.valid[s] = u16::try_from(start).unwrap_or(0);
-                    }
-                    if self.refused.is_some() {
-                        continue;
-                    }
-                    if !valid {
-                        self.refused = Some(Check::OptionalInvalid(i));
-                    } else if !known {
-                        // Codeset 0 identifiers 0000 xxxx demand comprehension (§4.5.1, §5.8.7.1).
-                        if i & 0xf0 == 0 {
-                            self.refused = Some(Check::MandatoryMissing(i));
-                        } else if self.unrecognized.is_none() {
-                            self.unrecognized = Some(i);
-                        }
+                    if !valid || kind.rule == Rule::Unknown {
+                        self.refuse(i, valid);
                     }
                 }
                 Element::Variable { data, .. } => at += data.len() + 2,
@@ -262,13 +270,31 @@ impl<'a> MessageView<'a> {
         }
     }
 
+    /// Notes an element with invalid contents or one this stack does not know, unless an
+    /// earlier one is refused already (§5.8.7).
+    #[cold]
+    #[inline(never)]
+    fn refuse(&mut self, i: u8, valid: bool) {
+        if self.refused.is_some() {
+            return;
+        }
+        if !valid {
+            self.refused = Some(Check::OptionalInvalid(i));
+        } else if i & 0xf0 == 0 {
+            // Codeset 0 identifiers 0000 xxxx demand comprehension (§4.5.1, §5.8.7.1).
+            self.refused = Some(Check::MandatoryMissing(i));
+        } else if self.unrecognized.is_none() {
+            self.unrecognized = Some(i);
+        }
+    }
+
     /// §5.8.6 / §5.8.7 on the elements: the mandatory elements of the message type first, then
     /// the first element to refuse, then the first one not understood.
     #[inline]
     pub(crate) fn check(&self) -> Check {
         for &m in self.msg_type.mandatory() {
             let bit = 1u16 << slot(m);
-            if self.seen & bit == 0 || SLOTS[slot(m)] != m {
+            if self.seen & bit == 0 {
                 if let Some(refused) = self.walk_for_mandatory(m) {
                     return refused;
                 }
@@ -300,7 +326,7 @@ impl<'a> MessageView<'a> {
     #[inline]
     fn first_valid(&self, ie_id: u8) -> Option<&'a [u8]> {
         let s = slot(ie_id);
-        match usize::from(self.valid[s]) {
+        match usize::from(self.valid[usize::from(s)]) {
             0 if self.seen & 1 << s == 0 => None,
             0 => self.walk_for_valid(ie_id),
             at => {
@@ -349,19 +375,23 @@ impl<'a> MessageView<'a> {
 
     /// The first codeset 0 element `ie_id` with valid contents, decoded (invalid ones are passed
     /// over, as [`Message`]'s accessors pass over [`Ie::Invalid`]).
-    fn first<T>(&self, ie_id: u8, decode: impl Fn(&[u8]) -> Result<T, ie::IeError>) -> Option<T> {
+    #[inline]
+    fn first<T>(&self, ie_id: u8, decode: impl Fn(&'a [u8]) -> Result<T, ie::IeError>) -> Option<T> {
         self.first_valid(ie_id).and_then(|d| decode(d).ok())
     }
 
-    /// Whether a codeset 0 channel identification is present (valid or not), as
-    /// `has(id::CHANNEL_ID)` says, without a walk.
+    /// Whether a codeset 0 element with this identifier is present (valid or not). The walk
+    /// noted those with a slot; others are looked for.
     #[inline]
-    pub fn has_channel_id(&self) -> bool {
-        self.seen & 1 << slot(id::CHANNEL_ID) != 0
+    pub fn has(&self, ie_id: u8) -> bool {
+        match slot(ie_id) {
+            NO_SLOT => self.look_for(ie_id),
+            s => self.seen & 1 << s != 0,
+        }
     }
 
-    /// Whether a codeset 0 element with this identifier is present (valid or not).
-    pub fn has(&self, ie_id: u8) -> bool {
+    /// [`has`](Self::has) for an identifier without a slot, found by walking the elements.
+    fn look_for(&self, ie_id: u8) -> bool {
         self.elements().any(|e| match e {
             Element::Single { codeset: 0, octet } => octet == ie_id,
             Element::Variable { codeset: 0, id, .. } => id == ie_id,
@@ -374,13 +404,10 @@ impl<'a> MessageView<'a> {
     }
 
     /// The Q.850 value of the first valid cause, as `cause()?.value` gives it, read without
-    /// decoding the element.
+    /// building the element (no diagnostics copied).
     #[inline]
     pub fn cause_value(&self) -> Option<u8> {
-        let d = self.first_valid(id::CAUSE)?;
-        // Octet 4 follows octet 3, or octet 3a when octet 3 has no extension bit.
-        let o4 = if d.first()? & 0x80 != 0 { d.get(1) } else { d.get(2) };
-        o4.map(|o| o & 0x7f)
+        self.first(id::CAUSE, CauseOctets::read).map(|c| c.value)
     }
 
     pub fn channel_id(&self) -> Option<ChannelId> {
@@ -421,7 +448,7 @@ impl<'a> MessageView<'a> {
     /// The valid progress indicators, in order.
     pub fn progress(&self) -> impl Iterator<Item = Progress> + 'a {
         // Most messages carry none: then nothing is walked.
-        let walk = (self.seen & 1 << slot(id::PROGRESS) != 0).then(|| self.variable0());
+        let walk = self.has(id::PROGRESS).then(|| self.variable0());
         walk.into_iter().flatten().filter(|&(i, _)| i == id::PROGRESS).filter_map(|(_, d)| Progress::parse(d).ok())
     }
 
