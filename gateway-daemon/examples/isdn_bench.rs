@@ -3,11 +3,12 @@
 //!
 //! One cycle is the whole life of a call placed by the user side, as `isdn_peer.c` drives libpri:
 //! SETUP → CALL PROCEEDING → ALERTING → CONNECT → CONNECT ACK → DISCONNECT → RELEASE → RELEASE
-//! COMPLETE, each in a Q.921 I frame, with the RR frames LAPD answers them with. Frames go
-//! straight from one entity's `poll_transmit` to the other's `handle_frame` (no FCS, no I/O), one
-//! virtual millisecond per hop, and the layers are glued as the daemon glues them (DL-DATA both
-//! ways, the received message lent by `handle_frame`, DL-ESTABLISH / DL-RELEASE as data link
-//! events, timers from `poll_timeout`).
+//! COMPLETE, each in a Q.921 I frame, acknowledged by the N(R) of the I frame answering it (the
+//! last one, which nothing answers, by an RR: nine frames). Frames go straight from one entity's
+//! `poll_transmit` to the other's `handle_frame` (no FCS, no I/O), one virtual millisecond per
+//! hop, and the layers are glued as the daemon glues them (DL-DATA both ways, the received
+//! message lent by `handle_frame`, DL-ESTABLISH / DL-RELEASE as data link events, layer 3's
+//! answer passed down before the frames are taken, timers from `poll_timeout`).
 //!
 //! It runs 1000 untimed cycles, then cycles until at least `SECS` (argument, default 1) seconds of
 //! process CPU time have passed, and prints one line:

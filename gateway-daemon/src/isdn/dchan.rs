@@ -247,10 +247,15 @@ impl<C: DChannel> DchanStack<C> {
 
     /// Sends what the entities queued and acts on what they reported, until both are quiet:
     /// a Q.931 answer may need a data link first, and a data link event may wake Q.931.
+    ///
+    /// Each round hands Q.921's events to layer 3 and layer 3's messages down to Q.921 before it
+    /// takes Q.921's frames: a received I frame is then acknowledged by the N(R) of the I frame
+    /// that answers it, and by an RR only when nothing answers (Q.921 §5.6.2.1).
     fn flush(&mut self, now: Instant) {
         loop {
-            let mut moved = self.flush_layer2(now);
+            let mut moved = self.layer2_events(now);
             moved |= self.calls.pump(now, &mut self.q921);
+            moved |= self.send_frames();
             if !moved {
                 break;
             }
@@ -264,8 +269,18 @@ impl<C: DChannel> DchanStack<C> {
         }
     }
 
-    /// Sends Q.921's frames and hands its events on; true when there was anything.
-    fn flush_layer2(&mut self, now: Instant) -> bool {
+    /// Hands Q.921's events on; true when there was any.
+    fn layer2_events(&mut self, now: Instant) -> bool {
+        let mut moved = false;
+        while let Some(event) = self.q921.poll_event() {
+            moved = true;
+            self.event(now, event);
+        }
+        moved
+    }
+
+    /// Sends Q.921's frames; true when there was any.
+    fn send_frames(&mut self) -> bool {
         let mut moved = false;
         let ours = self.q921.config().role;
         while let Some(frame) = self.q921.poll_transmit() {
@@ -280,10 +295,6 @@ impl<C: DChannel> DchanStack<C> {
                     warn!("{}: D-channel: {e}", self.label);
                 }
             }
-        }
-        while let Some(event) = self.q921.poll_event() {
-            moved = true;
-            self.event(now, event);
         }
         moved
     }
@@ -443,14 +454,50 @@ mod tests {
         DchanStack::new("far".into(), Queue::default(), l2, l3, Incoming::Answer, None).unwrap()
     }
 
+    /// Our stack on `s` and its simulated far end, started, one virtual second later (layer 2
+    /// up), and that time.
+    fn pair(s: &SpanCfg, incoming: Incoming) -> (DchanStack<Queue>, DchanStack<Queue>, Instant) {
+        let mut a = stack("ours", s, incoming, None);
+        let mut b = far(&a, s);
+        let t0 = Instant::now();
+        a.start(t0);
+        b.start(t0);
+        let now = t0 + std::time::Duration::from_secs(1);
+        run(&mut a, &mut b, t0, now);
+        (a, b, now)
+    }
+
     /// Moves frames between two stacks until neither sends, running timers on a virtual clock.
-    fn run(a: &mut DchanStack<Queue>, b: &mut DchanStack<Queue>, mut now: Instant, until: Instant) {
+    fn run(a: &mut DchanStack<Queue>, b: &mut DchanStack<Queue>, now: Instant, until: Instant) {
+        run_traced(a, b, now, until);
+    }
+
+    /// `run`, returning a trace of the frames moved: `a> I ns=0 nr=0 SETUP`, `b> RR sapi=0 ...`.
+    fn run_traced(
+        a: &mut DchanStack<Queue>,
+        b: &mut DchanStack<Queue>,
+        mut now: Instant,
+        until: Instant,
+    ) -> Vec<String> {
+        let mut trace = Vec::new();
+        let mut note = |who: &str, sender: Role, frame: &[u8]| {
+            let f = FrameRepr::parse(frame).expect("a valid frame");
+            trace.push(match f.control {
+                crate::isdn::q921::Control::I { ns, nr, .. } => {
+                    let message = crate::isdn::q931::view::MessageView::parse(f.info).map(|m| m.msg_type.to_string());
+                    format!("{who}> I ns={ns} nr={nr} {}", message.unwrap_or_default())
+                }
+                _ => format!("{who}> {}", f.trace(sender)),
+            });
+        };
         while now < until {
             for _ in 0..20 {
                 let (fa, fb) = (std::mem::take(&mut a.chan.tx), std::mem::take(&mut b.chan.tx));
                 if fa.is_empty() && fb.is_empty() {
                     break;
                 }
+                fa.iter().for_each(|f| note("a", a.q921.config().role, f));
+                fb.iter().for_each(|f| note("b", b.q921.config().role, f));
                 b.chan.rx.extend(fa);
                 a.chan.rx.extend(fb);
                 a.on_readable(now);
@@ -461,6 +508,7 @@ mod tests {
             a.on_timeout(now);
             b.on_timeout(now);
         }
+        trace
     }
 
     #[test]
@@ -503,15 +551,8 @@ mod tests {
         for (presence, required) in
             [(provisioning::Layer1Presence::Required, true), (provisioning::Layer1Presence::Ignore, false)]
         {
-            let s = span("pri_cpe", "keep_up");
-            let mut a = stack("ours", &s, Incoming::Ring, None);
+            let (mut a, mut b, t1) = pair(&span("pri_cpe", "keep_up"), Incoming::Ring);
             a.set_layer1_presence(presence);
-            let mut b = far(&a, &s);
-            let t0 = Instant::now();
-            a.start(t0);
-            b.start(t0);
-            let t1 = t0 + std::time::Duration::from_secs(1);
-            run(&mut a, &mut b, t0, t1);
             assert!(a.snapshot(true).layer2_up, "{presence:?}");
             a.chan.tx.clear();
             a.set_layer1(t1, false);
@@ -558,6 +599,35 @@ mod tests {
         assert!(e.contains("span 3: create pcap /nonexistent/dir/x.pcap"), "{e}");
     }
 
+    /// One call placed by our user side and cleared by it: layer 3's answer reaches layer 2
+    /// before the frames are taken, so each I frame is acknowledged by the N(R) of the I frame
+    /// answering it, and by an RR only when nothing answers (§5.6.2.1): CONNECT ACKNOWLEDGE (the
+    /// call then rests until hung up) and RELEASE COMPLETE.
+    #[test]
+    fn the_answer_carries_the_acknowledgement() {
+        let (mut a, mut b, now) = pair(&span("pri_cpe", "default"), Incoming::Ring);
+        let id = a.with_calls(now, |c| c.place(now, "1234", "5678", true)).unwrap();
+        let later = now + std::time::Duration::from_secs(1);
+        let mut trace = run_traced(&mut a, &mut b, now, later);
+        a.with_calls(later, |c| c.hangup(later, id, 16)).unwrap();
+        trace.extend(run_traced(&mut a, &mut b, later, later + std::time::Duration::from_secs(1)));
+        assert_eq!(
+            trace,
+            [
+                "a> I ns=0 nr=0 SETUP",
+                "b> I ns=0 nr=1 CALL PROCEEDING",
+                "b> I ns=1 nr=1 ALERTING",
+                "b> I ns=2 nr=1 CONNECT",
+                "a> I ns=1 nr=3 CONNECT ACKNOWLEDGE",
+                "b> RR sapi=0 tei=0 R nr=2 f=0",
+                "a> I ns=2 nr=3 DISCONNECT",
+                "b> I ns=3 nr=3 RELEASE",
+                "a> I ns=3 nr=4 RELEASE COMPLETE",
+                "b> RR sapi=0 tei=0 R nr=4 f=0",
+            ]
+        );
+    }
+
     /// Calls over two live stacks in every mode: ours places a call the far end answers at once,
     /// the far end places one ours rings with and then answers through the API path, each side
     /// clears one, and a refusal carries its cause; no channel stays busy.
@@ -565,13 +635,7 @@ mod tests {
     fn calls_cross_two_stacks_in_every_mode() {
         for sig in ["pri_cpe", "pri_net", "bri_cpe", "bri_net", "bri_cpe_ptmp", "bri_net_ptmp"] {
             let s = span(sig, "default");
-            let mut a = stack("ours", &s, Incoming::Ring, None);
-            let mut b = far(&a, &s);
-            let t0 = Instant::now();
-            a.start(t0);
-            b.start(t0);
-            let mut now = t0 + std::time::Duration::from_secs(1);
-            run(&mut a, &mut b, t0, now);
+            let (mut a, mut b, mut now) = pair(&s, Incoming::Ring);
             let step = |a: &mut DchanStack<Queue>, b: &mut DchanStack<Queue>, now: &mut Instant| {
                 let next = *now + std::time::Duration::from_secs(1);
                 run(a, b, *now, next);

@@ -11,7 +11,7 @@ use std::time::Instant;
 use super::frame::{
     Address, Control, Frame, FrameRepr, ParseError, UFunction, SAPI_CALL_CONTROL, SAPI_MANAGEMENT, TEI_GROUP,
 };
-use super::link::{DataLink, IRef, LinkEvent, LinkStatus, Outputs, SFrame, FRAME};
+use super::link::{ack_bit, DataLink, IRef, LinkEvent, LinkStatus, Outputs, SFrame, FRAME, LINK_IDS};
 use super::tei::{NetworkAction, TeiAssigner, TeiUser, UserAction, AUTOMATIC_TEIS};
 use super::{DlData, MdlError, Mode, Q921Config, Q921Event, Role, N201_MAX};
 
@@ -102,115 +102,137 @@ impl Q921 {
     #[must_use = "a DL-DATA-indication carried by the frame is delivered only here"]
     pub fn handle_frame<'a>(&mut self, now: Instant, octets: &'a [u8]) -> Option<DlData<'a>> {
         self.counters.frames_received += 1;
-        // The frames of every call, I frames and RRs on a data link we have, go to their arms of
-        // the link's table directly; the rest to `other_frame`.
-        if let Some(frame) = FrameRepr::parse_call_frame(octets) {
-            if frame.address.sapi == SAPI_CALL_CONTROL {
-                if let Some(i) = self.link_index(frame.address.tei) {
-                    let link = &mut self.links[i];
-                    match frame.control {
-                        Control::I { ns, nr, p } => link.handle_i(now, ns, nr, p, frame.info, &mut self.out),
-                        Control::S { function, nr, pf } => {
-                            let command = frame.address.is_command(self.config.role.peer());
-                            link.handle_s(now, SFrame { function, nr, command, pf }, &mut self.out);
-                        }
-                        Control::U { .. } => {}
+        // Each frame is decoded once: the frames of every call (I frames, RRs) in one quick pass
+        // and, when their data link is there, handed to it at once; any other by the checked
+        // rules (which accept those just the same), then routed by `other_frame`.
+        let frame = match FrameRepr::parse_call_frame(octets) {
+            Some(frame) => {
+                if frame.address.sapi == SAPI_CALL_CONTROL {
+                    if let Some(i) = self.link_index(frame.address.tei) {
+                        self.link_frame(now, i, &frame);
+                        return self.finish(now, frame.info);
                     }
-                    self.after(now);
-                    let (tei, unit) = self.out.lent.take()?;
-                    return Some(DlData { tei, unit, data: frame.info });
                 }
+                frame
             }
-        }
-        self.other_frame(now, octets)
+            None => match FrameRepr::parse_checked(octets) {
+                Ok(frame) => frame,
+                Err(e) => {
+                    self.invalid_frame(now, octets, e);
+                    return None;
+                }
+            },
+        };
+        self.other_frame(now, frame)
     }
 
-    /// `handle_frame` for every frame but an I frame or RR on a data link we have.
+    /// What follows every frame: layer management acts, and the message lent to layer 3 from
+    /// the frame's information field, if any, is returned.
+    #[inline(always)]
+    fn finish<'a>(&mut self, now: Instant, info: &'a [u8]) -> Option<DlData<'a>> {
+        self.after(now);
+        let (tei, unit) = self.out.lent.take()?;
+        Some(DlData { tei, unit, data: info })
+    }
+
+    /// Routes any frame but an I frame or RR on a data link we have: to TEI management, the
+    /// broadcast data link or the data link of its TEI.
     #[inline(never)]
-    fn other_frame<'a>(&mut self, now: Instant, octets: &'a [u8]) -> Option<DlData<'a>> {
-        let frame = match FrameRepr::parse(octets) {
-            Ok(frame) => frame,
-            Err(ParseError::TooShort | ParseError::BadAddress) => {
-                self.counters.frames_discarded += 1;
-                log::debug!("q921: discarded invalid frame {octets:02x?}");
-                return None;
-            }
-            Err(e) => {
-                // The address is sound (checked first), so the rejection goes to its data link.
-                let view = Frame::new_unchecked(octets);
-                let code = match e {
-                    ParseError::InfoNotPermitted => MdlError::M,
-                    ParseError::WrongLength => MdlError::N,
-                    _ => MdlError::L,
-                };
-                if view.sapi() == SAPI_CALL_CONTROL {
-                    if let Some(i) = self.link_index(view.tei()) {
-                        self.links[i].handle(now, LinkEvent::Rejected(code), &mut self.out);
-                    }
-                }
-                self.after(now);
-                return None;
-            }
-        };
+    fn other_frame<'a>(&mut self, now: Instant, frame: FrameRepr<'a>) -> Option<DlData<'a>> {
         match (frame.address.sapi, frame.address.tei) {
             (SAPI_MANAGEMENT, TEI_GROUP) => {
                 if let Some(msg) = frame.tei_message() {
                     self.tei_message(now, &msg);
                 }
             }
-            (SAPI_CALL_CONTROL, TEI_GROUP) => {
-                if let Control::U { function: UFunction::Ui, .. } = frame.control {
-                    if frame.info.len() <= self.config.n201.min(N201_MAX) {
-                        self.out.indicate(Some(TEI_GROUP), true, frame.info);
-                    } else {
-                        // Longer than N201 (§5.8.5): there is no data link to recover, so it goes.
-                        self.counters.frames_discarded += 1;
-                    }
-                }
-            }
+            (SAPI_CALL_CONTROL, TEI_GROUP) => self.broadcast_frame(&frame),
             (SAPI_CALL_CONTROL, tei) => match self.link_index(tei) {
-                Some(i) => {
-                    if let Some(event) = self.link_event(&frame) {
-                        self.links[i].handle(now, event, &mut self.out);
-                    }
-                }
-                None => {
-                    // A terminal still using a TEI we do not know (after our restart, or one we
-                    // removed): take it back so that it asks again.
-                    if let Some(assigner) = &mut self.assigner {
-                        if AUTOMATIC_TEIS.contains(&tei) {
-                            let mut actions = Vec::new();
-                            assigner.remove(tei, &mut self.out, &mut actions);
-                            self.network_actions(now, actions);
-                        }
-                    }
-                }
+                Some(i) => self.link_frame(now, i, &frame),
+                None => self.unknown_tei(now, tei),
             },
-            _ => log::debug!("q921: frame for unsupported SAPI {}", frame.address.sapi),
+            (sapi, _) => log::debug!("q921: frame for unsupported SAPI {sapi}"),
         }
-        self.after(now);
-        let (tei, unit) = self.out.lent.take()?;
-        Some(DlData { tei, unit, data: frame.info })
+        self.finish(now, frame.info)
     }
 
-    /// Translates a frame into the data-link event it is, deciding command or response from the
-    /// C/R bit and the peer's side.
-    fn link_event<'a>(&self, frame: &FrameRepr<'a>) -> Option<LinkEvent<'a>> {
-        let command = frame.address.is_command(self.config.role.peer());
-        Some(match frame.control {
-            Control::I { ns, nr, p } => LinkEvent::I { ns, nr, p, info: frame.info },
-            Control::S { function, nr, pf } => LinkEvent::S(SFrame { function, nr, command, pf }),
-            Control::U { function, pf } => match function {
-                UFunction::Sabme => LinkEvent::Sabme { p: pf },
-                UFunction::Disc => LinkEvent::Disc { p: pf },
-                UFunction::Ua => LinkEvent::Ua { f: pf },
-                UFunction::Dm => LinkEvent::Dm { f: pf },
-                UFunction::Frmr => LinkEvent::Frmr,
-                UFunction::Ui => LinkEvent::Ui(frame.info),
-                // XID is optional in LAPD (§5.4 Note) and we offer no parameter negotiation.
-                UFunction::Xid => return None,
-            },
-        })
+    /// A frame for data link `i`, deciding command or response from the C/R bit and the peer's
+    /// side. I and S frames (those of every call) reach the arms of the established states
+    /// directly; U frames go through the link's table.
+    #[inline(always)]
+    fn link_frame(&mut self, now: Instant, i: usize, frame: &FrameRepr<'_>) {
+        match frame.control {
+            Control::I { ns, nr, p } => self.links[i].handle_i(now, ns, nr, p, frame.info, &mut self.out),
+            Control::S { function, nr, pf } => {
+                let command = frame.address.is_command(self.config.role.peer());
+                self.links[i].handle_s(now, SFrame { function, nr, command, pf }, &mut self.out);
+            }
+            Control::U { function, pf } => self.u_frame(now, i, function, pf, frame.info),
+        }
+    }
+
+    /// A U frame for data link `i`, as the event it is to the link.
+    #[inline(never)]
+    fn u_frame(&mut self, now: Instant, i: usize, function: UFunction, pf: bool, info: &[u8]) {
+        let event = match function {
+            UFunction::Sabme => LinkEvent::Sabme { p: pf },
+            UFunction::Disc => LinkEvent::Disc { p: pf },
+            UFunction::Ua => LinkEvent::Ua { f: pf },
+            UFunction::Dm => LinkEvent::Dm { f: pf },
+            UFunction::Frmr => LinkEvent::Frmr,
+            UFunction::Ui => LinkEvent::Ui(info),
+            // XID is optional in LAPD (§5.4 Note) and we offer no parameter negotiation.
+            UFunction::Xid => return,
+        };
+        self.links[i].handle(now, event, &mut self.out);
+    }
+
+    /// A frame that does not parse: discarded unseen when its address is unsound or it is too
+    /// short (§2.9), else a frame-rejection condition (§5.8.5) for its data link.
+    #[cold]
+    fn invalid_frame(&mut self, now: Instant, octets: &[u8], e: ParseError) {
+        let code = match e {
+            ParseError::TooShort | ParseError::BadAddress => {
+                self.counters.frames_discarded += 1;
+                log::debug!("q921: discarded invalid frame {octets:02x?}");
+                return;
+            }
+            ParseError::InfoNotPermitted => MdlError::M,
+            ParseError::WrongLength => MdlError::N,
+            _ => MdlError::L,
+        };
+        // The address is sound (checked first), so the rejection goes to its data link.
+        let view = Frame::new_unchecked(octets);
+        if view.sapi() == SAPI_CALL_CONTROL {
+            if let Some(i) = self.link_index(view.tei()) {
+                self.links[i].handle(now, LinkEvent::Rejected(code), &mut self.out);
+            }
+        }
+        self.after(now);
+    }
+
+    /// A frame on the broadcast data link (TEI 127): only UI frames mean anything there.
+    fn broadcast_frame(&mut self, frame: &FrameRepr<'_>) {
+        if let Control::U { function: UFunction::Ui, .. } = frame.control {
+            if frame.info.len() <= self.config.n201.min(N201_MAX) {
+                self.out.indicate(Some(TEI_GROUP), true, frame.info);
+            } else {
+                // Longer than N201 (§5.8.5): there is no data link to recover, so it goes.
+                self.counters.frames_discarded += 1;
+            }
+        }
+    }
+
+    /// A frame on SAPI 0 for a TEI no data link holds: on the network side, a terminal still
+    /// using a TEI we do not know (after our restart, or one we removed) is told to drop it, so
+    /// that it asks again.
+    fn unknown_tei(&mut self, now: Instant, tei: u8) {
+        if let Some(assigner) = &mut self.assigner {
+            if AUTOMATIC_TEIS.contains(&tei) {
+                let mut actions = Vec::new();
+                assigner.remove(tei, &mut self.out, &mut actions);
+                self.network_actions(now, actions);
+            }
+        }
     }
 
     fn tei_message(&mut self, now: Instant, msg: &super::TeiMessage<'_>) {
@@ -253,7 +275,7 @@ impl Q921 {
                         self.links.retain(|l| l.tei != Some(tei));
                     }
                     // At most 63 links live at once: a free id is always found.
-                    let id = (1..=u8::MAX).find(|id| self.links.iter().all(|l| l.id != *id)).unwrap_or(u8::MAX);
+                    let id = (1..LINK_IDS).find(|id| self.links.iter().all(|l| l.id != *id)).unwrap_or(LINK_IDS - 1);
                     let mut link = DataLink::new(id, Role::Nt, self.config.link_params(), Some(tei));
                     if !self.layer1_active {
                         link.handle(now, LinkEvent::PhDeactivate, &mut self.out);
@@ -394,8 +416,8 @@ impl Q921 {
         if !link.takes_data() {
             return Err(RequestError::NotEstablished);
         }
+        // Queueing data asks nothing of layer management: no `after`.
         link.handle_data_request(now, data, &mut self.out);
-        self.after(now);
         Ok(())
     }
 
@@ -475,10 +497,20 @@ impl Q921 {
     }
 
     /// The next frame to send (no FCS), lent until the entity is next used.
+    ///
+    /// Once every queued frame has been taken, the RR (or RNR) of each data link still owing an
+    /// acknowledgement comes (§5.6.2.1): drain after layer 3 has answered what arrived and sent
+    /// its answer down, so that the answer's I frame carries the acknowledgement instead.
     // Inlined into the caller's crate: the event loop drains the queue after every input, most
     // often to find it empty.
     #[inline]
     pub fn poll_transmit(&mut self) -> Option<&[u8]> {
+        if self.out.transmit.is_empty() {
+            if self.out.acks_owed == 0 {
+                return None;
+            }
+            self.send_owed_acks();
+        }
         let (tag, entry) = self.out.transmit.pop()?;
         self.counters.frames_sent += 1;
         if tag == FRAME {
@@ -489,6 +521,22 @@ impl Q921 {
         let frame = IRef::parse(entry)?;
         self.out.i_refs -= 1;
         Some(self.links.iter_mut().find(|l| l.id == tag)?.i_queue.lend(frame))
+    }
+
+    /// Queues the RR (RNR) of every data link that still owes an acknowledgement.
+    #[inline(never)]
+    fn send_owed_acks(&mut self) {
+        let mut owed = std::mem::take(&mut self.out.acks_owed);
+        for link in &mut self.links {
+            if owed == 0 {
+                break;
+            }
+            let bit = ack_bit(link.id);
+            if owed & bit != 0 {
+                owed &= !bit;
+                link.send_owed_ack(&mut self.out);
+            }
+        }
     }
 
     /// Before a data link goes away: the I frames it sent that still wait in the transmit queue

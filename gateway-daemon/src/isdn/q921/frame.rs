@@ -342,7 +342,8 @@ impl<'a> FrameRepr<'a> {
         Some(FrameRepr { address, control, info })
     }
 
-    fn parse_checked(octets: &'a [u8]) -> Result<FrameRepr<'a>, ParseError> {
+    /// Parses any frame by the rules [`Frame::new_checked`] checks.
+    pub(crate) fn parse_checked(octets: &'a [u8]) -> Result<FrameRepr<'a>, ParseError> {
         let frame = Frame::new_checked(octets)?;
         let control = frame.control();
         let info = &octets[2 + control.len()..];

@@ -84,6 +84,20 @@ pub(crate) struct Outputs {
     pub(crate) assign_needed: bool,
     /// MDL-ERROR-indications for layer management to act on (Q.921 Table II.1).
     pub(crate) mdl_errors: Vec<(Option<u8>, MdlError)>,
+    /// The links that may owe the peer an acknowledgement (bit `id` per link id, see
+    /// [`DataLink::send_owed_ack`]): set when a link comes to owe one, cleared when an I frame
+    /// or the drain pays it. Never clear for a link that owes; set for one that no longer does
+    /// only when a reset or an S frame paid its debt, which the drain then finds.
+    pub(crate) acks_owed: u128,
+}
+
+/// Link ids are below this, so that each has its bit in [`Outputs::acks_owed`].
+pub(crate) const LINK_IDS: u8 = 128;
+
+/// The bit of link `id` in [`Outputs::acks_owed`].
+#[inline(always)]
+pub(crate) fn ack_bit(id: u8) -> u128 {
+    1 << (id % LINK_IDS)
 }
 
 impl Outputs {
@@ -133,7 +147,6 @@ impl Outputs {
 pub(crate) enum LinkEvent<'a> {
     DlEstablishRequest,
     DlReleaseRequest,
-    DlDataRequest(&'a [u8]),
     DlUnitDataRequest(&'a [u8]),
     MdlAssignRequest(u8),
     MdlRemoveRequest,
@@ -247,6 +260,7 @@ pub(crate) struct DataLink {
 }
 
 impl DataLink {
+    /// `id`: below [`LINK_IDS`], unique among the entity's links, never [`FRAME`].
     pub(crate) fn new(id: u8, role: Role, params: LinkParams, tei: Option<u8>) -> DataLink {
         DataLink {
             id,
@@ -376,13 +390,8 @@ impl DataLink {
                 self.t200 = Some(now);
                 self.state = S::AwaitingRelease;
             }
-            (
-                S::EstablishAwaitingTei | S::AwaitingEstablishment | S::MultipleFrameEstablished | S::TimerRecovery,
-                E::DlDataRequest(data),
-            ) => self.i_queue.push(data, out.i_refs == 0),
-            (_, E::DlDataRequest(_)) => {
-                // The entity refuses data for a link that is neither up nor coming up.
-            }
+            // DL-DATA-request changes no state and does not pass here: `handle_data_request` in
+            // `established.rs` queues it (and the entity refuses it where `takes_data` says no).
             (S::TeiUnassigned, E::DlUnitDataRequest(data)) => {
                 self.ui_queue.push_back(Info::from_slice(data));
                 out.assign_needed = true;
@@ -611,19 +620,36 @@ impl DataLink {
         self.after_input(now, before, out);
     }
 
-    /// What follows every input: the I frames the window allows, an acknowledgement still owed
-    /// after them as RR (or RNR), and a trace of the state change.
+    /// What follows every input: the I frames the window allows and a trace of the state
+    /// change. An acknowledgement still owed waits for the owner's drain
+    /// ([`send_owed_ack`](Self::send_owed_ack)), so that layer 3's answer can carry it.
     #[inline(always)]
     fn after_input(&mut self, now: Instant, before: LinkState, out: &mut Outputs) {
         self.transmit_i_frames(now, out);
+        if self.state != before {
+            log::debug!("q921 tei {:?}: {} -> {}", self.tei, before, self.state);
+        }
+    }
+
+    /// "Acknowledge pending" (§5.6.2.1, Annex B): the I frames received are acknowledged by the
+    /// N(R) of the next I frame sent, or else by RR (RNR when own receiver busy) once the entity's
+    /// owner has drained the transmit queue, which it does after handing layer 3 what arrived
+    /// and sending layer 3's answer down. The entity keeps a bit per link that owes one, so the
+    /// drain looks at no other link.
+    #[inline(always)]
+    fn owe_ack(&mut self, out: &mut Outputs) {
+        self.ack_pending = true;
+        out.acks_owed |= ack_bit(self.id);
+    }
+
+    /// The transmit queue is drained and no I frame carried the acknowledgement owed: RR (RNR
+    /// when own receiver busy) response F=0. A link that left the established states owes none.
+    pub(crate) fn send_owed_ack(&mut self, out: &mut Outputs) {
         let established = matches!(self.state, LinkState::MultipleFrameEstablished | LinkState::TimerRecovery);
         if self.ack_pending && established {
             self.ack_pending = false;
             let function = if self.own_busy { SFunction::Rnr } else { SFunction::Rr };
             self.send_s(out, function, false, false);
-        }
-        if self.state != before {
-            log::debug!("q921 tei {:?}: {} -> {}", self.tei, before, self.state);
         }
     }
 

@@ -36,7 +36,7 @@
 //! | AWAITING_RELEASE | SABME / DISC | DM F=P / UA F=P | AWAITING_RELEASE | §5.5.3.3 |
 //! | AWAITING_RELEASE | T200, RC=N200 | MDL-ERROR H, DL-RELEASE-conf | TEI_ASSIGNED | §5.5.3.1 |
 //! | MULTIPLE_FRAME_ESTABLISHED | DL-DATA-req | queue; I frames while V(S) < V(A)+k and peer not busy | same | §5.6.1 |
-//! | MULTIPLE_FRAME_ESTABLISHED / TIMER_RECOVERY | I, N(S)=V(R) | V(R)+1, DL-DATA-ind, ack (RR F=P or piggy-back) | same | §5.6.2 |
+//! | MULTIPLE_FRAME_ESTABLISHED / TIMER_RECOVERY | I, N(S)=V(R) | V(R)+1, DL-DATA-ind; P=1: RR F=1 at once; P=0: acknowledge pending (below) | same | §5.6.2.1 |
 //! | MULTIPLE_FRAME_ESTABLISHED / TIMER_RECOVERY | I, N(S)≠V(R) | REJ F=P once (reject exception) | same | §5.6.4 |
 //! | MULTIPLE_FRAME_ESTABLISHED / TIMER_RECOVERY | I while own busy | discard; RNR F=1 if P=1 | same | §5.6.5 |
 //! | MULTIPLE_FRAME_ESTABLISHED | RR / RNR | peer busy := RNR; RR/RNR F=1 if P=1; V(A)=N(R); T200/T203 | same | §5.6.3, §5.6.6 |
@@ -57,6 +57,14 @@
 //! | AWAITING_RELEASE | PH-DEACTIVATE-ind | stop T200, DL-RELEASE-conf | TEI_ASSIGNED | Annex B |
 //! | TEI_ASSIGNED (layer 1 down) | DL-ESTABLISH-req | DL-RELEASE-ind | TEI_ASSIGNED | — (layer1_presence) |
 //! | TEI_ASSIGNED | PH-ACTIVATE-ind, keep_up | SABME P=1, start T200 | AWAITING_ESTABLISHMENT | — (persistence) |
+//!
+//! Acknowledge pending (§5.6.2.1, the SDL's variable of that name): an I frame received with
+//! P=0 is acknowledged by the N(R) of the next I frame the link sends; only when none has gone by
+//! the time the owner drains [`Q921::poll_transmit`] to its end does the link send RR (RNR when
+//! own receiver busy) F=0. So the owner drains after handing layer 3 what arrived and passing
+//! layer 3's answer down as DL-DATA-requests, and the answer carries the acknowledgement. A P=1
+//! frame (enquiry response), REJ, an enquiry and the own-busy RR/RNR are sent at once and pay the
+//! debt too; a link that leaves the established states owes nothing.
 //!
 //! Layer 1 reaches the entity only when the span's `layer1_presence` is `required` (the event
 //! loop turns span alarms into [`Q921::ph_deactivate_indication`] and

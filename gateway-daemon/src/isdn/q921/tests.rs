@@ -356,6 +356,45 @@ fn a_received_message_is_lent_from_its_frame_unless_older_events_wait() {
     assert_eq!(d.to_event(), Q921Event::UnitDataIndication { tei: Some(127), data: vec![0x08, 0x04].into() });
 }
 
+/// §5.6.2.1: a received I frame is acknowledged by the next I frame sent, and by RR only when
+/// the owner drains the transmit queue with the acknowledgement still owed.
+#[test]
+fn an_i_frame_answered_by_an_i_frame_sends_no_rr() {
+    let mut te = Solo::established_te();
+    assert!(te.q.handle_frame(te.now, &[0x02, 0x01, 0x00, 0x00, 0x08, 0x01]).is_some());
+    te.q.dl_data_request(te.now, &[0x08, 0x02]).unwrap();
+    // I command N(S)=0 with N(R)=1: the answer acknowledges, and nothing else goes.
+    assert_eq!(te.tx(), [vec![0x00, 0x01, 0x00, 0x02, 0x08, 0x02]]);
+    assert!(te.tx().is_empty());
+}
+
+#[test]
+fn an_i_frame_with_nothing_to_answer_gets_one_rr_at_the_drain() {
+    let mut te = Solo::established_te();
+    assert!(te.q.handle_frame(te.now, &[0x02, 0x01, 0x00, 0x00, 0x08, 0x01]).is_some());
+    assert_eq!(te.tx(), [vec![0x02, 0x01, 0x01, 0x02]]);
+    assert!(te.tx().is_empty(), "owed once, sent once");
+    // With P=1 the answer goes at once (enquiry response F=1), before the I frame that follows.
+    assert!(te.q.handle_frame(te.now, &[0x02, 0x01, 0x02, 0x01, 0x08, 0x02]).is_some());
+    te.q.dl_data_request(te.now, &[0x08, 0x03]).unwrap();
+    assert_eq!(te.tx(), [vec![0x02, 0x01, 0x01, 0x05], vec![0x00, 0x01, 0x00, 0x04, 0x08, 0x03]]);
+}
+
+#[test]
+fn several_i_frames_before_a_drain_get_one_rr() {
+    let mut te = Solo::established_te();
+    for ns in 0..3u8 {
+        assert!(te.q.handle_frame(te.now, &[0x02, 0x01, ns << 1, 0x00, 0x08, ns]).is_some());
+    }
+    assert_eq!(te.tx(), [vec![0x02, 0x01, 0x01, 0x06]]);
+    // An answer paid an owed acknowledgement, owed again since: still one RR.
+    assert!(te.q.handle_frame(te.now, &[0x02, 0x01, 0x06, 0x00, 0x08, 0x03]).is_some());
+    te.q.dl_data_request(te.now, &[0x08, 0x04]).unwrap();
+    assert!(te.q.handle_frame(te.now, &[0x02, 0x01, 0x08, 0x00, 0x08, 0x05]).is_some());
+    assert_eq!(te.tx(), [vec![0x00, 0x01, 0x00, 0x08, 0x08, 0x04], vec![0x02, 0x01, 0x01, 0x0a]]);
+    assert!(te.tx().is_empty());
+}
+
 #[test]
 fn invalid_nr_is_an_mdl_error_j_and_re_establishment_not_an_frmr() {
     let mut te = Solo::established_te();
@@ -419,6 +458,16 @@ fn ptmp(tes: usize) -> Line {
     Line::new(&configs)
 }
 
+/// A bus whose every terminal has asked for its data link and has it.
+fn ptmp_up(tes: usize) -> Line {
+    let mut l = ptmp(tes);
+    for te in 1..=tes {
+        l.nodes[te].dl_establish_request(l.now).unwrap();
+    }
+    l.settle();
+    l
+}
+
 #[test]
 fn ptmp_te_obtains_a_tei_then_establishes() {
     let mut l = ptmp(1);
@@ -442,11 +491,7 @@ fn ptmp_te_obtains_a_tei_then_establishes() {
 
 #[test]
 fn ptmp_nt_assigns_distinct_teis_and_serves_each_link() {
-    let mut l = ptmp(2);
-    let now = l.now;
-    l.nodes[1].dl_establish_request(now).unwrap();
-    l.nodes[2].dl_establish_request(now).unwrap();
-    l.settle();
+    let mut l = ptmp_up(2);
     let teis: Vec<Option<u8>> = (1..=2).map(|i| l.nodes[i].link().unwrap().tei).collect();
     assert_eq!(teis, [Some(64), Some(65)]);
     let nt_links: Vec<(Option<u8>, LinkState)> = l.nodes[NT].links().iter().map(|s| (s.tei, s.state)).collect();
@@ -465,13 +510,20 @@ fn ptmp_nt_assigns_distinct_teis_and_serves_each_link() {
     assert!(at_nt.contains(&Q921Event::DataIndication { tei: Some(65), data: b"from 65".to_vec().into() }));
 }
 
+/// Several data links owe an acknowledgement at one drain: each sends its RR, once.
+#[test]
+fn ptmp_nt_acknowledges_every_link_that_owes() {
+    let mut l = ptmp_up(2);
+    l.nodes[1].dl_data_request(l.now, b"from 64").unwrap();
+    l.nodes[2].dl_data_request(l.now, b"from 65").unwrap();
+    l.settle();
+    let rr: Vec<String> = l.sent(NT, "RR").iter().map(|t| t.split_once(' ').unwrap().1.to_string()).collect();
+    assert_eq!(rr, ["0> RR sapi=0 tei=64 R nr=1 f=0", "0> RR sapi=0 tei=65 R nr=1 f=0"], "{:#?}", l.trace());
+}
+
 #[test]
 fn ptmp_identity_check_removes_a_dead_tei_and_keeps_a_live_one() {
-    let mut l = ptmp(2);
-    let now = l.now;
-    l.nodes[1].dl_establish_request(now).unwrap();
-    l.nodes[2].dl_establish_request(now).unwrap();
-    l.settle();
+    let mut l = ptmp_up(2);
     l.take_events(NT);
     l.dead[2] = true;
     l.nodes[NT].check_tei(l.now, 64).unwrap();
@@ -493,9 +545,7 @@ fn ptmp_identity_check_removes_a_dead_tei_and_keeps_a_live_one() {
 
 #[test]
 fn ptmp_identity_remove_returns_the_te_to_tei_unassigned() {
-    let mut l = ptmp(1);
-    l.nodes[TE].dl_establish_request(l.now).unwrap();
-    l.settle();
+    let mut l = ptmp_up(1);
     l.take_events(TE);
     l.nodes[NT].remove_tei(l.now, 64).unwrap();
     l.settle();
@@ -506,6 +556,22 @@ fn ptmp_identity_remove_returns_the_te_to_tei_unassigned() {
     l.nodes[TE].dl_establish_request(l.now).unwrap();
     l.settle();
     assert_eq!(state(&l, TE), LinkState::MultipleFrameEstablished);
+}
+
+/// A removed TEI's data link goes at once; an I frame it sent that still waits in the transmit
+/// queue (a reference into the link's I queue) is copied out first and goes as it was sent.
+#[test]
+fn ptmp_an_i_frame_sent_before_a_tei_removal_still_goes() {
+    let mut l = ptmp_up(1);
+    let now = l.now;
+    l.nodes[NT].dl_data_request_tei(now, 64, b"first").unwrap();
+    // k = 1 on a BRI: the second waits in the link's queue and is discarded with it.
+    l.nodes[NT].dl_data_request_tei(now, 64, b"second").unwrap();
+    l.nodes[NT].remove_tei(now, 64).unwrap();
+    assert!(l.nodes[NT].links().is_empty());
+    let frames: Vec<Vec<u8>> = std::iter::from_fn(|| l.nodes[NT].poll_transmit().map(<[u8]>::to_vec)).collect();
+    let remove = TeiMessage::new(TeiMessageType::IdentityRemove, 0, 64).to_frame(Role::Nt).to_vec();
+    assert_eq!(frames, [[&[0x02, 0x81, 0x00, 0x00][..], b"first"].concat(), remove.clone(), remove]);
 }
 
 #[test]

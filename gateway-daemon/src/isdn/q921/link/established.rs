@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use super::{seq_inc, seq_sub, DataLink, IRef, LinkEvent, LinkState, Outputs, SFrame};
+use super::{ack_bit, seq_inc, seq_sub, DataLink, IRef, LinkEvent, LinkState, Outputs, SFrame};
 use crate::isdn::q921::frame::SFunction;
 use crate::isdn::q921::MdlError;
 
@@ -46,16 +46,23 @@ impl DataLink {
         )
     }
 
-    /// DL-DATA-request: [`handle`](Self::handle) for a `LinkEvent::DlDataRequest`, the arm of
-    /// the states that queue it reached directly.
+    /// DL-DATA-request in a state that [takes data](Self::takes_data), which the entity checks
+    /// (§5.6.1): the message is queued, and sent while the window allows. It changes no state,
+    /// so it does not pass the table. When the link is established, the peer not busy, the
+    /// window open and no frame waits (every call's messages), it goes at once, as the
+    /// general sending loop would send it.
     #[inline]
     pub(crate) fn handle_data_request(&mut self, now: Instant, data: &[u8], out: &mut Outputs) {
-        let before = self.state;
-        if self.takes_data() {
-            self.i_queue.push(data, out.i_refs == 0);
-            self.after_input(now, before, out);
+        let alone = !self.i_queue.waiting();
+        self.i_queue.push(data, out.i_refs == 0);
+        if alone
+            && self.state == LinkState::MultipleFrameEstablished
+            && !self.peer_busy
+            && seq_sub(self.vs, self.va) < self.params.k
+        {
+            self.send_next_i_frame(now, out);
         } else {
-            self.handle(now, LinkEvent::DlDataRequest(data), out);
+            self.transmit_i_frames(now, out);
         }
     }
 
@@ -139,8 +146,8 @@ impl DataLink {
             if p {
                 self.enquiry_response(out);
             } else {
-                // Acknowledged by the next I frame we send, or by an RR once this input is done.
-                self.ack_pending = true;
+                // Acknowledged by the next I frame we send, or by an RR at the drain (§5.6.2.1).
+                self.owe_ack(out);
             }
         } else if self.reject_exception {
             if p {
@@ -199,19 +206,26 @@ impl DataLink {
         }
     }
 
-    /// Sends the frames waiting beyond V(S) while the window allows: each as a reference to
-    /// where it is in the I queue, with the header it goes with.
+    /// Sends the frames waiting beyond V(S) while the window allows.
     fn send_i_frames(&mut self, now: Instant, out: &mut Outputs) {
-        let [a0, a1] = self.address(true).octets();
         while seq_sub(self.vs, self.va) < self.params.k && self.i_queue.waiting() {
-            let at = u32::try_from(self.i_queue.take_next()).unwrap_or(u32::MAX);
-            out.send_i(self.id, IRef { header: [a0, a1, self.vs << 1, self.vr << 1], at });
-            self.vs = seq_inc(self.vs);
-            self.ack_pending = false;
-            if self.t200.is_none() {
-                self.t203 = None;
-                self.t200 = Some(now);
-            }
+            self.send_next_i_frame(now, out);
+        }
+    }
+
+    /// Sends the frame with N(S) = V(S) as a reference to where it is in the I queue, with the
+    /// header it goes with: its N(R) acknowledges what was received, so no RR is owed any more.
+    #[inline(always)]
+    fn send_next_i_frame(&mut self, now: Instant, out: &mut Outputs) {
+        let [a0, a1] = self.address(true).octets();
+        let at = u32::try_from(self.i_queue.take_next()).unwrap_or(u32::MAX);
+        out.send_i(self.id, IRef { header: [a0, a1, self.vs << 1, self.vr << 1], at });
+        self.vs = seq_inc(self.vs);
+        self.ack_pending = false;
+        out.acks_owed &= !ack_bit(self.id);
+        if self.t200.is_none() {
+            self.t203 = None;
+            self.t200 = Some(now);
         }
     }
 }
