@@ -8,7 +8,7 @@
 //! socketpair, as libpri's testprilib runs them, and a second time (`memory`) with the frames
 //! passed through an in-process FIFO, which is libpri's protocol code alone. Both do the same
 //! cycle (SETUP, CALL PROCEEDING, ALERTING, CONNECT, CONNECT ACK, DISCONNECT, RELEASE, RELEASE
-//! COMPLETE in I frames, with LAPD's RRs), both report cycles per second of process CPU time over
+//! COMPLETE in I frames, with LAPD's acknowledgements), both report cycles per second of process CPU time over
 //! at least a second after 1000 untimed cycles, frames per cycle, and a checksum of the untimed
 //! cycles' frames that must not change between repetitions. The three runs alternate `--reps`
 //! times; rows are medians.
@@ -105,7 +105,8 @@ pub fn isdn(reps: usize) -> anyhow::Result<Vec<Measure>> {
     let (ours_rate, peer_rate, mem_rate) = (median(&mut o.rates), median(&mut p.rates), median(&mut m.rates));
     let ours_frames = ours_rate * o.frames_per_cycle;
     eprintln!(
-        "bench isdn: frames per cycle: ours {:.1}, libpri {:.1} (the same Q.931 messages; LAPD acknowledgements differ)",
+        "bench isdn: frames per cycle: ours {:.1}, libpri {:.1} (the same Q.931 messages; ours acknowledges an I frame \
+         with the I frame that answers it and sends an RR only when none does, Q.921 §5.6.2.1; libpri sends more RRs)",
         o.frames_per_cycle, p.frames_per_cycle
     );
     eprintln!(
