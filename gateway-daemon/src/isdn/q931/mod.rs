@@ -324,7 +324,10 @@ impl fmt::Display for Q931Error {
 impl std::error::Error for Q931Error {}
 
 /// What call control tells the gateway.
+// A plain tag octet: matching and dropping an event read it as it stands, where the default
+// layout hides the tag in the niche of `Information`'s `String` and decodes it every time.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Q931Event {
     /// A SETUP arrived and is now a call in CALL_PRESENT (user) or CALL_INITIATED (network).
     /// The SETUP stays with the call: its numbers, bearer capability and the elements passed

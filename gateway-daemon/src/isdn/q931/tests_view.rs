@@ -199,3 +199,37 @@ fn a_view_fits_in_48_octets() {
     // The receive path builds one per message: a cache line with room to spare.
     assert!(std::mem::size_of::<MessageView<'_>>() <= 48, "{}", std::mem::size_of::<MessageView<'_>>());
 }
+
+#[test]
+fn channel_choice_reads_the_selection_the_channel_and_the_exclusive_bit() {
+    let choice = |hex: &str| MessageView::parse(&bytes(hex)).unwrap().channel_choice();
+    let chosen = |no_channel, first, exclusive| Some(ChannelChoice { no_channel, first, exclusive });
+    // Primary rate, B5 exclusive and preferred; no channel; any channel.
+    assert_eq!(choice("08 02 00 01 05 18 03 a9 83 85"), chosen(false, Some(5), true));
+    assert_eq!(choice("08 02 00 01 05 18 03 a1 83 85"), chosen(false, Some(5), false));
+    assert_eq!(choice("08 02 00 01 05 18 01 a8"), chosen(true, None, true));
+    assert_eq!(choice("08 02 00 01 05 18 01 a3"), chosen(false, None, false));
+    // Basic rate, B2 exclusive.
+    assert_eq!(choice("08 01 01 05 18 01 8a"), chosen(false, Some(2), true));
+    // Channel numbers without the last one's extension bit: invalid, so not read; none at all.
+    assert_eq!(choice("08 02 00 01 05 18 03 a9 83 05"), None);
+    assert_eq!(choice("08 02 00 01 05"), None);
+}
+
+#[test]
+fn cause_value_is_octet_4_after_octet_3_or_3a() {
+    let value = |hex: &str| MessageView::parse(&bytes(hex)).unwrap().cause_value();
+    assert_eq!(value("08 02 00 01 45 08 02 80 90"), Some(16));
+    assert_eq!(value("08 02 00 01 45 08 03 00 81 90"), Some(16));
+    assert_eq!(value("08 02 00 01 45 08 04 82 9f 88 01"), Some(31));
+    // Octet 4 without its extension bit, or missing: invalid, so not read; no cause at all.
+    assert_eq!(value("08 02 00 01 45 08 02 80 10"), None);
+    assert_eq!(value("08 02 00 01 45 08 01 80"), None);
+    assert_eq!(value("08 02 00 01 45"), None);
+}
+
+#[test]
+fn an_event_fits_in_32_octets() {
+    // Queued and polled for every step of every call (ARCHITECTURE.md names the size).
+    assert!(std::mem::size_of::<Q931Event>() <= 32, "{}", std::mem::size_of::<Q931Event>());
+}
