@@ -363,10 +363,12 @@ pub enum Q931Event {
         call: CallId,
     },
     /// More digits in overlap mode (or keypad information).
+    // `complete` first: beside the tag octet (the variants are laid out in order under
+    // `repr(u8)`), which keeps the event at 32 octets.
     Information {
+        complete: bool,
         call: CallId,
         digits: String,
-        complete: bool,
     },
     /// T302 ran out in overlap receiving: the gateway decides whether the number is complete
     /// (proceed) or not (disconnect with cause 28).
