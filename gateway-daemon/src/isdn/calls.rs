@@ -254,15 +254,18 @@ impl CallControl {
     }
 
     fn event(&mut self, now: Instant, event: Q931Event) {
-        info!("{}: {event}", self.label);
+        // An incoming SETUP is logged once, with its numbers, below.
+        if !matches!(event, Q931Event::IncomingSetup { .. }) {
+            info!("{}: {event}", self.label);
+        }
         match event {
             Q931Event::IncomingSetup { call, sending_complete, .. } => {
-                // The numbers are read from the SETUP the call keeps.
-                let setup = self.q931.setup_message(call);
+                // The numbers are read from the SETUP the call keeps, where the walk of the
+                // received message found them.
+                let (called, calling) = self.q931.incoming_numbers(call).unwrap_or_default();
                 let digits = |n: Option<super::q931::PartyNumber>| n.map(|n| n.digits.into()).unwrap_or_default();
-                let called: String = digits(setup.and_then(|m| m.called()));
-                let calling: String = digits(setup.and_then(|m| m.calling()));
-                info!("{}: {call} called={called} calling={calling}", self.label);
+                let (called, calling): (String, String) = (digits(called), digits(calling));
+                info!("{}: {event} called={called} calling={calling}", self.label);
                 let meta = CallMeta {
                     called,
                     calling,
