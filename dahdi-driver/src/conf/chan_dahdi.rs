@@ -15,6 +15,9 @@ use super::{scan_int, Diagnostics, Loc};
 
 /// How deep `#include`s may nest; Asterisk has no limit but a loop must end somewhere.
 const MAX_INCLUDE_DEPTH: usize = 16;
+/// How many files `#include`s may read in all. Without it, a file that includes a relative path
+/// with a folder in it twice reads 2^16 files before the depth stops it (each level's path is new).
+const MAX_INCLUDED_FILES: usize = 64;
 
 /// A value and where it was set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +94,8 @@ struct Parser<'l, 'a> {
     loader: &'l mut Loader<'a>,
     /// The file names of the include chain, outermost first, to refuse loops.
     stack: Vec<PathBuf>,
+    /// How many files `#include`s have read so far.
+    included: usize,
     /// Every variable in order, with the section it is in.
     items: Vec<(String, String, String, Loc)>,
     section: Option<String>,
@@ -236,12 +241,22 @@ impl Parser<'_, '_> {
         }
         let here = Path::new(name).parent().unwrap_or(Path::new(""));
         let path = here.join(target);
-        if self.stack.iter().any(|p| p == &path) || self.stack.len() >= MAX_INCLUDE_DEPTH {
+        if self.stack.iter().any(|p| p == &path) {
             self.diags.push(at.clone(), format!("#include loop: {} includes itself", path.display()));
+            return;
+        }
+        if self.stack.len() >= MAX_INCLUDE_DEPTH {
+            self.diags.push(at.clone(), format!("#{word} {target}: includes nest more than {MAX_INCLUDE_DEPTH} deep"));
+            return;
+        }
+        if self.included >= MAX_INCLUDED_FILES {
+            self.diags
+                .push(at.clone(), format!("#{word} {target}: more than {MAX_INCLUDED_FILES} files included in all"));
             return;
         }
         match (self.loader)(&path) {
             Ok((inc_name, text)) => {
+                self.included += 1;
                 self.stack.push(path);
                 self.file(&inc_name, &text);
                 self.stack.pop();
@@ -469,6 +484,7 @@ pub fn parse(
         diags: Diagnostics::default(),
         loader,
         stack: vec![PathBuf::from(file)],
+        included: 0,
         items: Vec::new(),
         section: start_in_channels.then(|| "channels".to_string()),
     };
@@ -523,6 +539,34 @@ mod tests {
         let e = parse("/etc/asterisk/chan_dahdi.conf", "[channels]\n#include dahdi-channels.conf\n", false, &mut load)
             .unwrap_err();
         assert_eq!(e.to_string(), "/etc/asterisk/loop.conf:1: #include loop: /etc/asterisk/loop.conf includes itself");
+    }
+
+    /// Found by the fuzz target: every level's path is new, so only the depth would stop it, after
+    /// 2^16 files.
+    #[test]
+    fn includes_that_fan_out_stop_at_the_file_budget() {
+        let mut reads = 0;
+        let mut load = |p: &Path| -> Result<(String, String), String> {
+            reads += 1;
+            Ok((p.display().to_string(), "#include sub/x.conf\n#include sub/x.conf\n".into()))
+        };
+        let e = parse("/etc/asterisk/chan_dahdi.conf", "#include sub/x.conf\n", false, &mut load).unwrap_err();
+        assert_eq!(reads, MAX_INCLUDED_FILES);
+        // Depth first: the first 15 levels' second includes reach the depth, the rest the budget.
+        let (deep, budget) = e.iter().map(ToString::to_string).fold((0, 0), |(d, b), m| {
+            (d + usize::from(m.ends_with("more than 16 deep")), b + usize::from(m.ends_with("files included in all")))
+        });
+        assert!(deep > 0 && budget > 0 && deep + budget == e.iter().count() && deep + budget < 200, "{e}");
+    }
+
+    #[test]
+    fn includes_nest_at_most_16_deep() {
+        let mut load = |p: &Path| -> Result<(String, String), String> {
+            Ok((p.display().to_string(), "#include sub/x.conf\n".into()))
+        };
+        let e = parse("/etc/asterisk/chan_dahdi.conf", "#include sub/x.conf\n", false, &mut load).unwrap_err();
+        assert_eq!(e.iter().count(), 1, "{e}");
+        assert!(e.to_string().ends_with("#include sub/x.conf: includes nest more than 16 deep"), "{e}");
     }
 
     #[test]
