@@ -273,7 +273,7 @@ impl<'a> Encoder<'a> {
     /// A party number (calling, called, connected, redirecting: §4.5.7, §4.5.9) under `ie_id`.
     /// Each digit keeps its low seven bits (the gateway's text may be more than IA5).
     // Inlined: a SETUP writes two, with constant identifiers.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn number(&mut self, ie_id: u8, n: &PartyNumber) {
         let more = n.presentation.is_some() || n.reason.is_some();
         let digits = n.digits.as_bytes();
