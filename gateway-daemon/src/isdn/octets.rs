@@ -262,6 +262,19 @@ impl FrameQueue {
         start
     }
 
+    /// [`begin`](Self::begin), with the first `len` octets of `first` (a Q.931 message's header,
+    /// whose length depends on its call reference) written with the entry's head in one go.
+    #[inline]
+    pub fn begin_with(&mut self, tag: u8, first: [u8; 5], len: usize) -> usize {
+        self.reuse();
+        let start = self.end;
+        self.buf.truncate(start);
+        let [a, b, c, d, e] = first;
+        self.buf.extend_from_slice(&[tag, 0, 0, a, b, c, d, e]);
+        self.buf.truncate(start + ENTRY_HEAD + len.min(first.len()));
+        start
+    }
+
     /// Where the open entry's contents are written (appended).
     #[inline]
     pub fn buf(&mut self) -> &mut Vec<u8> {
@@ -278,7 +291,9 @@ impl FrameQueue {
     /// was opened with).
     #[inline]
     pub fn commit(&mut self, start: usize, tag: u8) {
-        let len = self.buf.len().saturating_sub(start + ENTRY_HEAD);
+        // Measured as `contents` measures it, so that a caller that checked the length first
+        // (Q.931's N201) has the check made once.
+        let len = self.contents(start).len();
         if len > ENTRY_MAX {
             return self.commit_cut(start, tag);
         }
@@ -432,12 +447,16 @@ mod tests {
         q.buf().extend_from_slice(&[9; 300]);
         q.cancel(start);
         q.push(7, &[9; 300]);
+        let start = q.begin_with(8, [1, 2, 3, 4, 5], 3);
+        q.buf().push(6);
+        q.commit(start, 8);
         assert_eq!(q.peek_tag(), Some(3));
         assert_eq!(q.pop(), Some((3, &[1u8, 2, 3][..])));
         assert_eq!(q.pop(), Some((0, &[][..])));
         assert_eq!(q.pop(), Some((64, &[8u8, 9][..])));
         assert!(!q.is_empty());
         assert_eq!(q.pop(), Some((7, &[9u8; 300][..])));
+        assert_eq!(q.pop(), Some((8, &[1u8, 2, 3, 6][..])));
         assert!(q.is_empty());
         assert_eq!(q.peek_tag(), None);
         assert_eq!(q.pop(), None);

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::Instant;
 
-use super::encode::{Encoder, Transmit};
+use super::encode::{header, Encoder, Transmit};
 use super::ie::{cause, id, Cause, Ie, PartyNumber, Progress};
 use super::message::{CallRef, Message, MessageType};
 use super::timers::{Timer, TimerSet, Timers};
@@ -224,8 +224,9 @@ impl Out {
     /// entry starts.
     #[inline(always)]
     fn write(&mut self, call_ref: CallRef, msg_type: MessageType, body: impl FnOnce(&mut Encoder<'_>)) -> usize {
-        let start = self.transmit.begin(self.tei);
-        body(&mut Encoder::new(self.transmit.buf(), call_ref, msg_type));
+        let (header, len) = header(call_ref, msg_type);
+        let start = self.transmit.begin_with(self.tei, header, len);
+        body(&mut Encoder::elements(self.transmit.buf()));
         start
     }
 

@@ -47,27 +47,34 @@ fn basic_selection(channel: Option<u8>) -> u8 {
     }
 }
 
+/// A message's header: protocol discriminator, call reference and message type, as five octets
+/// and the length they are cut to (that of the call reference).
+#[inline(always)]
+pub(crate) fn header(call_ref: CallRef, msg_type: MessageType) -> ([u8; 5], usize) {
+    let flag = if call_ref.flag { 0x80 } else { 0 };
+    let mt = msg_type.octet();
+    let [hi, lo] = call_ref.value.to_be_bytes();
+    match call_ref.len {
+        0 => ([PROTOCOL_DISCRIMINATOR, 0, mt, 0, 0], 3),
+        1 => ([PROTOCOL_DISCRIMINATOR, 1, flag | (lo & 0x7f), mt, 0], 4),
+        len => ([PROTOCOL_DISCRIMINATOR, len, flag | (hi & 0x7f), lo, mt], 5),
+    }
+}
+
 impl<'a> Encoder<'a> {
     /// Starts a message at the end of `buf` with its protocol discriminator, call reference and
     /// message type.
     #[inline(always)]
     pub(crate) fn new(buf: &'a mut Vec<u8>, call_ref: CallRef, msg_type: MessageType) -> Encoder<'a> {
         let start = buf.len();
-        let flag = if call_ref.flag { 0x80 } else { 0 };
-        let mt = msg_type.octet();
-        let [hi, lo] = call_ref.value.to_be_bytes();
-        // Written as five octets and cut back to the length of the reference.
-        let (header, len) = match call_ref.len {
-            0 => ([PROTOCOL_DISCRIMINATOR, 0, mt, 0, 0], 3),
-            1 => ([PROTOCOL_DISCRIMINATOR, 1, flag | (lo & 0x7f), mt, 0], 4),
-            len => ([PROTOCOL_DISCRIMINATOR, len, flag | (hi & 0x7f), lo, mt], 5),
-        };
+        let (header, len) = header(call_ref, msg_type);
         buf.extend_from_slice(&header);
         buf.truncate(start + len);
         Encoder { buf, start }
     }
 
     /// Appends elements, without a header, at the end of `buf`.
+    #[inline(always)]
     pub(crate) fn elements(buf: &'a mut Vec<u8>) -> Encoder<'a> {
         let start = buf.len();
         Encoder { buf, start }
