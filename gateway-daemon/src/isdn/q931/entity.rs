@@ -162,9 +162,12 @@ impl Q931 {
             std::mem::swap(&mut self.out.answered, &mut call.offered);
         }
         if call.state == CallState::Null {
-            let call = self.calls.remove(i);
-            if let Some(ch) = call.channel {
-                self.channels.release(ch, call.id);
+            let (id, channel) = (call.id, call.channel);
+            // Dropped where it lies; the calls after it, if any, move up (`remove` would also
+            // move the call out, and call `memmove` for an empty tail).
+            self.calls.drain(i..=i);
+            if let Some(ch) = channel {
+                self.channels.release(ch, id);
             }
         }
         r
