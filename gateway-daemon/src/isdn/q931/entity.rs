@@ -336,8 +336,10 @@ impl Q931 {
             ies
         };
         self.channels.assign(channel, id);
-        self.calls.push(Call::new(id, cref, self.config.interface.cref_len(), true, tei, primary));
-        let i = self.calls.len() - 1;
+        // Built in its slot: `push` would build the call first and copy it in after making room.
+        let i = self.calls.len();
+        let cref_len = self.config.interface.cref_len();
+        self.calls.resize_with(i + 1, || Call::new(id, cref, cref_len, true, tei, primary));
         self.out.tei = self.tei_of(&self.calls[i]);
         let call = &mut self.calls[i];
         call.channel = Some(channel);
