@@ -23,22 +23,30 @@ struct Target {
     name: String,
 }
 
-/// The `[[bin]]` names of every fuzz crate, in folder order.
+/// The folders that hold a fuzz crate (`FOLDER/fuzz/Cargo.toml`), in `tidy::FOLDERS` order.
+pub fn crates() -> impl Iterator<Item = &'static str> {
+    tidy::FOLDERS.iter().copied().filter(|f| root().join(f).join("fuzz/Cargo.toml").exists())
+}
+
+/// Every fuzz target, as cargo-fuzz lists them, in folder order.
 fn targets() -> anyhow::Result<Vec<Target>> {
     let mut all = Vec::new();
-    for &folder in tidy::FOLDERS {
-        let manifest = root().join(folder).join("fuzz/Cargo.toml");
-        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
-        let mut in_bin = false;
-        for line in text.lines().map(str::trim) {
-            if line.starts_with('[') {
-                in_bin = line == "[[bin]]";
-            } else if let Some(v) = line.strip_prefix("name").map(str::trim_start).and_then(|v| v.strip_prefix('=')) {
-                if in_bin {
-                    all.push(Target { folder, name: v.trim().trim_matches('"').to_string() });
-                }
-            }
+    for folder in crates() {
+        let out = Command::new("cargo")
+            .args(["fuzz", "list", "--fuzz-dir"])
+            .arg(root().join(folder).join("fuzz"))
+            .output()
+            .context("run cargo fuzz list")?;
+        if !out.status.success() {
+            bail!("cargo fuzz list in {folder}/fuzz failed: {}", String::from_utf8_lossy(&out.stderr));
         }
+        let names = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect::<Vec<_>>();
+        all.extend(names.into_iter().map(|name| Target { folder, name }));
     }
     Ok(all)
 }
@@ -68,12 +76,12 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
             s => wanted.push(s.to_string()),
         }
     }
+    ensure_tools()?;
     let all = targets()?;
     if let Some(unknown) = wanted.iter().find(|w| !all.iter().any(|t| &t.name == *w)) {
         let names: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
         bail!("no fuzz target {unknown:?}; there are: {}", names.join(" "));
     }
-    ensure_tools()?;
     let chosen: Vec<&Target> = all.iter().filter(|t| wanted.is_empty() || wanted.contains(&t.name)).collect();
     for t in &chosen {
         let dir = root().join(t.folder).join("fuzz");

@@ -68,14 +68,11 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
 /// The fuzz crates live outside the workspace (they need nightly to run); checking that they still
 /// compile against today's APIs keeps them from rotting. One shared target dir builds libFuzzer once.
 fn check_fuzz_targets() -> anyhow::Result<()> {
-    for folder in tidy::FOLDERS {
-        let manifest = root().join(folder).join("fuzz/Cargo.toml");
-        if manifest.exists() {
-            run(cargo()
-                .args(["check", "--quiet", "--bins", "--manifest-path"])
-                .arg(&manifest)
-                .args(["--target-dir", "target/fuzz-check"]))?;
-        }
+    for folder in fuzz::crates() {
+        run(cargo()
+            .args(["check", "--quiet", "--bins", "--manifest-path"])
+            .arg(root().join(folder).join("fuzz/Cargo.toml"))
+            .args(["--target-dir", "target/fuzz-check"]))?;
     }
     Ok(())
 }
