@@ -153,9 +153,9 @@ fn a_call_through_q921_and_q931_stays_under_its_allocation_ceiling() {
         p.cycle(true);
     }
     let allocations = COUNT.with(Cell::get);
-    // Calls really crossed the line: eight I frames each, and the RR of the last, which nothing
-    // answers (the others are acknowledged by the N(R) of their answer).
-    assert!(p.frames - frames >= 9 * calls, "frames per call: {}", (p.frames - frames) / calls);
+    // Calls really crossed the line: exactly eight I frames each, and the RR of the last, which
+    // nothing answers (the others are acknowledged by the N(R) of their answer).
+    assert_eq!(p.frames - frames, 9 * calls, "frames per call: {}", (p.frames - frames) / calls);
     let per_call = allocations / calls;
     eprintln!("allocations per call: {per_call} ({allocations} in {calls} calls)");
     assert!(
