@@ -260,11 +260,11 @@ impl CallControl {
         }
         match event {
             Q931Event::IncomingSetup { call, sending_complete, .. } => {
-                // The numbers are read from the SETUP the call keeps, where the walk of the
-                // received message found them.
-                let (called, calling) = self.q931.incoming_numbers(call).unwrap_or_default();
+                // The numbers are read from the SETUP the call keeps (one walk per incoming call).
+                let setup = self.q931.setup_message(call);
                 let digits = |n: Option<super::q931::PartyNumber>| n.map(|n| n.digits.into()).unwrap_or_default();
-                let (called, calling): (String, String) = (digits(called), digits(calling));
+                let called: String = digits(setup.and_then(|m| m.called()));
+                let calling: String = digits(setup.and_then(|m| m.calling()));
                 info!("{}: {event} called={called} calling={calling}", self.label);
                 let meta = CallMeta {
                     called,

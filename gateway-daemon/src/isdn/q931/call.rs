@@ -15,7 +15,7 @@ use super::encode::{header, Encoder, Transmit};
 use super::ie::{cause, id, Cause, Ie, PartyNumber, Progress};
 use super::message::{CallRef, Message, MessageType};
 use super::timers::{Timer, TimerSet, Timers};
-use super::view::{MessageView, NumbersAt};
+use super::view::MessageView;
 use super::{CallId, Q931Event, Side};
 use crate::isdn::q921::{Info, N201_MAX};
 
@@ -309,8 +309,6 @@ pub struct Call {
     /// The SETUP: as sent, for its retransmission on the first T303 expiry; as received, for
     /// the gateway to read ([`Q931::setup_message`](super::Q931::setup_message)).
     setup: Option<Info>,
-    /// Where the received SETUP's party numbers stand in it.
-    setup_numbers: NumbersAt,
     /// Network side, broadcast SETUP not yet answered with CONNECT: the terminals that answered
     /// it so far (§5.2.3.2).
     pub(crate) offered: Vec<u8>,
@@ -344,7 +342,6 @@ impl Call {
             t308_expired: false,
             clearing_cause: None,
             setup: None,
-            setup_numbers: NumbersAt::UNKNOWN,
             offered: Vec::new(),
             offer_cause: None,
         }
@@ -355,19 +352,13 @@ impl Call {
     }
 
     /// Keeps a received SETUP with the call (an incoming call has none of its own to repeat).
-    pub(crate) fn keep_setup(&mut self, setup: Info, numbers: NumbersAt) {
+    pub(crate) fn keep_setup(&mut self, setup: Info) {
         self.setup = Some(setup);
-        self.setup_numbers = numbers;
     }
 
     /// The SETUP kept with the call, read in place.
     pub(crate) fn setup_message(&self) -> Option<MessageView<'_>> {
         MessageView::parse(self.setup.as_ref()?).ok()
-    }
-
-    /// The called and calling numbers of the SETUP kept with the call.
-    pub(crate) fn setup_numbers(&self) -> Option<(Option<PartyNumber>, Option<PartyNumber>)> {
-        Some(self.setup_numbers.read(self.setup.as_ref()?))
     }
 
     pub(crate) fn message(&self, msg_type: MessageType) -> Message {

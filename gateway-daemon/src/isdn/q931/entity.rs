@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::call::{Call, CallState, Input, NotCompatible, Out, Request};
 use super::channels::{ChannelStatus, ChannelTable};
-use super::ie::{cause, id, Cause, Ie, PartyNumber};
+use super::ie::{cause, id, Cause, Ie};
 use super::message::{CallRef, Message, MessageType};
 use super::restart::PendingRestart;
 use super::timers::Timer;
@@ -60,12 +60,6 @@ impl Q931 {
     /// the elements passed through, decoded when read), as sent for one of ours.
     pub fn setup_message(&self, call: CallId) -> Option<MessageView<'_>> {
         self.call(call)?.setup_message()
-    }
-
-    /// A live call's called and calling numbers, read from its SETUP: for an incoming call where
-    /// the walk of the received message found them, without walking its elements again.
-    pub fn incoming_numbers(&self, call: CallId) -> Option<(Option<PartyNumber>, Option<PartyNumber>)> {
-        self.call(call)?.setup_numbers()
     }
 
     pub fn channel_table(&self) -> &ChannelTable {
@@ -559,7 +553,7 @@ impl Q931 {
         if let Some(ch) = channel {
             self.channels.assign(ch, id);
         }
-        call.keep_setup(Info::from_slice(msg.octets()), msg.numbers_at());
+        call.keep_setup(Info::from_slice(msg.octets()));
         self.calls.push(call);
         self.out.events.push_back(Q931Event::IncomingSetup {
             call: id,

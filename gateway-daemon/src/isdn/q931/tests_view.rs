@@ -233,32 +233,3 @@ fn an_event_fits_in_32_octets() {
     // Queued and polled for every step of every call (ARCHITECTURE.md names the size).
     assert!(std::mem::size_of::<Q931Event>() <= 32, "{}", std::mem::size_of::<Q931Event>());
 }
-
-#[test]
-fn incoming_numbers_are_read_where_the_walk_found_them() {
-    let t0 = std::time::Instant::now();
-    let head = "08 02 00 01 05 04 03 80 90 a3 18 03 a9 83 81";
-    let calling = "6c 06 00 80 35 36 37 38";
-    let called = "70 05 80 31 32 33 34";
-    let long = "28 01 41 ".repeat(100);
-    for (elements, numbers) in [
-        (format!("{calling} {called} a1"), (Some("1234"), Some("5678"))),
-        (called.to_owned(), (Some("1234"), None)),
-        (calling.to_owned(), (None, Some("5678"))),
-        // An invalid called number first (octet 3 without its extension bit): the valid one.
-        (format!("70 02 00 31 {called}"), (Some("1234"), None)),
-        // Numbers beyond what the view notes in an octet: the walk finds them.
-        (format!("{long}{calling} {called}"), (Some("1234"), Some("5678"))),
-    ] {
-        let mut q = Q931::new(Q931Config::pri(Side::User));
-        q.handle_dl_established(t0, 0);
-        q.handle_dl_data(t0, 0, &bytes(&format!("{head} {elements}")));
-        let Some(Q931Event::IncomingSetup { call, .. }) = q.poll_event() else { panic!("{elements}: no call") };
-        let (called, calling) = q.incoming_numbers(call).expect("the call keeps its SETUP");
-        let setup = q.setup_message(call).expect("the call keeps its SETUP");
-        assert_eq!((&called, &calling), (&setup.called(), &setup.calling()), "{elements}");
-        let digits = |n: &Option<PartyNumber>| n.as_ref().map(|n| n.digits.to_string());
-        let expected = (numbers.0.map(str::to_owned), numbers.1.map(str::to_owned));
-        assert_eq!((digits(&called), digits(&calling)), expected, "{elements}");
-    }
-}

@@ -114,48 +114,6 @@ pub struct ChannelChoice {
     pub exclusive: bool,
 }
 
-/// Where a received SETUP's party numbers stand in its octets, as the walk that read it noted
-/// them: call control reads them later from the SETUP its call keeps, without walking the
-/// elements again ([`Q931::incoming_numbers`](super::Q931::incoming_numbers)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct NumbersAt {
-    called: u8,
-    calling: u8,
-}
-
-impl NumbersAt {
-    /// A number with no occurrence.
-    const ABSENT: u8 = 0;
-    /// A number present whose first valid occurrence was not noted (none is valid, or it starts
-    /// beyond what a `u8` holds): the walk answers. Elements start at octet 3 or later, so no
-    /// position is 1.
-    const WALK: u8 = 1;
-
-    /// Positions not noted (a SETUP of ours): both numbers are looked for by walking.
-    pub(crate) const UNKNOWN: NumbersAt = NumbersAt { called: NumbersAt::WALK, calling: NumbersAt::WALK };
-
-    /// The called and calling numbers of `setup`, the SETUP these positions were noted in.
-    pub(crate) fn read(self, setup: &[u8]) -> (Option<PartyNumber>, Option<PartyNumber>) {
-        let one = |at: u8, calling: bool| match at {
-            NumbersAt::ABSENT => None,
-            NumbersAt::WALK => {
-                let view = MessageView::parse(setup).ok()?;
-                if calling {
-                    view.calling()
-                } else {
-                    view.called()
-                }
-            }
-            at => {
-                let at = usize::from(at);
-                let len = usize::from(*setup.get(at + 1)?);
-                PartyNumber::parse(setup.get(at + 2..at + 2 + len)?, calling, false).ok()
-            }
-        };
-        (one(self.called, false), one(self.calling, true))
-    }
-}
-
 /// One element as it stands in the message, with the codeset it belongs to (worked out from the
 /// shifts before it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,19 +320,6 @@ impl<'a> MessageView<'a> {
             Some((_, d)) if !ie::valid_contents(m, d) => Some(Check::MandatoryInvalid(m)),
             Some(_) => None,
         }
-    }
-
-    /// Where the party numbers stand, for [`NumbersAt::read`] on these octets kept.
-    pub(crate) fn numbers_at(&self) -> NumbersAt {
-        let noted = |ie_id: u8| {
-            let s = slot(ie_id);
-            match self.valid[usize::from(s)] {
-                0 if self.seen & 1 << s == 0 => NumbersAt::ABSENT,
-                0 => NumbersAt::WALK,
-                at => at,
-            }
-        };
-        NumbersAt { called: noted(id::CALLED_NUMBER), calling: noted(id::CALLING_NUMBER) }
     }
 
     /// The contents of the first valid codeset 0 element `ie_id` (one with a slot).
