@@ -86,8 +86,10 @@ pub(crate) struct Outputs {
     pub(crate) mdl_errors: Vec<(Option<u8>, MdlError)>,
     /// The links that may owe the peer an acknowledgement (bit `id` per link id, see
     /// [`DataLink::send_owed_ack`]): set when a link comes to owe one, cleared when an I frame
-    /// or the drain pays it. Never clear for a link that owes; set for one that no longer does
-    /// only when a reset or an S frame paid its debt, which the drain then finds.
+    /// or the drain pays it. The link's own `ack_pending` is the debt; a bit only says where to
+    /// look. A bit may stay set for a link that no longer owes (a reset or an S frame paid, or it
+    /// left the established states, which drop the debt): the drain finds nothing to send there.
+    /// A link that owes in an established state always has its bit set.
     pub(crate) acks_owed: u128,
 }
 
@@ -97,7 +99,8 @@ pub(crate) const LINK_IDS: u8 = 128;
 /// The bit of link `id` in [`Outputs::acks_owed`].
 #[inline(always)]
 pub(crate) fn ack_bit(id: u8) -> u128 {
-    1 << (id % LINK_IDS)
+    debug_assert!(id < LINK_IDS, "link id {id} has no bit");
+    1 << id
 }
 
 impl Outputs {

@@ -380,6 +380,21 @@ fn an_i_frame_with_nothing_to_answer_gets_one_rr_at_the_drain() {
     assert_eq!(te.tx(), [vec![0x02, 0x01, 0x01, 0x05], vec![0x00, 0x01, 0x00, 0x04, 0x08, 0x03]]);
 }
 
+/// An answer that cannot go (the peer is busy) leaves the acknowledgement to an RR at the drain.
+#[test]
+fn an_answer_held_back_by_a_busy_peer_leaves_the_rr_to_the_drain() {
+    let mut te = Solo::established_te();
+    // RNR command, P=0: the peer's receiver is busy.
+    assert!(te.q.handle_frame(te.now, &[0x02, 0x01, 0x05, 0x00]).is_none());
+    assert!(te.q.handle_frame(te.now, &[0x02, 0x01, 0x00, 0x00, 0x08, 0x01]).is_some());
+    te.q.dl_data_request(te.now, &[0x08, 0x02]).unwrap();
+    // Only the RR response N(R)=1: the answer waits for the peer.
+    assert_eq!(te.tx(), [vec![0x02, 0x01, 0x01, 0x02]]);
+    // RR command, P=0: the peer takes frames again, and the answer goes with N(R)=1.
+    assert!(te.q.handle_frame(te.now, &[0x02, 0x01, 0x01, 0x00]).is_none());
+    assert_eq!(te.tx(), [vec![0x00, 0x01, 0x00, 0x02, 0x08, 0x02]]);
+}
+
 #[test]
 fn several_i_frames_before_a_drain_get_one_rr() {
     let mut te = Solo::established_te();

