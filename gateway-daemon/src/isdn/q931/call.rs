@@ -916,7 +916,7 @@ fn inband_progress(msg: &MessageView<'_>) -> bool {
 /// none, which the view knows without building the walk over the elements.
 #[inline]
 fn progress_among(msg: &MessageView<'_>, descriptions: &[u8]) -> bool {
-    msg.has(id::PROGRESS) && msg.progress().any(|p| descriptions.contains(&p.description))
+    msg.progress().any(|p| descriptions.contains(&p.description))
 }
 
 /// A progress indicator of `description`, when given, at our side's location.

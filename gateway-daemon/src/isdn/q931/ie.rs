@@ -40,7 +40,9 @@ pub mod id {
     /// Single-octet "sending complete" (type 2, the whole octet).
     pub const SENDING_COMPLETE: u8 = 0xa1;
 
-    /// Codeset 0 variable-length elements this stack recognises, typed or passed through.
+    /// Codeset 0 variable-length elements this stack recognises, typed or passed through (the
+    /// walk reads the same table; the tests use this to tell them from the rest).
+    #[cfg(test)]
     pub fn known(id: u8) -> bool {
         super::rule(id) != super::Rule::Unknown
     }

@@ -326,7 +326,9 @@ impl<'a> MessageView<'a> {
     #[inline]
     fn first_valid(&self, ie_id: u8) -> Option<&'a [u8]> {
         let s = slot(ie_id);
-        match usize::from(self.valid[usize::from(s)]) {
+        // An identifier without a slot (no caller asks for one) is walked for, never indexed.
+        let Some(&at) = self.valid.get(usize::from(s)) else { return self.walk_for_valid(ie_id) };
+        match usize::from(at) {
             0 if self.seen & 1 << s == 0 => None,
             0 => self.walk_for_valid(ie_id),
             at => {
@@ -337,7 +339,7 @@ impl<'a> MessageView<'a> {
     }
 
     /// [`first_valid`](Self::first_valid) where the slot notes none: none valid, or one beyond
-    /// what a `u16` notes; the walk answers.
+    /// what a `u8` notes; the walk answers.
     #[cold]
     #[inline(never)]
     fn walk_for_valid(&self, ie_id: u8) -> Option<&'a [u8]> {
