@@ -178,13 +178,20 @@ impl DataLink {
     #[inline(always)]
     fn ack_and_time(&mut self, now: Instant, nr: u8) {
         if nr == self.vs {
-            self.ack_to(nr);
+            self.ack_all();
             self.t200 = None;
             self.t203 = Some(now);
         } else if nr != self.va {
             self.ack_to(nr);
             self.t200 = Some(now);
         }
+    }
+
+    /// V(A) := V(S): N(R) acknowledges every frame sent (or none was outstanding).
+    #[inline(always)]
+    fn ack_all(&mut self) {
+        self.i_queue.pop_sent(usize::from(seq_sub(self.vs, self.va)));
+        self.va = self.vs;
     }
 
     /// V(A) := N(R), dropping the acknowledged frames from the queue.

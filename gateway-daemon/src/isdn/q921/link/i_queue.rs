@@ -107,6 +107,22 @@ impl IQueue {
         true
     }
 
+    /// Drops every frame sent (N(R) = V(S)), `sent` = V(S) − V(A) of them: the next to send
+    /// becomes the oldest unacknowledged at once, without walking the entries one by one as
+    /// [`pop_front`](Self::pop_front) does.
+    // Always inlined: nearly every received I frame and RR acknowledges everything sent.
+    #[inline(always)]
+    pub(crate) fn pop_sent(&mut self, sent: usize) {
+        debug_assert_eq!(self.entry_after(self.ack, sent), self.next, "{sent} frames sent");
+        self.ack = self.next;
+        self.len -= sent;
+    }
+
+    /// Where the entry `n` entries after the one at `at` starts (for the check in `pop_sent`).
+    fn entry_after(&self, at: usize, n: usize) -> usize {
+        (0..n).fold(at, |at, _| at + ENTRY_HEAD + HEADER + self.message_len(at))
+    }
+
     /// V(S) := V(A): the unacknowledged frames are sent again.
     #[inline]
     pub(crate) fn rewind(&mut self) {
@@ -211,6 +227,27 @@ mod tests {
         assert_eq!((q.end, q.buf.capacity()), (ENTRY_HEAD + HEADER + 1, capacity));
         let at = q.take_next();
         assert_eq!(lend(&mut q, at, 0), [0, 1, 0, 0, 8]);
+    }
+
+    #[test]
+    fn acknowledging_every_frame_sent_leaves_those_waiting() {
+        let mut q = IQueue::default();
+        for octet in 1..=3 {
+            q.push(&[octet; 5], true);
+        }
+        q.take_next();
+        q.take_next();
+        q.pop_sent(2);
+        assert_eq!((q.len(), q.waiting()), (1, true));
+        let at = q.take_next();
+        assert_eq!(lend(&mut q, at, 2), [0, 1, 4, 0, 3, 3, 3, 3, 3]);
+        q.pop_sent(1);
+        assert_eq!((q.len(), q.waiting()), (0, false));
+        // Nothing outstanding: nothing changes.
+        q.pop_sent(0);
+        assert_eq!(q.len(), 0);
+        q.push(&[4], true);
+        assert_eq!(q.end, ENTRY_HEAD + HEADER + 1);
     }
 
     #[test]
