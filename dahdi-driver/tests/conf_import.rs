@@ -128,3 +128,43 @@ fn an_fxo_port_and_a_loop_of_includes() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(e.iter().any(|x| x.to_string().contains("extra.conf:1: #include loop")), "{e}");
 }
+
+#[test]
+fn pritimer_and_tonezone_map_to_the_spans_timers_and_tone_zone() {
+    let sys = "span=1,1,0,ccs,hdb3\nbchan=1-15,17-31\ndchan=16\nspan=2,0,0,ccs,hdb3\nbchan=32-46,48-62\ndchan=47\nloadzone=fr\ndefaultzone=fr\n";
+    let chans = "signalling=pri_cpe\ntonezone=29\npritimer => t309,5000\npritimer => T309,6000\npritimer => t303,50\n\
+                 pritimer => t200,1000\npritimer => t399,5\npritimer => t316,120000\nchannel => 1-15,17-31\n\
+                 tonezone=-1\npritimer => t309,90000\nchannel => 32-46,48-62\n";
+    let (cfg, notes) = run(sys, chans, None).unwrap();
+    let (a, b) = (&cfg.board.spans[0], &cfg.board.spans[1]);
+    // The last line of a name wins; T316 at its default is no setting.
+    assert_eq!((a.timers.t309_ms, a.timers.t303_ms, a.timers.t316_ms), (Some(6000), None, None));
+    assert_eq!(a.tonezone.as_deref(), Some("de"));
+    // tonezone = -1: the channels take DAHDI's default zone, the board's.
+    assert_eq!((b.timers, b.tonezone.as_deref()), (provisioning::IsdnTimers::default(), None));
+    assert_eq!(cfg.board.tonezone, "fr");
+    for expected in [
+        "dahdi-channels.conf:5: span 1: pritimer t303 = 50 ms is outside the 100 to 3600000 ms",
+        "dahdi-channels.conf:6: span 1: pritimer t200 is not one spangate sets",
+        "dahdi-channels.conf:7: span 1: pritimer t399 is not an ISDN timer libpri knows",
+    ] {
+        assert!(notes.iter().any(|n| n.contains(expected)), "{expected} not in {notes:#?}");
+    }
+    assert!(!notes.iter().any(|n| n.contains("no spangate equivalent")), "{notes:#?}");
+}
+
+#[test]
+fn bad_pritimer_and_tonezone_values_are_errors_with_their_lines() {
+    let sys = "span=1,1,0,ccs,hdb3\nbchan=1-15,17-31\ndchan=16\n";
+    let chans = "signalling=pri_cpe\npritimer => t309\npritimer => t309,soon\ntonezone=de\ntonezone=46\nchannel => 1-15,17-31\n";
+    let e = run(sys, chans, None).unwrap_err();
+    assert_eq!(
+        e,
+        vec![
+            "/etc/asterisk/dahdi-channels.conf:2: 't309' is not a valid ISDN timer configuration string (TIMER,MILLISECONDS, e.g. t309,6000)",
+            "/etc/asterisk/dahdi-channels.conf:3: 'soon' is not a valid value for ISDN timer 't309'",
+            "/etc/asterisk/dahdi-channels.conf:4: Invalid tonezone 'de' (a DAHDI tone zone number, 0 to 45: 0 is us, 29 de; -1 for none)",
+            "/etc/asterisk/dahdi-channels.conf:5: Invalid tonezone '46' (a DAHDI tone zone number, 0 to 45: 0 is us, 29 de; -1 for none)",
+        ]
+    );
+}

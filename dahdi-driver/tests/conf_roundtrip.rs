@@ -106,3 +106,22 @@ fn synthetic_configs_survive_export_and_import() {
         }
     }
 }
+
+#[test]
+fn a_timer_one_span_sets_is_undone_for_the_next() {
+    // chan_dahdi carries `pritimer` on to the channels after it, so the span after one that sets
+    // T309 and T303 gets Q.931's defaults written back; every span names its tone zone.
+    let x = provisioning::parse_str("synthetic-0.toml", SYNTHETIC[0]).unwrap_or_else(|d| panic!("{d}"));
+    let (_, chans) = export(&x);
+    let lines: Vec<&str> = chans
+        .lines()
+        .filter(|l| l.starts_with("pritimer") || l.starts_with("tonezone") || l.starts_with(";"))
+        .collect();
+    let span = |n: u32| {
+        let from = lines.iter().position(|l| l.starts_with(&format!("; Span {n}:"))).unwrap();
+        lines[from + 1..].iter().take_while(|l| !l.starts_with(';')).copied().collect::<Vec<&str>>()
+    };
+    assert_eq!(span(1), ["pritimer => t303,2500", "pritimer => t309,6000", "tonezone = 0"], "{chans}");
+    assert_eq!(span(2), ["pritimer => t303,4000", "pritimer => t309,90000", "tonezone = 29"], "{chans}");
+    assert_eq!(span(3), ["tonezone = 29"], "{chans}");
+}

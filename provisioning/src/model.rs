@@ -119,6 +119,25 @@ impl IsdnTimers {
     /// crosses a loaded D-channel, and none of Q.931's runs longer than an hour.
     pub const MIN_MS: u32 = 100;
     pub const MAX_MS: u32 = 3_600_000;
+    /// Q.931's defaults (Tables 9-1 and 9-2), what the stack runs for a timer not set, in the
+    /// order of `KEYS`. gateway-daemon's `q931::Timers::default()` holds the same values (a test
+    /// there checks they agree); the DAHDI export writes them to undo a timer an earlier span set.
+    pub const DEFAULT_MS: [u32; 9] = [180_000, 15_000, 4_000, 30_000, 4_000, 90_000, 30_000, 4_000, 120_000];
+
+    /// The values, in the order of `KEYS`.
+    pub fn values(&self) -> [Option<u32>; 9] {
+        [
+            self.t301_ms,
+            self.t302_ms,
+            self.t303_ms,
+            self.t305_ms,
+            self.t308_ms,
+            self.t309_ms,
+            self.t310_ms,
+            self.t313_ms,
+            self.t316_ms,
+        ]
+    }
 
     /// The field a key names.
     pub fn slot(&mut self, key: &str) -> Option<&mut Option<u32>> {

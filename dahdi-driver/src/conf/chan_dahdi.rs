@@ -50,6 +50,13 @@ pub struct Template {
     pub layer2_persistence: Option<Set<String>>,
     /// Taps: 0 for `no`, 128 for `yes`; and the `,name=value` parameters after it.
     pub echocancel: Option<Set<(u16, String)>>,
+    /// `pritimer => NAME,MS` lines: the timer's name (lower case) to its value, the last line of
+    /// each name (chan_dahdi keeps one value per timer). Names libpri does not know are kept
+    /// too, for the import to report.
+    pub pritimers: BTreeMap<String, Set<u32>>,
+    /// `tonezone`: the DAHDI tone zone its number names; `tonezone = -1` (chan_dahdi's "do not
+    /// set one") clears it.
+    pub tonezone: Option<Set<&'static str>>,
     /// Every other key (lower case) with its value, the last setting of each.
     pub other: BTreeMap<String, Set<String>>,
 }
@@ -146,6 +153,26 @@ const SIGNALLING: &[&str] = &[
 ];
 
 const SWITCHTYPES: &[&str] = &["national", "ni1", "dms100", "4ess", "5ess", "euroisdn", "qsig"];
+
+/// DAHDI's tone zones by the number chan_dahdi's `tonezone` gives (libtonezone's zone numbers:
+/// `us-old` is 12, not last as in spangate's list).
+pub(crate) const TONE_ZONE_NUMBERS: [&str; 46] = [
+    "us", "au", "fr", "nl", "uk", "fi", "es", "jp", "no", "at", "nz", "it", "us-old", "gr", "tw", "cl", "se", "be",
+    "sg", "il", "br", "hu", "lt", "pl", "za", "pt", "ee", "mx", "in", "de", "ch", "dk", "cz", "cn", "ar", "my", "th",
+    "bg", "ve", "ph", "ru", "tr", "pa", "mo", "cr", "ae",
+];
+
+/// The timer names `pritimer` accepts, lower case (libpri's `pri_timer2idx`): Q.921's counts
+/// and timers, Q.931's timers and the supplementary services' timers.
+#[rustfmt::skip]
+pub(crate) const PRI_TIMERS: &[&str] = &[
+    "n200", "n201", "n202", "k", "t200", "t201", "t202", "t203",
+    "t300", "t301", "t302", "t303", "t304", "t305", "t306", "t307", "t308", "t309", "t310", "t312", "t313", "t314",
+    "t316", "n316", "t317", "t318", "t319", "t320", "t321", "t322",
+    "t-hold", "t-retrieve", "t-response", "t-status", "t-activate", "t-deactivate", "t-interrogate", "t-retention",
+    "t-ccbs1", "t-ccbs2", "t-ccbs3", "t-ccbs4", "t-ccbs5", "t-ccbs6", "t-ccnr2", "t-ccnr5", "t-ccnr6",
+    "cc-t1", "ccbs-t2", "ccnr-t2", "cc-t3",
+];
 
 /// Strips a `;` comment (but not `\;`) and the `;-- --;` block comments, tracking whether a
 /// block comment is still open at the end of the line.
@@ -346,6 +373,36 @@ impl Parser<'_, '_> {
                 };
                 t.echocancel = Some(set((taps, params.trim().to_string()), at));
             }
+            "pritimer" => match value.split_once(',') {
+                Some((name, ms)) if !name.trim().is_empty() => match scan_int(ms).and_then(|n| u32::try_from(n).ok()) {
+                    Some(ms) => {
+                        t.pritimers.insert(name.trim().to_ascii_lowercase(), set(ms, at));
+                    }
+                    None => self.diags.push(
+                        at.clone(),
+                        format!("'{}' is not a valid value for ISDN timer '{}'", ms.trim(), name.trim()),
+                    ),
+                },
+                _ => self.diags.push(
+                    at.clone(),
+                    format!(
+                        "'{value}' is not a valid ISDN timer configuration string (TIMER,MILLISECONDS, e.g. t309,6000)"
+                    ),
+                ),
+            },
+            "tonezone" => match scan_int(value) {
+                Some(-1) => t.tonezone = None,
+                n => match n.and_then(|n| usize::try_from(n).ok()).and_then(|n| TONE_ZONE_NUMBERS.get(n)) {
+                    Some(z) => t.tonezone = Some(set(*z, at)),
+                    None => {
+                        let m = format!(
+                            "Invalid tonezone '{value}' (a DAHDI tone zone number, 0 to {}: 0 is us, 29 de; -1 for none)",
+                            TONE_ZONE_NUMBERS.len() - 1
+                        );
+                        self.diags.push(at.clone(), m);
+                    }
+                },
+            },
             _ => {
                 t.other.insert(key.to_string(), set(value.to_string(), at));
             }

@@ -7,13 +7,16 @@
 //! back. Echo: `software` attaches DAHDI's `oslec` in system.conf and sets `echocancel`;
 //! `hardware` only sets `echocancel` (chan_dahdi then uses the card's canceller); `off` sets
 //! `echocancel = no`. chan_dahdi keeps every option until it is set again, so each span's block
-//! sets every option the import reads.
+//! sets every option the import reads: `tonezone` (the span's or the board's zone, by DAHDI's
+//! number) on every span, and on ISDN spans a `pritimer` line for each timer the span sets and,
+//! with Q.931's default, for each an earlier span set and this one does not.
 
 use std::fmt::Write as _;
 
 use hal::SpanKind;
 use provisioning::{Config, EchoMode, Signalling, SpanCfg};
 
+use super::chan_dahdi::TONE_ZONE_NUMBERS;
 use super::format_chanlist;
 
 /// DAHDI channels a span of `kind` takes.
@@ -70,6 +73,8 @@ pub fn export(cfg: &Config) -> (String, String) {
     );
     let _ = writeln!(chans, "; #include it inside [channels] of chan_dahdi.conf.");
     let bases = channel_bases(cfg);
+    // The Q.931 timers an earlier span's `pritimer` lines set, which chan_dahdi would carry on.
+    let mut timers_set = [false; 9];
     let mut order: Vec<(usize, &SpanCfg)> = b.spans.iter().enumerate().collect();
     order.sort_by_key(|(_, s)| s.number);
     for (i, s) in order {
@@ -132,12 +137,32 @@ pub fn export(cfg: &Config) -> (String, String) {
                 other => other.as_str(),
             };
             let _ = writeln!(chans, "layer2_persistence = {l2}");
+            let keys = provisioning::IsdnTimers::KEYS;
+            let defaults = provisioning::IsdnTimers::DEFAULT_MS;
+            for (i, ms) in s.timers.values().into_iter().enumerate() {
+                let name = keys[i].trim_end_matches("_ms");
+                match ms {
+                    Some(ms) => {
+                        let _ = writeln!(chans, "pritimer => {name},{ms}");
+                        timers_set[i] = true;
+                    }
+                    None if timers_set[i] => {
+                        let _ = writeln!(chans, "pritimer => {name},{}", defaults[i]);
+                        timers_set[i] = false;
+                    }
+                    None => {}
+                }
+            }
         }
         if !s.groups.is_empty() {
             let g: Vec<String> = s.groups.iter().map(ToString::to_string).collect();
             let _ = writeln!(chans, "group = {}", g.join(","));
         }
         let _ = writeln!(chans, "context = {}", s.context.replace(['\n', ';'], " "));
+        let zone = s.tonezone.as_deref().unwrap_or(&b.tonezone);
+        if let Some(n) = TONE_ZONE_NUMBERS.iter().position(|z| *z == zone) {
+            let _ = writeln!(chans, "tonezone = {n}");
+        }
         match s.echo.mode {
             EchoMode::Off => {
                 let _ = writeln!(chans, "echocancel = no");

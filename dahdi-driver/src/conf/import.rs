@@ -81,6 +81,10 @@ struct SpanOut {
     /// Where `context` was set, for notices.
     context_at: Option<Loc>,
     echo: (&'static str, u16),
+    /// Q.931 timers set by `pritimer` (provisioning's key and the value), other than defaults.
+    timers: Vec<(&'static str, u32)>,
+    /// The tone zone chan_dahdi's `tonezone` sets, if any.
+    tonezone: Option<&'static str>,
 }
 
 struct Importer {
@@ -369,6 +373,9 @@ fn same_mapping(a: &Template, b: &Template) -> bool {
         && v(&a.layer1_ignore) == v(&b.layer1_ignore)
         && v(&a.layer2_persistence) == v(&b.layer2_persistence)
         && v(&a.echocancel) == v(&b.echocancel)
+        && v(&a.tonezone) == v(&b.tonezone)
+        && a.pritimers.len() == b.pritimers.len()
+        && a.pritimers.iter().zip(&b.pritimers).all(|((n, x), (m, y))| n == m && x.value == y.value)
 }
 
 fn law_of(sys: &SystemConf, imp: &mut Importer, number: u32, chans: &[u32], kind: SpanKind) -> &'static str {
@@ -563,46 +570,105 @@ fn digital_span(
         dchan: if isdn { dchan.map(rel) } else { None },
         echo: echo_of(sys, imp, number, &bchans, t),
         signalling,
-        switchtype: isdn_opts.0,
-        overlapdial: isdn_opts.1,
-        layer1: isdn_opts.2,
-        layer2: isdn_opts.3,
+        switchtype: isdn_opts.switchtype,
+        overlapdial: isdn_opts.overlapdial,
+        layer1: isdn_opts.layer1,
+        layer2: isdn_opts.layer2,
+        timers: isdn_opts.timers,
+        tonezone: t.and_then(|t| t.tonezone.as_ref()).map(|z| z.value),
         groups: t.and_then(|t| t.groups.as_ref()).map(|g| g.value.clone()).unwrap_or_default(),
         context: t.and_then(|t| t.context.as_ref()).map_or_else(|| "default".to_string(), |c| c.value.clone()),
         context_at: t.and_then(|t| t.context.as_ref()).map(|c| c.at.clone()),
     }
 }
 
-type IsdnOpts = (Option<String>, Option<&'static str>, Option<&'static str>, Option<&'static str>);
+/// A span's ISDN settings from its chan_dahdi template (all unset on other spans).
+#[derive(Default)]
+struct IsdnOpts {
+    switchtype: Option<String>,
+    overlapdial: Option<&'static str>,
+    layer1: Option<&'static str>,
+    layer2: Option<&'static str>,
+    timers: Vec<(&'static str, u32)>,
+}
 
 fn isdn_options(imp: &mut Importer, number: u32, t: Option<&Template>, isdn: bool) -> IsdnOpts {
-    let Some(t) = t else { return (None, None, None, None) };
+    let Some(t) = t else { return IsdnOpts::default() };
     if !isdn {
+        let timers = t.pritimers.values().map(|s| ("pritimer", Some(&s.at)));
         for (k, at) in [
             ("switchtype", t.switchtype.as_ref().map(|s| &s.at)),
             ("overlapdial", t.overlapdial.as_ref().map(|s| &s.at)),
             ("layer1_presence", t.layer1_ignore.as_ref().map(|s| &s.at)),
             ("layer2_persistence", t.layer2_persistence.as_ref().map(|s| &s.at)),
-        ] {
+        ]
+        .into_iter()
+        .chain(timers)
+        {
             if let Some(at) = at {
                 imp.note(Some(at), format!("span {number}: {k} only applies to ISDN spans: ignored"));
             }
         }
-        return (None, None, None, None);
+        return IsdnOpts::default();
     }
-    let overlap = t.overlapdial.as_ref().map(|o| match o.value {
+    let overlapdial = t.overlapdial.as_ref().map(|o| match o.value {
         Overlap::No => "no",
         Overlap::Incoming => "incoming",
         Overlap::Outgoing => "outgoing",
         Overlap::Both => "both",
     });
-    let l1 = t.layer1_ignore.as_ref().map(|l| if l.value { "ignore" } else { "required" });
-    let l2 = t.layer2_persistence.as_ref().map(|l| match l.value.as_str() {
+    let layer1 = t.layer1_ignore.as_ref().map(|l| if l.value { "ignore" } else { "required" });
+    let layer2 = t.layer2_persistence.as_ref().map(|l| match l.value.as_str() {
         "keep_up" => "keep_up",
         "leave_down" => "leave_down",
         _ => "default",
     });
-    (t.switchtype.as_ref().map(|s| s.value.clone()), overlap, l1, l2)
+    IsdnOpts {
+        switchtype: t.switchtype.as_ref().map(|s| s.value.clone()),
+        overlapdial,
+        layer1,
+        layer2,
+        timers: timers_of(imp, number, t),
+    }
+}
+
+/// The Q.931 timers of chan_dahdi's `pritimer` lines that spangate's `timers` holds. A value
+/// equal to Q.931's default is the same as no setting and is left out (so that the export, which
+/// writes the default to undo an earlier span's setting, reads back as it was).
+fn timers_of(imp: &mut Importer, number: u32, t: &Template) -> Vec<(&'static str, u32)> {
+    use provisioning::IsdnTimers;
+    let mut out = Vec::new();
+    for (name, s) in &t.pritimers {
+        let ms = s.value;
+        let slot = IsdnTimers::KEYS.iter().position(|k| k.strip_suffix("_ms") == Some(name.as_str()));
+        match slot {
+            Some(i) if ms == IsdnTimers::DEFAULT_MS[i] => {}
+            Some(i) if (IsdnTimers::MIN_MS..=IsdnTimers::MAX_MS).contains(&ms) => out.push((IsdnTimers::KEYS[i], ms)),
+            Some(_) => imp.note(
+                Some(&s.at),
+                format!(
+                    "span {number}: pritimer {name} = {ms} ms is outside the {} to {} ms spangate accepts: Q.931's default is kept",
+                    IsdnTimers::MIN_MS,
+                    IsdnTimers::MAX_MS
+                ),
+            ),
+            None if chan_dahdi::PRI_TIMERS.contains(&name.as_str()) => {
+                let settable: Vec<&str> = IsdnTimers::KEYS.iter().filter_map(|k| k.strip_suffix("_ms")).collect();
+                imp.note(
+                    Some(&s.at),
+                    format!(
+                        "span {number}: pritimer {name} is not one spangate sets ({} are): its default is kept",
+                        settable.join(", ")
+                    ),
+                );
+            }
+            None => imp.note(
+                Some(&s.at),
+                format!("span {number}: pritimer {name} is not an ISDN timer libpri knows: ignored, as chan_dahdi does"),
+            ),
+        }
+    }
+    out
 }
 
 /// chan_dahdi's signalling on a span of `kind` to spangate's, or `None` for its default.
@@ -682,6 +748,8 @@ fn analog_span(p: &Parsed, imp: &mut Importer, number: u32, kind: SpanKind, ch: 
         overlapdial: None,
         layer1: None,
         layer2: None,
+        timers: Vec::new(),
+        tonezone: t.and_then(|t| t.tonezone.as_ref()).map(|z| z.value),
         groups: t.and_then(|t| t.groups.as_ref()).map(|g| g.value.clone()).unwrap_or_default(),
         context: t.and_then(|t| t.context.as_ref()).map_or_else(|| "default".to_string(), |c| c.value.clone()),
         context_at: t.and_then(|t| t.context.as_ref()).map(|c| c.at.clone()),

@@ -1,7 +1,8 @@
 //! Spangate configs beyond the shipped boards, shared by the round-trip and dahdi_cfg tests.
 
 /// Configs beyond the shipped boards: T1 with LBO and mu-law, E1 with CRC-4, CAS, clear channels,
-/// each echo mode, BRI NT point-to-multipoint and every analog start.
+/// each echo mode, BRI NT point-to-multipoint and every analog start; Q.931 timers on one span
+/// only (so the export must undo them for the next) and a span with its own tone zone.
 pub const SYNTHETIC: &[&str] = &[
     r#"
 [board]
@@ -20,6 +21,8 @@ switchtype = "national"
 group = [1]
 context = "from-t1"
 echo = { mode = "software", taps = 256 }
+timers = { t309_ms = 6000, t303_ms = 2500 }
+tonezone = "us"
 
 [[board.span]]
 span = 2

@@ -40,20 +40,25 @@ pub fn q931_config(span: &SpanCfg) -> Option<Q931Config> {
     Some(cfg)
 }
 
+/// The stack's Q.931 timers that a span's `timers` can set, in the order of
+/// `provisioning::IsdnTimers::KEYS`.
+fn settable(t: &mut Timers) -> [&mut Duration; 9] {
+    [
+        &mut t.t301,
+        &mut t.t302,
+        &mut t.t303,
+        &mut t.t305,
+        &mut t.t308,
+        &mut t.t309,
+        &mut t.t310,
+        &mut t.t313,
+        &mut t.t316,
+    ]
+}
+
 /// A span's `timers` over Q.931's defaults (provisioning checked each value's range).
 fn apply_timers(t: &mut Timers, set: &provisioning::IsdnTimers) {
-    let slots = [
-        (&mut t.t301, set.t301_ms),
-        (&mut t.t302, set.t302_ms),
-        (&mut t.t303, set.t303_ms),
-        (&mut t.t305, set.t305_ms),
-        (&mut t.t308, set.t308_ms),
-        (&mut t.t309, set.t309_ms),
-        (&mut t.t310, set.t310_ms),
-        (&mut t.t313, set.t313_ms),
-        (&mut t.t316, set.t316_ms),
-    ];
-    for (slot, ms) in slots {
+    for (slot, ms) in settable(t).into_iter().zip(set.values()) {
         if let Some(ms) = ms {
             *slot = Duration::from_millis(u64::from(ms));
         }
@@ -591,5 +596,20 @@ fn dl_send(label: &str, q: &mut Q921, now: Instant, tei: u8, data: &[u8]) {
     if let Err(e) = result {
         // Q.931's timers (T303, T308...) recover a message layer 2 could not take.
         warn!("{}: layer 3 message to TEI {tei} not sent: {e:?}", label);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{settable, Timers};
+
+    /// The DAHDI export writes provisioning's copy of the defaults to undo a timer an earlier
+    /// span set; it must be what the stack runs.
+    #[test]
+    fn provisioning_holds_the_stacks_q931_defaults() {
+        let mut t = Timers::default();
+        let ms: Vec<u128> = settable(&mut t).iter().map(|d| d.as_millis()).collect();
+        let expected: Vec<u128> = provisioning::IsdnTimers::DEFAULT_MS.iter().map(|&m| u128::from(m)).collect();
+        assert_eq!(ms, expected);
     }
 }

@@ -92,6 +92,13 @@ pub(super) fn write_toml(
         let _ = writeln!(t, "group = [{}]", groups.join(", "));
         let _ = writeln!(t, "context = {}", toml_str(&s.context));
         let _ = writeln!(t, "echo = {{ mode = \"{}\", taps = {} }}", s.echo.0, s.echo.1);
+        if let Some(z) = s.tonezone.filter(|z| *z != b.tonezone) {
+            let _ = writeln!(t, "tonezone = {}", toml_str(z));
+        }
+        if !s.timers.is_empty() {
+            let set: Vec<String> = s.timers.iter().map(|(k, ms)| format!("{k} = {ms}")).collect();
+            let _ = writeln!(t, "timers = {{ {} }}", set.join(", "));
+        }
     }
     for (name, from, to) in routes {
         let _ = writeln!(t, "\n[[route]]\nname = {}\nfrom = {}\nto = {}", toml_str(name), toml_str(from), toml_str(to));
