@@ -102,28 +102,17 @@ impl Q921 {
     #[must_use = "a DL-DATA-indication carried by the frame is delivered only here"]
     pub fn handle_frame<'a>(&mut self, now: Instant, octets: &'a [u8]) -> Option<DlData<'a>> {
         self.counters.frames_received += 1;
-        // Each frame is decoded once: the frames of every call (I frames, RRs) in one quick pass
-        // and, when their data link is there, handed to it at once; any other by the checked
-        // rules (which accept those just the same), then routed by `other_frame`.
-        let frame = match FrameRepr::parse_call_frame(octets) {
-            Some(frame) => {
-                if frame.address.sapi == SAPI_CALL_CONTROL {
-                    if let Some(i) = self.link_index(frame.address.tei) {
-                        self.link_frame(now, i, &frame);
-                        return self.finish(now, frame.info);
-                    }
-                }
-                frame
+        // The frames of every call (I frames and RRs on SAPI 0) are decoded in one quick pass and,
+        // when their data link is there, handed to it at once. Any other frame, or one for a TEI
+        // no data link holds, is decoded by the checked rules (which accept those just the same)
+        // and routed by `other_frame`, out of line so that the quick path keeps nothing for it.
+        if let Some(frame) = FrameRepr::parse_call_frame(octets) {
+            if let Some(i) = self.link_index(frame.address.tei) {
+                self.link_frame(now, i, &frame);
+                return self.finish(now, frame.info);
             }
-            None => match FrameRepr::parse_checked(octets) {
-                Ok(frame) => frame,
-                Err(e) => {
-                    self.invalid_frame(now, octets, e);
-                    return None;
-                }
-            },
-        };
-        self.other_frame(now, frame)
+        }
+        self.other_frame(now, octets)
     }
 
     /// What follows every frame: layer management acts, and the message lent to layer 3 from
@@ -135,10 +124,17 @@ impl Q921 {
         Some(DlData { tei, unit, data: info })
     }
 
-    /// Routes any frame but an I frame or RR on a data link we have: to TEI management, the
-    /// broadcast data link or the data link of its TEI.
+    /// Decodes and routes any frame but an I frame or RR on a data link we have: to TEI
+    /// management, the broadcast data link or the data link of its TEI.
     #[inline(never)]
-    fn other_frame<'a>(&mut self, now: Instant, frame: FrameRepr<'a>) -> Option<DlData<'a>> {
+    fn other_frame<'a>(&mut self, now: Instant, octets: &'a [u8]) -> Option<DlData<'a>> {
+        let frame = match FrameRepr::parse_checked(octets) {
+            Ok(frame) => frame,
+            Err(e) => {
+                self.invalid_frame(now, octets, e);
+                return None;
+            }
+        };
         match (frame.address.sapi, frame.address.tei) {
             (SAPI_MANAGEMENT, TEI_GROUP) => {
                 if let Some(msg) = frame.tei_message() {
@@ -346,8 +342,14 @@ impl Q921 {
         self.after(now);
     }
 
+    /// The data link holding a TEI. The first is looked at before any search: it is the only
+    /// one on the TE side and in point-to-point mode, where every frame is for it.
+    #[inline(always)]
     fn link_index(&self, tei: u8) -> Option<usize> {
-        self.links.iter().position(|l| l.tei == Some(tei))
+        match self.links.first() {
+            Some(first) if first.tei == Some(tei) => Some(0),
+            _ => self.links.iter().position(|l| l.tei == Some(tei)),
+        }
     }
 
     /// The single data link, or an error on the NT side in point-to-multipoint mode.

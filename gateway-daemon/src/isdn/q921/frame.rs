@@ -322,16 +322,17 @@ impl<'a> FrameRepr<'a> {
         }
     }
 
-    /// The frames of every call, I frames and their RR acknowledgements with a sound address,
-    /// in one pass; `None` for any other octets. The checked rules accept these frames just the
-    /// same.
+    /// The frames of every call, I frames and their RR acknowledgements on SAPI 0 with a sound
+    /// address, in one pass; `None` for any other octets. The checked rules accept these frames
+    /// just the same.
     #[inline(always)]
     pub(crate) fn parse_call_frame(octets: &'a [u8]) -> Option<FrameRepr<'a>> {
         let [a0, a1, c, c2, info @ ..] = octets else { return None };
-        if a0 & 1 != 0 || a1 & 1 != 1 {
+        // SAPI 0 and EA 0 in the first octet (only C/R may be set), EA 1 in the second.
+        if a0 & !2 != SAPI_CALL_CONTROL << 2 || a1 & 1 != 1 {
             return None;
         }
-        let address = Address { sapi: a0 >> 2, cr: a0 & 2 != 0, tei: a1 >> 1 };
+        let address = Address { sapi: SAPI_CALL_CONTROL, cr: a0 & 2 != 0, tei: a1 >> 1 };
         let control = if c & 1 == 0 {
             Control::I { ns: c >> 1, nr: c2 >> 1, p: c2 & 1 != 0 }
         } else if *c == 0x01 && info.is_empty() {
