@@ -161,10 +161,11 @@ impl DataLink {
         }
     }
 
-    /// Whether V(A) ≤ N(R) ≤ V(S) (§5.8.2).
+    /// Whether V(A) ≤ N(R) ≤ V(S) (§5.8.2). N(R) = V(S), which acknowledges everything sent (or
+    /// nothing outstanding), is nearly every frame's and answered first.
     #[inline(always)]
     fn nr_valid(&self, nr: u8) -> bool {
-        seq_sub(nr, self.va) <= seq_sub(self.vs, self.va)
+        nr == self.vs || seq_sub(nr, self.va) <= seq_sub(self.vs, self.va)
     }
 
     /// N(R) sequence error recovery (§5.8.2, MDL-ERROR J).
