@@ -544,17 +544,20 @@ impl Q931 {
             }
         };
         let id = self.new_call_id();
-        let mut call = Call::new(id, msg.call_ref.value, msg.call_ref.len, false, tei, self.config.interface.primary());
+        if let Some(ch) = channel {
+            self.channels.assign(ch, id);
+        }
+        // Built in its slot, as `setup` builds ours.
+        let i = self.calls.len();
+        let primary = self.config.interface.primary();
+        self.calls.resize_with(i + 1, || Call::new(id, msg.call_ref.value, msg.call_ref.len, false, tei, primary));
+        let call = &mut self.calls[i];
         call.state = match self.config.side {
             Side::User => CallState::CallPresent,
             Side::Network => CallState::CallInitiated,
         };
         call.channel = channel;
-        if let Some(ch) = channel {
-            self.channels.assign(ch, id);
-        }
         call.keep_setup(Info::from_slice(msg.octets()));
-        self.calls.push(call);
         self.out.events.push_back(Q931Event::IncomingSetup {
             call: id,
             tei,
@@ -562,7 +565,6 @@ impl Q931 {
             sending_complete: msg.sending_complete(),
         });
         if let Some((c, diag)) = status_after {
-            let i = self.calls.len() - 1;
             let m = self.calls[i].status(c, self.config.side, Some(diag));
             let to = self.tei_of(&self.calls[i]);
             self.send(to, &m);
