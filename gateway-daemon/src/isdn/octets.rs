@@ -291,24 +291,32 @@ impl FrameQueue {
     /// was opened with).
     #[inline]
     pub fn commit(&mut self, start: usize, tag: u8) {
-        // Measured as `contents` measures it, so that a caller that checked the length first
-        // (Q.931's N201) has the check made once.
-        let len = self.contents(start).len();
-        if len > ENTRY_MAX {
-            return self.commit_cut(start, tag);
+        if !self.commit_within(start, tag, ENTRY_MAX) {
+            self.commit_cut(start, tag);
         }
+    }
+
+    /// [`commit`](Self::commit) when the contents are at most `max` octets (Q.931's N201);
+    /// otherwise the entry stays open and the answer is false. The length is measured once,
+    /// for the check and the entry's head.
+    #[inline]
+    pub fn commit_within(&mut self, start: usize, tag: u8, max: usize) -> bool {
+        let end = self.buf.len();
+        let Some(len) = end.checked_sub(start + ENTRY_HEAD).filter(|&l| l <= max.min(ENTRY_MAX)) else {
+            return false;
+        };
         let [lo, hi] = u16::try_from(len).unwrap_or(u16::MAX).to_le_bytes();
-        if let Some(head) = self.buf.get_mut(start..start + ENTRY_HEAD) {
-            head.copy_from_slice(&[tag, lo, hi]);
-            self.end = self.buf.len();
-        }
+        let Some(head) = self.buf.get_mut(start..start + ENTRY_HEAD) else { return false };
+        head.copy_from_slice(&[tag, lo, hi]);
+        self.end = end;
+        true
     }
 
     /// `commit` of an entry longer than its length octets state: it is cut there.
     #[cold]
     fn commit_cut(&mut self, start: usize, tag: u8) {
         self.buf.truncate(start + ENTRY_HEAD + ENTRY_MAX);
-        self.commit(start, tag);
+        self.commit_within(start, tag, ENTRY_MAX);
     }
 
     /// Takes back the open entry that starts at `start`.

@@ -241,10 +241,8 @@ impl Out {
     /// link, unless it needs a trace, is too long or goes to the terminals of a broadcast SETUP.
     #[inline]
     fn close(&mut self, start: usize, msg_type: MessageType) {
-        let fits = self.transmit.contents(start).len() <= N201_MAX;
-        if fits && self.answered.is_empty() && !log::log_enabled!(log::Level::Debug) {
-            self.transmit.commit(start, self.tei);
-        } else {
+        let plain = self.answered.is_empty() && !log::log_enabled!(log::Level::Debug);
+        if !(plain && self.transmit.commit_within(start, self.tei, N201_MAX)) {
             self.close_slow(start, msg_type);
         }
     }
