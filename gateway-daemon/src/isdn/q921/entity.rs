@@ -100,6 +100,10 @@ impl Q921 {
     /// `UnitDataIndication`). Hand the returned message to layer 3 before polling the events
     /// this frame queued, which come after it.
     #[must_use = "a DL-DATA-indication carried by the frame is delivered only here"]
+    // Inlined into the caller's loop over the frames it read: the quick path (an I frame or RR
+    // on an established link) is short beside a call's saved registers and a lent message
+    // returned through memory (the bench measured 290 Ir per call cycle, ~32 per frame).
+    #[inline(always)]
     pub fn handle_frame<'a>(&mut self, now: Instant, octets: &'a [u8]) -> Option<DlData<'a>> {
         self.counters.frames_received += 1;
         // The frames of every call (I frames and RRs on SAPI 0) are decoded in one quick pass and,
