@@ -113,19 +113,20 @@ impl Q921 {
         if let Some(frame) = FrameRepr::parse_call_frame(octets) {
             if let Some(i) = self.link_index(frame.address.tei) {
                 self.link_frame(now, i, &frame);
-                return self.finish(now, frame.info);
+                return self.finish(now, &frame);
             }
         }
         self.other_frame(now, octets)
     }
 
     /// What follows every frame: layer management acts, and the message lent to layer 3 from
-    /// the frame's information field, if any, is returned.
+    /// the frame's information field, if any, is returned with the frame's TEI (its data
+    /// link's, or 127 for the broadcast data link).
     #[inline(always)]
-    fn finish<'a>(&mut self, now: Instant, info: &'a [u8]) -> Option<DlData<'a>> {
+    fn finish<'a>(&mut self, now: Instant, frame: &FrameRepr<'a>) -> Option<DlData<'a>> {
         self.after(now);
-        let (tei, unit) = self.out.lent.take()?;
-        Some(DlData { tei, unit, data: info })
+        let unit = self.out.lent.take()?;
+        Some(DlData { tei: frame.address.tei, unit, data: frame.info })
     }
 
     /// Decodes and routes any frame but an I frame or RR on a data link we have: to TEI
@@ -152,7 +153,7 @@ impl Q921 {
             },
             (sapi, _) => log::debug!("q921: frame for unsupported SAPI {sapi}"),
         }
-        self.finish(now, frame.info)
+        self.finish(now, &frame)
     }
 
     /// A frame for data link `i`, deciding command or response from the C/R bit and the peer's

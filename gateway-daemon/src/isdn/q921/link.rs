@@ -77,9 +77,9 @@ pub(crate) struct Outputs {
     pub(crate) i_refs: usize,
     pub(crate) events: VecDeque<Q921Event>,
     /// The information field of the frame being handled is a DL-DATA- (or, with `true`,
-    /// DL-UNIT-DATA-) indication on this TEI, which the entity lends to layer 3 from the frame
-    /// instead of queueing a copy (see [`Outputs::indicate`]).
-    pub(crate) lent: Option<(u8, bool)>,
+    /// DL-UNIT-DATA-) indication on the frame's TEI, which the entity lends to layer 3 from the
+    /// frame instead of queueing a copy (see [`Outputs::indicate`]).
+    pub(crate) lent: Option<bool>,
     /// MDL-ASSIGN-indication: the link needs a TEI.
     pub(crate) assign_needed: bool,
     /// MDL-ERROR-indications for layer management to act on (Q.921 Table II.1).
@@ -125,12 +125,14 @@ impl Outputs {
 
     /// Hands a received layer 3 message up: lent from its frame when nothing queued is due
     /// before it (the entity's caller drains the events after every input, so in the steady
-    /// state always), else queued as a copy behind what is.
+    /// state always), else queued as a copy behind what is. `tei` is the frame's (the entity
+    /// finds a data link by its TEI), which goes with the lent message too.
     #[inline(always)]
     pub(crate) fn indicate(&mut self, tei: Option<u8>, unit: bool, info: &[u8]) {
-        match tei {
-            Some(t) if self.events.is_empty() && self.lent.is_none() => self.lent = Some((t, unit)),
-            _ => self.queue_indication(tei, unit, info),
+        if self.events.is_empty() && self.lent.is_none() {
+            self.lent = Some(unit);
+        } else {
+            self.queue_indication(tei, unit, info);
         }
     }
 
