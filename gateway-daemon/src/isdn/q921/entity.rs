@@ -579,6 +579,8 @@ impl Q921 {
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next run.
+    // Inlined for the same reason as `poll_transmit`: the event loop asks after every input.
+    #[inline]
     pub fn poll_timeout(&self) -> Option<Instant> {
         // A plain fold rather than a chain of iterators: the event loop asks after every input.
         let earlier = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
