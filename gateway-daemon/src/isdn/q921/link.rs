@@ -90,15 +90,16 @@ pub(crate) struct Outputs {
     /// look. A bit may stay set for a link that no longer owes (a reset or an S frame paid, or it
     /// left the established states, which drop the debt): the drain finds nothing to send there.
     /// A link that owes in an established state always has its bit set.
-    pub(crate) acks_owed: u128,
+    pub(crate) acks_owed: u64,
 }
 
-/// Link ids are below this, so that each has its bit in [`Outputs::acks_owed`].
-pub(crate) const LINK_IDS: u8 = 128;
+/// Link ids are below this, so that each has its bit in [`Outputs::acks_owed`]: an entity has
+/// at most 63 links (one per automatic TEI), whose ids are 1 to 63.
+pub(crate) const LINK_IDS: u8 = 64;
 
 /// The bit of link `id` in [`Outputs::acks_owed`].
 #[inline(always)]
-pub(crate) fn ack_bit(id: u8) -> u128 {
+pub(crate) fn ack_bit(id: u8) -> u64 {
     debug_assert!(id < LINK_IDS, "link id {id} has no bit");
     1 << id
 }
