@@ -209,8 +209,8 @@ impl OctetSink for Octets {
 }
 
 /// Frames or messages waiting to be sent, one after another in one buffer, each behind a tag
-/// octet and its length (two octets, little-endian): Q.921's transmit queue (the tag says what
-/// the entry is) and Q.931's (the tag is the TEI of the message's data link).
+/// octet and its length (two octets, little-endian): Q.921's transmit queue (whole frames, the
+/// tag unused) and Q.931's (the tag is the TEI of the message's data link).
 ///
 /// An entry is written once, in place (whole with [`push`](Self::push), or opened with
 /// [`begin`](Self::begin), written through [`buf`](Self::buf) and closed with

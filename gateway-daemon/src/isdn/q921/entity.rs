@@ -11,7 +11,7 @@ use std::time::Instant;
 use super::frame::{
     Address, Control, Frame, FrameRepr, ParseError, UFunction, SAPI_CALL_CONTROL, SAPI_MANAGEMENT, TEI_GROUP,
 };
-use super::link::{ack_bit, DataLink, IRef, LinkEvent, LinkStatus, Outputs, SFrame, FRAME, LINK_IDS};
+use super::link::{ack_bit, DataLink, LinkEvent, LinkStatus, Outputs, SFrame, LINK_IDS};
 use super::tei::{NetworkAction, TeiAssigner, TeiUser, UserAction, AUTOMATIC_TEIS};
 use super::{DlData, MdlError, Mode, Q921Config, Q921Event, Role, N201_MAX};
 
@@ -271,10 +271,7 @@ impl Q921 {
         for action in actions {
             match action {
                 NetworkAction::Assign(tei) => {
-                    if self.link_index(tei).is_some() {
-                        self.take_i_frames_out();
-                        self.links.retain(|l| l.tei != Some(tei));
-                    }
+                    self.links.retain(|l| l.tei != Some(tei));
                     // At most 63 links live at once: a free id is always found.
                     let id = (1..LINK_IDS).find(|id| self.links.iter().all(|l| l.id != *id)).unwrap_or(LINK_IDS - 1);
                     let mut link = DataLink::new(id, Role::Nt, self.config.link_params(), Some(tei));
@@ -286,7 +283,6 @@ impl Q921 {
                 }
                 NetworkAction::Remove(tei) => {
                     if let Some(i) = self.link_index(tei) {
-                        self.take_i_frames_out();
                         let mut link = self.links.remove(i);
                         link.handle(now, LinkEvent::MdlRemoveRequest, &mut self.out);
                         self.out.events.push_back(Q921Event::TeiRemoved { tei });
@@ -518,16 +514,9 @@ impl Q921 {
             }
             self.send_owed_acks();
         }
-        let (tag, entry) = self.out.transmit.pop()?;
+        let (_, frame) = self.out.transmit.pop()?;
         self.counters.frames_sent += 1;
-        if tag == FRAME {
-            return Some(entry);
-        }
-        // A sent I frame: lent from its link's I queue, with the header it was sent with. The
-        // link is always there: one leaves only after `take_i_frames_out`.
-        let frame = IRef::parse(entry)?;
-        self.out.i_refs -= 1;
-        Some(self.links.iter_mut().find(|l| l.id == tag)?.i_queue.lend(frame))
+        Some(frame)
     }
 
     /// Queues the RR (RNR) of every data link that still owes an acknowledgement.
@@ -544,27 +533,6 @@ impl Q921 {
                 link.send_owed_ack(&mut self.out);
             }
         }
-    }
-
-    /// Before a data link goes away: the I frames it sent that still wait in the transmit queue
-    /// are copied into it, as they would be sent, so that they go out all the same.
-    #[cold]
-    fn take_i_frames_out(&mut self) {
-        if self.out.i_refs == 0 {
-            return;
-        }
-        let mut old = std::mem::take(&mut self.out.transmit);
-        while let Some((tag, entry)) = old.pop() {
-            match IRef::parse(entry).filter(|_| tag != FRAME) {
-                Some(frame) => {
-                    if let Some(link) = self.links.iter_mut().find(|l| l.id == tag) {
-                        self.out.send(link.i_queue.lend(frame));
-                    }
-                }
-                None => self.out.transmit.push(tag, entry),
-            }
-        }
-        self.out.i_refs = 0;
     }
 
     pub fn counters(&self) -> Q921Counters {

@@ -18,7 +18,6 @@ use super::{Info, Layer2Persistence, MdlError, Q921Event, Role, Timer};
 use crate::isdn::octets::FrameQueue;
 
 use i_queue::IQueue;
-pub(crate) use i_queue::IRef;
 
 /// The data-link states of Q.921 Annex B (numbered there 1 to 8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,19 +61,11 @@ pub struct LinkParams {
     pub persistence: Layer2Persistence,
 }
 
-/// The tag of a transmit queue entry that is a whole frame; any other tag is the id of the
-/// link whose sent I frame the entry's [`IRef`] names.
-pub(crate) const FRAME: u8 = 0;
-
 /// What a data link (or the TEI procedures) queued while handling one input.
 #[derive(Debug, Default)]
 pub(crate) struct Outputs {
-    /// Frames to send: whole (tagged [`FRAME`]), or I frames as references to where they wait
-    /// in their link's I queue (tagged with the link's id).
+    /// Frames to send, whole (their tags unused: 0).
     pub(crate) transmit: FrameQueue,
-    /// How many references the transmit queue holds: while any does, no I queue reuses the
-    /// octets of frames it no longer holds.
-    pub(crate) i_refs: usize,
     pub(crate) events: VecDeque<Q921Event>,
     /// The information field of the frame being handled is a DL-DATA- (or, with `true`,
     /// DL-UNIT-DATA-) indication on the frame's TEI, which the entity lends to layer 3 from the
@@ -108,20 +99,13 @@ impl Outputs {
     /// Queues a frame (address, control, information).
     #[inline]
     pub(crate) fn send(&mut self, frame: &[u8]) {
-        self.transmit.push(FRAME, frame);
+        self.transmit.push(0, frame);
     }
 
     /// Queues a frame given as its header and information field.
     #[inline]
     pub(crate) fn send_parts(&mut self, header: &[u8], info: &[u8]) {
-        self.transmit.push_parts(FRAME, header, info);
-    }
-
-    /// Queues a sent I frame, lent from its link's I queue when taken.
-    #[inline]
-    fn send_i(&mut self, link: u8, frame: IRef) {
-        self.transmit.push(link, &frame.to_octets());
-        self.i_refs += 1;
+        self.transmit.push_parts(0, header, info);
     }
 
     /// Hands a received layer 3 message up: lent from its frame when nothing queued is due
@@ -231,8 +215,7 @@ fn seq_inc(a: u8) -> u8 {
 /// The data-link procedure of one TEI on SAPI 0.
 #[derive(Debug)]
 pub(crate) struct DataLink {
-    /// Names the link in the references its sent I frames leave in the transmit queue: unique
-    /// among an entity's links, never [`FRAME`].
+    /// Names the link's bit in [`Outputs::acks_owed`]: unique among an entity's links.
     pub(crate) id: u8,
     pub(crate) tei: Option<u8>,
     pub(crate) state: LinkState,
@@ -260,13 +243,13 @@ pub(crate) struct DataLink {
     t203: Option<Instant>,
     /// I frames: the first `V(S) − V(A)` are sent and unacknowledged (the first has N(S) = V(A)),
     /// the rest wait for the window.
-    pub(crate) i_queue: IQueue,
+    i_queue: IQueue,
     /// UI frames waiting for a TEI.
     ui_queue: VecDeque<Info>,
 }
 
 impl DataLink {
-    /// `id`: below [`LINK_IDS`], unique among the entity's links, never [`FRAME`].
+    /// `id`: 1 to 63 (below [`LINK_IDS`]), unique among the entity's links.
     pub(crate) fn new(id: u8, role: Role, params: LinkParams, tei: Option<u8>) -> DataLink {
         DataLink {
             id,

@@ -574,7 +574,7 @@ fn ptmp_identity_remove_returns_the_te_to_tei_unassigned() {
 }
 
 /// A removed TEI's data link goes at once; an I frame it sent that still waits in the transmit
-/// queue (a reference into the link's I queue) is copied out first and goes as it was sent.
+/// queue goes as it was sent.
 #[test]
 fn ptmp_an_i_frame_sent_before_a_tei_removal_still_goes() {
     let mut l = ptmp_up(1);

@@ -1,23 +1,15 @@
 //! The I queue of one data link: each layer 3 message kept once, from its DL-DATA-request until
-//! the peer acknowledges it, with room for its I frame header in front.
+//! the peer acknowledges it, so that a retransmission after T200 or REJ finds it.
 //!
-//! Sending a frame does not copy it: the transmit queue gets a reference (the header written
-//! then, the link and where the frame is, see [`IRef`]), and the entity's `poll_transmit` writes
-//! that header into the room in front of the message and lends the frame from here. So a frame
-//! the window lets out waits for `poll_transmit` where it already is, and a retransmission after
-//! T200 or REJ sends it again from the same place.
-//!
-//! The buffer is reused from its front only while no reference is waiting in the transmit queue
-//! (the caller says so when it queues a message): an acknowledged or discarded frame's octets
-//! stay until then, so every reference always finds the frame it was made for.
+//! Sending a frame copies its message, behind the header of that moment, into the entity's
+//! transmit queue, which `poll_transmit` lends it from like any other frame: a frame taken from
+//! there is whole, and the message here stays as it was for the next retransmission. A message
+//! the window lets out at once (every call's) is written into both places from the request.
 
-/// Each entry: the message's length (two octets, little-endian), the four header octets, the
-/// message.
+/// Each entry: the message's length (two octets, little-endian), the message.
 const ENTRY_HEAD: usize = 2;
-/// Address and control field of an I frame (modulo 128).
-pub(crate) const HEADER: usize = 4;
 
-/// Once acknowledged frames take this many octets at the front, a reuse moves the rest down.
+/// Once acknowledged frames take this many octets at the front, a push moves the rest down.
 const COMPACT_AT: usize = 4096;
 
 /// The I frames of one data link: the first `V(S) − V(A)` are sent and unacknowledged (the first
@@ -40,27 +32,35 @@ impl IQueue {
         self.len
     }
 
-    /// Queues a message. `reuse`: no reference into this queue waits in the transmit queue, so
-    /// the octets of frames already acknowledged may be overwritten.
-    #[inline]
-    pub(crate) fn push(&mut self, message: &[u8], reuse: bool) {
-        if reuse && self.ack != 0 {
+    /// Queues a message, to wait for the window.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, message: &[u8]) {
+        if self.ack != 0 {
             self.reclaim();
         }
         // The entity refuses messages longer than N201 (at most 260 octets).
         let [lo, hi] = u16::try_from(message.len()).unwrap_or(u16::MAX).to_le_bytes();
         let start = self.end;
-        let end = start + ENTRY_HEAD + HEADER + message.len();
+        let end = start + ENTRY_HEAD + message.len();
         if self.buf.len() < end {
             self.grow(end);
         }
         if let Some(entry) = self.buf.get_mut(start..end) {
-            let (head, rest) = entry.split_at_mut(ENTRY_HEAD + HEADER);
-            head[..ENTRY_HEAD].copy_from_slice(&[lo, hi]);
+            let (head, rest) = entry.split_at_mut(ENTRY_HEAD);
+            head.copy_from_slice(&[lo, hi]);
             rest.copy_from_slice(message);
             self.end = end;
             self.len += 1;
         }
+    }
+
+    /// Queues a message that is sent at once (its caller sends it from its own copy): only
+    /// when none [waits](Self::waiting), so that it is the one with N(S) = V(S).
+    #[inline(always)]
+    pub(crate) fn push_sent(&mut self, message: &[u8]) {
+        debug_assert!(!self.waiting(), "a message sent at once would overtake one waiting");
+        self.push(message);
+        self.next = self.end;
     }
 
     /// Makes room up to `end`: at least doubles, so that a growing queue reallocates rarely.
@@ -101,7 +101,7 @@ impl IQueue {
         if self.len == 0 {
             return false;
         }
-        self.ack += ENTRY_HEAD + HEADER + self.message_len(self.ack);
+        self.ack += ENTRY_HEAD + self.message_len(self.ack);
         self.next = self.next.max(self.ack);
         self.len -= 1;
         true
@@ -120,7 +120,7 @@ impl IQueue {
 
     /// Where the entry `n` entries after the one at `at` starts (for the check in `pop_sent`).
     fn entry_after(&self, at: usize, n: usize) -> usize {
-        (0..n).fold(at, |at, _| at + ENTRY_HEAD + HEADER + self.message_len(at))
+        (0..n).fold(at, |at, _| at + ENTRY_HEAD + self.message_len(at))
     }
 
     /// V(S) := V(A): the unacknowledged frames are sent again.
@@ -135,56 +135,20 @@ impl IQueue {
         self.next < self.end
     }
 
-    /// The frame with N(S) = V(S), now sent: where its header goes (for [`lend`](Self::lend)).
+    /// The message of the frame with N(S) = V(S), now sent.
     #[inline]
-    pub(crate) fn take_next(&mut self) -> usize {
-        let at = self.next;
-        self.next += ENTRY_HEAD + HEADER + self.message_len(at);
-        at + ENTRY_HEAD
+    pub(crate) fn take_next(&mut self) -> &[u8] {
+        let start = self.next + ENTRY_HEAD;
+        let end = start + self.message_len(self.next);
+        self.next = end;
+        self.buf.get(start..end).unwrap_or_default()
     }
 
-    /// Discards every frame. Their octets stay until the next reuse.
+    /// Discards every frame.
     pub(crate) fn clear(&mut self) {
         self.ack = self.end;
         self.next = self.ack;
         self.len = 0;
-    }
-
-    /// The frame a reference names, with its header written in front of the message.
-    #[inline]
-    pub(crate) fn lend(&mut self, frame: IRef) -> &[u8] {
-        let (at, header) = (usize::try_from(frame.at).unwrap_or(usize::MAX), frame.header);
-        let end = at + HEADER + at.checked_sub(ENTRY_HEAD).map_or(0, |e| self.message_len(e));
-        match self.buf.get_mut(at..end) {
-            Some(frame) => {
-                frame[..HEADER].copy_from_slice(&header);
-                frame
-            }
-            None => &[],
-        }
-    }
-}
-
-/// What the transmit queue holds for a sent I frame (its entry tagged with the link's id): its
-/// header as it was when sent and where the frame is in that link's [`IQueue`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct IRef {
-    pub(crate) header: [u8; HEADER],
-    pub(crate) at: u32,
-}
-
-impl IRef {
-    #[inline]
-    pub(crate) fn to_octets(self) -> [u8; 8] {
-        let [h0, h1, h2, h3] = self.header;
-        let [a0, a1, a2, a3] = self.at.to_le_bytes();
-        [h0, h1, h2, h3, a0, a1, a2, a3]
-    }
-
-    #[inline]
-    pub(crate) fn parse(octets: &[u8]) -> Option<IRef> {
-        let &[h0, h1, h2, h3, a0, a1, a2, a3] = octets else { return None };
-        Some(IRef { header: [h0, h1, h2, h3], at: u32::from_le_bytes([a0, a1, a2, a3]) })
     }
 }
 
@@ -192,83 +156,70 @@ impl IRef {
 mod tests {
     use super::*;
 
-    fn lend(q: &mut IQueue, at: usize, ns: u8) -> Vec<u8> {
-        q.lend(IRef { header: [0, 1, ns << 1, 0], at: u32::try_from(at).unwrap() }).to_vec()
-    }
-
     #[test]
     fn frames_are_sent_acknowledged_and_sent_again_from_where_they_are() {
         let mut q = IQueue::default();
-        q.push(&[0xa1; 3], true);
-        q.push(&[], true);
-        q.push(&[0xa3; 300], true);
+        q.push(&[0xa1; 3]);
+        q.push(&[]);
+        q.push(&[0xa3; 300]);
         assert_eq!(q.len(), 3);
-        let first = q.take_next();
-        let second = q.take_next();
-        assert_eq!(lend(&mut q, first, 0), [0, 1, 0, 0, 0xa1, 0xa1, 0xa1]);
-        assert_eq!(lend(&mut q, second, 1), [0, 1, 2, 0]);
+        assert_eq!(q.take_next(), [0xa1; 3]);
+        assert!(q.take_next().is_empty());
         assert!(q.waiting());
         // The first is acknowledged; REJ sends the second again, then the third goes.
         assert!(q.pop_front());
         q.rewind();
-        assert_eq!(q.take_next(), second);
-        let third = q.take_next();
+        assert!(q.take_next().is_empty());
+        assert_eq!(q.take_next(), [0xa3; 300]);
         assert!(!q.waiting());
-        assert_eq!(lend(&mut q, third, 2).len(), HEADER + 300);
         assert!(q.pop_front() && q.pop_front());
         assert_eq!(q.len(), 0);
         assert!(!q.pop_front());
-        // Not reused while a reference may wait: the octets are still there.
-        q.push(&[7], false);
-        assert_eq!(lend(&mut q, second, 1), [0, 1, 2, 0]);
+        // A message sent at once is counted sent; the room of acknowledged ones is reused.
         let capacity = q.buf.capacity();
+        q.push_sent(&[7]);
+        assert_eq!((q.end, q.buf.capacity()), (ENTRY_HEAD + 1, capacity));
+        assert!(!q.waiting());
+        q.rewind();
+        assert_eq!(q.take_next(), [7]);
         q.clear();
-        q.push(&[8], true);
-        assert_eq!((q.end, q.buf.capacity()), (ENTRY_HEAD + HEADER + 1, capacity));
-        let at = q.take_next();
-        assert_eq!(lend(&mut q, at, 0), [0, 1, 0, 0, 8]);
+        assert_eq!(q.len(), 0);
+        q.push(&[8]);
+        assert_eq!(q.end, ENTRY_HEAD + 1);
+        assert_eq!(q.take_next(), [8]);
     }
 
     #[test]
     fn acknowledging_every_frame_sent_leaves_those_waiting() {
         let mut q = IQueue::default();
         for octet in 1..=3 {
-            q.push(&[octet; 5], true);
+            q.push(&[octet; 5]);
         }
         q.take_next();
         q.take_next();
         q.pop_sent(2);
         assert_eq!((q.len(), q.waiting()), (1, true));
-        let at = q.take_next();
-        assert_eq!(lend(&mut q, at, 2), [0, 1, 4, 0, 3, 3, 3, 3, 3]);
+        assert_eq!(q.take_next(), [3; 5]);
         q.pop_sent(1);
         assert_eq!((q.len(), q.waiting()), (0, false));
         // Nothing outstanding: nothing changes.
         q.pop_sent(0);
         assert_eq!(q.len(), 0);
-        q.push(&[4], true);
-        assert_eq!(q.end, ENTRY_HEAD + HEADER + 1);
+        q.push(&[4]);
+        assert_eq!(q.end, ENTRY_HEAD + 1);
     }
 
     #[test]
     fn a_queue_that_never_empties_is_compacted() {
         let mut q = IQueue::default();
         for i in 0..1000u32 {
-            q.push(&i.to_le_bytes(), true);
-            let at = q.take_next();
-            assert_eq!(lend(&mut q, at, 0)[HEADER..], i.to_le_bytes());
+            q.push(&i.to_le_bytes());
+            assert_eq!(q.take_next(), i.to_le_bytes());
             if i > 0 {
                 assert!(q.pop_front());
             }
         }
         assert!(q.end < COMPACT_AT + 20 && q.buf.len() <= 2 * COMPACT_AT, "{} {}", q.end, q.buf.len());
         assert_eq!(q.len(), 1);
-    }
-
-    #[test]
-    fn references_round_trip() {
-        let r = IRef { header: [1, 2, 3, 4], at: 0x0102_0304 };
-        assert_eq!(IRef::parse(&r.to_octets()), Some(r));
-        assert_eq!(IRef::parse(&[1, 2, 3]), None);
     }
 }
