@@ -63,6 +63,9 @@ pub struct Q921 {
     /// Layer 1 as last indicated; a data link created while it is down starts knowing it.
     layer1_active: bool,
     out: Outputs,
+    /// The RR (RNR) [`poll_transmit`](Self::poll_transmit) lends when a data link still owes an
+    /// acknowledgement once the transmit queue is drained.
+    ack_frame: [u8; 4],
 }
 
 impl Q921 {
@@ -85,6 +88,7 @@ impl Q921 {
             assigner,
             layer1_active: true,
             out: Outputs::default(),
+            ack_frame: [0; 4],
         }
     }
 
@@ -512,27 +516,31 @@ impl Q921 {
             if self.out.acks_owed == 0 {
                 return None;
             }
-            self.send_owed_acks();
+            return self.owed_ack();
         }
         let (_, frame) = self.out.transmit.pop()?;
         self.counters.frames_sent += 1;
         Some(frame)
     }
 
-    /// Queues the RR (RNR) of every data link that still owes an acknowledgement.
+    /// The RR (RNR) of the first data link that still owes an acknowledgement, lent like a
+    /// queued frame; the next polls find the others'.
     #[inline(never)]
-    fn send_owed_acks(&mut self) {
-        let mut owed = std::mem::take(&mut self.out.acks_owed);
+    fn owed_ack(&mut self) -> Option<&[u8]> {
         for link in &mut self.links {
-            if owed == 0 {
-                break;
-            }
             let bit = ack_bit(link.id);
-            if owed & bit != 0 {
-                owed &= !bit;
-                link.send_owed_ack(&mut self.out);
+            if self.out.acks_owed & bit != 0 {
+                self.out.acks_owed &= !bit;
+                if let Some(frame) = link.owed_ack() {
+                    self.counters.frames_sent += 1;
+                    self.ack_frame = frame;
+                    return Some(&self.ack_frame);
+                }
             }
         }
+        // Any bit left is of a link that went away.
+        self.out.acks_owed = 0;
+        None
     }
 
     pub fn counters(&self) -> Q921Counters {

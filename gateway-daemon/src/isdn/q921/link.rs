@@ -76,7 +76,7 @@ pub(crate) struct Outputs {
     /// MDL-ERROR-indications for layer management to act on (Q.921 Table II.1).
     pub(crate) mdl_errors: Vec<(Option<u8>, MdlError)>,
     /// The links that may owe the peer an acknowledgement (bit `id` per link id, see
-    /// [`DataLink::send_owed_ack`]): set when a link comes to owe one, cleared when an I frame
+    /// [`DataLink::owed_ack`]): set when a link comes to owe one, cleared when an I frame
     /// or the drain pays it. The link's own `ack_pending` is the debt; a bit only says where to
     /// look. A bit may stay set for a link that no longer owes (a reset or an S frame paid, or it
     /// left the established states, which drop the debt): the drain finds nothing to send there.
@@ -611,7 +611,7 @@ impl DataLink {
 
     /// What follows every input: the I frames the window allows and a trace of the state
     /// change. An acknowledgement still owed waits for the owner's drain
-    /// ([`send_owed_ack`](Self::send_owed_ack)), so that layer 3's answer can carry it.
+    /// ([`owed_ack`](Self::owed_ack)), so that layer 3's answer can carry it.
     #[inline(always)]
     fn after_input(&mut self, now: Instant, before: LinkState, out: &mut Outputs) {
         self.transmit_i_frames(now, out);
@@ -631,15 +631,17 @@ impl DataLink {
         out.acks_owed |= ack_bit(self.id);
     }
 
-    /// The transmit queue is drained and no I frame carried the acknowledgement owed: RR (RNR
-    /// when own receiver busy) response F=0. A link that left the established states owes none.
-    pub(crate) fn send_owed_ack(&mut self, out: &mut Outputs) {
+    /// The transmit queue is drained and no I frame carried the acknowledgement owed: the RR
+    /// (RNR when own receiver busy) response F=0 to send now, if one is still owed. A link that
+    /// left the established states owes none.
+    pub(crate) fn owed_ack(&mut self) -> Option<[u8; 4]> {
         let established = matches!(self.state, LinkState::MultipleFrameEstablished | LinkState::TimerRecovery);
-        if self.ack_pending && established {
-            self.ack_pending = false;
-            let function = if self.own_busy { SFunction::Rnr } else { SFunction::Rr };
-            self.send_s(out, function, false, false);
+        if !(self.ack_pending && established) {
+            return None;
         }
+        self.ack_pending = false;
+        let function = if self.own_busy { SFunction::Rnr } else { SFunction::Rr };
+        Some(self.s_octets(function, false, false))
     }
 
     /// The SDL procedure "establish data link".
@@ -759,9 +761,15 @@ impl DataLink {
 
     #[inline(always)]
     fn send_s(&self, out: &mut Outputs, function: SFunction, command: bool, pf: bool) {
-        // Written out rather than through `FrameRepr`: an RR answers nearly every I frame.
+        out.send(&self.s_octets(function, command, pf));
+    }
+
+    /// An S frame with N(R) = V(R), written out rather than through `FrameRepr`: an RR ends
+    /// nearly every call.
+    #[inline(always)]
+    fn s_octets(&self, function: SFunction, command: bool, pf: bool) -> [u8; 4] {
         let [a0, a1] = self.address(command).octets();
-        out.send(&[a0, a1, function.code(), self.vr << 1 | u8::from(pf)]);
+        [a0, a1, function.code(), self.vr << 1 | u8::from(pf)]
     }
 
     fn send_ui(&self, out: &mut Outputs, data: &[u8]) {
