@@ -168,3 +168,12 @@ fn bad_pritimer_and_tonezone_values_are_errors_with_their_lines() {
         ]
     );
 }
+
+#[test]
+fn a_span_whose_channels_differ_in_pritimer_is_noticed() {
+    let sys = "span=1,1,0,ccs,hdb3\nbchan=1-15,17-31\ndchan=16\n";
+    let chans = "signalling=pri_cpe\npritimer => t309,6000\nchannel => 1-15\npritimer => t309,7000\nchannel => 17-31\n";
+    let (cfg, notes) = run(sys, chans, None).unwrap();
+    assert_eq!(cfg.board.spans[0].timers.t309_ms, Some(6000));
+    assert!(notes.iter().any(|n| n.contains("channel 17 is set up unlike channel 1")), "{notes:#?}");
+}

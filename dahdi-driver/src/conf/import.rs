@@ -374,8 +374,7 @@ fn same_mapping(a: &Template, b: &Template) -> bool {
         && v(&a.layer2_persistence) == v(&b.layer2_persistence)
         && v(&a.echocancel) == v(&b.echocancel)
         && v(&a.tonezone) == v(&b.tonezone)
-        && a.pritimers.len() == b.pritimers.len()
-        && a.pritimers.iter().zip(&b.pritimers).all(|((n, x), (m, y))| n == m && x.value == y.value)
+        && a.pritimers.iter().map(|(n, s)| (n, s.value)).eq(b.pritimers.iter().map(|(n, s)| (n, s.value)))
 }
 
 fn law_of(sys: &SystemConf, imp: &mut Importer, number: u32, chans: &[u32], kind: SpanKind) -> &'static str {
